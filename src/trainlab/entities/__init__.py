@@ -1,0 +1,40 @@
+"""Plain, immutable records shared by the store, the server and the client."""
+
+from trainlab.entities.logged_model import LoggedModel, LoggedModelStatus
+from trainlab.entities.paging import PagedList
+from trainlab.entities.run import (
+    Dataset,
+    DatasetInput,
+    Experiment,
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunOutputs,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+
+__all__ = [
+    "Dataset",
+    "DatasetInput",
+    "Experiment",
+    "LifecycleStage",
+    "LoggedModel",
+    "LoggedModelStatus",
+    "Metric",
+    "PagedList",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunInputs",
+    "RunOutputs",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+]

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from trainlab.exceptions import InvalidParameterValue
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PagedList(Generic[T]):
+    """One page of results and the opaque token for the next one (None on the last page)."""
+
+    items: Sequence[T] = field(default_factory=list)
+    next_page_token: str | None = None
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> T:
+        return self.items[index]
+
+
+def encode_page_token(offset: int) -> str:
+    """MLflow's token format: base64 of ``{"offset": N}``."""
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def decode_page_token(token: str | None) -> int:
+    """Offset encoded in ``token``; 0 for no token. A bad token is a 400 naming the field."""
+    if not token:
+        return 0
+    try:
+        payload = json.loads(base64.b64decode(token, validate=True))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidParameterValue(
+            f"Invalid page token {token!r} for parameter 'page_token': could not base64-decode "
+            "it. Pass the next_page_token of a previous response unchanged."
+        ) from None
+    offset = payload.get("offset") if isinstance(payload, dict) else None
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise InvalidParameterValue(
+            f"Invalid page token {token!r} for parameter 'page_token': it holds no valid offset."
+        )
+    return offset

@@ -1,0 +1,1 @@
+"""Persistence: the store interfaces and their SQL implementation."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2.0 implementation of the stores (SQLite and PostgreSQL)."""

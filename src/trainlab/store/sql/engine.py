@@ -1,0 +1,108 @@
+"""Engines and schema migration. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from trainlab.exceptions import InvalidParameterValue
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Serialises concurrent migrations of one PostgreSQL database (two servers starting together).
+_PG_MIGRATION_LOCK = 727_001
+
+log = logging.getLogger(__name__)
+
+
+def normalize_uri(uri: str) -> str:
+    """Map user-facing URIs onto SQLAlchemy driver URLs (psycopg 3 for PostgreSQL)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg://" + uri[len(prefix) :]
+    if uri.startswith(("sqlite:", "postgresql+psycopg:")):
+        return uri
+    raise InvalidParameterValue(
+        f"Unsupported backend store URI {uri!r}: use sqlite:///path/to/file.db or "
+        "postgresql://user@host:port/database."
+    )
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.close()
+
+
+def make_engine(uri: str) -> Engine:
+    url_text = normalize_uri(uri)
+    try:
+        url = make_url(url_text)
+    except ArgumentError as exc:
+        raise InvalidParameterValue(f"Invalid backend store URI {uri!r}: {exc}") from None
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 60, "check_same_thread": False},
+            pool_size=8,
+            max_overflow=16,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    cfg = _alembic_config(None)  # type: ignore[arg-type]
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not engine.dialect.has_table(conn, "alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(engine: Engine) -> str:
+    """Bring the schema to the newest revision; a no-op when it already is. Returns the head."""
+    head = head_revision()
+    if current_revision(engine) == head:
+        return head
+    from alembic import command
+
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            try:
+                if current_revision(engine) != head:
+                    command.upgrade(_alembic_config(engine), "head")
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
+                conn.commit()
+    else:
+        command.upgrade(_alembic_config(engine), "head")
+    log.info("database schema upgraded to %s", head)
+    return head

@@ -1,0 +1,58 @@
+"""Shared fixtures: real databases (a SQLite file, a fresh PostgreSQL database per test)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+POSTGRES_ADMIN_URI = os.environ.get(
+    "TRAINLAB_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _postgres_available() -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URI, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_uri() -> str:
+    if not _postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URI}")
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URI}")
+    return POSTGRES_ADMIN_URI
+
+
+@pytest.fixture
+def postgres_uri(postgres_admin_uri: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
+    import psycopg
+
+    name = f"trainlab_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_admin_uri, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = postgres_admin_uri.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(postgres_admin_uri, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_uri(tmp_path: object) -> str:
+    return f"sqlite:///{tmp_path}/trainlab.db"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_uri(request: pytest.FixtureRequest) -> str:
+    """Each test using this runs once on SQLite and once on PostgreSQL."""
+    name = "sqlite_uri" if request.param == "sqlite" else "postgres_uri"
+    return str(request.getfixturevalue(name))
