@@ -10,7 +10,7 @@ Every error that crosses a boundary is a ``TrainlabError`` carrying an MLflow-co
     ├── ResourceNotFound               RESOURCE_DOES_NOT_EXIST  404
     ├── InvalidState                   INVALID_STATE            400  (e.g. logging to a deleted run)
     ├── ResourceConflict               RESOURCE_CONFLICT        409
-    └── ServiceUnavailable             TEMPORARILY_UNAVAILABLE  503  (client side: server unreachable)
+    └── ServiceUnavailable             TEMPORARILY_UNAVAILABLE  503  (server unreachable)
 
 The store translates database errors into these (once, in its unit of work), the server turns
 them into ``{"error_code", "message"}`` (once, in its error handler), and the REST client turns

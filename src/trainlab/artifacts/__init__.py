@@ -1,0 +1,1 @@
+"""Artifact storage. Every client-supplied path or URI is checked in ``paths`` and nowhere else."""

@@ -1,0 +1,85 @@
+"""Artifacts on the local filesystem: streamed writes, atomic replace, no path escapes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainlab.artifacts.paths import resolve_under, validate_artifact_path
+from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: str
+    is_dir: bool
+    file_size: int | None
+
+
+class LocalArtifactRepository:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).expanduser().absolute()
+
+    def local_path(self, path: str) -> Path:
+        return resolve_under(self.root, validate_artifact_path(path))
+
+    async def write_stream(self, path: str, chunks: AsyncIterator[bytes]) -> int:
+        """Write ``chunks`` to ``path``; the file appears whole or not at all."""
+        rel = validate_artifact_path(path)
+        if not rel:
+            raise InvalidParameterValue("Invalid path '': an artifact needs a file name.")
+        target = resolve_under(self.root, rel)
+        if target.is_dir():
+            raise InvalidParameterValue(f"Invalid path {path!r}: it is a directory.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        resolve_under(self.root, rel)  # re-check after creating parents
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as f:
+                async for chunk in chunks:
+                    f.write(chunk)
+                    size += len(chunk)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return size
+
+    def file_path(self, path: str) -> Path:
+        target = self.local_path(path)
+        if not target.is_file():
+            raise ResourceNotFound(f"Artifact {path!r} not found.")
+        return target
+
+    def list(self, path: str = "") -> list[FileInfo]:
+        rel = validate_artifact_path(path)
+        target = resolve_under(self.root, rel)
+        if not target.is_dir():
+            return []
+        out = []
+        for entry in sorted(target.iterdir()):
+            if entry.name.startswith(".upload-"):
+                continue
+            is_dir = entry.is_dir()
+            out.append(FileInfo(entry.name, is_dir, None if is_dir else entry.stat().st_size))
+        return out
+
+    def delete(self, path: str) -> None:
+        import shutil
+
+        rel = validate_artifact_path(path)
+        if not rel:
+            raise InvalidParameterValue("Refusing to delete the artifact root.")
+        target = resolve_under(self.root, rel)
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        else:
+            raise ResourceNotFound(f"Artifact {path!r} not found.")

@@ -1,0 +1,84 @@
+"""The one place where artifact paths and locations sent by clients are validated.
+
+Rejected (each a past MLflow CVE): ``..`` segments, also when URL-encoded once or twice;
+backslashes; absolute paths and drive letters; NUL bytes; ``#`` fragments; ``;`` parameters.
+After that, ``resolve_under`` makes sure the resolved path, symlinks followed, stays inside the
+artifact root.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+from trainlab.exceptions import InvalidParameterValue
+
+_DRIVE = re.compile(r"^[a-zA-Z]:")
+_MAX_UNQUOTE = 4
+
+
+def _invalid(path: str, why: str) -> InvalidParameterValue:
+    return InvalidParameterValue(f"Invalid path {path!r}: {why}.")
+
+
+def _check_once(path: str, original: str) -> None:
+    if "\x00" in path:
+        raise _invalid(original, "it contains a NUL byte")
+    if "\\" in path:
+        raise _invalid(original, "backslashes are not allowed")
+    if "#" in path or ";" in path:
+        raise _invalid(original, "'#' and ';' are not allowed in artifact paths")
+    if path.startswith("/") or _DRIVE.match(path):
+        raise _invalid(original, "it must be relative to the artifact root")
+    if any(part == ".." for part in path.split("/")):
+        raise _invalid(original, "'..' segments are not allowed")
+
+
+def validate_artifact_path(path: str) -> str:
+    """A safe, normalised relative POSIX path ('' for the root)."""
+    current = path
+    for _ in range(_MAX_UNQUOTE):
+        _check_once(current, path)
+        decoded = unquote(current)
+        if decoded == current:
+            break
+        current = decoded
+    else:
+        raise _invalid(path, "too many levels of URL encoding")
+    parts = [p for p in PurePosixPath(current).parts if p not in (".", "")]
+    return "/".join(parts)
+
+
+def resolve_under(root: Path, relative: str) -> Path:
+    """``root / relative`` with symlinks resolved; refuses anything that lands outside root."""
+    root = root.resolve()
+    target = (root / relative).resolve() if relative else root
+    if target != root and not target.is_relative_to(root):
+        raise _invalid(relative, "it resolves outside the artifact root")
+    return target
+
+
+def validate_artifact_location(location: str) -> str:
+    """Experiment ``artifact_location``: no fragments, parameters, NULs or '..' segments."""
+    if "\x00" in location or "#" in location or ";" in location:
+        raise InvalidParameterValue(
+            f"Invalid artifact_location {location!r}: '#', ';' and NUL are not allowed."
+        )
+    decoded = location
+    for _ in range(_MAX_UNQUOTE):
+        parts = urlsplit(decoded)
+        if parts.query or parts.fragment:
+            raise InvalidParameterValue(
+                f"Invalid artifact_location {location!r}: query strings and fragments are not "
+                "allowed."
+            )
+        if any(seg == ".." for seg in re.split(r"[/\\]", parts.path)):
+            raise InvalidParameterValue(
+                f"Invalid artifact_location {location!r}: '..' segments are not allowed."
+            )
+        nxt = unquote(decoded)
+        if nxt == decoded:
+            break
+        decoded = nxt
+    return location

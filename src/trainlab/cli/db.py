@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+
+
+@app.command("upgrade")
+def upgrade_cmd(
+    uri: str = typer.Argument(..., help="sqlite:///file.db or postgresql://..."),
+) -> None:
+    """Migrate the database at URI to the newest schema (a no-op when it is current)."""
+    from trainlab.cli.common import console, fail
+    from trainlab.exceptions import TrainlabError
+    from trainlab.store.sql.engine import current_revision, make_engine, upgrade
+
+    try:
+        engine = make_engine(uri)
+        before = current_revision(engine)
+        head = upgrade(engine)
+    except TrainlabError as exc:
+        fail(exc.message)
+    except Exception as exc:  # noqa: BLE001 - connection errors of any driver
+        fail(f"Cannot open {uri!r}: {exc}")
+    if before == head:
+        console.print(f"Schema already at revision [bold]{head}[/].")
+    else:
+        console.print(f"Schema upgraded from {before or 'empty'} to [bold]{head}[/].")

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import typer
+
+from trainlab.cli.common import TRACKING_URI_HELP
+
+app = typer.Typer(help="Experiments.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_cmd(
+    tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP),
+    filter_string: str = typer.Option(None, "--filter", help="e.g. \"name LIKE 'wine%'\""),
+    view: str = typer.Option("active", help="active | deleted | all"),
+    max_results: int = typer.Option(1000, min=1, max=50000),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """List experiments with their run counts."""
+    from rich.table import Table
+
+    from trainlab.cli.common import console, open_store, print_json, timestamp, with_errors
+    from trainlab.entities import ViewType
+
+    views = {"active": ViewType.ACTIVE_ONLY, "deleted": ViewType.DELETED_ONLY, "all": ViewType.ALL}
+    if view not in views:
+        from trainlab.cli.common import fail
+
+        fail(f"Invalid --view {view!r}: use one of active, deleted, all.")
+    with with_errors():
+        store = open_store(tracking_uri)
+        page = store.search_experiments(views[view], max_results, filter_string)
+    if as_json:
+        print_json([vars(e) for e in page])
+        return
+    table = Table(title=f"{len(page)} experiment(s)")
+    for col in ("id", "name", "stage", "created", "artifact location"):
+        table.add_column(col)
+    for e in page:
+        table.add_row(
+            e.experiment_id,
+            e.name,
+            e.lifecycle_stage,
+            timestamp(e.creation_time),
+            e.artifact_location,
+        )
+    console.print(table)

@@ -1,0 +1,23 @@
+"""``trainlab``: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from trainlab.cli import db, experiments, runs, server
+
+app = typer.Typer(
+    name="trainlab",
+    help="Reproducible, tracked ML training. Docs: README.md.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("server")(server.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(experiments.app, name="experiments")
+app.add_typer(runs.app, name="runs")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import typer
+
+from trainlab.cli.common import TRACKING_URI_HELP
+
+app = typer.Typer(help="Runs: list, search and inspect.", no_args_is_help=True)
+
+
+def _experiment_ids(store: object, names: list[str]) -> list[str]:
+    from trainlab.cli.common import fail
+
+    ids = []
+    for name in names:
+        if name.isdigit():
+            ids.append(name)
+            continue
+        exp = store.find_experiment_by_name(name)  # type: ignore[attr-defined]
+        if exp is None:
+            fail(f"No experiment named {name!r}. See `trainlab experiments list`.")
+        ids.append(exp.experiment_id)
+    return ids
+
+
+@app.command("list")
+def list_cmd(
+    experiment: list[str] = typer.Option(
+        ["0"], "--experiment", "-e", help="Experiment name or id (repeatable)."
+    ),
+    filter_string: str = typer.Option(
+        None,
+        "--filter",
+        "-f",
+        help="Search grammar, e.g. \"metrics.acc > 0.9 AND params.lr = '0.1'\"",
+    ),
+    order_by: list[str] = typer.Option([], "--order-by", "-o", help="e.g. 'metrics.acc DESC'"),
+    max_results: int = typer.Option(50, "--max-results", "-n", min=1, max=50000),
+    columns: list[str] = typer.Option(
+        [], "--column", "-c", help="Extra columns: params.x, metrics.y, tags.z (repeatable)."
+    ),
+    tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """List runs of one or more experiments, newest first."""
+    from rich.table import Table
+
+    from trainlab.cli.common import console, open_store, print_json, with_errors
+    from trainlab.cli.render import run_cell, run_json
+
+    with with_errors():
+        store = open_store(tracking_uri)
+        ids = _experiment_ids(store, experiment)
+        page = store.search_runs(ids, filter_string, max_results=max_results, order_by=order_by)
+    if as_json:
+        print_json([run_json(r) for r in page])
+        return
+    metric_keys = sorted({k for r in page for k in r.data.metrics})[:6] if not columns else []
+    cols = columns or [f"metrics.{k}" for k in metric_keys]
+    table = Table(
+        title=f"{len(page)} run(s)"
+        + (" (more: raise --max-results)" if page.next_page_token else "")
+    )
+    for c in ("run id", "name", "status", "started", *cols):
+        table.add_column(c, overflow="fold")
+    for r in page:
+        table.add_row(*run_cell(r, cols))
+    console.print(table)
+
+
+@app.command("show")
+def show_cmd(
+    run_id: str = typer.Argument(..., help="The run's id."),
+    tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Everything about one run: info, params, latest metrics, tags, inputs."""
+    from trainlab.cli.common import open_store, print_json, with_errors
+    from trainlab.cli.render import print_run, run_json
+
+    with with_errors():
+        run = open_store(tracking_uri).get_run(run_id)
+    if as_json:
+        print_json(run_json(run))
+    else:
+        print_run(run)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import os
+
+import typer
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(5000, min=1, max=65535, help="Port to listen on."),
+    backend_store_uri: str = typer.Option(
+        "sqlite:///trainlab.db", help="sqlite:///path.db or postgresql://user@host:port/db"
+    ),
+    artifacts_destination: str = typer.Option(
+        "./trainlab-artifacts", help="Folder where proxied artifacts are stored."
+    ),
+    workers: int = typer.Option(1, min=1, help="Worker processes."),
+    log_level: str = typer.Option("info", help="uvicorn log level."),
+) -> None:
+    """Run the tracking server (MLflow REST API compatible)."""
+    import uvicorn
+
+    from trainlab.cli.common import fail
+    from trainlab.exceptions import TrainlabError
+    from trainlab.store.sql.engine import make_engine, upgrade
+
+    try:
+        engine = make_engine(backend_store_uri)
+        upgrade(engine)  # once here, so workers never race on a migration
+        engine.dispose()
+    except TrainlabError as exc:
+        fail(exc.message)
+    except Exception as exc:  # noqa: BLE001 - any connection failure is reported the same way
+        fail(f"Cannot open the backend store {backend_store_uri!r}: {exc}")
+    os.environ["TRAINLAB_BACKEND_STORE_URI"] = backend_store_uri
+    os.environ["TRAINLAB_ARTIFACTS_DESTINATION"] = os.path.abspath(artifacts_destination)
+    uvicorn.run(
+        "trainlab.server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+    )

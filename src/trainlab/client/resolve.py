@@ -1,0 +1,44 @@
+"""Which store a tracking URI means: an argument, ``$TRAINLAB_TRACKING_URI``, or the embedded
+default (``sqlite:///trainlab.db`` with artifacts in ``./trainlab-artifacts``, the same files
+``trainlab server`` uses by default when started in the same folder)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from trainlab.exceptions import InvalidParameterValue
+from trainlab.store._base import BaseTrackingStore
+
+ENV_TRACKING_URI = "TRAINLAB_TRACKING_URI"
+DEFAULT_TRACKING_URI = "sqlite:///trainlab.db"
+DEFAULT_ARTIFACTS_DIR = "trainlab-artifacts"
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    return uri or os.environ.get(ENV_TRACKING_URI) or DEFAULT_TRACKING_URI
+
+
+def is_remote(uri: str) -> bool:
+    return uri.startswith(("http://", "https://"))
+
+
+def local_artifact_root() -> str:
+    root = os.environ.get("TRAINLAB_ARTIFACTS_DIR", DEFAULT_ARTIFACTS_DIR)
+    return Path(root).expanduser().absolute().as_uri()
+
+
+def store_for(uri: str) -> BaseTrackingStore:
+    """A store speaking to ``uri``; SQL support is imported only when a database URI is used."""
+    if is_remote(uri):
+        from trainlab.client.rest import RestTrackingStore
+
+        return RestTrackingStore(uri)
+    if uri.startswith(("sqlite:", "postgresql:", "postgres:", "postgresql+psycopg:")):
+        from trainlab.store.sql.tracking import SqlTrackingStore
+
+        return SqlTrackingStore(uri, local_artifact_root())
+    raise InvalidParameterValue(
+        f"Unsupported tracking URI {uri!r}: use http(s)://host:port for a trainlab server, "
+        "sqlite:///path.db or postgresql://user@host/db for a database."
+    )

@@ -1,0 +1,1 @@
+"""The trainlab tracking server: MLflow's REST API (and trainlab's own) over FastAPI."""

@@ -1,0 +1,89 @@
+"""App factory. Stores and engines are created in the lifespan, never at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from trainlab.exceptions import TrainlabError
+from trainlab.server.context import ServerContext
+from trainlab.server.rpc import endpoint
+from trainlab.server.routes import artifacts, logged_models, meta, tracking
+from trainlab.server.settings import ServerSettings
+from trainlab.server.wire import JSONResponse
+
+log = logging.getLogger("trainlab.server")
+API_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+
+
+def build_context(settings: ServerSettings) -> ServerContext:
+    from trainlab.artifacts.local import LocalArtifactRepository
+    from trainlab.store.sql.engine import make_engine
+    from trainlab.store.sql.logged_models import SqlLoggedModelStore
+    from trainlab.store.sql.tracking import SqlTrackingStore
+
+    engine = make_engine(settings.backend_store_uri)
+    root = "mlflow-artifacts:" if settings.serve_artifacts else settings.artifacts_destination
+    tracking_store = SqlTrackingStore(settings.backend_store_uri, root, engine=engine)
+    return ServerContext(
+        settings=settings,
+        tracking=tracking_store,
+        logged_models=SqlLoggedModelStore(tracking_store),
+        artifacts=LocalArtifactRepository(settings.artifacts_destination),
+    )
+
+
+async def _trainlab_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TrainlabError)
+    return JSONResponse(exc.to_json(), status_code=exc.http_status)
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "ENDPOINT_NOT_FOUND", 405: "BAD_REQUEST"}.get(exc.status_code, "BAD_REQUEST")
+    return JSONResponse({"error_code": code, "message": str(exc.detail)}, exc.status_code)
+
+
+async def _unexpected_error(_request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error", exc_info=exc)
+    body = {"error_code": "INTERNAL_ERROR", "message": f"Internal error: {type(exc).__name__}"}
+    return JSONResponse(body, status_code=500)
+
+
+def create_app(settings: ServerSettings | None = None) -> FastAPI:
+    settings = settings or ServerSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.ctx = build_context(settings)
+        yield
+        app.state.ctx.tracking.engine.dispose()
+
+    app = FastAPI(
+        title="trainlab",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        exception_handlers={
+            TrainlabError: _trainlab_error,
+            HTTPException: _http_error,
+            Exception: _unexpected_error,
+        },
+    )
+    for route in tracking.ROUTES + logged_models.ROUTES:
+        for prefix in API_PREFIXES:
+            app.add_api_route(
+                prefix + route.path,
+                endpoint(route),
+                methods=list(route.methods),
+                include_in_schema=prefix == API_PREFIXES[0],
+            )
+    meta.register(app)
+    artifacts.register(app)
+    return app

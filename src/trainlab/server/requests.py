@@ -1,0 +1,316 @@
+"""Request messages of the tracking API, validated with pydantic. A wrong type, a missing field
+or malformed JSON becomes a 400 INVALID_PARAMETER_VALUE that names the field."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+
+from trainlab.entities import LoggedModelStatus, RunStatus, ViewType
+from trainlab.exceptions import InvalidParameterValue
+from trainlab.validation import INT64_MAX, INT64_MIN
+
+
+def _no_bool(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise ValueError("expected a number, got a boolean")
+    return v
+
+
+def _id_string(v: Any) -> Any:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    return v
+
+
+Int64 = Annotated[int, BeforeValidator(_no_bool), Field(ge=INT64_MIN, le=INT64_MAX)]
+Double = Annotated[float, BeforeValidator(_no_bool)]
+Id = Annotated[StrictStr, BeforeValidator(_id_string)]
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class RunMessage(Message):
+    """Messages addressed to a run accept the legacy ``run_uuid`` for ``run_id``."""
+
+    run_id: StrictStr
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_run_uuid(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("run_id") and data.get("run_uuid"):
+            return {**data, "run_id": data["run_uuid"]}
+        return data
+
+
+class KeyValue(Message):
+    key: StrictStr
+    value: StrictStr = ""
+
+
+# -- experiments ----------------------------------------------------------------------------
+class CreateExperiment(Message):
+    name: StrictStr
+    artifact_location: StrictStr | None = None
+    tags: list[KeyValue] = []
+
+
+class SearchExperiments(Message):
+    max_results: Int64 = 1000
+    page_token: StrictStr | None = None
+    filter: StrictStr | None = None
+    order_by: list[StrictStr] = []
+    view_type: ViewType = ViewType.ACTIVE_ONLY
+
+
+class ExperimentRef(Message):
+    experiment_id: Id
+
+
+class ExperimentByName(Message):
+    experiment_name: StrictStr
+
+
+class UpdateExperiment(Message):
+    experiment_id: Id
+    new_name: StrictStr
+
+
+class SetExperimentTag(Message):
+    experiment_id: Id
+    key: StrictStr
+    value: StrictStr = ""
+
+
+class DeleteExperimentTag(Message):
+    experiment_id: Id
+    key: StrictStr
+
+
+# -- runs -----------------------------------------------------------------------------------
+class CreateRun(Message):
+    experiment_id: Id = "0"
+    user_id: StrictStr = ""
+    run_name: StrictStr | None = None
+    start_time: Int64 | None = None
+    tags: list[KeyValue] = []
+
+
+class UpdateRun(RunMessage):
+    status: RunStatus | None = None
+    end_time: Int64 | None = None
+    run_name: StrictStr | None = None
+
+
+class RunRef(RunMessage):
+    pass
+
+
+class MetricIn(Message):
+    key: StrictStr
+    value: Double
+    timestamp: Int64
+    step: Int64 = 0
+    model_id: StrictStr | None = None
+    dataset_name: StrictStr | None = None
+    dataset_digest: StrictStr | None = None
+
+
+class LogMetric(RunMessage, MetricIn):
+    pass
+
+
+class LogParam(RunMessage):
+    key: StrictStr
+    value: StrictStr
+
+
+class SetTag(RunMessage):
+    key: StrictStr
+    value: StrictStr = ""
+
+
+class DeleteTag(RunMessage):
+    key: StrictStr
+
+
+class LogBatch(RunMessage):
+    metrics: list[MetricIn] = []
+    params: list[KeyValue] = []
+    tags: list[KeyValue] = []
+
+
+class LogModel(RunMessage):
+    model_json: StrictStr
+
+
+class DatasetIn(Message):
+    name: StrictStr
+    digest: StrictStr = ""
+    source_type: StrictStr = ""
+    source: StrictStr = ""
+    schema_: StrictStr | None = Field(default=None, alias="schema")
+    profile: StrictStr | None = None
+
+
+class DatasetInputIn(Message):
+    dataset: DatasetIn
+    tags: list[KeyValue] = []
+
+
+class ModelRef(Message):
+    model_id: StrictStr
+
+
+class ModelOutput(Message):
+    model_id: StrictStr
+    step: Int64 = 0
+
+
+class LogInputs(RunMessage):
+    datasets: list[DatasetInputIn] = []
+    models: list[ModelRef] = []
+
+
+class LogOutputs(RunMessage):
+    models: list[ModelOutput]
+
+
+class SearchRuns(Message):
+    experiment_ids: list[Id] = []
+    filter: StrictStr | None = None
+    run_view_type: ViewType = ViewType.ACTIVE_ONLY
+    max_results: Int64 = 1000
+    order_by: list[StrictStr] = []
+    page_token: StrictStr | None = None
+
+
+class GetMetricHistory(RunMessage):
+    metric_key: StrictStr
+    max_results: Int64 | None = None
+    page_token: StrictStr | None = None
+
+
+class GetMetricHistoryBulkInterval(Message):
+    run_ids: list[StrictStr] = Field(min_length=1, max_length=100)
+    metric_key: StrictStr
+    start_step: Int64 | None = None
+    end_step: Int64 | None = None
+    max_results: Annotated[Int64, Field(ge=1, le=2500)] = 2500
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> GetMetricHistoryBulkInterval:
+        if (self.start_step is None) != (self.end_step is None):
+            raise ValueError("start_step and end_step must be given together")
+        if self.start_step is not None and self.end_step is not None:
+            if self.start_step > self.end_step:
+                raise ValueError("start_step must not be greater than end_step")
+        return self
+
+
+# -- logged models --------------------------------------------------------------------------
+class CreateLoggedModel(Message):
+    experiment_id: Id
+    name: StrictStr | None = None
+    model_type: StrictStr | None = None
+    source_run_id: StrictStr | None = None
+    params: list[KeyValue] = []
+    tags: list[KeyValue] = []
+
+
+class FinalizeLoggedModel(Message):
+    status: LoggedModelStatus
+
+
+class LoggedModelOrder(Message):
+    field_name: StrictStr
+    ascending: bool = True
+    dataset_name: StrictStr | None = None
+    dataset_digest: StrictStr | None = None
+
+
+class SearchLoggedModels(Message):
+    experiment_ids: list[Id] = []
+    filter: StrictStr | None = None
+    max_results: Annotated[Int64, Field(ge=1, le=50000)] = 50
+    order_by: list[LoggedModelOrder] = []
+    page_token: StrictStr | None = None
+
+
+class SetLoggedModelTags(Message):
+    tags: list[KeyValue] = []
+
+
+class LogLoggedModelParams(Message):
+    params: list[KeyValue] = []
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += part if not out else f".{part}"
+    return out
+
+
+def explain(exc: ValidationError) -> InvalidParameterValue:
+    """The first problem, in words: which field, what was wrong, what was given."""
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(p for p in err["loc"] if p not in ("function-after",))
+    field = _location(loc)
+    kind = err["type"]
+    if kind == "json_invalid":
+        return InvalidParameterValue(
+            f"Malformed JSON in the request body: {err['ctx'].get('error', err['msg'])}."
+        )
+    if kind == "missing":
+        return InvalidParameterValue(
+            f"Missing value for required parameter '{field}'. See the API docs for the "
+            "request's parameters."
+        )
+    if kind == "model_type" or not field:
+        return InvalidParameterValue(f"Invalid request body: {err['msg']}.")
+    given = err.get("input")
+    shown = repr(given) if len(repr(given)) <= 80 else repr(given)[:77] + "..."
+    return InvalidParameterValue(
+        f"Invalid value {shown} for parameter '{field}' supplied: {err['msg'].lower()}."
+    )
+
+
+def parse_json(model: type[M], body: bytes) -> M:
+    if body[:1] == b'"':  # a doubly JSON-encoded body, sent by legacy clients
+        import orjson
+
+        try:
+            inner = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            inner = None
+        if isinstance(inner, str):
+            body = inner.encode()
+    try:
+        return model.model_validate_json(body or b"{}")
+    except ValidationError as exc:
+        raise explain(exc) from None
+
+
+def parse_mapping(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise explain(exc) from None

@@ -1,0 +1,88 @@
+"""Turns a plain function ``(ctx, message) -> dict`` into an HTTP endpoint: parse and validate
+the request (JSON body, or query string for GET), run the function in the thread pool (the stores
+are synchronous), answer proto-JSON."""
+
+from __future__ import annotations
+
+import functools
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from trainlab.exceptions import InvalidParameterValue
+from trainlab.server.requests import parse_json, parse_mapping
+from trainlab.server.wire import JSONResponse
+
+Handler = Callable[..., dict[str, Any]]
+JSON_TYPES = ("application/json",)
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    methods: tuple[str, ...]
+    handler: Handler
+    message: type[BaseModel] | None
+    path_params: tuple[str, ...] = ()
+
+
+@functools.cache
+def _list_fields(model: type[BaseModel]) -> frozenset[str]:
+    names = set()
+    for name, field in model.model_fields.items():
+        if typing.get_origin(field.annotation) is list:
+            names.add(field.alias or name)
+    return frozenset(names)
+
+
+def _check_content_type(request: Request) -> None:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in JSON_TYPES:
+        raise InvalidParameterValue(
+            "Bad Request. Content-Type must be one of ['application/json']; "
+            f"got {ctype or 'none'!r}."
+        )
+
+
+async def _parse(request: Request, route: Route) -> BaseModel | None:
+    model = route.message
+    if model is None:
+        return None
+    params = {p: request.path_params[p] for p in route.path_params}
+    if request.method == "GET" and request.query_params:
+        lists = _list_fields(model)
+        q = request.query_params
+        data: dict[str, Any] = {k: (q.getlist(k) if k in lists else q[k]) for k in q}
+        return parse_mapping(model, {**data, **params})
+    body = await request.body()
+    if body and request.method in ("POST", "PUT", "PATCH"):
+        _check_content_type(request)
+    if params:
+        import orjson
+
+        try:
+            data = orjson.loads(body) if body else {}
+        except orjson.JSONDecodeError as exc:
+            raise InvalidParameterValue(f"Malformed JSON in the request body: {exc}.") from None
+        if not isinstance(data, dict):
+            raise InvalidParameterValue("Invalid request body: expected a JSON object.")
+        return parse_mapping(model, {**data, **params})
+    return parse_json(model, body)
+
+
+def endpoint(route: Route) -> Callable[[Request], Any]:
+    async def call(request: Request) -> Response:
+        message = await _parse(request, route)
+        ctx = request.app.state.ctx
+        args = (ctx,) if message is None else (ctx, message)
+        result = await run_in_threadpool(route.handler, *args)
+        return JSONResponse(result)
+
+    call.__name__ = route.handler.__name__
+    return call

@@ -1,0 +1,703 @@
+"""SQL implementation of the tracking store (experiments, runs, params, tags, metrics)."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+
+from sqlalchemy import Engine, and_, delete, func, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from trainlab.artifacts.paths import validate_artifact_location
+from trainlab.entities import (
+    DatasetInput,
+    Experiment,
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from trainlab.entities.paging import decode_page_token, encode_page_token
+from trainlab.exceptions import (
+    InvalidParameterValue,
+    InvalidState,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+)
+from trainlab.store import search
+from trainlab.store._base import SEARCH_MAX_RESULTS_DEFAULT, BaseTrackingStore
+from trainlab.store.sql import convert
+from trainlab.store.sql.engine import make_engine, upgrade
+from trainlab.store.sql.models import (
+    DatasetModel,
+    ExperimentModel,
+    ExperimentTagModel,
+    LatestMetricModel,
+    MetricModel,
+    ParamModel,
+    RunInputModel,
+    RunInputTagModel,
+    RunModel,
+    RunModelIOModel,
+    TagModel,
+)
+from trainlab.store.sql.names import random_run_name
+from trainlab.store.sql.uow import unit_of_work, upsert_insert
+from trainlab.validation import (
+    MAX_EXPERIMENT_TAG_VALUE_LENGTH,
+    MAX_RUN_NAME_LENGTH,
+    MAX_USER_ID_LENGTH,
+    validate_batch_sizes,
+    validate_experiment_name,
+    validate_int64,
+    validate_key,
+    validate_metric_value,
+    validate_param_value,
+    validate_tag_value,
+    validate_value,
+)
+
+DEFAULT_EXPERIMENT_ID = 0
+DEFAULT_EXPERIMENT_NAME = "Default"
+PARENT_RUN_TAG = "mlflow.parentRunId"
+RUN_NAME_TAG = "mlflow.runName"
+USER_TAG = "mlflow.user"
+SEARCH_LIMIT = 50000
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _experiment_pk(experiment_id: str | int) -> int:
+    try:
+        return int(experiment_id)
+    except (TypeError, ValueError):
+        raise InvalidParameterValue(
+            f"Invalid experiment ID {experiment_id!r}: experiment IDs are integers."
+        ) from None
+
+
+def _check_max_results(max_results: int, limit: int = SEARCH_LIMIT) -> None:
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise InvalidParameterValue(
+            f"Invalid value {max_results!r} for parameter 'max_results': it must be a positive "
+            "integer."
+        )
+    if max_results > limit:
+        raise InvalidParameterValue(
+            f"Invalid value {max_results} for parameter 'max_results': the limit is {limit}."
+        )
+
+
+class SqlTrackingStore(BaseTrackingStore):
+    """Tracking store on SQLite or PostgreSQL. Migrates a new database on construction."""
+
+    def __init__(
+        self,
+        uri: str,
+        default_artifact_root: str,
+        *,
+        engine: Engine | None = None,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.uri = uri
+        self.engine = engine or make_engine(uri)
+        self.default_artifact_root = default_artifact_root.rstrip("/")
+        self.clock = clock
+        upgrade(self.engine)
+        self._ensure_default_experiment()
+
+    # -- helpers ----
+    def _session(self) -> AbstractContextManager[Session]:
+        return unit_of_work(self.engine)
+
+    def _ensure_default_experiment(self) -> None:
+        with self._session() as s:
+            if s.get(ExperimentModel, DEFAULT_EXPERIMENT_ID) is not None:
+                return
+            t = self.clock()
+            stmt = upsert_insert(s, ExperimentModel).values(
+                experiment_id=DEFAULT_EXPERIMENT_ID,
+                name=DEFAULT_EXPERIMENT_NAME,
+                artifact_location=f"{self.default_artifact_root}/{DEFAULT_EXPERIMENT_ID}",
+                lifecycle_stage=LifecycleStage.ACTIVE,
+                creation_time=t,
+                last_update_time=t,
+            )
+            s.execute(stmt.on_conflict_do_nothing())
+
+    def _experiment_row(self, s: Session, experiment_id: str | int) -> ExperimentModel:
+        row = s.get(ExperimentModel, _experiment_pk(experiment_id))
+        if row is None:
+            raise ResourceNotFound(f"No experiment with ID {experiment_id}.")
+        return row
+
+    def _run_row(self, s: Session, run_id: str, *, for_write: bool = False) -> RunModel:
+        if not isinstance(run_id, str) or not run_id:
+            raise InvalidParameterValue(f"Invalid run ID {run_id!r}: expected a non-empty string.")
+        row = s.get(RunModel, run_id)
+        if row is None:
+            raise ResourceNotFound(f"Run with id={run_id} not found.")
+        if for_write and row.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise InvalidState(
+                f"Run {run_id} is deleted; restore it before logging to it "
+                "(POST /runs/restore or `trainlab runs restore`)."
+            )
+        return row
+
+    @staticmethod
+    def _experiment_tags(s: Session, ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        tags: dict[int, dict[str, str]] = {i: {} for i in ids}
+        rows = select(ExperimentTagModel).where(ExperimentTagModel.experiment_id.in_(ids))
+        for t in s.execute(rows).scalars():
+            tags[t.experiment_id][t.key] = t.value
+        return tags
+
+    # -- experiments ----
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
+    ) -> str:
+        validate_experiment_name(name)
+        if artifact_location:
+            validate_artifact_location(artifact_location)
+        tags = dict(tags or {})
+        for k, v in tags.items():
+            validate_key(k, "experiment tag key")
+            validate_value(v, MAX_EXPERIMENT_TAG_VALUE_LENGTH, f"value for experiment tag '{k}'")
+        with self._session() as s:
+            if s.scalar(select(ExperimentModel.experiment_id).where(ExperimentModel.name == name)):
+                raise ResourceAlreadyExists(f"Experiment '{name}' already exists.")
+            t = self.clock()
+            row = ExperimentModel(
+                name=name,
+                artifact_location=artifact_location or "",
+                lifecycle_stage=LifecycleStage.ACTIVE,
+                creation_time=t,
+                last_update_time=t,
+            )
+            s.add(row)
+            s.flush()
+            if not artifact_location:
+                row.artifact_location = f"{self.default_artifact_root}/{row.experiment_id}"
+            s.add_all(
+                ExperimentTagModel(experiment_id=row.experiment_id, key=k, value=v)
+                for k, v in tags.items()
+            )
+            return str(row.experiment_id)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        with self._session() as s:
+            row = self._experiment_row(s, experiment_id)
+            return convert.experiment(
+                row, self._experiment_tags(s, [row.experiment_id])[row.experiment_id]
+            )
+
+    def find_experiment_by_name(self, name: str) -> Experiment | None:
+        with self._session() as s:
+            row = s.scalar(select(ExperimentModel).where(ExperimentModel.name == name))
+            if row is None:
+                return None
+            return convert.experiment(
+                row, self._experiment_tags(s, [row.experiment_id])[row.experiment_id]
+            )
+
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        filter_string: str | None = None,
+        order_by: Sequence[str] = (),
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        _check_max_results(max_results)
+        offset = decode_page_token(page_token)
+        query = select(ExperimentModel).where(
+            ExperimentModel.lifecycle_stage.in_(ViewType(view_type).stages())
+        )
+        clause = search.experiments_filter(filter_string)
+        if clause is not None:
+            query = query.where(clause)
+        query = query.order_by(*search.experiments_order_by(order_by))
+        with self._session() as s:
+            rows = list(s.execute(query.offset(offset).limit(max_results + 1)).scalars())
+            more = len(rows) > max_results
+            rows = rows[:max_results]
+            tags = self._experiment_tags(s, [r.experiment_id for r in rows])
+            items = [convert.experiment(r, tags[r.experiment_id]) for r in rows]
+        token = encode_page_token(offset + max_results) if more else None
+        return PagedList(items, token)
+
+    def _set_experiment_stage(self, experiment_id: str, stage: LifecycleStage) -> None:
+        with self._session() as s:
+            row = self._experiment_row(s, experiment_id)
+            if stage == LifecycleStage.DELETED and row.experiment_id == DEFAULT_EXPERIMENT_ID:
+                raise InvalidParameterValue("The default experiment (ID 0) cannot be deleted.")
+            other = (
+                LifecycleStage.ACTIVE if stage == LifecycleStage.DELETED else LifecycleStage.DELETED
+            )
+            if row.lifecycle_stage != other:
+                raise InvalidParameterValue(
+                    f"Experiment {experiment_id} is {row.lifecycle_stage}, not {other}."
+                )
+            t = self.clock()
+            row.lifecycle_stage = stage
+            row.last_update_time = t
+            s.execute(
+                update(RunModel)
+                .where(RunModel.experiment_id == row.experiment_id)
+                .where(RunModel.lifecycle_stage == other)
+                .values(
+                    lifecycle_stage=stage,
+                    deleted_time=t if stage == LifecycleStage.DELETED else None,
+                )
+            )
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._set_experiment_stage(experiment_id, LifecycleStage.DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._set_experiment_stage(experiment_id, LifecycleStage.ACTIVE)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        validate_experiment_name(new_name)
+        with self._session() as s:
+            row = self._experiment_row(s, experiment_id)
+            if row.lifecycle_stage != LifecycleStage.ACTIVE:
+                raise InvalidParameterValue(
+                    f"Experiment {experiment_id} is deleted; restore it before renaming it."
+                )
+            clash = select(ExperimentModel.experiment_id).where(
+                ExperimentModel.name == new_name, ExperimentModel.experiment_id != row.experiment_id
+            )
+            if s.scalar(clash) is not None:
+                raise ResourceAlreadyExists(f"Experiment '{new_name}' already exists.")
+            row.name = new_name
+            row.last_update_time = self.clock()
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        validate_key(key, "experiment tag key")
+        validate_value(value, MAX_EXPERIMENT_TAG_VALUE_LENGTH, f"value for experiment tag '{key}'")
+        with self._session() as s:
+            row = self._experiment_row(s, experiment_id)
+            if row.lifecycle_stage != LifecycleStage.ACTIVE:
+                raise InvalidParameterValue(
+                    f"Experiment {experiment_id} is deleted; restore it before tagging it."
+                )
+            stmt = upsert_insert(s, ExperimentTagModel).values(
+                experiment_id=row.experiment_id, key=key, value=value
+            )
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["experiment_id", "key"], set_={"value": value}
+                )
+            )
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        with self._session() as s:
+            row = self._experiment_row(s, experiment_id)
+            result = s.execute(
+                delete(ExperimentTagModel).where(
+                    ExperimentTagModel.experiment_id == row.experiment_id,
+                    ExperimentTagModel.key == key,
+                )
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise ResourceNotFound(f"No tag with key '{key}' on experiment {experiment_id}.")
+
+    # -- runs ----
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str = "",
+        start_time: int | None = None,
+        tags: dict[str, str] | None = None,
+        run_name: str | None = None,
+    ) -> Run:
+        tags = dict(tags or {})
+        for k, v in tags.items():
+            validate_key(k, "tag key")
+            validate_tag_value(v, k)
+        user_id = user_id or tags.get(USER_TAG, "")
+        validate_value(user_id, MAX_USER_ID_LENGTH, "user_id")
+        run_name = run_name or tags.get(RUN_NAME_TAG) or random_run_name()
+        validate_value(run_name, MAX_RUN_NAME_LENGTH, "run_name")
+        if tags.get(RUN_NAME_TAG, run_name) != run_name:
+            raise InvalidParameterValue(
+                f"run_name {run_name!r} and tag '{RUN_NAME_TAG}' "
+                f"{tags[RUN_NAME_TAG]!r} disagree; pass one of them."
+            )
+        tags[RUN_NAME_TAG] = run_name
+        if user_id:
+            tags.setdefault(USER_TAG, user_id)
+        if start_time is not None:
+            validate_int64(start_time, "start_time")
+        with self._session() as s:
+            exp = self._experiment_row(s, experiment_id)
+            if exp.lifecycle_stage != LifecycleStage.ACTIVE:
+                raise InvalidParameterValue(
+                    f"Experiment {experiment_id} is deleted; runs can only be created in active "
+                    "experiments."
+                )
+            run_id = uuid.uuid4().hex
+            row = RunModel(
+                run_id=run_id,
+                experiment_id=exp.experiment_id,
+                name=run_name,
+                user_id=user_id,
+                status=RunStatus.RUNNING,
+                start_time=start_time if start_time is not None else self.clock(),
+                end_time=None,
+                artifact_uri=f"{exp.artifact_location}/{run_id}/artifacts",
+                lifecycle_stage=LifecycleStage.ACTIVE,
+                parent_run_id=tags.get(PARENT_RUN_TAG),
+            )
+            s.add(row)
+            s.add_all(TagModel(run_id=run_id, key=k, value=v) for k, v in tags.items())
+            s.flush()
+            return convert.load_runs(s, [row])[0]
+
+    def get_run(self, run_id: str) -> Run:
+        with self._session() as s:
+            return convert.load_runs(s, [self._run_row(s, run_id)])[0]
+
+    def update_run_info(
+        self,
+        run_id: str,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        if end_time is not None:
+            validate_int64(end_time, "end_time")
+        if run_name:
+            validate_value(run_name, MAX_RUN_NAME_LENGTH, "run_name")
+        with self._session() as s:
+            row = self._run_row(s, run_id, for_write=True)
+            if status is not None:
+                row.status = RunStatus(status)
+            if end_time is not None:
+                row.end_time = end_time
+            if run_name:
+                row.name = run_name
+                self._upsert_tags(s, run_id, {RUN_NAME_TAG: run_name})
+            s.flush()
+            return convert.run_info(row)
+
+    def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
+        with self._session() as s:
+            row = self._run_row(s, run_id)
+            row.lifecycle_stage = stage
+            row.deleted_time = self.clock() if stage == LifecycleStage.DELETED else None
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.ACTIVE)
+
+    # -- logging ----
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        validate_batch_sizes(len(metrics), len(params), len(tags))
+        param_values = self._validated_params(params)
+        tag_values: dict[str, str] = {}
+        for t in tags:
+            validate_key(t.key, "tag key")
+            tag_values[t.key] = validate_tag_value(t.value, t.key)
+        metric_rows = [self._metric_row(run_id, m) for m in metrics]
+        with self._session() as s:
+            self._run_row(s, run_id, for_write=True)
+            if param_values:
+                self._insert_params(s, run_id, param_values)
+            if tag_values:
+                self._upsert_tags(s, run_id, tag_values)
+            if metric_rows:
+                self._insert_metrics(s, metric_rows)
+
+    @staticmethod
+    def _validated_params(params: Sequence[Param]) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for p in params:
+            validate_key(p.key, "param key")
+            value = validate_param_value(p.value, p.key)
+            if values.get(p.key, value) != value:
+                raise InvalidParameterValue(
+                    f"Param '{p.key}' appears twice in the batch with different values "
+                    f"({values[p.key]!r} and {value!r})."
+                )
+            values[p.key] = value
+        return values
+
+    @staticmethod
+    def _metric_row(run_id: str, m: Metric) -> dict[str, object]:
+        validate_key(m.key, "metric key")
+        value = validate_metric_value(m.value, m.key)
+        validate_int64(m.timestamp, f"timestamp of metric '{m.key}'")
+        validate_int64(m.step, f"step of metric '{m.key}'")
+        nan = math.isnan(value)
+        return {
+            "run_id": run_id,
+            "key": m.key,
+            "step": m.step,
+            "timestamp": m.timestamp,
+            "value": 0.0 if nan else value,
+            "is_nan": nan,
+            "dataset_name": m.dataset_name,
+            "dataset_digest": m.dataset_digest,
+            "model_id": m.model_id,
+        }
+
+    def _insert_params(self, s: Session, run_id: str, values: dict[str, str]) -> None:
+        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
+        s.execute(upsert_insert(s, ParamModel).on_conflict_do_nothing(), rows)
+        stored = s.execute(
+            select(ParamModel.key, ParamModel.value).where(
+                ParamModel.run_id == run_id, ParamModel.key.in_(list(values))
+            )
+        )
+        for key, value in stored:
+            if value != values[key]:
+                raise InvalidParameterValue(
+                    f"Changing param values is not allowed. Param '{key}' of run {run_id} was "
+                    f"already logged with value {value!r}; attempted {values[key]!r}. Params are "
+                    "immutable: log the new value under a different key or in a new run."
+                )
+
+    def _upsert_tags(self, s: Session, run_id: str, values: dict[str, str]) -> None:
+        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
+        stmt = upsert_insert(s, TagModel)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
+        )
+        s.execute(stmt, rows)
+        if PARENT_RUN_TAG in values:
+            s.execute(
+                update(RunModel)
+                .where(RunModel.run_id == run_id)
+                .values(parent_run_id=values[PARENT_RUN_TAG])
+            )
+
+    @staticmethod
+    def _insert_metrics(s: Session, rows: list[dict[str, object]]) -> None:
+        s.execute(upsert_insert(s, MetricModel).on_conflict_do_nothing(), rows)
+        newest: dict[str, dict[str, object]] = {}
+        for r in rows:
+            cur = newest.get(r["key"])  # type: ignore[arg-type]
+            if cur is None or (r["step"], r["timestamp"], r["value"]) >= (  # type: ignore[operator]
+                cur["step"],
+                cur["timestamp"],
+                cur["value"],
+            ):
+                newest[r["key"]] = r  # type: ignore[index]
+        stmt = upsert_insert(s, LatestMetricModel)
+        ex = stmt.excluded
+        cols = (
+            "step",
+            "timestamp",
+            "value",
+            "is_nan",
+            "dataset_name",
+            "dataset_digest",
+            "model_id",
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "key"],
+            set_={c: getattr(ex, c) for c in cols},
+            where=tuple_(ex.step, ex.timestamp, ex.value)
+            >= tuple_(LatestMetricModel.step, LatestMetricModel.timestamp, LatestMetricModel.value),
+        )
+        s.execute(stmt, list(newest.values()))
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self._session() as s:
+            self._run_row(s, run_id, for_write=True)
+            result = s.execute(
+                delete(TagModel).where(TagModel.run_id == run_id, TagModel.key == key)
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise ResourceNotFound(f"No tag with key '{key}' on run {run_id}.")
+            if key == PARENT_RUN_TAG:
+                s.execute(
+                    update(RunModel).where(RunModel.run_id == run_id).values(parent_run_id=None)
+                )
+
+    # -- metric history ----
+    def get_metric_history(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Metric]:
+        if max_results is not None:
+            _check_max_results(max_results, limit=2**31)
+        offset = decode_page_token(page_token)
+        m = MetricModel
+        query = (
+            select(
+                m.step, m.timestamp, m.value, m.is_nan, m.dataset_name, m.dataset_digest, m.model_id
+            )
+            .where(m.run_id == run_id, m.key == metric_key)
+            .order_by(m.step, m.timestamp, m.value)
+        )
+        if max_results is not None:
+            query = query.offset(offset).limit(max_results + 1)
+        with self._session() as s:
+            self._run_row(s, run_id)
+            rows = s.execute(query).all()
+        more = max_results is not None and len(rows) > max_results
+        if more:
+            rows = rows[:max_results]
+        items = [
+            Metric(metric_key, math.nan if nan else v, ts, step, run_id, dn, dd, mid)
+            for step, ts, v, nan, dn, dd, mid in rows
+        ]
+        token = encode_page_token(offset + len(items)) if more else None
+        return PagedList(items, token)
+
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        max_results: int,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        from trainlab.store.sql.downsample import downsampled_history
+
+        with self._session() as s:
+            found = set(s.scalars(select(RunModel.run_id).where(RunModel.run_id.in_(run_ids))))
+            missing = [r for r in run_ids if r not in found]
+            if missing:
+                raise ResourceNotFound(f"Run with id={missing[0]} not found.")
+            out: list[Metric] = []
+            for run_id in run_ids:
+                out.extend(
+                    downsampled_history(s, run_id, metric_key, max_results, start_step, end_step)
+                )
+            return out
+
+    # -- search ----
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[str] = (),
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        _check_max_results(max_results)
+        offset = decode_page_token(page_token)
+        exp_ids = [_experiment_pk(e) for e in experiment_ids]
+        if not exp_ids:
+            return PagedList([], None)
+        query = select(RunModel).where(
+            RunModel.experiment_id.in_(exp_ids),
+            RunModel.lifecycle_stage.in_(ViewType(run_view_type).stages()),
+        )
+        clause = search.runs_filter(filter_string)
+        if clause is not None:
+            query = query.where(clause)
+        query = query.order_by(*search.runs_order_by(order_by))
+        with self._session() as s:
+            rows = list(s.execute(query.offset(offset).limit(max_results + 1)).scalars())
+            more = len(rows) > max_results
+            runs = convert.load_runs(s, rows[:max_results])
+        return PagedList(runs, encode_page_token(offset + max_results) if more else None)
+
+    # -- inputs / outputs ----
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] = (),
+        model_ids: Sequence[str] = (),
+    ) -> None:
+        with self._session() as s:
+            run = self._run_row(s, run_id, for_write=True)
+            for di in datasets:
+                ds = di.dataset
+                key = and_(
+                    DatasetModel.experiment_id == run.experiment_id,
+                    DatasetModel.name == ds.name,
+                    DatasetModel.digest == ds.digest,
+                )
+                s.execute(
+                    upsert_insert(s, DatasetModel)
+                    .values(
+                        experiment_id=run.experiment_id,
+                        name=ds.name,
+                        digest=ds.digest,
+                        source_type=ds.source_type,
+                        source=ds.source,
+                        schema=ds.schema,
+                        profile=ds.profile,
+                    )
+                    .on_conflict_do_nothing()
+                )
+                dataset_id = s.scalar(select(DatasetModel.dataset_id).where(key))
+                s.execute(
+                    upsert_insert(s, RunInputModel)
+                    .values(run_id=run_id, dataset_id=dataset_id)
+                    .on_conflict_do_nothing()
+                )
+                if di.tags:
+                    stmt = upsert_insert(s, RunInputTagModel)
+                    stmt = stmt.on_conflict_do_update(
+                        index_elements=["run_id", "dataset_id", "key"],
+                        set_={"value": stmt.excluded.value},
+                    )
+                    s.execute(
+                        stmt,
+                        [
+                            {"run_id": run_id, "dataset_id": dataset_id, "key": k, "value": v}
+                            for k, v in di.tags.items()
+                        ],
+                    )
+            self._insert_model_io(s, run_id, [(m, 0) for m in model_ids], "input")
+
+    def log_outputs(self, run_id: str, models: Sequence[tuple[str, int]]) -> None:
+        with self._session() as s:
+            self._run_row(s, run_id, for_write=True)
+            self._insert_model_io(s, run_id, models, "output")
+
+    @staticmethod
+    def _insert_model_io(
+        s: Session, run_id: str, models: Sequence[tuple[str, int]], direction: str
+    ) -> None:
+        if not models:
+            return
+        stmt = upsert_insert(s, RunModelIOModel)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "model_id", "direction"], set_={"step": stmt.excluded.step}
+        )
+        rows = [
+            {"run_id": run_id, "model_id": m, "direction": direction, "step": step}
+            for m, step in models
+        ]
+        s.execute(stmt, rows)
+
+    def count_runs(self, experiment_id: str) -> int:
+        with self._session() as s:
+            return int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(RunModel)
+                    .where(RunModel.experiment_id == _experiment_pk(experiment_id))
+                )
+                or 0
+            )

@@ -1,0 +1,125 @@
+"""Input rules shared by the store, the server and the SDK. Each failure names the field and
+says what was wrong; nothing is truncated silently."""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+
+from trainlab.exceptions import InvalidParameterValue
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_EXPERIMENT_NAME_LENGTH = 500
+MAX_EXPERIMENT_TAG_VALUE_LENGTH = 20000
+MAX_RUN_NAME_LENGTH = 250
+MAX_USER_ID_LENGTH = 256
+MAX_METRICS_PER_BATCH = 1000
+MAX_PARAMS_TAGS_PER_BATCH = 100
+MAX_ENTITIES_PER_BATCH = 1000
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+_KEY_RE = re.compile(r"^[/\w.\- :]*$")
+_RUN_ID_RE = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
+
+
+def validate_key(key: object, what: str = "key") -> str:
+    """Metric, param and tag keys: <= 250 chars of letters, digits, ``_ - . / : space``, and
+    a normalised relative path (no ``..``, no leading ``/``)."""
+    if not isinstance(key, str):
+        raise InvalidParameterValue(f"Invalid {what} {key!r}: expected a string.")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidParameterValue(
+            f"Invalid {what} '{key[:40]}...': {len(key)} characters, the limit is {MAX_KEY_LENGTH}."
+        )
+    if not key or not _KEY_RE.match(key):
+        raise InvalidParameterValue(
+            f"Invalid {what} {key!r}: names may only contain letters, digits, underscores, "
+            "dashes, periods, slashes, colons and spaces, and must not be empty."
+        )
+    if posixpath.normpath(key) != key or key.startswith("/"):
+        raise InvalidParameterValue(
+            f"Invalid {what} {key!r}: it must be a normalised relative path "
+            "(no '..', '.', '//' segments or leading '/')."
+        )
+    return key
+
+
+def validate_value(value: object, limit: int, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidParameterValue(f"Invalid {what} {value!r}: expected a string.")
+    if len(value) > limit:
+        raise InvalidParameterValue(
+            f"Invalid {what}: {len(value)} characters, the limit is {limit}. trainlab does not "
+            "truncate values; store long text as an artifact instead."
+        )
+    return value
+
+
+def validate_param_value(value: object, key: str) -> str:
+    return validate_value(value, MAX_PARAM_VALUE_LENGTH, f"value for param '{key}'")
+
+
+def validate_tag_value(value: object, key: str) -> str:
+    return validate_value(value, MAX_TAG_VALUE_LENGTH, f"value for tag '{key}'")
+
+
+def validate_int64(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameterValue(f"Invalid {what} {value!r}: expected an integer.")
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise InvalidParameterValue(f"Invalid {what} {value}: outside the 64-bit integer range.")
+    return value
+
+
+def validate_metric_value(value: object, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidParameterValue(
+            f"Invalid value {value!r} for metric '{key}': expected a number."
+        )
+    return float(value)
+
+
+def validate_run_id(run_id: object) -> str:
+    if not isinstance(run_id, str) or not _RUN_ID_RE.match(run_id):
+        raise InvalidParameterValue(f"Invalid run ID {run_id!r}: expected a 32-character hex id.")
+    return run_id
+
+
+def validate_experiment_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidParameterValue(
+            f"Invalid experiment name {name!r}: expected a non-empty string."
+        )
+    if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
+        raise InvalidParameterValue(
+            f"Invalid experiment name: {len(name)} characters, the limit is "
+            f"{MAX_EXPERIMENT_NAME_LENGTH}."
+        )
+    return name
+
+
+def validate_batch_sizes(n_metrics: int, n_params: int, n_tags: int) -> None:
+    if n_metrics > MAX_METRICS_PER_BATCH:
+        raise InvalidParameterValue(
+            f"A batch can contain at most {MAX_METRICS_PER_BATCH} metrics; got {n_metrics}. "
+            "Split it into several calls."
+        )
+    for name, n in (("params", n_params), ("tags", n_tags)):
+        if n > MAX_PARAMS_TAGS_PER_BATCH:
+            raise InvalidParameterValue(
+                f"A batch can contain at most {MAX_PARAMS_TAGS_PER_BATCH} {name}; got {n}. "
+                "Split it into several calls."
+            )
+    total = n_metrics + n_params + n_tags
+    if total > MAX_ENTITIES_PER_BATCH:
+        raise InvalidParameterValue(
+            f"A batch can contain at most {MAX_ENTITIES_PER_BATCH} metrics, params and tags "
+            f"together; got {total}."
+        )
+
+
+def is_nan(value: float) -> bool:
+    return math.isnan(value)
