@@ -56,3 +56,13 @@ def db_uri(request: pytest.FixtureRequest) -> str:
     """Each test using this runs once on SQLite and once on PostgreSQL."""
     name = "sqlite_uri" if request.param == "sqlite" else "postgres_uri"
     return str(request.getfixturevalue(name))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One real `trainlab server` (SQLite) for the whole session."""
+    from tests.support.server import ServerProcess
+
+    root = tmp_path_factory.mktemp("server")
+    with ServerProcess(f"sqlite:///{root}/trainlab.db", root / "artifacts") as proc:
+        yield proc

@@ -1,3 +1,63 @@
-"""trainlab: reproducible, tracked ML training."""
+"""trainlab: reproducible, tracked ML training.
+
+    import trainlab
+
+    with trainlab.start_run(experiment="wine", params={"lr": 0.1}) as run:
+        for step in range(100):
+            trainlab.log_metric("loss", loss, step=step)
+
+Importing trainlab is cheap: the SDK loads on first use and never needs the server stack.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "ActiveRun",
+    "active_run",
+    "end_run",
+    "flush",
+    "get_run",
+    "get_tracking_uri",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "search_runs",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]
+
+if TYPE_CHECKING:
+    from trainlab.client.fluent import (
+        ActiveRun,
+        active_run,
+        end_run,
+        flush,
+        get_run,
+        get_tracking_uri,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+        search_runs,
+        set_tag,
+        set_tags,
+        set_tracking_uri,
+        start_run,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from trainlab.client import fluent
+
+        value = getattr(fluent, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'trainlab' has no attribute {name!r}")

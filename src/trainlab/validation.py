@@ -39,7 +39,8 @@ def validate_key(key: object, what: str = "key") -> str:
             f"Invalid {what} {key!r}: names may only contain letters, digits, underscores, "
             "dashes, periods, slashes, colons and spaces, and must not be empty."
         )
-    if posixpath.normpath(key) != key or key.startswith("/"):
+    norm = posixpath.normpath(key)
+    if norm != key or norm == "." or norm.startswith(("..", "/")):
         raise InvalidParameterValue(
             f"Invalid {what} {key!r}: it must be a normalised relative path "
             "(no '..', '.', '//' segments or leading '/')."

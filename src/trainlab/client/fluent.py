@@ -1,0 +1,352 @@
+"""The fluent SDK: ``with trainlab.start_run(...) as run: trainlab.log_metric(...)``.
+
+Log calls only enqueue (see ``BatchingLogger``); runs are created and ended synchronously, and
+ending a run flushes everything it logged."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+from trainlab.client.logger import BatchingLogger
+from trainlab.client.resolve import resolve_tracking_uri, store_for
+from trainlab.entities import Run, RunStatus, ViewType
+from trainlab.exceptions import InvalidParameterValue, ServiceUnavailable
+from trainlab.store._base import BaseTrackingStore
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger("trainlab")
+
+PARENT_RUN_TAG = "mlflow.parentRunId"
+ENV_EXPERIMENT = "TRAINLAB_EXPERIMENT"
+ENV_SPOOL_DIR = "TRAINLAB_SPOOL_DIR"
+
+
+def spool_dir() -> Path:
+    return Path(os.environ.get(ENV_SPOOL_DIR, Path.home() / ".trainlab" / "spool")).expanduser()
+
+
+class _Client:
+    """One store and one background logger per tracking URI, shared by all runs."""
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self.store: BaseTrackingStore = store_for(uri)
+        self.logger = BatchingLogger(self.store, target=uri, spool_dir=spool_dir())
+
+
+_clients: dict[str, _Client] = {}
+_clients_lock = threading.Lock()
+_tracking_uri: str | None = None
+_local = threading.local()
+
+
+def _client(uri: str | None = None) -> _Client:
+    resolved = resolve_tracking_uri(uri or _tracking_uri)
+    with _clients_lock:
+        client = _clients.get(resolved)
+        if client is None:
+            client = _clients[resolved] = _Client(resolved)
+        return client
+
+
+def set_tracking_uri(uri: str | None) -> None:
+    """Where runs go from now on (``None``: back to ``$TRAINLAB_TRACKING_URI`` / embedded)."""
+    global _tracking_uri
+    _tracking_uri = uri
+
+
+def get_tracking_uri() -> str:
+    return resolve_tracking_uri(_tracking_uri)
+
+
+def _stack() -> list[ActiveRun]:
+    stack: list[ActiveRun] | None = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    return stack
+
+
+class ActiveRun:
+    """A run being logged to. Use it as a context manager: FINISHED on success, FAILED on an
+    exception, KILLED on Ctrl-C."""
+
+    def __init__(self, run: Run, client: _Client) -> None:
+        self.info = run.info
+        self.run_id = run.info.run_id
+        self._client = client
+        self._logger = client.logger
+        self.ended = False
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            status = RunStatus.FINISHED
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = RunStatus.KILLED
+        else:
+            status = RunStatus.FAILED
+        self.end(status)
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun {self.info.run_name} ({self.run_id})>"
+
+    # Logging: enqueue and return.
+    def log_metric(
+        self, key: str, value: float, step: int | None = None, timestamp: int | None = None
+    ) -> None:
+        self._logger.log_metric(self.run_id, key, value, step or 0, timestamp)
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        ts = time.time_ns() // 1_000_000
+        for key, value in metrics.items():
+            self._logger.log_metric(self.run_id, key, value, step or 0, ts)
+
+    def log_param(self, key: str, value: Any) -> None:
+        self._logger.log_params(self.run_id, {key: _as_str(value)})
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        self._logger.log_params(self.run_id, {k: _as_str(v) for k, v in params.items()})
+
+    def set_tag(self, key: str, value: Any) -> None:
+        self._logger.set_tags(self.run_id, {key: _as_str(value)})
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        self._logger.set_tags(self.run_id, {k: _as_str(v) for k, v in tags.items()})
+
+    def end(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
+        """Flush everything logged, then mark the run ended."""
+        if self.ended:
+            return
+        self.ended = True
+        stack = _stack()
+        if self in stack:
+            stack.remove(self)
+        result = self._logger.flush()
+        if result.spooled:
+            log.error(
+                "trainlab: %d item(s) of run %s could not be delivered to %s yet; they are kept "
+                "in %s and will be delivered by the next trainlab process (or `trainlab spool "
+                "flush`).",
+                result.spooled,
+                self.run_id,
+                self._client.uri,
+                self._logger.spool_path,
+            )
+        try:
+            self._client.store.update_run_info(
+                self.run_id, status=RunStatus(status), end_time=time.time_ns() // 1_000_000
+            )
+        except ServiceUnavailable as exc:
+            log.error("trainlab: could not mark run %s %s: %s", self.run_id, status, exc.message)
+
+
+def _as_str(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _experiment_id(client: _Client, experiment: str | None) -> str:
+    name = experiment or os.environ.get(ENV_EXPERIMENT)
+    if not name:
+        return "0"
+    exp = client.store.find_experiment_by_name(name)
+    if exp is not None:
+        if exp.lifecycle_stage != "active":
+            raise InvalidParameterValue(
+                f"Experiment {name!r} is deleted; restore it or choose another name."
+            )
+        return exp.experiment_id
+    from trainlab.exceptions import ResourceAlreadyExists
+
+    try:
+        return client.store.create_experiment(name)
+    except ResourceAlreadyExists:  # created concurrently by another process
+        found = client.store.find_experiment_by_name(name)
+        assert found is not None
+        return found.experiment_id
+
+
+def _default_tags() -> dict[str, str]:
+    tags = {"mlflow.source.type": "LOCAL", "mlflow.source.name": sys.argv[0] or "<python>"}
+    try:
+        tags["mlflow.user"] = getpass.getuser()
+    except (KeyError, OSError):
+        pass
+    return tags
+
+
+def start_run(
+    experiment: str | None = None,
+    run_name: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    *,
+    nested: bool = False,
+    tracking_uri: str | None = None,
+) -> ActiveRun:
+    """Start a run in ``experiment`` (created if new; default: ``$TRAINLAB_EXPERIMENT`` or the
+    Default experiment). With an active run, ``nested=True`` makes the new run its child."""
+    stack = _stack()
+    parent = stack[-1] if stack else None
+    if parent is not None and not nested:
+        raise InvalidParameterValue(
+            f"Run {parent.run_id} is already active. End it first, or pass nested=True to "
+            "start a child run."
+        )
+    client = (
+        parent._client if parent is not None and tracking_uri is None else _client(tracking_uri)
+    )
+    exp_id = (
+        parent.info.experiment_id
+        if parent and not experiment
+        else _experiment_id(client, experiment)
+    )
+    all_tags = {**_default_tags(), **{k: _as_str(v) for k, v in (tags or {}).items()}}
+    if parent is not None:
+        all_tags[PARENT_RUN_TAG] = parent.run_id
+    run = client.store.create_run(
+        exp_id,
+        user_id=all_tags.get("mlflow.user", ""),
+        start_time=time.time_ns() // 1_000_000,
+        tags=all_tags,
+        run_name=run_name,
+    )
+    active = ActiveRun(run, client)
+    if params:
+        active.log_params(params)
+    stack.append(active)
+    return active
+
+
+def active_run() -> ActiveRun | None:
+    stack = _stack()
+    return stack[-1] if stack else None
+
+
+def _require_run() -> ActiveRun:
+    run = active_run()
+    if run is None:
+        raise InvalidParameterValue(
+            "No active run: wrap your code in `with trainlab.start_run(...):`."
+        )
+    return run
+
+
+def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
+    run = active_run()
+    if run is not None:
+        run.end(status)
+
+
+def log_metric(
+    key: str, value: float, step: int | None = None, timestamp: int | None = None
+) -> None:
+    _require_run().log_metric(key, value, step, timestamp)
+
+
+def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
+    _require_run().log_metrics(metrics, step)
+
+
+def log_param(key: str, value: Any) -> None:
+    _require_run().log_param(key, value)
+
+
+def log_params(params: dict[str, Any]) -> None:
+    _require_run().log_params(params)
+
+
+def set_tag(key: str, value: Any) -> None:
+    _require_run().set_tag(key, value)
+
+
+def set_tags(tags: dict[str, Any]) -> None:
+    _require_run().set_tags(tags)
+
+
+def flush(timeout: float | None = None) -> None:
+    """Block until everything logged so far is delivered (or spooled, if unreachable)."""
+    with _clients_lock:
+        clients = list(_clients.values())
+    for c in clients:
+        c.logger.flush(timeout)
+
+
+def get_run(run_id: str, tracking_uri: str | None = None) -> Run:
+    return _client(tracking_uri).store.get_run(run_id)
+
+
+def search_runs(
+    experiments: str | Sequence[str] | None = None,
+    filter_string: str | None = None,
+    order_by: Sequence[str] = (),
+    max_results: int = 1000,
+    *,
+    view: ViewType = ViewType.ACTIVE_ONLY,
+    output: Literal["pandas", "list"] = "pandas",
+    tracking_uri: str | None = None,
+) -> pd.DataFrame | list[Run]:
+    """Runs matching ``filter_string`` (MLflow's grammar plus OR and parentheses), across all
+    pages up to ``max_results``, as a DataFrame (default) or a list of ``Run``."""
+    client = _client(tracking_uri)
+    names = [experiments] if isinstance(experiments, str) else list(experiments or [])
+    ids = []
+    for name in names or [os.environ.get(ENV_EXPERIMENT) or "0"]:
+        exp = client.store.find_experiment_by_name(name)
+        if exp is not None:
+            ids.append(exp.experiment_id)
+        elif name.isdigit():
+            ids.append(name)
+        else:
+            raise InvalidParameterValue(f"No experiment named {name!r}.")
+    runs: list[Run] = []
+    token = None
+    while len(runs) < max_results:
+        page = client.store.search_runs(
+            ids, filter_string, view, min(max_results - len(runs), 50000), order_by, token
+        )
+        runs.extend(page)
+        token = page.next_page_token
+        if not token:
+            break
+    return runs if output == "list" else runs_to_frame(runs)
+
+
+def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = []
+    for r in runs:
+        row: dict[str, Any] = {
+            "run_id": r.info.run_id,
+            "experiment_id": r.info.experiment_id,
+            "run_name": r.info.run_name,
+            "status": str(r.info.status),
+            "start_time": pd.to_datetime(r.info.start_time, unit="ms", utc=True),
+            "end_time": pd.to_datetime(r.info.end_time, unit="ms", utc=True)
+            if r.info.end_time
+            else pd.NaT,
+            "artifact_uri": r.info.artifact_uri,
+        }
+        row.update({f"metrics.{k}": m.value for k, m in r.data.metrics.items()})
+        row.update({f"params.{k}": v for k, v in r.data.params.items()})
+        row.update({f"tags.{k}": v for k, v in r.data.tags.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)

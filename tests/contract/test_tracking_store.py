@@ -1,0 +1,351 @@
+"""One contract for every tracking store backend."""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+import pytest
+
+from trainlab.entities import Dataset, DatasetInput, Metric, Param, RunStatus, RunTag, ViewType
+from trainlab.exceptions import (
+    InvalidParameterValue,
+    InvalidState,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+    TrainlabError,
+)
+from trainlab.store._base import BaseTrackingStore
+
+
+def unique(prefix: str = "exp") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def exp_id(store: BaseTrackingStore) -> str:
+    return store.create_experiment(unique())
+
+
+@pytest.fixture
+def run_id(store: BaseTrackingStore, exp_id: str) -> str:
+    return store.create_run(exp_id, user_id="alice", start_time=1000, run_name="r").info.run_id
+
+
+# -- experiments ----------------------------------------------------------------------------
+def test_create_and_get_experiment(store: BaseTrackingStore) -> None:
+    name = unique()
+    exp_id = store.create_experiment(name, tags={"team": "vision"})
+    exp = store.get_experiment(exp_id)
+    assert (exp.experiment_id, exp.name, exp.lifecycle_stage) == (exp_id, name, "active")
+    assert exp.tags == {"team": "vision"}
+    assert exp.artifact_location.endswith(f"/{exp_id}")
+    assert exp.creation_time and exp.last_update_time
+    found = store.find_experiment_by_name(name)
+    assert found is not None and found.experiment_id == exp_id
+
+
+def test_default_experiment_exists(store: BaseTrackingStore) -> None:
+    assert store.get_experiment("0").name == "Default"
+
+
+def test_duplicate_experiment_name(store: BaseTrackingStore) -> None:
+    name = unique()
+    store.create_experiment(name)
+    with pytest.raises(ResourceAlreadyExists, match=name):
+        store.create_experiment(name)
+
+
+def test_missing_experiment(store: BaseTrackingStore) -> None:
+    with pytest.raises(ResourceNotFound):
+        store.get_experiment("987654")
+    assert store.find_experiment_by_name(unique()) is None
+    with pytest.raises(InvalidParameterValue, match="integer"):
+        store.get_experiment("abc")
+
+
+def test_experiment_lifecycle_and_tags(store: BaseTrackingStore, exp_id: str) -> None:
+    new_name = unique("renamed")
+    store.rename_experiment(exp_id, new_name)
+    store.set_experiment_tag(exp_id, "k", "v1")
+    store.set_experiment_tag(exp_id, "k", "v2")
+    assert store.get_experiment(exp_id).tags == {"k": "v2"}
+    store.delete_experiment_tag(exp_id, "k")
+    assert store.get_experiment(exp_id).tags == {}
+    with pytest.raises(ResourceNotFound):
+        store.delete_experiment_tag(exp_id, "k")
+    store.delete_experiment(exp_id)
+    assert store.get_experiment(exp_id).lifecycle_stage == "deleted"
+    flt = f"name = '{new_name}'"
+    assert [
+        e.experiment_id for e in store.search_experiments(ViewType.ACTIVE_ONLY, filter_string=flt)
+    ] == []
+    deleted = store.search_experiments(ViewType.DELETED_ONLY, filter_string=flt)
+    assert [e.experiment_id for e in deleted] == [exp_id]
+    store.restore_experiment(exp_id)
+    assert store.get_experiment(exp_id).name == new_name
+    assert store.get_experiment(exp_id).lifecycle_stage == "active"
+
+
+def test_search_experiments_pages(store: BaseTrackingStore) -> None:
+    prefix = unique("page")
+    ids = [store.create_experiment(f"{prefix}-{i}") for i in range(5)]
+    seen: list[str] = []
+    token = None
+    while True:
+        page = store.search_experiments(
+            max_results=2,
+            filter_string=f"name LIKE '{prefix}-%'",
+            order_by=["name ASC"],
+            page_token=token,
+        )
+        seen += [e.experiment_id for e in page]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == ids
+
+
+# -- runs -----------------------------------------------------------------------------------
+def test_create_and_get_run(store: BaseTrackingStore, exp_id: str) -> None:
+    run = store.create_run(
+        exp_id, user_id="alice", start_time=1234, tags={"a": "b"}, run_name="first"
+    )
+    got = store.get_run(run.info.run_id)
+    assert got.info.run_name == "first"
+    assert got.info.status == RunStatus.RUNNING
+    assert got.info.start_time == 1234
+    assert got.info.user_id == "alice"
+    assert got.info.experiment_id == exp_id
+    assert got.info.artifact_uri.endswith(f"/{run.info.run_id}/artifacts")
+    assert got.data.tags["a"] == "b"
+    assert got.data.tags["mlflow.runName"] == "first"
+    assert got.data.tags["mlflow.user"] == "alice"
+
+
+def test_run_gets_a_name_when_none_given(store: BaseTrackingStore, exp_id: str) -> None:
+    run = store.create_run(exp_id)
+    assert run.info.run_name and run.data.tags["mlflow.runName"] == run.info.run_name
+
+
+def test_missing_run(store: BaseTrackingStore) -> None:
+    with pytest.raises(ResourceNotFound):
+        store.get_run(uuid.uuid4().hex)
+    with pytest.raises(ResourceNotFound):
+        store.log_batch(uuid.uuid4().hex, params=[Param("a", "1")])
+
+
+def test_update_run(store: BaseTrackingStore, run_id: str) -> None:
+    info = store.update_run_info(run_id, RunStatus.FINISHED, end_time=5000, run_name="renamed")
+    assert (info.status, info.end_time, info.run_name) == (RunStatus.FINISHED, 5000, "renamed")
+    run = store.get_run(run_id)
+    assert run.info.status == RunStatus.FINISHED
+    assert run.data.tags["mlflow.runName"] == "renamed"
+
+
+def test_delete_and_restore_run(store: BaseTrackingStore, exp_id: str, run_id: str) -> None:
+    store.delete_run(run_id)
+    assert store.get_run(run_id).info.lifecycle_stage == "deleted"
+    assert [r.run_id for r in store.search_runs([exp_id])] == []
+    assert [r.run_id for r in store.search_runs([exp_id], run_view_type=ViewType.DELETED_ONLY)] == [
+        run_id
+    ]
+    with pytest.raises(InvalidState, match="deleted"):
+        store.log_batch(run_id, params=[Param("a", "1")])
+    store.restore_run(run_id)
+    store.log_batch(run_id, params=[Param("a", "1")])
+    assert store.get_run(run_id).data.params == {"a": "1"}
+
+
+def test_nested_run_parent_tag(store: BaseTrackingStore, exp_id: str, run_id: str) -> None:
+    child = store.create_run(exp_id, tags={"mlflow.parentRunId": run_id})
+    found = store.search_runs([exp_id], f"tags.`mlflow.parentRunId` = '{run_id}'")
+    assert [r.run_id for r in found] == [child.info.run_id]
+
+
+# -- logging --------------------------------------------------------------------------------
+def test_log_batch_round_trip(store: BaseTrackingStore, run_id: str) -> None:
+    metrics = [
+        Metric("loss", 1.0, 100, 0),
+        Metric("loss", 0.5, 101, 1),
+        Metric("loss", math.nan, 102, 2),
+        Metric("loss", math.inf, 103, 3),
+        Metric("loss", -math.inf, 104, 4),
+    ]
+    store.log_batch(run_id, metrics, [Param("lr", "0.1")], [RunTag("t", "x")])
+    history = store.get_metric_history(run_id, "loss")
+    assert [m.step for m in history] == [0, 1, 2, 3, 4]
+    values = [m.value for m in history]
+    assert (
+        values[:2] == [1.0, 0.5] and math.isnan(values[2]) and values[3:] == [math.inf, -math.inf]
+    )
+    run = store.get_run(run_id)
+    assert run.data.params == {"lr": "0.1"}
+    assert run.data.tags["t"] == "x"
+    assert run.data.metrics["loss"].step == 4 and run.data.metrics["loss"].value == -math.inf
+
+
+def test_latest_metric_is_highest_step(store: BaseTrackingStore, run_id: str) -> None:
+    store.log_batch(run_id, [Metric("acc", 0.9, 10, 5)])
+    store.log_batch(run_id, [Metric("acc", 0.1, 20, 2)])  # older step logged later
+    latest = store.get_run(run_id).data.metrics["acc"]
+    assert (latest.value, latest.step) == (0.9, 5)
+
+
+def test_identical_batch_twice_is_idempotent(store: BaseTrackingStore, run_id: str) -> None:
+    batch = [Metric("m", float(i), 1000 + i, i) for i in range(10)]
+    store.log_batch(run_id, batch, [Param("p", "v")], [RunTag("t", "v")])
+    store.log_batch(run_id, batch, [Param("p", "v")], [RunTag("t", "v")])
+    assert len(store.get_metric_history(run_id, "m")) == 10
+
+
+def test_params_are_immutable_and_batches_atomic(store: BaseTrackingStore, run_id: str) -> None:
+    store.log_batch(run_id, params=[Param("lr", "0.1")])
+    store.log_batch(run_id, params=[Param("lr", "0.1")])  # same value again: fine
+    with pytest.raises(InvalidParameterValue, match="lr"):
+        store.log_batch(
+            run_id,
+            metrics=[Metric("loss", 1.0, 1, 0)],
+            params=[Param("lr", "0.2"), Param("new", "x")],
+            tags=[RunTag("t", "y")],
+        )
+    run = store.get_run(run_id)
+    assert run.data.params == {"lr": "0.1"}
+    assert "t" not in run.data.tags
+    assert len(store.get_metric_history(run_id, "loss")) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"params": [Param("../x", "1")]}, "normalised"),
+        ({"params": [Param("x" * 251, "1")]}, "251"),
+        ({"params": [Param("bad key!", "1")]}, "letters"),
+        ({"params": [Param("p", "v" * 6001)]}, "6001"),
+        ({"tags": [RunTag("t", "v" * 8001)]}, "8001"),
+        ({"metrics": [Metric("m", 1.0, 1, 0)] * 1001}, "at most 1000 metrics"),
+        ({"params": [Param(f"p{i}", "1") for i in range(101)]}, "at most 100 params"),
+    ],
+)
+def test_bad_batches_are_rejected_whole(
+    store: BaseTrackingStore, run_id: str, kwargs: dict[str, list[object]], message: str
+) -> None:
+    with pytest.raises(InvalidParameterValue, match=message):
+        store.log_batch(run_id, **kwargs)  # type: ignore[arg-type]
+    run = store.get_run(run_id)
+    assert run.data.params == {} and run.data.metrics == {}
+
+
+def test_delete_tag(store: BaseTrackingStore, run_id: str) -> None:
+    store.set_tag(run_id, RunTag("x", "1"))
+    store.delete_tag(run_id, "x")
+    assert "x" not in store.get_run(run_id).data.tags
+    with pytest.raises(ResourceNotFound):
+        store.delete_tag(run_id, "x")
+
+
+def test_metric_history_pages(store: BaseTrackingStore, run_id: str) -> None:
+    store.log_batch(run_id, [Metric("m", float(i), 1000 + i, i) for i in range(25)])
+    steps: list[int] = []
+    token = None
+    while True:
+        page = store.get_metric_history(run_id, "m", max_results=10, page_token=token)
+        steps += [m.step for m in page]
+        token = page.next_page_token
+        if not token:
+            break
+    assert steps == list(range(25))
+    with pytest.raises(InvalidParameterValue, match="page_token"):
+        store.get_metric_history(run_id, "m", max_results=10, page_token="not-a-token")
+
+
+def test_bulk_interval_keeps_spikes(store: BaseTrackingStore, exp_id: str, run_id: str) -> None:
+    values = [0.0] * 1000
+    values[517] = 99.0
+    for start in range(0, 1000, 1000):
+        store.log_batch(run_id, [Metric("m", values[i], i, i) for i in range(start, start + 1000)])
+    points = store.get_metric_history_bulk_interval([run_id], "m", max_results=30)
+    steps = [p.step for p in points]
+    assert len(points) <= 31
+    assert steps[0] == 0 and steps[-1] == 999
+    assert 99.0 in [p.value for p in points]
+    assert steps == sorted(steps)
+
+
+def test_log_inputs(store: BaseTrackingStore, exp_id: str, run_id: str) -> None:
+    ds = Dataset("wine-train", "abc123", "code", "sklearn:wine", '{"cols": 13}', None)
+    store.log_inputs(run_id, [DatasetInput(ds, {"mlflow.data.context": "train"})])
+    store.log_inputs(run_id, [DatasetInput(ds, {"mlflow.data.context": "train"})])
+    inputs = store.get_run(run_id).inputs.dataset_inputs
+    assert len(inputs) == 1
+    assert inputs[0].dataset.name == "wine-train" and inputs[0].dataset.digest == "abc123"
+    assert inputs[0].tags == {"mlflow.data.context": "train"}
+    found = store.search_runs([exp_id], "datasets.context = 'train'")
+    assert [r.run_id for r in found] == [run_id]
+
+
+# -- search ---------------------------------------------------------------------------------
+@pytest.fixture
+def populated(store: BaseTrackingStore, exp_id: str) -> dict[str, str]:
+    ids = {}
+    for i, (model, acc) in enumerate([("rf", 0.9), ("rf", 0.7), ("svm", 0.8), ("knn", None)]):
+        run = store.create_run(exp_id, start_time=1000 + i, run_name=f"run-{i}")
+        metrics = [Metric("acc", acc, 1, 0)] if acc is not None else []
+        store.log_batch(run.info.run_id, metrics, [Param("model", model)], [RunTag("env", "dev")])
+        ids[f"run-{i}"] = run.info.run_id
+    return ids
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "expected"),
+    [
+        ("metrics.acc > 0.75", ["run-2", "run-0"]),
+        ("params.model = 'rf'", ["run-1", "run-0"]),
+        ("params.model = 'rf' AND metrics.acc < 0.8", ["run-1"]),
+        ("params.model = 'svm' OR metrics.acc >= 0.9", ["run-2", "run-0"]),
+        ("(params.model = 'knn' OR params.model = 'svm') AND tags.env = 'dev'", ["run-3", "run-2"]),
+        ("attributes.run_name LIKE 'run-%'", ["run-3", "run-2", "run-1", "run-0"]),
+        ("params.model ILIKE 'RF'", ["run-1", "run-0"]),
+        ("tags.missing IS NULL AND params.model != 'rf'", ["run-3", "run-2"]),
+    ],
+)
+def test_search_runs_filters(
+    store: BaseTrackingStore,
+    exp_id: str,
+    populated: dict[str, str],
+    filter_string: str,
+    expected: list[str],
+) -> None:
+    runs = store.search_runs([exp_id], filter_string)
+    assert [r.run_id for r in runs] == [populated[n] for n in expected]
+
+
+def test_search_runs_order_and_pages(
+    store: BaseTrackingStore, exp_id: str, populated: dict[str, str]
+) -> None:
+    order = ["metrics.acc DESC"]
+    got: list[str] = []
+    token = None
+    while True:
+        page = store.search_runs([exp_id], order_by=order, max_results=3, page_token=token)
+        got += [r.run_id for r in page]
+        token = page.next_page_token
+        if not token:
+            break
+    assert got == [populated[n] for n in ("run-0", "run-2", "run-1", "run-3")]
+    first = store.search_runs([exp_id], max_results=1)[0]
+    assert first.data.params == {"model": "knn"} and first.data.tags["env"] == "dev"
+
+
+@pytest.mark.parametrize(
+    "bad", ["metrics.acc > 'x'", "params.model >", "foo.bar = 1", "metrics.acc = 1 AND", "(a"]
+)
+def test_search_runs_bad_filter(store: BaseTrackingStore, exp_id: str, bad: str) -> None:
+    with pytest.raises(InvalidParameterValue):
+        store.search_runs([exp_id], bad)
+
+
+def test_search_runs_bad_max_results(store: BaseTrackingStore, exp_id: str) -> None:
+    for bad in (0, 50001):
+        with pytest.raises(TrainlabError, match="max_results"):
+            store.search_runs([exp_id], max_results=bad)
