@@ -54,14 +54,17 @@ def list_cmd(
     if as_json:
         print_json([run_json(r) for r in page])
         return
-    metric_keys = sorted({k for r in page for k in r.data.metrics})[:6] if not columns else []
+    metric_keys = sorted({k for r in page for k in r.data.metrics})[:4] if not columns else []
     cols = columns or [f"metrics.{k}" for k in metric_keys]
     table = Table(
         title=f"{len(page)} run(s)"
         + (" (more: raise --max-results)" if page.next_page_token else "")
     )
-    for c in ("run id", "name", "status", "started", *cols):
-        table.add_column(c, overflow="fold")
+    table.add_column("run id", no_wrap=True)
+    for c in ("name", "status", "started"):
+        table.add_column(c)
+    for c in cols:
+        table.add_column(c.partition(".")[2] or c, overflow="fold")
     for r in page:
         table.add_row(*run_cell(r, cols))
     console.print(table)

@@ -1,0 +1,210 @@
+"""Bad input over HTTP: the right status and code, a message naming the problem, nothing
+half-written."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+API = "/api/2.0/mlflow"
+
+
+@pytest.fixture
+def http(server: Any) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def run_id(http: httpx.Client) -> str:
+    exp = http.post(f"{API}/experiments/create", json={"name": f"e-{uuid.uuid4().hex}"}).json()
+    run = http.post(f"{API}/runs/create", json={"experiment_id": exp["experiment_id"]}).json()
+    return str(run["run"]["info"]["run_id"])
+
+
+def _run(http: httpx.Client, run_id: str) -> dict[str, Any]:
+    data: dict[str, Any] = http.get(f"{API}/runs/get", params={"run_id": run_id}).json()["run"]
+    return data.get("data", {})
+
+
+def assert_error(response: httpx.Response, status: int, code: str, *needles: str) -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error_code"] == code
+    for needle in needles:
+        assert needle in body["message"], body["message"]
+
+
+@pytest.mark.parametrize("prefix", ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"])
+def test_both_prefixes_serve_the_api(http: httpx.Client, prefix: str) -> None:
+    r = http.get(f"{prefix}/experiments/get", params={"experiment_id": "0"})
+    assert r.status_code == 200 and r.json()["experiment"]["name"] == "Default"
+
+
+def test_meta_endpoints(http: httpx.Client) -> None:
+    assert http.get("/health").text == "OK"
+    assert http.get("/version").status_code == 200
+    info = http.get("/api/3.0/mlflow/server-info").json()
+    assert info["store_type"] == "SqlStore" and info["multipart_uploads_enabled"] is False
+
+
+def test_malformed_json(http: httpx.Client) -> None:
+    r = http.post(
+        f"{API}/experiments/create",
+        content=b'{"name": "x",',
+        headers={"Content-Type": "application/json"},
+    )
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Malformed JSON")
+
+
+def test_wrong_content_type(http: httpx.Client) -> None:
+    r = http.post(f"{API}/experiments/create", content=b'{"name": "x"}')
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Content-Type")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "needles"),
+    [
+        ("/experiments/create", {"name": 123}, ["'name'", "123"]),
+        ("/experiments/create", {}, ["Missing value", "'name'"]),
+        ("/runs/log-metric", {"key": "m", "value": 1.0}, ["'run_id'"]),
+        ("/runs/search", {"experiment_ids": ["0"], "max_results": "many"}, ["'max_results'"]),
+        ("/runs/search", {"experiment_ids": "0", "filter": 5}, ["'experiment_ids'"]),
+    ],
+)
+def test_wrong_types_and_missing_fields(
+    http: httpx.Client, path: str, body: dict[str, Any], needles: list[str]
+) -> None:
+    assert_error(http.post(API + path, json=body), 400, "INVALID_PARAMETER_VALUE", *needles)
+
+
+def test_metric_fields_are_named(http: httpx.Client, run_id: str) -> None:
+    r = http.post(
+        f"{API}/runs/log-batch",
+        json={
+            "run_id": run_id,
+            "metrics": [
+                {"key": "ok", "value": 1.0, "timestamp": 1, "step": 0},
+                {"key": "bad", "value": "abc", "timestamp": 1, "step": 0},
+            ],
+        },
+    )
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "metrics[1].value", "abc")
+    r = http.post(
+        f"{API}/runs/log-metric", json={"run_id": run_id, "key": "m", "value": 1.0, "step": 0}
+    )
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "'timestamp'")
+    assert _run(http, run_id).get("metrics") is None
+
+
+def test_unknown_ids(http: httpx.Client) -> None:
+    missing = uuid.uuid4().hex
+    assert_error(
+        http.get(f"{API}/runs/get", params={"run_id": missing}),
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+        missing,
+    )
+    assert_error(
+        http.get(f"{API}/experiments/get", params={"experiment_id": "424242"}),
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+        "424242",
+    )
+    assert_error(
+        http.get(f"{API}/experiments/get", params={"experiment_id": "abc"}),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "integer",
+    )
+    r = http.post(
+        f"{API}/runs/log-metric",
+        json={"run_id": missing, "key": "m", "value": 1, "timestamp": 1},
+    )
+    assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+
+
+@pytest.mark.parametrize(
+    ("key", "needle"), [("../x", "normalised"), ("k" * 251, "251"), ("a;b", "letters")]
+)
+def test_invalid_keys(http: httpx.Client, run_id: str, key: str, needle: str) -> None:
+    r = http.post(f"{API}/runs/log-parameter", json={"run_id": run_id, "key": key, "value": "1"})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", needle)
+    assert _run(http, run_id).get("params") is None
+
+
+def test_over_long_values_are_rejected_not_truncated(http: httpx.Client, run_id: str) -> None:
+    r = http.post(
+        f"{API}/runs/log-parameter", json={"run_id": run_id, "key": "p", "value": "v" * 7000}
+    )
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "7000", "6000")
+    r = http.post(f"{API}/runs/set-tag", json={"run_id": run_id, "key": "t", "value": "v" * 9000})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "9000")
+    r = http.post(f"{API}/experiments/create", json={"name": "n" * 501})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "501")
+    data = _run(http, run_id)
+    assert data.get("params") is None
+    assert all(t["key"] != "t" for t in data.get("tags", []))
+
+
+def test_oversized_and_mixed_batches_change_nothing(http: httpx.Client, run_id: str) -> None:
+    metrics = [{"key": "m", "value": 1.0, "timestamp": 1, "step": i} for i in range(1001)]
+    r = http.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": metrics})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "1000 metrics", "1001")
+    r = http.post(
+        f"{API}/runs/log-batch",
+        json={
+            "run_id": run_id,
+            "metrics": metrics[:10],
+            "params": [{"key": "good", "value": "1"}, {"key": "../bad", "value": "1"}],
+        },
+    )
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "../bad")
+    data = _run(http, run_id)
+    assert data.get("metrics") is None and data.get("params") is None
+
+
+@pytest.mark.parametrize(
+    ("flt", "needle"),
+    [("metrics.acc >", ""), ("params.x > 'a'", ""), ("foo.bar = 1", "foo"), ("(a = 1", "")],
+)
+def test_broken_filters(http: httpx.Client, flt: str, needle: str) -> None:
+    r = http.post(f"{API}/runs/search", json={"experiment_ids": ["0"], "filter": flt})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", needle)
+
+
+def test_bad_page_token(http: httpx.Client) -> None:
+    r = http.post(f"{API}/runs/search", json={"experiment_ids": ["0"], "page_token": "!!!"})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "page_token")
+
+
+def test_routing_errors_are_json(http: httpx.Client) -> None:
+    assert http.get(f"{API}/runs/search").status_code == 405
+    r = http.get(f"{API}/no/such/endpoint")
+    assert r.status_code == 404 and r.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+
+
+def test_special_floats_on_the_wire(http: httpx.Client, run_id: str) -> None:
+    metrics = [
+        {"key": "m", "value": v, "timestamp": 1, "step": i}
+        for i, v in enumerate(["NaN", "Infinity", "-Infinity", 1.5])
+    ]
+    assert (
+        http.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": metrics}).status_code
+        == 200
+    )
+    hist = http.get(f"{API}/metrics/get-history", params={"run_id": run_id, "metric_key": "m"})
+    assert [m["value"] for m in hist.json()["metrics"]] == ["NaN", "Infinity", "-Infinity", 1.5]
+
+
+@pytest.mark.parametrize(
+    "path", ["../escape.txt", "%2e%2e/escape.txt", "%252e%252e/escape.txt", "a/..%5c..%5cx"]
+)
+def test_artifact_path_traversal_is_rejected(http: httpx.Client, path: str, server: Any) -> None:
+    r = http.put(f"/api/2.0/mlflow-artifacts/artifacts/{path}", content=b"x")
+    assert r.status_code in (400, 404), r.text
+    assert not (server.artifacts.parent / "escape.txt").exists()

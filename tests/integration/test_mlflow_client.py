@@ -1,0 +1,166 @@
+"""The stock `mlflow` client against a real `trainlab server` process."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+mlflow = pytest.importorskip("mlflow")
+from mlflow import MlflowClient  # noqa: E402
+from mlflow.entities import ViewType  # noqa: E402
+from mlflow.exceptions import MlflowException  # noqa: E402
+
+
+@pytest.fixture
+def experiment_id(server: Any) -> Iterator[str]:
+    mlflow.set_tracking_uri(server.url)
+    yield mlflow.set_experiment(f"compat-{uuid.uuid4().hex[:8]}").experiment_id
+    while mlflow.active_run():
+        mlflow.end_run()
+
+
+@pytest.fixture
+def tracking(server: Any, experiment_id: str) -> MlflowClient:
+    return MlflowClient(server.url)
+
+
+def test_fluent_logging_round_trip(tracking: MlflowClient) -> None:
+    with mlflow.start_run(run_name="fluent") as run:
+        mlflow.log_param("alpha", 0.5)
+        mlflow.log_params({"layers": 3, "act": "relu"})
+        mlflow.log_metric("loss", 1.0, step=0)
+        mlflow.log_metrics({"loss": 0.5, "acc": 0.75}, step=1)
+        mlflow.log_metric("weird", float("nan"))
+        mlflow.set_tag("team", "vision")
+        mlflow.set_tags({"stage": "dev", "owner": "bob"})
+    got = tracking.get_run(run.info.run_id)
+    assert got.info.status == "FINISHED" and got.info.run_name == "fluent"
+    assert got.info.end_time and got.info.end_time >= got.info.start_time
+    assert got.data.params == {"alpha": "0.5", "layers": "3", "act": "relu"}
+    assert got.data.metrics["loss"] == 0.5 and got.data.metrics["acc"] == 0.75
+    assert math.isnan(got.data.metrics["weird"])
+    assert {"team": "vision", "stage": "dev", "owner": "bob"}.items() <= got.data.tags.items()
+    history = tracking.get_metric_history(run.info.run_id, "loss")
+    assert [(m.step, m.value) for m in history] == [(0, 1.0), (1, 0.5)]
+
+
+def test_failed_run_status(tracking: MlflowClient) -> None:
+    with pytest.raises(ZeroDivisionError), mlflow.start_run() as run:
+        1 / 0  # noqa: B018
+    assert tracking.get_run(run.info.run_id).info.status == "FAILED"
+
+
+def test_nested_runs(tracking: MlflowClient) -> None:
+    with mlflow.start_run() as parent, mlflow.start_run(nested=True) as child:
+        mlflow.log_metric("m", 1)
+    runs = mlflow.search_runs(
+        filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'", output_format="list"
+    )
+    assert [r.info.run_id for r in runs] == [child.info.run_id]
+
+
+def test_search_runs_paginated_and_dataframe(tracking: MlflowClient, experiment_id: str) -> None:
+    exp_id = experiment_id
+    ids = []
+    for i in range(7):
+        with mlflow.start_run() as run:
+            mlflow.log_metric("score", i)
+            mlflow.log_param("parity", "even" if i % 2 == 0 else "odd")
+        ids.append(run.info.run_id)
+    seen = []
+    token = None
+    while True:
+        page = tracking.search_runs(
+            [exp_id],
+            "params.parity = 'even'",
+            ViewType.ACTIVE_ONLY,
+            2,
+            ["metrics.score DESC"],
+            token,
+        )
+        seen += [r.info.run_id for r in page]
+        token = page.token
+        if not token:
+            break
+    assert seen == [ids[6], ids[4], ids[2], ids[0]]
+    df = mlflow.search_runs([exp_id], "metrics.score >= 5", order_by=["metrics.score ASC"])
+    assert list(df["run_id"]) == [ids[5], ids[6]]
+    assert list(df["metrics.score"]) == [5.0, 6.0]
+    assert list(df["params.parity"]) == ["odd", "even"]
+
+
+def test_log_input_dataset(tracking: MlflowClient) -> None:
+    import pandas as pd
+
+    df = pd.DataFrame({"x": [1, 2, 3], "y": [0, 1, 0]})
+    dataset = mlflow.data.from_pandas(df, name="toy", targets="y")
+    with mlflow.start_run() as run:
+        mlflow.log_input(dataset, context="training")
+    inputs = tracking.get_run(run.info.run_id).inputs.dataset_inputs
+    assert len(inputs) == 1
+    assert inputs[0].dataset.name == "toy"
+    assert inputs[0].dataset.digest == dataset.digest
+    assert {t.key: t.value for t in inputs[0].tags}["mlflow.data.context"] == "training"
+
+
+def test_get_metric_history_long(tracking: MlflowClient) -> None:
+    from mlflow.entities import Metric
+
+    with mlflow.start_run() as run:
+        for start in range(0, 3000, 1000):
+            batch = [Metric("m", float(i), 1000 + i, i) for i in range(start, start + 1000)]
+            tracking.log_batch(run.info.run_id, metrics=batch)
+    history = tracking.get_metric_history(run.info.run_id, "m")
+    assert [m.step for m in history] == list(range(3000))
+
+
+def test_experiment_management(tracking: MlflowClient) -> None:
+    name = f"manage-{uuid.uuid4().hex[:8]}"
+    exp_id = tracking.create_experiment(name, tags={"k": "v"})
+    assert tracking.get_experiment_by_name(name).tags == {"k": "v"}
+    tracking.rename_experiment(exp_id, name + "-x")
+    tracking.set_experiment_tag(exp_id, "k2", "v2")
+    assert tracking.get_experiment(exp_id).name == name + "-x"
+    tracking.delete_experiment(exp_id)
+    assert tracking.get_experiment(exp_id).lifecycle_stage == "deleted"
+    tracking.restore_experiment(exp_id)
+    found = tracking.search_experiments(filter_string=f"name = '{name}-x'")
+    assert [e.experiment_id for e in found] == [exp_id]
+    assert tracking.get_experiment_by_name("does-not-exist-" + name) is None
+
+
+def test_errors_surface_as_mlflow_exceptions(tracking: MlflowClient) -> None:
+    with mlflow.start_run() as run:
+        mlflow.log_param("p", 1)
+        with pytest.raises(MlflowException) as err:
+            mlflow.log_param("p", 2)
+    assert err.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert "Changing param values is not allowed" in err.value.message
+    with pytest.raises(MlflowException) as missing:
+        tracking.get_run(uuid.uuid4().hex)
+    assert missing.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    assert tracking.get_run(run.info.run_id).data.params == {"p": "1"}
+
+
+def test_sklearn_autolog(tracking: MlflowClient) -> None:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = load_iris(return_X_y=True)
+    mlflow.sklearn.autolog(log_input_examples=False, silent=True)
+    try:
+        with mlflow.start_run() as run:
+            LogisticRegression(max_iter=200, C=0.5).fit(x, y)
+    finally:
+        mlflow.sklearn.autolog(disable=True)
+    got = tracking.get_run(run.info.run_id)
+    assert got.data.params["C"] == "0.5"
+    assert got.data.params["max_iter"] == "200"
+    assert got.data.metrics["training_accuracy_score"] > 0.9
+    assert got.data.tags["estimator_name"] == "LogisticRegression"
+    models = tracking.search_logged_models([got.info.experiment_id])
+    assert any(m.source_run_id == run.info.run_id for m in models)
