@@ -5,6 +5,7 @@ ending a run flushes everything it logged."""
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import logging
 import os
@@ -185,10 +186,8 @@ def _experiment_id(client: _Client, experiment: str | None) -> str:
 
 def _default_tags() -> dict[str, str]:
     tags = {"mlflow.source.type": "LOCAL", "mlflow.source.name": sys.argv[0] or "<python>"}
-    try:
+    with contextlib.suppress(KeyError, OSError):  # no passwd entry in some containers
         tags["mlflow.user"] = getpass.getuser()
-    except (KeyError, OSError):
-        pass
     return tags
 
 

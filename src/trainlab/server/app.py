@@ -13,8 +13,8 @@ from starlette.responses import Response
 
 from trainlab.exceptions import TrainlabError
 from trainlab.server.context import ServerContext
-from trainlab.server.rpc import endpoint
 from trainlab.server.routes import artifacts, logged_models, meta, tracking
+from trainlab.server.rpc import endpoint
 from trainlab.server.settings import ServerSettings
 from trainlab.server.wire import JSONResponse
 

@@ -213,9 +213,12 @@ class GetMetricHistoryBulkInterval(Message):
     def _both_or_neither(self) -> GetMetricHistoryBulkInterval:
         if (self.start_step is None) != (self.end_step is None):
             raise ValueError("start_step and end_step must be given together")
-        if self.start_step is not None and self.end_step is not None:
-            if self.start_step > self.end_step:
-                raise ValueError("start_step must not be greater than end_step")
+        if (
+            self.start_step is not None
+            and self.end_step is not None
+            and self.start_step > self.end_step
+        ):
+            raise ValueError("start_step must not be greater than end_step")
         return self
 
 
@@ -269,27 +272,27 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def explain(exc: ValidationError) -> InvalidParameterValue:
-    """The first problem, in words: which field, what was wrong, what was given."""
-    err = exc.errors(include_url=False)[0]
-    loc = tuple(p for p in err["loc"] if p not in ("function-after",))
-    field = _location(loc)
+def _describe(err: Any) -> str:
+    field = _location(tuple(err["loc"]))
     kind = err["type"]
     if kind == "json_invalid":
-        return InvalidParameterValue(
-            f"Malformed JSON in the request body: {err['ctx'].get('error', err['msg'])}."
-        )
+        return f"Malformed JSON in the request body: {err['ctx'].get('error', err['msg'])}"
     if kind == "missing":
-        return InvalidParameterValue(
-            f"Missing value for required parameter '{field}'. See the API docs for the "
-            "request's parameters."
-        )
+        return f"Missing value for required parameter '{field}'"
     if kind == "model_type" or not field:
-        return InvalidParameterValue(f"Invalid request body: {err['msg']}.")
-    given = err.get("input")
-    shown = repr(given) if len(repr(given)) <= 80 else repr(given)[:77] + "..."
+        return f"Invalid request body: {err['msg']}"
+    given = repr(err.get("input"))
+    shown = given if len(given) <= 80 else given[:77] + "..."
+    return f"Invalid value {shown} for parameter '{field}' supplied: {err['msg'].lower()}"
+
+
+def explain(exc: ValidationError) -> InvalidParameterValue:
+    """Every problem (up to five), in words: which field, what was wrong, what was given."""
+    errors = exc.errors(include_url=False)
+    parts = [_describe(e) for e in errors[:5]]
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return InvalidParameterValue(
-        f"Invalid value {shown} for parameter '{field}' supplied: {err['msg'].lower()}."
+        "; ".join(parts) + more + ". See the API docs for the request's parameters."
     )
 
 

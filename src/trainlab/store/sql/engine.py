@@ -15,6 +15,7 @@ from trainlab.exceptions import InvalidParameterValue
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Serialises concurrent migrations of one PostgreSQL database (two servers starting together).
 _PG_MIGRATION_LOCK = 727_001
+WRITE_OPTION = "trainlab_write"
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,22 @@ def normalize_uri(uri: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event below open transactions, not the sqlite3 module.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=60000")
     cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """Writers take the write lock up front (BEGIN IMMEDIATE), so a transaction that reads and
+    then writes waits for a concurrent writer (busy_timeout) instead of failing with
+    "database is locked"; readers stay concurrent with plain BEGIN."""
+    immediate = conn.get_execution_options().get(WRITE_OPTION)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(uri: str) -> Engine:
@@ -57,6 +68,7 @@ def make_engine(uri: str) -> Engine:
             max_overflow=16,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 

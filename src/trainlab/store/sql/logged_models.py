@@ -13,6 +13,7 @@ from trainlab.entities import LoggedModel, LoggedModelStatus, Metric, PagedList
 from trainlab.entities.paging import decode_page_token, encode_page_token
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 from trainlab.store._base import BaseLoggedModelStore
+from trainlab.store.search import logged_models_filter
 from trainlab.store.sql.models import (
     ExperimentModel,
     LoggedModelModel,
@@ -137,7 +138,7 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
             return self._load(s, [row])[0]
 
     def get_logged_model(self, model_id: str) -> LoggedModel:
-        with unit_of_work(self.engine) as s:
+        with unit_of_work(self.engine, write=False) as s:
             return self._load(s, [self._row(s, model_id)])[0]
 
     def finalize_logged_model(self, model_id: str, status: LoggedModelStatus) -> LoggedModel:
@@ -207,12 +208,9 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
             LoggedModelModel.experiment_id.in_([_experiment_pk(e) for e in experiment_ids]),
             LoggedModelModel.lifecycle_stage == "active",
         )
-        if filter_string:
-            from trainlab.store.search import logged_models_filter
-
-            clause = logged_models_filter(filter_string)
-            if clause is not None:
-                query = query.where(clause)
+        clause = logged_models_filter(filter_string)
+        if clause is not None:
+            query = query.where(clause)
         ordering = []
         for o in order_by:
             name = str(o.get("field_name", ""))
@@ -224,7 +222,7 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
             ordering.append(col.asc() if o.get("ascending", True) else col.desc())
         ordering += [LoggedModelModel.creation_timestamp.desc(), LoggedModelModel.model_id]
         query = query.order_by(*ordering).offset(offset).limit(max_results + 1)
-        with unit_of_work(self.engine) as s:
+        with unit_of_work(self.engine, write=False) as s:
             rows = list(s.execute(query).scalars())
             more = len(rows) > max_results
             items = self._load(s, rows[:max_results])

@@ -117,8 +117,8 @@ class SqlTrackingStore(BaseTrackingStore):
         self._ensure_default_experiment()
 
     # -- helpers ----
-    def _session(self) -> AbstractContextManager[Session]:
-        return unit_of_work(self.engine)
+    def _session(self, write: bool = True) -> AbstractContextManager[Session]:
+        return unit_of_work(self.engine, write=write)
 
     def _ensure_default_experiment(self) -> None:
         with self._session() as s:
@@ -195,14 +195,14 @@ class SqlTrackingStore(BaseTrackingStore):
             return str(row.experiment_id)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        with self._session() as s:
+        with self._session(write=False) as s:
             row = self._experiment_row(s, experiment_id)
             return convert.experiment(
                 row, self._experiment_tags(s, [row.experiment_id])[row.experiment_id]
             )
 
     def find_experiment_by_name(self, name: str) -> Experiment | None:
-        with self._session() as s:
+        with self._session(write=False) as s:
             row = s.scalar(select(ExperimentModel).where(ExperimentModel.name == name))
             if row is None:
                 return None
@@ -227,7 +227,7 @@ class SqlTrackingStore(BaseTrackingStore):
         if clause is not None:
             query = query.where(clause)
         query = query.order_by(*search.experiments_order_by(order_by))
-        with self._session() as s:
+        with self._session(write=False) as s:
             rows = list(s.execute(query.offset(offset).limit(max_results + 1)).scalars())
             more = len(rows) > max_results
             rows = rows[:max_results]
@@ -366,7 +366,7 @@ class SqlTrackingStore(BaseTrackingStore):
             return convert.load_runs(s, [row])[0]
 
     def get_run(self, run_id: str) -> Run:
-        with self._session() as s:
+        with self._session(write=False) as s:
             return convert.load_runs(s, [self._run_row(s, run_id)])[0]
 
     def update_run_info(
@@ -418,7 +418,7 @@ class SqlTrackingStore(BaseTrackingStore):
         for t in tags:
             validate_key(t.key, "tag key")
             tag_values[t.key] = validate_tag_value(t.value, t.key)
-        metric_rows = [self._metric_row(run_id, m) for m in metrics]
+        metric_rows = self._metric_rows(run_id, metrics)
         with self._session() as s:
             self._run_row(s, run_id, for_write=True)
             if param_values:
@@ -443,26 +443,32 @@ class SqlTrackingStore(BaseTrackingStore):
         return values
 
     @staticmethod
-    def _metric_row(run_id: str, m: Metric) -> dict[str, object]:
-        validate_key(m.key, "metric key")
-        value = validate_metric_value(m.value, m.key)
-        validate_int64(m.timestamp, f"timestamp of metric '{m.key}'")
-        validate_int64(m.step, f"step of metric '{m.key}'")
-        nan = math.isnan(value)
-        return {
-            "run_id": run_id,
-            "key": m.key,
-            "step": m.step,
-            "timestamp": m.timestamp,
-            "value": 0.0 if nan else value,
-            "is_nan": nan,
-            "dataset_name": m.dataset_name,
-            "dataset_digest": m.dataset_digest,
-            "model_id": m.model_id,
-        }
+    def _metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[dict[str, object]]:
+        for key in {m.key for m in metrics}:
+            validate_key(key, "metric key")
+        rows = []
+        for m in metrics:
+            value = validate_metric_value(m.value, m.key)
+            validate_int64(m.timestamp, f"timestamp of metric '{m.key}'")
+            validate_int64(m.step, f"step of metric '{m.key}'")
+            nan = value != value
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "key": m.key,
+                    "step": m.step,
+                    "timestamp": m.timestamp,
+                    "value": 0.0 if nan else value,
+                    "is_nan": nan,
+                    "dataset_name": m.dataset_name,
+                    "dataset_digest": m.dataset_digest,
+                    "model_id": m.model_id,
+                }
+            )
+        return rows
 
     def _insert_params(self, s: Session, run_id: str, values: dict[str, str]) -> None:
-        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
+        rows = [{"run_id": run_id, "key": k, "value": values[k]} for k in sorted(values)]
         s.execute(upsert_insert(s, ParamModel).on_conflict_do_nothing(), rows)
         stored = s.execute(
             select(ParamModel.key, ParamModel.value).where(
@@ -478,7 +484,7 @@ class SqlTrackingStore(BaseTrackingStore):
                 )
 
     def _upsert_tags(self, s: Session, run_id: str, values: dict[str, str]) -> None:
-        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
+        rows = [{"run_id": run_id, "key": k, "value": values[k]} for k in sorted(values)]
         stmt = upsert_insert(s, TagModel)
         stmt = stmt.on_conflict_do_update(
             index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
@@ -520,7 +526,7 @@ class SqlTrackingStore(BaseTrackingStore):
             where=tuple_(ex.step, ex.timestamp, ex.value)
             >= tuple_(LatestMetricModel.step, LatestMetricModel.timestamp, LatestMetricModel.value),
         )
-        s.execute(stmt, list(newest.values()))
+        s.execute(stmt, [newest[k] for k in sorted(newest)])  # fixed order: no deadlocks
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self._session() as s:
@@ -556,7 +562,7 @@ class SqlTrackingStore(BaseTrackingStore):
         )
         if max_results is not None:
             query = query.offset(offset).limit(max_results + 1)
-        with self._session() as s:
+        with self._session(write=False) as s:
             self._run_row(s, run_id)
             rows = s.execute(query).all()
         more = max_results is not None and len(rows) > max_results
@@ -579,7 +585,7 @@ class SqlTrackingStore(BaseTrackingStore):
     ) -> list[Metric]:
         from trainlab.store.sql.downsample import downsampled_history
 
-        with self._session() as s:
+        with self._session(write=False) as s:
             found = set(s.scalars(select(RunModel.run_id).where(RunModel.run_id.in_(run_ids))))
             missing = [r for r in run_ids if r not in found]
             if missing:
@@ -614,7 +620,7 @@ class SqlTrackingStore(BaseTrackingStore):
         if clause is not None:
             query = query.where(clause)
         query = query.order_by(*search.runs_order_by(order_by))
-        with self._session() as s:
+        with self._session(write=False) as s:
             rows = list(s.execute(query.offset(offset).limit(max_results + 1)).scalars())
             more = len(rows) > max_results
             runs = convert.load_runs(s, rows[:max_results])
@@ -692,7 +698,7 @@ class SqlTrackingStore(BaseTrackingStore):
         s.execute(stmt, rows)
 
     def count_runs(self, experiment_id: str) -> int:
-        with self._session() as s:
+        with self._session(write=False) as s:
             return int(
                 s.scalar(
                     select(func.count())

@@ -13,11 +13,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from trainlab.exceptions import ResourceConflict, ServiceUnavailable
+from trainlab.store.sql.engine import WRITE_OPTION
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    session = Session(engine, expire_on_commit=False, autoflush=False)
+def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """A session committed on success and rolled back on any error. ``write=False`` for
+    read-only work lets SQLite readers run beside a writer."""
+    bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
+    session = Session(bind, expire_on_commit=False, autoflush=False)
     try:
         yield session
         session.commit()
@@ -40,4 +44,4 @@ def upsert_insert(session: Session, model: Any) -> Any:
     """``INSERT`` with the dialect's ON CONFLICT support (SQLite and PostgreSQL share it)."""
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(model)
+    return module.insert(model.__table__)  # Core insert: no ORM bookkeeping per row

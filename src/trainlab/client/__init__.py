@@ -1,0 +1,1 @@
+"""The SDK side: REST client, batching logger with its spool, fluent API."""

@@ -1,0 +1,519 @@
+"""Non-blocking logging: log calls append a tuple to a deque and return; one daemon thread
+batches per run, sends with ``log_batch`` and, while the backend is unreachable, writes to a
+durable spool (see :mod:`trainlab.client.spool`) that it delivers later, also in a later process.
+
+Ordering: per run, items reach the store in the order they were logged. Once a run has data in
+the spool, newer data of that run is spooled behind it until the spool is delivered.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import operator
+import os
+import sqlite3
+import threading
+import time
+import weakref
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trainlab.client.spool import (
+    Batch,
+    DeliveryError,
+    Sender,
+    SpoolFile,
+    claim_orphans,
+    deliver_spool,
+)
+from trainlab.exceptions import InvalidState
+from trainlab.store._base import BaseTrackingStore
+
+log = logging.getLogger("trainlab")
+
+# The server's limits for one log_batch call.
+MAX_METRICS_PER_BATCH = 1000
+MAX_PARAMS_TAGS_PER_BATCH = 100
+MAX_ITEMS_PER_BATCH = 1000
+
+MAX_RETRY_INTERVAL_S = 30.0
+ATEXIT_TIMEOUT_S = 30.0
+_DRAIN_MAX = 200_000  # items handled per pass; flush markers wait for the pass that holds them
+_METRIC, _PARAMS, _TAGS, _REQUEST = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    """Where the logged items are. Counts are totals for the logger's lifetime."""
+
+    delivered: int  # items stored by the backend (including spooled items delivered later)
+    spooled: int  # items waiting in spool files, delivered when the backend is reachable
+    rejected: int  # items the backend refused; see BatchingLogger.errors
+    timed_out: bool = False  # the timeout passed before everything was delivered or spooled
+    spool_paths: tuple[Path, ...] = ()  # the files holding the spooled items
+
+    @property
+    def complete(self) -> bool:
+        return not self.timed_out and self.spooled == 0
+
+
+class _Request:
+    """A flush (or close) marker; it travels through the queue behind the items it waits for."""
+
+    __slots__ = ("done", "result", "stop")
+
+    def __init__(self, stop: bool = False) -> None:
+        self.done = threading.Event()
+        self.result: FlushResult | None = None
+        self.stop = stop
+
+    def resolve(self, result: FlushResult) -> None:
+        self.result = result
+        self.done.set()
+
+
+class _Abandoned(Exception):
+    """close() timed out and spooled what the thread had not finished; the thread stops."""
+
+
+def _check_key(key: object) -> str:
+    if not isinstance(key, str):
+        raise TypeError(f"keys must be str, got {type(key).__name__}: {key!r}")
+    return key
+
+
+class BatchingLogger:
+    """Logs metrics, params and tags of runs without blocking the caller. Thread safe."""
+
+    def __init__(
+        self,
+        store: BaseTrackingStore,
+        *,
+        target: str,
+        spool_dir: Path,
+        flush_interval: float = 0.1,
+        retry_interval: float = 1.0,
+    ) -> None:
+        self._target = target
+        self._spool_dir = Path(spool_dir)
+        self._flush_interval = flush_interval
+        self._retry_interval = retry_interval
+        self._queue: deque[tuple[Any, ...]] = deque()
+        self._closed = False
+        self._closed_reason = "The logger is closed."
+        self._final: FlushResult | None = None
+        self._close_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._sender = Sender(store)
+        # Shared with a timed-out close(): guarded by _state_lock.
+        self._state_lock = threading.Lock()
+        self._abandoned = False
+        self._inflight: dict[int, tuple[str, Batch]] = {}
+        self._own: SpoolFile | None = None
+        # Owned by the logging thread.
+        self._claimed: list[SpoolFile] = []
+        self._spooled_runs: set[str] = set()
+        self._down = False
+        self._backoff = retry_interval
+        self._next_retry = 0.0
+        self._thread = threading.Thread(target=self._run, name="trainlab-logger", daemon=True)
+        self._thread.start()
+        atexit.register(self._close_at_exit)
+        _LIVE.add(self)
+
+    # -- the caller's side (hot path: no locks, no objects besides one tuple) -----------------
+    def log_metric(
+        self, run_id: str, key: str, value: float, step: int = 0, timestamp: int | None = None
+    ) -> None:
+        if self._closed:
+            raise InvalidState(self._closed_reason)
+        if key.__class__ is not str:
+            _check_key(key)
+        if value.__class__ is not float:
+            value = float(value)
+        if step.__class__ is not int:
+            step = operator.index(step)
+        if timestamp is None:
+            timestamp = time.time_ns() // 1_000_000
+        elif timestamp.__class__ is not int:
+            timestamp = operator.index(timestamp)
+        self._queue.append((_METRIC, run_id, key, value, step, timestamp))
+
+    def log_params(self, run_id: str, params: dict[str, str]) -> None:
+        if self._closed:
+            raise InvalidState(self._closed_reason)
+        self._queue.append((_PARAMS, run_id, {_check_key(k): str(v) for k, v in params.items()}))
+
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        if self._closed:
+            raise InvalidState(self._closed_reason)
+        self._queue.append((_TAGS, run_id, {_check_key(k): str(v) for k, v in tags.items()}))
+
+    def flush(self, timeout: float | None = None) -> FlushResult:
+        """Wait until everything logged before this call is delivered, spooled (backend
+        unreachable) or rejected; also retries the spool once. Never waits past ``timeout``."""
+        if self._final is not None:
+            return self._final
+        request = _Request()
+        self._queue.append((_REQUEST, request))
+        self._wake.set()
+        result = self._wait(request, timeout)
+        return result if result is not None else self._result(timed_out=True)
+
+    def close(self, timeout: float | None = None) -> FlushResult:
+        """Flush, stop the thread and let go of the spool files. Idempotent. If the timeout
+        passes first, what is not yet delivered is written to the spool."""
+        with self._close_lock:
+            if self._final is not None:
+                return self._final
+            self._closed = True
+            atexit.unregister(self._close_at_exit)
+            deadline = None if timeout is None else time.monotonic() + timeout
+            request = _Request(stop=True)
+            self._queue.append((_REQUEST, request))
+            self._wake.set()
+            result = self._wait(request, timeout)
+            if result is not None:  # the thread only lets go of its files now: a short grace
+                self._thread.join(
+                    None if deadline is None else max(1.0, deadline - time.monotonic())
+                )
+            if result is None or self._thread.is_alive():
+                result = self._abandon()
+            elif self._queue:  # logged by another thread while closing: rare, handled here
+                result = self._finish_leftovers()
+            self._final = result
+        if result.spooled:
+            log.warning(
+                "trainlab: %d logged items could not reach %s and are kept in %s; they are "
+                "delivered the next time trainlab logs to it, or by `trainlab spool flush`.",
+                result.spooled,
+                self._target,
+                ", ".join(map(str, result.spool_paths)),
+            )
+        return result
+
+    @property
+    def errors(self) -> list[DeliveryError]:
+        """Items the backend rejected (dropped, with the server's message)."""
+        return list(self._sender.errors)
+
+    @property
+    def spool_path(self) -> Path | None:
+        """This logger's spool file; None until the backend was unreachable once."""
+        own = self._own
+        return own.path if own is not None else None
+
+    def _wait(self, request: _Request, timeout: float | None) -> FlushResult | None:
+        """The request's result, or None if the timeout passed or the thread is gone."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not request.done.is_set():
+            left = 1.0 if deadline is None else deadline - time.monotonic()
+            if left <= 0 or not self._thread.is_alive():
+                return request.result
+            request.done.wait(min(1.0, left))
+        return request.result
+
+    def _close_at_exit(self) -> None:
+        self.close(timeout=ATEXIT_TIMEOUT_S)
+
+    def _disown(self) -> None:
+        """In a forked child: the thread and the spool belong to the parent; stay off them."""
+        self._closed_reason = "The logger belongs to the parent process; create one in the child."
+        self._closed = True
+        self._final = FlushResult(delivered=0, spooled=0, rejected=0)
+        atexit.unregister(self._close_at_exit)
+
+    def _result(self, timed_out: bool = False) -> FlushResult:
+        spools = [*self._claimed, *([self._own] if self._own is not None else [])]
+        return FlushResult(
+            delivered=self._sender.delivered,
+            spooled=sum(s.pending_items for s in spools),
+            rejected=len(self._sender.errors),
+            timed_out=timed_out,
+            spool_paths=tuple(s.path for s in spools if s.pending_items),
+        )
+
+    # -- the logging thread ------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self._adopt_orphans()
+            while self._cycle():
+                self._wake.wait(self._flush_interval)
+                self._wake.clear()
+        except _Abandoned:
+            pass
+        finally:
+            self._release_spools()
+
+    def _cycle(self) -> bool:
+        """Handle what is queued; False once a close request was handled."""
+        while True:
+            items, requests = self._drain()
+            try:
+                if items:
+                    self._process(items)
+                if requests or self._retry_due():
+                    self._retry_spools(force=bool(requests))
+            except _Abandoned:
+                raise
+            # The thread is a boundary: a bug must be loud, not end logging or hang flush().
+            except Exception:
+                log.exception("trainlab: the logging thread failed; spooling unfinished batches")
+                self._spool_inflight()
+            result = self._result()
+            for request in requests:
+                request.resolve(result)
+            if any(r.stop for r in requests):
+                return False
+            if len(self._queue) < MAX_METRICS_PER_BATCH:
+                return True
+
+    def _drain(self) -> tuple[list[tuple[Any, ...]], list[_Request]]:
+        items: list[tuple[Any, ...]] = []
+        requests: list[_Request] = []
+        popleft = self._queue.popleft
+        for _ in range(min(len(self._queue), _DRAIN_MAX)):
+            item = popleft()
+            if item[0] == _REQUEST:
+                requests.append(item[1])
+            else:
+                items.append(item)
+        return items, requests
+
+    def _process(self, items: list[tuple[Any, ...]]) -> None:
+        units = [(run_id, b) for run_id, batches in _build_batches(items).items() for b in batches]
+        with self._state_lock:
+            self._check_abandoned()
+            self._inflight = dict(enumerate(units))
+        to_spool: list[int] = []
+        for i, (run_id, batch) in enumerate(units):
+            if self._down or run_id in self._spooled_runs:
+                to_spool.append(i)
+                continue
+            rest = self._sender.send(run_id, batch)
+            with self._state_lock:
+                self._check_abandoned()
+                if rest is None:
+                    del self._inflight[i]
+                else:
+                    self._inflight[i] = (run_id, rest)
+            if rest is not None:
+                self._mark_down()
+                to_spool.append(i)
+        if to_spool:
+            with self._state_lock:
+                self._check_abandoned()
+                self._spool([self._inflight[i] for i in to_spool])
+                self._inflight.clear()
+
+    def _spool_inflight(self) -> None:
+        with self._state_lock:
+            self._check_abandoned()
+            entries = list(self._inflight.values())
+            self._inflight.clear()
+            if entries:
+                self._spool(entries)
+
+    def _check_abandoned(self) -> None:
+        if self._abandoned:
+            raise _Abandoned
+
+    def _spool(self, entries: list[tuple[str, Batch]]) -> None:
+        """Write to this logger's spool (call with _state_lock held). If even that fails, the
+        items are reported as lost, loudly."""
+        try:
+            if self._own is None or self._own.closed:
+                self._own = SpoolFile.create(self._spool_dir, self._target)
+            self._own.append(entries)
+        except (OSError, sqlite3.Error) as exc:
+            for run_id, batch in entries:
+                self._sender.reject(run_id, batch, exc, code="DATA_LOSS")
+            return
+        self._spooled_runs.update(run_id for run_id, _ in entries)
+
+    def _mark_down(self) -> None:
+        if not self._down:
+            log.warning(
+                "trainlab: %s is unreachable; logging continues into the spool and is "
+                "delivered when it is back.",
+                self._target,
+            )
+        self._down = True
+        self._next_retry = time.monotonic() + self._backoff
+
+    def _retry_due(self) -> bool:
+        return bool(self._spooled_runs) and time.monotonic() >= self._next_retry
+
+    def _retry_spools(self, force: bool) -> None:
+        """Deliver the spools, oldest first; on success logging goes direct again."""
+        if not self._spooled_runs:
+            self._down = False
+            return
+        if not force and time.monotonic() < self._next_retry:
+            return
+        for spool in [*self._claimed, *([self._own] if self._own is not None else [])]:
+            if not self._sender.deliver_spool(spool):
+                self._mark_down()
+                self._backoff = min(self._backoff * 2, MAX_RETRY_INTERVAL_S)
+                return
+        for spool in self._claimed:
+            spool.close()
+        self._claimed = []
+        if self._down:
+            log.warning("trainlab: %s is reachable again; the spool is delivered.", self._target)
+        self._down = False
+        self._spooled_runs.clear()
+        self._backoff = self._retry_interval
+
+    def _adopt_orphans(self) -> None:
+        """Claim the spools that dead processes left for this target and deliver them."""
+        try:
+            self._claimed = claim_orphans(self._spool_dir, self._target)
+            for spool in self._claimed:
+                self._spooled_runs.update(spool.run_ids())
+            if self._claimed:
+                log.info(
+                    "trainlab: delivering %d items left in %s",
+                    sum(s.pending_items for s in self._claimed),
+                    ", ".join(str(s.path) for s in self._claimed),
+                )
+                self._retry_spools(force=True)
+        # As in _cycle: the thread must live on (the spool stays for a later retry).
+        except Exception:
+            log.exception("trainlab: cannot deliver the spools in %s", self._spool_dir)
+
+    def _release_spools(self) -> None:
+        with self._state_lock:
+            for spool in [*self._claimed, *([self._own] if self._own is not None else [])]:
+                spool.close()
+
+    # -- a close() that timed out ------------------------------------------------------------
+    def _abandon(self) -> FlushResult:
+        """Spool what the thread has not finished, so nothing is lost when the process exits.
+        Parts of it may have reached the backend already; re-sending them is a no-op there."""
+        with self._state_lock:
+            self._abandoned = True
+            entries = list(self._inflight.values())
+            self._inflight.clear()
+            items, requests = self._drain_all()
+            entries += [(r, b) for r, batches in _build_batches(items).items() for b in batches]
+            if entries:
+                self._spool(entries)
+        result = self._result(timed_out=True)
+        for request in requests:
+            request.resolve(result)
+        if entries:
+            log.warning(
+                "trainlab: the logger did not finish in time; %d unfinished batches were spooled.",
+                len(entries),
+            )
+        return result
+
+    def _finish_leftovers(self) -> FlushResult:
+        """The thread has stopped: handle the few items another thread logged during close()."""
+        items, requests = self._drain_all()
+        self._process(items)
+        result = self._result()
+        for request in requests:
+            request.resolve(result)
+        self._release_spools()
+        return result
+
+    def _drain_all(self) -> tuple[list[tuple[Any, ...]], list[_Request]]:
+        items: list[tuple[Any, ...]] = []
+        requests: list[_Request] = []
+        while self._queue:
+            more, reqs = self._drain()
+            items += more
+            requests += reqs
+        return items, requests
+
+
+_LIVE: weakref.WeakSet[BatchingLogger] = weakref.WeakSet()
+
+
+def _disown_after_fork() -> None:
+    for logger in list(_LIVE):
+        logger._disown()
+
+
+os.register_at_fork(after_in_child=_disown_after_fork)
+
+
+def _build_batches(items: list[tuple[Any, ...]]) -> dict[str, list[Batch]]:
+    """Group queued items per run into batches within the server's limits, in logged order."""
+    builders: dict[str, _BatchBuilder] = {}
+    for item in items:
+        run_id = item[1]
+        builder = builders.get(run_id)
+        if builder is None:
+            builder = builders[run_id] = _BatchBuilder()
+        kind = item[0]
+        if kind == _METRIC:
+            builder.metric(item[2], item[3], item[5], item[4])
+        elif kind == _PARAMS:
+            builder.params(item[2])
+        else:
+            builder.tags(item[2])
+    return {run_id: b.finish() for run_id, b in builders.items()}
+
+
+class _BatchBuilder:
+    """Cuts one run's items into batches. A param logged twice with another value starts a new
+    batch (the earlier value is sent first, the server rejects the change); a tag set twice in
+    one batch keeps the last value."""
+
+    __slots__ = ("batches", "current", "size")
+
+    def __init__(self) -> None:
+        self.batches: list[Batch] = []
+        self.current = Batch()
+        self.size = 0
+
+    def _cut(self) -> None:
+        self.batches.append(self.current)
+        self.current = Batch()
+        self.size = 0
+
+    def metric(self, key: str, value: float, timestamp: int, step: int) -> None:
+        if self.size >= MAX_ITEMS_PER_BATCH or len(self.current.metrics) >= MAX_METRICS_PER_BATCH:
+            self._cut()
+        self.current.metrics.append((key, value, timestamp, step))
+        self.size += 1
+
+    def params(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            old = self.current.params.get(key)
+            if old == value:
+                continue
+            if old is not None or self._full(len(self.current.params)):
+                self._cut()
+            self.current.params[key] = value
+            self.size += 1
+
+    def tags(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            if key not in self.current.tags:
+                if self._full(len(self.current.tags)):
+                    self._cut()
+                self.size += 1
+            self.current.tags[key] = value
+
+    def _full(self, n_of_kind: int) -> bool:
+        return n_of_kind >= MAX_PARAMS_TAGS_PER_BATCH or self.size >= MAX_ITEMS_PER_BATCH
+
+    def finish(self) -> list[Batch]:
+        if self.size:
+            self._cut()
+        return self.batches
+
+
+__all__ = [
+    "BatchingLogger",
+    "DeliveryError",
+    "FlushResult",
+    "deliver_spool",
+]

@@ -1,0 +1,422 @@
+"""Durable delivery of logged batches: the spool file and the sender that splits rejections.
+
+A spool is one SQLite file per logging process in the spool folder (WAL, ``synchronous=FULL``, so
+a committed row survives a crash), one row per batch: target, run id, item count and a JSON
+payload. Non-finite metric values are written as the strings ``"nan"``, ``"inf"``, ``"-inf"``
+so the JSON stays standard. The file is owned by whoever holds ``fcntl.flock`` on its ``.lock``
+file: the creating logger for its lifetime, afterwards any logger of the same target that finds
+it unlocked (its owner died or closed without reaching the server) and claims it. Two live
+processes therefore never deliver the same file. Rows are delivered oldest first and deleted
+only after ``log_batch`` succeeded; an empty file is removed when its owner lets go of it.
+
+File names carry a hash of the target (the tracking URI), so a spool is only ever delivered to
+the backend it was meant for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trainlab.entities import Metric, Param, RunTag
+from trainlab.exceptions import InvalidState, ResourceNotFound, ServiceUnavailable, TrainlabError
+from trainlab.store._base import BaseTrackingStore
+
+log = logging.getLogger("trainlab")
+
+FILE_PREFIX = "trainlab-spool-"
+_FORMAT_VERSION = "1"
+# Answers that mean "try again later", besides ServiceUnavailable itself.
+_TRANSIENT_HTTP_STATUS = frozenset({429, 503, 504})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    target TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    n_items INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+"""
+
+MetricPoint = tuple[str, float, int, int]  # key, value, timestamp (ms), step
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one ``log_batch`` call sends for one run; params and tags never repeat a key."""
+
+    metrics: list[MetricPoint] = field(default_factory=list)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.metrics) + len(self.params) + len(self.tags)
+
+    def split(self) -> tuple[Batch, Batch]:
+        """Two halves, in order (metrics, then params, then tags)."""
+        half = len(self) // 2
+        first, second = Batch(), Batch()
+        first.metrics, second.metrics = self.metrics[:half], self.metrics[half:]
+        rest = half - len(first.metrics)
+        first.params, second.params = _split_dict(self.params, rest)
+        rest -= len(first.params)
+        first.tags, second.tags = _split_dict(self.tags, rest)
+        return first, second
+
+    def extend(self, other: Batch) -> None:
+        """Append the items of a later part of the same original batch."""
+        self.metrics.extend(other.metrics)
+        self.params.update(other.params)
+        self.tags.update(other.tags)
+
+    def entities(self) -> tuple[list[Metric], list[Param], list[RunTag]]:
+        return (
+            [Metric(k, v, ts, step) for k, v, ts, step in self.metrics],
+            [Param(k, v) for k, v in self.params.items()],
+            [RunTag(k, v) for k, v in self.tags.items()],
+        )
+
+    def to_json(self) -> str:
+        isfinite = math.isfinite
+        payload = {
+            "m": [[k, v if isfinite(v) else repr(v), ts, s] for k, v, ts, s in self.metrics],
+            "p": list(self.params.items()),
+            "t": list(self.tags.items()),
+        }
+        return json.dumps(payload, allow_nan=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Batch:
+        payload = json.loads(text)
+        return cls(
+            metrics=[(str(k), float(v), int(ts), int(s)) for k, v, ts, s in payload["m"]],
+            params={str(k): str(v) for k, v in payload["p"]},
+            tags={str(k): str(v) for k, v in payload["t"]},
+        )
+
+
+def _split_dict(d: dict[str, str], n: int) -> tuple[dict[str, str], dict[str, str]]:
+    if n <= 0:
+        return {}, dict(d)
+    items = list(d.items())
+    return dict(items[:n]), dict(items[n:])
+
+
+@dataclass(frozen=True)
+class SpooledBatch:
+    row_id: int
+    run_id: str
+    batch: Batch
+
+
+def target_key(target: str) -> str:
+    return hashlib.sha256(target.encode()).hexdigest()[:16]
+
+
+class SpoolFile:
+    """One spool file, owned (flock'd) by this object until :meth:`close`. Thread safe."""
+
+    def __init__(self, path: Path, lock_fd: int, conn: sqlite3.Connection, target: str) -> None:
+        self.path = path
+        self.target = target
+        self._lock_fd = lock_fd
+        self._conn = conn
+        self._mutex = threading.Lock()
+        self._closed = False
+        row = conn.execute("SELECT COALESCE(SUM(n_items), 0) FROM batches").fetchone()
+        self.pending_items: int = int(row[0])
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def create(cls, spool_dir: Path, target: str) -> SpoolFile:
+        """A new file for this process. The lock is taken before the database exists, so no
+        other process can mistake it for an orphan."""
+        spool_dir.mkdir(parents=True, exist_ok=True)
+        name = f"{FILE_PREFIX}{target_key(target)}-{os.getpid()}-{os.urandom(4).hex()}.db"
+        path = spool_dir / name
+        fd = os.open(_lock_path(path), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            conn = _connect(path, create=True)
+        except BaseException:
+            _unlink(_lock_path(path))
+            os.close(fd)
+            raise
+        with conn:
+            conn.executescript(_SCHEMA)
+            conn.execute(
+                "INSERT INTO meta VALUES ('target', ?), ('version', ?)", (target, _FORMAT_VERSION)
+            )
+        return cls(path, fd, conn, target)
+
+    @classmethod
+    def claim(cls, path: Path, target: str) -> SpoolFile | None:
+        """Take over a file whose owner is gone; None if it is owned, gone or not for target."""
+        lock_path = _lock_path(path)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        if not _same_file(fd, lock_path):  # deleted by an owner that emptied it meanwhile
+            os.close(fd)
+            return None
+        if not path.exists():
+            _unlink(lock_path)
+            os.close(fd)
+            return None
+        try:
+            conn = _connect(path, create=False)
+            row = conn.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
+        except sqlite3.Error as exc:
+            log.error("trainlab: cannot read the spool file %s: %s; leaving it alone", path, exc)
+            os.close(fd)
+            return None
+        if row is None or row[0] != target:
+            conn.close()
+            os.close(fd)
+            return None
+        return cls(path, fd, conn, target)
+
+    # -- rows ------------------------------------------------------------------------------
+    def append(self, entries: Sequence[tuple[str, Batch]]) -> None:
+        """Write (run_id, batch) rows in one durable transaction."""
+        now = time.time_ns() // 1_000_000
+        rows = [(self.target, run_id, len(b), b.to_json(), now) for run_id, b in entries if b]
+        with self._mutex, self._conn:
+            self._check_open()
+            self._conn.executemany(
+                "INSERT INTO batches (target, run_id, n_items, payload, created_ms) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+        self.pending_items += sum(r[2] for r in rows)
+
+    def oldest(self, limit: int = 64) -> list[SpooledBatch]:
+        with self._mutex:
+            self._check_open()
+            rows = self._conn.execute(
+                "SELECT id, run_id, payload FROM batches WHERE target = ? ORDER BY id LIMIT ?",
+                (self.target, limit),
+            ).fetchall()
+        return [SpooledBatch(row_id, run_id, Batch.from_json(p)) for row_id, run_id, p in rows]
+
+    def replace(self, row_id: int, batch: Batch) -> None:
+        """Keep only ``batch`` (what is left of the row after a partial delivery)."""
+        with self._mutex, self._conn:
+            self._check_open()
+            old = self._n_items(row_id)
+            self._conn.execute(
+                "UPDATE batches SET payload = ?, n_items = ? WHERE id = ?",
+                (batch.to_json(), len(batch), row_id),
+            )
+        self.pending_items += len(batch) - old
+
+    def delete(self, row_id: int) -> None:
+        with self._mutex, self._conn:
+            self._check_open()
+            old = self._n_items(row_id)
+            self._conn.execute("DELETE FROM batches WHERE id = ?", (row_id,))
+        self.pending_items -= old
+
+    def run_ids(self) -> set[str]:
+        with self._mutex:
+            self._check_open()
+            rows = self._conn.execute("SELECT DISTINCT run_id FROM batches").fetchall()
+        return {r[0] for r in rows}
+
+    def _n_items(self, row_id: int) -> int:
+        row = self._conn.execute("SELECT n_items FROM batches WHERE id = ?", (row_id,)).fetchone()
+        return int(row[0]) if row else 0
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise sqlite3.ProgrammingError(f"spool {self.path} is closed")
+
+    # -- letting go ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the file: removed when empty, otherwise left for a later claim. Idempotent."""
+        with self._mutex:
+            if self._closed:
+                return
+            self._closed = True
+            empty = self._conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0] == 0
+            self._conn.close()
+            if empty:
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    _unlink(Path(f"{self.path}{suffix}"))
+                _unlink(_lock_path(self.path))
+            os.close(self._lock_fd)
+
+
+def _lock_path(path: Path) -> Path:
+    return Path(f"{path}.lock")
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.fstat(fd).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False
+
+
+def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
+    uri = f"{path.absolute().as_uri()}?mode={'rwc' if create else 'rw'}"
+    conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    return conn
+
+
+def claim_orphans(spool_dir: Path, target: str) -> list[SpoolFile]:
+    """Every unowned spool file of ``target`` in ``spool_dir``, oldest first, now owned by us."""
+    pattern = f"{FILE_PREFIX}{target_key(target)}-*.db"
+    candidates = []
+    for p in spool_dir.glob(pattern):
+        with contextlib.suppress(FileNotFoundError):
+            candidates.append((p.stat().st_mtime, p.name, p))
+    claimed = []
+    for *_, path in sorted(candidates):
+        spool = SpoolFile.claim(path, target)
+        if spool is not None:
+            claimed.append(spool)
+    return claimed
+
+
+# -- delivery ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DeliveryError:
+    """An item the server rejected; it was dropped, the rest of its batch was delivered."""
+
+    run_id: str
+    item: Metric | Param | RunTag
+    error_code: str
+    message: str
+
+
+def is_transient(exc: TrainlabError) -> bool:
+    return isinstance(exc, ServiceUnavailable) or exc.http_status in _TRANSIENT_HTTP_STATUS
+
+
+def _rejects_whole_run(exc: Exception) -> bool:
+    """The run does not exist or is deleted: every item fails alike, splitting is no use."""
+    return isinstance(exc, ResourceNotFound | InvalidState)
+
+
+class Sender:
+    """Sends batches to a store. A rejected batch is split in halves until only the rejected
+    items are left; those are dropped, recorded in :attr:`errors` and logged as errors. (A run
+    that does not exist or is deleted rejects the whole batch at once.)"""
+
+    def __init__(self, store: BaseTrackingStore) -> None:
+        self.store = store
+        self.delivered = 0
+        self.errors: list[DeliveryError] = []
+
+    def send(self, run_id: str, batch: Batch) -> Batch | None:
+        """Deliver ``batch``. Returns None when done, or, if the backend became unreachable,
+        the part that was not delivered (in order)."""
+        todo = [batch]  # a stack: the next part to send is at the end
+        while todo:
+            part = todo.pop()
+            error = self._try(run_id, part)
+            if error is None:
+                self.delivered += len(part)
+            elif isinstance(error, TrainlabError) and is_transient(error):
+                for later in reversed(todo):
+                    part.extend(later)
+                return part
+            elif len(part) == 1 or _rejects_whole_run(error):
+                self.reject(run_id, part, error)
+            else:
+                first, second = part.split()
+                todo += [second, first]
+        return None
+
+    def _try(self, run_id: str, part: Batch) -> Exception | None:
+        metrics, params, tags = part.entities()
+        try:
+            self.store.log_batch(run_id, metrics, params, tags)
+        except TrainlabError as exc:
+            return exc
+        # The logging thread is a boundary: an unexpected error of the store must not kill it.
+        # It is handled like a rejection (split, then the failing items reported loudly).
+        except Exception as exc:
+            log.debug("trainlab: log_batch failed unexpectedly", exc_info=True)
+            return exc
+        return None
+
+    def reject(self, run_id: str, batch: Batch, error: Exception, code: str = "") -> None:
+        if isinstance(error, TrainlabError):
+            code = code or error.to_json()["error_code"]
+            message = error.message
+        else:
+            code = code or "INTERNAL_ERROR"
+            message = f"{type(error).__name__}: {error}"
+        for item in _items(batch):
+            self.errors.append(DeliveryError(run_id, item, code, message))
+            log.error("trainlab: dropped %r of run %s: %s (%s)", item, run_id, message, code)
+
+    def deliver_spool(self, spool: SpoolFile) -> bool:
+        """Deliver the rows of ``spool``, oldest first. False if the backend is unreachable."""
+        while rows := spool.oldest():
+            for row in rows:
+                rest = self.send(row.run_id, row.batch)
+                if rest is not None:
+                    if len(rest) != len(row.batch):
+                        spool.replace(row.row_id, rest)
+                    return False
+                spool.delete(row.row_id)
+        return True
+
+
+def _items(batch: Batch) -> Iterator[Metric | Param | RunTag]:
+    metrics, params, tags = batch.entities()
+    yield from metrics
+    yield from params
+    yield from tags
+
+
+def deliver_spool(store: BaseTrackingStore, target: str, spool_dir: Path) -> int:
+    """Deliver the spool files of ``target`` left in ``spool_dir`` by processes that are gone
+    (``trainlab spool flush``). Returns the number of items delivered; rejected items are
+    logged as errors. Raises ServiceUnavailable if the backend cannot be reached (what was not
+    delivered stays in the spool)."""
+    sender = Sender(store)
+    spools = claim_orphans(Path(spool_dir), target)
+    try:
+        for spool in spools:
+            if not sender.deliver_spool(spool):
+                left = sum(s.pending_items for s in spools)
+                raise ServiceUnavailable(
+                    f"{target} is unreachable: delivered {sender.delivered} items, "
+                    f"{left} remain in {', '.join(str(s.path) for s in spools if s.pending_items)}"
+                )
+    finally:
+        for spool in spools:
+            spool.close()
+    return sender.delivered

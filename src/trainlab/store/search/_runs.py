@@ -1,0 +1,142 @@
+"""Search schema of runs: attributes, metrics (latest value), params, tags, datasets."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
+
+from trainlab.store.search._ast import quote
+from trainlab.store.search._compile import (
+    NULL_OPS,
+    NUMERIC_OPS,
+    STRING_OPS,
+    ColumnField,
+    ExistsField,
+    KeyedFields,
+    NamedFields,
+    SearchSchema,
+    compare,
+    compile_filter,
+    compile_order_by,
+    key_value_fields,
+)
+from trainlab.store.sql.models import (
+    DatasetModel,
+    LatestMetricModel,
+    ParamModel,
+    RunInputModel,
+    RunInputTagModel,
+    RunModel,
+    TagModel,
+)
+
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+
+
+class MetricField(ExistsField):
+    """A run's latest value of one metric. NaN (stored as 0 with ``is_nan``) follows IEEE rules:
+    it is ``!=`` every number; ``= NaN`` / ``!= NaN`` test for it. Sorting puts numbers first,
+    then NaN, then runs without the metric, in both directions."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"metric {quote(key)}",
+            and_(LatestMetricModel.run_id == RunModel.run_id, LatestMetricModel.key == key),
+            LatestMetricModel.value,
+            "number",
+            NUMERIC_OPS | NULL_OPS,
+            allows_nan=True,
+        )
+
+    def condition(self, op: str, value: Any) -> ColumnElement[bool]:
+        is_nan = LatestMetricModel.is_nan == true()
+        not_nan = LatestMetricModel.is_nan == false()
+        if math.isnan(value):
+            return is_nan if op == "=" else not_nan
+        if op == "!=":
+            return or_(is_nan, compare(self.column, op, value))
+        return and_(not_nan, compare(self.column, op, value))
+
+    def order(self, ascending: bool) -> list[ColumnElement[Any]]:
+        rank = (
+            select(case((LatestMetricModel.is_nan, 1), else_=0)).where(self.scope).scalar_subquery()
+        )
+        return [func.coalesce(rank, 2).asc(), *super().order(ascending)]
+
+
+def _string(name: str, column: Any) -> ColumnField:
+    return ColumnField(f"attribute {quote(name)}", column, "string", STRING_OPS)
+
+
+def _number(name: str, column: Any) -> ColumnField:
+    return ColumnField(f"attribute {quote(name)}", column, "number", NUMERIC_OPS | NULL_OPS)
+
+
+_input_of_run = and_(
+    RunInputModel.run_id == RunModel.run_id, DatasetModel.dataset_id == RunInputModel.dataset_id
+)
+_context_of_run = and_(
+    RunInputTagModel.run_id == RunModel.run_id, RunInputTagModel.key == DATASET_CONTEXT_TAG
+)
+
+
+def _dataset(name: str, scope: ColumnElement[bool], column: Any) -> ExistsField:
+    return ExistsField(
+        f"dataset {quote(name)}", scope, column, "string", STRING_OPS, sortable=False
+    )
+
+
+RUNS = SearchSchema(
+    entity="runs",
+    kinds={
+        "attribute": NamedFields(
+            {
+                "run_id": _string("run_id", RunModel.run_id),
+                "run_name": _string("run_name", RunModel.name),
+                "user_id": _string("user_id", RunModel.user_id),
+                "status": _string("status", RunModel.status),
+                "artifact_uri": _string("artifact_uri", RunModel.artifact_uri),
+                "lifecycle_stage": _string("lifecycle_stage", RunModel.lifecycle_stage),
+                "start_time": _number("start_time", RunModel.start_time),
+                "end_time": _number("end_time", RunModel.end_time),
+            },
+            aliases={"created": "start_time", "run name": "run_name"},
+        ),
+        "metric": KeyedFields(MetricField),
+        "param": key_value_fields(
+            "param",
+            owner=ParamModel.run_id,
+            parent=RunModel.run_id,
+            key=ParamModel.key,
+            value=ParamModel.value,
+        ),
+        "tag": key_value_fields(
+            "tag",
+            owner=TagModel.run_id,
+            parent=RunModel.run_id,
+            key=TagModel.key,
+            value=TagModel.value,
+        ),
+        "dataset": NamedFields(
+            {
+                "name": _dataset("name", _input_of_run, DatasetModel.name),
+                "digest": _dataset("digest", _input_of_run, DatasetModel.digest),
+                "context": _dataset("context", _context_of_run, RunInputTagModel.value),
+            }
+        ),
+    },
+    default_order=(RunModel.start_time.desc().nulls_last(), RunModel.run_id.asc()),
+)
+
+
+def runs_filter(filter_string: str | None) -> ColumnElement[bool] | None:
+    """A WHERE clause over ``RunModel`` for an MLflow-style filter; None for no filter."""
+    return compile_filter(RUNS, filter_string)
+
+
+def runs_order_by(order_by: Sequence[str]) -> list[ColumnElement[Any]]:
+    """ORDER BY expressions for ``order_by``, then ``start_time DESC, run_id ASC``."""
+    return compile_order_by(RUNS, order_by)

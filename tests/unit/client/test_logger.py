@@ -1,0 +1,602 @@
+"""The non-blocking batching logger against the real SQL store (SQLite). Fault injection wraps
+the store: ``down`` makes it answer ServiceUnavailable like an unreachable server."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trainlab.client.logger import BatchingLogger, FlushResult
+from trainlab.entities import Metric, Param, RunTag
+from trainlab.exceptions import InvalidState, ServiceUnavailable
+from trainlab.store.sql.tracking import SqlTrackingStore
+
+TARGET = "http://tracking.example:5000"
+
+
+class FlakyStore:
+    """The real store behind a switch; records every log_batch that reached it."""
+
+    def __init__(self, inner: SqlTrackingStore) -> None:
+        self.inner = inner
+        self.down = False
+        self.gate: threading.Event | None = None  # when set up, log_batch waits for it
+        self.delivered: list[tuple[str, list[Metric], list[Param], list[RunTag]]] = []
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        if self.gate is not None:
+            self.gate.wait(30)
+        if self.down:
+            raise ServiceUnavailable("connection refused")
+        self.inner.log_batch(run_id, metrics, params, tags)
+        self.delivered.append((run_id, list(metrics), list(params), list(tags)))
+
+    def delivered_steps(self, run_id: str, key: str) -> list[int]:
+        return [m.step for r, ms, _, _ in self.delivered if r == run_id for m in ms if m.key == key]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.fixture
+def sql_store(tmp_path: Path) -> Iterator[SqlTrackingStore]:
+    s = SqlTrackingStore(f"sqlite:///{tmp_path}/tracking.db", str(tmp_path / "artifacts"))
+    yield s
+    s.engine.dispose()
+
+
+@pytest.fixture
+def store(sql_store: SqlTrackingStore) -> FlakyStore:
+    return FlakyStore(sql_store)
+
+
+@pytest.fixture
+def spool_dir(tmp_path: Path) -> Path:
+    return tmp_path / "spool"
+
+
+@pytest.fixture
+def new_run(sql_store: SqlTrackingStore) -> Callable[[], str]:
+    experiment_id = sql_store.create_experiment("logger")
+    return lambda: sql_store.create_run(experiment_id).info.run_id
+
+
+@pytest.fixture
+def make_logger(store: FlakyStore, spool_dir: Path) -> Iterator[Callable[..., BatchingLogger]]:
+    loggers: list[BatchingLogger] = []
+
+    def make(backend: Any = None, **kwargs: Any) -> BatchingLogger:
+        kwargs.setdefault("retry_interval", 0.05)
+        logger = BatchingLogger(
+            backend if backend is not None else store, target=TARGET, spool_dir=spool_dir, **kwargs
+        )
+        loggers.append(logger)
+        return logger
+
+    yield make
+    for logger in loggers:
+        logger.close(timeout=10)
+
+
+def history(store: FlakyStore, run_id: str, key: str) -> list[tuple[int, float]]:
+    return [(m.step, m.value) for m in store.inner.get_metric_history(run_id, key)]
+
+
+def spool_dbs(spool_dir: Path) -> list[Path]:
+    return sorted(spool_dir.glob("*.db")) if spool_dir.exists() else []
+
+
+# -- delivery --------------------------------------------------------------------------------
+def test_points_are_delivered_exactly_once_and_in_order(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    runs = [new_run(), new_run()]
+    logger = make_logger()
+    for step in range(2500):
+        for n, run_id in enumerate(runs):
+            logger.log_metric(run_id, "loss", step / (n + 1), step, timestamp=1_000 + step)
+    logger.log_params(runs[0], {"lr": "0.01", "layers": 3})  # type: ignore[dict-item]
+
+    result = logger.flush()
+
+    assert result == FlushResult(delivered=5002, spooled=0, rejected=0)
+    for n, run_id in enumerate(runs):
+        assert store.delivered_steps(run_id, "loss") == list(range(2500))
+        assert history(store, run_id, "loss") == [(s, s / (n + 1)) for s in range(2500)]
+    assert store.inner.get_run(runs[0]).data.params == {"lr": "0.01", "layers": "3"}
+    assert logger.errors == []
+
+
+def test_batches_respect_the_server_limits(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id = new_run()
+    logger = make_logger()
+    logger.log_params(run_id, {f"p{i}": str(i) for i in range(250)})
+    logger.set_tags(run_id, {f"t{i}": str(i) for i in range(150)})
+    for step in range(2100):
+        logger.log_metric(run_id, "m", 1.0, step)
+
+    assert logger.flush().delivered == 250 + 150 + 2100
+
+    for _, metrics, params, tags in store.delivered:
+        assert len(metrics) <= 1000 and len(params) <= 100 and len(tags) <= 100
+        assert len(metrics) + len(params) + len(tags) <= 1000
+    data = store.inner.get_run(run_id).data
+    assert len(data.params) == 250 and len([k for k in data.tags if k.startswith("t")]) == 150
+    assert len(history(store, run_id, "m")) == 2100
+
+
+def test_tags_end_with_the_last_value_and_repeated_params_are_not_errors(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id = new_run()
+    logger = make_logger()
+    for value in ("a", "b", "c"):
+        logger.set_tags(run_id, {"phase": value})
+        logger.log_params(run_id, {"seed": "7"})
+        logger.log_metric(run_id, "x", 1.0)
+    logger.flush()
+    logger.set_tags(run_id, {"phase": "d"})
+    logger.set_tags(run_id, {"phase": "e"})
+
+    assert logger.flush().rejected == 0
+    data = store.inner.get_run(run_id).data
+    assert (data.tags["phase"], data.params["seed"]) == ("e", "7")
+    for _, _, params, tags in store.delivered:
+        assert len({p.key for p in params}) == len(params)
+        assert len({t.key for t in tags}) == len(tags)
+
+
+def test_logging_from_several_threads(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id = new_run()
+    logger = make_logger()
+
+    def train(worker: int) -> None:
+        for step in range(3000):
+            logger.log_metric(run_id, f"w{worker}", float(step), step)
+
+    threads = [threading.Thread(target=train, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert logger.flush().delivered == 12000
+    for w in range(4):
+        assert store.delivered_steps(run_id, f"w{w}") == list(range(3000))
+
+
+def test_log_call_types_are_checked_at_the_call(
+    make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str], store: FlakyStore
+):
+    run_id = new_run()
+    logger = make_logger()
+    with pytest.raises(TypeError):
+        logger.log_metric(run_id, 3, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        logger.log_metric(run_id, "x", "not a number")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        logger.log_metric(run_id, "x", 1.0, step=1.5)  # type: ignore[arg-type]
+    logger.log_metric(run_id, "x", 2, step=True)  # int and bool coerce
+    assert logger.flush().delivered == 1
+    assert history(store, run_id, "x") == [(1, 2.0)]
+
+
+# -- unreachable backend and the spool ---------------------------------------------------------
+def test_down_spools_then_delivers_exactly_once_when_back(
+    store: FlakyStore,
+    make_logger: Callable[..., BatchingLogger],
+    new_run: Callable[[], str],
+    spool_dir: Path,
+):
+    run_id = new_run()
+    logger = make_logger()
+    store.down = True
+    for step in range(1500):
+        logger.log_metric(run_id, "loss", step * 0.5, step)
+    logger.log_params(run_id, {"lr": "0.1"})
+
+    down = logger.flush()
+
+    assert (down.delivered, down.spooled, down.rejected) == (0, 1501, 0)
+    assert logger.spool_path is not None and down.spool_paths == (logger.spool_path,)
+    assert logger.spool_path.exists()
+    for step in range(1500, 1600):  # logging goes on while the server is down
+        logger.log_metric(run_id, "loss", step * 0.5, step)
+    assert logger.flush().spooled == 1601
+
+    store.down = False
+    back = logger.flush()
+
+    assert (back.delivered, back.spooled, back.rejected, back.spool_paths) == (1601, 0, 0, ())
+    assert store.delivered_steps(run_id, "loss") == list(range(1600))
+    assert history(store, run_id, "loss") == [(s, s * 0.5) for s in range(1600)]
+    assert store.inner.get_run(run_id).data.params == {"lr": "0.1"}
+    logger.close()
+    assert spool_dbs(spool_dir) == []
+
+
+def test_background_retry_delivers_the_spool_without_a_flush(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id = new_run()
+    logger = make_logger(retry_interval=0.01, flush_interval=0.01)
+    store.down = True
+    logger.log_metric(run_id, "loss", 1.0, 0)
+    assert logger.flush().spooled == 1
+    store.down = False
+    deadline = time.monotonic() + 20
+    while not store.delivered and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert history(store, run_id, "loss") == [(0, 1.0)]
+
+
+def test_non_finite_values_round_trip_through_the_spool(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id = new_run()
+    values = [math.nan, math.inf, -math.inf, -0.0, 1e308, 5e-324, 0.1]
+    logger = make_logger()
+    store.down = True
+    for step, value in enumerate(values):
+        logger.log_metric(run_id, "v", value, step)
+    assert logger.flush().spooled == len(values)
+    store.down = False
+    assert logger.flush().delivered == len(values)
+
+    got = history(store, run_id, "v")
+    assert [s for s, _ in got] == list(range(len(values)))
+    assert math.isnan(got[0][1])
+    assert [v for _, v in got[1:]] == values[1:]
+
+
+def test_new_data_of_a_spooled_run_goes_behind_the_spool(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    spooled_run, other_run = new_run(), new_run()
+    logger = make_logger(retry_interval=3600)  # no background retry: only flush() retries
+    store.down = True
+    logger.set_tags(spooled_run, {"state": "old"})
+    logger.log_metric(spooled_run, "m", 1.0, 0)
+    assert logger.flush().spooled == 2
+
+    # Back up, but the thread has not retried yet: new data of the spooled run must not
+    # overtake the spool.
+    store.down = False
+    logger.log_metric(other_run, "m", 5.0, 0)
+    logger.set_tags(spooled_run, {"state": "new"})
+    logger.log_metric(spooled_run, "m", 2.0, 1)
+    result = logger.flush()
+
+    assert (result.delivered, result.spooled) == (5, 0)
+    assert store.delivered_steps(spooled_run, "m") == [0, 1]
+    tag_values = [t.value for r, _, _, tags in store.delivered if r == spooled_run for t in tags]
+    assert tag_values == ["old", "new"]
+    assert store.inner.get_run(spooled_run).data.tags["state"] == "new"
+    assert history(store, other_run, "m") == [(0, 5.0)]
+
+
+def test_flush_while_still_down_returns_the_spooled_count_and_path(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id = new_run()
+    logger = make_logger()
+    store.down = True
+    logger.log_metric(run_id, "m", 1.0)
+    first = logger.flush(timeout=30)
+    assert (first.spooled, first.timed_out, first.complete) == (1, False, False)
+    result = logger.close(timeout=30)
+    assert result.spooled == 1 and result.spool_paths == (logger.spool_path,)
+    assert logger.spool_path is not None and logger.spool_path.exists()
+
+
+def test_an_unwritable_spool_reports_the_items_as_lost(
+    store: FlakyStore,
+    new_run: Callable[[], str],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+):
+    run_id = new_run()
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    logger = BatchingLogger(store, target=TARGET, spool_dir=not_a_folder)  # type: ignore[arg-type]
+    store.down = True
+    logger.log_metric(run_id, "m", 1.0, 0)
+    with caplog.at_level(logging.ERROR, logger="trainlab"):
+        result = logger.close()
+    assert (result.delivered, result.spooled, result.rejected) == (0, 0, 1)
+    [error] = logger.errors
+    assert (error.run_id, error.item.key, error.error_code) == (run_id, "m", "DATA_LOSS")
+    assert any("DATA_LOSS" in r.getMessage() for r in caplog.records)
+
+
+def test_spool_of_a_live_logger_is_left_alone_and_claimed_once_it_lets_go(
+    store: FlakyStore,
+    make_logger: Callable[..., BatchingLogger],
+    new_run: Callable[[], str],
+    spool_dir: Path,
+):
+    run_id = new_run()
+    unreachable = FlakyStore(store.inner)
+    unreachable.down = True
+    first = make_logger(unreachable)
+    for step in range(300):
+        first.log_metric(run_id, "m", float(step), step)
+    assert first.flush().spooled == 300
+
+    second = make_logger()  # reachable, same target: must not take the live logger's file
+    assert second.flush() == FlushResult(delivered=0, spooled=0, rejected=0)
+    assert history(store, run_id, "m") == []
+
+    first.close()  # still down: the file stays, unlocked
+    third = make_logger()
+    assert third.flush() == FlushResult(delivered=300, spooled=0, rejected=0)
+    assert history(store, run_id, "m") == [(s, float(s)) for s in range(300)]
+    third.close()
+    assert spool_dbs(spool_dir) == []
+
+
+CHILD = """
+import pathlib, sys, time
+from trainlab.client.logger import BatchingLogger
+from trainlab.exceptions import ServiceUnavailable
+
+class Down:
+    def log_batch(self, run_id, metrics=(), params=(), tags=()):
+        raise ServiceUnavailable("connection refused")
+
+run_id, target, spool_dir = sys.argv[1:4]
+logger = BatchingLogger(Down(), target=target, spool_dir=pathlib.Path(spool_dir))
+for step in range(1500):
+    logger.log_metric(run_id, "loss", step / 3, step)
+logger.log_params(run_id, {"lr": "0.1"})
+logger.set_tags(run_id, {"host": "a"})
+logger.log_metric(run_id, "nan", float("nan"), 0)
+print(logger.flush().spooled, flush=True)
+time.sleep(120)
+"""
+
+
+def test_spool_of_a_killed_process_is_delivered_by_the_next_logger(
+    store: FlakyStore,
+    make_logger: Callable[..., BatchingLogger],
+    new_run: Callable[[], str],
+    spool_dir: Path,
+):
+    run_id = new_run()
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, run_id, TARGET, str(spool_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "1503"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        assert child.stdout is not None
+        child.stdout.close()
+    assert child.returncode == -signal.SIGKILL
+    assert len(spool_dbs(spool_dir)) == 1
+
+    logger = make_logger()
+    result = logger.flush()
+
+    assert (result.delivered, result.spooled) == (1503, 0)
+    assert history(store, run_id, "loss") == [(s, s / 3) for s in range(1500)]
+    assert math.isnan(history(store, run_id, "nan")[0][1])
+    data = store.inner.get_run(run_id).data
+    assert (data.params, data.tags["host"]) == ({"lr": "0.1"}, "a")
+    logger.close()
+    assert spool_dbs(spool_dir) == []
+
+
+EXITING_CHILD = """
+import pathlib, sys
+from trainlab.client.logger import BatchingLogger
+from trainlab.store.sql.tracking import SqlTrackingStore
+
+db_uri, artifacts, run_id, target, spool_dir = sys.argv[1:6]
+store = SqlTrackingStore(db_uri, artifacts)
+logger = BatchingLogger(store, target=target, spool_dir=pathlib.Path(spool_dir))
+for step in range(3000):
+    logger.log_metric(run_id, "loss", step / 3, step)
+logger.set_tags(run_id, {"done": "yes"})
+# no flush, no close: the interpreter's exit must deliver everything
+"""
+
+
+def test_interpreter_exit_delivers_what_was_not_flushed(
+    sql_store: SqlTrackingStore, new_run: Callable[[], str], spool_dir: Path, tmp_path: Path
+):
+    run_id = new_run()
+    args = [sql_store.uri, str(tmp_path / "artifacts"), run_id, TARGET, str(spool_dir)]
+    subprocess.run([sys.executable, "-c", EXITING_CHILD, *args], check=True, timeout=120)
+    points = sql_store.get_metric_history(run_id, "loss")
+    assert [(m.step, m.value) for m in points] == [(s, s / 3) for s in range(3000)]
+    assert sql_store.get_run(run_id).data.tags["done"] == "yes"
+    assert spool_dbs(spool_dir) == []
+
+
+# -- rejections ----------------------------------------------------------------------------------
+def test_rejection_keeps_the_good_items_and_reports_the_bad_ones(
+    store: FlakyStore,
+    make_logger: Callable[..., BatchingLogger],
+    new_run: Callable[[], str],
+    caplog: pytest.LogCaptureFixture,
+):
+    run_id = new_run()
+    logger = make_logger()
+    logger.log_params(run_id, {"lr": "0.1"})
+    for step in range(20):
+        logger.log_metric(run_id, "bad key!" if step == 13 else "loss", float(step), step)
+    logger.log_params(run_id, {"lr": "0.2"})  # params are immutable: a change is rejected
+    logger.set_tags(run_id, {"ok": "yes"})
+
+    with caplog.at_level(logging.ERROR, logger="trainlab"):
+        result = logger.flush()
+
+    assert (result.delivered, result.rejected) == (21, 2)
+    assert [s for s, _ in history(store, run_id, "loss")] == [s for s in range(20) if s != 13]
+    data = store.inner.get_run(run_id).data
+    assert (data.params, data.tags["ok"]) == ({"lr": "0.1"}, "yes")
+    bad_metric, bad_param = logger.errors
+    assert bad_metric.run_id == run_id and bad_metric.item.key == "bad key!"
+    assert bad_metric.error_code == "INVALID_PARAMETER_VALUE"
+    assert bad_param.item == Param("lr", "0.2")
+    assert "immutable" in bad_param.message
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR and r.name == "trainlab"]
+    assert len(errors) == 2
+    assert run_id in errors[0].getMessage() and "bad key!" in errors[0].getMessage()
+    assert "immutable" in errors[1].getMessage()
+
+
+def test_rejected_spooled_items_are_split_off_too(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id = new_run()
+    logger = make_logger()
+    store.down = True
+    for step in range(10):
+        logger.log_metric(run_id, "bad key!" if step == 4 else "loss", float(step), step)
+    assert logger.flush().spooled == 10
+    store.down = False
+    result = logger.flush()
+    assert (result.delivered, result.spooled, result.rejected) == (9, 0, 1)
+    assert [s for s, _ in history(store, run_id, "loss")] == [0, 1, 2, 3, 5, 6, 7, 8, 9]
+
+
+def test_a_deleted_run_is_rejected_without_touching_other_runs(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    deleted, alive = new_run(), new_run()
+    store.inner.delete_run(deleted)
+    logger = make_logger()
+    for step in range(5):
+        logger.log_metric(deleted, "m", 1.0, step)
+        logger.log_metric(alive, "m", 2.0, step)
+    result = logger.flush()
+    assert (result.delivered, result.rejected) == (5, 5)
+    assert {e.run_id for e in logger.errors} == {deleted}
+    assert {e.error_code for e in logger.errors} == {"INVALID_STATE"}
+    assert len(history(store, alive, "m")) == 5
+
+
+# -- timeouts and closing ----------------------------------------------------------------------
+def test_flush_timeout_is_honoured_and_close_spools_what_is_unfinished(
+    store: FlakyStore,
+    make_logger: Callable[..., BatchingLogger],
+    new_run: Callable[[], str],
+    spool_dir: Path,
+):
+    run_id = new_run()
+    store.gate = threading.Event()  # the backend hangs
+    logger = make_logger()
+    for step in range(1200):
+        logger.log_metric(run_id, "m", float(step), step)
+
+    started = time.monotonic()
+    flushed = logger.flush(timeout=0.2)
+    assert flushed.timed_out and time.monotonic() - started < 10
+    closed = logger.close(timeout=0.2)
+    assert closed.timed_out and closed.spooled == 1200
+    assert logger.close() is closed  # idempotent
+    with pytest.raises(InvalidState):
+        logger.log_metric(run_id, "m", 1.0)
+
+    store.gate.set()  # the hung call completes; the old thread lets go of its spool
+    logger._thread.join(30)
+    assert not logger._thread.is_alive()
+    store.gate = None
+    successor = make_logger()
+    assert successor.flush().spooled == 0
+    # Parts delivered twice (by the hung call and from the spool) are stored once.
+    assert history(store, run_id, "m") == [(s, float(s)) for s in range(1200)]
+    successor.close()
+    assert spool_dbs(spool_dir) == []
+
+
+def test_close_flushes_and_is_idempotent(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id = new_run()
+    logger = make_logger()
+    logger.log_metric(run_id, "m", 1.0)
+    result = logger.close()
+    assert result == FlushResult(delivered=1, spooled=0, rejected=0)
+    assert logger.close() == result and logger.flush() == result
+    assert not logger._thread.is_alive()
+    assert history(store, run_id, "m")[0][1] == 1.0
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_stays_off_the_parents_thread_and_spool(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id = new_run()
+    logger = make_logger()
+    store.down = True
+    logger.log_metric(run_id, "m", 1.0, 0)
+    assert logger.flush().spooled == 1
+    pid = os.fork()
+    if pid == 0:  # the child: logging is refused loudly, closing touches nothing
+        code = 0
+        try:
+            logger.log_metric(run_id, "m", 2.0, 1)
+            code = 1
+        except InvalidState as exc:
+            code = 0 if "parent process" in str(exc) else 2
+        if logger.close() != FlushResult(delivered=0, spooled=0, rejected=0):
+            code = 3
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    store.down = False
+    logger.log_metric(run_id, "m", 3.0, 2)
+    assert logger.flush() == FlushResult(delivered=2, spooled=0, rejected=0)
+    assert history(store, run_id, "m") == [(0, 1.0), (2, 3.0)]
+
+
+# -- the hot path (a sanity print, never an assertion on time) -------------------------------------
+def test_log_metric_latency_and_throughput_sanity_print(
+    make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id = new_run()
+    logger = make_logger()
+    n = 50_000
+    clock = time.perf_counter_ns
+    samples = []
+    started = time.perf_counter()
+    for step in range(n):
+        t0 = clock()
+        logger.log_metric(run_id, "loss", 0.5, step)
+        samples.append(clock() - t0)
+    result = logger.flush()
+    elapsed = time.perf_counter() - started
+    assert result.delivered == n
+    print(
+        f"\nlog_metric median {statistics.median(samples) / 1000:.2f} us, "
+        f"end to end {n / elapsed:,.0f} points/s (SqlTrackingStore on SQLite)"
+    )
