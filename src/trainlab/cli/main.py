@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from trainlab.cli import db, experiments, runs, server
+from trainlab.cli import db, experiments, runs, server, spool
 
 app = typer.Typer(
     name="trainlab",
@@ -17,6 +17,7 @@ app.command("server")(server.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
+app.add_typer(spool.app, name="spool")
 
 
 def main() -> None:

@@ -199,9 +199,11 @@ def start_run(
     *,
     nested: bool = False,
     tracking_uri: str | None = None,
+    run_id: str | None = None,
 ) -> ActiveRun:
     """Start a run in ``experiment`` (created if new; default: ``$TRAINLAB_EXPERIMENT`` or the
-    Default experiment). With an active run, ``nested=True`` makes the new run its child."""
+    Default experiment). With an active run, ``nested=True`` makes the new run its child.
+    ``run_id`` continues an existing run instead (it is marked RUNNING again)."""
     stack = _stack()
     parent = stack[-1] if stack else None
     if parent is not None and not nested:
@@ -212,6 +214,8 @@ def start_run(
     client = (
         parent._client if parent is not None and tracking_uri is None else _client(tracking_uri)
     )
+    if run_id is not None:
+        return _resume(client, run_id, params, tags)
     exp_id = (
         parent.info.experiment_id
         if parent and not experiment
@@ -231,6 +235,19 @@ def start_run(
     if params:
         active.log_params(params)
     stack.append(active)
+    return active
+
+
+def _resume(
+    client: _Client, run_id: str, params: dict[str, Any] | None, tags: dict[str, Any] | None
+) -> ActiveRun:
+    client.store.update_run_info(run_id, status=RunStatus.RUNNING)
+    active = ActiveRun(client.store.get_run(run_id), client)
+    if params:
+        active.log_params(params)
+    if tags:
+        active.set_tags(tags)
+    _stack().append(active)
     return active
 
 

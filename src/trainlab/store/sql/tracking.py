@@ -174,25 +174,32 @@ class SqlTrackingStore(BaseTrackingStore):
             validate_key(k, "experiment tag key")
             validate_value(v, MAX_EXPERIMENT_TAG_VALUE_LENGTH, f"value for experiment tag '{k}'")
         with self._session() as s:
-            if s.scalar(select(ExperimentModel.experiment_id).where(ExperimentModel.name == name)):
-                raise ResourceAlreadyExists(f"Experiment '{name}' already exists.")
             t = self.clock()
-            row = ExperimentModel(
-                name=name,
-                artifact_location=artifact_location or "",
-                lifecycle_stage=LifecycleStage.ACTIVE,
-                creation_time=t,
-                last_update_time=t,
+            insert = (
+                upsert_insert(s, ExperimentModel)
+                .values(
+                    name=name,
+                    artifact_location=artifact_location or "",
+                    lifecycle_stage=LifecycleStage.ACTIVE,
+                    creation_time=t,
+                    last_update_time=t,
+                )
+                .on_conflict_do_nothing(index_elements=["name"])
+                .returning(ExperimentModel.experiment_id)
             )
-            s.add(row)
-            s.flush()
+            exp_id = s.execute(insert).scalar()
+            if exp_id is None:  # the name is taken, possibly by a concurrent request
+                raise ResourceAlreadyExists(f"Experiment '{name}' already exists.")
             if not artifact_location:
-                row.artifact_location = f"{self.default_artifact_root}/{row.experiment_id}"
+                s.execute(
+                    update(ExperimentModel)
+                    .where(ExperimentModel.experiment_id == exp_id)
+                    .values(artifact_location=f"{self.default_artifact_root}/{exp_id}")
+                )
             s.add_all(
-                ExperimentTagModel(experiment_id=row.experiment_id, key=k, value=v)
-                for k, v in tags.items()
+                ExperimentTagModel(experiment_id=exp_id, key=k, value=v) for k, v in tags.items()
             )
-            return str(row.experiment_id)
+            return str(exp_id)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         with self._session(write=False) as s:
