@@ -47,9 +47,8 @@ class with_errors:  # noqa: N801 - used as a context manager: `with with_errors(
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         from trainlab.exceptions import TrainlabError
 
         if isinstance(exc, TrainlabError):
             fail(exc.message)
-        return False

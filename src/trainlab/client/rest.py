@@ -85,13 +85,15 @@ class RestTrackingStore(BaseTrackingStore):
             raise ServiceUnavailable(
                 f"The tracking server at {self.uri} answered {response.status_code}."
             )
+        payload: Any
         try:
             payload = response.json() if response.content else {}
         except ValueError:
             payload = {"message": response.text[:500]}
         if response.is_error:
             raise from_json(payload if isinstance(payload, dict) else {}, response.status_code)
-        return payload  # type: ignore[no-any-return]
+        result: dict[str, Any] = payload
+        return result
 
     # -- experiments --------------------------------------------------------------------------
     def create_experiment(

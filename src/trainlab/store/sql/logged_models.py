@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -211,7 +212,7 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
         clause = logged_models_filter(filter_string)
         if clause is not None:
             query = query.where(clause)
-        ordering = []
+        ordering: list[Any] = []
         for o in order_by:
             name = str(o.get("field_name", ""))
             col = _ORDER_FIELDS.get(name)

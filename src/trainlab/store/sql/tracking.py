@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 
 from sqlalchemy import Engine, and_, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
@@ -450,7 +451,7 @@ class SqlTrackingStore(BaseTrackingStore):
         return values
 
     @staticmethod
-    def _metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[dict[str, object]]:
+    def _metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[dict[str, Any]]:
         for key in {m.key for m in metrics}:
             validate_key(key, "metric key")
         rows = []
@@ -505,17 +506,17 @@ class SqlTrackingStore(BaseTrackingStore):
             )
 
     @staticmethod
-    def _insert_metrics(s: Session, rows: list[dict[str, object]]) -> None:
+    def _insert_metrics(s: Session, rows: list[dict[str, Any]]) -> None:
         s.execute(upsert_insert(s, MetricModel).on_conflict_do_nothing(), rows)
-        newest: dict[str, dict[str, object]] = {}
+        newest: dict[str, dict[str, Any]] = {}
         for r in rows:
-            cur = newest.get(r["key"])  # type: ignore[arg-type]
-            if cur is None or (r["step"], r["timestamp"], r["value"]) >= (  # type: ignore[operator]
+            cur = newest.get(r["key"])
+            if cur is None or (r["step"], r["timestamp"], r["value"]) >= (
                 cur["step"],
                 cur["timestamp"],
                 cur["value"],
             ):
-                newest[r["key"]] = r  # type: ignore[index]
+                newest[r["key"]] = r
         stmt = upsert_insert(s, LatestMetricModel)
         ex = stmt.excluded
         cols = (
