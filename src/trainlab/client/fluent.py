@@ -345,6 +345,17 @@ def search_runs(
     return runs if output == "list" else runs_to_frame(runs)
 
 
+_FRAME_INFO_COLUMNS = [
+    "run_id",
+    "experiment_id",
+    "run_name",
+    "status",
+    "start_time",
+    "end_time",
+    "artifact_uri",
+]
+
+
 def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
     import pandas as pd
 
@@ -365,4 +376,5 @@ def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
         row.update({f"params.{k}": v for k, v in r.data.params.items()})
         row.update({f"tags.{k}": v for k, v in r.data.tags.items()})
         rows.append(row)
-    return pd.DataFrame(rows)
+    # No runs: still the info columns, so that df["run_id"] and the like work on no match.
+    return pd.DataFrame(rows, columns=None if rows else _FRAME_INFO_COLUMNS)

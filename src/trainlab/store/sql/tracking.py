@@ -72,6 +72,17 @@ PARENT_RUN_TAG = "mlflow.parentRunId"
 RUN_NAME_TAG = "mlflow.runName"
 USER_TAG = "mlflow.user"
 SEARCH_LIMIT = 50000
+_METRIC_COLUMNS = (
+    "run_id",
+    "key",
+    "step",
+    "timestamp",
+    "value",
+    "is_nan",
+    "dataset_name",
+    "dataset_digest",
+    "model_id",
+)
 
 
 def now_ms() -> int:
@@ -451,7 +462,8 @@ class SqlTrackingStore(BaseTrackingStore):
         return values
 
     @staticmethod
-    def _metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[dict[str, Any]]:
+    def _metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[tuple[Any, ...]]:
+        """Validated rows in ``_METRIC_COLUMNS`` order."""
         for key in {m.key for m in metrics}:
             validate_key(key, "metric key")
         rows = []
@@ -461,17 +473,17 @@ class SqlTrackingStore(BaseTrackingStore):
             validate_int64(m.step, f"step of metric '{m.key}'")
             nan = value != value
             rows.append(
-                {
-                    "run_id": run_id,
-                    "key": m.key,
-                    "step": m.step,
-                    "timestamp": m.timestamp,
-                    "value": 0.0 if nan else value,
-                    "is_nan": nan,
-                    "dataset_name": m.dataset_name,
-                    "dataset_digest": m.dataset_digest,
-                    "model_id": m.model_id,
-                }
+                (
+                    run_id,
+                    m.key,
+                    m.step,
+                    m.timestamp,
+                    0.0 if nan else value,
+                    nan,
+                    m.dataset_name,
+                    m.dataset_digest,
+                    m.model_id,
+                )
             )
         return rows
 
@@ -506,17 +518,21 @@ class SqlTrackingStore(BaseTrackingStore):
             )
 
     @staticmethod
-    def _insert_metrics(s: Session, rows: list[dict[str, Any]]) -> None:
-        s.execute(upsert_insert(s, MetricModel).on_conflict_do_nothing(), rows)
-        newest: dict[str, dict[str, Any]] = {}
-        for r in rows:
-            cur = newest.get(r["key"])
-            if cur is None or (r["step"], r["timestamp"], r["value"]) >= (
-                cur["step"],
-                cur["timestamp"],
-                cur["value"],
-            ):
-                newest[r["key"]] = r
+    def _insert_metrics(s: Session, rows: list[tuple[Any, ...]]) -> None:
+        # The hot path of logging: one executemany straight to the driver. The statement is a
+        # constant; every value is a bound parameter.
+        conn = s.connection()
+        placeholder = "%s" if conn.dialect.name == "postgresql" else "?"
+        columns = ", ".join(f'"{c}"' for c in _METRIC_COLUMNS)
+        values = ", ".join([placeholder] * len(_METRIC_COLUMNS))
+        conn.exec_driver_sql(
+            f"INSERT INTO metrics ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING", rows
+        )
+        newest: dict[str, tuple[Any, ...]] = {}
+        for r in rows:  # the newest point per key: highest (step, timestamp, value)
+            cur = newest.get(r[1])
+            if cur is None or (r[2], r[3], r[4]) >= (cur[2], cur[3], cur[4]):
+                newest[r[1]] = r
         stmt = upsert_insert(s, LatestMetricModel)
         ex = stmt.excluded
         cols = (
@@ -534,7 +550,8 @@ class SqlTrackingStore(BaseTrackingStore):
             where=tuple_(ex.step, ex.timestamp, ex.value)
             >= tuple_(LatestMetricModel.step, LatestMetricModel.timestamp, LatestMetricModel.value),
         )
-        s.execute(stmt, [newest[k] for k in sorted(newest)])  # fixed order: no deadlocks
+        latest = [dict(zip(_METRIC_COLUMNS, newest[k], strict=True)) for k in sorted(newest)]
+        s.execute(stmt, latest)  # keys in a fixed order: concurrent upserts cannot deadlock
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self._session() as s:
