@@ -69,30 +69,40 @@ def load_runs(session: Session, rows: Sequence[RunModel]) -> list[Run]:
     ids = [r.run_id for r in rows]
     if not ids:
         return []
+    # Plain column selects: no ORM identity bookkeeping for child rows.
     params: dict[str, dict[str, str]] = defaultdict(dict)
-    for p in session.execute(select(ParamModel).where(ParamModel.run_id.in_(ids))).scalars():
-        params[p.run_id][p.key] = p.value
+    p, t, lm = ParamModel, TagModel, LatestMetricModel
+    for run_id, key, value in session.execute(
+        select(p.run_id, p.key, p.value).where(p.run_id.in_(ids))
+    ):
+        params[run_id][key] = value
     tags: dict[str, dict[str, str]] = defaultdict(dict)
-    for t in session.execute(select(TagModel).where(TagModel.run_id.in_(ids))).scalars():
-        tags[t.run_id][t.key] = t.value
+    for run_id, key, value in session.execute(
+        select(t.run_id, t.key, t.value).where(t.run_id.in_(ids))
+    ):
+        tags[run_id][key] = value
     metrics: dict[str, dict[str, Metric]] = defaultdict(dict)
-    latest = select(LatestMetricModel).where(LatestMetricModel.run_id.in_(ids))
-    for m in session.execute(latest).scalars():
-        metrics[m.run_id][m.key] = Metric(
-            key=m.key,
-            value=metric_value(m.value, m.is_nan),
-            timestamp=m.timestamp,
-            step=m.step,
-            run_id=m.run_id,
-            dataset_name=m.dataset_name,
-            dataset_digest=m.dataset_digest,
-            model_id=m.model_id,
+    latest = select(
+        lm.run_id,
+        lm.key,
+        lm.value,
+        lm.is_nan,
+        lm.timestamp,
+        lm.step,
+        lm.dataset_name,
+        lm.dataset_digest,
+        lm.model_id,
+    ).where(lm.run_id.in_(ids))
+    for run_id, key, value, nan, ts, step, ds_name, ds_digest, model_id in session.execute(latest):
+        metrics[run_id][key] = Metric(
+            key, metric_value(value, nan), ts, step, run_id, ds_name, ds_digest, model_id
         )
     inputs = _load_inputs(session, ids)
     model_io: dict[str, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
-    io_rows = select(RunModelIOModel).where(RunModelIOModel.run_id.in_(ids))
-    for io in session.execute(io_rows).scalars():
-        model_io[io.run_id][io.direction].append((io.model_id, io.step))
+    io = RunModelIOModel
+    io_rows = select(io.run_id, io.direction, io.model_id, io.step).where(io.run_id.in_(ids))
+    for run_id, direction, model_id, step in session.execute(io_rows):
+        model_io[run_id][direction].append((model_id, step))
     return [
         Run(
             info=run_info(r),
@@ -110,9 +120,10 @@ def load_runs(session: Session, rows: Sequence[RunModel]) -> list[Run]:
 def _load_inputs(session: Session, ids: Iterable[str]) -> dict[str, list[DatasetInput]]:
     ids = list(ids)
     input_tags: dict[tuple[str, int], dict[str, str]] = defaultdict(dict)
-    tag_rows = select(RunInputTagModel).where(RunInputTagModel.run_id.in_(ids))
-    for t in session.execute(tag_rows).scalars():
-        input_tags[(t.run_id, t.dataset_id)][t.key] = t.value
+    it = RunInputTagModel
+    tag_rows = select(it.run_id, it.dataset_id, it.key, it.value).where(it.run_id.in_(ids))
+    for run_id, dataset_id, key, value in session.execute(tag_rows):
+        input_tags[(run_id, dataset_id)][key] = value
     result: dict[str, list[DatasetInput]] = defaultdict(list)
     rows = session.execute(
         select(RunInputModel.run_id, DatasetModel)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, select, tuple_, update
+from sqlalchemy import Engine, and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from trainlab.artifacts.paths import validate_artifact_location
@@ -37,11 +37,11 @@ from trainlab.store import search
 from trainlab.store._base import SEARCH_MAX_RESULTS_DEFAULT, BaseTrackingStore
 from trainlab.store.sql import convert
 from trainlab.store.sql.engine import make_engine, upgrade
+from trainlab.store.sql.fastpath import insert_metrics
 from trainlab.store.sql.models import (
     DatasetModel,
     ExperimentModel,
     ExperimentTagModel,
-    LatestMetricModel,
     MetricModel,
     ParamModel,
     RunInputModel,
@@ -72,17 +72,6 @@ PARENT_RUN_TAG = "mlflow.parentRunId"
 RUN_NAME_TAG = "mlflow.runName"
 USER_TAG = "mlflow.user"
 SEARCH_LIMIT = 50000
-_METRIC_COLUMNS = (
-    "run_id",
-    "key",
-    "step",
-    "timestamp",
-    "value",
-    "is_nan",
-    "dataset_name",
-    "dataset_digest",
-    "model_id",
-)
 
 
 def now_ms() -> int:
@@ -152,6 +141,21 @@ class SqlTrackingStore(BaseTrackingStore):
         if row is None:
             raise ResourceNotFound(f"No experiment with ID {experiment_id}.")
         return row
+
+    def _check_writable(self, s: Session, run_id: str) -> None:
+        """The run exists and is not deleted (one indexed lookup, no ORM load)."""
+        if not isinstance(run_id, str) or not run_id:
+            raise InvalidParameterValue(f"Invalid run ID {run_id!r}: expected a non-empty string.")
+        stage = s.execute(
+            select(RunModel.lifecycle_stage).where(RunModel.run_id == run_id)
+        ).scalar()
+        if stage is None:
+            raise ResourceNotFound(f"Run with id={run_id} not found.")
+        if stage != LifecycleStage.ACTIVE:
+            raise InvalidState(
+                f"Run {run_id} is deleted; restore it before logging to it "
+                "(POST /runs/restore or `trainlab runs restore`)."
+            )
 
     def _run_row(self, s: Session, run_id: str, *, for_write: bool = False) -> RunModel:
         if not isinstance(run_id, str) or not run_id:
@@ -439,13 +443,13 @@ class SqlTrackingStore(BaseTrackingStore):
             tag_values[t.key] = validate_tag_value(t.value, t.key)
         metric_rows = self._metric_rows(run_id, metrics)
         with self._session() as s:
-            self._run_row(s, run_id, for_write=True)
+            self._check_writable(s, run_id)
             if param_values:
                 self._insert_params(s, run_id, param_values)
             if tag_values:
                 self._upsert_tags(s, run_id, tag_values)
             if metric_rows:
-                self._insert_metrics(s, metric_rows)
+                insert_metrics(s, metric_rows)
 
     @staticmethod
     def _validated_params(params: Sequence[Param]) -> dict[str, str]:
@@ -463,7 +467,7 @@ class SqlTrackingStore(BaseTrackingStore):
 
     @staticmethod
     def _metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[tuple[Any, ...]]:
-        """Validated rows in ``_METRIC_COLUMNS`` order."""
+        """Validated rows in ``METRIC_COLUMNS`` order."""
         for key in {m.key for m in metrics}:
             validate_key(key, "metric key")
         rows = []
@@ -516,42 +520,6 @@ class SqlTrackingStore(BaseTrackingStore):
                 .where(RunModel.run_id == run_id)
                 .values(parent_run_id=values[PARENT_RUN_TAG])
             )
-
-    @staticmethod
-    def _insert_metrics(s: Session, rows: list[tuple[Any, ...]]) -> None:
-        # The hot path of logging: one executemany straight to the driver. The statement is a
-        # constant; every value is a bound parameter.
-        conn = s.connection()
-        placeholder = "%s" if conn.dialect.name == "postgresql" else "?"
-        columns = ", ".join(f'"{c}"' for c in _METRIC_COLUMNS)
-        values = ", ".join([placeholder] * len(_METRIC_COLUMNS))
-        conn.exec_driver_sql(
-            f"INSERT INTO metrics ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING", rows
-        )
-        newest: dict[str, tuple[Any, ...]] = {}
-        for r in rows:  # the newest point per key: highest (step, timestamp, value)
-            cur = newest.get(r[1])
-            if cur is None or (r[2], r[3], r[4]) >= (cur[2], cur[3], cur[4]):
-                newest[r[1]] = r
-        stmt = upsert_insert(s, LatestMetricModel)
-        ex = stmt.excluded
-        cols = (
-            "step",
-            "timestamp",
-            "value",
-            "is_nan",
-            "dataset_name",
-            "dataset_digest",
-            "model_id",
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["run_id", "key"],
-            set_={c: getattr(ex, c) for c in cols},
-            where=tuple_(ex.step, ex.timestamp, ex.value)
-            >= tuple_(LatestMetricModel.step, LatestMetricModel.timestamp, LatestMetricModel.value),
-        )
-        latest = [dict(zip(_METRIC_COLUMNS, newest[k], strict=True)) for k in sorted(newest)]
-        s.execute(stmt, latest)  # keys in a fixed order: concurrent upserts cannot deadlock
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self._session() as s:
