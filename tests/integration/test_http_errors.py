@@ -208,3 +208,12 @@ def test_artifact_path_traversal_is_rejected(http: httpx.Client, path: str, serv
     r = http.put(f"/api/2.0/mlflow-artifacts/artifacts/{path}", content=b"x")
     assert r.status_code in (400, 404), r.text
     assert not (server.artifacts.parent / "escape.txt").exists()
+
+
+def test_oversized_body_is_refused_before_reading(http: httpx.Client) -> None:
+    r = http.post(
+        f"{API}/runs/log-batch",
+        content=b"{" + b" " * (33 * 1024 * 1024) + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "limit")

@@ -20,6 +20,7 @@ from trainlab.server.requests import parse_json, parse_mapping
 from trainlab.server.wire import JSONResponse
 
 Handler = Callable[..., dict[str, Any]]
+MAX_JSON_BODY = 32 * 1024 * 1024  # a full log-batch is well under 1 MiB
 JSON_TYPES = ("application/json",)
 
 
@@ -60,6 +61,12 @@ async def _parse(request: Request, route: Route) -> BaseModel | None:
         q = request.query_params
         data: dict[str, Any] = {k: (q.getlist(k) if k in lists else q[k]) for k in q}
         return parse_mapping(model, {**data, **params})
+    declared = request.headers.get("content-length", "0")
+    if declared.isdigit() and int(declared) > MAX_JSON_BODY:
+        raise InvalidParameterValue(
+            f"The request body has {int(declared)} bytes; the limit is {MAX_JSON_BODY}. Split the "
+            "request (log-batch takes at most 1000 metrics, 100 params and 100 tags)."
+        )
     body = await request.body()
     if body and request.method in ("POST", "PUT", "PATCH"):
         _check_content_type(request)
