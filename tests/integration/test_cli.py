@@ -1,0 +1,280 @@
+"""The ``trainlab`` command as a real subprocess, against a SQLite file and against a real
+server. Data is seeded through the store; every check reads the command's output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trainlab.client.resolve import store_for
+from trainlab.entities import Metric, Param, RunStatus, RunTag
+from trainlab.store.sql.engine import head_revision
+
+TRAINLAB = str(Path(sys.executable).with_name("trainlab"))
+
+
+def cli(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINLAB_")}
+    env["COLUMNS"] = "250"  # rich tables: wide enough that no cell is cut
+    env["TRAINLAB_SPOOL_DIR"] = str(cwd / "spool")
+    return subprocess.run(
+        [TRAINLAB, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env
+    )
+
+
+def one_line(text: str) -> str:
+    """Rich wraps long messages at the terminal width: compare them as one line."""
+    return " ".join(text.split())
+
+
+def table_rows(stdout: str) -> list[list[str]]:
+    """The body rows of a rich table, as stripped cells."""
+    return [
+        [cell.strip() for cell in line.strip().strip("│").split("│")]
+        for line in stdout.splitlines()
+        if line.startswith("│")
+    ]
+
+
+def assert_clean_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
+    assert proc.stderr.startswith("error: "), proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    message = one_line(proc.stderr)
+    for needle in needles:
+        assert needle in message, message
+
+
+@dataclass
+class Seeded:
+    uri: str
+    cwd: Path
+    experiment: str
+    experiment_id: str
+    runs: dict[str, str]  # run name -> run id
+
+
+# name, params, final acc, status
+RUNS = [
+    ("alpha", {"x": "1", "model": "rf"}, 0.90, RunStatus.FINISHED),
+    ("beta", {"x": "2", "model": "rf"}, 0.70, RunStatus.FINISHED),
+    ("gamma", {"x": "3", "model": "svm"}, 0.95, RunStatus.FINISHED),
+    ("delta", {"x": "4", "model": "xgb"}, 0.80, RunStatus.FAILED),
+]
+RUNS_BY_NAME = {name: (params, acc, status) for name, params, acc, status in RUNS}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "server"])
+def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    cwd = tmp_path_factory.mktemp("cli")
+    if request.param == "server":
+        uri = str(request.getfixturevalue("server").url)
+    else:
+        uri = f"sqlite:///{cwd}/cli.db"
+    experiment = f"cli-{uuid.uuid4().hex[:10]}"
+    store: Any = store_for(uri)
+    try:
+        exp_id = store.create_experiment(experiment)
+        runs = {}
+        for t, (name, params, acc, status) in enumerate(RUNS):
+            run = store.create_run(exp_id, "tester", 1_700_000_000_000 + t, {}, name)
+            run_id = run.info.run_id
+            store.log_batch(
+                run_id,
+                metrics=[
+                    Metric("acc", acc / 2, 1_700_000_000_000, step=0),
+                    Metric("acc", acc, 1_700_000_000_100, step=1),
+                ],
+                params=[Param(k, v) for k, v in params.items()],
+                tags=[RunTag("owner", f"owner-{name}")],
+            )
+            store.update_run_info(run_id, status=status, end_time=1_700_000_001_000 + t)
+            runs[name] = run_id
+    finally:
+        if hasattr(store, "close"):
+            store.close()
+        if hasattr(store, "engine"):
+            store.engine.dispose()
+    return Seeded(uri, cwd, experiment, exp_id, runs)
+
+
+# -- db upgrade ---------------------------------------------------------------------------------
+def test_db_upgrade_new_then_current(db_uri: str, tmp_path: Path) -> None:
+    first = cli("db", "upgrade", db_uri, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "upgraded from empty to" in first.stdout
+    head = first.stdout.split()[-1].rstrip(".")
+    assert head == head_revision()
+    again = cli("db", "upgrade", db_uri, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert one_line(again.stdout) == f"Schema already at revision {head}."
+
+
+def test_db_upgrade_unsupported_uri(tmp_path: Path) -> None:
+    proc = cli("db", "upgrade", "mysql://x", cwd=tmp_path)
+    assert_clean_error(proc, "'mysql://x'", "sqlite:///", "postgresql://")
+
+
+# -- experiments list ---------------------------------------------------------------------------
+def test_experiments_list_table(seeded: Seeded) -> None:
+    # The server is shared by the session: list up to the limit so that ours is in the page.
+    proc = cli(
+        "experiments",
+        "list",
+        "--max-results",
+        "50000",
+        "--tracking-uri",
+        seeded.uri,
+        cwd=seeded.cwd,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = {cells[0]: cells[1] for cells in table_rows(proc.stdout)}
+    assert rows[seeded.experiment_id] == seeded.experiment
+    assert rows["0"] == "Default"
+
+
+def test_experiments_list_json(seeded: Seeded) -> None:
+    proc = cli(
+        "experiments",
+        "list",
+        "--max-results",
+        "50000",
+        "--tracking-uri",
+        seeded.uri,
+        "--json",
+        cwd=seeded.cwd,
+    )
+    assert proc.returncode == 0, proc.stderr
+    listed = {e["name"]: e for e in json.loads(proc.stdout)}
+    assert listed[seeded.experiment]["experiment_id"] == seeded.experiment_id
+    assert listed[seeded.experiment]["lifecycle_stage"] == "active"
+    assert listed["Default"]["experiment_id"] == "0"
+
+
+# -- runs list ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("filter_string", "order_by", "expected"),
+    [
+        ("metrics.acc > 0.75", ["metrics.acc DESC"], ["gamma", "alpha", "delta"]),
+        (
+            "params.model = 'rf' OR (params.model = 'xgb' AND attributes.status = 'FAILED')",
+            ["params.x DESC"],
+            ["delta", "beta", "alpha"],
+        ),
+    ],
+    ids=["metric-filter", "or-parens-status"],
+)
+def test_runs_list_json(
+    seeded: Seeded, filter_string: str, order_by: list[str], expected: list[str]
+) -> None:
+    args = ["runs", "list", "-e", seeded.experiment, "-f", filter_string, "-c", "params.x"]
+    for o in order_by:
+        args += ["-o", o]
+    proc = cli(*args, "--tracking-uri", seeded.uri, "--json", cwd=seeded.cwd)
+    assert proc.returncode == 0, proc.stderr
+    runs = json.loads(proc.stdout)
+    assert [r["info"]["run_id"] for r in runs] == [seeded.runs[n] for n in expected]
+    assert [r["params"]["x"] for r in runs] == [RUNS_BY_NAME[n][0]["x"] for n in expected]
+    assert [r["metrics"]["acc"]["value"] for r in runs] == [RUNS_BY_NAME[n][1] for n in expected]
+
+
+def test_runs_list_table_with_columns(seeded: Seeded) -> None:
+    proc = cli(
+        "runs",
+        "list",
+        "-e",
+        seeded.experiment,
+        "-o",
+        "params.x ASC",
+        "-c",
+        "params.model",
+        "-c",
+        "metrics.acc",
+        "--tracking-uri",
+        seeded.uri,
+        cwd=seeded.cwd,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "4 run(s)" in proc.stdout
+    rows = table_rows(proc.stdout)
+    assert [(r[0], r[1], r[2], r[4], r[5]) for r in rows] == [
+        (seeded.runs[name], name, str(status), params["model"], f"{acc:.6g}")
+        for name, params, acc, status in RUNS
+    ]
+
+
+def test_runs_list_bad_filter(seeded: Seeded) -> None:
+    proc = cli(
+        "runs",
+        "list",
+        "-e",
+        seeded.experiment,
+        "-f",
+        "metrics.acc >> 1",
+        "--tracking-uri",
+        seeded.uri,
+        cwd=seeded.cwd,
+    )
+    assert_clean_error(proc, "Invalid filter", "'metrics.acc >> 1'", "position")
+
+
+def test_runs_list_unknown_experiment(seeded: Seeded) -> None:
+    proc = cli("runs", "list", "-e", "no-such-exp", "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+    assert_clean_error(proc, "No experiment named 'no-such-exp'", "trainlab experiments list")
+
+
+# -- runs show ----------------------------------------------------------------------------------
+def test_runs_show(seeded: Seeded) -> None:
+    run_id = seeded.runs["gamma"]
+    proc = cli("runs", "show", run_id, "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+    assert proc.returncode == 0, proc.stderr
+    lines = [" ".join(line.replace("│", " ").split()) for line in proc.stdout.splitlines()]
+    assert f"run id {run_id}" in lines
+    assert "name gamma" in lines
+    assert "status FINISHED" in lines
+    assert "model svm" in lines and "x 3" in lines
+    assert "acc 0.95 (step 1)" in lines
+    assert "owner owner-gamma" in lines
+
+
+def test_runs_show_json(seeded: Seeded) -> None:
+    run_id = seeded.runs["delta"]
+    proc = cli("runs", "show", run_id, "--json", "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+    assert proc.returncode == 0, proc.stderr
+    shown = json.loads(proc.stdout)
+    assert shown["info"]["run_id"] == run_id
+    assert shown["info"]["run_name"] == "delta"
+    assert shown["info"]["status"] == "FAILED"
+    assert shown["info"]["experiment_id"] == seeded.experiment_id
+    assert shown["info"]["end_time"] == 1_700_000_001_003
+    assert shown["params"] == {"x": "4", "model": "xgb"}
+    assert shown["metrics"] == {"acc": {"value": 0.8, "step": 1, "timestamp": 1_700_000_000_100}}
+    assert shown["tags"]["owner"] == "owner-delta"
+
+
+def test_runs_show_unknown_run(seeded: Seeded) -> None:
+    proc = cli("runs", "show", "0" * 32, "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+    assert_clean_error(proc, "0" * 32, "not found")
+
+
+# -- server -------------------------------------------------------------------------------------
+def test_server_with_unsupported_store_exits(tmp_path: Path) -> None:
+    proc = cli(
+        "server",
+        "--port",
+        "1",  # never bound: the store is checked first
+        "--backend-store-uri",
+        "mysql://x",
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert_clean_error(proc, "Unsupported backend store URI 'mysql://x'", "sqlite:///")
+    assert not (tmp_path / "trainlab-artifacts").exists()
