@@ -1,5 +1,6 @@
 """The spool against real server processes: kill the server mid-run, keep logging, restart it;
-every point arrives exactly once, also when the logging process itself has exited."""
+every point arrives exactly once, also when the logging process itself has exited, and a run
+ended during the outage ends on the server once the spool is delivered."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.support.server import ServerProcess
 import trainlab
 from trainlab.client import fluent
 from trainlab.client.rest import RestTrackingStore
+from trainlab.entities import RunStatus
 
 
 @pytest.fixture(autouse=True)
@@ -94,4 +96,69 @@ def test_spool_survives_the_logging_process(own_server: ServerProcess, tmp_path:
     )
     assert "Delivered 0" in again.stdout
     assert _steps(store, run_id, "acc") == list(range(300))
+    store.close()
+
+
+ENDING_PROCESS = """
+import sys, time
+import trainlab
+
+url = sys.argv[1]
+run = trainlab.start_run(experiment="spool-end", tracking_uri=url)
+run.log_param("lr", "0.1")
+for step in range(200):
+    run.log_metric("acc", step / 400, step=step)
+trainlab.flush()
+print(run.run_id, flush=True)
+sys.stdin.readline()  # the server is down from here on
+for step in range(200, 400):
+    run.log_metric("acc", step / 400, step=step)
+before = time.time_ns() // 1_000_000
+run.end()
+print(before, time.time_ns() // 1_000_000, flush=True)
+"""
+
+
+def test_run_ended_while_the_server_is_down_is_finished_by_spool_flush(
+    own_server: ServerProcess, tmp_path: Path
+) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", ENDING_PROCESS, own_server.url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    run_id = child.stdout.readline().strip()
+    own_server.kill()
+    out, err = child.communicate("go\n", timeout=120)
+    assert child.returncode == 0, err
+    before, after = map(int, out.split())
+    # One error when the run ended (200 points and the end), then the exit's spool warning.
+    [ended] = [line for line in err.splitlines() if "the end of the run included" in line]
+    assert run_id in ended and "201 item(s)" in ended and "`trainlab spool flush`" in ended
+    [spool_file] = (tmp_path / "spool").glob("*.db")
+    assert str(spool_file) in ended
+
+    own_server.start()
+    store = RestTrackingStore(own_server.url)
+    assert store.get_run(run_id).info.status == RunStatus.RUNNING  # not ended yet
+    trainlab_cli = str(Path(sys.executable).with_name("trainlab"))
+    flushed = subprocess.run(
+        [trainlab_cli, "spool", "flush", "--tracking-uri", own_server.url],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Delivered 201" in flushed.stdout
+    got = store.get_run(run_id)
+    assert got.info.status == RunStatus.FINISHED
+    assert got.info.end_time is not None and before <= got.info.end_time <= after
+    assert got.data.params == {"lr": "0.1"}
+    assert got.data.metrics["acc"].step == 399
+    points = store.get_metric_history(run_id, "acc")
+    assert [(m.step, m.value) for m in points] == [(s, s / 400) for s in range(400)]
+    assert list((tmp_path / "spool").glob("*.db")) == []
     store.close()

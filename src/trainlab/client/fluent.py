@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from trainlab.client.logger import BatchingLogger
 from trainlab.client.resolve import resolve_tracking_uri, store_for
 from trainlab.entities import Run, RunStatus, ViewType
-from trainlab.exceptions import InvalidParameterValue, ServiceUnavailable
+from trainlab.exceptions import InvalidParameterValue, InvalidState
 from trainlab.store._base import BaseTrackingStore
 
 if TYPE_CHECKING:
@@ -133,30 +133,34 @@ class ActiveRun:
         self._logger.set_tags(self.run_id, {k: _as_str(v) for k, v in tags.items()})
 
     def end(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
-        """Flush everything logged, then mark the run ended."""
+        """Mark the run ended, after everything logged to it, and wait until that is delivered.
+        The end travels through the logger behind the run's data: if the server is unreachable
+        it is spooled with the data, and delivered with it later."""
+        status = RunStatus(status)
         if self.ended:
             return
         self.ended = True
         stack = _stack()
         if self in stack:
             stack.remove(self)
+        try:
+            self._logger.end_run(self.run_id, status, time.time_ns() // 1_000_000)
+        except InvalidState as exc:  # the logger is closed (interpreter exit, forked child)
+            log.error("trainlab: cannot mark run %s %s: %s", self.run_id, status, exc.message)
+            return
         result = self._logger.flush()
         if result.spooled:
             log.error(
-                "trainlab: %d item(s) of run %s could not be delivered to %s yet; they are kept "
-                "in %s and will be delivered by the next trainlab process (or `trainlab spool "
-                "flush`).",
-                result.spooled,
-                self.run_id,
+                "trainlab: could not reach %s to end run %s %s: %d item(s), the end of the run "
+                "included, wait in %s; they will be delivered by the next trainlab process that "
+                "logs to %s, or by `trainlab spool flush`.",
                 self._client.uri,
-                self._logger.spool_path,
+                self.run_id,
+                status,
+                result.spooled,
+                ", ".join(map(str, result.spool_paths)),
+                self._client.uri,
             )
-        try:
-            self._client.store.update_run_info(
-                self.run_id, status=RunStatus(status), end_time=time.time_ns() // 1_000_000
-            )
-        except ServiceUnavailable as exc:
-            log.error("trainlab: could not mark run %s %s: %s", self.run_id, status, exc.message)
 
 
 def _as_str(value: Any) -> str:
@@ -241,6 +245,7 @@ def start_run(
 def _resume(
     client: _Client, run_id: str, params: dict[str, Any] | None, tags: dict[str, Any] | None
 ) -> ActiveRun:
+    client.logger.flush()  # a spooled end of this run must land before it is reopened
     client.store.update_run_info(run_id, status=RunStatus.RUNNING)
     active = ActiveRun(client.store.get_run(run_id), client)
     if params:

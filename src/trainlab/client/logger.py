@@ -3,7 +3,9 @@ batches per run, sends with ``log_batch`` and, while the backend is unreachable,
 durable spool (see :mod:`trainlab.client.spool`) that it delivers later, also in a later process.
 
 Ordering: per run, items reach the store in the order they were logged. Once a run has data in
-the spool, newer data of that run is spooled behind it until the spool is delivered.
+the spool, newer data of that run is spooled behind it until the spool is delivered. The end of a
+run (``end_run``) is such an item: it is sent with ``update_run_info`` after everything logged
+before it for that run, and spooled like the rest while the backend is unreachable.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from typing import Any
 from trainlab.client.spool import (
     Batch,
     DeliveryError,
+    RunEnd,
     Sender,
     SpoolFile,
     claim_orphans,
     deliver_spool,
 )
+from trainlab.entities import RunStatus
 from trainlab.exceptions import InvalidState
 from trainlab.store._base import BaseTrackingStore
 
@@ -42,12 +46,13 @@ MAX_ITEMS_PER_BATCH = 1000
 MAX_RETRY_INTERVAL_S = 30.0
 ATEXIT_TIMEOUT_S = 30.0
 _DRAIN_MAX = 200_000  # items handled per pass; flush markers wait for the pass that holds them
-_METRIC, _PARAMS, _TAGS, _REQUEST = 0, 1, 2, 3
+_METRIC, _PARAMS, _TAGS, _REQUEST, _END = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
 class FlushResult:
-    """Where the logged items are. Counts are totals for the logger's lifetime."""
+    """Where the logged items are. Counts are totals for the logger's lifetime; the end of a
+    run (``end_run``) counts as one item."""
 
     delivered: int  # items stored by the backend (including spooled items delivered later)
     spooled: int  # items waiting in spool files, delivered when the backend is reachable
@@ -151,6 +156,18 @@ class BatchingLogger:
         if self._closed:
             raise InvalidState(self._closed_reason)
         self._queue.append((_TAGS, run_id, {_check_key(k): str(v) for k, v in tags.items()}))
+
+    def end_run(self, run_id: str, status: str, end_time: int) -> None:
+        """Mark the run ended (``update_run_info(run_id, status=..., end_time=...)``) after
+        everything logged for it before this call is stored. Like the log calls it only
+        enqueues: ``flush()`` waits for it; while the backend is unreachable it is spooled
+        behind the run's data. A rejection is reported like a rejected item (:attr:`errors`)."""
+        if self._closed:
+            raise InvalidState(self._closed_reason)
+        status = RunStatus(status).value  # ValueError here, not in the thread
+        if end_time.__class__ is not int:
+            end_time = operator.index(end_time)
+        self._queue.append((_END, run_id, status, end_time))
 
     def flush(self, timeout: float | None = None) -> FlushResult:
         """Wait until everything logged before this call is delivered, spooled (backend
@@ -456,15 +473,18 @@ def _build_batches(items: list[tuple[Any, ...]]) -> dict[str, list[Batch]]:
             builder.metric(item[2], item[3], item[5], item[4])
         elif kind == _PARAMS:
             builder.params(item[2])
-        else:
+        elif kind == _TAGS:
             builder.tags(item[2])
+        else:
+            builder.end(RunEnd(item[2], item[3]))
     return {run_id: b.finish() for run_id, b in builders.items()}
 
 
 class _BatchBuilder:
     """Cuts one run's items into batches. A param logged twice with another value starts a new
     batch (the earlier value is sent first, the server rejects the change); a tag set twice in
-    one batch keeps the last value."""
+    one batch keeps the last value. A run end closes its batch: it is sent after the batch's
+    items, and what is logged after it goes into the next batch."""
 
     __slots__ = ("batches", "current", "size")
 
@@ -501,6 +521,11 @@ class _BatchBuilder:
                     self._cut()
                 self.size += 1
             self.current.tags[key] = value
+
+    def end(self, end: RunEnd) -> None:
+        self.current.end = end
+        self.size += 1
+        self._cut()
 
     def _full(self, n_of_kind: int) -> bool:
         return n_of_kind >= MAX_PARAMS_TAGS_PER_BATCH or self.size >= MAX_ITEMS_PER_BATCH

@@ -3,14 +3,22 @@
 A spool is one SQLite file per logging process in the spool folder (WAL, ``synchronous=FULL``, so
 a committed row survives a crash), one row per batch: target, run id, item count and a JSON
 payload. Non-finite metric values are written as the strings ``"nan"``, ``"inf"``, ``"-inf"``
-so the JSON stays standard. The file is owned by whoever holds ``fcntl.flock`` on its ``.lock``
-file: the creating logger for its lifetime, afterwards any logger of the same target that finds
-it unlocked (its owner died or closed without reaching the server) and claims it. Two live
-processes therefore never deliver the same file. Rows are delivered oldest first and deleted
-only after ``log_batch`` succeeded; an empty file is removed when its owner lets go of it.
+so the JSON stays standard. A batch may close with the end of its run (status and end time,
+sent with ``update_run_info`` after the batch's items); it counts as one item. The file is owned
+by whoever holds ``fcntl.flock`` on its ``.lock`` file: the creating logger for its lifetime,
+afterwards any logger of the same target that finds it unlocked (its owner died or closed
+without reaching the server) and claims it. Two live processes therefore never deliver the same
+file. Rows are delivered oldest first and deleted only after the store accepted them; an empty
+file is removed when its owner lets go of it.
 
 File names carry a hash of the target (the tracking URI), so a spool is only ever delivered to
 the backend it was meant for.
+
+Format versions (``meta.version``): 1 had no run ends; its files are named ``trainlab-spool-*``
+and are still claimed and delivered as they are. 2 adds the run end (the payload's ``"e"``);
+its files are named ``trainlab-spool-v2-*`` so that trainlab releases that only know version 1
+(they do not check the version) never claim them and drop the run ends. A file of a newer
+version than this release knows is left alone, with an error.
 """
 
 from __future__ import annotations
@@ -29,14 +37,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trainlab.entities import Metric, Param, RunTag
+from trainlab.entities import Metric, Param, RunStatus, RunTag
 from trainlab.exceptions import InvalidState, ResourceNotFound, ServiceUnavailable, TrainlabError
 from trainlab.store._base import BaseTrackingStore
 
 log = logging.getLogger("trainlab")
 
-FILE_PREFIX = "trainlab-spool-"
-_FORMAT_VERSION = "1"
+FILE_PREFIX = "trainlab-spool-v2-"  # files written by this release (format 2)
+_V1_FILE_PREFIX = "trainlab-spool-"  # format 1: no run ends; still claimed and delivered
+_FORMAT_VERSION = "2"
+_READABLE_VERSIONS = frozenset({"1", "2"})
 # Answers that mean "try again later", besides ServiceUnavailable itself.
 _TRANSIENT_HTTP_STATUS = frozenset({429, 503, 504})
 
@@ -55,21 +65,32 @@ CREATE TABLE IF NOT EXISTS batches (
 MetricPoint = tuple[str, float, int, int]  # key, value, timestamp (ms), step
 
 
+@dataclass(frozen=True, slots=True)
+class RunEnd:
+    """The end of a run: ``update_run_info(run_id, status=status, end_time=end_time)``."""
+
+    status: str  # a RunStatus value
+    end_time: int  # ms since the epoch
+
+
 @dataclass(slots=True)
 class Batch:
-    """What one ``log_batch`` call sends for one run; params and tags never repeat a key."""
+    """What one ``log_batch`` call sends for one run; params and tags never repeat a key. If
+    ``end`` is set, the run is ended after the batch's items are stored."""
 
     metrics: list[MetricPoint] = field(default_factory=list)
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    end: RunEnd | None = None
 
     def __len__(self) -> int:
-        return len(self.metrics) + len(self.params) + len(self.tags)
+        """Items, the run end counted as one."""
+        return len(self.metrics) + len(self.params) + len(self.tags) + (self.end is not None)
 
     def split(self) -> tuple[Batch, Batch]:
-        """Two halves, in order (metrics, then params, then tags)."""
+        """Two halves, in order (metrics, then params, then tags, then the end)."""
         half = len(self) // 2
-        first, second = Batch(), Batch()
+        first, second = Batch(), Batch(end=self.end)  # the end is last: always in the second
         first.metrics, second.metrics = self.metrics[:half], self.metrics[half:]
         rest = half - len(first.metrics)
         first.params, second.params = _split_dict(self.params, rest)
@@ -82,6 +103,12 @@ class Batch:
         self.metrics.extend(other.metrics)
         self.params.update(other.params)
         self.tags.update(other.tags)
+        if other.end is not None:
+            self.end = other.end
+
+    def items_only(self) -> Batch:
+        """The batch without its end (the same lists and dicts, not copies)."""
+        return Batch(self.metrics, self.params, self.tags)
 
     def entities(self) -> tuple[list[Metric], list[Param], list[RunTag]]:
         return (
@@ -92,20 +119,25 @@ class Batch:
 
     def to_json(self) -> str:
         isfinite = math.isfinite
-        payload = {
+        payload: dict[str, object] = {
             "m": [[k, v if isfinite(v) else repr(v), ts, s] for k, v, ts, s in self.metrics],
             "p": list(self.params.items()),
             "t": list(self.tags.items()),
         }
+        if self.end is not None:
+            payload["e"] = [self.end.status, self.end.end_time]
         return json.dumps(payload, allow_nan=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Batch:
+        """Reads both formats (version 1 has no ``"e"``)."""
         payload = json.loads(text)
+        end = payload.get("e")
         return cls(
             metrics=[(str(k), float(v), int(ts), int(s)) for k, v, ts, s in payload["m"]],
             params={str(k): str(v) for k, v in payload["p"]},
             tags={str(k): str(v) for k, v in payload["t"]},
+            end=None if end is None else RunEnd(str(end[0]), int(end[1])),
         )
 
 
@@ -182,12 +214,20 @@ class SpoolFile:
             return None
         try:
             conn = _connect(path, create=False)
-            row = conn.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.Error as exc:
             log.error("trainlab: cannot read the spool file %s: %s; leaving it alone", path, exc)
             os.close(fd)
             return None
-        if row is None or row[0] != target:
+        if meta.get("target") != target or meta.get("version") not in _READABLE_VERSIONS:
+            if meta.get("target") == target:
+                log.error(
+                    "trainlab: the spool file %s has format version %s, which this trainlab "
+                    "release cannot read; deliver it with a newer trainlab "
+                    "(`trainlab spool flush`). Leaving it alone.",
+                    path,
+                    meta.get("version"),
+                )
             conn.close()
             os.close(fd)
             return None
@@ -293,12 +333,14 @@ def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
 
 
 def claim_orphans(spool_dir: Path, target: str) -> list[SpoolFile]:
-    """Every unowned spool file of ``target`` in ``spool_dir``, oldest first, now owned by us."""
-    pattern = f"{FILE_PREFIX}{target_key(target)}-*.db"
+    """Every unowned spool file of ``target`` in ``spool_dir``, oldest first, now owned by us
+    (files of format version 1 included)."""
+    key = target_key(target)
     candidates = []
-    for p in spool_dir.glob(pattern):
-        with contextlib.suppress(FileNotFoundError):
-            candidates.append((p.stat().st_mtime, p.name, p))
+    for prefix in (_V1_FILE_PREFIX, FILE_PREFIX):
+        for p in spool_dir.glob(f"{prefix}{key}-*.db"):
+            with contextlib.suppress(FileNotFoundError):
+                candidates.append((p.stat().st_mtime, p.name, p))
     claimed = []
     for *_, path in sorted(candidates):
         spool = SpoolFile.claim(path, target)
@@ -310,10 +352,11 @@ def claim_orphans(spool_dir: Path, target: str) -> list[SpoolFile]:
 # -- delivery ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DeliveryError:
-    """An item the server rejected; it was dropped, the rest of its batch was delivered."""
+    """An item the server rejected; it was dropped, the rest of its batch was delivered. A
+    rejected end of a run (the run was not marked ended) has a :class:`RunEnd` as ``item``."""
 
     run_id: str
-    item: Metric | Param | RunTag
+    item: Metric | Param | RunTag | RunEnd
     error_code: str
     message: str
 
@@ -330,7 +373,8 @@ def _rejects_whole_run(exc: Exception) -> bool:
 class Sender:
     """Sends batches to a store. A rejected batch is split in halves until only the rejected
     items are left; those are dropped, recorded in :attr:`errors` and logged as errors. (A run
-    that does not exist or is deleted rejects the whole batch at once.)"""
+    that does not exist or is deleted rejects the whole batch at once.) A batch's run end is
+    sent last, with ``update_run_info``, once its items are stored or rejected."""
 
     def __init__(self, store: BaseTrackingStore) -> None:
         self.store = store
@@ -339,7 +383,25 @@ class Sender:
 
     def send(self, run_id: str, batch: Batch) -> Batch | None:
         """Deliver ``batch``. Returns None when done, or, if the backend became unreachable,
-        the part that was not delivered (in order)."""
+        the part that was not delivered (in order, the run end last)."""
+        end = batch.end
+        if end is None:
+            return self._send_items(run_id, batch)
+        items = batch.items_only()
+        rest = self._send_items(run_id, items) if items else None
+        if rest is not None:
+            rest.end = end
+            return rest
+        error = self._try_end(run_id, end)
+        if error is None:
+            self.delivered += 1
+        elif isinstance(error, TrainlabError) and is_transient(error):
+            return Batch(end=end)
+        else:
+            self.reject(run_id, Batch(end=end), error)
+        return None
+
+    def _send_items(self, run_id: str, batch: Batch) -> Batch | None:
         todo = [batch]  # a stack: the next part to send is at the end
         while todo:
             part = todo.pop()
@@ -370,6 +432,17 @@ class Sender:
             return exc
         return None
 
+    def _try_end(self, run_id: str, end: RunEnd) -> Exception | None:
+        try:
+            status = RunStatus(end.status)
+            self.store.update_run_info(run_id, status=status, end_time=end.end_time)
+        except TrainlabError as exc:
+            return exc
+        except Exception as exc:  # as in _try: reported as a rejection, the thread lives on
+            log.debug("trainlab: update_run_info failed unexpectedly", exc_info=True)
+            return exc
+        return None
+
     def reject(self, run_id: str, batch: Batch, error: Exception, code: str = "") -> None:
         if isinstance(error, TrainlabError):
             code = code or error.to_json()["error_code"]
@@ -379,7 +452,17 @@ class Sender:
             message = f"{type(error).__name__}: {error}"
         for item in _items(batch):
             self.errors.append(DeliveryError(run_id, item, code, message))
-            log.error("trainlab: dropped %r of run %s: %s (%s)", item, run_id, message, code)
+            if isinstance(item, RunEnd):
+                log.error(
+                    "trainlab: could not mark run %s %s (end time %d): %s (%s)",
+                    run_id,
+                    item.status,
+                    item.end_time,
+                    message,
+                    code,
+                )
+            else:
+                log.error("trainlab: dropped %r of run %s: %s (%s)", item, run_id, message, code)
 
     def deliver_spool(self, spool: SpoolFile) -> bool:
         """Deliver the rows of ``spool``, oldest first. False if the backend is unreachable."""
@@ -394,18 +477,20 @@ class Sender:
         return True
 
 
-def _items(batch: Batch) -> Iterator[Metric | Param | RunTag]:
+def _items(batch: Batch) -> Iterator[Metric | Param | RunTag | RunEnd]:
     metrics, params, tags = batch.entities()
     yield from metrics
     yield from params
     yield from tags
+    if batch.end is not None:
+        yield batch.end
 
 
 def deliver_spool(store: BaseTrackingStore, target: str, spool_dir: Path) -> int:
     """Deliver the spool files of ``target`` left in ``spool_dir`` by processes that are gone
-    (``trainlab spool flush``). Returns the number of items delivered; rejected items are
-    logged as errors. Raises ServiceUnavailable if the backend cannot be reached (what was not
-    delivered stays in the spool)."""
+    (``trainlab spool flush``). Returns the number of items delivered (a run end counts as
+    one); rejected items are logged as errors. Raises ServiceUnavailable if the backend cannot
+    be reached (what was not delivered stays in the spool)."""
     sender = Sender(store)
     spools = claim_orphans(Path(spool_dir), target)
     try:

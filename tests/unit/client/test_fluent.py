@@ -6,10 +6,12 @@ test_sdk_server.py`` imports them and runs them again with ``tracking_uri`` = a 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -21,7 +23,7 @@ import trainlab
 from trainlab.client import fluent
 from trainlab.client.resolve import store_for
 from trainlab.entities import Metric, Run, RunStatus
-from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
+from trainlab.exceptions import InvalidParameterValue, ResourceNotFound, ServiceUnavailable
 
 # Modules the SDK must never need to import (the server stack, the SQL stack, pandas).
 HEAVY_AT_IMPORT = ("fastapi", "starlette", "uvicorn", "sqlalchemy", "httpx", "pandas")
@@ -292,6 +294,59 @@ def test_end_run_ends_the_active_run(tracking_uri: str, experiment: str) -> None
     trainlab.end_run()  # no active run: nothing to do
     with pytest.raises(InvalidParameterValue, match="No active run"):
         trainlab.log_metric("m", 4.0)
+
+
+class Outage:
+    """Stands in for the store behind a client's logger: unreachable while ``down``."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.down = True
+
+    def log_batch(self, *args: Any, **kwargs: Any) -> None:
+        if self.down:
+            raise ServiceUnavailable("connection refused")
+        self.inner.log_batch(*args, **kwargs)
+
+    def update_run_info(self, *args: Any, **kwargs: Any) -> Any:
+        if self.down:
+            raise ServiceUnavailable("connection refused")
+        return self.inner.update_run_info(*args, **kwargs)
+
+
+def test_a_run_ended_while_the_server_is_down_ends_once_it_is_back(
+    sqlite_uri: str, experiment: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    run = trainlab.start_run(experiment=experiment, tracking_uri=sqlite_uri)
+    trainlab.log_metric("loss", 1.0, step=0)
+    trainlab.flush()
+    logger = fluent._client(sqlite_uri).logger
+    outage = Outage(logger._sender.store)
+    logger._sender.store = outage  # type: ignore[assignment]
+    for step in range(1, 100):
+        trainlab.log_metric("loss", 1.0 / (step + 1), step=step)
+    before = time.time_ns() // 1_000_000
+
+    with caplog.at_level(logging.ERROR, logger="trainlab"):
+        trainlab.end_run(RunStatus.FAILED)
+
+    after = time.time_ns() // 1_000_000
+    assert trainlab.active_run() is None
+    [error] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert run.run_id in error and sqlite_uri in error
+    assert "100 item(s), the end of the run included" in error  # 99 points and the end
+    assert str(logger.spool_path) in error and "`trainlab spool flush`" in error
+    stored = trainlab.get_run(run.run_id, tracking_uri=sqlite_uri)
+    assert (stored.info.status, stored.info.end_time) == (RunStatus.RUNNING, None)
+
+    outage.down = False
+    trainlab.flush()
+
+    stored = trainlab.get_run(run.run_id, tracking_uri=sqlite_uri)
+    assert stored.info.status == RunStatus.FAILED
+    assert stored.info.end_time is not None and before <= stored.info.end_time <= after
+    points = history(sqlite_uri, run.run_id, "loss")
+    assert [(m.step, m.value) for m in points] == [(s, 1.0 / (s + 1)) for s in range(100)]
 
 
 def _seed_models(uri: str, experiment: str) -> dict[str, str]:

@@ -3,10 +3,12 @@ the store: ``down`` makes it answer ServiceUnavailable like an unreachable serve
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -18,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from trainlab.client.logger import BatchingLogger, FlushResult
-from trainlab.entities import Metric, Param, RunTag
+from trainlab.client.logger import BatchingLogger, DeliveryError, FlushResult, deliver_spool
+from trainlab.client.spool import RunEnd
+from trainlab.entities import Metric, Param, RunInfo, RunStatus, RunTag
 from trainlab.exceptions import InvalidState, ServiceUnavailable
 from trainlab.store.sql.tracking import SqlTrackingStore
 
@@ -32,8 +35,12 @@ class FlakyStore:
     def __init__(self, inner: SqlTrackingStore) -> None:
         self.inner = inner
         self.down = False
+        self.ends_down = False  # only update_run_info answers ServiceUnavailable
         self.gate: threading.Event | None = None  # when set up, log_batch waits for it
         self.delivered: list[tuple[str, list[Metric], list[Param], list[RunTag]]] = []
+        # Each run end that reached the store: run id, status, end time, and how many items of
+        # that run the store had received by then.
+        self.ends: list[tuple[str, RunStatus | None, int | None, int]] = []
 
     def log_batch(
         self,
@@ -48,6 +55,22 @@ class FlakyStore:
             raise ServiceUnavailable("connection refused")
         self.inner.log_batch(run_id, metrics, params, tags)
         self.delivered.append((run_id, list(metrics), list(params), list(tags)))
+
+    def update_run_info(
+        self,
+        run_id: str,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        if self.down or self.ends_down:
+            raise ServiceUnavailable("connection refused")
+        info = self.inner.update_run_info(run_id, status, end_time, run_name)
+        self.ends.append((run_id, status, end_time, self.items_before(run_id)))
+        return info
+
+    def items_before(self, run_id: str) -> int:
+        return sum(len(m) + len(p) + len(t) for r, m, p, t in self.delivered if r == run_id)
 
     def delivered_steps(self, run_id: str, key: str) -> list[int]:
         return [m.step for r, ms, _, _ in self.delivered if r == run_id for m in ms if m.key == key]
@@ -438,6 +461,234 @@ def test_interpreter_exit_delivers_what_was_not_flushed(
     assert [(m.step, m.value) for m in points] == [(s, s / 3) for s in range(3000)]
     assert sql_store.get_run(run_id).data.tags["done"] == "yes"
     assert spool_dbs(spool_dir) == []
+
+
+# -- the end of a run ----------------------------------------------------------------------------
+def run_info(store: FlakyStore, run_id: str) -> tuple[str, int | None]:
+    info = store.inner.get_run(run_id).info
+    return info.status, info.end_time
+
+
+def spooled_ends(path: Path | None) -> list[list[object] | None]:
+    """The run end of each row of a spool file, in delivery order."""
+    assert path is not None
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT payload FROM batches ORDER BY id").fetchall()
+    db.close()
+    return [json.loads(payload).get("e") for (payload,) in rows]
+
+
+def test_run_end_is_delivered_after_the_data_logged_before_it(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id, other_run = new_run(), new_run()
+    logger = make_logger()
+    logger.log_params(run_id, {"lr": "0.1"})
+    for step in range(2500):
+        logger.log_metric(run_id, "loss", step / 2, step)
+        if step == 1200:
+            logger.log_metric(other_run, "m", 1.0, 0)
+    logger.end_run(run_id, "FINISHED", 1_700_000_000_123)
+    logger.set_tags(run_id, {"after": "end"})  # logged after the end: sent after it
+
+    result = logger.flush()
+
+    assert result == FlushResult(delivered=2504, spooled=0, rejected=0)
+    # When the end arrived, the store held all 2501 items logged before it, and not the tag.
+    assert store.ends == [(run_id, RunStatus.FINISHED, 1_700_000_000_123, 2501)]
+    last_batch = [(m, p, t) for r, m, p, t in store.delivered if r == run_id][-1]
+    assert last_batch == ([], [], [RunTag("after", "end")])
+    assert run_info(store, run_id) == (RunStatus.FINISHED, 1_700_000_000_123)
+    assert run_info(store, other_run) == (RunStatus.RUNNING, None)
+    assert history(store, run_id, "loss") == [(s, s / 2) for s in range(2500)]
+    assert store.inner.get_run(run_id).data.tags["after"] == "end"
+    assert logger.errors == []
+
+
+def test_end_run_checks_its_arguments_at_the_call(
+    make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str], store: FlakyStore
+):
+    run_id = new_run()
+    logger = make_logger()
+    with pytest.raises(ValueError, match="DONE"):
+        logger.end_run(run_id, "DONE", 1)
+    with pytest.raises(TypeError):
+        logger.end_run(run_id, "FINISHED", 1.5)  # type: ignore[arg-type]
+    logger.end_run(run_id, RunStatus.KILLED, 7)
+    assert logger.flush() == FlushResult(delivered=1, spooled=0, rejected=0)
+    assert run_info(store, run_id) == (RunStatus.KILLED, 7)
+    logger.close()
+    with pytest.raises(InvalidState):
+        logger.end_run(run_id, "FINISHED", 8)
+
+
+def test_spooled_run_end_is_delivered_after_recovery_exactly_once_and_in_order(
+    store: FlakyStore,
+    make_logger: Callable[..., BatchingLogger],
+    new_run: Callable[[], str],
+    spool_dir: Path,
+):
+    run_id = new_run()
+    logger = make_logger(retry_interval=3600)  # no background retry: only flush() retries
+    store.down = True
+    for step in range(1500):
+        logger.log_metric(run_id, "loss", step * 0.5, step)
+    logger.end_run(run_id, "KILLED", 42_000)
+
+    down = logger.flush()
+
+    assert (down.delivered, down.spooled, down.rejected) == (0, 1501, 0)
+    assert spooled_ends(logger.spool_path) == [None, ["KILLED", 42_000]]  # the last row ends it
+    assert run_info(store, run_id) == (RunStatus.RUNNING, None)
+    assert store.ends == []
+
+    store.down = False
+    back = logger.flush()
+
+    assert (back.delivered, back.spooled, back.rejected) == (1501, 0, 0)
+    assert store.ends == [(run_id, RunStatus.KILLED, 42_000, 1500)]
+    assert run_info(store, run_id) == (RunStatus.KILLED, 42_000)
+    assert history(store, run_id, "loss") == [(s, s * 0.5) for s in range(1500)]
+    assert logger.flush().delivered == 1501
+    logger.close()
+    assert len(store.ends) == 1
+    assert spool_dbs(spool_dir) == []
+
+
+def test_run_end_goes_behind_the_runs_spooled_data_once_the_backend_is_back(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id = new_run()
+    logger = make_logger(retry_interval=3600)  # no background retry: only flush() retries
+    store.down = True
+    for step in range(10):
+        logger.log_metric(run_id, "m", float(step), step)
+    assert logger.flush().spooled == 10
+
+    # Back up, but the spool is not retried yet: the end must not overtake the spooled data.
+    store.down = False
+    logger.end_run(run_id, "FINISHED", 99)
+    result = logger.flush()
+
+    assert (result.delivered, result.spooled) == (11, 0)
+    assert store.ends == [(run_id, RunStatus.FINISHED, 99, 10)]
+    assert run_info(store, run_id) == (RunStatus.FINISHED, 99)
+
+
+def test_background_retry_delivers_a_spooled_run_end_without_a_flush(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id = new_run()
+    logger = make_logger(retry_interval=0.01, flush_interval=0.01)
+    store.down = True
+    logger.log_metric(run_id, "loss", 1.0, 0)
+    logger.end_run(run_id, "FINISHED", 123)
+    assert logger.flush().spooled == 2
+    store.down = False
+    deadline = time.monotonic() + 20
+    while not store.ends and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert store.ends == [(run_id, RunStatus.FINISHED, 123, 1)]
+    assert run_info(store, run_id) == (RunStatus.FINISHED, 123)
+    assert history(store, run_id, "loss") == [(0, 1.0)]
+
+
+def test_an_unreachable_run_end_alone_is_spooled_and_delivered_later(
+    store: FlakyStore, make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id = new_run()
+    logger = make_logger(retry_interval=3600)
+    store.ends_down = True  # log_batch goes through, update_run_info does not
+    for step in range(5):
+        logger.log_metric(run_id, "m", float(step), step)
+    logger.end_run(run_id, "FAILED", 500)
+
+    result = logger.flush()
+
+    assert (result.delivered, result.spooled) == (5, 1)
+    assert spooled_ends(logger.spool_path) == [["FAILED", 500]]
+    assert history(store, run_id, "m") == [(s, float(s)) for s in range(5)]
+    assert run_info(store, run_id) == (RunStatus.RUNNING, None)
+    store.ends_down = False
+    assert logger.flush() == FlushResult(delivered=6, spooled=0, rejected=0)
+    assert store.ends == [(run_id, RunStatus.FAILED, 500, 5)]
+    assert run_info(store, run_id) == (RunStatus.FAILED, 500)
+
+
+def test_a_spooled_run_end_is_delivered_by_the_next_logger_and_by_deliver_spool(
+    store: FlakyStore,
+    make_logger: Callable[..., BatchingLogger],
+    new_run: Callable[[], str],
+    spool_dir: Path,
+):
+    first_run, second_run = new_run(), new_run()
+    unreachable = FlakyStore(store.inner)
+    unreachable.down = True
+    for n, (run_id, end_time) in enumerate(((first_run, 1_000), (second_run, 2_000)), 1):
+        gone = make_logger(unreachable)  # claims what the one before left, cannot deliver it
+        for step in range(300):
+            gone.log_metric(run_id, "acc", step / 300, step)
+        gone.end_run(run_id, "FINISHED", end_time)
+        assert gone.close().spooled == 301 * n  # the files stay for a later process
+    assert len(spool_dbs(spool_dir)) == 2
+
+    # `trainlab spool flush` delivers both files, then a new logger finds nothing left.
+    assert deliver_spool(store, TARGET, spool_dir) == 602
+    for run_id, end_time in ((first_run, 1_000), (second_run, 2_000)):
+        assert run_info(store, run_id) == (RunStatus.FINISHED, end_time)
+        assert history(store, run_id, "acc") == [(s, s / 300) for s in range(300)]
+    assert [(r, n) for r, _, _, n in store.ends] == [(first_run, 300), (second_run, 300)]
+    assert spool_dbs(spool_dir) == []
+
+    third_run = new_run()
+    gone = make_logger(unreachable)
+    gone.log_metric(third_run, "acc", 0.5, 0)
+    gone.end_run(third_run, "KILLED", 3_000)
+    assert gone.close().spooled == 2
+    successor = make_logger()
+    assert successor.flush() == FlushResult(delivered=2, spooled=0, rejected=0)
+    assert store.ends[-1] == (third_run, RunStatus.KILLED, 3_000, 1)
+    assert len(store.ends) == 3
+    assert run_info(store, third_run) == (RunStatus.KILLED, 3_000)
+
+
+def test_a_rejected_run_end_is_reported(
+    store: FlakyStore,
+    make_logger: Callable[..., BatchingLogger],
+    new_run: Callable[[], str],
+    caplog: pytest.LogCaptureFixture,
+):
+    alive, deleted = new_run(), new_run()
+    missing = "f" * 32
+    logger = make_logger(retry_interval=3600)
+    logger.end_run(missing, "FINISHED", 5)
+    logger.end_run(alive, "FAILED", 6)
+    assert logger.flush() == FlushResult(delivered=1, spooled=0, rejected=1)
+    store.down = True  # deleted while its end waits in the spool
+    logger.end_run(deleted, "FINISHED", 7)
+    assert logger.flush().spooled == 1
+    store.inner.delete_run(deleted)
+    store.down = False
+
+    with caplog.at_level(logging.ERROR, logger="trainlab"):
+        result = logger.flush()
+
+    assert (result.delivered, result.spooled, result.rejected) == (1, 0, 2)
+    assert run_info(store, alive) == (RunStatus.FAILED, 6)
+    not_found, is_deleted = logger.errors
+    assert not_found == DeliveryError(
+        missing, RunEnd("FINISHED", 5), "RESOURCE_DOES_NOT_EXIST", not_found.message
+    )
+    assert "not found" in not_found.message
+    assert is_deleted == DeliveryError(
+        deleted, RunEnd("FINISHED", 7), "INVALID_STATE", is_deleted.message
+    )
+    assert "deleted" in is_deleted.message
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 2
+    assert missing in errors[0] and "RESOURCE_DOES_NOT_EXIST" in errors[0]
+    assert deleted in errors[1] and "FINISHED" in errors[1] and "INVALID_STATE" in errors[1]
+    assert store.ends == [(alive, RunStatus.FAILED, 6, 0)]
 
 
 # -- rejections ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ sender that splits a rejected batch so that only the rejected items are dropped.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sqlite3
 from collections.abc import Iterator
@@ -13,11 +14,14 @@ import pytest
 
 from trainlab.client.spool import (
     Batch,
+    RunEnd,
     Sender,
     SpoolFile,
     claim_orphans,
     deliver_spool,
+    target_key,
 )
+from trainlab.entities import RunStatus
 from trainlab.exceptions import ServiceUnavailable
 from trainlab.store.sql.tracking import SqlTrackingStore
 
@@ -90,6 +94,24 @@ def test_json_round_trip_keeps_non_finite_values_and_is_standard_json():
     assert [m[2:] for m in back.metrics] == [m[2:] for m in batch.metrics]
     assert back.params == {"lr": "0.1"}
     assert back.tags == {"note": "ünïcode ✓"}
+
+
+def test_the_run_end_is_one_item_round_trips_and_stays_last_when_split():
+    batch = make_batch(3, 1, 1)
+    batch.end = RunEnd("FINISHED", 1_700_000_000_123)
+    assert len(batch) == 6
+    assert json.loads(batch.to_json())["e"] == ["FINISHED", 1_700_000_000_123]
+    assert Batch.from_json(batch.to_json()) == batch
+    assert "e" not in json.loads(make_batch(2).to_json())  # no end: written as in version 1
+
+    first, second = batch.split()
+    assert (len(first), len(second)) == (3, 3)
+    assert (first.end, second.end) == (None, RunEnd("FINISHED", 1_700_000_000_123))
+    assert flat(first) + flat(second) == flat(batch)
+    first.extend(second)
+    assert first == batch
+    only_end = Batch(end=RunEnd("KILLED", 1))
+    assert len(only_end) == 1 and only_end.split() == (Batch(), only_end)
 
 
 # -- SpoolFile -----------------------------------------------------------------------------
@@ -204,6 +226,9 @@ class DownStore:
     def log_batch(self, run_id: str, metrics=(), params=(), tags=()) -> None:
         raise ServiceUnavailable("connection refused")
 
+    def update_run_info(self, run_id: str, status=None, end_time=None, run_name=None) -> None:
+        raise ServiceUnavailable("connection refused")
+
 
 def test_deliver_spool_to_an_unreachable_backend_keeps_the_rows(spool_dir: Path):
     left = SpoolFile.create(spool_dir, TARGET)
@@ -224,3 +249,108 @@ def test_deliver_spool_leaves_files_of_live_owners_alone(
     assert deliver_spool(store, TARGET, spool_dir) == 0
     assert live.pending_items == 2
     live.close()
+
+
+# -- the run end in the spool, and format versions ------------------------------------------
+def test_deliver_spool_ends_the_run_after_its_items(
+    store: SqlTrackingStore, run_id: str, spool_dir: Path
+):
+    left = SpoolFile.create(spool_dir, TARGET)
+    assert left.path.name.startswith(f"trainlab-spool-v2-{target_key(TARGET)}-")
+    assert left._conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == ("2",)
+    ended = make_batch(2)
+    ended.end = RunEnd("FAILED", 1_700_000_000_456)
+    left.append([(run_id, make_batch(3, 1)), (run_id, ended)])
+    assert left.pending_items == 4 + 3
+    left.close()
+
+    assert deliver_spool(store, TARGET, spool_dir) == 7
+    info = store.get_run(run_id).info
+    assert (info.status, info.end_time) == (RunStatus.FAILED, 1_700_000_000_456)
+    # make_batch(2) repeats steps 0-1 of make_batch(3) exactly: stored once.
+    assert [m.step for m in store.get_metric_history(run_id, "loss")] == [0, 1, 2]
+    assert spool_files(spool_dir) == []
+
+
+def test_sender_keeps_an_unreachable_run_end(store: SqlTrackingStore, run_id: str):
+    class EndsDown:
+        def __init__(self) -> None:
+            self.log_batch = store.log_batch
+
+        def update_run_info(self, *args: object, **kwargs: object) -> None:
+            raise ServiceUnavailable("connection refused")
+
+    batch = make_batch(2)
+    batch.end = RunEnd("FINISHED", 9)
+    sender = Sender(EndsDown())  # type: ignore[arg-type]
+    assert sender.send(run_id, batch) == Batch(end=RunEnd("FINISHED", 9))
+    assert sender.delivered == 2
+    assert Sender(DownStore()).send(run_id, batch) == batch  # type: ignore[arg-type]
+    assert Sender(store).send(run_id, Batch(end=RunEnd("FINISHED", 9))) is None
+    assert store.get_run(run_id).info.end_time == 9
+
+
+def write_v1_spool(spool_dir: Path, rows: list[tuple[str, str]]) -> Path:
+    """A spool file exactly as trainlab wrote it before run ends (format version 1)."""
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    path = spool_dir / f"trainlab-spool-{target_key(TARGET)}-4242-0badf00d.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            """
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE batches (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                target TEXT NOT NULL,
+                run_id TEXT NOT NULL,
+                n_items INTEGER NOT NULL,
+                payload TEXT NOT NULL,
+                created_ms INTEGER NOT NULL
+            );
+            """
+        )
+        db.execute("INSERT INTO meta VALUES ('target', ?), ('version', '1')", (TARGET,))
+        db.executemany(
+            "INSERT INTO batches (target, run_id, n_items, payload, created_ms) "
+            "VALUES (?, ?, ?, ?, 0)",
+            [(TARGET, r, len(json.loads(p)["m"]), p) for r, p in rows],
+        )
+    db.close()
+    return path
+
+
+def test_a_version_1_spool_file_is_still_delivered(
+    store: SqlTrackingStore, run_id: str, spool_dir: Path
+):
+    old = write_v1_spool(
+        spool_dir,
+        [
+            (run_id, '{"m":[["loss",0.5,1000,0],["loss","nan",1001,1]],"p":[],"t":[]}'),
+            (run_id, '{"m":[["loss",0.25,1002,2]],"p":[["lr","0.1"]],"t":[]}'),
+        ],
+    )
+    [claimed] = claim_orphans(spool_dir, TARGET)
+    assert (claimed.path, claimed.pending_items) == (old, 3)
+    claimed.close()
+
+    assert deliver_spool(store, TARGET, spool_dir) == 4
+    points = store.get_metric_history(run_id, "loss")
+    assert [m.step for m in points] == [0, 1, 2]
+    assert points[0].value == 0.5 and math.isnan(points[1].value) and points[2].value == 0.25
+    assert store.get_run(run_id).data.params == {"lr": "0.1"}
+    assert store.get_run(run_id).info.status == RunStatus.RUNNING
+    assert spool_files(spool_dir) == []
+
+
+def test_a_spool_file_of_a_newer_format_is_left_alone(
+    spool_dir: Path, caplog: pytest.LogCaptureFixture
+):
+    newer = SpoolFile.create(spool_dir, TARGET)
+    newer.append([("r", make_batch(1))])
+    with newer._conn:
+        newer._conn.execute("UPDATE meta SET value = '99' WHERE key = 'version'")
+    newer.close()
+    with caplog.at_level(logging.ERROR, logger="trainlab"):
+        assert claim_orphans(spool_dir, TARGET) == []
+    assert newer.path.exists()
+    [error] = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert str(newer.path) in error and "version 99" in error
