@@ -16,9 +16,9 @@ MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_EXPERIMENT_TAG_VALUE_LENGTH = 20000
 MAX_RUN_NAME_LENGTH = 250
 MAX_USER_ID_LENGTH = 256
-MAX_METRICS_PER_BATCH = 1000
+MAX_METRICS_PER_BATCH = 1000  # MLflow's log-batch limit, kept on its endpoint
 MAX_PARAMS_TAGS_PER_BATCH = 100
-MAX_ENTITIES_PER_BATCH = 1000
+BULK_METRICS_PER_BATCH = 10_000  # trainlab's own bulk endpoint and direct database writes
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 _KEY_RE = re.compile(r"^[/\w.\- :]*$")
@@ -102,10 +102,14 @@ def validate_experiment_name(name: object) -> str:
     return name
 
 
-def validate_batch_sizes(n_metrics: int, n_params: int, n_tags: int) -> None:
-    if n_metrics > MAX_METRICS_PER_BATCH:
+def validate_batch_sizes(
+    n_metrics: int, n_params: int, n_tags: int, max_metrics: int = MAX_METRICS_PER_BATCH
+) -> None:
+    """At most ``max_metrics`` metrics, 100 params and 100 tags, and ``max_metrics`` items in
+    all (MLflow's log-batch limits when ``max_metrics`` is 1000)."""
+    if n_metrics > max_metrics:
         raise InvalidParameterValue(
-            f"A batch can contain at most {MAX_METRICS_PER_BATCH} metrics; got {n_metrics}. "
+            f"A batch can contain at most {max_metrics} metrics; got {n_metrics}. "
             "Split it into several calls."
         )
     for name, n in (("params", n_params), ("tags", n_tags)):
@@ -115,9 +119,9 @@ def validate_batch_sizes(n_metrics: int, n_params: int, n_tags: int) -> None:
                 "Split it into several calls."
             )
     total = n_metrics + n_params + n_tags
-    if total > MAX_ENTITIES_PER_BATCH:
+    if total > max_metrics:
         raise InvalidParameterValue(
-            f"A batch can contain at most {MAX_ENTITIES_PER_BATCH} metrics, params and tags "
+            f"A batch can contain at most {max_metrics} metrics, params and tags "
             f"together; got {total}."
         )
 

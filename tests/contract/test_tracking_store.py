@@ -223,7 +223,6 @@ def test_params_are_immutable_and_batches_atomic(store: BaseTrackingStore, run_i
         ({"params": [Param("bad key!", "1")]}, "letters"),
         ({"params": [Param("p", "v" * 6001)]}, "6001"),
         ({"tags": [RunTag("t", "v" * 8001)]}, "8001"),
-        ({"metrics": [Metric("m", 1.0, 1, 0)] * 1001}, "at most 1000 metrics"),
         ({"params": [Param(f"p{i}", "1") for i in range(101)]}, "at most 100 params"),
     ],
 )
@@ -234,6 +233,16 @@ def test_bad_batches_are_rejected_whole(
         store.log_batch(run_id, **kwargs)  # type: ignore[arg-type]
     run = store.get_run(run_id)
     assert run.data.params == {} and run.data.metrics == {}
+
+
+def test_batch_limit_is_the_stores(store: BaseTrackingStore, run_id: str) -> None:
+    limit = store.max_batch_metrics
+    assert limit >= 1000
+    with pytest.raises(InvalidParameterValue, match=f"at most {limit} metrics"):
+        store.log_batch(run_id, [Metric("m", 1.0, 1, i) for i in range(limit + 1)])
+    assert store.get_run(run_id).data.metrics == {}
+    store.log_batch(run_id, [Metric("m", 1.0, 1, i) for i in range(limit)])
+    assert len(store.get_metric_history(run_id, "m")) == limit
 
 
 def test_delete_tag(store: BaseTrackingStore, run_id: str) -> None:

@@ -39,9 +39,7 @@ from trainlab.store._base import BaseTrackingStore
 log = logging.getLogger("trainlab")
 
 # The server's limits for one log_batch call.
-MAX_METRICS_PER_BATCH = 1000
 MAX_PARAMS_TAGS_PER_BATCH = 100
-MAX_ITEMS_PER_BATCH = 1000
 
 MAX_RETRY_INTERVAL_S = 30.0
 ATEXIT_TIMEOUT_S = 30.0
@@ -113,6 +111,7 @@ class BatchingLogger:
         self._close_lock = threading.Lock()
         self._wake = threading.Event()
         self._sender = Sender(store)
+        self._store = store
         # Shared with a timed-out close(): guarded by _state_lock.
         self._state_lock = threading.Lock()
         self._abandoned = False
@@ -285,7 +284,7 @@ class BatchingLogger:
                 request.resolve(result)
             if any(r.stop for r in requests):
                 return False
-            if len(self._queue) < MAX_METRICS_PER_BATCH:
+            if len(self._queue) < self._store.max_batch_metrics:
                 return True
 
     def _drain(self) -> tuple[list[tuple[Any, ...]], list[_Request]]:
@@ -300,8 +299,16 @@ class BatchingLogger:
                 items.append(item)
         return items, requests
 
+    def _units(self, items: list[tuple[Any, ...]]) -> list[tuple[str, Batch]]:
+        batches = _build_batches(items, self._store.max_batch_metrics)
+        return [(run_id, b) for run_id, bs in batches.items() for b in bs]
+
     def _process(self, items: list[tuple[Any, ...]]) -> None:
-        units = [(run_id, b) for run_id, batches in _build_batches(items).items() for b in batches]
+        units = [
+            (run_id, b)
+            for run_id, batches in _build_batches(items, self._store.max_batch_metrics).items()
+            for b in batches
+        ]
         with self._state_lock:
             self._check_abandoned()
             self._inflight = dict(enumerate(units))
@@ -416,7 +423,11 @@ class BatchingLogger:
             entries = list(self._inflight.values())
             self._inflight.clear()
             items, requests = self._drain_all()
-            entries += [(r, b) for r, batches in _build_batches(items).items() for b in batches]
+            entries += [
+                (r, b)
+                for r, batches in _build_batches(items, self._store.max_batch_metrics).items()
+                for b in batches
+            ]
             if entries:
                 self._spool(entries)
         result = self._result(timed_out=True)
@@ -460,14 +471,15 @@ def _disown_after_fork() -> None:
 os.register_at_fork(after_in_child=_disown_after_fork)
 
 
-def _build_batches(items: list[tuple[Any, ...]]) -> dict[str, list[Batch]]:
-    """Group queued items per run into batches within the server's limits, in logged order."""
+def _build_batches(items: list[tuple[Any, ...]], max_items: int) -> dict[str, list[Batch]]:
+    """Group queued items per run into batches within the store's limits (``max_items``
+    metrics and items in all, 100 params, 100 tags), in logged order."""
     builders: dict[str, _BatchBuilder] = {}
     for item in items:
         run_id = item[1]
         builder = builders.get(run_id)
         if builder is None:
-            builder = builders[run_id] = _BatchBuilder()
+            builder = builders[run_id] = _BatchBuilder(max_items)
         kind = item[0]
         if kind == _METRIC:
             builder.metric(item[2], item[3], item[5], item[4])
@@ -486,9 +498,10 @@ class _BatchBuilder:
     one batch keeps the last value. A run end closes its batch: it is sent after the batch's
     items, and what is logged after it goes into the next batch."""
 
-    __slots__ = ("batches", "current", "size")
+    __slots__ = ("batches", "current", "max_items", "size")
 
-    def __init__(self) -> None:
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
         self.batches: list[Batch] = []
         self.current = Batch()
         self.size = 0
@@ -499,7 +512,7 @@ class _BatchBuilder:
         self.size = 0
 
     def metric(self, key: str, value: float, timestamp: int, step: int) -> None:
-        if self.size >= MAX_ITEMS_PER_BATCH or len(self.current.metrics) >= MAX_METRICS_PER_BATCH:
+        if self.size >= self.max_items:
             self._cut()
         self.current.metrics.append((key, value, timestamp, step))
         self.size += 1
@@ -528,7 +541,7 @@ class _BatchBuilder:
         self._cut()
 
     def _full(self, n_of_kind: int) -> bool:
-        return n_of_kind >= MAX_PARAMS_TAGS_PER_BATCH or self.size >= MAX_ITEMS_PER_BATCH
+        return n_of_kind >= MAX_PARAMS_TAGS_PER_BATCH or self.size >= self.max_items
 
     def finish(self) -> list[Batch]:
         if self.size:

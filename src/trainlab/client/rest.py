@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
+import orjson
 
 from trainlab.client import wire
 from trainlab.entities import (
@@ -23,8 +24,10 @@ from trainlab.entities import (
 )
 from trainlab.exceptions import ResourceNotFound, ServiceUnavailable, TrainlabError, from_json
 from trainlab.store._base import SEARCH_MAX_RESULTS_DEFAULT, BaseTrackingStore
+from trainlab.validation import BULK_METRICS_PER_BATCH, MAX_METRICS_PER_BATCH
 
 API = "/api/2.0/mlflow"
+TRAINLAB_API = "/api/2.0/trainlab"
 _TRANSIENT_STATUS = {502, 503, 504}
 
 
@@ -62,9 +65,24 @@ class RestTrackingStore(BaseTrackingStore):
             transport=httpx.HTTPTransport(retries=1),
             headers={"User-Agent": "trainlab-python-client"},
         )
+        self._trainlab_server: bool | None = None  # learnt from server-info on first need
 
     def close(self) -> None:
         self._http.close()
+
+    @property
+    def max_batch_metrics(self) -> int:
+        """10,000 on a trainlab server (its bulk endpoint), MLflow's 1000 elsewhere."""
+        return BULK_METRICS_PER_BATCH if self._is_trainlab() else MAX_METRICS_PER_BATCH
+
+    def _is_trainlab(self) -> bool:
+        if self._trainlab_server is None:
+            try:
+                info = self._http.get("/api/3.0/mlflow/server-info")
+            except httpx.TransportError:
+                return False  # unknown while unreachable: assume the stricter limit
+            self._trainlab_server = info.is_success and info.json().get("server") == "trainlab"
+        return self._trainlab_server
 
     # -- transport ----------------------------------------------------------------------------
     def call(
@@ -73,9 +91,15 @@ class RestTrackingStore(BaseTrackingStore):
         path: str,
         body: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
+        *,
+        api: str = API,
     ) -> dict[str, Any]:
+        content = None if body is None else orjson.dumps(body)
+        headers = None if body is None else {"Content-Type": "application/json"}
         try:
-            response = self._http.request(method, API + path, json=body, params=params)
+            response = self._http.request(
+                method, api + path, content=content, headers=headers, params=params
+            )
         except httpx.TransportError as exc:
             raise ServiceUnavailable(
                 f"Cannot reach the tracking server at {self.uri}: {exc}. Is `trainlab server` "
@@ -210,7 +234,8 @@ class RestTrackingStore(BaseTrackingStore):
             "params": [{"key": p.key, "value": p.value} for p in params],
             "tags": [{"key": t.key, "value": t.value} for t in tags],
         }
-        self.call("POST", "/runs/log-batch", body)
+        bulk = len(metrics) + len(params) + len(tags) > MAX_METRICS_PER_BATCH
+        self.call("POST", "/runs/log-batch", body, api=TRAINLAB_API if bulk else API)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self.call("POST", "/runs/delete-tag", {"run_id": run_id, "key": key})

@@ -14,12 +14,13 @@ from starlette.responses import Response
 from trainlab.exceptions import TrainlabError
 from trainlab.server.context import ServerContext
 from trainlab.server.routes import artifacts, logged_models, meta, tracking
-from trainlab.server.rpc import endpoint
+from trainlab.server.rpc import Route, endpoint
 from trainlab.server.settings import ServerSettings
 from trainlab.server.wire import JSONResponse
 
 log = logging.getLogger("trainlab.server")
 API_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+TRAINLAB_PREFIXES = ("/api/2.0/trainlab", "/ajax-api/2.0/trainlab")
 
 
 def build_context(settings: ServerSettings) -> ServerContext:
@@ -56,6 +57,18 @@ async def _unexpected_error(_request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=500)
 
 
+def _mount(app: FastAPI, routes: list[Route], prefixes: tuple[str, ...]) -> None:
+    """Each route under each prefix; the first prefix is the one documented in /docs."""
+    for route in routes:
+        for prefix in prefixes:
+            app.add_api_route(
+                prefix + route.path,
+                endpoint(route),
+                methods=list(route.methods),
+                include_in_schema=prefix == prefixes[0],
+            )
+
+
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
 
@@ -76,14 +89,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             Exception: _unexpected_error,
         },
     )
-    for route in tracking.ROUTES + logged_models.ROUTES:
-        for prefix in API_PREFIXES:
-            app.add_api_route(
-                prefix + route.path,
-                endpoint(route),
-                methods=list(route.methods),
-                include_in_schema=prefix == API_PREFIXES[0],
-            )
+    _mount(app, tracking.ROUTES + logged_models.ROUTES, API_PREFIXES)
+    _mount(app, tracking.TRAINLAB_ROUTES, TRAINLAB_PREFIXES)
     meta.register(app)
     artifacts.register(app)
     return app

@@ -29,6 +29,12 @@ SEARCH_MAX_RESULTS_LIMIT = 50000
 class BaseTrackingStore(abc.ABC):
     """Experiments, runs and everything logged to a run."""
 
+    @property
+    def max_batch_metrics(self) -> int:
+        """The most metrics (and items in all) one ``log_batch`` call takes; 100 params and 100
+        tags at most besides. MLflow's REST API allows 1000."""
+        return 1000
+
     # -- experiments -------------------------------------------------------------------------
     @abc.abstractmethod
     def create_experiment(

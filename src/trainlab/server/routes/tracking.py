@@ -9,7 +9,9 @@ from trainlab.exceptions import InvalidParameterValue
 from trainlab.server import requests as rq
 from trainlab.server import wire
 from trainlab.server.context import ServerContext as Ctx
+from trainlab.server.fastparse import BatchRequest, parse_log_batch
 from trainlab.server.rpc import Route
+from trainlab.validation import BULK_METRICS_PER_BATCH, validate_batch_sizes
 
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
 
@@ -131,13 +133,30 @@ def delete_tag(ctx: Ctx, m: rq.DeleteTag) -> dict[str, Any]:
     return {}
 
 
-def log_batch(ctx: Ctx, m: rq.LogBatch) -> dict[str, Any]:
-    ctx.tracking.log_batch(
+def _batch(m: rq.LogBatch | BatchRequest) -> BatchRequest:
+    if isinstance(m, BatchRequest):
+        return m
+    return BatchRequest(
         m.run_id,
         metrics=[_metric(x) for x in m.metrics],
         params=[Param(p.key, p.value) for p in m.params],
         tags=[RunTag(t.key, t.value) for t in m.tags],
     )
+
+
+def log_batch(ctx: Ctx, m: rq.LogBatch | BatchRequest) -> dict[str, Any]:
+    """MLflow's log-batch, with MLflow's limits (1000 metrics, 100 params, 100 tags)."""
+    b = _batch(m)
+    validate_batch_sizes(len(b.metrics), len(b.params), len(b.tags))
+    ctx.tracking.log_batch(b.run_id, b.metrics, b.params, b.tags)
+    return {}
+
+
+def log_batch_bulk(ctx: Ctx, m: rq.LogBatch | BatchRequest) -> dict[str, Any]:
+    """trainlab's bulk log-batch: the same message, up to 10,000 metrics per call."""
+    b = _batch(m)
+    validate_batch_sizes(len(b.metrics), len(b.params), len(b.tags), BULK_METRICS_PER_BATCH)
+    ctx.tracking.log_batch(b.run_id, b.metrics, b.params, b.tags)
     return {}
 
 
@@ -203,6 +222,11 @@ def get_metric_history_bulk_interval(
     return _page(wire.metrics_list(points, with_run_id=True), "metrics", None)
 
 
+# trainlab's own endpoints, under /api/2.0/trainlab/...
+TRAINLAB_ROUTES = [
+    Route("/runs/log-batch", ("POST",), log_batch_bulk, rq.LogBatch, fast=parse_log_batch),
+]
+
 ROUTES = [
     Route("/experiments/create", ("POST",), create_experiment, rq.CreateExperiment),
     Route("/experiments/search", ("POST", "GET"), search_experiments, rq.SearchExperiments),
@@ -227,7 +251,7 @@ ROUTES = [
     Route("/runs/log-parameter", ("POST",), log_param, rq.LogParam),
     Route("/runs/set-tag", ("POST",), set_tag, rq.SetTag),
     Route("/runs/delete-tag", ("POST",), delete_tag, rq.DeleteTag),
-    Route("/runs/log-batch", ("POST",), log_batch, rq.LogBatch),
+    Route("/runs/log-batch", ("POST",), log_batch, rq.LogBatch, fast=parse_log_batch),
     Route("/runs/log-model", ("POST",), log_model, rq.LogModel),
     Route("/runs/log-inputs", ("POST",), log_inputs, rq.LogInputs),
     Route("/runs/outputs", ("POST",), log_outputs, rq.LogOutputs),

@@ -53,6 +53,7 @@ from trainlab.store.sql.models import (
 from trainlab.store.sql.names import random_run_name
 from trainlab.store.sql.uow import unit_of_work, upsert_insert
 from trainlab.validation import (
+    BULK_METRICS_PER_BATCH,
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,
     MAX_RUN_NAME_LENGTH,
     MAX_USER_ID_LENGTH,
@@ -101,6 +102,10 @@ def _check_max_results(max_results: int, limit: int = SEARCH_LIMIT) -> None:
 
 class SqlTrackingStore(BaseTrackingStore):
     """Tracking store on SQLite or PostgreSQL. Migrates a new database on construction."""
+
+    @property
+    def max_batch_metrics(self) -> int:
+        return BULK_METRICS_PER_BATCH
 
     def __init__(
         self,
@@ -435,7 +440,7 @@ class SqlTrackingStore(BaseTrackingStore):
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> None:
-        validate_batch_sizes(len(metrics), len(params), len(tags))
+        validate_batch_sizes(len(metrics), len(params), len(tags), self.max_batch_metrics)
         param_values = self._validated_params(params)
         tag_values: dict[str, str] = {}
         for t in tags:
