@@ -76,7 +76,7 @@ def validate_int64(value: object, what: str) -> int:
 
 
 def validate_metric_value(value: object, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):  # noqa: UP038 - faster
         raise InvalidParameterValue(
             f"Invalid value {value!r} for metric '{key}': expected a number."
         )

@@ -3,6 +3,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class RunStatus(enum.StrEnum):
@@ -46,8 +47,9 @@ class Experiment:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Metric:
+class Metric(NamedTuple):
+    """One point of a metric. A named tuple: millions are made on the logging hot path."""
+
     key: str
     value: float
     timestamp: int

@@ -49,6 +49,7 @@ class MetricField(ExistsField):
             "number",
             NUMERIC_OPS | NULL_OPS,
             allows_nan=True,
+            link=(LatestMetricModel.run_id, RunModel.run_id, LatestMetricModel.key == key),
         )
 
     def condition(self, op: str, value: Any) -> ColumnElement[bool]:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -73,7 +74,12 @@ class RunModel(Base):
 
 class ParamModel(Base):
     __tablename__ = "params"
-    __table_args__ = (Index(None, "key"),)
+    __table_args__ = (
+        Index(None, "key"),
+        # Search by value (params.lr = '0.1'). SQLite only: PostgreSQL's b-tree entries cannot
+        # hold a 6000-character value; there the key index serves.
+        Index("ix_params_key_value", "key", "value").ddl_if(dialect="sqlite"),
+    )
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
@@ -84,7 +90,10 @@ class ParamModel(Base):
 
 class TagModel(Base):
     __tablename__ = "tags"
-    __table_args__ = (Index(None, "key"),)
+    __table_args__ = (
+        Index(None, "key"),
+        Index("ix_tags_key_value", "key", "value").ddl_if(dialect="sqlite"),
+    )
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
@@ -98,7 +107,17 @@ class MetricModel(Base):
     re-delivering a batch idempotent. NaN is stored as value 0 with ``is_nan`` set."""
 
     __tablename__ = "metrics"
-    __table_args__ = (Index(None, "model_id"),)
+    __table_args__ = (
+        # Few points belong to a logged model: a partial index costs nothing for the others.
+        Index(
+            None,
+            "model_id",
+            sqlite_where=text("model_id IS NOT NULL"),
+            postgresql_where=text("model_id IS NOT NULL"),
+        ),
+        # The primary key is the table (SQLite): one b-tree to write per point, not two.
+        {"sqlite_with_rowid": False},
+    )
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True

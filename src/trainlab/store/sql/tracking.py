@@ -54,6 +54,8 @@ from trainlab.store.sql.names import random_run_name
 from trainlab.store.sql.uow import unit_of_work, upsert_insert
 from trainlab.validation import (
     BULK_METRICS_PER_BATCH,
+    INT64_MAX,
+    INT64_MIN,
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,
     MAX_RUN_NAME_LENGTH,
     MAX_USER_ID_LENGTH,
@@ -475,23 +477,28 @@ class SqlTrackingStore(BaseTrackingStore):
         """Validated rows in ``METRIC_COLUMNS`` order."""
         for key in {m.key for m in metrics}:
             validate_key(key, "metric key")
-        rows = []
-        for m in metrics:
-            value = validate_metric_value(m.value, m.key)
-            validate_int64(m.timestamp, f"timestamp of metric '{m.key}'")
-            validate_int64(m.step, f"step of metric '{m.key}'")
+        rows: list[tuple[Any, ...]] = []
+        append = rows.append
+        for key, value, timestamp, step, _, ds_name, ds_digest, model_id in metrics:
+            # Fast checks first; the precise message is built only for a bad point.
+            if type(value) is not float:
+                value = validate_metric_value(value, key)
+            if type(timestamp) is not int or not INT64_MIN <= timestamp <= INT64_MAX:
+                validate_int64(timestamp, f"timestamp of metric '{key}'")
+            if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
+                validate_int64(step, f"step of metric '{key}'")
             nan = value != value
-            rows.append(
+            append(
                 (
                     run_id,
-                    m.key,
-                    m.step,
-                    m.timestamp,
+                    key,
+                    step,
+                    timestamp,
                     0.0 if nan else value,
                     nan,
-                    m.dataset_name,
-                    m.dataset_digest,
-                    m.model_id,
+                    ds_name,
+                    ds_digest,
+                    model_id,
                 )
             )
         return rows
