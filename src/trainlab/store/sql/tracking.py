@@ -37,12 +37,11 @@ from trainlab.store import search
 from trainlab.store._base import SEARCH_MAX_RESULTS_DEFAULT, BaseTrackingStore
 from trainlab.store.sql import convert
 from trainlab.store.sql.engine import make_engine, upgrade
-from trainlab.store.sql.fastpath import insert_metrics
+from trainlab.store.sql.fastpath import insert_metrics, metric_history
 from trainlab.store.sql.models import (
     DatasetModel,
     ExperimentModel,
     ExperimentTagModel,
-    MetricModel,
     ParamModel,
     RunInputModel,
     RunInputTagModel,
@@ -557,19 +556,10 @@ class SqlTrackingStore(BaseTrackingStore):
         if max_results is not None:
             _check_max_results(max_results, limit=2**31)
         offset = decode_page_token(page_token)
-        m = MetricModel
-        query = (
-            select(
-                m.step, m.timestamp, m.value, m.is_nan, m.dataset_name, m.dataset_digest, m.model_id
-            )
-            .where(m.run_id == run_id, m.key == metric_key)
-            .order_by(m.step, m.timestamp, m.value)
-        )
-        if max_results is not None:
-            query = query.offset(offset).limit(max_results + 1)
+        limit = None if max_results is None else max_results + 1
         with self._session(write=False) as s:
             self._run_row(s, run_id)
-            rows = s.execute(query).all()
+            rows = metric_history(s, run_id, metric_key, limit, offset)
         more = max_results is not None and len(rows) > max_results
         if more:
             rows = rows[:max_results]
