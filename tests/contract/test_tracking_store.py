@@ -358,3 +358,13 @@ def test_search_runs_bad_max_results(store: BaseTrackingStore, exp_id: str) -> N
     for bad in (0, 50001):
         with pytest.raises(TrainlabError, match="max_results"):
             store.search_runs([exp_id], max_results=bad)
+
+
+def test_search_returns_a_page_larger_than_one_load_chunk(
+    store: BaseTrackingStore, exp_id: str
+) -> None:
+    if not hasattr(store, "engine"):
+        pytest.skip("seeding 6,000 runs over HTTP is slow; the SQL path is what is under test")
+    ids = {store.create_run(exp_id, start_time=i).info.run_id for i in range(6000)}
+    page = store.search_runs([exp_id], max_results=6000)
+    assert {r.run_id for r in page} == ids and page.next_page_token is None

@@ -36,7 +36,9 @@ def _check_once(path: str, original: str) -> None:
 
 
 def validate_artifact_path(path: str) -> str:
-    """A safe, normalised relative POSIX path ('' for the root)."""
+    """``path`` as a normalised relative POSIX path ('' for the root). Every URL-decoding of it
+    is checked too, so no layer that decodes it later can turn it into a traversal; the path
+    itself is kept as given (a file may be named ``a%20b.txt``)."""
     current = path
     for _ in range(_MAX_UNQUOTE):
         _check_once(current, path)
@@ -46,7 +48,7 @@ def validate_artifact_path(path: str) -> str:
         current = decoded
     else:
         raise _invalid(path, "too many levels of URL encoding")
-    parts = [p for p in PurePosixPath(current).parts if p not in (".", "")]
+    parts = [p for p in PurePosixPath(path).parts if p not in (".", "")]
     return "/".join(parts)
 
 

@@ -21,17 +21,17 @@ from trainlab.entities import (
     RunOutputs,
     RunStatus,
 )
+from trainlab.store.sql.fastpath import child_rows
 from trainlab.store.sql.models import (
     DatasetModel,
     ExperimentModel,
-    LatestMetricModel,
-    ParamModel,
     RunInputModel,
     RunInputTagModel,
     RunModel,
     RunModelIOModel,
-    TagModel,
 )
+
+_CHUNK = 5000
 
 
 def metric_value(value: float, is_nan: bool) -> float:
@@ -66,34 +66,26 @@ def run_info(row: RunModel) -> RunInfo:
 
 def load_runs(session: Session, rows: Sequence[RunModel]) -> list[Run]:
     """Full runs for ``rows`` with one query per child table (no N+1)."""
+    if len(rows) > _CHUNK:  # stay under the databases' limits on bound parameters
+        return [
+            run
+            for i in range(0, len(rows), _CHUNK)
+            for run in load_runs(session, rows[i : i + _CHUNK])
+        ]
     ids = [r.run_id for r in rows]
     if not ids:
         return []
-    # Plain column selects: no ORM identity bookkeeping for child rows.
+    # Plain driver rows: no ORM or result-row bookkeeping for what may be 30,000 child rows.
     params: dict[str, dict[str, str]] = defaultdict(dict)
-    p, t, lm = ParamModel, TagModel, LatestMetricModel
-    for run_id, key, value in session.execute(
-        select(p.run_id, p.key, p.value).where(p.run_id.in_(ids))
-    ):
+    for run_id, key, value in child_rows(session, "params", ids):
         params[run_id][key] = value
     tags: dict[str, dict[str, str]] = defaultdict(dict)
-    for run_id, key, value in session.execute(
-        select(t.run_id, t.key, t.value).where(t.run_id.in_(ids))
-    ):
+    for run_id, key, value in child_rows(session, "tags", ids):
         tags[run_id][key] = value
     metrics: dict[str, dict[str, Metric]] = defaultdict(dict)
-    latest = select(
-        lm.run_id,
-        lm.key,
-        lm.value,
-        lm.is_nan,
-        lm.timestamp,
-        lm.step,
-        lm.dataset_name,
-        lm.dataset_digest,
-        lm.model_id,
-    ).where(lm.run_id.in_(ids))
-    for run_id, key, value, nan, ts, step, ds_name, ds_digest, model_id in session.execute(latest):
+    for run_id, key, value, nan, ts, step, ds_name, ds_digest, model_id in child_rows(
+        session, "latest_metrics", ids
+    ):
         metrics[run_id][key] = Metric(
             key, metric_value(value, nan), ts, step, run_id, ds_name, ds_digest, model_id
         )

@@ -7,9 +7,8 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, select, update
+from sqlalchemy import Engine, and_, delete, select, update
 from sqlalchemy.orm import Session
 
 from trainlab.artifacts.paths import validate_artifact_location
@@ -21,6 +20,7 @@ from trainlab.entities import (
     PagedList,
     Param,
     Run,
+    RunData,
     RunInfo,
     RunStatus,
     RunTag,
@@ -42,19 +42,23 @@ from trainlab.store.sql.models import (
     DatasetModel,
     ExperimentModel,
     ExperimentTagModel,
-    ParamModel,
     RunInputModel,
     RunInputTagModel,
     RunModel,
-    RunModelIOModel,
     TagModel,
 )
 from trainlab.store.sql.names import random_run_name
 from trainlab.store.sql.uow import unit_of_work, upsert_insert
+from trainlab.store.sql.writes import (
+    PARENT_RUN_TAG,
+    insert_model_io,
+    insert_params,
+    metric_rows,
+    upsert_tags,
+    validated_params,
+)
 from trainlab.validation import (
     BULK_METRICS_PER_BATCH,
-    INT64_MAX,
-    INT64_MIN,
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,
     MAX_RUN_NAME_LENGTH,
     MAX_USER_ID_LENGTH,
@@ -62,15 +66,12 @@ from trainlab.validation import (
     validate_experiment_name,
     validate_int64,
     validate_key,
-    validate_metric_value,
-    validate_param_value,
     validate_tag_value,
     validate_value,
 )
 
 DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "Default"
-PARENT_RUN_TAG = "mlflow.parentRunId"
 RUN_NAME_TAG = "mlflow.runName"
 USER_TAG = "mlflow.user"
 SEARCH_LIMIT = 50000
@@ -370,29 +371,46 @@ class SqlTrackingStore(BaseTrackingStore):
         if start_time is not None:
             validate_int64(start_time, "start_time")
         with self._session() as s:
-            exp = self._experiment_row(s, experiment_id)
+            exp = s.execute(
+                select(ExperimentModel.lifecycle_stage, ExperimentModel.artifact_location).where(
+                    ExperimentModel.experiment_id == _experiment_pk(experiment_id)
+                )
+            ).first()
+            if exp is None:
+                raise ResourceNotFound(f"No experiment with ID {experiment_id}.")
             if exp.lifecycle_stage != LifecycleStage.ACTIVE:
                 raise InvalidParameterValue(
                     f"Experiment {experiment_id} is deleted; runs can only be created in active "
                     "experiments."
                 )
             run_id = uuid.uuid4().hex
-            row = RunModel(
+            info = RunInfo(
                 run_id=run_id,
-                experiment_id=exp.experiment_id,
-                name=run_name,
+                experiment_id=str(_experiment_pk(experiment_id)),
+                run_name=run_name,
                 user_id=user_id,
                 status=RunStatus.RUNNING,
                 start_time=start_time if start_time is not None else self.clock(),
                 end_time=None,
                 artifact_uri=f"{exp.artifact_location}/{run_id}/artifacts",
                 lifecycle_stage=LifecycleStage.ACTIVE,
-                parent_run_id=tags.get(PARENT_RUN_TAG),
             )
-            s.add(row)
-            s.add_all(TagModel(run_id=run_id, key=k, value=v) for k, v in tags.items())
-            s.flush()
-            return convert.load_runs(s, [row])[0]
+            s.execute(
+                upsert_insert(s, RunModel).values(
+                    run_id=run_id,
+                    experiment_id=int(info.experiment_id),
+                    name=run_name,
+                    user_id=user_id,
+                    status=info.status,
+                    start_time=info.start_time,
+                    artifact_uri=info.artifact_uri,
+                    lifecycle_stage=info.lifecycle_stage,
+                    parent_run_id=tags.get(PARENT_RUN_TAG),
+                )
+            )
+            rows = [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
+            s.execute(upsert_insert(s, TagModel), rows)
+            return Run(info=info, data=RunData(tags=tags))
 
     def get_run(self, run_id: str) -> Run:
         with self._session(write=False) as s:
@@ -417,7 +435,7 @@ class SqlTrackingStore(BaseTrackingStore):
                 row.end_time = end_time
             if run_name:
                 row.name = run_name
-                self._upsert_tags(s, run_id, {RUN_NAME_TAG: run_name})
+                upsert_tags(s, run_id, {RUN_NAME_TAG: run_name})
             s.flush()
             return convert.run_info(row)
 
@@ -442,95 +460,20 @@ class SqlTrackingStore(BaseTrackingStore):
         tags: Sequence[RunTag] = (),
     ) -> None:
         validate_batch_sizes(len(metrics), len(params), len(tags), self.max_batch_metrics)
-        param_values = self._validated_params(params)
+        param_values = validated_params(params)
         tag_values: dict[str, str] = {}
         for t in tags:
             validate_key(t.key, "tag key")
             tag_values[t.key] = validate_tag_value(t.value, t.key)
-        metric_rows = self._metric_rows(run_id, metrics)
+        rows = metric_rows(run_id, metrics)
         with self._session() as s:
             self._check_writable(s, run_id)
             if param_values:
-                self._insert_params(s, run_id, param_values)
+                insert_params(s, run_id, param_values)
             if tag_values:
-                self._upsert_tags(s, run_id, tag_values)
-            if metric_rows:
-                insert_metrics(s, metric_rows)
-
-    @staticmethod
-    def _validated_params(params: Sequence[Param]) -> dict[str, str]:
-        values: dict[str, str] = {}
-        for p in params:
-            validate_key(p.key, "param key")
-            value = validate_param_value(p.value, p.key)
-            if values.get(p.key, value) != value:
-                raise InvalidParameterValue(
-                    f"Param '{p.key}' appears twice in the batch with different values "
-                    f"({values[p.key]!r} and {value!r})."
-                )
-            values[p.key] = value
-        return values
-
-    @staticmethod
-    def _metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[tuple[Any, ...]]:
-        """Validated rows in ``METRIC_COLUMNS`` order."""
-        for key in {m.key for m in metrics}:
-            validate_key(key, "metric key")
-        rows: list[tuple[Any, ...]] = []
-        append = rows.append
-        for key, value, timestamp, step, _, ds_name, ds_digest, model_id in metrics:
-            # Fast checks first; the precise message is built only for a bad point.
-            if type(value) is not float:
-                value = validate_metric_value(value, key)
-            if type(timestamp) is not int or not INT64_MIN <= timestamp <= INT64_MAX:
-                validate_int64(timestamp, f"timestamp of metric '{key}'")
-            if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
-                validate_int64(step, f"step of metric '{key}'")
-            nan = value != value
-            append(
-                (
-                    run_id,
-                    key,
-                    step,
-                    timestamp,
-                    0.0 if nan else value,
-                    nan,
-                    ds_name,
-                    ds_digest,
-                    model_id,
-                )
-            )
-        return rows
-
-    def _insert_params(self, s: Session, run_id: str, values: dict[str, str]) -> None:
-        rows = [{"run_id": run_id, "key": k, "value": values[k]} for k in sorted(values)]
-        s.execute(upsert_insert(s, ParamModel).on_conflict_do_nothing(), rows)
-        stored = s.execute(
-            select(ParamModel.key, ParamModel.value).where(
-                ParamModel.run_id == run_id, ParamModel.key.in_(list(values))
-            )
-        )
-        for key, value in stored:
-            if value != values[key]:
-                raise InvalidParameterValue(
-                    f"Changing param values is not allowed. Param '{key}' of run {run_id} was "
-                    f"already logged with value {value!r}; attempted {values[key]!r}. Params are "
-                    "immutable: log the new value under a different key or in a new run."
-                )
-
-    def _upsert_tags(self, s: Session, run_id: str, values: dict[str, str]) -> None:
-        rows = [{"run_id": run_id, "key": k, "value": values[k]} for k in sorted(values)]
-        stmt = upsert_insert(s, TagModel)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
-        )
-        s.execute(stmt, rows)
-        if PARENT_RUN_TAG in values:
-            s.execute(
-                update(RunModel)
-                .where(RunModel.run_id == run_id)
-                .values(parent_run_id=values[PARENT_RUN_TAG])
-            )
+                upsert_tags(s, run_id, tag_values)
+            if rows:
+                insert_metrics(s, rows)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self._session() as s:
@@ -669,36 +612,9 @@ class SqlTrackingStore(BaseTrackingStore):
                             for k, v in di.tags.items()
                         ],
                     )
-            self._insert_model_io(s, run_id, [(m, 0) for m in model_ids], "input")
+            insert_model_io(s, run_id, [(m, 0) for m in model_ids], "input")
 
     def log_outputs(self, run_id: str, models: Sequence[tuple[str, int]]) -> None:
         with self._session() as s:
             self._run_row(s, run_id, for_write=True)
-            self._insert_model_io(s, run_id, models, "output")
-
-    @staticmethod
-    def _insert_model_io(
-        s: Session, run_id: str, models: Sequence[tuple[str, int]], direction: str
-    ) -> None:
-        if not models:
-            return
-        stmt = upsert_insert(s, RunModelIOModel)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["run_id", "model_id", "direction"], set_={"step": stmt.excluded.step}
-        )
-        rows = [
-            {"run_id": run_id, "model_id": m, "direction": direction, "step": step}
-            for m, step in models
-        ]
-        s.execute(stmt, rows)
-
-    def count_runs(self, experiment_id: str) -> int:
-        with self._session(write=False) as s:
-            return int(
-                s.scalar(
-                    select(func.count())
-                    .select_from(RunModel)
-                    .where(RunModel.experiment_id == _experiment_pk(experiment_id))
-                )
-                or 0
-            )
+            insert_model_io(s, run_id, models, "output")

@@ -1,0 +1,118 @@
+"""What a logging call writes to a run, inside the caller's transaction: validated params
+(immutable once set), tags (last write wins), metric rows, logged-model links."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from trainlab.entities import Metric, Param
+from trainlab.exceptions import InvalidParameterValue
+from trainlab.store.sql.models import ParamModel, RunModel, RunModelIOModel, TagModel
+from trainlab.store.sql.uow import upsert_insert
+from trainlab.validation import (
+    INT64_MAX,
+    INT64_MIN,
+    validate_int64,
+    validate_key,
+    validate_metric_value,
+    validate_param_value,
+)
+
+PARENT_RUN_TAG = "mlflow.parentRunId"
+
+
+def validated_params(params: Sequence[Param]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for p in params:
+        validate_key(p.key, "param key")
+        value = validate_param_value(p.value, p.key)
+        if values.get(p.key, value) != value:
+            raise InvalidParameterValue(
+                f"Param '{p.key}' appears twice in the batch with different values "
+                f"({values[p.key]!r} and {value!r})."
+            )
+        values[p.key] = value
+    return values
+
+
+def metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[tuple[Any, ...]]:
+    """Validated rows in ``METRIC_COLUMNS`` order."""
+    for key in {m.key for m in metrics}:
+        validate_key(key, "metric key")
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    for key, value, timestamp, step, _, ds_name, ds_digest, model_id in metrics:
+        # Fast checks first; the precise message is built only for a bad point.
+        if type(value) is not float:
+            value = validate_metric_value(value, key)
+        if type(timestamp) is not int or not INT64_MIN <= timestamp <= INT64_MAX:
+            validate_int64(timestamp, f"timestamp of metric '{key}'")
+        if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
+            validate_int64(step, f"step of metric '{key}'")
+        nan = value != value
+        append(
+            (
+                run_id,
+                key,
+                step,
+                timestamp,
+                0.0 if nan else value,
+                nan,
+                ds_name,
+                ds_digest,
+                model_id,
+            )
+        )
+    return rows
+
+
+def insert_params(s: Session, run_id: str, values: dict[str, str]) -> None:
+    rows = [{"run_id": run_id, "key": k, "value": values[k]} for k in sorted(values)]
+    s.execute(upsert_insert(s, ParamModel).on_conflict_do_nothing(), rows)
+    stored = s.execute(
+        select(ParamModel.key, ParamModel.value).where(
+            ParamModel.run_id == run_id, ParamModel.key.in_(list(values))
+        )
+    )
+    for key, value in stored:
+        if value != values[key]:
+            raise InvalidParameterValue(
+                f"Changing param values is not allowed. Param '{key}' of run {run_id} was "
+                f"already logged with value {value!r}; attempted {values[key]!r}. Params are "
+                "immutable: log the new value under a different key or in a new run."
+            )
+
+
+def upsert_tags(s: Session, run_id: str, values: dict[str, str]) -> None:
+    rows = [{"run_id": run_id, "key": k, "value": values[k]} for k in sorted(values)]
+    stmt = upsert_insert(s, TagModel)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
+    )
+    s.execute(stmt, rows)
+    if PARENT_RUN_TAG in values:
+        s.execute(
+            update(RunModel)
+            .where(RunModel.run_id == run_id)
+            .values(parent_run_id=values[PARENT_RUN_TAG])
+        )
+
+
+def insert_model_io(
+    s: Session, run_id: str, models: Sequence[tuple[str, int]], direction: str
+) -> None:
+    if not models:
+        return
+    stmt = upsert_insert(s, RunModelIOModel)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["run_id", "model_id", "direction"], set_={"step": stmt.excluded.step}
+    )
+    rows = [
+        {"run_id": run_id, "model_id": m, "direction": direction, "step": step}
+        for m, step in models
+    ]
+    s.execute(stmt, rows)

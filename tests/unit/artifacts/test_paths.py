@@ -1,0 +1,101 @@
+"""Artifact path and location validation: MLflow's path-traversal CVEs as the test list."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from trainlab.artifacts.paths import (
+    resolve_under,
+    validate_artifact_location,
+    validate_artifact_path,
+)
+from trainlab.exceptions import InvalidParameterValue
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("", ""),
+        ("model.pkl", "model.pkl"),
+        ("a/b/c.txt", "a/b/c.txt"),
+        ("./a//b/", "a/b"),
+        ("name with spaces.txt", "name with spaces.txt"),
+        ("a%20b.txt", "a%20b.txt"),  # a literal file name; decoding is only used for checks
+    ],
+)
+def test_safe_paths(path: str, expected: str) -> None:
+    assert validate_artifact_path(path) == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../etc/passwd",  # CVE-2023-30172
+        "a/../../b",
+        "..\\..\\x",  # CVE-2023-1177, CVE-2023-2780
+        "a\\b",
+        "%2e%2e/x",  # encoded once
+        "%252e%252e/x",  # encoded twice (CVE-2024-1560)
+        "%25252e%25252e/x",
+        "/etc/passwd",  # absolute (CVE-2023-1176)
+        "%2fetc/passwd",
+        "C:/Windows/system32",  # drive letters
+        "c:x",
+        "a\x00b",  # NUL
+        "a%00b",
+        "x#/../../etc",  # fragments (CVE-2023-6909, CVE-2024-3848)
+        "x;/../../etc",  # ';' parameters (CVE-2024-1593)
+    ],
+)
+def test_traversal_is_rejected(path: str) -> None:
+    with pytest.raises(InvalidParameterValue, match="Invalid path"):
+        validate_artifact_path(path)
+
+
+def test_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "run").mkdir(parents=True)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    os.symlink(outside, root / "run" / "link.txt")
+    os.symlink(tmp_path, root / "run" / "dir-link")
+    with pytest.raises(InvalidParameterValue, match="outside"):
+        resolve_under(root, "run/link.txt")
+    with pytest.raises(InvalidParameterValue, match="outside"):
+        resolve_under(root, "run/dir-link/secret.txt")
+    assert resolve_under(root, "run") == (root / "run").resolve()
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "s3://bucket/prefix",
+        "mlflow-artifacts:/experiments",
+        "file:///srv/artifacts/exp",
+        "/srv/artifacts/exp",
+    ],
+)
+def test_safe_locations(location: str) -> None:
+    assert validate_artifact_location(location) == location
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http:///#/../../../etc/",  # CVE-2024-1483
+        "file:///srv/a#frag",
+        "s3://bucket/a/../../b",
+        "file:///srv/%2e%2e/etc",
+        "file:///srv/%252e%252e/etc",
+        "s3://bucket/x;param",
+        "s3://bucket/x?query=1",
+        "file:///srv/a\x00b",
+        "file:///srv\\..\\etc",
+    ],
+)
+def test_unsafe_locations(location: str) -> None:
+    with pytest.raises(InvalidParameterValue, match="artifact_location"):
+        validate_artifact_location(location)
