@@ -8,7 +8,11 @@ best runs and where to look next.
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from rich.console import Console
@@ -75,6 +79,21 @@ CANDIDATES = [
 ]
 
 
+def _store_location() -> str:
+    uri = trainlab.get_tracking_uri()
+    if uri.startswith("sqlite:///"):
+        return str(Path(uri.removeprefix("sqlite:///")).absolute())
+    return uri
+
+
+def _cli_name() -> str:
+    """How to call the CLI from here: ``trainlab`` when it is on PATH, else its path."""
+    installed = Path(sys.executable).with_name("trainlab")
+    if shutil.which("trainlab") == str(installed):
+        return "trainlab"
+    return os.path.relpath(installed) if installed.is_relative_to(Path.cwd()) else str(installed)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--experiment", default="quickstart")
@@ -117,7 +136,8 @@ def main() -> None:
         output="list",
     )
     table = Table(
-        title=f"{len(runs)} runs of sweep {parent_id[:8]} in {time.perf_counter() - started:.1f}s, best first"
+        title=f"{len(runs)} runs of sweep {parent_id[:8]} "
+        f"in {time.perf_counter() - started:.1f}s, best first"
     )
     for col in ("run id", "name", "params", "valid_f1_macro", "valid_accuracy"):
         table.add_column(col)
@@ -135,13 +155,17 @@ def main() -> None:
         )
     console.print(table)
     best = runs[0]
+    cli = _cli_name()
     console.print(
         f"\nBest: [bold]{best.info.run_name}[/] ({best.run_id}).\n"
+        f"Runs are in {_store_location()}.\n"
         "Where to look next:\n"
-        f"  trainlab runs list -e {args.experiment} -o 'metrics.valid_f1_macro DESC'\n"
-        f"  trainlab runs show {best.run_id}\n"
-        f"  trainlab runs list -e {args.experiment} -f \"params.model = 'sgd' OR metrics.valid_accuracy > 0.98\"\n"
-        "  trainlab server    # then point any mlflow client at http://127.0.0.1:5000"
+        f"  {cli} runs list -e {args.experiment} -o 'metrics.valid_f1_macro DESC'\n"
+        f"  {cli} runs show {best.run_id}\n"
+        f"  {cli} runs list -e {args.experiment} "
+        "-f \"params.model = 'sgd' OR metrics.valid_accuracy > 0.98\"\n"
+        f"  {cli} server    # then point any mlflow client at http://127.0.0.1:5000",
+        soft_wrap=True,  # commands stay on one line, ready to copy
     )
 
 
