@@ -30,6 +30,19 @@ def own_server(tmp_path: Path) -> ServerProcess:
     proc.stop()
 
 
+def _spool_flush(url: str) -> str:
+    """`trainlab spool flush` as a user runs it; its output."""
+    cli = str(Path(sys.executable).with_name("trainlab"))
+    done = subprocess.run(
+        [cli, "spool", "flush", "--tracking-uri", url],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.stdout
+
+
 def _steps(store: RestTrackingStore, run_id: str, key: str) -> list[int]:
     return [m.step for m in store.get_metric_history(run_id, key)]
 
@@ -76,25 +89,12 @@ def test_spool_survives_the_logging_process(own_server: ServerProcess, tmp_path:
     subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
     assert list((tmp_path / "spool").glob("*.db")), "the exited process left its spool"
     own_server.start()
-    trainlab_cli = str(Path(sys.executable).with_name("trainlab"))
-    out = subprocess.run(
-        [trainlab_cli, "spool", "flush", "--tracking-uri", own_server.url],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Delivered 301" in out.stdout
+    out = _spool_flush(own_server.url)
+    assert "Delivered 301" in out
     assert _steps(store, run_id, "acc") == list(range(300))
     assert store.get_run(run_id).data.params == {"lr": "0.1"}
-    again = subprocess.run(
-        [trainlab_cli, "spool", "flush", "--tracking-uri", own_server.url],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Delivered 0" in again.stdout
+    again = _spool_flush(own_server.url)
+    assert "Delivered 0" in again
     assert _steps(store, run_id, "acc") == list(range(300))
     store.close()
 
@@ -144,15 +144,8 @@ def test_run_ended_while_the_server_is_down_is_finished_by_spool_flush(
     own_server.start()
     store = RestTrackingStore(own_server.url)
     assert store.get_run(run_id).info.status == RunStatus.RUNNING  # not ended yet
-    trainlab_cli = str(Path(sys.executable).with_name("trainlab"))
-    flushed = subprocess.run(
-        [trainlab_cli, "spool", "flush", "--tracking-uri", own_server.url],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Delivered 201" in flushed.stdout
+    flushed = _spool_flush(own_server.url)
+    assert "Delivered 201" in flushed
     got = store.get_run(run_id)
     assert got.info.status == RunStatus.FINISHED
     assert got.info.end_time is not None and before <= got.info.end_time <= after
