@@ -267,10 +267,12 @@ def test_runs_show_unknown_run(seeded: Seeded) -> None:
 
 # -- server -------------------------------------------------------------------------------------
 def test_server_with_unsupported_store_exits(tmp_path: Path) -> None:
+    from tests.support.server import free_port
+
     proc = cli(
         "server",
         "--port",
-        "1",  # never bound: the store is checked first
+        str(free_port()),
         "--backend-store-uri",
         "mysql://x",
         cwd=tmp_path,
@@ -278,3 +280,22 @@ def test_server_with_unsupported_store_exits(tmp_path: Path) -> None:
     )
     assert_clean_error(proc, "Unsupported backend store URI 'mysql://x'", "sqlite:///")
     assert not (tmp_path / "trainlab-artifacts").exists()
+
+
+def test_server_on_a_taken_port_says_so(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        proc = cli(
+            "server",
+            "--port",
+            port,
+            "--backend-store-uri",
+            f"sqlite:///{tmp_path}/s.db",
+            cwd=tmp_path,
+        )
+    assert_clean_error(proc, f"Cannot listen on 127.0.0.1:{port}", "--port")
+    assert not (tmp_path / "s.db").exists()  # refused before touching anything

@@ -21,6 +21,23 @@ def _limit_malloc_arenas(arenas: int = 2) -> None:
             ctypes.CDLL(libc_name).mallopt(m_arena_max, arenas)
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Fail before any work when the address is taken, with what to do about it."""
+    import socket
+
+    from trainlab.cli.common import fail
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            fail(
+                f"Cannot listen on {host}:{port}: {exc.strerror}. Is another server running "
+                "there? Stop it or choose another --port."
+            )
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(5000, min=1, max=65535, help="Port to listen on."),
@@ -28,7 +45,13 @@ def serve(
         "sqlite:///trainlab.db", help="sqlite:///path.db or postgresql://user@host:port/db"
     ),
     artifacts_destination: str = typer.Option(
-        "./trainlab-artifacts", help="Folder where proxied artifacts are stored."
+        "./trainlab-artifacts",
+        help="Where proxied artifacts are stored: a folder, or s3://bucket/prefix.",
+    ),
+    s3_endpoint_url: str | None = typer.Option(
+        None,
+        help="S3-compatible endpoint (MinIO, Ceph); default $TRAINLAB_S3_ENDPOINT_URL, "
+        "$MLFLOW_S3_ENDPOINT_URL, else AWS. Credentials: the standard AWS variables.",
     ),
     workers: int = typer.Option(1, min=1, help="Worker processes."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
@@ -40,6 +63,7 @@ def serve(
     from trainlab.exceptions import TrainlabError
     from trainlab.store.sql.engine import make_engine, upgrade
 
+    _check_port_free(host, port)
     try:
         engine = make_engine(backend_store_uri)
         upgrade(engine)  # once here, so workers never race on a migration
@@ -50,7 +74,11 @@ def serve(
         fail(f"Cannot open the backend store {backend_store_uri!r}: {exc}")
     _limit_malloc_arenas()
     os.environ["TRAINLAB_BACKEND_STORE_URI"] = backend_store_uri
-    os.environ["TRAINLAB_ARTIFACTS_DESTINATION"] = os.path.abspath(artifacts_destination)
+    if "://" not in artifacts_destination:
+        artifacts_destination = os.path.abspath(artifacts_destination)
+    os.environ["TRAINLAB_ARTIFACTS_DESTINATION"] = artifacts_destination
+    if s3_endpoint_url:
+        os.environ["TRAINLAB_S3_ENDPOINT_URL"] = s3_endpoint_url
     uvicorn.run(
         "trainlab.server.app:create_app",
         factory=True,
