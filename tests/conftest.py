@@ -66,3 +66,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     root = tmp_path_factory.mktemp("server")
     with ServerProcess(f"sqlite:///{root}/trainlab.db", root / "artifacts") as proc:
         yield proc
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One real S3-compatible server process (moto) for the whole session."""
+    from tests.support.s3 import MotoServer
+
+    server = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dummy AWS credentials in the environment, where boto3 looks for them."""
+    from tests.support.s3 import AWS_ENV
+
+    for key, value in AWS_ENV.items():
+        monkeypatch.setenv(key, value)

@@ -1,5 +1,5 @@
-"""The tracking-store contract runs on: the SQL store on SQLite, on PostgreSQL, and the REST
-client against a real `trainlab server` process."""
+"""The store contracts (tracking, registry) run on: the SQL store on SQLite, on PostgreSQL, and
+the REST client against a real `trainlab server` process."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from trainlab.store._base import BaseTrackingStore
+from trainlab.store._base import BaseRegistryStore, BaseTrackingStore
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "rest"])
@@ -26,3 +26,19 @@ def store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[BaseTrac
     sql = SqlTrackingStore(uri, f"file://{tmp_path}/artifacts")
     yield sql
     sql.engine.dispose()
+
+
+@pytest.fixture
+def registry(store: BaseTrackingStore) -> BaseRegistryStore:
+    """The registry store of the same backend as ``store`` (same database / same server)."""
+    from trainlab.client.rest import RestTrackingStore
+
+    if isinstance(store, RestTrackingStore):
+        from trainlab.client.rest_registry import RestRegistryStore
+
+        return RestRegistryStore(store)
+    from trainlab.store.sql.registry import SqlRegistryStore
+    from trainlab.store.sql.tracking import SqlTrackingStore
+
+    assert isinstance(store, SqlTrackingStore)
+    return SqlRegistryStore(store)

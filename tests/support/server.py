@@ -29,12 +29,16 @@ class ServerProcess:
         port: int | None = None,
         workers: int = 1,
         log_path: Path | None = None,
+        extra_args: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.backend_store_uri = backend_store_uri
         self.artifacts = artifacts
         self.port = port or free_port()
         self.workers = workers
         self.log_path = log_path or artifacts.parent / f"server-{self.port}.log"
+        self.extra_args = extra_args or []
+        self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -59,10 +63,11 @@ class ServerProcess:
             str(self.workers),
             "--log-level",
             "warning",
+            *self.extra_args,
         ]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ
+                cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=self.env
             )
 
     def wait_ready(self, timeout: float = 30.0) -> ServerProcess:

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
+from trainlab.artifacts.base import CHUNK_SIZE, ArtifactDownload, BaseArtifactRepository, FileInfo
 from trainlab.artifacts.paths import resolve_under, validate_artifact_path
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 
-
-@dataclass(frozen=True)
-class FileInfo:
-    path: str
-    is_dir: bool
-    file_size: int | None
+__all__ = ["FileInfo", "LocalArtifactRepository"]
 
 
-class LocalArtifactRepository:
+async def _read_chunks(path: Path) -> AsyncIterator[bytes]:
+    with open(path, "rb") as f:
+        while chunk := await asyncio.to_thread(f.read, CHUNK_SIZE):
+            yield chunk
+
+
+class LocalArtifactRepository(BaseArtifactRepository):
+    """Multipart uploads are not supported (as in MLflow): clients send one streamed PUT."""
+
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).expanduser().absolute()
 
@@ -57,6 +62,14 @@ class LocalArtifactRepository:
             raise ResourceNotFound(f"Artifact {path!r} not found.")
         return target
 
+    async def open_read(self, path: str) -> ArtifactDownload:
+        target = await asyncio.to_thread(self.file_path, path)
+        size = target.stat().st_size
+        return ArtifactDownload(target.name, size, _read_chunks(target), local_path=target)
+
+    def exists(self, path: str) -> bool:
+        return self.local_path(path).exists()
+
     def list(self, path: str = "") -> list[FileInfo]:
         rel = validate_artifact_path(path)
         target = resolve_under(self.root, rel)
@@ -71,8 +84,6 @@ class LocalArtifactRepository:
         return out
 
     def delete(self, path: str) -> None:
-        import shutil
-
         rel = validate_artifact_path(path)
         if not rel:
             raise InvalidParameterValue("Refusing to delete the artifact root.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from trainlab.cli import db, experiments, runs, server, spool
+from trainlab.cli import db, experiments, models, runs, server, spool
 
 app = typer.Typer(
     name="trainlab",
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.command("server")(server.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
+app.add_typer(models.app, name="models")
 app.add_typer(runs.app, name="runs")
 app.add_typer(spool.app, name="spool")
 

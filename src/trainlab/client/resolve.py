@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from trainlab.exceptions import InvalidParameterValue
-from trainlab.store._base import BaseTrackingStore
+from trainlab.store._base import BaseRegistryStore, BaseTrackingStore
 
 ENV_TRACKING_URI = "TRAINLAB_TRACKING_URI"
 DEFAULT_TRACKING_URI = "sqlite:///trainlab.db"
@@ -42,3 +42,19 @@ def store_for(uri: str) -> BaseTrackingStore:
         f"Unsupported tracking URI {uri!r}: use http(s)://host:port for a trainlab server, "
         "sqlite:///path.db or postgresql://user@host/db for a database."
     )
+
+
+def registry_for(store: BaseTrackingStore) -> BaseRegistryStore:
+    """The model registry beside a tracking store: same server, or same database."""
+    from trainlab.client.rest import RestTrackingStore
+
+    if isinstance(store, RestTrackingStore):
+        from trainlab.client.rest_registry import RestRegistryStore
+
+        return RestRegistryStore(store)
+    from trainlab.store.sql.registry import SqlRegistryStore
+    from trainlab.store.sql.tracking import SqlTrackingStore
+
+    if not isinstance(store, SqlTrackingStore):
+        raise InvalidParameterValue(f"No model registry for a {type(store).__name__}.")
+    return SqlRegistryStore(store)

@@ -2,6 +2,12 @@
 
 from trainlab.entities.logged_model import LoggedModel, LoggedModelStatus
 from trainlab.entities.paging import PagedList
+from trainlab.entities.registry import (
+    AliasEvent,
+    ModelVersion,
+    ModelVersionStatus,
+    RegisteredModel,
+)
 from trainlab.entities.run import (
     Dataset,
     DatasetInput,
@@ -20,6 +26,10 @@ from trainlab.entities.run import (
 )
 
 __all__ = [
+    "AliasEvent",
+    "ModelVersion",
+    "ModelVersionStatus",
+    "RegisteredModel",
     "Dataset",
     "DatasetInput",
     "Experiment",

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from trainlab.exceptions import TrainlabError
 from trainlab.server.context import ServerContext
-from trainlab.server.routes import artifacts, logged_models, meta, tracking
+from trainlab.server.routes import artifacts, logged_models, meta, registry, tracking
 from trainlab.server.rpc import Route, endpoint
 from trainlab.server.settings import ServerSettings
 from trainlab.server.wire import JSONResponse
@@ -24,9 +24,10 @@ TRAINLAB_PREFIXES = ("/api/2.0/trainlab", "/ajax-api/2.0/trainlab")
 
 
 def build_context(settings: ServerSettings) -> ServerContext:
-    from trainlab.artifacts.local import LocalArtifactRepository
+    from trainlab.artifacts.factory import artifact_repository
     from trainlab.store.sql.engine import make_engine
     from trainlab.store.sql.logged_models import SqlLoggedModelStore
+    from trainlab.store.sql.registry import SqlRegistryStore
     from trainlab.store.sql.tracking import SqlTrackingStore
 
     engine = make_engine(settings.backend_store_uri)
@@ -36,7 +37,8 @@ def build_context(settings: ServerSettings) -> ServerContext:
         settings=settings,
         tracking=tracking_store,
         logged_models=SqlLoggedModelStore(tracking_store),
-        artifacts=LocalArtifactRepository(settings.artifacts_destination),
+        registry=SqlRegistryStore(tracking_store),
+        artifacts=artifact_repository(settings.artifacts_destination, settings.s3_endpoint_url),
     )
 
 
@@ -89,8 +91,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             Exception: _unexpected_error,
         },
     )
-    _mount(app, tracking.ROUTES + logged_models.ROUTES, API_PREFIXES)
-    _mount(app, tracking.TRAINLAB_ROUTES, TRAINLAB_PREFIXES)
+    _mount(app, tracking.ROUTES + logged_models.ROUTES + registry.ROUTES, API_PREFIXES)
+    _mount(app, tracking.TRAINLAB_ROUTES + registry.TRAINLAB_ROUTES, TRAINLAB_PREFIXES)
     meta.register(app)
     artifacts.register(app)
     return app

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trainlab.artifacts.local import LocalArtifactRepository
+from trainlab.artifacts.base import BaseArtifactRepository
 from trainlab.server.settings import ServerSettings
 from trainlab.store.sql.logged_models import SqlLoggedModelStore
+from trainlab.store.sql.registry import SqlRegistryStore
 from trainlab.store.sql.tracking import SqlTrackingStore
 
 
@@ -15,4 +16,5 @@ class ServerContext:
     settings: ServerSettings
     tracking: SqlTrackingStore
     logged_models: SqlLoggedModelStore
-    artifacts: LocalArtifactRepository
+    registry: SqlRegistryStore
+    artifacts: BaseArtifactRepository

@@ -9,5 +9,6 @@ class ServerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRAINLAB_")
 
     backend_store_uri: str = "sqlite:///trainlab.db"
-    artifacts_destination: str = "./trainlab-artifacts"
+    artifacts_destination: str = "./trainlab-artifacts"  # a folder, or s3://bucket/prefix
+    s3_endpoint_url: str | None = None  # MinIO, Ceph...; also $MLFLOW_S3_ENDPOINT_URL
     serve_artifacts: bool = True

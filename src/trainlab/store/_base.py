@@ -7,14 +7,17 @@ import abc
 from collections.abc import Sequence
 
 from trainlab.entities import (
+    AliasEvent,
     Dataset,
     DatasetInput,
     Experiment,
     LoggedModel,
     LoggedModelStatus,
     Metric,
+    ModelVersion,
     PagedList,
     Param,
+    RegisteredModel,
     Run,
     RunInfo,
     RunStatus,
@@ -212,4 +215,132 @@ class BaseLoggedModelStore(abc.ABC):
     ) -> PagedList[LoggedModel]: ...
 
 
-__all__ = ["BaseLoggedModelStore", "BaseTrackingStore", "Dataset"]
+REGISTRY_SEARCH_MAX_RESULTS = 100
+REGISTRY_SEARCH_LIMIT = 1000
+VERSIONS_SEARCH_MAX_RESULTS = 10_000
+VERSIONS_SEARCH_LIMIT = 200_000
+
+
+class BaseRegistryStore(abc.ABC):
+    """The model registry: registered models, versions, stages (deprecated) and aliases.
+
+    Every move of an alias (set, delete, rollback, deleting the version holding it) appends an
+    ``AliasEvent`` saying who moved it, when, from which version to which, and why."""
+
+    # -- registered models -------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_registered_model(
+        self,
+        name: str,
+        tags: dict[str, str] | None = None,
+        description: str | None = None,
+        user_id: str = "",
+    ) -> RegisteredModel: ...
+
+    @abc.abstractmethod
+    def get_registered_model(self, name: str) -> RegisteredModel: ...
+
+    @abc.abstractmethod
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel: ...
+
+    @abc.abstractmethod
+    def update_registered_model(self, name: str, description: str) -> RegisteredModel: ...
+
+    @abc.abstractmethod
+    def delete_registered_model(self, name: str) -> None:
+        """Deletes its versions, tags and aliases too."""
+
+    @abc.abstractmethod
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = REGISTRY_SEARCH_MAX_RESULTS,
+        order_by: Sequence[str] = (),
+        page_token: str | None = None,
+    ) -> PagedList[RegisteredModel]: ...
+
+    @abc.abstractmethod
+    def set_registered_model_tag(self, name: str, key: str, value: str) -> None: ...
+
+    @abc.abstractmethod
+    def delete_registered_model_tag(self, name: str, key: str) -> None: ...
+
+    # -- model versions ----------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: dict[str, str] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        model_id: str | None = None,
+        user_id: str = "",
+    ) -> ModelVersion:
+        """The next version number of the model; numbers are never reused."""
+
+    @abc.abstractmethod
+    def get_model_version(self, name: str, version: int) -> ModelVersion: ...
+
+    @abc.abstractmethod
+    def update_model_version(self, name: str, version: int, description: str) -> ModelVersion: ...
+
+    @abc.abstractmethod
+    def delete_model_version(self, name: str, version: int, user: str = "") -> None:
+        """Aliases held by the version are removed (and recorded as alias events)."""
+
+    @abc.abstractmethod
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = VERSIONS_SEARCH_MAX_RESULTS,
+        order_by: Sequence[str] = (),
+        page_token: str | None = None,
+    ) -> PagedList[ModelVersion]: ...
+
+    @abc.abstractmethod
+    def set_model_version_tag(self, name: str, version: int, key: str, value: str) -> None: ...
+
+    @abc.abstractmethod
+    def delete_model_version_tag(self, name: str, version: int, key: str) -> None: ...
+
+    @abc.abstractmethod
+    def get_model_version_download_uri(self, name: str, version: int) -> str: ...
+
+    # -- stages (deprecated in MLflow, still answered) ---------------------------------------
+    @abc.abstractmethod
+    def get_latest_versions(self, name: str, stages: Sequence[str] = ()) -> list[ModelVersion]: ...
+
+    @abc.abstractmethod
+    def transition_model_version_stage(
+        self, name: str, version: int, stage: str, archive_existing_versions: bool = False
+    ) -> ModelVersion: ...
+
+    # -- aliases -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def set_registered_model_alias(
+        self, name: str, alias: str, version: int, user: str = "", reason: str = ""
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def delete_registered_model_alias(
+        self, name: str, alias: str, user: str = "", reason: str = ""
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion: ...
+
+    @abc.abstractmethod
+    def get_alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
+        """Alias events of a model (of one alias), oldest first."""
+
+    @abc.abstractmethod
+    def rollback_registered_model_alias(
+        self, name: str, alias: str, user: str = "", reason: str = ""
+    ) -> ModelVersion:
+        """Point ``alias`` back at the version it held before its last move; recorded as a new
+        event. Returns the version it now points to."""
+
+
+__all__ = ["BaseLoggedModelStore", "BaseRegistryStore", "BaseTrackingStore", "Dataset"]

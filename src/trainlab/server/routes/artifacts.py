@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import mimetypes
+import posixpath
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI
+from pydantic import Field, StrictStr
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, Response, StreamingResponse
 
+from trainlab.artifacts.base import MultipartUnsupported, UploadedPart
 from trainlab.exceptions import InvalidParameterValue, TrainlabError
 from trainlab.server.context import ServerContext
+from trainlab.server.requests import Message, parse_json
 from trainlab.server.wire import JSONResponse
 
 PROXY_SCHEME = "mlflow-artifacts:"
@@ -30,6 +35,42 @@ def _files(infos: list[Any], prefix: str = "") -> list[dict[str, Any]]:
             d["file_size"] = f.file_size
         out.append(d)
     return out
+
+
+class _CreateMultipart(Message):
+    path: StrictStr
+    num_parts: int = Field(ge=1, le=10_000)
+
+
+class _Part(Message):
+    part_number: int = Field(ge=1, le=10_000)
+    etag: StrictStr
+
+
+class _CompleteMultipart(Message):
+    path: StrictStr
+    upload_id: StrictStr
+    parts: list[_Part]
+
+
+class _AbortMultipart(Message):
+    path: StrictStr
+    upload_id: StrictStr
+
+
+def _mpu_target(request: Request, file_path: str) -> str:
+    """``<dir from the URL>/<file name>``: MLflow clients send the file's local path in the body
+    and only its name is used (the repository validates the joined path)."""
+    name = posixpath.basename(file_path.replace("\\", "/"))
+    folder = request.path_params["path"].rstrip("/")  # a leading "/" stays, and is refused
+    return f"{folder}/{name}" if folder else name
+
+
+def _attachment(name: str) -> str:
+    quoted = quote(name)
+    if quoted != name:
+        return f"attachment; filename*=utf-8''{quoted}"
+    return f'attachment; filename="{name}"'
 
 
 def _proxied_path(uri: str) -> str:
@@ -51,10 +92,15 @@ def register(app: FastAPI) -> None:
         return JSONResponse({})
 
     async def download(request: Request) -> Response:
-        path = request.path_params["path"]
-        file = await run_in_threadpool(_ctx(request).artifacts.file_path, path)
-        media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        return FileResponse(file, media_type=media, filename=file.name)
+        dl = await _ctx(request).artifacts.open_read(request.path_params["path"])
+        if dl.local_path is not None:
+            return FileResponse(dl.local_path, media_type=dl.content_type, filename=dl.name)
+        return StreamingResponse(
+            dl.chunks,
+            media_type=dl.content_type,
+            headers={"Content-Length": str(dl.size), "Content-Disposition": _attachment(dl.name)},
+            background=BackgroundTask(dl.close),
+        )
 
     async def delete(request: Request) -> Response:
         await run_in_threadpool(_ctx(request).artifacts.delete, request.path_params["path"])
@@ -90,12 +136,37 @@ def register(app: FastAPI) -> None:
 
         return JSONResponse(await run_in_threadpool(work))
 
-    async def multipart_unsupported(_request: Request) -> Response:
-        body = {
-            "error_code": "NOT_IMPLEMENTED",
-            "message": "Multipart upload is not supported for the current artifact repository",
-        }
-        return JSONResponse(body, status_code=501)
+    async def mpu_create(request: Request) -> Response:
+        repo = _ctx(request).artifacts
+        if not repo.supports_multipart:
+            raise MultipartUnsupported()
+        msg = parse_json(_CreateMultipart, await request.body())
+        target = _mpu_target(request, msg.path)
+        upload = await run_in_threadpool(repo.create_multipart, target, msg.num_parts)
+        creds = [
+            {"url": c.url, "part_number": c.part_number, "headers": c.headers}
+            for c in upload.credentials
+        ]
+        return JSONResponse({"upload_id": upload.upload_id, "credentials": creds})
+
+    async def mpu_complete(request: Request) -> Response:
+        repo = _ctx(request).artifacts
+        if not repo.supports_multipart:
+            raise MultipartUnsupported()
+        msg = parse_json(_CompleteMultipart, await request.body())
+        parts = [UploadedPart(p.part_number, p.etag) for p in msg.parts]
+        target = _mpu_target(request, msg.path)
+        await run_in_threadpool(repo.complete_multipart, target, msg.upload_id, parts)
+        return JSONResponse({})
+
+    async def mpu_abort(request: Request) -> Response:
+        repo = _ctx(request).artifacts
+        if not repo.supports_multipart:
+            raise MultipartUnsupported()
+        msg = parse_json(_AbortMultipart, await request.body())
+        target = _mpu_target(request, msg.path)
+        await run_in_threadpool(repo.abort_multipart, target, msg.upload_id)
+        return JSONResponse({})
 
     for api in ("/api/2.0", "/ajax-api/2.0"):
         base = f"{api}/mlflow-artifacts"
@@ -103,10 +174,9 @@ def register(app: FastAPI) -> None:
         app.add_api_route(f"{base}/artifacts/{{path:path}}", download, methods=["GET"])
         app.add_api_route(f"{base}/artifacts/{{path:path}}", delete, methods=["DELETE"])
         app.add_api_route(f"{base}/artifacts", list_dir, methods=["GET"])
-        for op in ("create", "complete", "abort"):
-            app.add_api_route(
-                f"{base}/mpu/{op}/{{path:path}}", multipart_unsupported, methods=["POST"]
-            )
+        for op, handler in (("create", mpu_create), ("complete", mpu_complete)):
+            app.add_api_route(f"{base}/mpu/{op}/{{path:path}}", handler, methods=["POST"])
+        app.add_api_route(f"{base}/mpu/abort/{{path:path}}", mpu_abort, methods=["POST"])
         app.add_api_route(f"{api}/mlflow/artifacts/list", run_artifacts, methods=["GET"])
 
 

@@ -17,13 +17,14 @@ def register(app: FastAPI) -> None:
     async def version(_request: Request) -> Response:
         return PlainTextResponse(__version__)
 
-    async def server_info(_request: Request) -> Response:
+    async def server_info(request: Request) -> Response:
+        multipart = request.app.state.ctx.artifacts.supports_multipart
         return JSONResponse(
             {
                 "store_type": "SqlStore",
                 "workspaces_enabled": False,
                 "trace_archival_enabled": False,
-                "multipart_uploads_enabled": False,
+                "multipart_uploads_enabled": bool(multipart),
                 "multipart_downloads_enabled": False,
                 "presigned_upload_run_id_supported": False,
                 "presigned_upload_model_id_supported": False,

@@ -48,9 +48,23 @@ from trainlab.store.search._experiments import (
 )
 from trainlab.store.search._logged_models import LOGGED_MODELS, logged_models_filter
 from trainlab.store.search._parser import parse_filter, parse_order_by
+from trainlab.store.search._registry import (
+    MODEL_VERSIONS,
+    REGISTERED_MODELS,
+    model_versions_filter,
+    model_versions_order_by,
+    registered_models_filter,
+    registered_models_order_by,
+)
 from trainlab.store.search._runs import RUNS, runs_filter, runs_order_by
 
 __all__ = [
+    "MODEL_VERSIONS",
+    "REGISTERED_MODELS",
+    "model_versions_filter",
+    "model_versions_order_by",
+    "registered_models_filter",
+    "registered_models_order_by",
     "LOGGED_MODELS",
     "logged_models_filter",
     "EXPERIMENTS",

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -239,3 +240,95 @@ class RunModelIOModel(Base):
     model_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     direction: Mapped[str] = mapped_column(String(8), primary_key=True)
     step: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# -- model registry -------------------------------------------------------------------------
+# Children follow a rename of their model through ON UPDATE CASCADE.
+MODEL_NAME = String(256)
+
+
+def _model_fk() -> ForeignKey:
+    return ForeignKey("registered_models.name", onupdate="CASCADE", ondelete="CASCADE")
+
+
+class RegisteredModelModel(Base):
+    __tablename__ = "registered_models"
+
+    name: Mapped[str] = mapped_column(MODEL_NAME, primary_key=True)
+    creation_timestamp: Mapped[int] = mapped_column(BigInteger)
+    last_updated_timestamp: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[str] = mapped_column(String(256), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The highest version number ever handed out: versions are never reused, also after a
+    # delete. Incremented with an UPDATE ... that row-locks the model (PostgreSQL) or under
+    # SQLite's write lock.
+    last_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RegisteredModelTagModel(Base):
+    __tablename__ = "registered_model_tags"
+
+    name: Mapped[str] = mapped_column(_model_fk(), primary_key=True)
+    key: Mapped[str] = mapped_column(KEY, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ModelVersionModel(Base):
+    __tablename__ = "model_versions"
+    __table_args__ = (Index(None, "run_id"), Index(None, "last_updated_timestamp"))
+
+    name: Mapped[str] = mapped_column(_model_fk(), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    creation_timestamp: Mapped[int] = mapped_column(BigInteger)
+    last_updated_timestamp: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[str] = mapped_column(String(256), default="")
+    current_stage: Mapped[str] = mapped_column(String(20), default="None")
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(20), default="READY")
+    status_message: Mapped[str | None] = mapped_column(Text)
+    run_link: Mapped[str | None] = mapped_column(Text)
+    model_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ModelVersionTagModel(Base):
+    __tablename__ = "model_version_tags"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["name", "version"],
+            ["model_versions.name", "model_versions.version"],
+            onupdate="CASCADE",
+            ondelete="CASCADE",
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(MODEL_NAME, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(KEY, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class RegisteredModelAliasModel(Base):
+    __tablename__ = "registered_model_aliases"
+
+    name: Mapped[str] = mapped_column(_model_fk(), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(255), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class AliasEventModel(Base):
+    """Append-only audit of alias moves. No foreign key: the history outlives a deleted model;
+    a rename rewrites ``name`` explicitly."""
+
+    __tablename__ = "alias_events"
+    __table_args__ = (Index(None, "name", "alias", "event_id"),)
+
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(MODEL_NAME)
+    alias: Mapped[str] = mapped_column(String(255))
+    from_version: Mapped[int | None] = mapped_column(Integer)
+    to_version: Mapped[int | None] = mapped_column(Integer)
+    user_id: Mapped[str] = mapped_column(String(256), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    timestamp: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,280 @@
+"""Artifacts in S3-compatible object storage (AWS, MinIO, Ceph): ``s3://bucket/prefix``.
+
+Uploads are cut into fixed-size parts as the chunks arrive (one PutObject when the file is
+smaller than a part), downloads iterate the object body: memory stays at about one part.
+boto3 blocks, so every call in an async method runs in a worker thread. Credentials come from
+the standard AWS sources (``AWS_ACCESS_KEY_ID``..., profiles, instance roles).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import contextlib
+import os
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from trainlab.artifacts.base import (
+    CHUNK_SIZE,
+    ArtifactDownload,
+    BaseArtifactRepository,
+    FileInfo,
+    MultipartUpload,
+    PartCredential,
+    UploadedPart,
+)
+from trainlab.artifacts.paths import validate_artifact_path
+from trainlab.exceptions import InvalidParameterValue, ResourceNotFound, TrainlabError
+
+PART_SIZE = 8 * 1024 * 1024  # S3 needs >= 5 MiB for every part but the last
+MAX_PARTS = 10_000
+PRESIGN_EXPIRES_S = 3600
+_DELETE_BATCH = 1000
+
+
+def endpoint_url_from_env() -> str | None:
+    return os.environ.get("TRAINLAB_S3_ENDPOINT_URL") or os.environ.get("MLFLOW_S3_ENDPOINT_URL")
+
+
+def _translate(exc: Exception, what: str) -> TrainlabError:
+    from botocore.exceptions import ClientError
+
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in ("NoSuchKey", "404", "NoSuchUpload", "NotFound"):
+            return ResourceNotFound(f"{what} not found.")
+        if code in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"):
+            return InvalidParameterValue(f"{what}: {code}.")
+        return TrainlabError(f"{what}: object storage answered {code}.")
+    return TrainlabError(f"{what}: {exc}")
+
+
+class S3ArtifactRepository(BaseArtifactRepository):
+    supports_multipart = True
+
+    def __init__(
+        self, uri: str, endpoint_url: str | None = None, part_size: int = PART_SIZE
+    ) -> None:
+        import boto3
+        from botocore.config import Config
+
+        parts = urlsplit(uri)
+        if parts.scheme != "s3" or not parts.netloc:
+            raise InvalidParameterValue(f"Invalid S3 destination {uri!r}: use s3://bucket/prefix.")
+        self.bucket = parts.netloc
+        self.prefix = validate_artifact_path(parts.path.lstrip("/"))
+        self.part_size = part_size
+        self.endpoint_url = endpoint_url or endpoint_url_from_env()
+        config = Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path" if self.endpoint_url else "auto"},
+            # S3-compatible servers do not all know the newer default checksums
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            retries={"max_attempts": 5, "mode": "standard"},
+            max_pool_connections=32,
+        )
+        session = boto3.session.Session()
+        self._s3: Any = session.client("s3", endpoint_url=self.endpoint_url, config=config)
+
+    # keys -------------------------------------------------------------------------------------
+
+    def _key(self, path: str, file: bool = False) -> str:
+        """The object key of ``path``; every path goes through the one validator."""
+        rel = validate_artifact_path(path)
+        if file and not rel:
+            raise InvalidParameterValue("Invalid path '': an artifact needs a file name.")
+        if not self.prefix:
+            return rel
+        return f"{self.prefix}/{rel}" if rel else self.prefix
+
+    def _dir_prefix(self, key: str) -> str:
+        return f"{key}/" if key else ""
+
+    def _objects(self, prefix: str, delimiter: str | None = None) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
+        if delimiter:
+            kwargs["Delimiter"] = delimiter
+        yield from self._s3.get_paginator("list_objects_v2").paginate(**kwargs)
+
+    # streaming --------------------------------------------------------------------------------
+
+    async def write_stream(self, path: str, chunks: AsyncIterator[bytes]) -> int:
+        key = self._key(path, file=True)
+        buf = bytearray()
+        size = 0
+        upload_id: str | None = None
+        parts: list[UploadedPart] = []
+        try:
+            async for chunk in chunks:
+                buf += chunk
+                size += len(chunk)
+                while len(buf) >= self.part_size:
+                    if upload_id is None:
+                        upload_id = await asyncio.to_thread(self._create_upload, key)
+                    body = bytes(buf[: self.part_size])
+                    del buf[: self.part_size]
+                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, body))
+                    del body
+            if upload_id is None:
+                body = bytes(buf)
+                buf.clear()
+                await asyncio.to_thread(self._s3.put_object, Bucket=self.bucket, Key=key, Body=body)
+            else:
+                if buf:
+                    body = bytes(buf)
+                    buf.clear()
+                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, body))
+                await asyncio.to_thread(self._complete, key, upload_id, parts)
+        except BaseException:
+            if upload_id is not None:
+                self._abort_quietly(key, upload_id)
+            raise
+        return size
+
+    def _create_upload(self, key: str) -> str:
+        resp = self._s3.create_multipart_upload(Bucket=self.bucket, Key=key)
+        return str(resp["UploadId"])
+
+    async def _upload_part(
+        self, key: str, upload_id: str, number: int, body: bytes
+    ) -> UploadedPart:
+        resp = await asyncio.to_thread(
+            self._s3.upload_part,
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=body,
+        )
+        return UploadedPart(number, str(resp["ETag"]))
+
+    def _complete(self, key: str, upload_id: str, parts: list[UploadedPart]) -> None:
+        self._s3.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={
+                "Parts": [{"PartNumber": p.part_number, "ETag": p.etag} for p in parts]
+            },
+        )
+
+    def _abort_quietly(self, key: str, upload_id: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        # the original error matters more; a bucket lifecycle rule reaps stale uploads
+        with contextlib.suppress(BotoCoreError, ClientError):
+            self._s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+
+    async def open_read(self, path: str) -> ArtifactDownload:
+        key = self._key(path, file=True)
+        from botocore.exceptions import ClientError
+
+        try:
+            resp = await asyncio.to_thread(self._s3.get_object, Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            raise _translate(exc, f"Artifact {path!r}") from None
+        body = resp["Body"]
+
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                while chunk := await asyncio.to_thread(body.read, CHUNK_SIZE):
+                    yield chunk
+            finally:
+                body.close()
+
+        name = key.rsplit("/", 1)[-1]
+        return ArtifactDownload(name, int(resp["ContentLength"]), chunks(), close=body.close)
+
+    # listing and deletion ---------------------------------------------------------------------
+
+    def list(self, path: str = "") -> list[FileInfo]:
+        prefix = self._dir_prefix(self._key(path))
+        out: list[FileInfo] = []
+        for page in self._objects(prefix, delimiter="/"):
+            for cp in page.get("CommonPrefixes", []):
+                name = str(cp["Prefix"])[len(prefix) :].rstrip("/")
+                if name:
+                    out.append(FileInfo(name, True, None))
+            for obj in page.get("Contents", []):
+                name = str(obj["Key"])[len(prefix) :]
+                if name:  # "folder/" marker objects have no name of their own
+                    out.append(FileInfo(name, False, int(obj["Size"])))
+        return sorted(out, key=lambda f: f.path)
+
+    def _keys_at(self, key: str) -> builtins.list[str]:
+        """``key`` itself and every key below ``key/`` (not ``key-2``, which shares the
+        prefix)."""
+        keys = []
+        for page in self._objects(key):
+            for obj in page.get("Contents", []):
+                k = str(obj["Key"])
+                if k == key or k.startswith(f"{key}/"):
+                    keys.append(k)
+        return keys
+
+    def delete(self, path: str) -> None:
+        if not validate_artifact_path(path):
+            raise InvalidParameterValue("Refusing to delete the artifact root.")
+        keys = self._keys_at(self._key(path))
+        if not keys:
+            raise ResourceNotFound(f"Artifact {path!r} not found.")
+        for i in range(0, len(keys), _DELETE_BATCH):
+            batch = [{"Key": k} for k in keys[i : i + _DELETE_BATCH]]
+            self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+
+    def exists(self, path: str) -> bool:
+        key = self._key(path)
+        for page in self._objects(key):
+            for obj in page.get("Contents", []):
+                k = str(obj["Key"])
+                if k == key or k.startswith(self._dir_prefix(key)):
+                    return True
+        return False
+
+    # presigned multipart ----------------------------------------------------------------------
+
+    def create_multipart(self, path: str, num_parts: int) -> MultipartUpload:
+        if not 1 <= num_parts <= MAX_PARTS:
+            raise InvalidParameterValue(f"num_parts must be between 1 and {MAX_PARTS}.")
+        key = self._key(path, file=True)
+        upload_id = self._create_upload(key)
+        credentials = [
+            PartCredential(
+                number,
+                self._s3.generate_presigned_url(
+                    "upload_part",
+                    Params={
+                        "Bucket": self.bucket,
+                        "Key": key,
+                        "UploadId": upload_id,
+                        "PartNumber": number,
+                    },
+                    ExpiresIn=PRESIGN_EXPIRES_S,
+                ),
+            )
+            for number in range(1, num_parts + 1)
+        ]
+        return MultipartUpload(upload_id, credentials)
+
+    def complete_multipart(
+        self, path: str, upload_id: str, parts: builtins.list[UploadedPart]
+    ) -> None:
+        from botocore.exceptions import ClientError
+
+        key = self._key(path, file=True)
+        try:
+            self._complete(key, upload_id, sorted(parts, key=lambda p: p.part_number))
+        except ClientError as exc:
+            raise _translate(exc, f"Multipart upload {upload_id!r}") from None
+
+    def abort_multipart(self, path: str, upload_id: str) -> None:
+        from botocore.exceptions import ClientError
+
+        key = self._key(path, file=True)
+        try:
+            self._s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except ClientError as exc:
+            raise _translate(exc, f"Multipart upload {upload_id!r}") from None

@@ -1,0 +1,216 @@
+"""``trainlab models``: registered models, their versions and aliases (with history/rollback)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from trainlab.cli.common import TRACKING_URI_HELP
+
+app = typer.Typer(help="Model registry: models, versions, aliases.", no_args_is_help=True)
+alias_app = typer.Typer(help="Aliases: set, delete, history, rollback.", no_args_is_help=True)
+app.add_typer(alias_app, name="alias")
+
+_JSON = typer.Option(False, "--json", help="Machine-readable output.")
+_URI = typer.Option(None, "--tracking-uri", help=TRACKING_URI_HELP)
+_REASON = typer.Option("", "--reason", "-r", help="Why: kept in the alias history.")
+_USER = typer.Option(None, "--user", help="Who moves it (default: the login name).")
+
+
+def _registry(tracking_uri: str | None) -> Any:
+    from trainlab.cli.common import open_store
+    from trainlab.client.resolve import registry_for
+
+    return registry_for(open_store(tracking_uri))
+
+
+def _user(user: str | None) -> str:
+    import getpass
+
+    return user or getpass.getuser()
+
+
+def _version_json(v: Any) -> dict[str, Any]:
+    return {**vars(v), "status": str(v.status), "lineage": v.lineage}
+
+
+def _model_json(m: Any) -> dict[str, Any]:
+    return {**vars(m), "latest_versions": [_version_json(v) for v in m.latest_versions]}
+
+
+def _versions_table(title: str, versions: list[Any]) -> Any:
+    from rich.table import Table
+
+    from trainlab.cli.common import timestamp
+
+    table = Table(title=title)
+    for col in ("version", "stage", "aliases", "created", "run id", "source"):
+        table.add_column(col, overflow="fold")
+    for v in versions:
+        table.add_row(
+            str(v.version),
+            v.current_stage,
+            ", ".join(v.aliases),
+            timestamp(v.creation_timestamp),
+            v.run_id or "",
+            v.source,
+        )
+    return table
+
+
+@app.command("list")
+def list_cmd(
+    filter_string: str = typer.Option(
+        None, "--filter", "-f", help="e.g. \"name LIKE 'fraud%' AND tags.team = 'risk'\""
+    ),
+    max_results: int = typer.Option(100, "--max-results", "-n", min=1, max=1000),
+    tracking_uri: str = _URI,
+    as_json: bool = _JSON,
+) -> None:
+    """List registered models, by name."""
+    from rich.table import Table
+
+    from trainlab.cli.common import console, print_json, timestamp, with_errors
+
+    with with_errors():
+        page = _registry(tracking_uri).search_registered_models(filter_string, max_results)
+    if as_json:
+        print_json([_model_json(m) for m in page])
+        return
+    more = " (more: raise --max-results)" if page.next_page_token else ""
+    table = Table(title=f"{len(page)} registered model(s){more}")
+    for col in ("name", "latest", "aliases", "updated", "description"):
+        table.add_column(col, overflow="fold")
+    for m in page:
+        latest = max((v.version for v in m.latest_versions), default=None)
+        table.add_row(
+            m.name,
+            "" if latest is None else str(latest),
+            ", ".join(f"{a}=v{v}" for a, v in m.aliases.items()),
+            timestamp(m.last_updated_timestamp),
+            m.description,
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show_cmd(name: str, tracking_uri: str = _URI, as_json: bool = _JSON) -> None:
+    """One registered model: description, tags, aliases, latest versions."""
+    from trainlab.cli.common import console, print_json, timestamp, with_errors
+
+    with with_errors():
+        model = _registry(tracking_uri).get_registered_model(name)
+    if as_json:
+        print_json(_model_json(model))
+        return
+    console.print(f"[bold]{model.name}[/]  {model.description}")
+    console.print(
+        f"created {timestamp(model.creation_timestamp)}, "
+        f"updated {timestamp(model.last_updated_timestamp)}"
+    )
+    for k, v in model.tags.items():
+        console.print(f"  tag {k} = {v}")
+    for a, v in model.aliases.items():
+        console.print(f"  alias [cyan]@{a}[/] -> version {v}")
+    console.print(_versions_table("latest versions per stage", model.latest_versions))
+
+
+@app.command("versions")
+def versions_cmd(
+    name: str,
+    max_results: int = typer.Option(100, "--max-results", "-n", min=1, max=10000),
+    tracking_uri: str = _URI,
+    as_json: bool = _JSON,
+) -> None:
+    """The versions of a model, newest first, with lineage in --json."""
+    from trainlab.cli.common import console, print_json, with_errors
+
+    with with_errors():
+        registry = _registry(tracking_uri)
+        registry.get_registered_model(name)
+        quoted = name.replace("'", "''")
+        page = registry.search_model_versions(
+            f"name = '{quoted}'", max_results, order_by=["version_number DESC"]
+        )
+    if as_json:
+        print_json([_version_json(v) for v in page])
+        return
+    console.print(_versions_table(f"{len(page)} version(s) of {name}", list(page)))
+
+
+@alias_app.command("set")
+def alias_set(
+    name: str,
+    alias: str,
+    version: int,
+    reason: str = _REASON,
+    user: str = _USER,
+    tracking_uri: str = _URI,
+) -> None:
+    """Point ALIAS of model NAME at VERSION."""
+    from trainlab.cli.common import console, with_errors
+
+    with with_errors():
+        _registry(tracking_uri).set_registered_model_alias(
+            name, alias, version, _user(user), reason
+        )
+    console.print(f"{name}@{alias} -> version {version}")
+
+
+@alias_app.command("delete")
+def alias_delete(
+    name: str, alias: str, reason: str = _REASON, user: str = _USER, tracking_uri: str = _URI
+) -> None:
+    """Remove ALIAS from model NAME."""
+    from trainlab.cli.common import console, with_errors
+
+    with with_errors():
+        _registry(tracking_uri).delete_registered_model_alias(name, alias, _user(user), reason)
+    console.print(f"{name}@{alias} deleted")
+
+
+@alias_app.command("history")
+def alias_history(
+    name: str,
+    alias: str = typer.Argument(None, help="Only this alias (default: every alias)."),
+    tracking_uri: str = _URI,
+    as_json: bool = _JSON,
+) -> None:
+    """Every move of the model's aliases: when, who, from which version to which, why."""
+    from rich.table import Table
+
+    from trainlab.cli.common import console, print_json, timestamp, with_errors
+
+    with with_errors():
+        events = _registry(tracking_uri).get_alias_history(name, alias)
+    if as_json:
+        print_json([vars(e) for e in events])
+        return
+    table = Table(title=f"{len(events)} alias move(s) of {name}")
+    for col in ("when", "alias", "from", "to", "user", "reason"):
+        table.add_column(col, overflow="fold")
+    for e in events:
+        table.add_row(
+            timestamp(e.timestamp),
+            e.alias,
+            "-" if e.from_version is None else str(e.from_version),
+            "-" if e.to_version is None else str(e.to_version),
+            e.user,
+            e.reason,
+        )
+    console.print(table)
+
+
+@alias_app.command("rollback")
+def alias_rollback(
+    name: str, alias: str, reason: str = _REASON, user: str = _USER, tracking_uri: str = _URI
+) -> None:
+    """Point ALIAS back at the version it held before its last move."""
+    from trainlab.cli.common import console, with_errors
+
+    with with_errors():
+        version = _registry(tracking_uri).rollback_registered_model_alias(
+            name, alias, _user(user), reason
+        )
+    console.print(f"{name}@{alias} rolled back -> version {version.version}")

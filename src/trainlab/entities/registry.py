@@ -1,0 +1,71 @@
+"""Model registry records: registered models, their versions, and the alias audit trail."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class ModelVersionStatus(enum.StrEnum):
+    PENDING_REGISTRATION = "PENDING_REGISTRATION"
+    FAILED_REGISTRATION = "FAILED_REGISTRATION"
+    READY = "READY"
+
+
+STAGES = ("None", "Staging", "Production", "Archived")
+"""MLflow's deprecated stages, still answered by transition-stage and get-latest-versions."""
+
+LINEAGE_TAG_PREFIX = "trainlab.lineage."
+"""Version tags recording where a version came from (run, logged model, datasets, commit)."""
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    name: str
+    version: int
+    creation_timestamp: int
+    last_updated_timestamp: int
+    source: str
+    user_id: str = ""
+    current_stage: str = "None"
+    description: str = ""
+    run_id: str | None = None
+    status: ModelVersionStatus = ModelVersionStatus.READY
+    status_message: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    run_link: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    model_id: str | None = None
+
+    @property
+    def lineage(self) -> dict[str, str]:
+        """``trainlab.lineage.*`` tags without the prefix: run_id, model_id, git_commit,
+        dataset_digests (comma-separated ``name:digest``)."""
+        n = len(LINEAGE_TAG_PREFIX)
+        return {k[n:]: v for k, v in self.tags.items() if k.startswith(LINEAGE_TAG_PREFIX)}
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    name: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    user_id: str = ""
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)  # alias -> version
+    latest_versions: list[ModelVersion] = field(default_factory=list)  # newest per stage
+
+
+@dataclass(frozen=True)
+class AliasEvent:
+    """One move of an alias: set (from None or another version), delete (to None), rollback."""
+
+    name: str
+    alias: str
+    from_version: int | None
+    to_version: int | None
+    user: str
+    reason: str
+    timestamp: int
+    event_id: int = 0

@@ -1,0 +1,127 @@
+"""Search schemas of the model registry: registered models and model versions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists
+
+from trainlab.store.search._ast import quote
+from trainlab.store.search._compile import (
+    NULL_OPS,
+    NUMERIC_OPS,
+    STRING_OPS,
+    ColumnField,
+    ExistsField,
+    Field,
+    KeyedFields,
+    NamedFields,
+    SearchSchema,
+    ValueType,
+    compile_filter,
+    compile_order_by,
+)
+from trainlab.store.sql.models import (
+    ModelVersionModel,
+    ModelVersionTagModel,
+    RegisteredModelModel,
+    RegisteredModelTagModel,
+)
+
+_RM = RegisteredModelModel
+_RMT = RegisteredModelTagModel
+_MV = ModelVersionModel
+_MVT = ModelVersionTagModel
+_TAG_OPS = STRING_OPS | NULL_OPS
+
+
+def _f(
+    name: str, column: Any, kind: ValueType = "string", ops: frozenset[str] = STRING_OPS
+) -> ColumnField:
+    return ColumnField(f"attribute '{name}'", column, kind, ops)
+
+
+class _RegistryTagField(ExistsField):
+    """A tag of a registered model or model version. Unlike run tags, ``!=`` and ``NOT IN``
+    also match entities without the tag, as in MLflow's registry: the stock client filters
+    prompts out of every model search with ``tag.`mlflow.prompt.is_prompt` != 'true'``."""
+
+    def where(self, op: str, value: Any) -> ColumnElement[bool]:
+        if op == "!=":
+            return ~exists().where(self.scope, self.condition("=", value))
+        if op == "NOT IN":
+            return ~exists().where(self.scope, self.condition("IN", value))
+        return super().where(op, value)
+
+
+def _tag_fields(scope: Callable[[str], ColumnElement[bool]], value: Any) -> KeyedFields:
+    def make(key: str) -> Field:
+        return _RegistryTagField(f"tag {quote(key)}", scope(key), value, "string", _TAG_OPS)
+
+    return KeyedFields(make)
+
+
+REGISTERED_MODELS = SearchSchema(
+    entity="registered models",
+    kinds={
+        "attribute": NamedFields(
+            {
+                "name": _f("name", _RM.name),
+                "creation_timestamp": _f(
+                    "creation_timestamp", _RM.creation_timestamp, "number", NUMERIC_OPS
+                ),
+                "last_updated_timestamp": _f(
+                    "last_updated_timestamp", _RM.last_updated_timestamp, "number", NUMERIC_OPS
+                ),
+                "timestamp": _f("timestamp", _RM.last_updated_timestamp, "number", NUMERIC_OPS),
+            }
+        ),
+        "tag": _tag_fields(lambda key: and_(_RMT.name == _RM.name, _RMT.key == key), _RMT.value),
+    },
+    default_order=(_RM.name.asc(),),
+)
+
+
+MODEL_VERSIONS = SearchSchema(
+    entity="model versions",
+    kinds={
+        "attribute": NamedFields(
+            {
+                "name": _f("name", _MV.name),
+                "version_number": _f("version_number", _MV.version, "number", NUMERIC_OPS),
+                "run_id": _f("run_id", _MV.run_id),
+                "source_path": _f("source_path", _MV.source),
+                "current_stage": _f("current_stage", _MV.current_stage),
+                "model_id": _f("model_id", _MV.model_id),
+                "creation_timestamp": _f(
+                    "creation_timestamp", _MV.creation_timestamp, "number", NUMERIC_OPS
+                ),
+                "last_updated_timestamp": _f(
+                    "last_updated_timestamp", _MV.last_updated_timestamp, "number", NUMERIC_OPS
+                ),
+            }
+        ),
+        "tag": _tag_fields(
+            lambda key: and_(_MVT.name == _MV.name, _MVT.version == _MV.version, _MVT.key == key),
+            _MVT.value,
+        ),
+    },
+    default_order=(_MV.last_updated_timestamp.desc(), _MV.name.asc(), _MV.version.desc()),
+)
+
+
+def registered_models_filter(filter_string: str | None) -> ColumnElement[bool] | None:
+    return compile_filter(REGISTERED_MODELS, filter_string)
+
+
+def registered_models_order_by(order_by: Sequence[str]) -> list[ColumnElement[Any]]:
+    return compile_order_by(REGISTERED_MODELS, order_by)
+
+
+def model_versions_filter(filter_string: str | None) -> ColumnElement[bool] | None:
+    return compile_filter(MODEL_VERSIONS, filter_string)
+
+
+def model_versions_order_by(order_by: Sequence[str]) -> list[ColumnElement[Any]]:
+    return compile_order_by(MODEL_VERSIONS, order_by)

@@ -1,0 +1,413 @@
+"""SQL model registry: registered models, versions (numbered per model, never reused), stages
+and aliases with their audit trail. Runs and logged models are looked up through the tracking
+store's engine (the same database)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, delete, select, update
+from sqlalchemy.orm import Session
+
+from trainlab.entities import AliasEvent, ModelVersion, PagedList, RegisteredModel
+from trainlab.entities.paging import decode_page_token, encode_page_token
+from trainlab.exceptions import InvalidParameterValue, ResourceAlreadyExists, ResourceNotFound
+from trainlab.store import search
+from trainlab.store._base import (
+    REGISTRY_SEARCH_LIMIT,
+    REGISTRY_SEARCH_MAX_RESULTS,
+    VERSIONS_SEARCH_LIMIT,
+    VERSIONS_SEARCH_MAX_RESULTS,
+    BaseRegistryStore,
+)
+from trainlab.store.sql import registry_aliases as aliases
+from trainlab.store.sql import registry_rules as rules
+from trainlab.store.sql.models import (
+    AliasEventModel,
+    ModelVersionModel,
+    ModelVersionTagModel,
+    RegisteredModelModel,
+    RegisteredModelTagModel,
+)
+from trainlab.store.sql.registry_lineage import lineage_tags
+from trainlab.store.sql.registry_load import latest_per_stage, load_models, load_versions
+from trainlab.store.sql.registry_sources import check_source, download_uri, infer_lineage
+from trainlab.store.sql.tracking import SqlTrackingStore
+from trainlab.store.sql.uow import unit_of_work, upsert_insert
+
+T = TypeVar("T")
+_RM = RegisteredModelModel
+_MV = ModelVersionModel
+
+
+class SqlRegistryStore(BaseRegistryStore):
+    def __init__(self, tracking: SqlTrackingStore) -> None:
+        self.tracking = tracking
+        self.engine = tracking.engine
+        self.clock = tracking.clock
+
+    # -- helpers -----------------------------------------------------------------------------
+    @staticmethod
+    def _model_row(s: Session, name: str) -> RegisteredModelModel:
+        rules.validate_model_name(name)
+        row = s.get(_RM, name)
+        if row is None:
+            raise ResourceNotFound(f"Registered Model with name={name} not found")
+        return row
+
+    @staticmethod
+    def _version_row(s: Session, name: str, version: int | str) -> ModelVersionModel:
+        number = rules.parse_version(version)
+        rules.validate_model_name(name)
+        row = s.get(_MV, (name, number))
+        if row is None:
+            raise ResourceNotFound(f"Model Version (name={name}, version={number}) not found")
+        return row
+
+    def _touch(self, s: Session, name: str) -> int:
+        t = self.clock()
+        s.execute(update(_RM).where(_RM.name == name).values(last_updated_timestamp=t))
+        return t
+
+    def _page(
+        self,
+        query: Select[Any],
+        clause: ColumnElement[bool] | None,
+        order: list[ColumnElement[Any]],
+        max_results: int,
+        page_token: str | None,
+        load: Callable[[Session, Sequence[Any]], list[T]],
+    ) -> PagedList[T]:
+        """One page: one query (plus the loader's fixed number), offset tokens as MLflow's."""
+        offset = decode_page_token(page_token)
+        if clause is not None:
+            query = query.where(clause)
+        query = query.order_by(*order).offset(offset).limit(max_results + 1)
+        with unit_of_work(self.engine, write=False) as s:
+            rows = list(s.execute(query).scalars())
+            items = load(s, rows[:max_results])
+        more = len(rows) > max_results
+        return PagedList(items, encode_page_token(offset + max_results) if more else None)
+
+    def _version(self, s: Session, row: ModelVersionModel) -> ModelVersion:
+        s.flush()
+        return load_versions(s, [row])[0]
+
+    # -- registered models -------------------------------------------------------------------
+    def create_registered_model(
+        self,
+        name: str,
+        tags: dict[str, str] | None = None,
+        description: str | None = None,
+        user_id: str = "",
+    ) -> RegisteredModel:
+        rules.validate_model_name(name)
+        for k, v in (tags or {}).items():
+            rules.validate_registry_tag(k, v)
+        rules.validate_description(description or "")
+        with unit_of_work(self.engine) as s:
+            if s.get(_RM, name) is not None:
+                raise ResourceAlreadyExists(f"Registered Model (name={name}) already exists.")
+            t = self.clock()
+            row = _RM(
+                name=name,
+                creation_timestamp=t,
+                last_updated_timestamp=t,
+                user_id=user_id or "",
+                description=description or "",
+                last_version=0,
+            )
+            s.add(row)
+            s.add_all(
+                RegisteredModelTagModel(name=name, key=k, value=v) for k, v in (tags or {}).items()
+            )
+            s.flush()
+            return load_models(s, [row])[0]
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        with unit_of_work(self.engine, write=False) as s:
+            return load_models(s, [self._model_row(s, name)])[0]
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        rules.validate_model_name(new_name, "new registered model name")
+        with unit_of_work(self.engine) as s:
+            self._model_row(s, name)
+            if new_name == name:
+                return load_models(s, [self._model_row(s, name)])[0]
+            if s.get(_RM, new_name) is not None:
+                raise ResourceAlreadyExists(f"Registered Model (name={new_name}) already exists.")
+            # Versions, tags and aliases follow through ON UPDATE CASCADE.
+            s.execute(
+                update(_RM)
+                .where(_RM.name == name)
+                .values(name=new_name, last_updated_timestamp=self.clock())
+            )
+            s.execute(
+                update(AliasEventModel).where(AliasEventModel.name == name).values(name=new_name)
+            )
+            s.expire_all()
+            return load_models(s, [self._model_row(s, new_name)])[0]
+
+    def update_registered_model(self, name: str, description: str) -> RegisteredModel:
+        rules.validate_description(description)
+        with unit_of_work(self.engine) as s:
+            row = self._model_row(s, name)
+            row.description = description
+            row.last_updated_timestamp = self.clock()
+            s.flush()
+            return load_models(s, [row])[0]
+
+    def delete_registered_model(self, name: str) -> None:
+        with unit_of_work(self.engine) as s:
+            self._model_row(s, name)
+            aliases.remove_for_version(
+                s,
+                name,
+                None,
+                user="",
+                reason="registered model deleted",
+                timestamp=self.clock(),
+            )
+            s.flush()
+            s.execute(delete(_RM).where(_RM.name == name))  # versions etc. cascade
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = REGISTRY_SEARCH_MAX_RESULTS,
+        order_by: Sequence[str] = (),
+        page_token: str | None = None,
+    ) -> PagedList[RegisteredModel]:
+        rules.check_max_results(max_results, REGISTRY_SEARCH_LIMIT)
+        clause = search.registered_models_filter(filter_string)
+        order = search.registered_models_order_by(order_by)
+        return self._page(select(_RM), clause, order, max_results, page_token, load_models)
+
+    def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
+        rules.validate_registry_tag(key, value)
+        with unit_of_work(self.engine) as s:
+            self._model_row(s, name)
+            stmt = upsert_insert(s, RegisteredModelTagModel)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["name", "key"], set_={"value": stmt.excluded.value}
+            )
+            s.execute(stmt, [{"name": name, "key": key, "value": value}])
+            self._touch(s, name)
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        with unit_of_work(self.engine) as s:
+            self._model_row(s, name)
+            t = RegisteredModelTagModel
+            result = s.execute(delete(t).where(t.name == name, t.key == key))
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise ResourceNotFound(f"No tag with key '{key}' on registered model '{name}'.")
+            self._touch(s, name)
+
+    # -- model versions ----------------------------------------------------------------------
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: dict[str, str] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        model_id: str | None = None,
+        user_id: str = "",
+    ) -> ModelVersion:
+        rules.validate_model_name(name)
+        for k, v in (tags or {}).items():
+            rules.validate_registry_tag(k, v)
+            rules.check_tag_key_writable(k)
+        rules.validate_description(description or "")
+        run_id = run_id or None
+        model_id = model_id or None
+        with unit_of_work(self.engine) as s:
+            self._model_row(s, name)
+            check_source(s, source, run_id, model_id)
+            run_id, model_id = infer_lineage(s, source, run_id, model_id)
+            t = self.clock()
+            # The row lock taken by this UPDATE serialises concurrent creates (PostgreSQL);
+            # SQLite writers hold the database lock (BEGIN IMMEDIATE).
+            number = s.execute(
+                update(_RM)
+                .where(_RM.name == name)
+                .values(last_version=_RM.last_version + 1, last_updated_timestamp=t)
+                .returning(_RM.last_version)
+            ).scalar_one()
+            row = _MV(
+                name=name,
+                version=number,
+                creation_timestamp=t,
+                last_updated_timestamp=t,
+                user_id=user_id or "",
+                current_stage="None",
+                description=description or "",
+                source=source,
+                run_id=run_id,
+                status="READY",
+                run_link=run_link or None,
+                model_id=model_id,
+            )
+            s.add(row)
+            s.flush()
+            all_tags = {**(tags or {}), **lineage_tags(s, run_id, model_id)}
+            s.add_all(
+                ModelVersionTagModel(name=name, version=number, key=k, value=v)
+                for k, v in all_tags.items()
+            )
+            return self._version(s, row)
+
+    def get_model_version(self, name: str, version: int) -> ModelVersion:
+        with unit_of_work(self.engine, write=False) as s:
+            return load_versions(s, [self._version_row(s, name, version)])[0]
+
+    def update_model_version(self, name: str, version: int, description: str) -> ModelVersion:
+        rules.validate_description(description)
+        with unit_of_work(self.engine) as s:
+            row = self._version_row(s, name, version)
+            row.description = description
+            row.last_updated_timestamp = self._touch(s, name)
+            return self._version(s, row)
+
+    def delete_model_version(self, name: str, version: int, user: str = "") -> None:
+        with unit_of_work(self.engine) as s:
+            row = self._version_row(s, name, version)
+            t = self._touch(s, name)
+            aliases.remove_for_version(
+                s,
+                name,
+                row.version,
+                user=user,
+                reason=f"version {row.version} deleted",
+                timestamp=t,
+            )
+            s.flush()
+            s.execute(delete(_MV).where(_MV.name == name, _MV.version == row.version))
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = VERSIONS_SEARCH_MAX_RESULTS,
+        order_by: Sequence[str] = (),
+        page_token: str | None = None,
+    ) -> PagedList[ModelVersion]:
+        rules.check_max_results(max_results, VERSIONS_SEARCH_LIMIT)
+        clause = search.model_versions_filter(filter_string)
+        order = search.model_versions_order_by(order_by)
+        return self._page(select(_MV), clause, order, max_results, page_token, load_versions)
+
+    def set_model_version_tag(self, name: str, version: int, key: str, value: str) -> None:
+        rules.validate_registry_tag(key, value)
+        rules.check_tag_key_writable(key)
+        with unit_of_work(self.engine) as s:
+            row = self._version_row(s, name, version)
+            stmt = upsert_insert(s, ModelVersionTagModel)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["name", "version", "key"], set_={"value": stmt.excluded.value}
+            )
+            s.execute(stmt, [{"name": name, "version": row.version, "key": key, "value": value}])
+            row.last_updated_timestamp = self._touch(s, name)
+
+    def delete_model_version_tag(self, name: str, version: int, key: str) -> None:
+        rules.check_tag_key_writable(key)
+        with unit_of_work(self.engine) as s:
+            row = self._version_row(s, name, version)
+            t = ModelVersionTagModel
+            result = s.execute(
+                delete(t).where(t.name == name, t.version == row.version, t.key == key)
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise ResourceNotFound(
+                    f"No tag with key '{key}' on version {row.version} of model '{name}'."
+                )
+            row.last_updated_timestamp = self._touch(s, name)
+
+    def get_model_version_download_uri(self, name: str, version: int) -> str:
+        with unit_of_work(self.engine, write=False) as s:
+            row = self._version_row(s, name, version)
+            return download_uri(s, row.source)
+
+    # -- stages ------------------------------------------------------------------------------
+    def get_latest_versions(self, name: str, stages: Sequence[str] = ()) -> list[ModelVersion]:
+        wanted = [rules.canonical_stage(st) for st in stages]
+        with unit_of_work(self.engine, write=False) as s:
+            self._model_row(s, name)
+            return latest_per_stage(s, [name], wanted)[name]
+
+    def transition_model_version_stage(
+        self, name: str, version: int, stage: str, archive_existing_versions: bool = False
+    ) -> ModelVersion:
+        target = rules.canonical_stage(stage)
+        if archive_existing_versions and target not in ("Staging", "Production"):
+            raise InvalidParameterValue(
+                f"archive_existing_versions can only be used with the Staging or Production "
+                f"stage, not {target!r}."
+            )
+        with unit_of_work(self.engine) as s:
+            row = self._version_row(s, name, version)
+            t = self._touch(s, name)
+            if archive_existing_versions:
+                s.execute(
+                    update(_MV)
+                    .where(
+                        _MV.name == name, _MV.current_stage == target, _MV.version != row.version
+                    )
+                    .values(current_stage="Archived", last_updated_timestamp=t)
+                )
+            row.current_stage = target
+            row.last_updated_timestamp = t
+            return self._version(s, row)
+
+    # -- aliases -----------------------------------------------------------------------------
+    def set_registered_model_alias(
+        self, name: str, alias: str, version: int, user: str = "", reason: str = ""
+    ) -> None:
+        rules.validate_alias(alias)
+        with unit_of_work(self.engine) as s:
+            row = self._version_row(s, name, version)
+            t = self.clock()
+            if aliases.move(s, name, alias, row.version, user=user, reason=reason, timestamp=t):
+                self._touch(s, name)
+
+    def delete_registered_model_alias(
+        self, name: str, alias: str, user: str = "", reason: str = ""
+    ) -> None:
+        rules.validate_alias(alias)
+        with unit_of_work(self.engine) as s:
+            self._model_row(s, name)
+            t = self.clock()
+            if aliases.move(s, name, alias, None, user=user, reason=reason, timestamp=t):
+                self._touch(s, name)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        with unit_of_work(self.engine, write=False) as s:
+            self._model_row(s, name)
+            number = aliases.current_version(s, name, alias)
+            if number is None:
+                raise ResourceNotFound(f"Registered model alias {alias} not found.")
+            return load_versions(s, [self._version_row(s, name, number)])[0]
+
+    def get_alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
+        rules.validate_model_name(name)
+        with unit_of_work(self.engine, write=False) as s:
+            return aliases.history(s, name, alias)
+
+    def rollback_registered_model_alias(
+        self, name: str, alias: str, user: str = "", reason: str = ""
+    ) -> ModelVersion:
+        rules.validate_alias(alias)
+        with unit_of_work(self.engine) as s:
+            self._model_row(s, name)
+            target = aliases.rollback_target(s, name, alias)
+            row = s.get(_MV, (name, target))
+            if row is None:
+                raise ResourceNotFound(
+                    f"Cannot roll alias '{alias}' back to version {target} of model '{name}': "
+                    "that version was deleted."
+                )
+            why = f"rollback: {reason}" if reason else "rollback"
+            aliases.move(s, name, alias, target, user=user, reason=why, timestamp=self.clock())
+            self._touch(s, name)
+            return self._version(s, row)

@@ -1,0 +1,114 @@
+"""Alias moves and their audit trail. Each function works inside the caller's unit of work;
+every move appends one ``alias_events`` row."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from trainlab.entities import AliasEvent
+from trainlab.exceptions import InvalidState, ResourceNotFound
+from trainlab.store.sql.models import AliasEventModel, RegisteredModelAliasModel
+from trainlab.store.sql.uow import upsert_insert
+
+_A = RegisteredModelAliasModel
+_E = AliasEventModel
+
+
+def current_version(s: Session, name: str, alias: str) -> int | None:
+    return s.scalar(select(_A.version).where(_A.name == name, _A.alias == alias))
+
+
+def record(
+    s: Session,
+    name: str,
+    alias: str,
+    from_version: int | None,
+    to_version: int | None,
+    *,
+    user: str,
+    reason: str,
+    timestamp: int,
+) -> None:
+    s.add(
+        _E(
+            name=name,
+            alias=alias,
+            from_version=from_version,
+            to_version=to_version,
+            user_id=user,
+            reason=reason,
+            timestamp=timestamp,
+        )
+    )
+
+
+def move(
+    s: Session,
+    name: str,
+    alias: str,
+    to_version: int | None,
+    *,
+    user: str,
+    reason: str,
+    timestamp: int,
+) -> bool:
+    """Point ``alias`` at ``to_version`` (None: remove it). False when nothing moved."""
+    before = current_version(s, name, alias)
+    if before == to_version:
+        return False
+    if to_version is None:
+        s.execute(delete(_A).where(_A.name == name, _A.alias == alias))
+    else:
+        stmt = upsert_insert(s, _A)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name", "alias"], set_={"version": stmt.excluded.version}
+        )
+        s.execute(stmt, [{"name": name, "alias": alias, "version": to_version}])
+    record(s, name, alias, before, to_version, user=user, reason=reason, timestamp=timestamp)
+    return True
+
+
+def remove_for_version(
+    s: Session, name: str, version: int | None, *, user: str, reason: str, timestamp: int
+) -> None:
+    """Remove the aliases held by one version (all aliases of the model for None)."""
+    query = select(_A).where(_A.name == name)
+    if version is not None:
+        query = query.where(_A.version == version)
+    for row in list(s.execute(query).scalars()):
+        move(s, name, row.alias, None, user=user, reason=reason, timestamp=timestamp)
+
+
+def history(s: Session, name: str, alias: str | None) -> list[AliasEvent]:
+    query = select(_E).where(_E.name == name)
+    if alias is not None:
+        query = query.where(_E.alias == alias)
+    return [
+        AliasEvent(
+            name=e.name,
+            alias=e.alias,
+            from_version=e.from_version,
+            to_version=e.to_version,
+            user=e.user_id,
+            reason=e.reason,
+            timestamp=e.timestamp,
+            event_id=e.event_id,
+        )
+        for e in s.execute(query.order_by(_E.event_id)).scalars()
+    ]
+
+
+def rollback_target(s: Session, name: str, alias: str) -> int:
+    """The version ``alias`` held before its last move."""
+    last = s.execute(
+        select(_E).where(_E.name == name, _E.alias == alias).order_by(_E.event_id.desc()).limit(1)
+    ).scalar()
+    if last is None:
+        raise ResourceNotFound(f"Alias '{alias}' of registered model '{name}' was never set.")
+    if last.from_version is None:
+        raise InvalidState(
+            f"Alias '{alias}' of registered model '{name}' has no previous version to roll "
+            f"back to: its last move set it for the first time (to version {last.to_version})."
+        )
+    return last.from_version

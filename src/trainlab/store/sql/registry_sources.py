@@ -1,0 +1,80 @@
+"""Model version sources: checked against the run / logged model they claim to come from, and
+resolved to the URI the artifacts are downloaded from."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
+from trainlab.store.sql import registry_rules as rules
+from trainlab.store.sql.models import LoggedModelModel, RunModel
+
+
+def _run(s: Session, run_id: str) -> RunModel:
+    run = s.get(RunModel, run_id)
+    if run is None:
+        raise ResourceNotFound(f"Run with id={run_id} not found.")
+    return run
+
+
+def _logged_model(s: Session, model_id: str) -> LoggedModelModel:
+    model = s.get(LoggedModelModel, model_id)
+    if model is None:
+        raise ResourceNotFound(f"Logged model with ID '{model_id}' not found.")
+    return model
+
+
+def check_source(s: Session, source: str, run_id: str | None, model_id: str | None) -> None:
+    """Safe (see ``registry_rules``); a ``runs:/`` source names ``run_id``; a local source lies
+    under the artifact folder of ``run_id`` or ``model_id``."""
+    rules.check_source_safe(source)
+    roots: list[str] = []
+    if run_id:
+        roots.append(_run(s, run_id).artifact_uri)
+    if model_id:
+        roots.append(_logged_model(s, model_id).artifact_uri)
+    from_run = rules.runs_source(source)
+    if from_run is not None:
+        if run_id and from_run[0] != run_id:
+            raise InvalidParameterValue(
+                f"Invalid model version source {source!r}: it names run {from_run[0]!r} but "
+                f"run_id is {run_id!r}."
+            )
+        _run(s, from_run[0])
+        return
+    from_model = rules.logged_model_source(source)
+    if from_model is not None:
+        _logged_model(s, from_model[0])
+        return
+    if rules.is_local_source(source):
+        rules.check_local_source(source, roots)
+
+
+def download_uri(s: Session, source: str) -> str:
+    """``runs:/`` and ``models:/m-`` sources resolve to the run's / logged model's artifacts."""
+    from_run = rules.runs_source(source)
+    if from_run is not None:
+        root = _run(s, from_run[0]).artifact_uri
+        return "/".join(p for p in (root.rstrip("/"), from_run[1]) if p)
+    from_model = rules.logged_model_source(source)
+    if from_model is not None:
+        root = _logged_model(s, from_model[0]).artifact_uri
+        return "/".join(p for p in (root.rstrip("/"), from_model[1]) if p)
+    return source
+
+
+def infer_lineage(
+    s: Session, source: str, run_id: str | None, model_id: str | None
+) -> tuple[str | None, str | None]:
+    """``(run_id, model_id)`` of a new version: as given, else from a ``runs:/`` or
+    ``models:/m-`` source, and the run from the logged model's source run (MLflow 3's
+    ``log_model(registered_model_name=...)`` sends only the model id)."""
+    if model_id is None and (from_model := rules.logged_model_source(source)):
+        model_id = from_model[0]
+    if run_id is None and (from_run := rules.runs_source(source)):
+        run_id = from_run[0]
+    if run_id is None and model_id is not None:
+        run_id = _logged_model(s, model_id).source_run_id
+        if run_id is not None and s.get(RunModel, run_id) is None:
+            run_id = None
+    return run_id, model_id

@@ -1,0 +1,607 @@
+"""One contract for every model registry backend (SQLite, PostgreSQL, REST)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from trainlab.entities import Dataset, DatasetInput, ModelVersionStatus, RunTag
+from trainlab.exceptions import (
+    InvalidParameterValue,
+    InvalidState,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+)
+from trainlab.store._base import BaseRegistryStore, BaseTrackingStore
+
+
+def unique(prefix: str = "model") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def run(store: BaseTrackingStore) -> tuple[str, str]:
+    """(run_id, artifact_uri) of a fresh run."""
+    r = store.create_run("0", user_id="alice", run_name="train")
+    return r.info.run_id, r.info.artifact_uri
+
+
+@pytest.fixture
+def model(registry: BaseRegistryStore) -> str:
+    return registry.create_registered_model(unique()).name
+
+
+def _version(registry: BaseRegistryStore, name: str, run: tuple[str, str]) -> int:
+    return registry.create_model_version(name, f"runs:/{run[0]}/model", run[0]).version
+
+
+# -- registered models ----------------------------------------------------------------------
+def test_create_and_get_registered_model(registry: BaseRegistryStore) -> None:
+    name = unique()
+    created = registry.create_registered_model(name, {"team": "risk"}, "fraud model")
+    got = registry.get_registered_model(name)
+    assert got == created
+    assert (got.name, got.description, got.tags) == (name, "fraud model", {"team": "risk"})
+    assert got.creation_timestamp > 0
+    assert got.last_updated_timestamp >= got.creation_timestamp
+    assert (got.aliases, got.latest_versions) == ({}, [])
+
+
+def test_duplicate_registered_model(registry: BaseRegistryStore, model: str) -> None:
+    with pytest.raises(ResourceAlreadyExists, match=model):
+        registry.create_registered_model(model)
+
+
+@pytest.mark.parametrize("bad", ["", "  ", "a/b", "a:b", "x" * 257])
+def test_invalid_model_names(registry: BaseRegistryStore, bad: str) -> None:
+    with pytest.raises(InvalidParameterValue):
+        registry.create_registered_model(bad)
+
+
+def test_longest_model_name(registry: BaseRegistryStore) -> None:
+    name = unique() + "x" * 240
+    name = name[:256]
+    assert registry.create_registered_model(name).name == name
+
+
+def test_missing_registered_model(registry: BaseRegistryStore) -> None:
+    with pytest.raises(ResourceNotFound):
+        registry.get_registered_model(unique())
+    with pytest.raises(ResourceNotFound):
+        registry.create_model_version(unique(), "s3://bucket/model")
+
+
+def test_update_registered_model(registry: BaseRegistryStore, model: str) -> None:
+    updated = registry.update_registered_model(model, "new words")
+    assert updated.description == "new words"
+    assert registry.get_registered_model(model).description == "new words"
+
+
+def test_rename_carries_versions_tags_and_aliases(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    _version(registry, model, run)
+    _version(registry, model, run)
+    registry.set_registered_model_tag(model, "team", "risk")
+    registry.set_model_version_tag(model, 2, "stage", "qa")
+    registry.set_registered_model_alias(model, "champion", 2, user="alice", reason="best")
+    new = unique("renamed")
+    renamed = registry.rename_registered_model(model, new)
+    assert renamed.name == new
+    assert renamed.aliases == {"champion": 2}
+    assert renamed.tags == {"team": "risk"}
+    with pytest.raises(ResourceNotFound):
+        registry.get_registered_model(model)
+    v2 = registry.get_model_version(new, 2)
+    assert (v2.name, v2.aliases, v2.tags["stage"]) == (new, ["champion"], "qa")
+    assert registry.get_model_version_by_alias(new, "champion").version == 2
+    assert [e.to_version for e in registry.get_alias_history(new, "champion")] == [2]
+    assert _version(registry, new, run) == 3
+
+
+def test_rename_to_existing_name(registry: BaseRegistryStore, model: str) -> None:
+    other = registry.create_registered_model(unique()).name
+    with pytest.raises(ResourceAlreadyExists):
+        registry.rename_registered_model(model, other)
+    with pytest.raises(InvalidParameterValue):
+        registry.rename_registered_model(model, "a/b")
+
+
+def test_delete_registered_model_removes_versions(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    _version(registry, model, run)
+    registry.set_registered_model_alias(model, "prod", 1)
+    registry.delete_registered_model(model)
+    with pytest.raises(ResourceNotFound):
+        registry.get_registered_model(model)
+    with pytest.raises(ResourceNotFound):
+        registry.get_model_version(model, 1)
+    assert registry.search_model_versions(f"name = '{model}'").items == []
+    registry.create_registered_model(model)
+    assert _version(registry, model, run) == 1
+    with pytest.raises(ResourceNotFound):
+        registry.delete_registered_model(unique())
+
+
+def test_registered_model_tags(registry: BaseRegistryStore, model: str) -> None:
+    registry.set_registered_model_tag(model, "k", "v1")
+    registry.set_registered_model_tag(model, "k", "v2")
+    registry.set_registered_model_tag(model, "big", "x" * 100_000)
+    tags = registry.get_registered_model(model).tags
+    assert tags["k"] == "v2" and len(tags["big"]) == 100_000
+    registry.delete_registered_model_tag(model, "k")
+    assert "k" not in registry.get_registered_model(model).tags
+    with pytest.raises(ResourceNotFound):
+        registry.delete_registered_model_tag(model, "k")
+    with pytest.raises(InvalidParameterValue, match="100000"):
+        registry.set_registered_model_tag(model, "big", "x" * 100_001)
+    with pytest.raises(InvalidParameterValue):
+        registry.set_registered_model_tag(model, "k" * 251, "v")
+    assert len(registry.get_registered_model(model).tags["big"]) == 100_000
+
+
+# -- search registered models ---------------------------------------------------------------
+@pytest.fixture
+def family(registry: BaseRegistryStore) -> str:
+    prefix = unique("fam")
+    for i, team in enumerate(["risk", "risk", "ads"]):
+        registry.create_registered_model(f"{prefix}-{i}", {"team": team})
+    registry.create_registered_model(f"{prefix.upper()}-X")
+    return prefix
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("name = '{p}-1'", ["-1"]),
+        ("name LIKE '{p}-%'", ["-0", "-1", "-2"]),
+        ("name ILIKE '{p}-%'", ["-0", "-1", "-2", "-X"]),
+        ("name IN ('{p}-0', '{p}-2')", ["-0", "-2"]),
+        ("name LIKE '{p}-%' AND name != '{p}-0'", ["-1", "-2"]),
+        ("name LIKE '{p}-%' AND tags.team = 'risk'", ["-0", "-1"]),
+        ("name ILIKE '{p}-%' AND tags.team IN ('ads')", ["-2"]),
+        # As in MLflow's registry, != also matches models without the tag (``tag.`` works too).
+        ("name ILIKE '{p}-%' AND tag.team != 'risk'", ["-2", "-X"]),
+        ("name ILIKE '{p}-%' AND tags.team NOT IN ('ads')", ["-0", "-1", "-X"]),
+        ("name ILIKE '{p}-%' AND tags.team IS NULL", ["-X"]),
+    ],
+)
+def test_search_registered_models(
+    registry: BaseRegistryStore, family: str, template: str, expected: list[str]
+) -> None:
+    page = registry.search_registered_models(template.format(p=family))
+    assert sorted(m.name[len(family) :] for m in page) == expected
+    assert page.next_page_token is None
+
+
+def test_search_registered_models_order_and_pages(registry: BaseRegistryStore, family: str) -> None:
+    flt = f"name LIKE '{family}-%'"
+    desc = registry.search_registered_models(flt, order_by=["name DESC"])
+    assert [m.name[len(family) :] for m in desc] == ["-2", "-1", "-0"]
+    first = registry.search_registered_models(flt, max_results=2)
+    assert [m.name[len(family) :] for m in first] == ["-0", "-1"]
+    assert first.next_page_token
+    second = registry.search_registered_models(flt, max_results=2, page_token=first.next_page_token)
+    assert [m.name[len(family) :] for m in second] == ["-2"]
+    assert second.next_page_token is None
+    by_time = registry.search_registered_models(flt, order_by=["creation_timestamp ASC"])
+    assert len(by_time) == 3
+
+
+@pytest.mark.parametrize(
+    "bad", ["name = ", "owner = 'x'", "metrics.acc > 1", "name > 3", "version_number = 1"]
+)
+def test_search_registered_models_bad_filter(registry: BaseRegistryStore, bad: str) -> None:
+    with pytest.raises(InvalidParameterValue):
+        registry.search_registered_models(bad)
+
+
+def test_search_registered_models_limits(registry: BaseRegistryStore) -> None:
+    with pytest.raises(InvalidParameterValue, match="1000"):
+        registry.search_registered_models(max_results=1001)
+    with pytest.raises(InvalidParameterValue, match="page"):
+        registry.search_registered_models(page_token="not-a-token")
+    with pytest.raises(InvalidParameterValue):
+        registry.search_registered_models(order_by=["owner DESC"])
+
+
+# -- model versions -------------------------------------------------------------------------
+def test_create_and_get_model_version(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    run_id = run[0]
+    v = registry.create_model_version(
+        model,
+        f"runs:/{run_id}/model",
+        run_id,
+        tags={"flavor": "sklearn"},
+        run_link="http://ci/1",
+        description="first",
+    )
+    assert (v.name, v.version, v.source, v.run_id) == (model, 1, f"runs:/{run_id}/model", run_id)
+    assert (v.status, v.current_stage, v.description) == (ModelVersionStatus.READY, "None", "first")
+    assert v.run_link == "http://ci/1" and v.tags["flavor"] == "sklearn"
+    assert v.creation_timestamp > 0 and v.aliases == []
+    assert registry.get_model_version(model, 1) == v
+    latest = registry.get_registered_model(model).latest_versions
+    assert [(x.version, x.current_stage) for x in latest] == [(1, "None")]
+
+
+def test_version_numbers_increase_and_are_never_reused(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    assert [_version(registry, model, run) for _ in range(3)] == [1, 2, 3]
+    registry.delete_model_version(model, 3)
+    with pytest.raises(ResourceNotFound):
+        registry.get_model_version(model, 3)
+    assert _version(registry, model, run) == 4
+    other = registry.create_registered_model(unique()).name
+    assert _version(registry, other, run) == 1
+
+
+def test_update_model_version(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    _version(registry, model, run)
+    assert registry.update_model_version(model, 1, "better").description == "better"
+    assert registry.get_model_version(model, 1).description == "better"
+    with pytest.raises(ResourceNotFound):
+        registry.update_model_version(model, 9, "x")
+
+
+def test_model_version_tags(registry: BaseRegistryStore, model: str, run: tuple[str, str]) -> None:
+    _version(registry, model, run)
+    registry.set_model_version_tag(model, 1, "validated", "yes")
+    assert registry.get_model_version(model, 1).tags["validated"] == "yes"
+    registry.delete_model_version_tag(model, 1, "validated")
+    assert "validated" not in registry.get_model_version(model, 1).tags
+    with pytest.raises(ResourceNotFound):
+        registry.delete_model_version_tag(model, 1, "validated")
+    with pytest.raises(InvalidParameterValue):
+        registry.set_model_version_tag(model, 1, "k", "x" * 100_001)
+    with pytest.raises(InvalidParameterValue, match="reserved"):
+        registry.set_model_version_tag(model, 1, "trainlab.lineage.run_id", "forged")
+
+
+def test_lineage_recorded_from_run(
+    store: BaseTrackingStore, registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    run_id = run[0]
+    store.set_tag(run_id, RunTag("mlflow.source.git.commit", "abc123"))
+    data = Dataset(name="wine", digest="d1g357", source_type="local", source="/data/wine.csv")
+    store.log_inputs(run_id, [DatasetInput(data, {"mlflow.data.context": "train"})])
+    v = registry.create_model_version(model, f"runs:/{run_id}/model", run_id)
+    assert v.lineage == {"run_id": run_id, "git_commit": "abc123", "datasets": "wine@d1g357"}
+    assert registry.get_model_version(model, 1).lineage == v.lineage
+    found = registry.search_model_versions("tags.`trainlab.lineage.git_commit` = 'abc123'")
+    assert [(x.name, x.version) for x in found] == [(model, 1)]
+    with pytest.raises(InvalidParameterValue, match="reserved"):
+        registry.create_model_version(
+            model, "s3://b/m", tags={"trainlab.lineage.git_commit": "forged"}
+        )
+
+
+def test_accepted_sources(registry: BaseRegistryStore, model: str, run: tuple[str, str]) -> None:
+    run_id, artifact_uri = run
+    for source in [
+        f"runs:/{run_id}/model",
+        f"{artifact_uri}/model",
+        "s3://bucket/path/model",
+        "mlflow-artifacts:/0/abc/artifacts/model",
+        "gs://bucket/a%20b/model",
+    ]:
+        v = registry.create_model_version(model, source, run_id)
+        assert v.source == source
+
+
+def test_local_source_must_lie_under_the_run(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    run_id, artifact_uri = run
+    if artifact_uri.startswith("file://"):
+        path = artifact_uri[len("file://") :]
+        v = registry.create_model_version(model, f"{path}/model", run_id)
+        assert v.source == f"{path}/model"
+    for source in [
+        "/etc/passwd",
+        "file:///etc/passwd",
+        "file:///tmp",
+        "model",
+    ]:
+        with pytest.raises(InvalidParameterValue, match="source"):
+            registry.create_model_version(model, source, run_id)
+    with pytest.raises(InvalidParameterValue, match="run_id"):
+        registry.create_model_version(model, "/tmp/model")
+
+
+BAD_SOURCES = [
+    "runs:/{run}/../../../etc/passwd",
+    "runs:/{run}/model/%2e%2e/%2e%2e/secret",
+    "runs:/{run}/%252e%252e/secret",
+    "{art}/../../../etc/passwd",
+    "{art}/%2e%2e/%2e%2e/etc",
+    "{art}/%252e%252e/etc",
+    "{art}/model#/../../etc",
+    "{art}/model;/../etc",
+    "{art}/a\\..\\..\\etc",
+    "{art}/model%00.txt",
+    "http:///#/../../../etc/",
+    "s3://bucket/../other",
+    "mlflow-artifacts:/0/../../etc",
+    "runs:/0123456789abcdef0123456789abcdef/model",
+    "",
+]
+
+
+@pytest.mark.parametrize("template", BAD_SOURCES)
+def test_unsafe_sources_rejected_and_nothing_created(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str], template: str
+) -> None:
+    run_id, artifact_uri = run
+    source = template.format(run=run_id, art=artifact_uri)
+    with pytest.raises(InvalidParameterValue):
+        registry.create_model_version(model, source, run_id)
+    assert registry.search_model_versions(f"name = '{model}'").items == []
+    assert _version(registry, model, run) == 1
+
+
+def test_runs_source_of_unknown_run(registry: BaseRegistryStore, model: str) -> None:
+    with pytest.raises(ResourceNotFound):
+        registry.create_model_version(model, f"runs:/{uuid.uuid4().hex}/model")
+
+
+def test_download_uri(registry: BaseRegistryStore, model: str, run: tuple[str, str]) -> None:
+    run_id, artifact_uri = run
+    registry.create_model_version(model, f"runs:/{run_id}/model/sub", run_id)
+    registry.create_model_version(model, "s3://bucket/m", run_id)
+    assert registry.get_model_version_download_uri(model, 1) == f"{artifact_uri}/model/sub"
+    assert registry.get_model_version_download_uri(model, 2) == "s3://bucket/m"
+    with pytest.raises(ResourceNotFound):
+        registry.get_model_version_download_uri(model, 3)
+
+
+def test_search_model_versions(
+    store: BaseTrackingStore, registry: BaseRegistryStore, run: tuple[str, str]
+) -> None:
+    run_id = run[0]
+    other_run = store.create_run("0").info.run_id
+    a = registry.create_registered_model(unique()).name
+    b = registry.create_registered_model(unique()).name
+    registry.create_model_version(a, f"runs:/{run_id}/m", run_id, tags={"t": "x"})
+    registry.create_model_version(a, f"runs:/{other_run}/m", other_run)
+    registry.create_model_version(b, "s3://bucket/special", run_id, tags={"t": "y"})
+
+    def found(flt: str) -> set[tuple[str, int]]:
+        page = registry.search_model_versions(flt)
+        assert len(page) == len({(v.name, v.version) for v in page})
+        return {(v.name, v.version) for v in page}
+
+    assert found(f"name = '{a}'") == {(a, 1), (a, 2)}
+    assert found(f"name IN ('{a}', '{b}') AND version_number = 1") == {(a, 1), (b, 1)}
+    assert found(f"run_id = '{other_run}'") == {(a, 2)}
+    assert found(f"run_id IN ('{run_id}')") == {(a, 1), (b, 1)}
+    assert found("source_path = 's3://bucket/special'") == {(b, 1)}
+    assert found(f"name = '{a}' AND tags.t = 'x'") == {(a, 1)}
+    assert found(f"name IN ('{a}', '{b}') AND tags.t IN ('x', 'y')") == {(a, 1), (b, 1)}
+    assert found(f"name = '{a}' AND version_number > 1") == {(a, 2)}
+    page = registry.search_model_versions(f"name IN ('{a}', '{b}')", max_results=2)
+    assert len(page) == 2 and page.next_page_token
+    rest = registry.search_model_versions(
+        f"name IN ('{a}', '{b}')", max_results=2, page_token=page.next_page_token
+    )
+    assert len(rest) == 1 and rest.next_page_token is None
+    seen = {(v.name, v.version) for v in [*page, *rest]}
+    assert seen == {(a, 1), (a, 2), (b, 1)}
+    ordered = registry.search_model_versions(f"name = '{a}'", order_by=["version_number ASC"])
+    assert [v.version for v in ordered] == [1, 2]
+    with pytest.raises(InvalidParameterValue):
+        registry.search_model_versions("color = 'red'")
+
+
+# -- stages ---------------------------------------------------------------------------------
+def test_stages_and_latest_versions(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    for _ in range(4):
+        _version(registry, model, run)
+    assert registry.transition_model_version_stage(model, 1, "Production").current_stage == (
+        "Production"
+    )
+    registry.transition_model_version_stage(model, 2, "staging")
+    registry.transition_model_version_stage(model, 3, "Staging")
+    latest = registry.get_latest_versions(model, ["Production", "Staging"])
+    assert [(v.version, v.current_stage) for v in latest] == [(3, "Staging"), (1, "Production")]
+    every = registry.get_latest_versions(model)
+    assert [(v.version, v.current_stage) for v in every] == [
+        (4, "None"),
+        (3, "Staging"),
+        (1, "Production"),
+    ]
+    moved = registry.transition_model_version_stage(model, 4, "Production", True)
+    assert moved.current_stage == "Production"
+    assert registry.get_model_version(model, 1).current_stage == "Archived"
+    assert registry.get_model_version(model, 3).current_stage == "Staging"
+    with pytest.raises(InvalidParameterValue):
+        registry.transition_model_version_stage(model, 1, "Shipped")
+    with pytest.raises(InvalidParameterValue):
+        registry.get_latest_versions(model, ["Shipped"])
+    with pytest.raises(InvalidParameterValue):
+        registry.transition_model_version_stage(model, 1, "Archived", True)
+
+
+# -- aliases --------------------------------------------------------------------------------
+def test_aliases(registry: BaseRegistryStore, model: str, run: tuple[str, str]) -> None:
+    _version(registry, model, run)
+    _version(registry, model, run)
+    registry.set_registered_model_alias(model, "champion", 1)
+    registry.set_registered_model_alias(model, "challenger", 2)
+    registry.set_registered_model_alias(model, "staging-candidate_1", 2)
+    assert registry.get_model_version_by_alias(model, "champion").version == 1
+    got = registry.get_registered_model(model)
+    assert got.aliases == {"challenger": 2, "champion": 1, "staging-candidate_1": 2}
+    assert registry.get_model_version(model, 2).aliases == ["challenger", "staging-candidate_1"]
+    registry.set_registered_model_alias(model, "champion", 2)
+    assert registry.get_model_version_by_alias(model, "champion").version == 2
+    registry.delete_registered_model_alias(model, "challenger")
+    with pytest.raises(ResourceNotFound):
+        registry.get_model_version_by_alias(model, "challenger")
+    # As in MLflow, deleting an alias that is not set is a no-op (and moves nothing).
+    registry.delete_registered_model_alias(model, "challenger")
+    assert [e.to_version for e in registry.get_alias_history(model, "challenger")] == [2, None]
+    with pytest.raises(ResourceNotFound):
+        registry.set_registered_model_alias(model, "champion", 9)
+
+
+@pytest.mark.parametrize("bad", ["latest", "v3", "V12", "a b", "a.b", "a/b", "x" * 256, ""])
+def test_invalid_aliases(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str], bad: str
+) -> None:
+    _version(registry, model, run)
+    with pytest.raises(InvalidParameterValue):
+        registry.set_registered_model_alias(model, bad, 1)
+    assert registry.get_registered_model(model).aliases == {}
+
+
+def test_alias_history_and_rollback(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    for _ in range(3):
+        _version(registry, model, run)
+    registry.set_registered_model_alias(model, "champion", 1, user="alice", reason="baseline")
+    registry.set_registered_model_alias(model, "champion", 1, user="alice", reason="no move")
+    registry.set_registered_model_alias(model, "champion", 2, user="bob", reason="beats v1")
+    registry.set_registered_model_alias(model, "other", 3, user="bob")
+    back = registry.rollback_registered_model_alias(model, "champion", "carol", "v2 regressed")
+    assert back.version == 1
+    assert registry.get_model_version_by_alias(model, "champion").version == 1
+    events = registry.get_alias_history(model, "champion")
+    assert [(e.from_version, e.to_version, e.user, e.reason) for e in events] == [
+        (None, 1, "alice", "baseline"),
+        (1, 2, "bob", "beats v1"),
+        (2, 1, "carol", "rollback: v2 regressed"),
+    ]
+    assert all(e.alias == "champion" and e.name == model and e.timestamp > 0 for e in events)
+    assert [e.timestamp for e in events] == sorted(e.timestamp for e in events)
+    assert [e.alias for e in registry.get_alias_history(model)] == [
+        "champion",
+        "champion",
+        "other",
+        "champion",
+    ]
+    registry.delete_registered_model_alias(model, "other", user="dan", reason="retired")
+    last = registry.get_alias_history(model, "other")[-1]
+    assert (last.from_version, last.to_version, last.user, last.reason) == (
+        3,
+        None,
+        "dan",
+        "retired",
+    )
+    restored = registry.rollback_registered_model_alias(model, "other", "erin")
+    assert restored.version == 3 and restored.aliases == ["other"]
+
+
+def test_deleting_a_version_records_its_alias_moves(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    _version(registry, model, run)
+    _version(registry, model, run)
+    registry.set_registered_model_alias(model, "champion", 1)
+    registry.set_registered_model_alias(model, "champion", 2)
+    registry.delete_model_version(model, 2, user="ops")
+    with pytest.raises(ResourceNotFound):
+        registry.get_model_version_by_alias(model, "champion")
+    last = registry.get_alias_history(model, "champion")[-1]
+    assert (last.from_version, last.to_version, last.user) == (2, None, "ops")
+    assert "deleted" in last.reason
+    # Rolling back restores the holder before the delete: version 2 is gone.
+    with pytest.raises(ResourceNotFound):
+        registry.rollback_registered_model_alias(model, "champion")
+
+
+def test_rollback_without_previous_version(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    _version(registry, model, run)
+    with pytest.raises(ResourceNotFound):
+        registry.rollback_registered_model_alias(model, "champion")
+    registry.set_registered_model_alias(model, "champion", 1)
+    with pytest.raises(InvalidState):
+        registry.rollback_registered_model_alias(model, "champion")
+    assert len(registry.get_alias_history(model, "champion")) == 1
+
+
+# -- concurrency (SQL backends, two stores on one database like two server replicas) ---------
+def test_concurrent_creates_get_distinct_consecutive_numbers(db_uri: str, tmp_path: object) -> None:
+    import threading
+
+    from trainlab.store.sql.registry import SqlRegistryStore
+    from trainlab.store.sql.tracking import SqlTrackingStore
+
+    stores = [
+        SqlRegistryStore(SqlTrackingStore(db_uri, f"file://{tmp_path}/artifacts")) for _ in range(2)
+    ]
+    name = stores[0].create_registered_model(unique()).name
+    per_thread = 15
+    barrier = threading.Barrier(2)
+    got: list[list[int]] = [[], []]
+    errors: list[BaseException] = []
+
+    def create(i: int) -> None:
+        try:
+            barrier.wait()
+            for _ in range(per_thread):
+                got[i].append(stores[i].create_model_version(name, "s3://bucket/m").version)
+        except BaseException as exc:  # reported below, with the thread's failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(got[0] + got[1]) == list(range(1, 2 * per_thread + 1))
+    assert got[0] == sorted(got[0]) and got[1] == sorted(got[1])
+    versions = stores[0].search_model_versions(f"name = '{name}'")
+    assert sorted(v.version for v in versions) == list(range(1, 2 * per_thread + 1))
+    for s in stores:
+        s.engine.dispose()
+
+
+def _logged_model(store: BaseTrackingStore, run_id: str) -> tuple[str, str]:
+    """(model_id, artifact_uri) of a new logged model of ``run_id``."""
+    from trainlab.client.rest import RestTrackingStore
+
+    if isinstance(store, RestTrackingStore):
+        body = {"experiment_id": "0", "name": "clf", "source_run_id": run_id}
+        info = store.call("POST", "/logged-models", body)["model"]["info"]
+        return info["model_id"], info["artifact_uri"]
+    from trainlab.store.sql.logged_models import SqlLoggedModelStore
+    from trainlab.store.sql.tracking import SqlTrackingStore
+
+    assert isinstance(store, SqlTrackingStore)
+    lm = SqlLoggedModelStore(store).create_logged_model("0", "clf", run_id)
+    return lm.model_id, lm.artifact_uri
+
+
+def test_logged_model_source_and_lineage(
+    store: BaseTrackingStore, registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    run_id = run[0]
+    model_id, artifact_uri = _logged_model(store, run_id)
+    v = registry.create_model_version(model, f"models:/{model_id}", run_id, model_id=model_id)
+    assert (v.model_id, v.source) == (model_id, f"models:/{model_id}")
+    assert v.lineage == {"run_id": run_id, "model_id": model_id}
+    assert registry.get_model_version_download_uri(model, 1) == artifact_uri
+    found = registry.search_model_versions(f"name = '{model}' AND model_id = '{model_id}'")
+    assert [x.version for x in found] == [1]
+    # Only the logged model given (MLflow 3's log_model): the run comes from the model.
+    v2 = registry.create_model_version(model, f"models:/{model_id}")
+    assert (v2.run_id, v2.model_id) == (run_id, model_id)
+    assert v2.lineage == {"run_id": run_id, "model_id": model_id}
+    with pytest.raises(ResourceNotFound):
+        registry.create_model_version(model, "models:/m-0123456789abcdef0123456789abcdef")
+    with pytest.raises(InvalidParameterValue):
+        registry.create_model_version(model, f"models:/{model_id}/../../x", run_id)

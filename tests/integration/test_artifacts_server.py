@@ -1,0 +1,267 @@
+"""Proxied artifacts through a real `trainlab server`, on a local folder and on S3 (a real moto
+server process), driven by the stock `mlflow` client."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.support.s3 import AWS_ENV
+from tests.support.server import ServerProcess
+from tests.support.traversal import TRAVERSAL_PATHS
+
+mlflow = pytest.importorskip("mlflow")
+from mlflow import MlflowClient  # noqa: E402
+
+MiB = 1024 * 1024
+PREFIX = "team/mlflow"
+
+
+class ArtifactServer:
+    def __init__(self, kind: str, proc: ServerProcess, moto: Any = None, bucket: str = "") -> None:
+        self.kind = kind
+        self.proc = proc
+        self.url = proc.url
+        self.moto = moto
+        self.bucket = bucket
+
+    def keys(self) -> list[str]:
+        return sorted(self.moto.keys(self.bucket)) if self.moto else []
+
+
+@pytest.fixture(scope="module", params=["local", "s3"])
+def artifact_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ArtifactServer]:
+    root = tmp_path_factory.mktemp(f"artifacts-{request.param}")
+    db = f"sqlite:///{root}/trainlab.db"
+    if request.param == "local":
+        with ServerProcess(db, root / "artifacts") as proc:
+            yield ArtifactServer("local", proc)
+        return
+    moto = request.getfixturevalue("moto_server")
+    bucket = moto.new_bucket()
+    # the later --artifacts-destination wins over the folder ServerProcess always passes
+    args = ["--artifacts-destination", f"s3://{bucket}/{PREFIX}", "--s3-endpoint-url", moto.url]
+    with ServerProcess(db, root / "unused", extra_args=args, env=AWS_ENV) as proc:
+        yield ArtifactServer("s3", proc, moto, bucket)
+    assert not (root / "unused").exists()
+
+
+@pytest.fixture
+def run_id(artifact_server: ArtifactServer) -> Iterator[str]:
+    mlflow.set_tracking_uri(artifact_server.url)
+    mlflow.set_experiment(f"artifacts-{uuid.uuid4().hex[:8]}")
+    with mlflow.start_run() as run:
+        yield run.info.run_id
+    while mlflow.active_run():
+        mlflow.end_run()
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_stock_client_round_trip(
+    artifact_server: ArtifactServer, run_id: str, tmp_path: Path
+) -> None:
+    src = tmp_path / "src"
+    (src / "nested" / "deeper").mkdir(parents=True)
+    (src / "top.txt").write_text("top")
+    (src / "nested" / "a.csv").write_text("x,y\n1,2\n")
+    (src / "nested" / "deeper" / "b.bin").write_bytes(bytes(range(256)) * 10)
+    single = tmp_path / "single.txt"
+    single.write_text("one file")
+    big = tmp_path / "weights.bin"
+    big.write_bytes(os.urandom(4 * MiB) * 3)  # 12 MiB
+
+    mlflow.log_artifacts(str(src), artifact_path="data")
+    mlflow.log_artifact(str(single))
+    mlflow.log_artifact(str(big), artifact_path="model")
+    mlflow.log_text("hello text", "notes/readme.txt")
+    mlflow.log_dict({"lr": 0.1, "layers": [1, 2]}, "config/params.json")
+
+    client = MlflowClient(artifact_server.url)
+    root = {(f.path, f.is_dir) for f in client.list_artifacts(run_id)}
+    assert root == {
+        ("data", True),
+        ("single.txt", False),
+        ("model", True),
+        ("notes", True),
+        ("config", True),
+    }
+    nested = client.list_artifacts(run_id, "data/nested")
+    assert [(f.path, f.is_dir, f.file_size) for f in nested] == [
+        ("data/nested/a.csv", False, 8),
+        ("data/nested/deeper", True, None),
+    ]
+    assert [(f.path, f.file_size) for f in client.list_artifacts(run_id, "model")] == [
+        ("model/weights.bin", 12 * MiB)
+    ]
+
+    out = Path(mlflow.artifacts.download_artifacts(run_id=run_id, dst_path=str(tmp_path / "dl")))
+    assert _tree(out / "data") == _tree(src)
+    assert (out / "model" / "weights.bin").read_bytes() == big.read_bytes()
+    assert (out / "single.txt").read_text() == "one file"
+    one = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="model/weights.bin", dst_path=str(tmp_path / "one")
+    )
+    assert (
+        hashlib.sha256(Path(one).read_bytes()).digest() == hashlib.sha256(big.read_bytes()).digest()
+    )
+
+    uri = f"runs:/{run_id}"
+    assert mlflow.artifacts.load_text(f"{uri}/notes/readme.txt") == "hello text"
+    assert mlflow.artifacts.load_dict(f"{uri}/config/params.json") == {"lr": 0.1, "layers": [1, 2]}
+
+    if artifact_server.kind == "s3":  # really in the bucket, under the prefix
+        keys = artifact_server.keys()
+        assert keys and all(k.startswith(f"{PREFIX}/") for k in keys)
+        assert any(k.endswith(f"/{run_id}/artifacts/model/weights.bin") for k in keys)
+
+
+def test_download_over_http(artifact_server: ArtifactServer, run_id: str) -> None:
+    mlflow.log_text("streamed body", "dir/file name.txt")
+    exp = mlflow.get_run(run_id).info.experiment_id
+    base = f"{artifact_server.url}/api/2.0/mlflow-artifacts/artifacts/{exp}/{run_id}/artifacts"
+    r = httpx.get(f"{base}/dir/file name.txt")
+    assert r.status_code == 200 and r.content == b"streamed body"
+    assert r.headers["content-length"] == "13"
+    assert r.headers["content-type"].startswith("text/plain")
+    assert r.headers["content-disposition"].startswith("attachment;")
+    missing = httpx.get(f"{base}/dir/missing.txt")
+    assert missing.status_code == 404
+    assert missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert httpx.delete(f"{base}/dir").status_code == 200
+    assert httpx.get(f"{base}/dir/file name.txt").status_code == 404
+
+
+def test_server_info_advertises_multipart(artifact_server: ArtifactServer) -> None:
+    info = httpx.get(f"{artifact_server.url}/api/3.0/mlflow/server-info").json()
+    assert info["multipart_uploads_enabled"] is (artifact_server.kind == "s3")
+    assert info["multipart_downloads_enabled"] is False
+
+
+def test_multipart_upload_by_the_stock_client(
+    artifact_server: ArtifactServer, run_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S3: the client asks server-info, gets presigned part URLs and PUTs the parts straight to
+    the object store. Local: the server answers 501 and the client falls back to one PUT."""
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", str(6 * MiB))
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE", str(5 * MiB))
+    big = tmp_path / "mpu.bin"
+    big.write_bytes(os.urandom(MiB) * 11 + b"end")
+    mlflow.log_artifact(str(big), artifact_path="parts")
+    out = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="parts/mpu.bin", dst_path=str(tmp_path / "dl")
+    )
+    assert Path(out).read_bytes() == big.read_bytes()
+    if artifact_server.kind == "s3":
+        exp = mlflow.get_run(run_id).info.experiment_id
+        key = f"{PREFIX}/{exp}/{run_id}/artifacts/parts/mpu.bin"
+        head = artifact_server.moto.client().head_object(Bucket=artifact_server.bucket, Key=key)
+        assert head["ETag"].endswith('-3"')  # 5 + 5 + 1 MiB, uploaded as three parts
+    else:
+        r = httpx.post(
+            f"{artifact_server.url}/api/2.0/mlflow-artifacts/mpu/create/x",
+            json={"path": "f.bin", "num_parts": 1},
+        )
+        assert r.status_code == 501 and r.json()["error_code"] == "NOT_IMPLEMENTED"
+
+
+def test_multipart_errors(artifact_server: ArtifactServer) -> None:
+    if artifact_server.kind != "s3":
+        pytest.skip("multipart is answered 501 on a local destination")
+    base = f"{artifact_server.url}/api/2.0/mlflow-artifacts/mpu"
+    r = httpx.post(f"{base}/create/x", json={"path": "f.bin", "num_parts": 0})
+    assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    r = httpx.post(f"{base}/create/x", content=b"{not json")
+    assert r.status_code == 400
+    created = httpx.post(f"{base}/create/x", json={"path": "/home/me/f.bin", "num_parts": 1})
+    assert created.status_code == 200
+    upload_id = created.json()["upload_id"]
+    abort = httpx.post(f"{base}/abort/x", json={"path": "/home/me/f.bin", "upload_id": upload_id})
+    assert abort.status_code == 200 and abort.json() == {}
+
+
+@pytest.mark.parametrize(
+    "path", [*TRAVERSAL_PATHS, "%2e%2e/escape.txt", "a/..%2f..%2fescape.txt", "a/..%5c..%5cx"]
+)
+def test_traversal_over_http_writes_nothing(artifact_server: ArtifactServer, path: str) -> None:
+    if artifact_server.kind != "s3":
+        pytest.skip("the local server is covered by test_http_errors")
+    before = artifact_server.keys()
+    base = f"{artifact_server.url}/api/2.0/mlflow-artifacts"
+    quoted = path.replace("\x00", "%00").replace("#", "%23").replace("\\", "%5C")
+    with httpx.Client(timeout=10) as http:
+        for r in (
+            http.put(f"{base}/artifacts/{quoted}", content=b"x"),
+            http.get(f"{base}/artifacts/{quoted}"),
+            http.delete(f"{base}/artifacts/{quoted}"),
+            http.post(f"{base}/mpu/create/{quoted}", json={"path": "f.bin", "num_parts": 1}),
+            http.post(f"{base}/mpu/create/x", json={"path": "..", "num_parts": 1}),
+        ):
+            assert r.status_code in (400, 404), (r.request.url, r.status_code, r.text)
+        listing = http.get(f"{base}/artifacts", params={"path": path})
+        assert listing.status_code == 400, listing.text
+    after = artifact_server.keys()
+    assert after == before
+    assert all(k.startswith(f"{PREFIX}/") for k in after)
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_server_streams_large_artifacts_with_flat_memory(artifact_server: ArtifactServer) -> None:
+    """A 200 MiB PUT and GET through the server: its peak RSS grows by a few parts at most."""
+    assert artifact_server.proc.proc is not None
+    pid = artifact_server.proc.proc.pid  # one worker: uvicorn serves in this process
+    size_mib = 200
+    url = f"{artifact_server.url}/api/2.0/mlflow-artifacts/artifacts/mem/{uuid.uuid4().hex}.bin"
+
+    def body(mib: int = size_mib) -> Iterator[bytes]:
+        block = bytearray(os.urandom(MiB))
+        for i in range(mib):
+            block[:8] = i.to_bytes(8, "little")
+            yield bytes(block)
+
+    with httpx.Client(timeout=120) as http:
+        http.put(url, content=body(17)).raise_for_status()  # every code path once, multipart too
+        with http.stream("GET", url) as r:
+            r.read()
+        baseline = _peak_rss_mib(pid)
+        sent = hashlib.sha256()
+
+        def hashed() -> Iterator[bytes]:
+            for chunk in body():
+                sent.update(chunk)
+                yield chunk
+
+        http.put(url, content=hashed()).raise_for_status()
+        after_upload = _peak_rss_mib(pid)
+        received = hashlib.sha256()
+        with http.stream("GET", url) as r:
+            assert r.status_code == 200
+            for chunk in r.iter_bytes():
+                received.update(chunk)
+        after_download = _peak_rss_mib(pid)
+    print(artifact_server.kind, baseline, after_upload, after_download)
+    assert sent.digest() == received.digest()
+    assert after_upload - baseline < 48
+    assert after_download - baseline < 48
