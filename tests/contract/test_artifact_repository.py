@@ -235,3 +235,19 @@ def test_streaming_memory_stays_flat(kind: str, tmp_path: Path, request: Any) ->
     assert result["same_bytes"] == 1.0
     assert result["upload_growth_mib"] < 48, result
     assert result["download_growth_mib"] < 48, result
+
+
+def test_s3_errors_are_trainlab_errors(moto_server: Any, aws_env: None) -> None:
+    """A destination whose bucket does not exist answers a clear error, not a 500."""
+    from trainlab.artifacts.s3 import S3ArtifactRepository
+    from trainlab.exceptions import ServiceUnavailable
+
+    repo = S3ArtifactRepository("s3://no-such-bucket/prefix", endpoint_url=moto_server.url)
+
+    async def one_chunk() -> AsyncIterator[bytes]:
+        yield b"data"
+
+    with pytest.raises(ServiceUnavailable, match="NoSuchBucket"):
+        asyncio.run(repo.write_stream("a.txt", one_chunk()))
+    with pytest.raises(ServiceUnavailable, match="NoSuchBucket"):
+        repo.list("")

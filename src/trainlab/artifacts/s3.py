@@ -26,7 +26,12 @@ from trainlab.artifacts.base import (
     UploadedPart,
 )
 from trainlab.artifacts.paths import validate_artifact_path
-from trainlab.exceptions import InvalidParameterValue, ResourceNotFound, TrainlabError
+from trainlab.exceptions import (
+    InvalidParameterValue,
+    ResourceNotFound,
+    ServiceUnavailable,
+    TrainlabError,
+)
 
 PART_SIZE = 8 * 1024 * 1024  # S3 needs >= 5 MiB for every part but the last
 MAX_PARTS = 10_000
@@ -39,16 +44,34 @@ def endpoint_url_from_env() -> str | None:
 
 
 def _translate(exc: Exception, what: str) -> TrainlabError:
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError, EndpointConnectionError
 
+    if isinstance(exc, EndpointConnectionError):
+        return ServiceUnavailable(f"{what}: cannot reach the object storage ({exc}).")
     if isinstance(exc, ClientError):
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code in ("NoSuchKey", "404", "NoSuchUpload", "NotFound"):
             return ResourceNotFound(f"{what} not found.")
         if code in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"):
             return InvalidParameterValue(f"{what}: {code}.")
+        if code in ("NoSuchBucket", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+            return ServiceUnavailable(
+                f"{what}: object storage answered {code}; check the server's S3 destination "
+                "and credentials."
+            )
         return TrainlabError(f"{what}: object storage answered {code}.")
     return TrainlabError(f"{what}: {exc}")
+
+
+@contextlib.contextmanager
+def _s3_errors(what: str) -> Iterator[None]:
+    """Object storage errors as trainlab errors (the one translation boundary for S3)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise _translate(exc, what) from None
 
 
 class S3ArtifactRepository(BaseArtifactRepository):
@@ -102,6 +125,10 @@ class S3ArtifactRepository(BaseArtifactRepository):
     # streaming --------------------------------------------------------------------------------
 
     async def write_stream(self, path: str, chunks: AsyncIterator[bytes]) -> int:
+        with _s3_errors(f"Upload of {path!r}"):
+            return await self._write_stream(path, chunks)
+
+    async def _write_stream(self, path: str, chunks: AsyncIterator[bytes]) -> int:
         key = self._key(path, file=True)
         buf = bytearray()
         size = 0
@@ -191,6 +218,10 @@ class S3ArtifactRepository(BaseArtifactRepository):
     # listing and deletion ---------------------------------------------------------------------
 
     def list(self, path: str = "") -> list[FileInfo]:
+        with _s3_errors(f"Listing of {path!r}"):
+            return self._list(path)
+
+    def _list(self, path: str) -> builtins.list[FileInfo]:
         prefix = self._dir_prefix(self._key(path))
         out: list[FileInfo] = []
         for page in self._objects(prefix, delimiter="/"):
@@ -218,20 +249,24 @@ class S3ArtifactRepository(BaseArtifactRepository):
     def delete(self, path: str) -> None:
         if not validate_artifact_path(path):
             raise InvalidParameterValue("Refusing to delete the artifact root.")
-        keys = self._keys_at(self._key(path))
-        if not keys:
-            raise ResourceNotFound(f"Artifact {path!r} not found.")
-        for i in range(0, len(keys), _DELETE_BATCH):
-            batch = [{"Key": k} for k in keys[i : i + _DELETE_BATCH]]
-            self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+        with _s3_errors(f"Deletion of {path!r}"):
+            keys = self._keys_at(self._key(path))
+            if not keys:
+                raise ResourceNotFound(f"Artifact {path!r} not found.")
+            for i in range(0, len(keys), _DELETE_BATCH):
+                batch = [{"Key": k} for k in keys[i : i + _DELETE_BATCH]]
+                self._s3.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
+                )
 
     def exists(self, path: str) -> bool:
         key = self._key(path)
-        for page in self._objects(key):
-            for obj in page.get("Contents", []):
-                k = str(obj["Key"])
-                if k == key or k.startswith(self._dir_prefix(key)):
-                    return True
+        with _s3_errors(f"Lookup of {path!r}"):
+            for page in self._objects(key):
+                for obj in page.get("Contents", []):
+                    k = str(obj["Key"])
+                    if k == key or k.startswith(self._dir_prefix(key)):
+                        return True
         return False
 
     # presigned multipart ----------------------------------------------------------------------
@@ -240,7 +275,8 @@ class S3ArtifactRepository(BaseArtifactRepository):
         if not 1 <= num_parts <= MAX_PARTS:
             raise InvalidParameterValue(f"num_parts must be between 1 and {MAX_PARTS}.")
         key = self._key(path, file=True)
-        upload_id = self._create_upload(key)
+        with _s3_errors(f"Multipart upload of {path!r}"):
+            upload_id = self._create_upload(key)
         credentials = [
             PartCredential(
                 number,

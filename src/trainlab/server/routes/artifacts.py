@@ -13,7 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from trainlab.artifacts.base import MultipartUnsupported, UploadedPart
+from trainlab.artifacts.base import ArtifactDownload, MultipartUnsupported, UploadedPart
+from trainlab.artifacts.paths import validate_artifact_path
 from trainlab.exceptions import InvalidParameterValue, TrainlabError
 from trainlab.server.context import ServerContext
 from trainlab.server.requests import Message, parse_json
@@ -85,6 +86,34 @@ def _proxied_path(uri: str) -> str:
     return rest.lstrip("/")
 
 
+def _download_response(dl: ArtifactDownload) -> Response:
+    if dl.local_path is not None:
+        return FileResponse(dl.local_path, media_type=dl.content_type, filename=dl.name)
+    return StreamingResponse(
+        dl.chunks,
+        media_type=dl.content_type,
+        headers={"Content-Length": str(dl.size), "Content-Disposition": _attachment(dl.name)},
+        background=BackgroundTask(dl.close),
+    )
+
+
+def _under(base_uri: str, path: str) -> str:
+    """The repository path of ``path`` below a proxied location; ``path`` is checked first."""
+    rel = validate_artifact_path(path)
+    if not rel:
+        raise InvalidParameterValue("Missing value for required parameter 'path'.")
+    base = _proxied_path(base_uri)
+    return f"{base}/{rel}" if base else rel
+
+
+def _required(request: Request, *names: str) -> str:
+    for name in names:
+        value = request.query_params.get(name)
+        if value:
+            return value
+    raise InvalidParameterValue(f"Missing value for required parameter '{names[0]}'.")
+
+
 def register(app: FastAPI) -> None:
     async def upload(request: Request) -> Response:
         path = request.path_params["path"]
@@ -93,14 +122,31 @@ def register(app: FastAPI) -> None:
 
     async def download(request: Request) -> Response:
         dl = await _ctx(request).artifacts.open_read(request.path_params["path"])
-        if dl.local_path is not None:
-            return FileResponse(dl.local_path, media_type=dl.content_type, filename=dl.name)
-        return StreamingResponse(
-            dl.chunks,
-            media_type=dl.content_type,
-            headers={"Content-Length": str(dl.size), "Content-Disposition": _attachment(dl.name)},
-            background=BackgroundTask(dl.close),
+        return _download_response(dl)
+
+    async def run_artifact(request: Request) -> Response:
+        """``/get-artifact?run_id=&path=``: one file of a run (the UI's download link)."""
+        ctx = _ctx(request)
+        run_id = _required(request, "run_id", "run_uuid")
+        path = request.query_params.get("path", "")
+        run = await run_in_threadpool(ctx.tracking.get_run, run_id)
+        dl = await ctx.artifacts.open_read(_under(run.info.artifact_uri, path))
+        return _download_response(dl)
+
+    async def model_version_artifact(request: Request) -> Response:
+        """``/model-versions/get-artifact?name=&version=&path=``: one file of a version's
+        model, only below its registered source."""
+        ctx = _ctx(request)
+        name = _required(request, "name")
+        version = _required(request, "version")
+        if not version.isdigit():
+            raise InvalidParameterValue(f"Invalid version {version!r}: expected an integer.")
+        path = request.query_params.get("path", "")
+        uri = await run_in_threadpool(
+            ctx.registry.get_model_version_download_uri, name, int(version)
         )
+        dl = await ctx.artifacts.open_read(_under(uri, path))
+        return _download_response(dl)
 
     async def delete(request: Request) -> Response:
         await run_in_threadpool(_ctx(request).artifacts.delete, request.path_params["path"])
@@ -122,8 +168,6 @@ def register(app: FastAPI) -> None:
 
         def work() -> dict[str, Any]:
             run = ctx.tracking.get_run(run_id)
-            from trainlab.artifacts.paths import validate_artifact_path
-
             rel = validate_artifact_path(path)
             base = _proxied_path(run.info.artifact_uri)
             infos = ctx.artifacts.list(f"{base}/{rel}" if rel else base)
@@ -178,6 +222,11 @@ def register(app: FastAPI) -> None:
             app.add_api_route(f"{base}/mpu/{op}/{{path:path}}", handler, methods=["POST"])
         app.add_api_route(f"{base}/mpu/abort/{{path:path}}", mpu_abort, methods=["POST"])
         app.add_api_route(f"{api}/mlflow/artifacts/list", run_artifacts, methods=["GET"])
+    for prefix in ("", "/ajax-api/2.0/mlflow"):
+        app.add_api_route(f"{prefix}/get-artifact", run_artifact, methods=["GET"])
+        app.add_api_route(
+            f"{prefix}/model-versions/get-artifact", model_version_artifact, methods=["GET"]
+        )
 
 
 __all__ = ["TrainlabError", "register"]
