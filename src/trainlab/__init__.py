@@ -18,14 +18,22 @@ __version__ = "0.1.0"
 __all__ = [
     "ActiveRun",
     "active_run",
+    "download_artifacts",
     "end_run",
     "flush",
     "get_run",
     "get_tracking_uri",
+    "list_artifacts",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "load_model",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
+    "log_text",
     "search_runs",
     "set_tag",
     "set_tags",
@@ -33,7 +41,28 @@ __all__ = [
     "start_run",
 ]
 
+_ARTIFACTS = frozenset(
+    {
+        "download_artifacts",
+        "list_artifacts",
+        "log_artifact",
+        "log_artifacts",
+        "log_dict",
+        "log_text",
+    }
+)
+
+_MODELS = frozenset({"load_model", "log_model"})
+
 if TYPE_CHECKING:
+    from trainlab.client.artifacts import (
+        download_artifacts,
+        list_artifacts,
+        log_artifact,
+        log_artifacts,
+        log_dict,
+        log_text,
+    )
     from trainlab.client.fluent import (
         ActiveRun,
         active_run,
@@ -51,9 +80,22 @@ if TYPE_CHECKING:
         set_tracking_uri,
         start_run,
     )
+    from trainlab.models import load_model, log_model
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MODELS:
+        from trainlab import models
+
+        value = getattr(models, name)
+        globals()[name] = value
+        return value
+    if name in _ARTIFACTS:
+        from trainlab.client import artifacts
+
+        value = getattr(artifacts, name)
+        globals()[name] = value
+        return value
     if name in __all__:
         from trainlab.client import fluent
 

@@ -26,6 +26,11 @@ from trainlab.store._base import BaseTrackingStore
 if TYPE_CHECKING:
     import pandas as pd
 
+    from trainlab.artifacts.base import FileInfo
+    from trainlab.client.artifact_repo import ArtifactRepo
+    from trainlab.models.log import ModelInfo
+    from trainlab.models.signature import ModelSignature
+
 log = logging.getLogger("trainlab")
 
 PARENT_RUN_TAG = "mlflow.parentRunId"
@@ -131,6 +136,63 @@ class ActiveRun:
 
     def set_tags(self, tags: dict[str, Any]) -> None:
         self._logger.set_tags(self.run_id, {k: _as_str(v) for k, v in tags.items()})
+
+    # Artifacts: synchronous, they return once the files are stored.
+    def artifact_repo(self) -> ArtifactRepo:
+        """The run's artifact root (``info.artifact_uri``) as a repository."""
+        from trainlab.client.artifact_repo import repo_for
+
+        return repo_for(self.info.artifact_uri, self._client.store)
+
+    def log_artifact(
+        self, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        from trainlab.client import artifacts
+
+        artifacts.upload_file(self.artifact_repo(), local_path, artifact_path)
+
+    def log_artifacts(
+        self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        from trainlab.client import artifacts
+
+        artifacts.upload_dir(self.artifact_repo(), local_dir, artifact_path)
+
+    def log_text(self, text: str, artifact_file: str) -> None:
+        from trainlab.client import artifacts
+
+        artifacts.upload_text(self.artifact_repo(), text, artifact_file)
+
+    def log_dict(self, dictionary: dict[str, Any], artifact_file: str) -> None:
+        from trainlab.client import artifacts
+
+        self.log_text(artifacts.dict_text(dictionary, artifact_file), artifact_file)
+
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
+
+        return self.artifact_repo().list(path or "")
+
+    def download_artifacts(
+        self, path: str = "", dst_path: str | os.PathLike[str] | None = None
+    ) -> str:
+        from trainlab.client import artifacts
+
+        return artifacts.download_artifacts(
+            self.run_id, path, dst_path, tracking_uri=self._client.uri
+        )
+
+    def log_model(
+        self,
+        model: Any,
+        name: str,
+        input_example: Any = None,
+        signature: ModelSignature | None = None,
+        registered_model_name: str | None = None,
+    ) -> ModelInfo:
+        """See ``trainlab.log_model``: a scikit-learn model, logged from this run."""
+        from trainlab.models.log import log_model_to
+
+        return log_model_to(self, model, name, input_example, signature, registered_model_name)
 
     def end(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
         """Mark the run ended, after everything logged to it, and wait until that is delivered.

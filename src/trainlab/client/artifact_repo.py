@@ -1,0 +1,269 @@
+"""Client-side artifact access for one artifact root URI.
+
+``mlflow-artifacts:/...`` roots go through the tracking server's proxied artifact API, streamed
+with httpx; ``file://...`` roots (the embedded store) are plain folders, copied directly. Every
+path goes through ``validate_artifact_path``; no file is read into memory whole."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlsplit
+from urllib.request import url2pathname
+
+from trainlab.artifacts.base import CHUNK_SIZE, FileInfo
+from trainlab.artifacts.paths import resolve_under, validate_artifact_path
+from trainlab.exceptions import (
+    InvalidParameterValue,
+    ResourceNotFound,
+    ServiceUnavailable,
+    from_json,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from trainlab.store._base import BaseTrackingStore
+
+PROXY_SCHEME = "mlflow-artifacts:"
+PROXY_API = "/api/2.0/mlflow-artifacts/artifacts"
+
+__all__ = ["ArtifactRepo", "FileInfo", "repo_for"]
+
+
+def _join(*parts: str) -> str:
+    return "/".join(p for p in parts if p)
+
+
+class ArtifactRepo(ABC):
+    """Files under one artifact root; ``path`` arguments are relative to it ('' = the root)."""
+
+    root_uri: str
+
+    @abstractmethod
+    def upload_file(self, local: Path, path: str) -> None: ...
+
+    @abstractmethod
+    def list(self, path: str = "") -> list[FileInfo]:
+        """Entries directly under ``path``, their paths relative to the root."""
+
+    @abstractmethod
+    def download_file(self, path: str, dst: Path) -> None: ...
+
+    @abstractmethod
+    def is_dir(self, path: str) -> bool: ...
+
+    def upload_dir(self, local_dir: Path, path: str = "") -> None:
+        if not local_dir.is_dir():
+            raise InvalidParameterValue(f"{str(local_dir)!r} is not a directory.")
+        for current, dirs, files in os.walk(local_dir):
+            dirs.sort()
+            rel_dir = Path(current).relative_to(local_dir).as_posix()
+            for name in sorted(files):
+                rel = _join(path, "" if rel_dir == "." else rel_dir, name)
+                self.upload_file(Path(current) / name, rel)
+
+    def download(self, path: str, dst_dir: Path) -> Path:
+        """``path`` (file or folder) copied under ``dst_dir``; the local path it landed at."""
+        rel = validate_artifact_path(path)
+        if rel == "" or self.is_dir(rel):
+            target = dst_dir / rel if rel else dst_dir
+            target.mkdir(parents=True, exist_ok=True)
+            for info in self.list(rel):
+                if info.is_dir:
+                    self.download(info.path, dst_dir)
+                else:
+                    self.download_file(info.path, dst_dir / info.path)
+            return target
+        target = dst_dir / rel
+        self.download_file(rel, target)
+        return target
+
+
+def _atomic_write_from(dst: Path, write: Any) -> None:
+    """Call ``write(file)`` on a temporary file beside ``dst``, then move it into place."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=".download-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class LocalRepo(ArtifactRepo):
+    """A ``file://`` artifact root: files are copied in and out directly."""
+
+    def __init__(self, root_uri: str) -> None:
+        self.root_uri = root_uri
+        self.root = Path(url2pathname(urlsplit(root_uri).path))
+
+    def _path(self, path: str) -> Path:
+        return resolve_under(self.root, validate_artifact_path(path))
+
+    def upload_file(self, local: Path, path: str) -> None:
+        rel = validate_artifact_path(path)
+        if not rel:
+            raise InvalidParameterValue("Invalid artifact path '': an artifact needs a name.")
+        self.root.mkdir(parents=True, exist_ok=True)
+        target = self._path(rel)
+        if target.is_dir():
+            raise InvalidParameterValue(f"Invalid artifact path {path!r}: it is a directory.")
+        with open(local, "rb") as src:
+            _atomic_write_from(target, lambda f: shutil.copyfileobj(src, f, CHUNK_SIZE))
+
+    def list(self, path: str = "") -> list[FileInfo]:
+        rel = validate_artifact_path(path)
+        if not self.root.is_dir():
+            return []
+        target = self._path(rel)
+        if not target.is_dir():
+            return []
+        out = []
+        for entry in sorted(target.iterdir()):
+            if entry.name.startswith((".upload-", ".download-")):
+                continue
+            is_dir = entry.is_dir()
+            size = None if is_dir else entry.stat().st_size
+            out.append(FileInfo(_join(rel, entry.name), is_dir, size))
+        return out
+
+    def is_dir(self, path: str) -> bool:
+        return self.root.is_dir() and self._path(path).is_dir()
+
+    def download_file(self, path: str, dst: Path) -> None:
+        source = self._path(path) if self.root.is_dir() else None
+        if source is None or not source.is_file():
+            raise ResourceNotFound(f"Artifact {path!r} not found under {self.root_uri}.")
+        with open(source, "rb") as src:
+            _atomic_write_from(dst, lambda f: shutil.copyfileobj(src, f, CHUNK_SIZE))
+
+
+class ProxiedRepo(ArtifactRepo):
+    """An ``mlflow-artifacts:/<prefix>`` root, served by the tracking server at ``http``."""
+
+    def __init__(self, root_uri: str, http: httpx.Client, server: str) -> None:
+        self.root_uri = root_uri
+        self._http = http
+        self._server = server
+        rest = root_uri[len(PROXY_SCHEME) :]
+        if rest.startswith("//"):  # mlflow-artifacts://host:port/prefix: the prefix counts
+            rest = rest[2:].split("/", 1)[1] if "/" in rest[2:] else ""
+        self.prefix = validate_artifact_path(unquote(rest.lstrip("/")))
+
+    def _url(self, path: str) -> str:
+        return f"{PROXY_API}/{quote(_join(self.prefix, path))}"
+
+    def _raise_for(self, response: httpx.Response, what: str) -> None:
+        if response.is_success:
+            return
+        if response.status_code in (502, 503, 504):
+            raise ServiceUnavailable(
+                f"The tracking server at {self._server} answered {response.status_code} {what}."
+            )
+        response.read()
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {"message": f"HTTP {response.status_code} {what}: {response.text[:300]}"}
+        raise from_json(payload if isinstance(payload, dict) else {}, response.status_code)
+
+    def _transport_error(self, exc: Exception) -> ServiceUnavailable:
+        return ServiceUnavailable(
+            f"Cannot reach the tracking server at {self._server}: {exc}. Is `trainlab server` "
+            "running there?"
+        )
+
+    def upload_file(self, local: Path, path: str) -> None:
+        import httpx
+
+        rel = validate_artifact_path(path)
+        if not rel:
+            raise InvalidParameterValue("Invalid artifact path '': an artifact needs a name.")
+        size = local.stat().st_size
+        try:
+            with open(local, "rb") as f:
+                response = self._http.put(
+                    self._url(rel),
+                    content=_chunks(f),
+                    headers={
+                        "Content-Length": str(size),
+                        "Content-Type": "application/octet-stream",
+                    },
+                    timeout=httpx.Timeout(30.0, write=None, read=None),
+                )
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from None
+        self._raise_for(response, f"uploading {rel!r}")
+
+    def list(self, path: str = "") -> list[FileInfo]:
+        import httpx
+
+        rel = validate_artifact_path(path)
+        try:
+            response = self._http.get(PROXY_API, params={"path": _join(self.prefix, rel)})
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from None
+        self._raise_for(response, f"listing {rel!r}")
+        files = (response.json() or {}).get("files", [])
+        return [
+            FileInfo(_join(rel, f["path"]), bool(f.get("is_dir")), f.get("file_size"))
+            for f in files
+        ]
+
+    def is_dir(self, path: str) -> bool:
+        rel = validate_artifact_path(path)
+        if not rel:
+            return True
+        parent = rel.rpartition("/")[0]
+        return any(f.is_dir and f.path == rel for f in self.list(parent))
+
+    def download_file(self, path: str, dst: Path) -> None:
+        import httpx
+
+        rel = validate_artifact_path(path)
+
+        def write(f: Any) -> None:
+            timeout = httpx.Timeout(30.0, read=300.0)
+            with self._http.stream("GET", self._url(rel), timeout=timeout) as r:
+                self._raise_for(r, f"downloading {rel!r}")
+                for chunk in r.iter_bytes(CHUNK_SIZE):
+                    f.write(chunk)
+
+        try:
+            _atomic_write_from(dst, write)
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from None
+
+
+def _chunks(f: Any) -> Any:
+    while chunk := f.read(CHUNK_SIZE):
+        yield chunk
+
+
+def repo_for(artifact_uri: str, store: BaseTrackingStore) -> ArtifactRepo:
+    """The repository for a run's (or logged model's) ``artifact_uri``, reached through
+    ``store`` when it is proxied by a tracking server."""
+    if artifact_uri.startswith(PROXY_SCHEME):
+        from trainlab.client.rest import RestTrackingStore
+
+        if not isinstance(store, RestTrackingStore):
+            raise InvalidParameterValue(
+                f"Artifacts at {artifact_uri!r} are served by a tracking server; use its "
+                "http(s):// URI as the tracking URI to read or write them."
+            )
+        return ProxiedRepo(artifact_uri, store._http, store.uri)
+    if artifact_uri.startswith("file:"):
+        return LocalRepo(artifact_uri)
+    if "://" not in artifact_uri and not artifact_uri.startswith(("s3:", "gs:")):
+        return LocalRepo(Path(artifact_uri).absolute().as_uri())
+    raise InvalidParameterValue(
+        f"Artifacts at {artifact_uri!r} cannot be reached from the trainlab SDK: run the tracking "
+        "server with --artifacts-destination so that it proxies them (mlflow-artifacts: URIs)."
+    )

@@ -1,0 +1,1 @@
+"""Model flavors: how one framework's models are saved into and loaded from a model folder."""

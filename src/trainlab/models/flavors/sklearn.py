@@ -1,0 +1,89 @@
+"""The scikit-learn flavor, in MLflow's layout: ``model.pkl`` (cloudpickle or pickle), an
+MLmodel with ``sklearn`` and ``python_function`` (``loader_module: mlflow.sklearn``) flavors, so
+``mlflow.sklearn.load_model`` and ``mlflow.pyfunc.load_model`` read what trainlab writes."""
+
+from __future__ import annotations
+
+import pickle
+import platform
+from pathlib import Path
+from typing import Any
+
+from trainlab.exceptions import InvalidParameterValue
+from trainlab.models.env import pinned, write_environment
+from trainlab.models.mlmodel import MLModel
+
+FLAVOR = "sklearn"
+PYFUNC = "python_function"
+MODEL_FILE = "model.pkl"
+FORMATS = ("cloudpickle", "pickle")
+
+
+def is_sklearn_model(model: Any) -> bool:
+    return type(model).__module__.split(".")[0] == "sklearn" or hasattr(model, "_sklearn_tags")
+
+
+def requirements(serialization_format: str) -> list[str]:
+    extra = ["cloudpickle"] if serialization_format == "cloudpickle" else []
+    return pinned(["scikit-learn", *extra, "numpy", "pandas", "scipy"])
+
+
+def save(model: Any, directory: Path, mlmodel: MLModel, serialization_format: str) -> list[str]:
+    """Pickle ``model`` into ``directory`` and add both flavors to ``mlmodel``; the pinned
+    requirements written."""
+    if serialization_format not in FORMATS:
+        raise InvalidParameterValue(
+            f"Unsupported serialization_format {serialization_format!r}: use one of {FORMATS}."
+        )
+    if not hasattr(model, "predict"):
+        raise InvalidParameterValue(
+            f"{type(model).__name__} has no predict method: only fitted scikit-learn estimators "
+            "can be logged with the sklearn flavor."
+        )
+    with open(directory / MODEL_FILE, "wb") as f:
+        if serialization_format == "cloudpickle":
+            import cloudpickle
+
+            cloudpickle.dump(model, f)
+        else:
+            pickle.dump(model, f, protocol=pickle.DEFAULT_PROTOCOL)
+    reqs = requirements(serialization_format)
+    env = write_environment(directory, reqs)
+    import sklearn
+
+    mlmodel.flavors[PYFUNC] = {
+        "env": env,
+        "loader_module": "mlflow.sklearn",
+        "model_path": MODEL_FILE,
+        "predict_fn": "predict",
+        "python_version": platform.python_version(),
+    }
+    mlmodel.flavors[FLAVOR] = {
+        "code": None,
+        "pickled_model": MODEL_FILE,
+        "serialization_format": serialization_format,
+        "sklearn_version": sklearn.__version__,
+    }
+    return reqs
+
+
+def load(directory: Path, mlmodel: MLModel) -> Any:
+    conf = mlmodel.flavors.get(FLAVOR)
+    if conf is None:
+        raise InvalidParameterValue(
+            f"The model in {str(directory)!r} has no sklearn flavor (flavors: "
+            f"{sorted(mlmodel.flavors)}); trainlab loads scikit-learn models only."
+        )
+    fmt = conf.get("serialization_format", "pickle")
+    if fmt not in FORMATS:
+        raise InvalidParameterValue(
+            f"The model in {str(directory)!r} is serialized as {fmt!r}; trainlab loads "
+            f"{' and '.join(FORMATS)} (log it with serialization_format='cloudpickle')."
+        )
+    path = directory / conf.get("pickled_model", MODEL_FILE)
+    with open(path, "rb") as f:
+        if fmt == "cloudpickle":
+            import cloudpickle
+
+            return cloudpickle.load(f)
+        return pickle.load(f)  # noqa: S301 - the model folder is trusted by whoever loads it

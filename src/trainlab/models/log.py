@@ -1,0 +1,243 @@
+"""``save_model``, ``log_model`` and ``load_model``: scikit-learn models in MLflow's layout,
+logged as MLflow 3 LoggedModels (so both clients read what the other wrote)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from trainlab.entities import LoggedModelStatus
+from trainlab.exceptions import InvalidParameterValue, ResourceAlreadyExists, TrainlabError
+from trainlab.models.flavors import sklearn as sk_flavor
+from trainlab.models.mlmodel import (
+    DATA_DIGEST_KEY,
+    INPUT_EXAMPLE_FILE,
+    SERVING_INPUT_FILE,
+    MLModel,
+)
+from trainlab.models.pyfunc import LoadedModel
+from trainlab.models.signature import ModelSignature, as_frame_or_array, infer_schema
+
+if TYPE_CHECKING:
+    from trainlab.client.fluent import ActiveRun, _Client
+    from trainlab.entities import Run
+
+log = logging.getLogger("trainlab")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    model_id: str
+    model_uri: str  # models:/m-<id>
+    run_id: str
+    name: str
+    artifact_uri: str
+    signature: ModelSignature | None
+    requirements: list[str]
+    data_digest: str | None = None
+    registered_model_version: int | None = None
+
+
+def _save_input_example(example: Any, directory: Path) -> dict[str, Any]:
+    import numpy as np
+
+    data = as_frame_or_array(example)
+    if isinstance(data, np.ndarray):
+        payload: dict[str, Any] = {"inputs": data.tolist()}
+        info = {"artifact_path": INPUT_EXAMPLE_FILE, "type": "ndarray", "format": "tf-serving"}
+        serving = payload
+    else:
+        payload = json.loads(data.to_json(orient="split", index=False, date_format="iso"))
+        info = {
+            "artifact_path": INPUT_EXAMPLE_FILE,
+            "pandas_orient": "split",
+            "serving_input_path": SERVING_INPUT_FILE,
+            "type": "dataframe",
+        }
+        serving = {"dataframe_split": payload}
+    (directory / INPUT_EXAMPLE_FILE).write_text(json.dumps(payload), encoding="utf-8")
+    (directory / SERVING_INPUT_FILE).write_text(json.dumps(serving, indent=2), encoding="utf-8")
+    return info
+
+
+def _infer(model: Any, example: Any) -> ModelSignature:
+    inputs = infer_schema(example)
+    try:
+        outputs = infer_schema(model.predict(as_frame_or_array(example)))
+    except (ValueError, TypeError, InvalidParameterValue) as exc:
+        log.warning("trainlab: no output signature, predicting the input example failed: %s", exc)
+        outputs = None
+    return ModelSignature(inputs, outputs)
+
+
+def save_model(
+    model: Any,
+    path: str | Path,
+    *,
+    input_example: Any = None,
+    signature: ModelSignature | None = None,
+    serialization_format: str = "cloudpickle",
+    mlmodel: MLModel | None = None,
+) -> MLModel:
+    """Write ``model`` (scikit-learn) as an MLflow model folder at ``path`` (must not exist or
+    be empty)."""
+    directory = Path(path)
+    if directory.exists() and any(directory.iterdir()):
+        raise ResourceAlreadyExists(f"{str(directory)!r} already exists and is not empty.")
+    if not sk_flavor.is_sklearn_model(model):
+        raise InvalidParameterValue(
+            f"Cannot log a {type(model).__module__}.{type(model).__name__}: trainlab logs "
+            "scikit-learn models only (XGBoost, LightGBM and PyTorch flavors are not supported)."
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    meta = mlmodel or MLModel()
+    if input_example is not None:
+        meta.saved_input_example_info = _save_input_example(input_example, directory)
+        if signature is None:
+            signature = _infer(model, input_example)
+    meta.signature = signature
+    reqs = sk_flavor.save(model, directory, meta, serialization_format)
+    meta.extra.setdefault("metadata", {})["trainlab.requirements"] = reqs
+    meta.model_size_bytes = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+    meta.save(directory)
+    return meta
+
+
+def _data_digest(run: Run) -> str | None:
+    """The digest of the run's dataset inputs: one dataset's digest, or ``name:digest`` pairs."""
+    inputs = run.inputs.dataset_inputs
+    if not inputs:
+        return None
+    if len(inputs) == 1:
+        return inputs[0].dataset.digest
+    return ",".join(sorted(f"{d.dataset.name}:{d.dataset.digest}" for d in inputs))
+
+
+def _register(client: _Client, name: str, model_id: str, run_id: str) -> int:
+    from trainlab.client.resolve import registry_for
+
+    registry = registry_for(client.store)
+    with contextlib.suppress(ResourceAlreadyExists):
+        registry.create_registered_model(name)
+    version = registry.create_model_version(
+        name, f"models:/{model_id}", run_id=run_id, model_id=model_id
+    )
+    return version.version
+
+
+def log_model(
+    model: Any,
+    name: str,
+    input_example: Any = None,
+    signature: ModelSignature | None = None,
+    registered_model_name: str | None = None,
+    *,
+    serialization_format: str = "cloudpickle",
+) -> ModelInfo:
+    """Log ``model`` (scikit-learn) from the active run as a LoggedModel named ``name``: an
+    MLflow model folder (MLmodel, model.pkl, requirements, environment, input example) in the
+    logged model's artifacts, READY once uploaded, recorded as an output of the run, and
+    registered as a new version of ``registered_model_name`` when given."""
+    from trainlab.client.fluent import _require_run
+
+    return log_model_to(
+        _require_run(),
+        model,
+        name,
+        input_example,
+        signature,
+        registered_model_name,
+        serialization_format=serialization_format,
+    )
+
+
+def log_model_to(
+    active: ActiveRun,
+    model: Any,
+    name: str,
+    input_example: Any = None,
+    signature: ModelSignature | None = None,
+    registered_model_name: str | None = None,
+    *,
+    serialization_format: str = "cloudpickle",
+) -> ModelInfo:
+    """``log_model`` from the run ``active``."""
+    from trainlab.client.artifact_repo import repo_for
+    from trainlab.client.rest_logged_models import logged_models_for
+
+    if not name or "/" in name:
+        raise InvalidParameterValue(
+            f"Invalid model name {name!r}: use a non-empty name without '/'."
+        )
+    client = active._client
+    client.logger.flush()
+    run = client.store.get_run(active.run_id)
+    digest = _data_digest(run)
+    models = logged_models_for(client.store)
+    tags = {DATA_DIGEST_KEY: digest} if digest else {}
+    logged = models.create_logged_model(
+        run.info.experiment_id, name, run.info.run_id, tags, model_type="sklearn"
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix="trainlab-model-") as tmp:
+            meta = MLModel(artifact_path=name, run_id=run.info.run_id, model_id=logged.model_id)
+            if digest:
+                meta.extra["metadata"] = {DATA_DIGEST_KEY: digest}
+            saved = save_model(
+                model,
+                Path(tmp) / "model",
+                input_example=input_example,
+                signature=signature,
+                serialization_format=serialization_format,
+                mlmodel=meta,
+            )
+            repo_for(logged.artifact_uri, client.store).upload_dir(Path(tmp) / "model")
+    except BaseException:
+        try:
+            models.finalize_logged_model(logged.model_id, LoggedModelStatus.UPLOAD_FAILED)
+        except TrainlabError as exc:
+            log.error("trainlab: cannot mark model %s failed: %s", logged.model_id, exc.message)
+        raise
+    models.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
+    client.store.log_outputs(run.info.run_id, [(logged.model_id, 0)])
+    version = (
+        _register(client, registered_model_name, logged.model_id, run.info.run_id)
+        if registered_model_name
+        else None
+    )
+    reqs = list(saved.extra.get("metadata", {}).get("trainlab.requirements", []))
+    return ModelInfo(
+        model_id=logged.model_id,
+        model_uri=f"models:/{logged.model_id}",
+        run_id=run.info.run_id,
+        name=name,
+        artifact_uri=logged.artifact_uri,
+        signature=saved.signature,
+        requirements=reqs,
+        data_digest=digest,
+        registered_model_version=version,
+    )
+
+
+def load_model(
+    uri: str | Path, *, tracking_uri: str | None = None, dst_path: str | Path | None = None
+) -> LoadedModel:
+    """Load the scikit-learn model ``uri`` names (``runs:/``, ``models:/name/version``,
+    ``models:/name@alias``, ``models:/m-<id>`` or a local folder); ``predict`` on the result
+    enforces the model's signature."""
+    from trainlab.client.fluent import _client
+    from trainlab.models.uri import download_model
+
+    text = str(uri)
+    if isinstance(uri, Path) or "://" not in text and ":/" not in text:
+        directory = Path(text)
+    else:
+        store = _client(tracking_uri).store
+        directory = download_model(text, store, Path(dst_path) if dst_path else None)
+    meta = MLModel.load(directory)
+    return LoadedModel(sk_flavor.load(directory, meta), meta, directory)

@@ -1,0 +1,126 @@
+"""Signature inference and enforcement, and the JSON format shared with MLflow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trainlab.exceptions import InvalidParameterValue
+from trainlab.models.signature import (
+    ColSpec,
+    ModelSignature,
+    Schema,
+    SchemaMismatch,
+    TensorSpec,
+    enforce,
+    infer_schema,
+    infer_signature,
+)
+
+mlflow_signature = pytest.importorskip("mlflow.models.signature")
+
+
+def sample() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "d": [1.0, 2.0],
+            "f": np.array([1.0, 2.0], dtype="float32"),
+            "l": [1, 2],
+            "i": np.array([1, 2], dtype="int32"),
+            "b": [True, False],
+            "s": ["x", "y"],
+            "t": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+        }
+    )
+
+
+def test_infer_columns_matches_mlflow() -> None:
+    ours = infer_signature(sample()).to_dict()
+    theirs = mlflow_signature.infer_signature(sample()).to_dict()
+    assert ours["inputs"] == theirs["inputs"]
+
+
+def test_infer_tensor_matches_mlflow() -> None:
+    x = np.zeros((3, 4), dtype="float32")
+    y = np.zeros(3)
+    ours = infer_signature(x, y).to_dict()
+    theirs = mlflow_signature.infer_signature(x, y).to_dict()
+    assert ours["inputs"] == theirs["inputs"] and ours["outputs"] == theirs["outputs"]
+
+
+def test_mlflow_signature_round_trips_through_ours() -> None:
+    theirs = mlflow_signature.infer_signature(sample(), np.array([1, 0])).to_dict()
+    ours = ModelSignature.from_dict(theirs)
+    assert ours.to_dict()["inputs"] == theirs["inputs"]
+    back = mlflow_signature.ModelSignature.from_dict(ours.to_dict())
+    assert back.inputs.input_names() == list(sample().columns)
+
+
+def test_schema_specs() -> None:
+    schema = infer_schema(sample())
+    assert schema.specs[0] == ColSpec("double", "d")
+    assert [s.type for s in schema.specs if isinstance(s, ColSpec)] == [
+        "double", "float", "long", "integer", "boolean", "string", "datetime",
+    ]  # fmt: skip
+    assert infer_schema(np.ones((2, 3, 4))).specs == (TensorSpec("float64", (-1, 3, 4)),)
+    assert not Schema.from_json(schema.to_json()).is_tensor
+
+
+def test_infer_rejects_untyped_columns() -> None:
+    with pytest.raises(InvalidParameterValue, match="column 'o'"):
+        infer_schema(pd.DataFrame({"o": [object(), object()]}))
+
+
+def test_enforce_passes_and_converts_safely() -> None:
+    schema = infer_schema(sample())
+    df = sample().astype({"l": "int16", "d": "float32"})
+    out = enforce(schema, df)
+    assert isinstance(out, pd.DataFrame)
+    assert out["l"].dtype == np.int64 and out["d"].dtype == np.float64
+    # extra columns are dropped, order follows the signature
+    out = enforce(schema, sample().assign(extra=1)[list(reversed(sample().columns)) + ["extra"]])
+    assert list(out.columns) == list(sample().columns)
+
+
+def test_enforce_missing_column_names_it() -> None:
+    with pytest.raises(SchemaMismatch, match=r"missing required column\(s\) \['s'\]"):
+        enforce(infer_schema(sample()), sample().drop(columns="s"))
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "actual", "expected"),
+    [
+        ("l", 1.5, "double", "long"),
+        ("d", "x", "string", "double"),
+        ("i", np.int64(2**40), "long", "integer"),
+        ("s", 3, "long", "string"),
+        ("b", 1, "long", "boolean"),
+    ],
+)
+def test_enforce_unsafe_type_names_column_and_types(
+    column: str, value: object, actual: str, expected: str
+) -> None:
+    df = sample()
+    df[column] = value
+    with pytest.raises(
+        SchemaMismatch, match=rf"'{column}' has type {actual} .* expects {expected}"
+    ):
+        enforce(infer_schema(sample()), df)
+
+
+def test_enforce_tensor() -> None:
+    schema = infer_schema(np.zeros((2, 3), dtype="float64"))
+    assert enforce(schema, np.ones((5, 3), dtype="float32")).dtype == np.float64
+    with pytest.raises(SchemaMismatch, match="shape"):
+        enforce(schema, np.ones((5, 4)))
+    with pytest.raises(SchemaMismatch, match="dtype complex128"):
+        enforce(schema, np.ones((5, 3), dtype="complex128"))
+
+
+def test_enforce_array_against_columns() -> None:
+    schema = Schema((ColSpec("double", "a"), ColSpec("double", "b")))
+    out = enforce(schema, np.ones((2, 2)))
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == ["a", "b"]
+    with pytest.raises(SchemaMismatch, match="columns"):
+        enforce(schema, np.ones((2, 3)))
