@@ -74,7 +74,9 @@ def test_trainlab_model_loads_in_mlflow(tracking_uri: str, experiment: str) -> N
         )
 
 
-def test_mlflow_model_loads_in_trainlab(tracking_uri: str) -> None:
+@pytest.mark.parametrize("serialization_format", ["skops", "cloudpickle", "pickle"])
+def test_mlflow_model_loads_in_trainlab(tracking_uri: str, serialization_format: str) -> None:
+    """skops is mlflow.sklearn's default format; cloudpickle and pickle are its others."""
     X = frame(seed=1)
     y = 2 * X.x1 - X.x2 + 0.5 * X.n
     model = LinearRegression().fit(X, y)
@@ -86,7 +88,7 @@ def test_mlflow_model_loads_in_trainlab(tracking_uri: str) -> None:
             name="model",
             input_example=X.head(3),
             registered_model_name=name,
-            serialization_format="cloudpickle",
+            serialization_format=serialization_format,
         )
     loaded = trainlab.load_model(f"models:/{name}/1", tracking_uri=tracking_uri)
     np.testing.assert_allclose(loaded.predict(X), model.predict(X))

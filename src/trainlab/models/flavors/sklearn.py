@@ -75,15 +75,31 @@ def load(directory: Path, mlmodel: MLModel) -> Any:
             f"{sorted(mlmodel.flavors)}); trainlab loads scikit-learn models only."
         )
     fmt = conf.get("serialization_format", "pickle")
+    path = directory / conf.get("pickled_model", MODEL_FILE)
+    if fmt == "skops":  # MLflow 3's default for mlflow.sklearn.log_model
+        return _load_skops(path, conf.get("skops_trusted_types"))
     if fmt not in FORMATS:
         raise InvalidParameterValue(
             f"The model in {str(directory)!r} is serialized as {fmt!r}; trainlab loads "
-            f"{' and '.join(FORMATS)} (log it with serialization_format='cloudpickle')."
+            f"{', '.join(FORMATS)} and skops (log it with serialization_format='cloudpickle')."
         )
-    path = directory / conf.get("pickled_model", MODEL_FILE)
     with open(path, "rb") as f:
         if fmt == "cloudpickle":
             import cloudpickle
 
             return cloudpickle.load(f)
         return pickle.load(f)  # noqa: S301 - the model folder is trusted by whoever loads it
+
+
+def _load_skops(path: Path, trusted: list[str] | None) -> Any:
+    """skops refuses types outside its trusted set (and those the model lists as trusted)."""
+    import skops.io as sio
+
+    try:
+        return sio.load(path, trusted=trusted)
+    except sio.exceptions.UntrustedTypesFoundException as exc:
+        raise InvalidParameterValue(
+            f"The skops model in {str(path.parent)!r} contains types skops does not trust: "
+            f"{exc}. Log it with skops_trusted_types=[...] naming them, or with "
+            "serialization_format='cloudpickle'."
+        ) from None
