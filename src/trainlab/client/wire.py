@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from trainlab._json import json_float, to_float
+from trainlab._json import key_values as key_values  # re-exported for the REST stores
 from trainlab.entities import (
     Dataset,
     DatasetInput,
@@ -122,10 +123,6 @@ def logged_model(d: dict[str, Any]) -> LoggedModel:
         params=tags(data.get("params")),
         metrics=[metric(m) for m in data.get("metrics", [])],
     )
-
-
-def key_values(items: dict[str, str]) -> list[dict[str, str]]:
-    return [{"key": k, "value": v} for k, v in items.items()]
 
 
 def metric_json(m: Metric) -> dict[str, Any]:

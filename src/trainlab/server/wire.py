@@ -3,13 +3,13 @@ as names, NaN/inf as the strings protobuf's JSON mapping uses)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
-from trainlab._json import json_float
+from trainlab._json import json_float, key_values
 from trainlab.entities import (
     DatasetInput,
     Experiment,
@@ -20,8 +20,18 @@ from trainlab.entities import (
 )
 
 
-def key_values(items: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"key": k, "value": v} for k, v in items.items()]
+def tag_dict(items: Iterable[Any]) -> dict[str, str]:
+    """Request ``[{key, value}]`` messages -> ``{key: value}``."""
+    return {t.key: t.value for t in items}
+
+
+def page(items: list[dict[str, Any]], name: str, token: str | None) -> dict[str, Any]:
+    """A search response: the items under ``name`` and the next page's token, each only if
+    present (MLflow omits empty fields)."""
+    out: dict[str, Any] = {name: items} if items else {}
+    if token:
+        out["next_page_token"] = token
+    return out
 
 
 def _compact(d: dict[str, Any]) -> dict[str, Any]:

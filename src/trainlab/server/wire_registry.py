@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from trainlab._json import key_values
 from trainlab.entities import AliasEvent, ModelVersion, RegisteredModel
-from trainlab.server.wire import key_values
 
 
 def _compact(d: dict[str, Any]) -> dict[str, Any]:

@@ -38,8 +38,8 @@ def create(ctx: Ctx, m: rq.CreateLoggedModel) -> dict[str, Any]:
         m.experiment_id,
         m.name,
         m.source_run_id,
-        {t.key: t.value for t in m.tags},
-        {p.key: p.value for p in m.params},
+        wire.tag_dict(m.tags),
+        wire.tag_dict(m.params),
         m.model_type,
     )
     return {"model": wire.logged_model(model)}
@@ -61,7 +61,7 @@ def delete(ctx: Ctx, m: _ModelPath) -> dict[str, Any]:
 
 
 def set_tags(ctx: Ctx, m: _SetTags) -> dict[str, Any]:
-    tags = {t.key: t.value for t in m.tags}
+    tags = wire.tag_dict(m.tags)
     return {"model": wire.logged_model(ctx.logged_models.set_logged_model_tags(m.model_id, tags))}
 
 
@@ -71,7 +71,7 @@ def delete_tag(ctx: Ctx, m: _TagPath) -> dict[str, Any]:
 
 
 def log_params(ctx: Ctx, m: _LogParams) -> dict[str, Any]:
-    ctx.logged_models.log_logged_model_params(m.model_id, {p.key: p.value for p in m.params})
+    ctx.logged_models.log_logged_model_params(m.model_id, wire.tag_dict(m.params))
     return {}
 
 

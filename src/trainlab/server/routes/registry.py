@@ -8,23 +8,13 @@ from trainlab.server import requests_registry as rq
 from trainlab.server import wire_registry as wire
 from trainlab.server.context import ServerContext as Ctx
 from trainlab.server.rpc import Route
+from trainlab.server.wire import page, tag_dict
 from trainlab.store.sql.registry_rules import parse_version
-
-
-def _tags(items: list[Any]) -> dict[str, str]:
-    return {t.key: t.value for t in items}
-
-
-def _page(items: list[dict[str, Any]], name: str, token: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = {name: items} if items else {}
-    if token:
-        out["next_page_token"] = token
-    return out
 
 
 # -- registered models ----------------------------------------------------------------------
 def create_registered_model(ctx: Ctx, m: rq.CreateRegisteredModel) -> dict[str, Any]:
-    model = ctx.registry.create_registered_model(m.name, _tags(m.tags), m.description)
+    model = ctx.registry.create_registered_model(m.name, tag_dict(m.tags), m.description)
     return {"registered_model": wire.registered_model(model)}
 
 
@@ -48,14 +38,14 @@ def get_registered_model(ctx: Ctx, m: rq.ModelRef) -> dict[str, Any]:
 
 
 def search_registered_models(ctx: Ctx, m: rq.SearchRegisteredModels) -> dict[str, Any]:
-    page = ctx.registry.search_registered_models(m.filter, m.max_results, m.order_by, m.page_token)
-    items = [wire.registered_model(x) for x in page]
-    return _page(items, "registered_models", page.next_page_token)
+    found = ctx.registry.search_registered_models(m.filter, m.max_results, m.order_by, m.page_token)
+    items = [wire.registered_model(x) for x in found]
+    return page(items, "registered_models", found.next_page_token)
 
 
 def get_latest_versions(ctx: Ctx, m: rq.GetLatestVersions) -> dict[str, Any]:
     versions = ctx.registry.get_latest_versions(m.name, m.stages)
-    return _page([wire.model_version(v) for v in versions], "model_versions", None)
+    return page([wire.model_version(v) for v in versions], "model_versions", None)
 
 
 def set_registered_model_tag(ctx: Ctx, m: rq.SetRegisteredModelTag) -> dict[str, Any]:
@@ -101,7 +91,7 @@ def alias_rollback(ctx: Ctx, m: rq.AliasMove) -> dict[str, Any]:
 # -- model versions -------------------------------------------------------------------------
 def create_model_version(ctx: Ctx, m: rq.CreateModelVersion) -> dict[str, Any]:
     version = ctx.registry.create_model_version(
-        m.name, m.source, m.run_id, _tags(m.tags), m.run_link, m.description, m.model_id
+        m.name, m.source, m.run_id, tag_dict(m.tags), m.run_link, m.description, m.model_id
     )
     return {"model_version": wire.model_version(version)}
 
@@ -129,9 +119,9 @@ def get_model_version(ctx: Ctx, m: rq.VersionRef) -> dict[str, Any]:
 
 
 def search_model_versions(ctx: Ctx, m: rq.SearchModelVersions) -> dict[str, Any]:
-    page = ctx.registry.search_model_versions(m.filter, m.max_results, m.order_by, m.page_token)
-    items = [wire.model_version(v) for v in page]
-    return _page(items, "model_versions", page.next_page_token)
+    found = ctx.registry.search_model_versions(m.filter, m.max_results, m.order_by, m.page_token)
+    items = [wire.model_version(v) for v in found]
+    return page(items, "model_versions", found.next_page_token)
 
 
 def get_download_uri(ctx: Ctx, m: rq.VersionRef) -> dict[str, Any]:

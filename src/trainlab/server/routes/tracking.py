@@ -16,22 +16,9 @@ from trainlab.validation import BULK_METRICS_PER_BATCH, validate_batch_sizes
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
 
 
-def _tags(items: list[rq.KeyValue]) -> dict[str, str]:
-    return {t.key: t.value for t in items}
-
-
-def _page(items: list[dict[str, Any]], name: str, token: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if items:
-        out[name] = items
-    if token:
-        out["next_page_token"] = token
-    return out
-
-
 # -- experiments ----------------------------------------------------------------------------
 def create_experiment(ctx: Ctx, m: rq.CreateExperiment) -> dict[str, Any]:
-    exp_id = ctx.tracking.create_experiment(m.name, m.artifact_location, _tags(m.tags))
+    exp_id = ctx.tracking.create_experiment(m.name, m.artifact_location, wire.tag_dict(m.tags))
     return {"experiment_id": exp_id}
 
 
@@ -39,7 +26,7 @@ def search_experiments(ctx: Ctx, m: rq.SearchExperiments) -> dict[str, Any]:
     page = ctx.tracking.search_experiments(
         m.view_type, m.max_results, m.filter, m.order_by, m.page_token
     )
-    return _page([wire.experiment(e) for e in page], "experiments", page.next_page_token)
+    return wire.page([wire.experiment(e) for e in page], "experiments", page.next_page_token)
 
 
 def get_experiment(ctx: Ctx, m: rq.ExperimentRef) -> dict[str, Any]:
@@ -83,7 +70,7 @@ def delete_experiment_tag(ctx: Ctx, m: rq.DeleteExperimentTag) -> dict[str, Any]
 # -- runs -----------------------------------------------------------------------------------
 def create_run(ctx: Ctx, m: rq.CreateRun) -> dict[str, Any]:
     run = ctx.tracking.create_run(
-        m.experiment_id, m.user_id, m.start_time, _tags(m.tags), m.run_name
+        m.experiment_id, m.user_id, m.start_time, wire.tag_dict(m.tags), m.run_name
     )
     return {"run": wire.run(run)}
 
@@ -188,7 +175,7 @@ def log_inputs(ctx: Ctx, m: rq.LogInputs) -> dict[str, Any]:
                 schema=d.dataset.schema_,
                 profile=d.dataset.profile,
             ),
-            _tags(d.tags),
+            wire.tag_dict(d.tags),
         )
         for d in m.datasets
     ]
@@ -205,12 +192,12 @@ def search_runs(ctx: Ctx, m: rq.SearchRuns) -> dict[str, Any]:
     page = ctx.tracking.search_runs(
         m.experiment_ids, m.filter, m.run_view_type, m.max_results, m.order_by, m.page_token
     )
-    return _page([wire.run(r) for r in page], "runs", page.next_page_token)
+    return wire.page([wire.run(r) for r in page], "runs", page.next_page_token)
 
 
 def get_metric_history(ctx: Ctx, m: rq.GetMetricHistory) -> dict[str, Any]:
     page = ctx.tracking.get_metric_history(m.run_id, m.metric_key, m.max_results, m.page_token)
-    return _page(wire.metrics_list(page), "metrics", page.next_page_token)
+    return wire.page(wire.metrics_list(page), "metrics", page.next_page_token)
 
 
 def get_metric_history_bulk_interval(
@@ -219,7 +206,7 @@ def get_metric_history_bulk_interval(
     points = ctx.tracking.get_metric_history_bulk_interval(
         m.run_ids, m.metric_key, m.max_results, m.start_step, m.end_step
     )
-    return _page(wire.metrics_list(points, with_run_id=True), "metrics", None)
+    return wire.page(wire.metrics_list(points, with_run_id=True), "metrics", None)
 
 
 # trainlab's own endpoints, under /api/2.0/trainlab/...
