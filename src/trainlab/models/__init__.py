@@ -1,7 +1,8 @@
 """Models in MLflow's layout: ``trainlab.log_model(...)`` / ``trainlab.load_model(uri)``.
 
-scikit-learn only (the ``sklearn`` and ``python_function`` flavors); what trainlab logs loads
-with ``mlflow.pyfunc.load_model`` and ``mlflow.sklearn.load_model``, and the other way round."""
+Flavors: scikit-learn, XGBoost, LightGBM and PyTorch, each with ``python_function``; what
+trainlab logs loads with ``mlflow.pyfunc.load_model`` and ``mlflow.<flavor>.load_model``, and
+what those log loads with ``trainlab.load_model``."""
 
 from __future__ import annotations
 

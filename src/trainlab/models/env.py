@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import sys
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -13,13 +14,17 @@ CONDA_ENV_FILE = "conda.yaml"
 
 
 def pinned(packages: Sequence[str]) -> list[str]:
-    """``name==version`` for each installed package (those not installed are left out)."""
+    """``name==version`` for each installed package (those not installed are left out). A
+    package installed under another distribution name (``xgboost-cpu``) is pinned by the
+    version its imported module reports."""
     out = []
     for name in packages:
         try:
             out.append(f"{name}=={metadata.version(name)}")
         except metadata.PackageNotFoundError:
-            continue
+            version = getattr(sys.modules.get(name.replace("-", "_")), "__version__", None)
+            if isinstance(version, str):
+                out.append(f"{name}=={version}")
     return out
 
 

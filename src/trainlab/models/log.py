@@ -1,5 +1,6 @@
-"""``save_model``, ``log_model`` and ``load_model``: scikit-learn models in MLflow's layout,
-logged as MLflow 3 LoggedModels (so both clients read what the other wrote)."""
+"""``save_model``, ``log_model`` and ``load_model``: scikit-learn, XGBoost, LightGBM and
+PyTorch models in MLflow's layout, logged as MLflow 3 LoggedModels (so both clients read what
+the other wrote)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from trainlab.entities import LoggedModelStatus
 from trainlab.exceptions import InvalidParameterValue, ResourceAlreadyExists, TrainlabError
-from trainlab.models.flavors import sklearn as sk_flavor
+from trainlab.models import flavors
 from trainlab.models.mlmodel import (
     DATA_DIGEST_KEY,
     INPUT_EXAMPLE_FILE,
@@ -65,11 +66,11 @@ def _save_input_example(example: Any, directory: Path) -> dict[str, Any]:
     return info
 
 
-def _infer(model: Any, example: Any) -> ModelSignature:
+def _infer(model: Any, flavor: Any, example: Any) -> ModelSignature:
     inputs = infer_schema(example)
     try:
-        outputs = infer_schema(model.predict(as_frame_or_array(example)))
-    except (ValueError, TypeError, InvalidParameterValue) as exc:
+        outputs = infer_schema(flavor.predict(model, as_frame_or_array(example)))
+    except (ValueError, TypeError, RuntimeError, InvalidParameterValue) as exc:
         log.warning("trainlab: no output signature, predicting the input example failed: %s", exc)
         outputs = None
     return ModelSignature(inputs, outputs)
@@ -84,24 +85,22 @@ def save_model(
     serialization_format: str = "cloudpickle",
     mlmodel: MLModel | None = None,
 ) -> MLModel:
-    """Write ``model`` (scikit-learn) as an MLflow model folder at ``path`` (must not exist or
-    be empty)."""
+    """Write ``model`` (scikit-learn, XGBoost, LightGBM or a ``torch.nn.Module``) as an MLflow
+    model folder at ``path`` (must not exist or be empty). ``serialization_format`` applies to
+    pickled estimators (scikit-learn, LightGBM's scikit-learn API: cloudpickle or pickle) and
+    XGBoost (ubj or json; other values mean ubj)."""
     directory = Path(path)
     if directory.exists() and any(directory.iterdir()):
         raise ResourceAlreadyExists(f"{str(directory)!r} already exists and is not empty.")
-    if not sk_flavor.is_sklearn_model(model):
-        raise InvalidParameterValue(
-            f"Cannot log a {type(model).__module__}.{type(model).__name__}: trainlab logs "
-            "scikit-learn models only (XGBoost, LightGBM and PyTorch flavors are not supported)."
-        )
+    flavor = flavors.for_model(model)
     directory.mkdir(parents=True, exist_ok=True)
     meta = mlmodel or MLModel()
     if input_example is not None:
         meta.saved_input_example_info = _save_input_example(input_example, directory)
         if signature is None:
-            signature = _infer(model, input_example)
+            signature = _infer(model, flavor, input_example)
     meta.signature = signature
-    reqs = sk_flavor.save(model, directory, meta, serialization_format)
+    reqs = flavor.save(model, directory, meta, serialization_format)
     meta.extra.setdefault("metadata", {})["trainlab.requirements"] = reqs
     meta.model_size_bytes = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
     meta.save(directory)
@@ -139,10 +138,11 @@ def log_model(
     *,
     serialization_format: str = "cloudpickle",
 ) -> ModelInfo:
-    """Log ``model`` (scikit-learn) from the active run as a LoggedModel named ``name``: an
-    MLflow model folder (MLmodel, model.pkl, requirements, environment, input example) in the
-    logged model's artifacts, READY once uploaded, recorded as an output of the run, and
-    registered as a new version of ``registered_model_name`` when given."""
+    """Log ``model`` (scikit-learn, XGBoost, LightGBM or PyTorch) from the active run as a
+    LoggedModel named ``name``: an MLflow model folder (MLmodel, the model file, requirements,
+    environment, input example) in the logged model's artifacts, READY once uploaded, recorded
+    as an output of the run, and registered as a new version of ``registered_model_name`` when
+    given."""
     from trainlab.client.fluent import _require_run
 
     return log_model_to(
@@ -174,6 +174,7 @@ def log_model_to(
         raise InvalidParameterValue(
             f"Invalid model name {name!r}: use a non-empty name without '/'."
         )
+    flavor = flavors.for_model(model)
     client = active._client
     client.logger.flush()
     run = client.store.get_run(active.run_id)
@@ -181,7 +182,7 @@ def log_model_to(
     models = logged_models_for(client.store)
     tags = {DATA_DIGEST_KEY: digest} if digest else {}
     logged = models.create_logged_model(
-        run.info.experiment_id, name, run.info.run_id, tags, model_type="sklearn"
+        run.info.experiment_id, name, run.info.run_id, tags, model_type=flavor.NAME
     )
     try:
         with tempfile.TemporaryDirectory(prefix="trainlab-model-") as tmp:
@@ -227,7 +228,7 @@ def log_model_to(
 def load_model(
     uri: str | Path, *, tracking_uri: str | None = None, dst_path: str | Path | None = None
 ) -> LoadedModel:
-    """Load the scikit-learn model ``uri`` names (``runs:/``, ``models:/name/version``,
+    """Load the model ``uri`` names (``runs:/``, ``models:/name/version``,
     ``models:/name@alias``, ``models:/m-<id>`` or a local folder); ``predict`` on the result
     enforces the model's signature."""
     from trainlab.client.fluent import _client
@@ -240,4 +241,5 @@ def load_model(
         store = _client(tracking_uri).store
         directory = download_model(text, store, Path(dst_path) if dst_path else None)
     meta = MLModel.load(directory)
-    return LoadedModel(sk_flavor.load(directory, meta), meta, directory)
+    flavor = flavors.for_folder(directory, meta)
+    return LoadedModel(flavor.load(directory, meta), meta, directory, flavor.predict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,17 @@ class LoadedModel:
     """``predict`` checks the input against the model's signature (a ``SchemaMismatch`` names
     the column and both types), converts what converts safely, then calls the model."""
 
-    def __init__(self, model: Any, metadata: MLModel, path: Path) -> None:
+    def __init__(
+        self,
+        model: Any,
+        metadata: MLModel,
+        path: Path,
+        predict_fn: Callable[[Any, Any], Any] | None = None,
+    ) -> None:
         self.model = model
         self.metadata = metadata
         self.path = path
+        self._predict = predict_fn or (lambda model, data: model.predict(data))
 
     @property
     def signature(self) -> ModelSignature | None:
@@ -33,7 +41,7 @@ class LoadedModel:
         sig = self.metadata.signature
         if sig is not None:
             data = enforce(sig.inputs, data)
-        return self.model.predict(data)
+        return self._predict(self.model, data)
 
     def __repr__(self) -> str:
         flavors = ", ".join(sorted(self.metadata.flavors))

@@ -1,1 +1,43 @@
-"""Model flavors: how one framework's models are saved into and loaded from a model folder."""
+"""Model flavors: how one framework's models are saved into and loaded from a model folder.
+
+Each flavor module has ``NAME``, ``matches(model)`` (decided from the class's module, without
+importing the framework), ``save(model, directory, mlmodel, serialization_format)`` returning
+the pinned requirements it wrote, ``load(directory, mlmodel)`` returning the framework object,
+and ``predict(model, data)``. The layouts are MLflow's, so ``mlflow.<flavor>.load_model`` and
+``mlflow.pyfunc.load_model`` read what trainlab writes, and the other way round."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from trainlab.exceptions import InvalidParameterValue
+from trainlab.models.flavors import lightgbm, pytorch, sklearn, xgboost
+from trainlab.models.mlmodel import MLModel
+
+# Most specific first: XGBoost's and LightGBM's estimators are scikit-learn estimators too.
+FLAVORS: tuple[ModuleType, ...] = (xgboost, lightgbm, pytorch, sklearn)
+
+
+def for_model(model: Any) -> ModuleType:
+    """The flavor that saves ``model``."""
+    for flavor in FLAVORS:
+        if flavor.matches(model):
+            return flavor
+    cls = type(model)
+    raise InvalidParameterValue(
+        f"Cannot log a {cls.__module__}.{cls.__name__}: trainlab logs scikit-learn, XGBoost, "
+        "LightGBM and PyTorch (torch.nn.Module) models."
+    )
+
+
+def for_folder(directory: Path, mlmodel: MLModel) -> ModuleType:
+    """The flavor that loads the model folder ``directory``."""
+    for flavor in FLAVORS:
+        if flavor.NAME in mlmodel.flavors:
+            return flavor
+    raise InvalidParameterValue(
+        f"The model in {str(directory)!r} has none of the flavors trainlab loads "
+        f"({', '.join(f.NAME for f in FLAVORS)}); its flavors: {sorted(mlmodel.flavors)}."
+    )

@@ -11,16 +11,16 @@ from typing import Any
 
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.models.env import pinned, write_environment
+from trainlab.models.flavors._common import PYFUNC, top_module
 from trainlab.models.mlmodel import MLModel
 
-FLAVOR = "sklearn"
-PYFUNC = "python_function"
+NAME = "sklearn"
 MODEL_FILE = "model.pkl"
 FORMATS = ("cloudpickle", "pickle")
 
 
-def is_sklearn_model(model: Any) -> bool:
-    return type(model).__module__.split(".")[0] == "sklearn" or hasattr(model, "_sklearn_tags")
+def matches(model: Any) -> bool:
+    return top_module(model) == "sklearn" or hasattr(model, "_sklearn_tags")
 
 
 def requirements(serialization_format: str) -> list[str]:
@@ -40,13 +40,7 @@ def save(model: Any, directory: Path, mlmodel: MLModel, serialization_format: st
             f"{type(model).__name__} has no predict method: only fitted scikit-learn estimators "
             "can be logged with the sklearn flavor."
         )
-    with open(directory / MODEL_FILE, "wb") as f:
-        if serialization_format == "cloudpickle":
-            import cloudpickle
-
-            cloudpickle.dump(model, f)
-        else:
-            pickle.dump(model, f, protocol=pickle.DEFAULT_PROTOCOL)
+    dump(model, directory / MODEL_FILE, serialization_format)
     reqs = requirements(serialization_format)
     env = write_environment(directory, reqs)
     import sklearn
@@ -58,7 +52,7 @@ def save(model: Any, directory: Path, mlmodel: MLModel, serialization_format: st
         "predict_fn": "predict",
         "python_version": platform.python_version(),
     }
-    mlmodel.flavors[FLAVOR] = {
+    mlmodel.flavors[NAME] = {
         "code": None,
         "pickled_model": MODEL_FILE,
         "serialization_format": serialization_format,
@@ -67,17 +61,34 @@ def save(model: Any, directory: Path, mlmodel: MLModel, serialization_format: st
     return reqs
 
 
+def dump(model: Any, path: Path, serialization_format: str) -> None:
+    with open(path, "wb") as f:
+        if serialization_format == "cloudpickle":
+            import cloudpickle
+
+            cloudpickle.dump(model, f)
+        else:
+            pickle.dump(model, f, protocol=pickle.DEFAULT_PROTOCOL)
+
+
 def load(directory: Path, mlmodel: MLModel) -> Any:
-    conf = mlmodel.flavors.get(FLAVOR)
-    if conf is None:
-        raise InvalidParameterValue(
-            f"The model in {str(directory)!r} has no sklearn flavor (flavors: "
-            f"{sorted(mlmodel.flavors)}); trainlab loads scikit-learn models only."
-        )
-    fmt = conf.get("serialization_format", "pickle")
-    path = directory / conf.get("pickled_model", MODEL_FILE)
+    conf = mlmodel.flavors[NAME]
+    return load_file(
+        directory / conf.get("pickled_model", MODEL_FILE),
+        conf.get("serialization_format", "pickle"),
+        conf.get("skops_trusted_types"),
+    )
+
+
+def predict(model: Any, data: Any) -> Any:
+    return model.predict(data)
+
+
+def load_file(path: Path, fmt: str, trusted: list[str] | None) -> Any:
+    """An estimator pickled (skops, cloudpickle or pickle) the way ``mlflow.sklearn`` does."""
+    directory = path.parent
     if fmt == "skops":  # MLflow 3's default for mlflow.sklearn.log_model
-        return _load_skops(path, conf.get("skops_trusted_types"))
+        return _load_skops(path, trusted)
     if fmt not in FORMATS:
         raise InvalidParameterValue(
             f"The model in {str(directory)!r} is serialized as {fmt!r}; trainlab loads "
