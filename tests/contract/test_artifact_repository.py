@@ -150,6 +150,15 @@ def test_missing_file(backend: Backend) -> None:
     assert not backend.repo.exists("dir/missing.txt")
 
 
+def test_a_file_cannot_take_a_folders_name(backend: Backend) -> None:
+    write(backend.repo, "plots/a.png", b"png")
+    before = backend.stored()
+    with pytest.raises(InvalidParameterValue, match="'plots': it is a directory"):
+        write(backend.repo, "plots", b"file")
+    assert backend.stored() == before
+    assert read(backend.repo, "plots/a.png") == b"png"
+
+
 def test_write_needs_a_file_name(backend: Backend) -> None:
     with pytest.raises(InvalidParameterValue):
         write(backend.repo, "", b"x")

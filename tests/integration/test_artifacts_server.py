@@ -265,3 +265,25 @@ def test_server_streams_large_artifacts_with_flat_memory(artifact_server: Artifa
     assert sent.digest() == received.digest()
     assert after_upload - baseline < 48
     assert after_download - baseline < 48
+
+
+def test_log_figure_by_the_stock_client(
+    artifact_server: ArtifactServer, run_id: str, tmp_path: Path
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.image
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=50)
+    ax.plot([0, 1, 2], [2, 0, 1])
+    mlflow.log_figure(fig, "plots/curve.png")
+    plt.close(fig)
+
+    client = MlflowClient(artifact_server.url)
+    [info] = client.list_artifacts(run_id, "plots")
+    assert info.path == "plots/curve.png" and info.file_size and info.file_size > 100
+    path = Path(client.download_artifacts(run_id, "plots/curve.png", str(tmp_path)))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert matplotlib.image.imread(path).shape[:2] == (150, 200)  # 3 x 4 inches at 50 dpi

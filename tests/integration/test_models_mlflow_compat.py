@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -65,6 +66,7 @@ def test_trainlab_model_loads_in_mlflow(tracking_uri: str, experiment: str) -> N
 
     lm = mlflow.MlflowClient().get_logged_model(info.model_id)
     assert lm.status == "READY" and lm.source_run_id == run.run_id
+    assert json.loads(lm.tags["mlflow.modelVersions"]) == [{"name": name, "version": "1"}]
     outputs = mlflow.get_run(run.run_id).outputs
     assert outputs is not None and [o.model_id for o in outputs.model_outputs] == [info.model_id]
 

@@ -130,6 +130,7 @@ class S3ArtifactRepository(BaseArtifactRepository):
 
     async def _write_stream(self, path: str, chunks: AsyncIterator[bytes]) -> int:
         key = self._key(path, file=True)
+        await asyncio.to_thread(self._refuse_folder, path, key)
         buf = bytearray()
         size = 0
         upload_id: str | None = None
@@ -160,6 +161,12 @@ class S3ArtifactRepository(BaseArtifactRepository):
                 self._abort_quietly(key, upload_id)
             raise
         return size
+
+    def _refuse_folder(self, path: str, key: str) -> None:
+        """A file cannot take the name of a folder (keys below ``key/``), as on a filesystem."""
+        resp = self._s3.list_objects_v2(Bucket=self.bucket, Prefix=f"{key}/", MaxKeys=1)
+        if resp.get("KeyCount", 0):
+            raise InvalidParameterValue(f"Invalid path {path!r}: it is a directory.")
 
     def _create_upload(self, key: str) -> str:
         resp = self._s3.create_multipart_upload(Bucket=self.bucket, Key=key)
@@ -276,6 +283,7 @@ class S3ArtifactRepository(BaseArtifactRepository):
             raise InvalidParameterValue(f"num_parts must be between 1 and {MAX_PARTS}.")
         key = self._key(path, file=True)
         with _s3_errors(f"Multipart upload of {path!r}"):
+            self._refuse_folder(path, key)
             upload_id = self._create_upload(key)
         credentials = [
             PartCredential(
