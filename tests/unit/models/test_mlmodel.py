@@ -86,7 +86,7 @@ def test_save_model_refuses(tmp_path: Path) -> None:
     (tmp_path / "full" / "x").write_text("x")
     with pytest.raises(ResourceAlreadyExists):
         save_model(fitted(), tmp_path / "full")
-    with pytest.raises(InvalidParameterValue, match="scikit-learn models only"):
+    with pytest.raises(InvalidParameterValue, match="trainlab logs scikit-learn, XGBoost"):
         save_model(object(), tmp_path / "obj")
     with pytest.raises(ResourceNotFound, match="MLmodel"):
         trainlab.load_model(tmp_path / "nothing")
