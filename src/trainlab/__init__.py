@@ -39,6 +39,7 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "train",
 ]
 
 _ARTIFACTS = frozenset(
@@ -81,9 +82,15 @@ if TYPE_CHECKING:
         start_run,
     )
     from trainlab.models import load_model, log_model
+    from trainlab.training.api import train
 
 
 def __getattr__(name: str) -> Any:
+    if name == "train":
+        from trainlab.training.api import train
+
+        globals()[name] = train
+        return train
     if name in _MODELS:
         from trainlab import models
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from trainlab.cli import artifacts, db, experiments, models, runs, server, spool
+from trainlab.cli import artifacts, db, experiments, models, runs, server, spool, train
 
 app = typer.Typer(
     name="trainlab",
@@ -14,6 +14,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("server")(server.serve)
+app.command("train")(train.train)
+app.command("reproduce")(train.reproduce)
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")

@@ -81,3 +81,73 @@ def print_run(run: Run) -> None:
             console.print(t)
     for d in run.inputs.dataset_inputs:
         console.print(f"[bold]dataset[/] {d.dataset.name} digest={d.dataset.digest} {d.tags}")
+
+
+def metrics_table(metrics: dict[str, float]) -> Table:
+    """Scores as one row per split (``train_f1`` -> row train, column f1), cross-validation as a
+    row of mean ± std, then the rest (iterations, time, memory) in a section of their own."""
+    splits = ("train", "valid", "test")
+
+    def split_of(key: str) -> tuple[str, str] | None:
+        head, _, name = key.partition("_")
+        if head in splits and name:
+            return head, name
+        if head == "cv" and name.endswith("_mean"):
+            return "cv", name.removesuffix("_mean")
+        return None
+
+    scored = {k: v for k, v in metrics.items() if split_of(k) is not None}
+    names = sorted({split_of(k)[1] for k in scored})  # type: ignore[index]
+    table = Table(title="metrics")
+    table.add_column("split")
+    for name in names or ["value"]:
+        table.add_column(name, justify="right")
+    for split in (*splits, "cv"):
+        cells = []
+        for n in names:
+            if split == "cv" and f"cv_{n}_mean" in metrics:
+                std = metrics.get(f"cv_{n}_std")
+                spread = f" ± {std:.2g}" if std is not None else ""
+                cells.append(f"{_fmt(metrics[f'cv_{n}_mean'])}{spread}")
+            else:
+                cells.append(_fmt(metrics[f"{split}_{n}"]) if f"{split}_{n}" in metrics else "")
+        if any(cells):
+            table.add_row(split, *cells)
+    others = {k: v for k, v in metrics.items() if k not in scored and not k.startswith("cv_")}
+    if others:
+        table.add_section()
+        for k in sorted(others):
+            table.add_row(k, _fmt(others[k]), *([""] * max(0, len(names) - 1)))
+    return table
+
+
+# Vary from run to run by nature; a difference there is no sign of drift.
+_VOLATILE = ("training_time_s", "peak_memory_mb")
+
+
+def comparison_table(
+    before: dict[str, float], after: dict[str, float], before_id: str, after_id: str
+) -> Table:
+    """One row per metric of the two runs (system metrics left out): both values and the
+    difference, in yellow where a result metric differs."""
+    import math
+
+    table = Table(title="metrics: original vs reproduction")
+    table.add_column("metric")
+    table.add_column(before_id[:12], justify="right")
+    table.add_column(after_id[:12], justify="right")
+    table.add_column("difference", justify="right")
+    for key in sorted(set(before) | set(after)):
+        if key.startswith("system/"):
+            continue
+        a, b = before.get(key), after.get(key)
+        if a is None or b is None:
+            diff = "only in one"
+        elif a == b or (math.isnan(a) and math.isnan(b)):
+            diff = "0"
+        else:
+            diff = f"{b - a:+.3g}"
+            if key not in _VOLATILE:
+                diff = f"[yellow]{diff}[/]"
+        table.add_row(key, "" if a is None else _fmt(a), "" if b is None else _fmt(b), diff)
+    return table

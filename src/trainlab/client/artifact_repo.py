@@ -57,6 +57,10 @@ class ArtifactRepo(ABC):
     @abstractmethod
     def is_dir(self, path: str) -> bool: ...
 
+    @abstractmethod
+    def delete(self, path: str) -> None:
+        """Remove the file or folder ``path`` (never the root)."""
+
     def upload_dir(self, local_dir: Path, path: str = "") -> None:
         if not local_dir.is_dir():
             raise InvalidParameterValue(f"{str(local_dir)!r} is not a directory.")
@@ -136,6 +140,18 @@ class LocalRepo(ArtifactRepo):
 
     def is_dir(self, path: str) -> bool:
         return self.root.is_dir() and self._path(path).is_dir()
+
+    def delete(self, path: str) -> None:
+        rel = validate_artifact_path(path)
+        if not rel:
+            raise InvalidParameterValue("Refusing to delete the artifact root.")
+        target = self._path(rel) if self.root.is_dir() else None
+        if target is not None and target.is_dir():
+            shutil.rmtree(target)
+        elif target is not None and target.exists():
+            target.unlink()
+        else:
+            raise ResourceNotFound(f"Artifact {path!r} not found under {self.root_uri}.")
 
     def download_file(self, path: str, dst: Path) -> None:
         source = self._path(path) if self.root.is_dir() else None
@@ -223,6 +239,18 @@ class ProxiedRepo(ArtifactRepo):
             return True
         parent = rel.rpartition("/")[0]
         return any(f.is_dir and f.path == rel for f in self.list(parent))
+
+    def delete(self, path: str) -> None:
+        import httpx
+
+        rel = validate_artifact_path(path)
+        if not rel:
+            raise InvalidParameterValue("Refusing to delete the artifact root.")
+        try:
+            response = self._http.delete(self._url(rel))
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from None
+        self._raise_for(response, f"deleting {rel!r}")
 
     def download_file(self, path: str, dst: Path) -> None:
         import httpx

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from trainlab.client.logger import BatchingLogger
 from trainlab.client.resolve import resolve_tracking_uri, store_for
-from trainlab.entities import Run, RunStatus, ViewType
+from trainlab.entities import DatasetInput, Run, RunStatus, ViewType
 from trainlab.exceptions import InvalidParameterValue, InvalidState
 from trainlab.store._base import BaseTrackingStore
 
@@ -114,6 +114,14 @@ class ActiveRun:
     def __repr__(self) -> str:
         return f"<ActiveRun {self.info.run_name} ({self.run_id})>"
 
+    @property
+    def tracking_uri(self) -> str:
+        return self._client.uri
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until everything logged so far is delivered (or spooled, if unreachable)."""
+        self._logger.flush(timeout)
+
     # Logging: enqueue and return.
     def log_metric(
         self, key: str, value: float, step: int | None = None, timestamp: int | None = None
@@ -136,6 +144,11 @@ class ActiveRun:
 
     def set_tags(self, tags: dict[str, Any]) -> None:
         self._logger.set_tags(self.run_id, {k: _as_str(v) for k, v in tags.items()})
+
+    def log_inputs(self, datasets: Sequence[DatasetInput]) -> None:
+        """Record the datasets the run used (synchronous, after what was logged before)."""
+        self.flush()
+        self._client.store.log_inputs(self.run_id, list(datasets))
 
     # Artifacts: synchronous, they return once the files are stored.
     def artifact_repo(self) -> ArtifactRepo:
@@ -189,7 +202,7 @@ class ActiveRun:
         signature: ModelSignature | None = None,
         registered_model_name: str | None = None,
     ) -> ModelInfo:
-        """See ``trainlab.log_model``: a scikit-learn model, logged from this run."""
+        """See ``trainlab.log_model``: a model of any supported flavor, logged from this run."""
         from trainlab.models.log import log_model_to
 
         return log_model_to(self, model, name, input_example, signature, registered_model_name)

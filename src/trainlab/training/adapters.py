@@ -1,0 +1,419 @@
+"""Framework adapters: build the model named by ``model.class`` with ``model.params``, train it
+on the train split and report its per-iteration/epoch curve on train and valid through the
+context (scikit-learn: staged predictions or warm-start growth; XGBoost and LightGBM: their
+evaluation callbacks; PyTorch: :func:`torch_loop`; ``python``: the user's function)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trainlab.exceptions import InvalidParameterValue
+from trainlab.training.context import FitContext
+from trainlab.training.metrics import evaluate
+from trainlab.training.spec import ModelSpec
+
+TORCH_STATE = "torch_state.pt"
+_TORCH_AUTO = ("n_features", "n_outputs")  # filled from the data when the module takes them
+
+
+def resolve(path: str, what: str = "model.class") -> Any:
+    module, _, attr = path.rpartition(".")
+    try:
+        obj = getattr(importlib.import_module(module), attr)
+    except ImportError as exc:
+        raise InvalidParameterValue(f"{what} {path!r}: cannot import {module!r} ({exc}).") from None
+    except AttributeError:
+        raise InvalidParameterValue(f"{what} {path!r}: {module!r} has no {attr!r}.") from None
+    return obj
+
+
+def check_params(cls: Any, params: dict[str, Any], path: str) -> None:
+    """Refuse a param the class does not take, naming it (before any training). Classes that
+    take ``**kwargs`` (XGBoost, LightGBM: booster params) accept any name."""
+    try:
+        sig = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        return
+    accepted = {n for n, p in sig.parameters.items() if p.kind is not p.VAR_POSITIONAL}
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise InvalidParameterValue(
+            f"model.params {unknown}: {path} does not take {'it' if len(unknown) == 1 else 'them'}"
+            f"; it takes {sorted(accepted)}."
+        )
+
+
+def build(path: str, params: dict[str, Any], seed: int) -> Any:
+    cls = resolve(path)
+    if not callable(cls):
+        raise InvalidParameterValue(f"model.class {path!r} is not a class.")
+    check_params(cls, params, path)
+    kwargs = dict(params)
+    if hasattr(cls, "get_params") and "random_state" in cls().get_params():
+        kwargs.setdefault("random_state", seed)
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterValue(f"model.params for {path}: {exc}") from None
+
+
+def validate(spec: ModelSpec, seed: int, custom_fit: bool = False) -> Any:
+    """Check ``model.class`` and ``model.params`` before any work: the class imports and takes
+    every param. Returns the unfitted estimator for scikit-learn, XGBoost and LightGBM (it
+    tells classification from regression), else None."""
+    if custom_fit:
+        return None  # the Python API's training function, given as an object
+    if spec.flavor in ("sklearn", "xgboost", "lightgbm"):
+        return build(spec.class_, spec.params, seed)
+    target = resolve(spec.class_)
+    if not callable(target):
+        raise InvalidParameterValue(f"model.class {spec.class_!r} is not callable.")
+    if spec.flavor == "pytorch":
+        auto = {k: 0 for k in _TORCH_AUTO if k in _parameters(target)}
+        check_params(target, {**auto, **spec.params}, spec.class_)
+    return None
+
+
+def _parameters(obj: Any) -> dict[str, Any]:
+    try:
+        return dict(inspect.signature(obj).parameters)
+    except (TypeError, ValueError):
+        return {}
+
+
+def _proba(model: Any, X: Any) -> Any:
+    return model.predict_proba(X) if hasattr(model, "predict_proba") else None
+
+
+def _curve_metrics(task: str) -> list[str]:
+    return ["logloss", "accuracy"] if task == "classification" else ["rmse"]
+
+
+def _score(ctx: FitContext, pred: Any, proba: Any, split: str) -> dict[str, float]:
+    part = ctx.train if split == "train" else ctx.valid
+    assert part is not None
+    values = evaluate(_curve_metrics(ctx.task), part.y, pred, proba)
+    return {f"{split}_{k}": v for k, v in values.items()}
+
+
+# scikit-learn ---------------------------------------------------------------------------------
+
+
+def _growable(model: Any) -> bool:
+    params = model.get_params()
+    return (
+        "warm_start" in params and "n_estimators" in params and not hasattr(model, "staged_predict")
+    )
+
+
+def growth_sizes(n_estimators: int) -> list[int]:
+    """Forest sizes a warm-started forest grows through: up to 20 stages, one curve point each."""
+    step_size = max(1, n_estimators // 20)
+    return list(range(step_size, n_estimators, step_size)) + [n_estimators]
+
+
+def sklearn_steps(model: Any) -> int | None:
+    """Curve points a scikit-learn model reports: growth stages or boosting stages."""
+    params = model.get_params()
+    if "n_estimators" not in params or not isinstance(params["n_estimators"], int):
+        return None
+    n = int(params["n_estimators"])
+    return len(growth_sizes(n)) if _growable(model) else n
+
+
+def fit_sklearn(ctx: FitContext, path: str) -> Any:
+    model = build(path, ctx.params, ctx.seed)
+    X, y = ctx.train.X, ctx.train.y
+    if _growable(model):
+        # Forests and bagging grow with warm_start: one curve point (and, when asked, one
+        # checkpoint) per growth stage; the grown forest equals one fitted at full size.
+        sizes = growth_sizes(int(model.get_params()["n_estimators"]))
+        if ctx.restored is not None:
+            model = ctx.restored.state
+        for step in range(ctx.start_step, len(sizes)):
+            model.set_params(warm_start=True, n_estimators=sizes[step])
+            model.fit(X, y)
+            values = _eval_both(ctx, model.predict, lambda d: _proba(model, d))
+            if ctx.report(step, {**values, "n_estimators": sizes[step]}):
+                break
+            ctx.checkpoint(step, model)
+        model.set_params(warm_start=False)
+        return model
+    model.fit(X, y)
+    if hasattr(model, "staged_predict") and ctx.valid is not None:
+        # Boosting: replay its stages (no refit) for the curve; early stopping truncates.
+        staged = zip(
+            model.staged_predict(ctx.train.X),
+            model.staged_predict(ctx.valid.X),
+            _staged_proba(model, ctx.train.X),
+            _staged_proba(model, ctx.valid.X),
+            strict=False,
+        )
+        for step, (p_tr, p_va, s_tr, s_va) in enumerate(staged):
+            values = {**_score(ctx, p_tr, s_tr, "train"), **_score(ctx, p_va, s_va, "valid")}
+            if ctx.report(step, values):
+                break
+        if ctx.should_stop and ctx.best_step is not None and "n_estimators" in model.get_params():
+            model.set_params(n_estimators=ctx.best_step + 1)
+            model.fit(X, y)  # refit at the best stage: deterministic with the same seed
+    return model
+
+
+def _staged_proba(model: Any, X: Any) -> Any:
+    if hasattr(model, "staged_predict_proba"):
+        return model.staged_predict_proba(X)
+    return iter(lambda: None, 0)  # endless Nones
+
+
+def _eval_both(
+    ctx: FitContext, predict: Callable[[Any], Any], proba: Callable[[Any], Any]
+) -> dict[str, float]:
+    out = _score(ctx, predict(ctx.train.X), proba(ctx.train.X), "train")
+    if ctx.valid is not None:
+        out.update(_score(ctx, predict(ctx.valid.X), proba(ctx.valid.X), "valid"))
+    return out
+
+
+# XGBoost --------------------------------------------------------------------------------------
+
+
+def _remaining(ctx: FitContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Boosting rounds left after a restored checkpoint (both libraries default to 100)."""
+    total = params.get("n_estimators") or 100
+    return {**params, "n_estimators": max(1, int(total) - ctx.start_step)}
+
+
+def fit_xgboost(ctx: FitContext, path: str) -> Any:
+    import xgboost
+
+    offset = ctx.start_step
+
+    class Report(xgboost.callback.TrainingCallback):
+        def after_iteration(self, model: Any, epoch: int, evals_log: dict[str, Any]) -> bool:
+            values = {}
+            for data, metrics in evals_log.items():
+                split = {"validation_0": "train", "validation_1": "valid"}.get(data, data)
+                for name, history in metrics.items():
+                    values[f"{split}_{name}"] = history[-1]
+            step = offset + epoch
+            if ctx.report(step, values):
+                return True
+            ctx.checkpoint(step, files=lambda d: model.save_model(d / "model.ubj"))
+            return False
+
+    params = dict(ctx.params)
+    resume_from = None
+    if ctx.restored is not None:
+        params = _remaining(ctx, params)
+        resume_from = str(ctx.restored.dir / "model.ubj")
+    model = build(path, {**params, "callbacks": [Report()]}, ctx.seed)
+    evals = [(ctx.train.X, ctx.train.y)]
+    if ctx.valid is not None:
+        evals.append((ctx.valid.X, ctx.valid.y))
+    model.fit(ctx.train.X, ctx.train.y, eval_set=evals, verbose=False, xgb_model=resume_from)
+    if ctx.should_stop and ctx.best_step is not None:
+        # XGBoost's own convention: predict (and saved models) use the trees up to the best.
+        model.get_booster().set_attr(best_iteration=str(ctx.best_step))
+    model.set_params(callbacks=None)  # the callback does not pickle; the trees are kept
+    return model
+
+
+# LightGBM -------------------------------------------------------------------------------------
+
+
+def fit_lightgbm(ctx: FitContext, path: str) -> Any:
+    import lightgbm
+
+    offset = ctx.start_step
+
+    def report(env: Any) -> None:
+        values = {f"{data}_{name}": value for data, name, value, _ in env.evaluation_result_list}
+        step = offset + env.iteration - env.begin_iteration
+        if ctx.report(step, values):
+            best = ctx.best_step if ctx.best_step is not None else step
+            # The booster predicts (and saves) with the trees up to the best iteration.
+            raise lightgbm.callback.EarlyStopException(best, env.evaluation_result_list)
+        ctx.checkpoint(step, files=lambda d: env.model.save_model(str(d / "model.txt")))
+
+    params = {"verbose": -1, **ctx.params}
+    init_model = None
+    if ctx.restored is not None:
+        params = _remaining(ctx, params)
+        init_model = str(ctx.restored.dir / "model.txt")
+    model = build(path, params, ctx.seed)
+    parts = [ctx.train] if ctx.valid is None else [ctx.train, ctx.valid]
+    names = [p.name for p in parts]
+    if "eval_X" in inspect.signature(model.fit).parameters:  # LightGBM >= 4.7
+        evals: dict[str, Any] = {
+            "eval_X": tuple(p.X for p in parts),
+            "eval_y": tuple(p.y for p in parts),
+        }
+    else:
+        evals = {"eval_set": [(p.X, p.y) for p in parts]}
+    model.fit(
+        ctx.train.X,
+        ctx.train.y,
+        eval_names=names,
+        callbacks=[report],
+        init_model=init_model,
+        **evals,
+    )
+    return model
+
+
+# PyTorch --------------------------------------------------------------------------------------
+
+
+def torch_loop(
+    module: Any,
+    ctx: FitContext,
+    *,
+    epochs: int | None = None,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    loss_fn: Any = None,
+) -> Any:
+    """Train ``module`` with Adam on the train split, one curve point per epoch (train and
+    valid loss, plus accuracy for classifiers); stops early when the context says so, saves
+    checkpoints (module, optimizer and random state) when it asks, and continues from a
+    restored one."""
+    import torch
+
+    torch.manual_seed(ctx.seed)
+    classify = ctx.task == "classification"
+    X = torch.tensor(ctx.train.X.to_numpy(np.float32))
+    y_np = ctx.train.y.to_numpy()
+    y = torch.tensor(y_np.astype(np.int64) if classify else y_np.astype(np.float32))
+    loss_fn = loss_fn or (torch.nn.CrossEntropyLoss() if classify else torch.nn.MSELoss())
+    opt = torch.optim.Adam(module.parameters(), lr=lr or ctx.lr)
+    gen = torch.Generator().manual_seed(ctx.seed)
+    size = batch_size or ctx.batch_size
+
+    def measure(split: Any) -> dict[str, float]:
+        xs = torch.tensor(split.X.to_numpy(np.float32))
+        ys_np = split.y.to_numpy()
+        ys = torch.tensor(ys_np.astype(np.int64) if classify else ys_np.astype(np.float32))
+        with torch.no_grad():
+            out = module(xs)
+            if not classify:
+                out = out.reshape(-1)
+            values = {"loss": float(loss_fn(out, ys))}
+            if classify:
+                values["accuracy"] = float((out.argmax(1) == ys).float().mean())
+        return values
+
+    if ctx.restored is not None:
+        saved = torch.load(ctx.restored.dir / TORCH_STATE, weights_only=True)
+        module.load_state_dict(saved["module"])
+        opt.load_state_dict(saved["optimizer"])
+        gen.set_state(saved["generator"])
+        torch.set_rng_state(saved["rng"])
+
+    def save(folder: Path) -> None:
+        state = {
+            "module": module.state_dict(),
+            "optimizer": opt.state_dict(),
+            "generator": gen.get_state(),
+            "rng": torch.get_rng_state(),
+        }
+        torch.save(state, folder / TORCH_STATE)
+
+    for epoch in range(ctx.start_step, epochs or ctx.epochs):
+        module.train()
+        for batch in torch.split(torch.randperm(len(X), generator=gen), size):
+            opt.zero_grad()
+            out = module(X[batch])
+            loss = loss_fn(out if classify else out.reshape(-1), y[batch])
+            loss.backward()
+            opt.step()
+        module.eval()
+        values = {f"train_{k}": v for k, v in measure(ctx.train).items()}
+        if ctx.valid is not None:
+            values.update({f"valid_{k}": v for k, v in measure(ctx.valid).items()})
+        if ctx.report(epoch, values):
+            break
+        ctx.checkpoint(epoch, files=save)
+    return TorchPredictor(module, classify)
+
+
+class TorchPredictor:
+    """A trained module with ``predict`` (class labels or values) and ``predict_proba``."""
+
+    def __init__(self, module: Any, classify: bool) -> None:
+        self.module = module.eval()
+        self.classify = classify
+
+    def _forward(self, X: Any) -> Any:
+        import torch
+
+        data = X.to_numpy(np.float32) if hasattr(X, "to_numpy") else np.asarray(X, np.float32)
+        with torch.no_grad():
+            return self.module(torch.tensor(data))
+
+    def predict(self, X: Any) -> Any:
+        out = self._forward(X)
+        return out.argmax(1).numpy() if self.classify else out.reshape(-1).numpy()
+
+    def predict_proba(self, X: Any) -> Any:
+        import torch
+
+        return torch.softmax(self._forward(X), 1).numpy()
+
+
+def fit_pytorch(ctx: FitContext, path: str) -> Any:
+    cls = resolve(path)
+    params = dict(ctx.params)
+    n_out = int(ctx.train.y.nunique()) if ctx.task == "classification" else 1
+    for key, value in zip(_TORCH_AUTO, (ctx.train.X.shape[1], n_out), strict=True):
+        if key in _parameters(cls):
+            params.setdefault(key, value)
+    check_params(cls, params, path)
+    return torch_loop(cls(**params), ctx)
+
+
+# python ---------------------------------------------------------------------------------------
+
+
+def fit_python(ctx: FitContext, path: str) -> Any:
+    """``model.class`` names ``fn(params, ctx)`` returning a fitted model with ``predict``;
+    ``ctx`` has the splits (``ctx.train.X``/``.y``, ``ctx.valid``) and ``ctx.report``."""
+    fn = resolve(path)
+    model = fn(dict(ctx.params), ctx)
+    if not hasattr(model, "predict"):
+        raise InvalidParameterValue(
+            f"{path} returned a {type(model).__name__}, which has no predict method."
+        )
+    return model
+
+
+def total_steps(flavor: str, estimator: Any, epochs: int) -> int | None:
+    """How many curve points (iterations, growth stages, epochs) a full training reports."""
+    if flavor == "pytorch":
+        return epochs
+    if flavor == "sklearn":
+        return sklearn_steps(estimator)
+    if flavor in ("xgboost", "lightgbm"):
+        return int(estimator.get_params().get("n_estimators") or 100)
+    return None
+
+
+FITTERS: dict[str, Callable[[FitContext, str], Any]] = {
+    "sklearn": fit_sklearn,
+    "xgboost": fit_xgboost,
+    "lightgbm": fit_lightgbm,
+    "pytorch": fit_pytorch,
+    "python": fit_python,
+}
+
+
+def loggable(model: Any) -> Any:
+    """The object to log as the model: a trained PyTorch module rather than its predictor."""
+    return model.module if isinstance(model, TorchPredictor) else model

@@ -1,0 +1,83 @@
+"""``trainlab.train``: the training engine from Python, with a pipeline file, a config dict,
+or your own training function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from trainlab.exceptions import InvalidParameterValue
+from trainlab.training.context import FitContext
+from trainlab.training.progress import Reporter
+from trainlab.training.runner import TrainResult, resume
+from trainlab.training.runner import train as run_spec
+from trainlab.training.spec import PipelineSpec, apply_overrides, load_spec, parse_spec
+
+
+def train(
+    pipeline: str | Path | dict[str, Any] | PipelineSpec | None = None,
+    fn: Callable[[dict[str, Any], FitContext], Any] | None = None,
+    *,
+    data: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    experiment: str | None = None,
+    overrides: list[str] | None = None,
+    tracking_uri: str | None = None,
+    progress: bool = True,
+    resume_run: str | None = None,
+) -> TrainResult:
+    """Train and track one run.
+
+    ``pipeline``: a YAML file, a config dict or a :class:`PipelineSpec`. ``fn(params, ctx)``
+    trains your own model instead: ``ctx.train.X``/``ctx.train.y`` (and ``ctx.valid``) are the
+    splits, ``ctx.report(step, {"valid_loss": ...})`` logs a curve point and returns True when
+    early stopping says stop; return a fitted model with ``predict``. trainlab does the rest:
+    data loading and fingerprints, splits, tracking, evaluation, model logging.
+
+        trainlab.train(fn=my_fit, data={"source": "sklearn:iris", "target": "target"},
+                       params={"C": 1.0}, experiment="iris")
+
+    ``resume_run="RUN_ID"`` continues a killed or failed run from its last checkpoint with the
+    pipeline it recorded (pass the same ``fn`` if it was trained with one); ``ctx.checkpoint``
+    and ``ctx.restored`` let a training function take part.
+    """
+    fit = (lambda ctx, _path: fn(dict(ctx.params), ctx)) if fn is not None else None
+    if resume_run is not None:
+        if pipeline is not None or data is not None or params is not None or overrides:
+            raise InvalidParameterValue(
+                "resume_run continues a run with the pipeline it recorded: pass no pipeline, "
+                "data, params or overrides with it."
+            )
+        with Reporter(enabled=progress) as reporter:
+            return resume(resume_run, tracking_uri=tracking_uri, fit=fit, reporter=reporter)
+    spec = _spec(pipeline, fn, data, params, experiment, overrides or [])
+    with Reporter(enabled=progress) as reporter:
+        return run_spec(spec, tracking_uri=tracking_uri, fit=fit, reporter=reporter)
+
+
+def _spec(
+    pipeline: str | Path | dict[str, Any] | PipelineSpec | None,
+    fn: Callable[..., Any] | None,
+    data: dict[str, Any] | None,
+    params: dict[str, Any] | None,
+    experiment: str | None,
+    overrides: list[str],
+) -> PipelineSpec:
+    if isinstance(pipeline, (str, Path)):
+        return load_spec(pipeline, overrides, experiment)
+    config = pipeline.to_config() if isinstance(pipeline, PipelineSpec) else dict(pipeline or {})
+    if data is not None:
+        config["data"] = data
+    if fn is not None:
+        config["model"] = {
+            "flavor": "python",
+            "class": f"{fn.__module__}.{fn.__qualname__}",
+            "params": params or {},
+        }
+    elif params is not None:
+        config.setdefault("model", {})["params"] = params
+    config = apply_overrides(config, overrides)
+    if experiment:
+        config["experiment"] = experiment
+    return parse_spec(config)

@@ -1,0 +1,48 @@
+"""Progress bars for training (rich): iterations/epochs and CV folds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Reporter:
+    """A rich progress display when ``enabled``; every call is a no-op otherwise."""
+
+    def __init__(self, enabled: bool = True, console: Any = None) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        if enabled:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=False,
+            )
+
+    def __enter__(self) -> Reporter:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def task(self, description: str, total: int | None) -> int:
+        if self._progress is None:
+            return 0
+        return int(self._progress.add_task(description, total=total))
+
+    def advance(self, task: int, steps: int = 1) -> None:
+        if self._progress is not None and steps:
+            self._progress.advance(task, steps)

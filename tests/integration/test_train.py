@@ -1,0 +1,332 @@
+"""``trainlab train`` and ``trainlab.train`` end to end on bundled data, against the embedded
+store and a real server: every flavor, and each recorded field checked by value."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from tests.integration.test_cli import cli, one_line
+from tests.unit.client.test_fluent import (  # noqa: F401 - fixtures used by pytest here
+    close_store,
+    experiment_fixture,
+    isolated_sdk,
+    reset_sdk,
+)
+from tests.unit.client.test_fluent import history as metric_history
+
+import trainlab
+from trainlab.client.resolve import store_for
+from trainlab.training.data import prepare
+from trainlab.training.spec import parse_spec
+
+
+def pipeline(**changes: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "experiment": "wine",
+        "data": {
+            "source": "sklearn:wine",
+            "target": "target",
+            "split": {"test": 0.2, "valid": 0.2, "seed": 7, "stratify": True},
+        },
+        "model": {
+            "flavor": "sklearn",
+            "class": "sklearn.ensemble.RandomForestClassifier",
+            "params": {"n_estimators": 20, "max_depth": 4},
+        },
+        "train": {"seed": 7, "system_metrics_interval_s": 0.05},
+        "metrics": ["accuracy", "f1_macro", "roc_auc"],
+    }
+    for key, value in changes.items():
+        config[key] = value
+    return config
+
+
+def history(uri: str, run_id: str, key: str) -> list[tuple[int, float]]:
+    return sorted((m.step, m.value) for m in metric_history(uri, run_id, key))
+
+
+def run_count(uri: str) -> int:
+    store = store_for(uri)
+    try:
+        ids = [e.experiment_id for e in store.search_experiments()]
+        return len(store.search_runs(ids, "", max_results=10))
+    finally:
+        close_store(store)
+
+
+def check_recorded(uri: str, run_id: str, config: dict[str, Any]) -> Any:
+    """The fields every run records, by value."""
+    run = trainlab.get_run(run_id, tracking_uri=uri)
+    spec = parse_spec(config)
+    data = prepare(spec.data)
+    for name, split in data.splits.items():
+        assert run.data.tags[f"trainlab.data.{name}.digest"] == split.fingerprint.digest
+        assert run.data.tags[f"trainlab.data.{name}.rows"] == str(len(split.X))
+    inputs = {d.tags["mlflow.data.context"]: d.dataset for d in run.inputs.dataset_inputs}
+    assert sorted(inputs) == sorted(data.splits)
+    assert inputs["test"].digest == data.splits["test"].fingerprint.digest[:16]
+    assert json.loads(inputs["test"].profile or "{}")["num_rows"] == len(data.splits["test"].X)
+    for key, value in spec.model.params.items():
+        assert run.data.params[f"model.{key}"] == str(value)
+    assert run.data.params["train.seed"] == str(spec.train.seed)
+    assert run.data.tags["trainlab.env.python.version"] == platform.python_version()
+    for name in ("training_time_s", "peak_memory_mb", "system/cpu_utilization_percentage"):
+        assert name in run.data.metrics, name
+    assert run.data.metrics["peak_memory_mb"].value > 10
+    config_back = yaml.safe_load(
+        Path(trainlab.download_artifacts(run_id, "pipeline.yaml", tracking_uri=uri)).read_text()
+    )
+    assert config_back == spec.to_config()
+    env = json.loads(
+        Path(
+            trainlab.download_artifacts(run_id, "environment/environment.json", tracking_uri=uri)
+        ).read_text()
+    )
+    assert env["python.version"] == platform.python_version()
+    reqs = Path(
+        trainlab.download_artifacts(run_id, "environment/requirements.txt", tracking_uri=uri)
+    ).read_text()
+    assert f"numpy=={np.__version__}" in reqs.splitlines()
+    # The logged model reproduces the test metrics it was scored with.
+    model = trainlab.load_model(f"runs:/{run_id}/model", tracking_uri=uri)
+    test = data.splits["test"]
+    return run, model, test
+
+
+def test_cli_trains_tracks_and_registers(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/t.db"
+    config = pipeline(register={"name": "wine-rf"})
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(config))
+    proc = cli("train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = one_line(proc.stdout)
+    run_id = out.split("run ", 1)[1].split()[0]
+    assert "models:/wine-rf/1" in out and f"trainlab runs show {run_id}" in out
+    run, model, test = check_recorded(uri, run_id, config)
+    from sklearn.metrics import accuracy_score
+
+    acc = accuracy_score(test.y, model.predict(test.X))
+    assert run.data.metrics["test_accuracy"].value == pytest.approx(acc)
+    assert f"{acc:.6g}" in out  # the result table shows it
+    curve = history(uri, run_id, "valid_accuracy")
+    assert [s for s, _ in curve] == list(range(20))  # 20 growth stages of 1 tree
+    assert history(uri, run_id, "n_estimators")[-1] == (19, 20.0)
+    version = trainlab.load_model("models:/wine-rf/1", tracking_uri=uri)
+    np.testing.assert_array_equal(version.predict(test.X), model.predict(test.X))
+
+
+def test_git_commit_branch_and_diff_are_recorded(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = lambda *a: subprocess.run(  # noqa: E731
+        ["git", *a], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    git("init", "-q", "-b", "main")
+    git("config", "user.email", "t@example.com")
+    git("config", "user.name", "t")
+    (repo / "train.py").write_text("print('v1')\n")
+    git("add", "train.py")
+    git("commit", "-q", "-m", "v1")
+    (repo / "train.py").write_text("print('v2')\n")
+    (repo / "pipeline.yaml").write_text(yaml.safe_dump(pipeline()))
+    uri = f"sqlite:///{tmp_path}/t.db"
+    proc = cli("train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    run_id = one_line(proc.stdout).split("run ", 1)[1].split()[0]
+    run = trainlab.get_run(run_id, tracking_uri=uri)
+    assert run.data.tags["mlflow.source.git.commit"] == git("rev-parse", "HEAD")
+    assert run.data.tags["mlflow.source.git.branch"] == "main"
+    assert run.data.tags["trainlab.git.dirty"] == "True"
+    diff = Path(
+        trainlab.download_artifacts(run_id, "code/uncommitted.diff", tracking_uri=uri)
+    ).read_text()
+    assert "+print('v2')" in diff and "pipeline.yaml" in diff
+
+
+FLAVORS = {
+    "xgboost": {
+        "flavor": "xgboost",
+        "class": "xgboost.XGBClassifier",
+        "params": {"n_estimators": 200, "max_depth": 2, "learning_rate": 0.3},
+    },
+    "lightgbm": {
+        "flavor": "lightgbm",
+        "class": "lightgbm.LGBMClassifier",
+        "params": {"n_estimators": 200, "num_leaves": 4, "min_child_samples": 5},
+    },
+    "sklearn-boosting": {
+        "flavor": "sklearn",
+        "class": "sklearn.ensemble.GradientBoostingClassifier",
+        "params": {"n_estimators": 200, "max_depth": 2},
+    },
+    "pytorch": {
+        "flavor": "pytorch",
+        "class": "tests.support.training_fns.Net",
+        "params": {"hidden": 8},
+    },
+}
+STOP_ON = {
+    "xgboost": "valid_mlogloss",
+    "lightgbm": "valid_multi_logloss",
+    "sklearn-boosting": "valid_logloss",
+    "pytorch": "valid_loss",
+}
+
+
+@pytest.mark.parametrize("flavor", list(FLAVORS))
+def test_each_flavor_reports_curves_and_stops_early(tmp_path: Path, flavor: str) -> None:
+    uri = f"sqlite:///{tmp_path}/t.db"
+    metric = STOP_ON[flavor]
+    train = {
+        "seed": 7,
+        "system_metrics_interval_s": 0.05,
+        "epochs": 300,
+        "lr": 0.01,
+        "early_stopping": {"metric": metric, "patience": 5},
+    }
+    config = pipeline(model=FLAVORS[flavor], train=train)
+    if flavor == "pytorch":  # unscaled wine features: keep the net honest but quick
+        config["metrics"] = ["accuracy", "f1_macro"]
+    result = trainlab.train(config, tracking_uri=uri, progress=False)
+    run, model, test = check_recorded(uri, result.run_id, config)
+    curve = history(uri, result.run_id, metric)
+    steps = [s for s, _ in curve]
+    assert steps == list(range(len(steps))), "every iteration exactly once"
+    limit = 300 if flavor == "pytorch" else 200
+    assert 5 < len(steps) < limit, "stopped early"
+    best = int(run.data.metrics["best_iteration"].value)
+    values = [v for _, v in curve]
+    assert values[best] == min(values)
+    assert len(steps) - 1 - best >= 5  # patience ran out after the best point
+    pred = np.asarray(model.predict(test.X.to_numpy(np.float32) if flavor == "pytorch" else test.X))
+    if flavor == "pytorch":
+        pred = pred.argmax(1)  # the logged module returns logits
+    from sklearn.metrics import accuracy_score
+
+    assert run.data.metrics["test_accuracy"].value == pytest.approx(accuracy_score(test.y, pred))
+
+
+def test_python_function_and_cross_validation(tmp_path: Path) -> None:
+    from tests.support.training_fns import fit_ridge
+
+    uri = f"sqlite:///{tmp_path}/t.db"
+    data = {"source": "sklearn:diabetes", "target": "target", "split": {"test": 0.2, "valid": 0.2}}
+    result = trainlab.train(
+        fn=fit_ridge,
+        data=data,
+        params={"alphas": [10.0, 1.0, 0.1]},
+        overrides=["train.cv=3", "train.system_metrics_interval_s=0.05"],
+        experiment="diabetes",
+        tracking_uri=uri,
+        progress=False,
+    )
+    assert result.task == "regression"
+    run = trainlab.get_run(result.run_id, tracking_uri=uri)
+    assert run.data.params["model.class"] == "tests.support.training_fns.fit_ridge"
+    assert [s for s, _ in history(uri, result.run_id, "valid_mse")] == [0, 1, 2]
+    folds = [v for _, v in history(uri, result.run_id, "cv_rmse")]
+    assert len(folds) == 3
+    assert run.data.metrics["cv_rmse_mean"].value == pytest.approx(np.mean(folds))
+    assert run.data.metrics["cv_rmse_std"].value == pytest.approx(np.std(folds))
+    assert {"test_rmse", "test_mae", "test_r2"} <= set(run.data.metrics)
+
+
+def test_against_a_server(server: Any, tmp_path: Path) -> None:
+    uri = str(server.url)
+    config = pipeline(model=FLAVORS["xgboost"] | {"params": {"n_estimators": 10, "max_depth": 2}})
+    config["train"] |= {"checkpoint_every": 3, "keep_checkpoints": 1}
+    result = trainlab.train(config, experiment="wine-server", tracking_uri=uri, progress=False)
+    assert result.checkpoints == 3  # after steps 2, 5 and 8; the last (9) needs none
+    listed = trainlab.list_artifacts(result.run_id, "checkpoints", tracking_uri=uri)
+    assert sorted(f.path for f in listed) == [
+        "checkpoints/latest.json",
+        "checkpoints/step-00000008",
+    ]
+    run, model, test = check_recorded(uri, result.run_id, config | {"experiment": "wine-server"})
+    assert [s for s, _ in history(uri, result.run_id, "valid_mlogloss")] == list(range(10))
+    assert run.data.metrics["test_accuracy"].value == pytest.approx(
+        float(np.mean(model.predict(test.X) == test.y))
+    )
+
+
+def test_overlapping_rows_are_detected(tmp_path: Path) -> None:
+    import pandas as pd
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame
+    pd.concat([frame, frame.head(30)]).to_csv(tmp_path / "dup.csv", index=False)
+    config = pipeline(data={"source": str(tmp_path / "dup.csv"), "target": "target"})
+    config["model"]["params"] = {"n_estimators": 3}
+    result = trainlab.train(config, tracking_uri=f"sqlite:///{tmp_path}/t.db", progress=False)
+    assert sum(result.overlaps.values()) > 0
+    run = trainlab.get_run(result.run_id, tracking_uri=f"sqlite:///{tmp_path}/t.db")
+    assert run.data.metrics["data_overlap_train_test"].value == result.overlaps["train/test"]
+
+
+BAD = [
+    ({"modle": {}}, "modle: unknown key"),
+    ({"data": {"source": "sklearn:wine"}}, "data.target: Field required"),
+    (
+        {
+            "data": {
+                "source": "sklearn:wine",
+                "target": "target",
+                "split": {"test": 0.6, "valid": 0.5},
+            }
+        },
+        "must leave rows to train on",
+    ),
+    ({"metrics": ["acc"]}, "metrics: unknown metric(s) ['acc']"),
+    ({"metrics": ["rmse"]}, "metrics ['rmse'] do not apply to a classification target"),
+    (
+        {"model": {"flavor": "sklearn", "class": "sklearn.ensemble.NoSuchForest"}},
+        "'sklearn.ensemble' has no 'NoSuchForest'",
+    ),
+    (
+        {
+            "model": {
+                "flavor": "sklearn",
+                "class": "sklearn.ensemble.RandomForestClassifier",
+                "params": {"n_trees": 3},
+            }
+        },
+        "model.params ['n_trees']",
+    ),
+    ({"model": {"flavor": "tensorflow", "class": "a.B"}}, "model.flavor: Input should be"),
+    ({"data": {"source": "sklearn:wine", "target": "quality"}}, "data.target 'quality'"),
+    ({"data": {"source": "missing.csv", "target": "y"}}, "'missing.csv': no such file"),
+    ({"train": {"cv": 1}}, "train.cv: Input should be greater than or equal to 2"),
+    (
+        {"train": {"early_stopping": {"metric": "valid_logloss", "patience": 0}}},
+        "train.early_stopping.patience",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), BAD, ids=[m for _, m in BAD])
+def test_config_errors_are_precise_and_log_nothing(
+    tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    uri = f"sqlite:///{tmp_path}/t.db"
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(pipeline(**change)))
+    proc = cli("train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert message in one_line(proc.stderr), proc.stderr
+    assert not (tmp_path / "t.db").exists() or run_count(uri) == 0
+
+
+def test_bad_set_override_and_missing_file(tmp_path: Path) -> None:
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(pipeline()))
+    proc = cli("train", "pipeline.yaml", "--set", "model.params", "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 2 and "write key.path=value" in one_line(proc.stderr)
+    proc = cli("train", "nope.yaml", cwd=tmp_path)
+    assert proc.returncode == 2 and "'nope.yaml' does not exist" in one_line(proc.stderr)
+    assert not (tmp_path / "trainlab.db").exists()

@@ -1,0 +1,311 @@
+"""Checkpoints, ``trainlab train --resume`` after a SIGKILL, and ``trainlab reproduce``: each
+through the real command, checked against an uninterrupted run of the same pipeline."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from tests.integration.test_cli import TRAINLAB, cli, one_line, table_rows
+from tests.integration.test_train import history, pipeline
+from tests.unit.client.test_fluent import (  # noqa: F401 - fixtures used by pytest here
+    isolated_sdk,
+    reset_sdk,
+)
+
+import trainlab
+
+REPO = Path(__file__).resolve().parents[2]
+# The user's own module beside the pipeline, imported by `trainlab train` from its folder.
+NETS = (REPO / "tests" / "support" / "training_fns.py").read_text()
+
+# Long enough that a kill lands mid-training on a 2-core machine, short enough for CI.
+KILLABLE = {
+    "sklearn-forest": (
+        {
+            "flavor": "sklearn",
+            "class": "sklearn.ensemble.RandomForestClassifier",
+            "params": {"n_estimators": 1200, "max_depth": 4},
+        },
+        {"checkpoint_every": 2},
+        "valid_accuracy",
+        20,
+    ),
+    "xgboost": (
+        {
+            "flavor": "xgboost",
+            "class": "xgboost.XGBClassifier",
+            "params": {"n_estimators": 1500, "max_depth": 2, "learning_rate": 0.05},
+        },
+        {"checkpoint_every": 100},
+        "valid_mlogloss",
+        1500,
+    ),
+    "lightgbm": (
+        {
+            "flavor": "lightgbm",
+            "class": "lightgbm.LGBMClassifier",
+            "params": {"n_estimators": 1500, "num_leaves": 4, "learning_rate": 0.05},
+        },
+        {"checkpoint_every": 100},
+        "valid_multi_logloss",
+        1500,
+    ),
+    "pytorch": (
+        {"flavor": "pytorch", "class": "nets.Net", "params": {"hidden": 8}},
+        {"checkpoint_every": 100, "epochs": 1500, "lr": 0.01},
+        "valid_loss",
+        1500,
+    ),
+}
+
+
+def latest_checkpoint(root: Path) -> int | None:
+    for marker in root.glob("trainlab-artifacts/*/*/artifacts/checkpoints/latest.json"):
+        return int(json.loads(marker.read_text())["step"])
+    return None
+
+
+def train_env(cwd: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINLAB_")}
+    env["TRAINLAB_SPOOL_DIR"] = str(cwd / "spool")
+    return env
+
+
+def kill_after_first_checkpoint(cwd: Path, uri: str) -> str:
+    """Start `trainlab train`, SIGKILL it once a checkpoint is committed; the run's id."""
+    log = cwd / "killed.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [TRAINLAB, "train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress"],
+            cwd=cwd,
+            env=train_env(cwd),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 120
+    try:
+        while latest_checkpoint(cwd) is None:
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "no checkpoint within 120 s"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL, f"not killed in training: {log.read_text()}"
+    (run,) = trainlab.search_runs("wine", output="list", tracking_uri=uri)
+    assert run.info.status == "RUNNING"
+    return run.info.run_id
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flavor", list(KILLABLE))
+def test_a_killed_run_resumes_from_its_checkpoint(
+    tmp_path: Path, flavor: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model, train_extra, curve_key, total = KILLABLE[flavor]
+    (tmp_path / "nets.py").write_text(NETS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = pipeline(model=model)
+    config["train"].update(train_extra)
+    config["metrics"] = ["accuracy", "f1_macro"]
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(config))
+    uri = f"sqlite:///{tmp_path}/t.db"
+    run_id = kill_after_first_checkpoint(tmp_path, uri)
+    killed_at = latest_checkpoint(tmp_path)
+    assert killed_at is not None and killed_at < total - 1
+
+    proc = cli("train", "--resume", run_id, "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = one_line(proc.stdout)
+    assert f"run {run_id}" in out
+    resumed_at = int(out.split("checkpoint at step ")[1].split()[0])
+    assert resumed_at >= killed_at
+
+    run = trainlab.get_run(run_id, tracking_uri=uri)
+    assert run.info.status == "FINISHED" and run.data.tags["trainlab.resumed"] == "1"
+    curve = history(uri, run_id, curve_key)
+    assert [s for s, _ in curve] == list(range(total)), "every step exactly once, no gap"
+    kept = [f.path for f in trainlab.list_artifacts(run_id, "checkpoints", tracking_uri=uri)]
+    assert len(kept) == 3 and "checkpoints/latest.json" in kept  # the newest 2 step folders
+    system = history(uri, run_id, "system/cpu_utilization_percentage")
+    assert [s for s, _ in system] == list(range(len(system)))
+
+    # The same pipeline without the kill: the same curve and the same final model.
+    reference = trainlab.train(config, tracking_uri=f"sqlite:///{tmp_path}/ref.db", progress=False)
+    expected = history(f"sqlite:///{tmp_path}/ref.db", reference.run_id, curve_key)
+    assert [v for _, v in curve] == pytest.approx([v for _, v in expected], rel=1e-6)
+    for key in ("train_accuracy", "valid_accuracy", "test_accuracy", "test_f1_macro"):
+        assert run.data.metrics[key].value == pytest.approx(reference.metrics[key]), key
+
+
+def test_resume_refuses_finished_runs_and_changed_data(tmp_path: Path) -> None:
+    import pandas as pd
+    from sklearn.datasets import load_wine
+
+    load_wine(as_frame=True).frame.to_csv(tmp_path / "wine.csv", index=False)
+    config = pipeline(data={"source": str(tmp_path / "wine.csv"), "target": "target"})
+    uri = f"sqlite:///{tmp_path}/t.db"
+    done = trainlab.train(config, tracking_uri=uri, progress=False)
+    proc = cli("train", "--resume", done.run_id, "--tracking-uri", uri, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert f"Run {done.run_id} is FINISHED" in one_line(proc.stderr)
+
+    # A run that died: marked FAILED; then its data file changes.
+    with trainlab.start_run(run_id=done.run_id, tracking_uri=uri) as run:
+        run.end("FAILED")
+    frame = pd.read_csv(tmp_path / "wine.csv")
+    frame.loc[0, "alcohol"] += 1
+    frame.to_csv(tmp_path / "wine.csv", index=False)
+    proc = cli("train", "--resume", done.run_id, "--tracking-uri", uri, cwd=tmp_path)
+    assert proc.returncode == 2
+    message = one_line(proc.stderr)
+    assert "its data changed" in message and "split's fingerprint is" in message
+    assert trainlab.get_run(done.run_id, tracking_uri=uri).info.status == "FAILED"
+
+    proc = cli("train", "pipeline.yaml", "--resume", done.run_id, cwd=tmp_path)
+    assert proc.returncode == 2 and "give no PIPELINE" in one_line(proc.stderr)
+
+
+def test_a_training_function_checkpoints_and_resumes(tmp_path: Path) -> None:
+    """The Python API: a function saves state with ctx.checkpoint and reads ctx.restored."""
+    from tests.support.training_fns import fit_sgd_checkpointed
+
+    uri = f"sqlite:///{tmp_path}/t.db"
+    data = {"source": "sklearn:iris", "target": "target", "split": {"test": 0.2, "valid": 0.2}}
+    options = {"data": data, "params": {"epochs": 30, "fail_at": 17}, "tracking_uri": uri}
+    with pytest.raises(RuntimeError, match="crash at step 17"):
+        trainlab.train(
+            fn=fit_sgd_checkpointed,
+            overrides=["train.checkpoint_every=5"],
+            experiment="iris",
+            progress=False,
+            **options,
+        )
+    (run,) = trainlab.search_runs("iris", output="list", tracking_uri=uri)
+    assert run.info.status == "FAILED"
+    assert [s for s, _ in history(uri, run.info.run_id, "valid_accuracy")] == list(range(17))
+
+    result = trainlab.train(
+        fn=fit_sgd_checkpointed, resume_run=run.info.run_id, tracking_uri=uri, progress=False
+    )
+    assert result.resumed_after_step == 14  # checkpoints after steps 4, 9, 14
+    assert [s for s, _ in history(uri, run.info.run_id, "valid_accuracy")] == list(range(30))
+    restarts = history(uri, run.info.run_id, "resumed_from")
+    assert restarts == [(0, 15.0)]  # the function saw where it restarted
+
+
+def test_reproduce_gives_identical_metrics_and_links_the_runs(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/t.db"
+    config = pipeline(
+        model={
+            "flavor": "xgboost",
+            "class": "xgboost.XGBClassifier",
+            "params": {"n_estimators": 30, "max_depth": 3},
+        }
+    )
+    original = trainlab.train(config, tracking_uri=uri, progress=False)
+    proc = cli("reproduce", original.run_id, "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    new_id = one_line(proc.stdout).split("run ", 1)[1].split()[0]
+    assert new_id != original.run_id
+    new = trainlab.get_run(new_id, tracking_uri=uri)
+    assert new.data.tags["trainlab.reproduces"] == original.run_id
+    assert new.data.tags["trainlab.reproduce.exact"] == "True"
+    before = trainlab.get_run(original.run_id, tracking_uri=uri).data.metrics
+    for key in ("train_accuracy", "valid_mlogloss", "test_accuracy", "test_roc_auc"):
+        assert new.data.metrics[key].value == before[key].value, key
+    rows = {row[0]: row for row in table_rows(proc.stdout)}
+    assert rows["test_accuracy"][3] == "0"
+    assert rows["valid_mlogloss"][3] == "0"
+
+
+def test_reproduce_refuses_changed_data_unless_forced(tmp_path: Path) -> None:
+    import pandas as pd
+    from sklearn.datasets import load_wine
+
+    load_wine(as_frame=True).frame.to_csv(tmp_path / "wine.csv", index=False)
+    config = pipeline(data={"source": str(tmp_path / "wine.csv"), "target": "target"})
+    uri = f"sqlite:///{tmp_path}/t.db"
+    original = trainlab.train(config, tracking_uri=uri, progress=False)
+    frame = pd.read_csv(tmp_path / "wine.csv")
+    pd.concat([frame, frame.head(10)]).to_csv(tmp_path / "wine.csv", index=False)
+
+    proc = cli("reproduce", original.run_id, "--tracking-uri", uri, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout
+    message = one_line(proc.stderr)
+    assert "cannot be reproduced as recorded" in message
+    assert "the train split's fingerprint is" in message and "--force" in message
+    assert len(trainlab.search_runs("wine", output="list", tracking_uri=uri)) == 1
+
+    proc = cli("reproduce", original.run_id, "--force", "--tracking-uri", uri, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "forced past: data: the train split" in one_line(proc.stderr)
+    new_id = one_line(proc.stdout).split("run ", 1)[1].split()[0]
+    new = trainlab.get_run(new_id, tracking_uri=uri)
+    assert new.data.tags["trainlab.reproduce.exact"] == "False"
+    text = Path(
+        trainlab.download_artifacts(new_id, "reproduce/differences.txt", tracking_uri=uri)
+    ).read_text()
+    assert "the train split's fingerprint" in text
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def test_reproduce_refuses_changed_code(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
+    (repo / "features.py").write_text("SCALE = 1\n")
+    (repo / "pipeline.yaml").write_text(yaml.safe_dump(pipeline()))
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "v1")
+    uri = f"sqlite:///{tmp_path}/t.db"
+    proc = cli("train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    run_id = one_line(proc.stdout).split("run ", 1)[1].split()[0]
+    # The embedded store in the repository is trainlab's, not the code's: no difference.
+    proc = cli("reproduce", run_id, "--tracking-uri", uri, "--no-progress", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+
+    (repo / "features.py").write_text("SCALE = 2\n")
+    proc = cli("reproduce", run_id, "--tracking-uri", uri, cwd=repo)
+    assert proc.returncode == 2
+    assert "uncommitted changes differ from the run's" in one_line(proc.stderr)
+    assert "features.py" in one_line(proc.stderr)
+    git(repo, "commit", "-q", "-am", "v2")
+    proc = cli("reproduce", run_id, "--tracking-uri", uri, cwd=repo)
+    assert proc.returncode == 2
+    head = git(repo, "rev-parse", "HEAD")[:12]
+    assert f"commit {head} is checked out" in one_line(proc.stderr)
+
+
+def test_untracked_files_in_the_diff(tmp_path: Path) -> None:
+    from trainlab.training.environment import MAX_UNTRACKED_BYTES, git_info
+
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "prep.py").write_text("x = 1\n")
+    (tmp_path / "big.csv").write_bytes(b"1,2\n" * (MAX_UNTRACKED_BYTES // 4 + 1))
+    (tmp_path / "trainlab.db").write_bytes(b"SQLite format 3\0")
+    (tmp_path / "trainlab-artifacts" / "0").mkdir(parents=True)
+    (tmp_path / "trainlab-artifacts" / "0" / "m.pkl").write_bytes(b"x")
+    info = git_info(tmp_path)
+    assert info is not None and info.commit == "" and info.dirty
+    assert "+x = 1" in info.diff
+    assert "big.csv" not in info.diff and info.skipped == ("big.csv",)
+    assert "trainlab" not in info.diff
+    assert git(tmp_path, "status", "--porcelain").count("??") == 4  # the index is untouched

@@ -1,0 +1,50 @@
+"""Training functions and modules that pipeline tests name by import path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+
+def fit_ridge(params: dict[str, Any], ctx: Any) -> Any:
+    """A custom training function: a ridge regression grown over alphas, one curve point each."""
+    from sklearn.linear_model import Ridge
+
+    model = None
+    for step, alpha in enumerate(params.get("alphas", [10.0, 1.0, 0.1])):
+        model = Ridge(alpha=alpha).fit(ctx.train.X, ctx.train.y)
+        resid = ctx.valid.y - model.predict(ctx.valid.X)
+        ctx.report(step, {"valid_mse": float((resid**2).mean())})
+    return model
+
+
+class Net(torch.nn.Module):
+    def __init__(self, n_features: int, n_outputs: int, hidden: int = 16) -> None:
+        super().__init__()
+        self.layers = torch.nn.Sequential(
+            torch.nn.Linear(n_features, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, n_outputs)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+def fit_sgd_checkpointed(params: dict[str, Any], ctx: Any) -> Any:
+    """SGD epochs with the model as checkpoint state; the first attempt crashes at
+    ``params["fail_at"]``, a resumed one continues from ``ctx.restored``."""
+    import numpy as np
+    from sklearn.linear_model import SGDClassifier
+
+    model = SGDClassifier(loss="log_loss", random_state=ctx.seed)
+    if ctx.restored is not None:
+        model = ctx.restored.state
+        ctx.log_metrics({"resumed_from": ctx.start_step}, 0)
+    classes = np.unique(ctx.train.y)
+    for step in range(ctx.start_step, params["epochs"]):
+        if step == params.get("fail_at") and ctx.restored is None:
+            raise RuntimeError(f"crash at step {step}")
+        model.partial_fit(ctx.train.X, ctx.train.y, classes=classes)
+        ctx.report(step, {"valid_accuracy": model.score(ctx.valid.X, ctx.valid.y)})
+        ctx.checkpoint(step, model)
+    return model
