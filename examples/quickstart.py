@@ -1,8 +1,10 @@
-"""trainlab quickstart: train a few models on the wine data set that ships with scikit-learn,
-track every run in the embedded store (./trainlab.db + ./trainlab-artifacts), then show the
-best runs and where to look next.
+"""trainlab quickstart: train four models on the wine data set that ships with scikit-learn (a
+random forest, XGBoost, LightGBM and a PyTorch network, from the pipelines in
+examples/pipelines/), track every run in the embedded store (./trainlab.db and
+./trainlab-artifacts), choose the best on the validation split, register it as model "wine",
+load it back by name and predict, then show where to look next.
 
-    python examples/quickstart.py [--experiment NAME] [--epochs N]
+    python examples/quickstart.py [--experiment NAME] [--model NAME]
 """
 
 from __future__ import annotations
@@ -14,69 +16,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
-from sklearn.datasets import load_wine
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression, SGDClassifier
-from sklearn.metrics import accuracy_score, f1_score, log_loss
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 
 import trainlab
 
 console = Console()
-
-
-def load_data(seed: int) -> tuple[np.ndarray, ...]:
-    x, y = load_wine(return_X_y=True)
-    x_train, x_valid, y_train, y_valid = train_test_split(
-        x, y, test_size=0.25, random_state=seed, stratify=y
-    )
-    scaler = StandardScaler().fit(x_train)
-    return scaler.transform(x_train), scaler.transform(x_valid), y_train, y_valid
-
-
-def evaluate(model: object, x: np.ndarray, y: np.ndarray, prefix: str) -> dict[str, float]:
-    pred = model.predict(x)  # type: ignore[attr-defined]
-    out = {
-        f"{prefix}_accuracy": accuracy_score(y, pred),
-        f"{prefix}_f1_macro": f1_score(y, pred, average="macro"),
-    }
-    if hasattr(model, "predict_proba"):
-        out[f"{prefix}_logloss"] = log_loss(y, model.predict_proba(x), labels=np.unique(y))
-    return out
-
-
-def train_sgd(
-    data: tuple[np.ndarray, ...], alpha: float, epochs: int, seed: int, progress: Progress
-) -> object:
-    """An iterative model: one point per epoch on the loss and accuracy curves."""
-    x_train, x_valid, y_train, y_valid = data
-    model = SGDClassifier(loss="log_loss", alpha=alpha, random_state=seed)
-    classes = np.unique(y_train)
-    task = progress.add_task(f"  sgd alpha={alpha:g}", total=epochs)
-    for epoch in range(epochs):
-        model.partial_fit(x_train, y_train, classes=classes)
-        trainlab.log_metrics(
-            {
-                **evaluate(model, x_train, y_train, "train"),
-                **evaluate(model, x_valid, y_valid, "valid"),
-            },
-            step=epoch,
-        )
-        progress.advance(task)
-    return model
-
-
-CANDIDATES = [
-    ("logreg", LogisticRegression, {"C": 0.1, "max_iter": 500}),
-    ("logreg", LogisticRegression, {"C": 1.0, "max_iter": 500}),
-    ("forest", RandomForestClassifier, {"n_estimators": 50, "max_depth": 3}),
-    ("forest", RandomForestClassifier, {"n_estimators": 200, "max_depth": 8}),
-]
+PIPELINES = sorted((Path(__file__).parent / "pipelines").glob("wine-*.yaml"))
 
 
 def _store_location() -> str:
@@ -96,74 +42,65 @@ def _cli_name() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--experiment", default="quickstart")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--experiment", default="wine-quickstart")
+    parser.add_argument("--model", default="wine", help="registered model name")
     args = parser.parse_args()
 
-    data = load_data(args.seed)
     started = time.perf_counter()
     console.print(
         f"Tracking to [bold]{trainlab.get_tracking_uri()}[/], experiment [bold]{args.experiment}[/]"
     )
-    with trainlab.start_run(
-        experiment=args.experiment, run_name="model-sweep", tags={"kind": "sweep"}
-    ) as parent:
-        with Progress(console=console, transient=True) as progress:
-            for alpha in (1e-4, 1e-2):
-                params = {"model": "sgd", "alpha": alpha, "epochs": args.epochs, "seed": args.seed}
-                with trainlab.start_run(run_name=f"sgd-{alpha:g}", params=params, nested=True):
-                    train_sgd(data, alpha, args.epochs, args.seed, progress)
-            task = progress.add_task("  batch models", total=len(CANDIDATES))
-            for name, cls, hp in CANDIDATES:
-                with trainlab.start_run(
-                    run_name=name, params={"model": name, **hp, "seed": args.seed}, nested=True
-                ):
-                    model = cls(random_state=args.seed, **hp).fit(data[0], data[2])
-                    trainlab.log_metrics(
-                        {
-                            **evaluate(model, data[0], data[2], "train"),
-                            **evaluate(model, data[1], data[3], "valid"),
-                        }
-                    )
-                progress.advance(task)
-        parent_id = parent.run_id
+    results = []
+    for path in PIPELINES:
+        console.rule(f"[bold]{path.name}")
+        results.append((path, trainlab.train(path, experiment=args.experiment)))
 
-    runs = trainlab.search_runs(
-        args.experiment,
-        f"tags.mlflow.parentRunId = '{parent_id}'",
-        order_by=["metrics.valid_f1_macro DESC"],
-        output="list",
-    )
+    # Choose on the validation split; the sealed test split is the estimate to report.
+    results.sort(key=lambda r: -r[1].metrics["valid_f1_macro"])
     table = Table(
-        title=f"{len(runs)} runs of sweep {parent_id[:8]} "
-        f"in {time.perf_counter() - started:.1f}s, best first"
+        title=f"{len(results)} runs in {time.perf_counter() - started:.0f} s, "
+        "best on the validation split first"
     )
-    for col in ("run id", "name", "params", "valid_f1_macro", "valid_accuracy"):
-        table.add_column(col)
-    for r in runs:
-        m = r.data.metrics
-        params = ", ".join(
-            f"{k}={v}" for k, v in sorted(r.data.params.items()) if k not in ("model", "seed")
-        )
+    for col in ("pipeline", "run id", "valid f1", "valid acc", "test f1", "iters", "time s"):
+        table.add_column(col, justify="left" if col in ("pipeline", "run id") else "right")
+    for path, res in results:
+        m = res.metrics
         table.add_row(
-            r.run_id[:8],
-            r.info.run_name,
-            params,
-            f"{m['valid_f1_macro'].value:.3f}",
-            f"{m['valid_accuracy'].value:.3f}",
+            path.stem,
+            res.run_id[:8],
+            f"{m['valid_f1_macro']:.3f}",
+            f"{m['valid_accuracy']:.3f}",
+            f"{m['test_f1_macro']:.3f}",
+            f"{m.get('iterations', 0):.0f}",
+            f"{m['training_time_s']:.1f}",
         )
     console.print(table)
-    best = runs[0]
+
+    best_path, best = results[0]
+    version = trainlab.register_model(str(best.model_uri), args.model)
+    uri = f"models:/{args.model}/{version}"
+    model = trainlab.load_model(uri)
+    from sklearn.datasets import load_wine
+
+    wine = load_wine(as_frame=True)
+    sample = wine.data.iloc[[0, 70, 140]]
+    predicted = [int(p) for p in model.predict(sample)]
+    truth = [int(t) for t in wine.target.iloc[[0, 70, 140]]]
     cli = _cli_name()
     console.print(
-        f"\nBest: [bold]{best.info.run_name}[/] ({best.run_id}).\n"
-        f"Runs are in {_store_location()}.\n"
+        f"\nBest: [bold]{best_path.stem}[/] (run {best.run_id}), test f1_macro "
+        f"{best.metrics['test_f1_macro']:.3f}. Registered as [bold]{uri}[/]; loaded back by "
+        f"that name, it predicts {predicted} for three wines of classes {truth}.\n"
+        f"Runs are in {_store_location()}, artifacts in "
+        f"{Path('trainlab-artifacts').absolute()}.\n"
         "Where to look next:\n"
-        f"  {cli} runs list -e {args.experiment} -o 'metrics.valid_f1_macro DESC'\n"
+        f"  {cli} runs list -e {args.experiment} -o 'metrics.valid_f1_macro DESC' "
+        "-c params.model.class\n"
         f"  {cli} runs show {best.run_id}\n"
-        f"  {cli} runs list -e {args.experiment} "
-        "-f \"params.model = 'sgd' OR metrics.valid_accuracy > 0.98\"\n"
+        f"  {cli} artifacts list {best.run_id}\n"
+        f"  {cli} reproduce {best.run_id}\n"
+        f"  {cli} models versions {args.model}\n"
+        f"  {cli} train examples/pipelines/wine-xgboost.yaml --set model.params.max_depth=2\n"
         f"  {cli} server    # then point any mlflow client at http://127.0.0.1:5000",
         soft_wrap=True,  # commands stay on one line, ready to copy
     )

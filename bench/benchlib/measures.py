@@ -37,6 +37,8 @@ class Sizes:
     search_calls: int
     seed_budget_s: float
     sdk_points: int
+    artifact_rate_mb: int  # the file whose upload and download rates are measured
+    artifact_rss_mb: int  # the file streamed while the server's RSS is watched
     params_per_run: int = 10
     metrics_per_run: int = 10
 
@@ -49,6 +51,8 @@ FULL = Sizes(
     search_calls=30,
     seed_budget_s=300.0,
     sdk_points=1_000_000,
+    artifact_rate_mb=256,
+    artifact_rss_mb=1000,
 )
 QUICK = Sizes(
     budget_s=1.5,
@@ -58,6 +62,8 @@ QUICK = Sizes(
     search_calls=10,
     seed_budget_s=60.0,
     sdk_points=100_000,
+    artifact_rate_mb=32,
+    artifact_rss_mb=128,
 )
 
 
@@ -345,6 +351,8 @@ def delivered_points(client: MlflowClient, uri: str) -> int:
     return raw_history_read(uri, runs[0].info.run_id, "loss")[1]
 
 
+from .artifact_measures import measure_artifacts, measure_registry  # noqa: E402
+
 MEASURES: dict[str, Callable[[Context], dict[str, Any]]] = {
     "log_metric": measure_log_metric,
     "log_batch": measure_log_batch,
@@ -352,5 +360,7 @@ MEASURES: dict[str, Callable[[Context], dict[str, Any]]] = {
     "history": measure_history,
     "search": measure_search,
     "sdk": measure_sdk,
+    "artifacts": measure_artifacts,
+    "registry": measure_registry,
 }
 TRAINLAB_ONLY = {"sdk"}

@@ -85,6 +85,16 @@ def rows_for(sizes: Sizes) -> list[Row]:
             False, ">= 200,000/s", at_least(200_000), trainlab_only=True),
         Row("SDK log_metric call, median", "us", "sdk", "median_us", True, "<= 5 us",
             at_most(5.0), trainlab_only=True),
+        Row(f"Artifact upload, {sizes.artifact_rate_mb} MB file", "MB/s", "artifacts", "upload",
+            False, ">= 2x", ratio_at_least(2, False)),
+        Row(f"Artifact download, {sizes.artifact_rate_mb} MB file", "MB/s", "artifacts",
+            "download", False, ">= 4x", ratio_at_least(4, False)),
+        Row(f"Server RSS growth, {sizes.artifact_rss_mb:,} MB upload", "MB", "artifacts",
+            "upload_rss", True, "< 50 MB", at_most(50), "smaller"),
+        Row(f"Server RSS growth, {sizes.artifact_rss_mb:,} MB download", "MB", "artifacts",
+            "download_rss", True, "< 50 MB", at_most(50), "smaller"),
+        Row("Register a version + move an alias", "versions/s", "registry", "value", False,
+            ">= 20x", ratio_at_least(20, False)),
     ]  # fmt: skip
 
 
@@ -101,6 +111,8 @@ def fmt_number(value: float) -> str:
 
 
 def fmt_ratio(ref: float, tl: float, row: Row) -> str:
+    if ref <= 0 or tl <= 0:  # e.g. no RSS growth at all on one side
+        return "-"
     if row.lower_is_better:
         ratio = ref / tl
         if ratio >= 1:

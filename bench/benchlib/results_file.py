@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psutil
 
+from .artifact_measures import REGISTRY_VERSIONS, TRANSFERS
 from .measures import REST_SEED_THREADS, Sizes
 from .servers import IDLE_SETTLE_S, REFERENCE_MLFLOW, REPO_DIR, ServerSpec, tool_version
 
@@ -133,6 +134,14 @@ def method_section(sizes: Sizes) -> list[str]:
         "flush; per-call latency is `time.perf_counter_ns()` around each call. Afterwards the "
         "run is found with the stock client and its points on the server are counted with a "
         "plain HTTP get-history read.",
+        f"- Artifacts: the stock client's `log_artifact` and `download_artifacts` of one "
+        f"{sizes.artifact_rate_mb} MB file of random bytes, {TRANSFERS} times each (median), "
+        "through the server's proxied artifact API to its local --artifacts-destination. "
+        f"RSS growth: the server tree's RSS sampled every 50 ms while a {sizes.artifact_rss_mb:,} "
+        "MB file is uploaded, then downloaded; peak minus the value before.",
+        f"- Registry: {REGISTRY_VERSIONS} `create_model_version` calls (source runs:/RUN/model) "
+        "each followed by `set_registered_model_alias(name, 'champion', version)`; versions "
+        "per second, the final holder of the alias checked.",
         '- "client CPU" in the notes is the benchmark process\'s CPU time over wall time '
         "during a timed loop: near 100% means the stock client, not the server, sets the pace.",
         "- Ratio: trainlab / reference for rates; reference / trainlab for times and memory "
@@ -181,4 +190,16 @@ def write_results(
         "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines))
+    path.write_text("\n".join(lines) + kept_sections(path))
+
+
+# Sections other benchmarks write into the same file, kept when this one rewrites it.
+KEPT = ("<!-- training-overhead:start -->", "<!-- training-overhead:end -->")
+
+
+def kept_sections(path: Path) -> str:
+    text = path.read_text() if path.exists() else ""
+    start, end = KEPT
+    if start not in text or end not in text:
+        return ""
+    return "\n" + start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"

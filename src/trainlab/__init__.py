@@ -34,6 +34,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "search_runs",
     "set_tag",
     "set_tags",
@@ -53,7 +54,7 @@ _ARTIFACTS = frozenset(
     }
 )
 
-_MODELS = frozenset({"load_model", "log_model"})
+_MODELS = frozenset({"load_model", "log_model", "register_model"})
 
 if TYPE_CHECKING:
     from trainlab.client.artifacts import (
@@ -81,7 +82,7 @@ if TYPE_CHECKING:
         set_tracking_uri,
         start_run,
     )
-    from trainlab.models import load_model, log_model
+    from trainlab.models import load_model, log_model, register_model
     from trainlab.training.api import train
 
 

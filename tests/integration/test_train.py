@@ -23,6 +23,7 @@ from tests.unit.client.test_fluent import history as metric_history
 
 import trainlab
 from trainlab.client.resolve import store_for
+from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 from trainlab.training.data import prepare
 from trainlab.training.spec import parse_spec
 
@@ -180,9 +181,15 @@ STOP_ON = {
 }
 
 
+@pytest.mark.parametrize("backend", ["embedded", "server"])
 @pytest.mark.parametrize("flavor", list(FLAVORS))
-def test_each_flavor_reports_curves_and_stops_early(tmp_path: Path, flavor: str) -> None:
-    uri = f"sqlite:///{tmp_path}/t.db"
+def test_each_flavor_reports_curves_and_stops_early(
+    tmp_path: Path, flavor: str, backend: str, request: pytest.FixtureRequest
+) -> None:
+    if backend == "server":
+        uri = str(request.getfixturevalue("server").url)
+    else:
+        uri = f"sqlite:///{tmp_path}/t.db"
     metric = STOP_ON[flavor]
     train = {
         "seed": 7,
@@ -192,6 +199,7 @@ def test_each_flavor_reports_curves_and_stops_early(tmp_path: Path, flavor: str)
         "early_stopping": {"metric": metric, "patience": 5},
     }
     config = pipeline(model=FLAVORS[flavor], train=train)
+    config["experiment"] = f"wine-{flavor}-{backend}"
     if flavor == "pytorch":  # unscaled wine features: keep the net honest but quick
         config["metrics"] = ["accuracy", "f1_macro"]
     result = trainlab.train(config, tracking_uri=uri, progress=False)
@@ -307,6 +315,31 @@ BAD = [
         {"train": {"early_stopping": {"metric": "valid_logloss", "patience": 0}}},
         "train.early_stopping.patience",
     ),
+    ({"train": {"checkpoint_every": 0}}, "train.checkpoint_every: Input should be greater"),
+    (
+        {
+            "data": {"source": "sklearn:wine", "target": "target", "split": {"valid": 0}},
+            "train": {"early_stopping": {"metric": "valid_logloss", "patience": 3}},
+        },
+        "train.early_stopping needs a valid split",
+    ),
+    (
+        {
+            "model": {
+                "flavor": "pytorch",
+                "class": "trainlab.training.nets.TabularMLP",
+                "params": {"hidden": [0]},
+            }
+        },
+        "model.params for trainlab.training.nets.TabularMLP: hidden must be positive",
+    ),
+    (
+        {
+            "data": {"source": "labels.csv", "target": "kind"},  # written by the test
+            "model": {"flavor": "pytorch", "class": "trainlab.training.nets.TabularMLP"},
+        },
+        "needs class labels 0..K-1 as integers",
+    ),
 ]
 
 
@@ -315,6 +348,7 @@ def test_config_errors_are_precise_and_log_nothing(
     tmp_path: Path, change: dict[str, Any], message: str
 ) -> None:
     uri = f"sqlite:///{tmp_path}/t.db"
+    (tmp_path / "labels.csv").write_text("x,kind\n" + "".join(f"{i},k{i % 3}\n" for i in range(30)))
     (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(pipeline(**change)))
     proc = cli("train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
@@ -330,3 +364,22 @@ def test_bad_set_override_and_missing_file(tmp_path: Path) -> None:
     proc = cli("train", "nope.yaml", cwd=tmp_path)
     assert proc.returncode == 2 and "'nope.yaml' does not exist" in one_line(proc.stderr)
     assert not (tmp_path / "trainlab.db").exists()
+
+
+def test_register_model_by_logged_model_or_run(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/t.db"
+    config = pipeline()
+    config["model"]["params"] = {"n_estimators": 3}
+    result = trainlab.train(config, tracking_uri=uri, progress=False)
+    assert result.model_uri is not None
+    assert trainlab.register_model(result.model_uri, "wine", tracking_uri=uri) == 1
+    runs_uri = f"runs:/{result.run_id}/model"
+    assert trainlab.register_model(runs_uri, "wine", tracking_uri=uri) == 2
+    one = trainlab.load_model("models:/wine/1", tracking_uri=uri)
+    two = trainlab.load_model("models:/wine/2", tracking_uri=uri)
+    X = prepare(parse_spec(config).data).splits["test"].X
+    np.testing.assert_array_equal(one.predict(X), two.predict(X))
+    with pytest.raises(ResourceNotFound, match="no logged model named 'nope'"):
+        trainlab.register_model(f"runs:/{result.run_id}/nope", "wine", tracking_uri=uri)
+    with pytest.raises(InvalidParameterValue, match="use models:/m-<id> or runs:/"):
+        trainlab.register_model("models:/wine/1", "copy", tracking_uri=uri)

@@ -11,10 +11,12 @@ before it for that run, and spooled like the rest while the backend is unreachab
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import operator
 import os
 import sqlite3
+import sys
 import threading
 import time
 import weakref
@@ -80,6 +82,21 @@ class _Request:
 
 class _Abandoned(Exception):
     """close() timed out and spooled what the thread had not finished; the thread stops."""
+
+
+# The logging thread's nice value: where cores are busy, training threads come first.
+LOGGER_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Lower the calling thread's scheduling priority (Linux: nice is per thread). Delivery
+    still runs when a core is free, and a flush waits for it; elsewhere this does nothing."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            tid = threading.get_native_id()
+            os.setpriority(
+                os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + LOGGER_NICENESS
+            )
 
 
 def _check_key(key: object) -> str:
@@ -254,6 +271,7 @@ class BatchingLogger:
 
     # -- the logging thread ------------------------------------------------------------------
     def _run(self) -> None:
+        _lower_priority()
         try:
             self._adopt_orphans()
             while self._cycle():

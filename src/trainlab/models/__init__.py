@@ -6,7 +6,7 @@ what those log loads with ``trainlab.load_model``."""
 
 from __future__ import annotations
 
-from trainlab.models.log import ModelInfo, load_model, log_model, save_model
+from trainlab.models.log import ModelInfo, load_model, log_model, register_model, save_model
 from trainlab.models.mlmodel import MLModel
 from trainlab.models.pyfunc import LoadedModel
 from trainlab.models.signature import (
@@ -30,5 +30,6 @@ __all__ = [
     "infer_signature",
     "load_model",
     "log_model",
+    "register_model",
     "save_model",
 ]

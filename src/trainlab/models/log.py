@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trainlab.entities import LoggedModelStatus
-from trainlab.exceptions import InvalidParameterValue, ResourceAlreadyExists, TrainlabError
+from trainlab.exceptions import (
+    InvalidParameterValue,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+    TrainlabError,
+)
 from trainlab.models import flavors
 from trainlab.models.mlmodel import (
     DATA_DIGEST_KEY,
@@ -118,7 +123,7 @@ def _data_digest(run: Run) -> str | None:
     return ",".join(sorted(f"{d.dataset.name}:{d.dataset.digest}" for d in inputs))
 
 
-def _register(client: _Client, name: str, model_id: str, run_id: str) -> int:
+def _register(client: _Client, name: str, model_id: str, run_id: str | None) -> int:
     from trainlab.client.resolve import registry_for
     from trainlab.client.rest_logged_models import logged_models_for
 
@@ -251,3 +256,27 @@ def load_model(
     meta = MLModel.load(directory)
     flavor = flavors.for_folder(directory, meta)
     return LoadedModel(flavor.load(directory, meta), meta, directory, flavor.predict)
+
+
+def register_model(model_uri: str, name: str, *, tracking_uri: str | None = None) -> int:
+    """Register a logged model as a new version of ``name`` (created if new) and return the
+    version number. ``model_uri``: ``models:/m-<id>`` or ``runs:/<run_id>/<model name>``."""
+    from trainlab.client.fluent import _client
+    from trainlab.client.rest_logged_models import logged_models_for
+    from trainlab.models.uri import logged_model_id, run_logged_model
+
+    client = _client(tracking_uri)
+    if model_uri.startswith("runs:/"):
+        run_id, _, model_name = model_uri[len("runs:/") :].strip("/").partition("/")
+        run = client.store.get_run(run_id)
+        found = run_logged_model(client.store, run_id, model_name, run.info.experiment_id)
+        if found is None:
+            raise ResourceNotFound(f"Run {run_id} has no logged model named {model_name!r}.")
+        return _register(client, name, found.model_id, run_id)
+    model_id = logged_model_id(model_uri)
+    if model_id is None:
+        raise InvalidParameterValue(
+            f"Cannot register {model_uri!r}: use models:/m-<id> or runs:/<run_id>/<model name>."
+        )
+    model = logged_models_for(client.store).get_logged_model(model_id)
+    return _register(client, name, model_id, model.source_run_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -14,6 +15,9 @@ from trainlab.client.artifact_repo import repo_for
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 from trainlab.models.mlmodel import MLMODEL
 from trainlab.store._base import BaseTrackingStore
+
+if TYPE_CHECKING:
+    from trainlab.entities import LoggedModel
 
 _LOGGED_MODEL_ID = re.compile(r"^m-[0-9a-f]{32}$")
 _STAGES = {"none", "staging", "production", "archived", "latest"}
@@ -40,31 +44,38 @@ def _logged_model_dir(store: BaseTrackingStore, model_id: str, path: str, dst: P
 def _run_model_dir(store: BaseTrackingStore, run_id: str, path: str, dst: Path | None) -> Path:
     """The run's own artifacts at ``path``, else (MLflow 3) the logged model of that run named
     by the first segment of ``path``."""
-    from trainlab.client.rest_logged_models import logged_models_for
-
     run = store.get_run(run_id)
     rel = validate_artifact_path(path)
     repo = repo_for(run.info.artifact_uri, store)
     if rel and any(f.path == f"{rel}/{MLMODEL}" for f in repo.list(rel)):
         return repo.download(rel, _fresh_dir(dst))
     name, _, rest = rel.partition("/")
+    model = run_logged_model(store, run_id, name, run.info.experiment_id)
+    if model is None:
+        raise ResourceNotFound(
+            f"Run {run_id} has no model at {rel!r}: neither an MLmodel in its artifacts nor a "
+            f"logged model named {name!r}."
+        )
+    return _download(store, model.artifact_uri, rest, dst)
+
+
+def run_logged_model(
+    store: BaseTrackingStore, run_id: str, name: str, experiment_id: str
+) -> LoggedModel | None:
+    """The logged model named ``name`` that run ``run_id`` produced, if any."""
+    from trainlab.client.rest_logged_models import logged_models_for
+
     models = logged_models_for(store)
     token: str | None = None
     quoted = name.replace("'", "\\'")
     while True:
-        page = models.search_logged_models(
-            [run.info.experiment_id], f"name = '{quoted}'", 100, (), token
-        )
+        page = models.search_logged_models([experiment_id], f"name = '{quoted}'", 100, (), token)
         for m in page:
             if m.source_run_id == run_id:
-                return _download(store, m.artifact_uri, rest, dst)
+                return m
         token = page.next_page_token
         if not token:
-            break
-    raise ResourceNotFound(
-        f"Run {run_id} has no model at {rel!r}: neither an MLmodel in its artifacts nor a "
-        f"logged model named {name!r}."
-    )
+            return None
 
 
 def _registered_source(store: BaseTrackingStore, spec: str) -> str:
@@ -95,6 +106,12 @@ def _registered_source(store: BaseTrackingStore, spec: str) -> str:
                 "(models:/<name>@<alias>) or a stage."
             )
     return registry.get_model_version_download_uri(name, version)
+
+
+def logged_model_id(uri: str) -> str | None:
+    """The logged model id of a ``models:/m-<id>`` URI, else None."""
+    head = uri.removeprefix("models:/").strip("/")
+    return head if uri.startswith("models:/") and _LOGGED_MODEL_ID.match(head) else None
 
 
 def download_model(uri: str, store: BaseTrackingStore, dst: Path | None = None) -> Path:

@@ -15,6 +15,7 @@ import numpy as np
 
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.training.context import FitContext
+from trainlab.training.data import Split
 from trainlab.training.metrics import evaluate
 from trainlab.training.spec import ModelSpec
 
@@ -328,7 +329,10 @@ def torch_loop(
 
     for epoch in range(ctx.start_step, epochs or ctx.epochs):
         module.train()
-        for batch in torch.split(torch.randperm(len(X), generator=gen), size):
+        batches = list(torch.split(torch.randperm(len(X), generator=gen), size))
+        if len(batches) > 1 and len(batches[-1]) == 1:  # batch norm cannot train on one row
+            batches[-2:] = [torch.cat(batches[-2:])]
+        for batch in batches:
             opt.zero_grad()
             out = module(X[batch])
             loss = loss_fn(out if classify else out.reshape(-1), y[batch])
@@ -368,15 +372,34 @@ class TorchPredictor:
         return torch.softmax(self._forward(X), 1).numpy()
 
 
-def fit_pytorch(ctx: FitContext, path: str) -> Any:
+def torch_module(path: str, params: dict[str, Any], train: Split, task: str) -> Any:
+    """The module ``model.class`` names, built with ``params``; ``n_features`` and
+    ``n_outputs`` come from the data when it takes them."""
+    from pandas.api.types import is_integer_dtype
+
     cls = resolve(path)
-    params = dict(ctx.params)
-    n_out = int(ctx.train.y.nunique()) if ctx.task == "classification" else 1
-    for key, value in zip(_TORCH_AUTO, (ctx.train.X.shape[1], n_out), strict=True):
+    kwargs = dict(params)
+    n_out = 1
+    if task == "classification":
+        y = train.y
+        if not is_integer_dtype(y) or y.min() < 0:
+            raise InvalidParameterValue(
+                f"The pytorch flavor needs class labels 0..K-1 as integers; the target has "
+                f"{sorted(map(str, y.unique()))[:5]}. Encode the target column first."
+            )
+        n_out = int(y.max()) + 1
+    for key, value in zip(_TORCH_AUTO, (train.X.shape[1], n_out), strict=True):
         if key in _parameters(cls):
-            params.setdefault(key, value)
-    check_params(cls, params, path)
-    return torch_loop(cls(**params), ctx)
+            kwargs.setdefault(key, value)
+    check_params(cls, kwargs, path)
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterValue(f"model.params for {path}: {exc}") from None
+
+
+def fit_pytorch(ctx: FitContext, path: str) -> Any:
+    return torch_loop(torch_module(path, ctx.params, ctx.train, ctx.task), ctx)
 
 
 # python ---------------------------------------------------------------------------------------

@@ -43,6 +43,12 @@ class Reporter:
             return 0
         return int(self._progress.add_task(description, total=total))
 
+    def stop_early(self, task: int, steps: int) -> None:
+        """Show a bar that ended before its total (early stopping) as done at ``steps``."""
+        if self._progress is not None:
+            description = f"training (early stop at {steps})"
+            self._progress.update(task, total=steps, completed=steps, description=description)
+
     def advance(self, task: int, steps: int = 1) -> None:
         if self._progress is not None and steps:
             self._progress.advance(task, steps)

@@ -90,6 +90,8 @@ def plan(spec: PipelineSpec, fit: Fit | None = None) -> Plan:
         raise InvalidParameterValue(
             "train.early_stopping needs a valid split: set data.split.valid (e.g. 0.2)."
         )
+    if spec.model.flavor == "pytorch" and fit is None:  # its params, checked with the data
+        adapters.torch_module(spec.model.class_, spec.model.params, data.splits["train"], data.task)
     steps = adapters.total_steps(spec.model.flavor, estimator, spec.train.epochs)
     return Plan(spec, data, names, fit or adapters.FITTERS[spec.model.flavor], steps)
 
@@ -284,6 +286,7 @@ def _execute(
             metrics["iterations"] = ctx.steps
         if ctx.best_step is not None and ctx.should_stop:
             metrics["best_iteration"] = ctx.best_step
+            reporter.stop_early(bar, ctx.steps)
     finally:
         sampler.stop()
     metrics["peak_memory_mb"] = sampler.peak_rss_mb
