@@ -265,7 +265,9 @@ def main() -> None:
         "",
         "A server on the same 2-core machine competes with the training for CPU (it parses and "
         "stores the points); on its own machine it would not. The trainlab SDK's logging "
-        "thread runs at a lower priority (nice +10) than the training threads.",
+        "thread runs at a lower priority (nice +10) than the training threads. On this "
+        "machine two identical untracked loops differ by up to 15% from run to run (see the "
+        "IQR column): read the medians with that in mind.",
     ]
     print("\n".join(lines))
     if not args.no_write:

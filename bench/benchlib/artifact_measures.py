@@ -9,9 +9,10 @@ import statistics
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .measures import Context
+if TYPE_CHECKING:
+    from .measures import Context
 
 MB = 10**6
 TRANSFERS = 3  # timed uploads and downloads of the rate file; the median counts

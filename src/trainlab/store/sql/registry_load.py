@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from trainlab.entities import ModelVersion, ModelVersionStatus, RegisteredModel
@@ -61,17 +61,21 @@ def latest_per_stage(
     s: Session, names: Sequence[str], stages: Sequence[str] = ()
 ) -> dict[str, list[ModelVersion]]:
     """For each model, its newest version in each stage (all stages when ``stages`` is empty),
-    in MLflow's stage order."""
-    query = select(_MV).where(_MV.name.in_(names))
+    in MLflow's stage order. The database picks them: a model with thousands of versions
+    loads only its few newest."""
+    newest = select(_MV.name, _MV.current_stage, func.max(_MV.version).label("version")).where(
+        _MV.name.in_(names)
+    )
     if stages:
-        query = query.where(_MV.current_stage.in_(stages))
-    best: dict[tuple[str, str], ModelVersionModel] = {}
-    for row in s.execute(query).scalars():
-        key = (row.name, row.current_stage)
-        if key not in best or row.version > best[key].version:
-            best[key] = row
+        newest = newest.where(_MV.current_stage.in_(stages))
+    picked = newest.group_by(_MV.name, _MV.current_stage).subquery()
+    query = select(_MV).join(
+        picked, and_(_MV.name == picked.c.name, _MV.version == picked.c.version)
+    )
     order = {stage: i for i, stage in enumerate(STAGES)}
-    chosen = sorted(best.values(), key=lambda r: (r.name, order.get(r.current_stage, 9)))
+    chosen = sorted(
+        s.execute(query).scalars(), key=lambda r: (r.name, order.get(r.current_stage, 9))
+    )
     out: dict[str, list[ModelVersion]] = {n: [] for n in names}
     for version in load_versions(s, chosen):
         out[version.name].append(version)
