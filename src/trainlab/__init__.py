@@ -41,6 +41,7 @@ __all__ = [
     "set_tracking_uri",
     "start_run",
     "train",
+    "tune",
 ]
 
 _ARTIFACTS = frozenset(
@@ -84,6 +85,7 @@ if TYPE_CHECKING:
     )
     from trainlab.models import load_model, log_model, register_model
     from trainlab.training.api import train
+    from trainlab.tuning.api import tune
 
 
 def __getattr__(name: str) -> Any:
@@ -92,6 +94,11 @@ def __getattr__(name: str) -> Any:
 
         globals()[name] = train
         return train
+    if name == "tune":
+        from trainlab.tuning.api import tune
+
+        globals()[name] = tune
+        return tune
     if name in _MODELS:
         from trainlab import models
 

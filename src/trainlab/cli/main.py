@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from trainlab.cli import artifacts, db, experiments, models, runs, server, spool, train
+from trainlab.cli import artifacts, db, experiments, models, runs, server, spool, train, tune
 
 app = typer.Typer(
     name="trainlab",
@@ -16,6 +16,8 @@ app = typer.Typer(
 app.command("server")(server.serve)
 app.command("train")(train.train)
 app.command("reproduce")(train.reproduce)
+app.command("tune")(tune.tune)
+app.command("tune-worker")(tune.tune_worker)
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")

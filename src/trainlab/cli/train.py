@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from trainlab.training.runner import TrainResult
 
 
-def _import_from_here() -> None:
+def import_from_here() -> None:
     """model.class may name a module of the current folder, as ``python -m`` would find it."""
     import os
     import sys
@@ -48,7 +48,7 @@ def train(
     from trainlab.training.api import train as run_train
     from trainlab.training.spec import load_spec
 
-    _import_from_here()
+    import_from_here()
     if resume is not None:
         if pipeline is not None or set_ or experiment:
             fail(
@@ -91,7 +91,7 @@ def _report(result: TrainResult) -> None:
     if result.registered_version is not None:
         uri = f"models:/{result.registered_name}/{result.registered_version}"
         console.print(f"registered as [bold]{uri}[/]")
-    flag = _uri_flag(result.tracking_uri)
+    flag = uri_flag(result.tracking_uri)
     console.print(
         f"\nnext: trainlab runs show {result.run_id}{flag}\n"
         f"      trainlab artifacts list {result.run_id}{flag}\n"
@@ -99,11 +99,15 @@ def _report(result: TrainResult) -> None:
     )
 
 
-def _uri_flag(uri: str) -> str:
+def uri_flag(uri: str) -> str:
     """`` --tracking-uri URI`` unless a plain command here would use ``uri`` anyway."""
-    from trainlab.client.resolve import resolve_tracking_uri
+    from trainlab.tuning.tuner import absolute_tracking_uri
 
-    return "" if resolve_tracking_uri(None) == uri else f" --tracking-uri {uri}"
+    return (
+        ""
+        if absolute_tracking_uri(None) == absolute_tracking_uri(uri)
+        else f" --tracking-uri {uri}"
+    )
 
 
 def reproduce(
@@ -117,7 +121,7 @@ def reproduce(
     from trainlab.training.progress import Reporter
     from trainlab.training.reproduce import reproduce as run_reproduce
 
-    _import_from_here()
+    import_from_here()
     try:
         with Reporter(enabled=not no_progress) as reporter:
             rep = run_reproduce(run_id, force=force, tracking_uri=tracking_uri, reporter=reporter)

@@ -279,10 +279,12 @@ def start_run(
     nested: bool = False,
     tracking_uri: str | None = None,
     run_id: str | None = None,
+    experiment_id: str | None = None,
 ) -> ActiveRun:
     """Start a run in ``experiment`` (created if new; default: ``$TRAINLAB_EXPERIMENT`` or the
-    Default experiment). With an active run, ``nested=True`` makes the new run its child.
-    ``run_id`` continues an existing run instead (it is marked RUNNING again)."""
+    Default experiment), or in the experiment with id ``experiment_id``. With an active run,
+    ``nested=True`` makes the new run its child. ``run_id`` continues an existing run instead
+    (it is marked RUNNING again)."""
     stack = _stack()
     parent = stack[-1] if stack else None
     if parent is not None and not nested:
@@ -295,11 +297,12 @@ def start_run(
     )
     if run_id is not None:
         return _resume(client, run_id, params, tags)
-    exp_id = (
-        parent.info.experiment_id
-        if parent and not experiment
-        else _experiment_id(client, experiment)
-    )
+    if experiment_id is not None:
+        exp_id = experiment_id
+    elif parent and not experiment:
+        exp_id = parent.info.experiment_id
+    else:
+        exp_id = _experiment_id(client, experiment)
     all_tags = {**_default_tags(), **{k: _as_str(v) for k, v in (tags or {}).items()}}
     if parent is not None:
         all_tags[PARENT_RUN_TAG] = parent.run_id

@@ -18,6 +18,20 @@ from trainlab.training.spec import EarlyStopping
 SaveCheckpoint = Callable[[int, Any, FileWriter | None, dict[str, Any]], None]
 
 
+LogMetrics = Callable[[dict[str, float], int], None]
+# (step, values, log_metrics): a hook on each curve point; it may log more and stop training.
+OnReport = Callable[[int, dict[str, float], LogMetrics], None]
+
+
+class StopTraining(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by an ``on_report`` hook to end training at once (a pruned tuning trial): the run
+    ends KILLED with tag ``trainlab.stopped`` = ``reason``, and the exception propagates."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass
 class FitContext:
     params: dict[str, Any]
@@ -25,12 +39,13 @@ class FitContext:
     valid: Split | None
     task: str
     seed: int
-    log_metrics: Callable[[dict[str, float], int], None]
+    log_metrics: LogMetrics
     early_stopping: EarlyStopping | None = None
     on_step: Callable[[int], None] = lambda step: None
     epochs: int = 20
     batch_size: int = 64
     lr: float = 1e-3
+    on_report: OnReport | None = None  # sees every point
     checkpoint_every: int | None = None
     total_steps: int | None = None  # when known; the last step needs no checkpoint
     save_checkpoint: SaveCheckpoint | None = None
@@ -66,6 +81,8 @@ class FitContext:
         self.last.update(clean)
         self.steps = step + 1
         self.on_step(step)
+        if self.on_report is not None:
+            self.on_report(step, clean, self.log_metrics)  # may raise StopTraining
         es = self.early_stopping
         if es is None:
             return False

@@ -18,6 +18,7 @@ EXCLUDED = (
     "trainlab.db",
     "trainlab.db-*",
     "trainlab-artifacts",
+    "trainlab-studies",
     ".trainlab",
     "mlruns",
     "mlartifacts",

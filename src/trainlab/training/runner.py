@@ -26,7 +26,7 @@ import numpy as np
 from trainlab.exceptions import InvalidParameterValue, InvalidState, ResourceNotFound
 from trainlab.training import adapters
 from trainlab.training.checkpoint import Checkpoint, RunCheckpoints
-from trainlab.training.context import FitContext
+from trainlab.training.context import FitContext, OnReport, StopTraining
 from trainlab.training.data import PreparedData, Split, prepare
 from trainlab.training.metrics import CLASSIFICATION, DEFAULTS, REGRESSION, evaluate
 from trainlab.training.progress import Reporter
@@ -73,11 +73,12 @@ class Plan:
     total_steps: int | None
 
 
-def plan(spec: PipelineSpec, fit: Fit | None = None) -> Plan:
-    """Check the model class and params, load and split the data, check the metrics; raises
-    ``InvalidParameterValue`` naming the key before anything is logged."""
+def plan(spec: PipelineSpec, fit: Fit | None = None, data: PreparedData | None = None) -> Plan:
+    """Check the model class and params, load and split the data (or take ``data``, prepared
+    for the same ``spec.data`` before), check the metrics; raises ``InvalidParameterValue``
+    naming the key before anything is logged."""
     estimator = adapters.validate(spec.model, spec.train.seed, custom_fit=fit is not None)
-    data = prepare(spec.data, estimator)
+    data = data or prepare(spec.data, estimator)
     names = spec.metrics or DEFAULTS[data.task]
     allowed = CLASSIFICATION if data.task == "classification" else REGRESSION
     wrong = [m for m in names if m not in allowed]
@@ -118,23 +119,64 @@ def run_plan(
     texts: dict[str, str] | None = None,
 ) -> TrainResult:
     """Train a checked plan as a new run; ``texts`` are extra text artifacts (path -> text)."""
+    with start_run_for(p.spec, tracking_uri, tags) as run:
+        return train_in_run(p, run, reporter=reporter, texts=texts)
+
+
+def start_run_for(
+    spec: PipelineSpec,
+    tracking_uri: str | None,
+    tags: dict[str, str] | None = None,
+    *,
+    nested: bool = False,
+    run_name: str | None = None,
+    experiment_id: str | None = None,
+) -> ActiveRun:
+    """A new run in the pipeline's experiment (or ``experiment_id``, known to be it) with its
+    params and tags (``nested``: a child of the run active in this thread, if any)."""
     import trainlab
 
-    spec = p.spec
     run_tags = {
         "trainlab.flavor": spec.model.flavor,
         "trainlab.seed": str(spec.train.seed),
         **(tags or {}),
     }
-    with trainlab.start_run(
-        experiment=spec.experiment, params=_params(spec), tags=run_tags, tracking_uri=tracking_uri
-    ) as run:
-        run.log_dict(spec.to_config(), CONFIG_ARTIFACT)
-        _record_code_and_environment(run)
-        _record_data(run, p.data)
-        for path, text in (texts or {}).items():
-            run.log_text(text, path)
-        return _execute(p, run, reporter or Reporter(enabled=False))
+    return trainlab.start_run(
+        experiment=spec.experiment,
+        params=_params(spec),
+        tags=run_tags,
+        tracking_uri=tracking_uri,
+        nested=nested,
+        run_name=run_name,
+        experiment_id=experiment_id,
+    )
+
+
+def train_in_run(
+    p: Plan,
+    run: ActiveRun,
+    *,
+    reporter: Reporter | None = None,
+    texts: dict[str, str] | None = None,
+    on_report: OnReport | None = None,
+    record_context: bool = True,
+) -> TrainResult:
+    """Record the pipeline and train it in the open ``run``. ``on_report(step, values,
+    log_metrics)`` sees every curve point and may raise ``StopTraining`` (the run then ends
+    KILLED); ``record_context=False`` skips code and environment (a tuning trial: its study
+    records them once)."""
+    run.log_dict(p.spec.to_config(), CONFIG_ARTIFACT)
+    if record_context:
+        record_code_and_environment(run)
+    _record_data(run, p.data)
+    for path, text in (texts or {}).items():
+        run.log_text(text, path)
+    try:
+        return _execute(p, run, reporter or Reporter(enabled=False), on_report=on_report)
+    except StopTraining as stop:
+        run.set_tag("trainlab.stopped", stop.reason)
+        run.end("KILLED")
+        raise
 
 
 def recorded_spec(run: Run, tracking_uri: str | None = None) -> PipelineSpec:
@@ -234,6 +276,7 @@ def _execute(
     restored: Checkpoint | None = None,
     stored: dict[str, int] | None = None,
     cv: dict[str, float] | None = None,
+    on_report: OnReport | None = None,
 ) -> TrainResult:
     """Fit, evaluate and log the model in the open ``run``. On resume: ``stored`` is the last
     step of each metric the run holds (not logged again), ``cv`` its finished CV summary."""
@@ -278,6 +321,7 @@ def _execute(
             save_checkpoint=save,
             restored=restored,
             logged_through=stored,
+            on_report=on_report,
         )
         reporter.advance(bar, ctx.start_step)
         model = p.fit(ctx, spec.model.class_)
@@ -368,7 +412,8 @@ def _params(spec: PipelineSpec) -> dict[str, Any]:
     return out
 
 
-def _record_code_and_environment(run: ActiveRun) -> None:
+def record_code_and_environment(run: ActiveRun) -> None:
+    """Tags and artifacts of the code (git) and the environment the process runs in."""
     from trainlab.training.environment import (
         environment,
         git_info,

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.training.metrics import CLASSIFICATION, REGRESSION
+from trainlab.tuning.space import TuneSpec
 
 Flavor = Literal["sklearn", "xgboost", "lightgbm", "pytorch", "python"]
 
@@ -128,6 +129,7 @@ class PipelineSpec(_Strict):
     train: TrainSpec = TrainSpec()
     metrics: list[str] | None = None
     register_: RegisterSpec | None = Field(None, alias="register")
+    tune: TuneSpec | None = None  # read by `trainlab tune`; `trainlab train` ignores it
 
     @field_validator("metrics")
     @classmethod
@@ -177,23 +179,30 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return path, value
 
 
-def apply_overrides(config: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+def set_path(config: dict[str, Any], path: list[str], value: Any, what: str) -> dict[str, Any]:
+    """A copy of ``config`` with ``value`` at ``path`` (mappings on the way are created or
+    copied); ``what`` names the setting in the error for a path through a non-mapping."""
     out: dict[str, Any] = dict(config)
+    node = out
+    for i, key in enumerate(path[:-1]):
+        child = node.get(key)
+        if child is None:
+            child = node[key] = {}
+        elif not isinstance(child, dict):
+            where = ".".join(path[: i + 1])
+            raise InvalidParameterValue(f"{what}: {where} is not a mapping")
+        else:
+            child = node[key] = dict(child)
+        node = child
+    node[path[-1]] = value
+    return out
+
+
+def apply_overrides(config: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     for text in overrides:
         path, value = parse_override(text)
-        node = out
-        for i, key in enumerate(path[:-1]):
-            child = node.get(key)
-            if child is None:
-                child = node[key] = {}
-            elif not isinstance(child, dict):
-                where = ".".join(path[: i + 1])
-                raise InvalidParameterValue(f"--set {text!r}: {where} is not a mapping")
-            else:
-                child = node[key] = dict(child)
-            node = child
-        node[path[-1]] = value
-    return out
+        config = set_path(config, path, value, f"--set {text!r}")
+    return config
 
 
 def parse_spec(config: dict[str, Any], source: str = "the pipeline") -> PipelineSpec:

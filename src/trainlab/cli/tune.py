@@ -1,0 +1,168 @@
+"""``trainlab tune PIPELINE.yaml`` (a study) and ``trainlab tune-worker`` (one trial slot of a
+study, what a Kubernetes pod runs). Exit codes: 0 done; 2 refused before any trial (a bad tune
+section, a study that exists without --resume); 1 failed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+
+from trainlab.cli.common import TRACKING_URI_HELP, console, fail
+
+if TYPE_CHECKING:
+    from trainlab.exceptions import TrainlabError
+    from trainlab.tuning.tuner import TuneResult
+
+
+def _fail(exc: TrainlabError) -> NoReturn:
+    refused = exc.error_code in ("INVALID_PARAMETER_VALUE", "INVALID_STATE")
+    fail(exc.message, code=2 if refused else 1)
+
+
+def tune(
+    pipeline: Path = typer.Argument(..., help="the pipeline file, with a tune: section"),
+    trials: int | None = typer.Option(None, "--trials", "-n", help="trials in all (tune.trials)"),
+    timeout: float | None = typer.Option(None, "--timeout", help="no new trial after S seconds"),
+    workers: int = typer.Option(1, "--workers", "-w", help="trials at once"),
+    backend: str = typer.Option("local", "--backend", help="local | ray | kubernetes"),
+    resume: bool = typer.Option(False, "--resume", help="continue the study where it stopped"),
+    study: str | None = typer.Option(None, "--study", help="study name (the experiment's)"),
+    storage: str | None = typer.Option(
+        None, "--storage", help="Optuna storage (journal:FILE, postgresql://...)"
+    ),
+    set_: list[str] = typer.Option([], "--set", help="override a key (repeatable)"),
+    experiment: str | None = typer.Option(None, "--experiment", "-e", help="experiment name"),
+    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_URI_HELP),
+    address: str | None = typer.Option(None, "--address", help="ray: the cluster's address"),
+    image: str | None = typer.Option(None, "--image", help="kubernetes: the worker image"),
+    namespace: str = typer.Option("default", "--namespace", help="kubernetes namespace"),
+    cpu: str | None = typer.Option(None, "--cpu", help="kubernetes: CPU per worker (2, 500m)"),
+    memory: str | None = typer.Option(None, "--memory", help="kubernetes: memory (4Gi)"),
+    gpu: int = typer.Option(0, "--gpu", help="kubernetes: GPUs per worker"),
+    secret: str | None = typer.Option(
+        None, "--secret", help="kubernetes: Secret with TRAINLAB_TRACKING_URI, credentials"
+    ),
+    retries: int = typer.Option(2, "--retries", help="kubernetes: retries of one trial slot"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="kubernetes: print the Job only"),
+    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bar"),
+) -> None:
+    """Search the hyperparameters of PIPELINE's tune: section with Optuna: the study is a
+    parent run, each trial a child run."""
+    from trainlab.cli.train import import_from_here
+    from trainlab.exceptions import TrainlabError
+    from trainlab.training.spec import load_spec
+    from trainlab.tuning import k8s_backend
+    from trainlab.tuning.kubernetes import JobSettings, manifest_yaml
+    from trainlab.tuning.tuner import plan_pipeline, run_study
+
+    if backend not in ("local", "ray", "kubernetes"):
+        fail(f"--backend {backend!r}: use local, ray or kubernetes.", code=2)
+    if (dry_run or image) and backend != "kubernetes":
+        fail("--image and --dry-run are for --backend kubernetes.", code=2)
+    import_from_here()
+    try:
+        spec = load_spec(pipeline, set_, experiment)
+        plan = plan_pipeline(spec, tracking_uri, study, storage)
+        settings = None
+        if backend == "kubernetes":
+            if not image:
+                fail("--backend kubernetes needs --image: an image with trainlab and your code.")
+            n = trials or plan.tune.trials
+            settings = JobSettings(
+                name=k8s_backend.job_name(plan.name),
+                image=image,
+                command=[],
+                completions=n,
+                parallelism=workers,
+                namespace=namespace,
+                cpu=cpu,
+                memory=memory,
+                gpu=gpu,
+                secret=secret,
+                backoff_limit_per_index=retries,
+            )
+            if dry_run:
+                job = k8s_backend.manifest(plan.name, plan.storage, n, settings)
+                typer.echo(manifest_yaml(job), nl=False)
+                return
+        result = run_study(
+            plan,
+            trials=trials,
+            timeout=timeout,
+            workers=workers,
+            backend=backend,  # type: ignore[arg-type]
+            resume=resume,
+            progress=not no_progress,
+            ray_address=address,
+            kubernetes=settings,
+        )
+    except TrainlabError as exc:
+        _fail(exc)
+    _report(result, plan.tune.metrics)
+
+
+def _report(result: TuneResult, metrics: list[str]) -> None:
+    from rich.table import Table
+
+    s = result.summary
+    counts = ", ".join(f"{v} {k}" for k, v in s.counts.items())
+    console.print(f"study [bold]{result.study}[/] ({counts}); its run {result.parent_run_id}")
+    if s.best:
+        table = Table(title="best trial" if len(s.best) == 1 else "best trials (Pareto front)")
+        table.add_column("trial", justify="right")
+        for m in metrics:
+            table.add_column(m, justify="right")
+        table.add_column("params")
+        table.add_column("run")
+        for b in s.best:
+            params = ", ".join(f"{k}={_short(v)}" for k, v in b.params.items())
+            table.add_row(str(b.number), *(f"{v:.6g}" for v in b.values), params, b.run_id or "")
+        console.print(table)
+    if s.importances:
+        ranked = sorted(s.importances.items(), key=lambda kv: -kv[1])
+        console.print("importance: " + ", ".join(f"{k} {v:.2f}" for k, v in ranked))
+    for error in s.errors[:3]:
+        console.print(f"[yellow]failed:[/] {error}")
+    from trainlab.cli.train import uri_flag
+
+    flag = uri_flag(result.tracking_uri)
+    parent = result.parent_run_id
+    console.print(
+        f"\nnext: trainlab runs list -e {result.experiment} "
+        f"-f \"tags.`mlflow.parentRunId` = '{parent}'\" -o 'metrics.{metrics[0]} DESC'{flag}\n"
+        f"      trainlab runs show {parent}{flag}",
+        soft_wrap=True,
+    )
+
+
+def _short(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def tune_worker(
+    study: str = typer.Option(..., "--study", help="the study"),
+    storage: str | None = typer.Option(
+        None, "--storage", help="its storage (default: $TRAINLAB_STUDY_STORAGE)"
+    ),
+    slot: int | None = typer.Option(
+        None, "--slot", help="the trial slot (default: $JOB_COMPLETION_INDEX)"
+    ),
+) -> None:
+    """Run one trial slot of a study (what each pod of a Kubernetes tuning Job runs)."""
+    from trainlab.exceptions import TrainlabError
+    from trainlab.tuning.worker import SlotRunner
+
+    where = storage or os.environ.get("TRAINLAB_STUDY_STORAGE")
+    index = slot if slot is not None else os.environ.get("JOB_COMPLETION_INDEX")
+    if not where:
+        fail("give --storage, or set TRAINLAB_STUDY_STORAGE.", code=2)
+    if index is None or not str(index).isdigit():
+        fail("give --slot, or run as an Indexed Job (JOB_COMPLETION_INDEX).", code=2)
+    try:
+        state = SlotRunner(study, where, int(index)).run(int(index))
+    except TrainlabError as exc:
+        _fail(exc)
+    console.print(f"slot {index}: {state.name}")

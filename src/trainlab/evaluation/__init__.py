@@ -1,0 +1,1 @@
+"""Model promotion gate: a policy, paired bootstrap evidence and the promote/keep verdict."""

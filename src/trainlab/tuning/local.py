@@ -1,0 +1,120 @@
+"""Parallel workers on one machine: long-lived worker processes (``python -m
+trainlab.tuning.worker``) share one study storage; this process hands out slots one at a time
+over their stdin and reads ``done SLOT STATE`` back. A worker that dies (killed, out of memory)
+gives its slot back: it goes to another worker, which fails the dead attempt and tries its
+params again, and a new worker takes the dead one's place."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from trainlab.exceptions import TrainlabError
+
+OnDone = Callable[[int, str], None]
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: subprocess.Popen[str]
+    slot: int | None = None
+
+
+class LocalPool:
+    def __init__(self, study: str, storage: str, workers: int, max_restarts: int | None = None):
+        self.study = study
+        self.storage = storage
+        self.workers = workers
+        self.max_restarts = workers * 3 if max_restarts is None else max_restarts
+        self.restarts = 0
+        self._started = 0
+        self._all: list[_Worker] = []
+
+    def _spawn(self) -> _Worker:
+        index = self._started
+        self._started += 1
+        command = [sys.executable, "-m", "trainlab.tuning.worker", "--study", self.study]
+        command += ["--storage", self.storage, "--worker", str(index)]
+        # Workers import what this process can: its module search path goes with them.
+        path = [p for p in sys.path if p and os.path.isdir(p)]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(path))}
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, env=env
+        )
+        worker = _Worker(index, process)
+        self._all.append(worker)
+        return worker
+
+    def pids(self) -> list[int]:
+        return [w.process.pid for w in self._live]
+
+    def run(self, slots: Iterable[int], on_done: OnDone, deadline: float | None = None) -> None:
+        """Run ``slots`` on the workers; returns when all are done, or at ``deadline`` (no new
+        slot is handed out after it) once the running ones are."""
+        pending = deque(slots)
+        selector = selectors.DefaultSelector()
+        self._live: list[_Worker] = []
+
+        def hand_out(worker: _Worker) -> None:
+            assert worker.process.stdin is not None
+            if pending and (deadline is None or time.monotonic() < deadline):
+                worker.slot = pending.popleft()
+                worker.process.stdin.write(f"{worker.slot}\n")
+                worker.process.stdin.flush()
+            else:
+                worker.slot = None
+                worker.process.stdin.close()  # the worker exits
+
+        def start() -> None:
+            worker = self._spawn()
+            self._live.append(worker)
+            assert worker.process.stdout is not None
+            selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
+            hand_out(worker)
+
+        try:
+            for _ in range(min(self.workers, len(pending))):
+                start()
+            while any(w.slot is not None for w in self._live):
+                for key, _ in selector.select(timeout=1.0):
+                    worker: _Worker = key.data
+                    line = key.fileobj.readline()  # type: ignore[union-attr]
+                    if line.startswith("done "):
+                        _, slot, state = line.split()
+                        worker.slot = None
+                        on_done(int(slot), state)
+                        hand_out(worker)
+                    elif not line:  # the worker is gone
+                        selector.unregister(key.fileobj)
+                        self._live.remove(worker)
+                        worker.process.wait()
+                        if worker.slot is not None:
+                            self._lost(worker, pending)
+                            start()
+        finally:
+            for worker in self._all:
+                if worker.process.poll() is None:
+                    worker.process.terminate()
+            for worker in self._all:
+                worker.process.wait()
+                for pipe in (worker.process.stdin, worker.process.stdout):
+                    if pipe is not None and not pipe.closed:
+                        pipe.close()
+            selector.close()
+
+    def _lost(self, worker: _Worker, pending: deque[int]) -> None:
+        assert worker.slot is not None
+        self.restarts += 1
+        if self.restarts > self.max_restarts:
+            raise TrainlabError(
+                f"Tuning workers died {self.restarts} times (the last with exit code "
+                f"{worker.process.returncode} in slot {worker.slot}); see their messages above."
+            )
+        pending.appendleft(worker.slot)

@@ -1,0 +1,170 @@
+"""The ``tune:`` section of a pipeline: what to optimise, how (Optuna's samplers and pruners),
+and the search space. Validated by pydantic before any trial runs::
+
+    tune:
+      metric: valid_f1_macro              # or a list, with a list of directions
+      direction: maximize
+      sampler: tpe                        # tpe | random | grid | gp | cmaes | nsga2
+      pruner: median                      # median | hyperband | none
+      prune_on: valid_logloss             # a per-iteration curve; default: the metric
+      space:
+        n_estimators: {type: int, low: 50, high: 500, log: true}
+        max_depth: {type: int, low: 2, high: 16}
+        criterion: {type: categorical, choices: [gini, entropy]}
+        train.lr: {type: float, low: 1e-4, high: 1e-1, log: true}   # a dotted key: any setting
+
+A key without a dot is a parameter of the model (``model.params.<key>``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:
+    import optuna
+
+Direction = Literal["maximize", "minimize"]
+SAMPLERS = ("tpe", "random", "grid", "gp", "cmaes", "nsga2")
+PRUNERS = ("median", "hyperband", "none")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ParamSpace(_Strict):
+    """One dimension: ``int`` or ``float`` between ``low`` and ``high`` (``log`` scale, or a
+    ``step``), or ``categorical`` ``choices``."""
+
+    type: Literal["int", "float", "categorical"]
+    low: float | None = None
+    high: float | None = None
+    step: float | None = Field(None, gt=0)
+    log: bool = False
+    choices: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ParamSpace:
+        if self.type == "categorical":
+            if not self.choices:
+                raise ValueError("a categorical parameter needs a non-empty list of choices")
+            extra = [k for k in ("low", "high", "step") if getattr(self, k) is not None]
+            if extra or self.log:
+                raise ValueError(
+                    f"a categorical parameter takes choices only, not {extra or ['log']}"
+                )
+            if len({repr(c) for c in self.choices}) != len(self.choices):
+                raise ValueError(f"choices {self.choices} list a value twice")
+            return self
+        if self.choices is not None:
+            raise ValueError(f"an {self.type} parameter takes low and high, not choices")
+        if self.low is None or self.high is None:
+            raise ValueError(f"an {self.type} parameter needs both low and high")
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ValueError("low and high must be finite numbers")
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) is greater than high ({self.high:g})")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log scale needs low > 0, got {self.low:g}")
+        if self.log and self.step is not None:
+            raise ValueError("log and step cannot be combined")
+        if self.type == "int":
+            bad = [k for k in ("low", "high", "step") if _fraction(getattr(self, k))]
+            if bad:
+                raise ValueError(f"an int parameter needs whole numbers for {', '.join(bad)}")
+        return self
+
+    def distribution(self) -> optuna.distributions.BaseDistribution:
+        from optuna.distributions import (
+            CategoricalDistribution,
+            FloatDistribution,
+            IntDistribution,
+        )
+
+        if self.type == "categorical":
+            return CategoricalDistribution(self.choices or [])
+        assert self.low is not None and self.high is not None
+        if self.type == "int":
+            step = int(self.step or 1)
+            return IntDistribution(int(self.low), int(self.high), log=self.log, step=step)
+        return FloatDistribution(self.low, self.high, log=self.log, step=self.step)
+
+    def grid(self, name: str) -> list[Any]:
+        """Every value, for the grid sampler: choices, or the ints (or float steps) in range."""
+        if self.type == "categorical":
+            return list(self.choices or [])
+        assert self.low is not None and self.high is not None
+        if self.type == "float" and self.step is None:
+            raise ValueError(
+                f"tune.space.{name}: the grid sampler needs a step for a float parameter"
+            )
+        step = self.step or 1
+        count = int(round((self.high - self.low) / step)) + 1
+        values = [self.low + i * step for i in range(count)]
+        return [int(v) for v in values] if self.type == "int" else values
+
+
+def _fraction(value: float | None) -> bool:
+    return value is not None and not float(value).is_integer()
+
+
+class TuneSpec(_Strict):
+    metric: str | list[str]
+    direction: Direction | list[Direction] = "maximize"
+    sampler: Literal["tpe", "random", "grid", "gp", "cmaes", "nsga2"] = "tpe"
+    pruner: Literal["median", "hyperband", "none"] = "median"
+    prune_on: str | None = None
+    trials: int = Field(20, ge=1)  # the default for --trials
+    seed: int | None = None  # the sampler's seed
+    space: dict[str, ParamSpace] = Field(min_length=1)
+
+    @field_validator("metric")
+    @classmethod
+    def _sealed(cls, v: str | list[str]) -> str | list[str]:
+        for name in [v] if isinstance(v, str) else v:
+            if name.startswith("test_"):
+                raise ValueError(
+                    f"{name!r}: the test split is sealed, it is never tuned on; tune on a "
+                    "valid_* score or a cross-validation mean (cv_<metric>_mean)"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> TuneSpec:
+        metrics, directions = self.metrics, self.directions
+        if len(metrics) != len(directions):
+            raise ValueError(
+                f"{len(metrics)} metric(s) need as many directions, got {len(directions)}"
+            )
+        if len(set(metrics)) != len(metrics):
+            raise ValueError(f"metric {metrics} lists a metric twice")
+        if len(metrics) > 1 and self.pruner != "none":
+            raise ValueError(
+                "pruning needs a single objective: set pruner: none for several metrics"
+            )
+        if len(metrics) > 1 and self.sampler in ("gp", "cmaes"):
+            raise ValueError(f"the {self.sampler} sampler takes a single metric")
+        if self.sampler == "grid":
+            for name, space in self.space.items():
+                space.grid(name)
+        if self.sampler == "cmaes" and any(s.type == "categorical" for s in self.space.values()):
+            raise ValueError(
+                "the cmaes sampler searches numbers only: drop the categorical parameters "
+                "or use tpe"
+            )
+        return self
+
+    @property
+    def metrics(self) -> list[str]:
+        return [self.metric] if isinstance(self.metric, str) else list(self.metric)
+
+    @property
+    def directions(self) -> list[str]:
+        return [self.direction] if isinstance(self.direction, str) else list(self.direction)
+
+    @property
+    def prune_metric(self) -> str:
+        return self.prune_on or self.metrics[0]

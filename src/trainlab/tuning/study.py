@@ -1,0 +1,230 @@
+"""An Optuna study as trainlab keeps it: storage, sampler and pruner from the ``tune:`` section,
+what every worker needs stored in the study itself, and trial *slots*.
+
+The requested number of trials is a list of slots 0..N-1. A slot is done once one of its trials
+finished (complete, pruned, or failed by an error of its own, which ``ERROR`` records). An
+attempt that died with its worker (still RUNNING when the slot is run again) is marked failed,
+without ``ERROR``, and its params are tried once more. Workers coordinate only through the
+storage, and whoever hands out slots (this process, the local pool, Ray, a Kubernetes Indexed
+Job) hands each out once at a time, so no trial is lost or run twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from trainlab.exceptions import InvalidParameterValue, InvalidState
+from trainlab.tuning.space import TuneSpec
+
+if TYPE_CHECKING:
+    import optuna
+
+log = logging.getLogger("trainlab")
+
+STUDIES_DIR = "trainlab-studies"
+SLOT = "trainlab.slot"
+ERROR = "trainlab.error"
+RETRY_OF = "trainlab.retry_of"
+# Study attributes every worker reads.
+ATTR_TUNE = "trainlab.tune"
+ATTR_CONFIG = "trainlab.config"  # the resolved pipeline, for pipeline tuning
+ATTR_OBJECTIVE = "trainlab.objective"  # module.function, for function tuning
+ATTR_PARENT = "trainlab.parent_run_id"
+ATTR_TRACKING = "trainlab.tracking_uri"
+ATTR_EXPERIMENT = "trainlab.experiment"
+ATTR_EXPERIMENT_ID = "trainlab.experiment_id"
+
+
+def default_storage(study_name: str) -> str:
+    """A journal file under ./trainlab-studies: fast, safe for processes on one machine."""
+    return f"journal:{Path(STUDIES_DIR).absolute() / f'{study_name}.journal'}"
+
+
+def open_storage(url: str) -> optuna.storages.BaseStorage:
+    """``journal:/path/study.journal`` (one machine), ``sqlite:///file.db``,
+    ``postgresql://...`` or ``mysql://...`` (several machines), ``grpc://host:port`` (an
+    Optuna storage proxy)."""
+    import optuna
+
+    # trainlab reports trials itself (progress bar, runs): Optuna's per-trial lines would
+    # only repeat it.
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if url.startswith("journal:"):
+        from optuna.storages.journal import JournalFileBackend
+
+        path = Path(url.removeprefix("journal:")).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+    if url.startswith(("sqlite:", "postgresql:", "postgres:", "postgresql+", "mysql")):
+        if url.startswith(("postgresql://", "postgres://")):  # the driver trainlab ships
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return optuna.storages.RDBStorage(url)
+    if url.startswith("grpc://"):
+        host, _, port = url.removeprefix("grpc://").partition(":")
+        return optuna.storages.GrpcStorageProxy(host=host, port=int(port or 13000))
+    raise InvalidParameterValue(
+        f"--storage {url!r}: use journal:/path/study.journal, sqlite:///file.db, "
+        "postgresql://user@host/db or grpc://host:port"
+    )
+
+
+def make_sampler(tune: TuneSpec, worker: int = 0) -> optuna.samplers.BaseSampler:
+    """The sampler the spec names; each worker gets its own seed (seed + worker)."""
+    import optuna
+
+    seed = None if tune.seed is None else tune.seed + worker
+    s = optuna.samplers
+    if tune.sampler == "tpe":
+        return s.TPESampler(seed=seed, constant_liar=True)
+    if tune.sampler == "random":
+        return s.RandomSampler(seed=seed)
+    if tune.sampler == "grid":
+        return _grid_sampler(tune, seed)
+    if tune.sampler == "nsga2":
+        return s.NSGAIISampler(seed=seed)
+    if tune.sampler == "cmaes":
+        _require("cmaes", "the cmaes sampler", "pip install cmaes")
+        return s.CmaEsSampler(seed=seed)
+    _require("torch", "the gp sampler", 'pip install "trainlab[pytorch]"')
+    return s.GPSampler(seed=seed)
+
+
+def grid_size(tune: TuneSpec) -> int:
+    size = 1
+    for name, space in tune.space.items():
+        size *= len(space.grid(name))
+    return size
+
+
+def _grid_sampler(tune: TuneSpec, seed: int | None) -> optuna.samplers.BaseSampler:
+    import optuna
+
+    class SlotGridSampler(optuna.samplers.GridSampler):
+        """The grid, without stopping the study when it is exhausted: the number of trials
+        (at most the grid's size) decides that, and a study told trials outside Optuna's own
+        loop (ask/tell) cannot be stopped."""
+
+        def after_trial(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    grid = {name: space.grid(name) for name, space in tune.space.items()}
+    return SlotGridSampler(grid, seed=seed)
+
+
+def _require(module: str, what: str, fix: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise InvalidParameterValue(f"tune.sampler: {what} needs {module}: {fix}")
+
+
+def make_pruner(tune: TuneSpec) -> optuna.pruners.BasePruner:
+    import optuna
+
+    if tune.pruner == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    if tune.pruner == "hyperband":
+        return optuna.pruners.HyperbandPruner()
+    return optuna.pruners.NopPruner()
+
+
+def open_study(name: str, url: str, tune: TuneSpec, *, worker: int = 0) -> optuna.Study:
+    """The existing study ``name`` with this process's sampler and pruner."""
+    import optuna
+
+    try:
+        return optuna.load_study(
+            study_name=name,
+            storage=open_storage(url),
+            sampler=make_sampler(tune, worker),
+            pruner=make_pruner(tune),
+        )
+    except KeyError:
+        raise InvalidState(f"There is no study {name!r} in {url}.") from None
+
+
+def create_study(name: str, url: str, tune: TuneSpec, *, resume: bool) -> optuna.Study:
+    """A new study, or with ``resume`` the existing one (same directions); refuses to reuse a
+    study without ``resume`` and to resume one that does not exist."""
+    import optuna
+
+    storage = open_storage(url)
+    summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
+    names = {s.study_name for s in summaries}
+    if name in names:
+        study = open_study(name, url, tune)
+        if not resume:
+            raise InvalidState(
+                f"Study {name!r} already exists in {url} with {len(study.trials)} trial(s): "
+                "pass --resume to continue it, or --study NAME to start another."
+            )
+        wanted = [d.upper() for d in tune.directions]
+        have = [d.name for d in study.directions]
+        if wanted != have:
+            raise InvalidState(
+                f"Study {name!r} optimises {have}, the pipeline asks for {wanted}: start a "
+                "new study (--study NAME)."
+            )
+        return study
+    if resume:
+        raise InvalidState(f"There is no study {name!r} in {url} to resume.")
+    return optuna.create_study(
+        study_name=name,
+        storage=storage,
+        directions=tune.directions,  # type: ignore[arg-type]
+        sampler=make_sampler(tune),
+        pruner=make_pruner(tune),
+    )
+
+
+def tune_spec(study: optuna.Study) -> TuneSpec:
+    return TuneSpec.model_validate(study.user_attrs[ATTR_TUNE])
+
+
+# Called with a trial abandoned by a dead worker, to end what it left behind (its run).
+OnAbandoned = Callable[["optuna.trial.FrozenTrial"], None]
+
+
+def run_slot(
+    study: optuna.Study,
+    slot: int,
+    run_trial: Callable[[optuna.Study, optuna.Trial], Any],
+    on_abandoned: OnAbandoned | None = None,
+) -> Any:
+    """Run the trial of ``slot`` unless the slot is done; returns what ``run_trial`` returned
+    (the trial's state), or the state of the trial that did the slot before."""
+    from optuna.trial import TrialState
+
+    retry: dict[str, Any] | None = None
+    retry_of = None
+    for t in study.get_trials(deepcopy=False):
+        if t.user_attrs.get(SLOT) != slot:
+            continue
+        if t.state in (TrialState.COMPLETE, TrialState.PRUNED) or ERROR in t.user_attrs:
+            return t.state
+        if t.state == TrialState.RUNNING:  # its worker died: fail it, try its params again
+            study.tell(t.number, state=TrialState.FAIL)
+            if on_abandoned is not None:
+                on_abandoned(t)
+            log.warning("trainlab: trial %d of slot %d was abandoned; retrying it", t.number, slot)
+        if t.state in (TrialState.RUNNING, TrialState.FAIL) and RETRY_OF not in t.user_attrs:
+            retry, retry_of = dict(t.params), t.number
+    if retry is not None:
+        study.enqueue_trial(retry, user_attrs={RETRY_OF: retry_of}, skip_if_exists=False)
+    trial = study.ask()
+    trial.set_user_attr(SLOT, slot)
+    return run_trial(study, trial)
+
+
+def done_slots(study: optuna.Study) -> set[int]:
+    """Slots some trial finished (complete, pruned, or failed by its own error)."""
+    from optuna.trial import TrialState
+
+    return {
+        int(t.user_attrs[SLOT])
+        for t in study.get_trials(deepcopy=False)
+        if SLOT in t.user_attrs
+        and (t.state in (TrialState.COMPLETE, TrialState.PRUNED) or ERROR in t.user_attrs)
+    }

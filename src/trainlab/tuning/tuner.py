@@ -1,0 +1,295 @@
+"""``trainlab tune`` and ``trainlab.tune``: create (or resume) a study with its parent run, hand
+its trial slots to the workers of a backend, and record the outcome on the parent run.
+
+Everything that can be checked is checked before the study exists: the tune section, that
+every searched key is a setting the model takes (with the lowest values of the space), and that
+the tuned metric is one the pipeline reports."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from trainlab.exceptions import InvalidParameterValue
+from trainlab.training.progress import Reporter
+from trainlab.tuning import study as studies
+from trainlab.tuning.space import ParamSpace, TuneSpec
+from trainlab.tuning.summary import StudySummary, summarize
+from trainlab.tuning.trial import FunctionObjective, Objective, PipelineObjective, TuneFunction
+
+if TYPE_CHECKING:
+    import optuna
+
+    from trainlab.client.fluent import ActiveRun
+    from trainlab.training.spec import PipelineSpec
+    from trainlab.tuning.kubernetes import JobSettings
+
+log = logging.getLogger("trainlab")
+
+Backend = Literal["local", "ray", "kubernetes"]
+
+
+@dataclass
+class TuneResult:
+    study: str
+    storage: str
+    parent_run_id: str
+    experiment: str
+    experiment_id: str
+    tracking_uri: str
+    requested: int
+    summary: StudySummary
+
+
+@dataclass
+class StudyPlan:
+    """A checked study: its tune section, what a trial runs, and the study's attributes."""
+
+    name: str
+    storage: str
+    tune: TuneSpec
+    experiment: str
+    tracking_uri: str
+    objective: Objective
+    attrs: dict[str, Any]  # the pipeline or the function's import path
+    config: dict[str, Any] | None = None
+
+
+def absolute_tracking_uri(uri: str | None) -> str:
+    """The tracking URI workers in other processes (or machines) reach: a relative SQLite
+    path is made absolute."""
+    from trainlab.client.resolve import resolve_tracking_uri
+
+    resolved = resolve_tracking_uri(uri)
+    if resolved.startswith("sqlite:///") and not resolved.startswith("sqlite:////"):
+        return f"sqlite:///{Path(resolved.removeprefix('sqlite:///')).absolute()}"
+    return resolved
+
+
+def probe_params(tune: TuneSpec) -> dict[str, Any]:
+    """The lowest value of every dimension: a config to check before any trial."""
+
+    def low(space: ParamSpace) -> Any:
+        if space.type == "categorical":
+            return (space.choices or [None])[0]
+        return int(space.low or 0) if space.type == "int" else space.low
+
+    return {name: low(space) for name, space in tune.space.items()}
+
+
+def plan_pipeline(
+    spec: PipelineSpec, tracking_uri: str | None, study: str | None, storage: str | None
+) -> StudyPlan:
+    if spec.tune is None:
+        raise InvalidParameterValue(
+            "The pipeline has no tune: section: add one with metric, direction and space."
+        )
+    tune = spec.tune
+    uri = absolute_tracking_uri(tracking_uri)
+    config = spec.to_config()
+    objective = PipelineObjective(config, tune, uri)
+    lowest = probe_params(tune)
+    try:
+        probe = objective.plan(lowest)
+    except InvalidParameterValue as exc:
+        raise InvalidParameterValue(
+            f"{exc.message}\n(checked with the lowest values of tune.space: {lowest})"
+        ) from None
+    reported = _reported_metrics(probe.spec, probe.metric_names, probe.data.splits)
+    unknown = [m for m in tune.metrics if m not in reported]
+    if unknown:
+        raise InvalidParameterValue(
+            f"tune.metric {unknown}: the pipeline reports {sorted(reported)}; tune on one of them."
+        )
+    name = study or spec.experiment
+    return StudyPlan(
+        name=name,
+        storage=storage or studies.default_storage(name),
+        tune=tune,
+        experiment=spec.experiment,
+        tracking_uri=uri,
+        objective=objective,
+        attrs={studies.ATTR_CONFIG: config},
+        config=config,
+    )
+
+
+def _reported_metrics(spec: PipelineSpec, names: list[str], splits: Any) -> set[str]:
+    out = {f"{split}_{m}" for split in ("train", "valid") if split in splits for m in names}
+    if spec.train.cv:
+        out |= {f"cv_{m}_mean" for m in names}
+    return out | {"training_time_s", "peak_memory_mb"}
+
+
+def plan_function(
+    fn: TuneFunction,
+    tune: TuneSpec,
+    experiment: str,
+    tracking_uri: str | None,
+    study: str | None,
+    storage: str | None,
+    importable: bool,
+) -> StudyPlan:
+    from trainlab.training.adapters import resolve
+
+    path = f"{fn.__module__}.{fn.__qualname__}"
+    if importable:
+        try:
+            found = resolve(path, "the tuning function")
+        except InvalidParameterValue:
+            found = None
+        if found is not fn:
+            raise InvalidParameterValue(
+                f"Workers in other processes import the tuning function by name, and {path} "
+                "cannot be imported: define it at the top level of a module (not in __main__ "
+                "of an interactive session or inside another function), or use workers=1."
+            )
+    name = study or experiment
+    uri = absolute_tracking_uri(tracking_uri)
+    return StudyPlan(
+        name=name,
+        storage=storage or studies.default_storage(name),
+        tune=tune,
+        experiment=experiment,
+        tracking_uri=uri,
+        objective=FunctionObjective(fn, tune, uri),
+        attrs={studies.ATTR_OBJECTIVE: path},
+    )
+
+
+def _parent_run(plan: StudyPlan, study: optuna.Study, resume: bool) -> ActiveRun:
+    import trainlab
+    from trainlab.training.runner import CONFIG_ARTIFACT, record_code_and_environment
+
+    if resume:
+        run_id = str(study.user_attrs[studies.ATTR_PARENT])
+        return trainlab.start_run(run_id=run_id, tracking_uri=plan.tracking_uri)
+    tune = plan.tune
+    run = trainlab.start_run(
+        experiment=plan.experiment,
+        run_name=f"study {plan.name}",
+        tracking_uri=plan.tracking_uri,
+        tags={
+            "trainlab.study": plan.name,
+            "trainlab.study.storage": plan.storage,
+            "trainlab.study.role": "parent",
+        },
+        params={
+            "tune.metric": ",".join(tune.metrics),
+            "tune.direction": ",".join(tune.directions),
+            "tune.sampler": tune.sampler,
+            "tune.pruner": tune.pruner,
+            **{f"tune.space.{k}": _describe(v) for k, v in tune.space.items()},
+        },
+    )
+    if plan.config is not None:
+        run.log_dict(plan.config, CONFIG_ARTIFACT)
+    record_code_and_environment(run)
+    return run
+
+
+def _describe(space: ParamSpace) -> str:
+    if space.type == "categorical":
+        return f"categorical {space.choices}"
+    scale = " log" if space.log else (f" step {space.step:g}" if space.step else "")
+    return f"{space.type} [{space.low:g}, {space.high:g}]{scale}"
+
+
+def run_study(
+    plan: StudyPlan,
+    *,
+    trials: int | None,
+    timeout: float | None = None,
+    workers: int = 1,
+    backend: Backend = "local",
+    resume: bool = False,
+    progress: bool = True,
+    ray_address: str | None = None,
+    kubernetes: JobSettings | None = None,
+    on_started: Callable[[StudyPlan, list[int]], None] | None = None,
+) -> TuneResult:
+    """Create (or resume) the study and its run, run the missing slots, summarise."""
+    n = trials or plan.tune.trials
+    if plan.tune.sampler == "grid" and n > studies.grid_size(plan.tune):
+        log.warning("trainlab: the grid has %d points: %d trials", studies.grid_size(plan.tune),
+                    studies.grid_size(plan.tune))  # fmt: skip
+        n = studies.grid_size(plan.tune)
+    if workers < 1:
+        raise InvalidParameterValue(f"workers must be >= 1, got {workers}")
+    study = studies.create_study(plan.name, plan.storage, plan.tune, resume=resume)
+    with _parent_run(plan, study, resume) as parent:
+        attrs = {
+            **plan.attrs,
+            studies.ATTR_TUNE: plan.tune.model_dump(mode="json"),
+            studies.ATTR_PARENT: parent.run_id,
+            studies.ATTR_TRACKING: plan.tracking_uri,
+            studies.ATTR_EXPERIMENT: plan.experiment,
+            studies.ATTR_EXPERIMENT_ID: parent.info.experiment_id,
+        }
+        for key, value in attrs.items():
+            study.set_user_attr(key, value)
+        done = studies.done_slots(study)
+        slots = [s for s in range(n) if s not in done]
+        deadline = time.monotonic() + timeout if timeout else None
+        if on_started is not None:
+            on_started(plan, slots)
+        with Reporter(enabled=progress) as reporter:
+            bar = reporter.task(f"trials of study {plan.name}", n)
+            reporter.advance(bar, n - len(slots))
+
+            def on_done(slot: int, state: str) -> None:
+                reporter.advance(bar)
+
+            _dispatch(plan, study, parent, slots, workers, backend, deadline, on_done,
+                      ray_address, kubernetes)  # fmt: skip
+        summary = summarize(study, parent)
+    return TuneResult(
+        study=plan.name,
+        storage=plan.storage,
+        parent_run_id=parent.run_id,
+        experiment=plan.experiment,
+        experiment_id=parent.info.experiment_id,
+        tracking_uri=plan.tracking_uri,
+        requested=n,
+        summary=summary,
+    )
+
+
+def _dispatch(
+    plan: StudyPlan,
+    study: optuna.Study,
+    parent: ActiveRun,
+    slots: list[int],
+    workers: int,
+    backend: Backend,
+    deadline: float | None,
+    on_done: Callable[[int, str], None],
+    ray_address: str | None,
+    kubernetes: JobSettings | None,
+) -> None:
+    if backend == "ray":
+        from trainlab.tuning.ray_backend import run_on_ray
+
+        run_on_ray(plan.name, plan.storage, slots, workers, ray_address, deadline, on_done)
+    elif backend == "kubernetes":
+        from trainlab.tuning.k8s_backend import run_on_kubernetes
+
+        if kubernetes is None:
+            raise InvalidParameterValue("the kubernetes backend needs Job settings (--image)")
+        run_on_kubernetes(plan.name, plan.storage, slots, kubernetes, deadline, on_done)
+    elif workers == 1:
+        from trainlab.tuning.worker import SlotRunner
+
+        runner = SlotRunner(plan.name, plan.storage, objective=plan.objective)
+        for slot in slots:
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            on_done(slot, runner.run(slot).name)
+    else:
+        from trainlab.tuning.local import LocalPool
+
+        LocalPool(plan.name, plan.storage, workers).run(slots, on_done, deadline)

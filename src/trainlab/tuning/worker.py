@@ -1,0 +1,118 @@
+"""Running trial slots of a study in this process: what the local pool's worker processes, Ray
+tasks and Kubernetes pods (``trainlab tune-worker``) all do. Everything a worker needs is in
+the study: the tune section, the pipeline (or the tuning function's import path), the tracking
+URI and the study's run.
+
+    python -m trainlab.tuning.worker --study NAME --storage URL [--worker I]
+
+reads slot numbers on stdin and answers ``done SLOT STATE`` for each (the local pool's
+protocol; anything the training prints goes to stderr)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from trainlab.tuning import study as studies
+from trainlab.tuning.trial import (
+    FunctionObjective,
+    Objective,
+    PipelineObjective,
+    run_trial,
+)
+
+if TYPE_CHECKING:
+    import optuna
+
+log = logging.getLogger("trainlab")
+
+
+def objective_for(study: optuna.Study) -> Objective:
+    """The objective the study was created for: its pipeline, or its tuning function."""
+    from trainlab.training.adapters import resolve
+
+    attrs = study.user_attrs
+    tune = studies.tune_spec(study)
+    tracking = tracking_uri(study)
+    if studies.ATTR_CONFIG in attrs:
+        return PipelineObjective(dict(attrs[studies.ATTR_CONFIG]), tune, tracking)
+    fn = resolve(str(attrs[studies.ATTR_OBJECTIVE]), "the tuning function")
+    return FunctionObjective(fn, tune, tracking)
+
+
+def tracking_uri(study: optuna.Study) -> str:
+    """``$TRAINLAB_TRACKING_URI`` where set (a pod may reach the server by another name than
+    the machine that started the study), else the URI the study was started with."""
+    return os.environ.get("TRAINLAB_TRACKING_URI") or str(study.user_attrs[studies.ATTR_TRACKING])
+
+
+class SlotRunner:
+    """Runs slots of one study, with this worker's own sampler seed."""
+
+    def __init__(
+        self,
+        study_name: str,
+        storage: str,
+        worker: int = 0,
+        objective: Objective | None = None,
+    ) -> None:
+        import optuna
+
+        stored = optuna.load_study(study_name=study_name, storage=studies.open_storage(storage))
+        tune = studies.tune_spec(stored)
+        self.study = studies.open_study(study_name, storage, tune, worker=worker)
+        self.objective = objective or objective_for(self.study)
+        self.parent = str(self.study.user_attrs[studies.ATTR_PARENT])
+        self.tracking_uri = tracking_uri(self.study)
+        self.experiment_id = str(self.study.user_attrs[studies.ATTR_EXPERIMENT_ID])
+
+    def run(self, slot: int) -> optuna.trial.TrialState:
+        state: optuna.trial.TrialState = studies.run_slot(
+            self.study,
+            slot,
+            lambda study, trial: run_trial(
+                study, trial, self.objective, self.parent, self.experiment_id
+            ),
+            on_abandoned=self._fail_run,
+        )
+        return state
+
+    def _fail_run(self, trial: Any) -> None:
+        """The run of a trial whose worker died ends FAILED."""
+        import trainlab
+        from trainlab.tuning.summary import trial_runs
+
+        parent = trainlab.get_run(self.parent, tracking_uri=self.tracking_uri)
+        for run in trial_runs(
+            self.tracking_uri, parent.info.experiment_id, self.study.study_name, trial.number
+        ):
+            if run.info.status == "RUNNING":
+                trainlab.start_run(run_id=run.info.run_id, tracking_uri=self.tracking_uri).end(
+                    "FAILED"
+                )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m trainlab.tuning.worker")
+    parser.add_argument("--study", required=True)
+    parser.add_argument("--storage", required=True)
+    parser.add_argument("--worker", type=int, default=0)
+    args = parser.parse_args(argv)
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    sys.stdout = sys.stderr  # what training prints must not mix with the protocol
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    runner = SlotRunner(args.study, args.storage, args.worker)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        slot = int(line)
+        state = runner.run(slot)
+        protocol.write(f"done {slot} {state.name}\n")
+    protocol.close()
+
+
+if __name__ == "__main__":
+    main()

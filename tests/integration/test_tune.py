@@ -1,0 +1,373 @@
+"""``trainlab tune`` and ``trainlab.tune`` end to end: studies as parent runs, trials as child
+runs with their params, states and pruning curves; parallel workers, a killed worker, resume,
+and every way a search space can be wrong, refused before any trial."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import optuna
+import psutil
+import pytest
+import yaml
+from tests.integration.test_cli import TRAINLAB, cli, one_line
+from tests.integration.test_train import history
+from tests.unit.client.test_fluent import (  # noqa: F401 - fixtures used by pytest here
+    isolated_sdk,
+    reset_sdk,
+)
+
+import trainlab
+from trainlab.tuning.study import ERROR, RETRY_OF, SLOT, open_storage
+
+BOOSTED = {
+    "experiment": "cancer",
+    "data": {
+        "source": "sklearn:breast_cancer",
+        "target": "target",
+        "split": {"test": 0.2, "valid": 0.25, "seed": 3, "stratify": True},
+    },
+    "model": {
+        "flavor": "xgboost",
+        "class": "xgboost.XGBClassifier",
+        "params": {"n_estimators": 40, "max_depth": 3},
+    },
+    "train": {"seed": 3},
+    "metrics": ["accuracy", "f1_macro"],
+    "tune": {
+        "metric": "valid_f1_macro",
+        "direction": "maximize",
+        "sampler": "tpe",
+        "pruner": "median",
+        "seed": 5,
+        "space": {
+            # tiny learning rates cannot get anywhere in 40 rounds: the pruner stops them
+            "learning_rate": {"type": "float", "low": 1e-4, "high": 0.5, "log": True},
+            "max_depth": {"type": "int", "low": 1, "high": 5},
+        },
+    },
+}
+
+
+def study_trials(storage: str, name: str) -> list[optuna.trial.FrozenTrial]:
+    return optuna.load_study(study_name=name, storage=open_storage(storage)).trials
+
+
+def children(uri: str, parent_id: str) -> list[Any]:
+    parent = trainlab.get_run(parent_id, tracking_uri=uri)
+    found = trainlab.search_runs(
+        [parent.info.experiment_id],
+        f"tags.`mlflow.parentRunId` = '{parent_id}'",
+        output="list",
+        max_results=1000,
+        tracking_uri=uri,
+    )
+    assert isinstance(found, list)
+    return found
+
+
+def test_a_pipeline_study_with_two_workers(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/t.db"
+    storage = f"journal:{tmp_path}/s.journal"
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(BOOSTED))
+    proc = cli(
+        "tune", "p.yaml", "--trials", "20", "--workers", "2", "--tracking-uri", uri,
+        "--storage", storage, "--study", "cancer-xgb", "--no-progress", cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = one_line(proc.stdout)
+    parent_id = out.split("its run ")[1].split()[0]
+    trials = study_trials(storage, "cancer-xgb")
+    finished = [t for t in trials if t.state.is_finished()]
+    assert len(finished) == 20 and sorted(t.user_attrs[SLOT] for t in finished) == list(range(20))
+    pruned = [t for t in trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned, "the median pruner stopped some trials"
+
+    runs = {int(r.data.tags["trainlab.trial.number"]): r for r in children(uri, parent_id)}
+    assert sorted(runs) == sorted(t.number for t in trials)
+    for t in trials:
+        run = runs[t.number]
+        assert run.data.tags["trainlab.trial.state"] == t.state.name
+        assert float(run.data.params["model.learning_rate"]) == t.params["learning_rate"]
+        assert int(run.data.params["model.max_depth"]) == t.params["max_depth"]
+        assert run.data.metrics["trial_duration_s"].value > 0
+        if t.state == optuna.trial.TrialState.COMPLETE:
+            assert run.info.status == "FINISHED"
+            assert run.data.metrics["valid_f1_macro"].value == t.value
+        if t.state == optuna.trial.TrialState.PRUNED:
+            assert run.info.status == "KILLED"
+            seen = history(uri, run.info.run_id, "pruner/valid_logloss")
+            reported = sorted(t.intermediate_values.items())
+            assert [(s, v) for s, v in seen] == [(s, v) for s, v in reported]
+            assert run.data.tags["trainlab.stopped"].startswith("pruned at step")
+
+    study = optuna.load_study(study_name="cancer-xgb", storage=open_storage(storage))
+    parent = trainlab.get_run(parent_id, tracking_uri=uri)
+    assert parent.info.status == "FINISHED"
+    assert parent.data.tags["trainlab.best_trial"] == str(study.best_trial.number)
+    best_run = runs[study.best_trial.number]
+    assert parent.data.tags["trainlab.best_run_id"] == best_run.info.run_id
+    assert parent.data.metrics["best_value"].value == study.best_value
+    assert parent.data.metrics["trials_pruned"].value == len(pruned)
+    assert {"importance/learning_rate", "importance/max_depth"} <= set(parent.data.metrics)
+    complete = sorted(t.number for t in trials if t.state == optuna.trial.TrialState.COMPLETE)
+    assert [s for s, _ in history(uri, parent_id, "trial_value")] == complete
+    summary = json.loads(
+        Path(
+            trainlab.download_artifacts(parent_id, "study/summary.json", tracking_uri=uri)
+        ).read_text()
+    )
+    assert summary["best"][0]["number"] == study.best_trial.number
+    assert f"trainlab runs show {parent_id}" in out
+
+
+def test_a_killed_worker_leaves_a_failed_trial_that_is_retried(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/t.db"
+    storage = f"journal:{tmp_path}/s.journal"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINLAB_")}
+    env["TRAINLAB_SPOOL_DIR"] = str(tmp_path / "spool")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    script = (
+        "import trainlab\n"
+        "from tests.support.tune_fns import slow_curve\n"
+        f"trainlab.tune(fn=slow_curve, space={{'x': {{'type': 'float', 'low': -4, 'high': 4}}}},"
+        f" metric='loss', direction='minimize', pruner='none', trials=8, workers=2,"
+        f" experiment='killed', study='k', storage={storage!r}, tracking_uri={uri!r},"
+        " progress=False)\n"
+    )
+    driver = subprocess.Popen([str(Path(TRAINLAB).with_name("python")), "-c", script], env=env,
+                              cwd=tmp_path, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        victim = None
+        deadline = time.monotonic() + 60
+        while victim is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = psutil.Process(driver.pid).children()
+            if len(workers) == 2 and _finished(storage, "k") >= 2:
+                victim = workers[0]
+        assert victim is not None, "no worker to kill"
+        time.sleep(0.3)  # mid-trial
+        victim.send_signal(signal.SIGKILL)
+        _, err = driver.communicate(timeout=120)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert driver.returncode == 0, err
+    trials = study_trials(storage, "k")
+    done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert sorted(t.user_attrs[SLOT] for t in done) == list(range(8)), "every slot once"
+    abandoned = [t for t in trials if t.state == optuna.trial.TrialState.FAIL]
+    assert len(abandoned) == 1 and ERROR not in abandoned[0].user_attrs
+    retried = [t for t in done if t.user_attrs.get(RETRY_OF) == abandoned[0].number]
+    assert len(retried) == 1 and retried[0].params == abandoned[0].params
+    parent_id = trainlab.search_runs("killed", "tags.`trainlab.study.role` = 'parent'",
+                                     output="list", tracking_uri=uri)[0].info.run_id  # type: ignore[index]  # fmt: skip
+    runs = {int(r.data.tags["trainlab.trial.number"]): r for r in children(uri, parent_id)}
+    assert runs[abandoned[0].number].info.status == "FAILED"
+    assert runs[retried[0].number].data.tags["trainlab.trial.retry_of"] == str(abandoned[0].number)
+
+
+def _finished(storage: str, name: str) -> int:
+    try:
+        return sum(t.state.is_finished() for t in study_trials(storage, name))
+    except KeyError:
+        return 0
+
+
+def test_resume_continues_a_study_and_refuses_without_it(tmp_path: Path) -> None:
+    from tests.support.tune_fns import quadratic
+
+    uri = f"sqlite:///{tmp_path}/t.db"
+    storage = f"journal:{tmp_path}/s.journal"
+    options: dict[str, Any] = {
+        "space": {"x": {"type": "float", "low": -5, "high": 5}},
+        "metric": "loss",
+        "direction": "minimize",
+        "experiment": "resume",
+        "study": "r",
+        "storage": storage,
+        "tracking_uri": uri,
+        "progress": False,
+    }
+    first = trainlab.tune(fn=quadratic, trials=6, **options)
+    with pytest.raises(trainlab.exceptions.InvalidState, match="pass --resume"):
+        trainlab.tune(fn=quadratic, trials=10, **options)
+    second = trainlab.tune(fn=quadratic, trials=10, resume=True, **options)
+    assert second.parent_run_id == first.parent_run_id
+    assert second.summary.counts["complete"] == 10
+    trials = study_trials(storage, "r")
+    assert sorted(t.user_attrs[SLOT] for t in trials) == list(range(10))
+    assert len(children(uri, first.parent_run_id)) == 10
+    with pytest.raises(trainlab.exceptions.InvalidState, match="no study 'other'"):
+        trainlab.tune(fn=quadratic, trials=2, resume=True, **{**options, "study": "other"})
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "random", "grid", "gp", "cmaes", "nsga2"])
+def test_every_sampler(tmp_path: Path, sampler: str) -> None:
+    from tests.support.tune_fns import quadratic
+
+    step = {"step": 1.0} if sampler == "grid" else {}
+    result = trainlab.tune(
+        fn=quadratic,
+        space={"x": {"type": "float", "low": -3, "high": 5, **step}},
+        metric="loss",
+        direction="minimize",
+        sampler=sampler,
+        pruner="none",
+        seed=0,
+        trials=9,
+        experiment=f"sampler-{sampler}",
+        tracking_uri=f"sqlite:///{tmp_path}/t.db",
+        storage=f"journal:{tmp_path}/s.journal",
+        progress=False,
+    )
+    assert result.summary.counts == {"complete": 9, "pruned": 0, "fail": 0}
+    best = result.summary.best[0]
+    assert best.values == [pytest.approx((best.params["x"] - 2) ** 2)]
+    if sampler == "grid":  # every grid point exactly once
+        xs = sorted(t.params["x"] for t in study_trials(f"journal:{tmp_path}/s.journal",
+                                                        f"sampler-{sampler}"))  # fmt: skip
+        assert xs == [float(v) for v in range(-3, 6)]
+
+
+def test_two_objectives_give_a_pareto_front(tmp_path: Path) -> None:
+    from tests.support.tune_fns import two_objectives
+
+    result = trainlab.tune(
+        fn=two_objectives,
+        space={"x": {"type": "float", "low": -1, "high": 3}},
+        metric=["cost", "error"],
+        direction=["minimize", "minimize"],
+        sampler="nsga2",
+        pruner="none",
+        seed=0,
+        trials=12,
+        experiment="pareto",
+        tracking_uri=f"sqlite:///{tmp_path}/t.db",
+        storage=f"journal:{tmp_path}/s.journal",
+        progress=False,
+    )
+    front = result.summary.best
+    assert front and all(0 <= b.params["x"] <= 2 for b in front)  # non-dominated: x in [0, 2]
+
+
+def test_a_failing_trial_is_recorded_and_the_study_goes_on(tmp_path: Path) -> None:
+    from tests.support.tune_fns import failing
+
+    result = trainlab.tune(
+        fn=failing,
+        space={"x": {"type": "float", "low": -1, "high": 1}},
+        metric="loss",
+        direction="minimize",
+        sampler="random",
+        seed=1,
+        trials=8,
+        experiment="failing",
+        tracking_uri=f"sqlite:///{tmp_path}/t.db",
+        storage=f"journal:{tmp_path}/s.journal",
+        progress=False,
+    )
+    counts = result.summary.counts
+    assert counts["fail"] > 0 and counts["complete"] + counts["fail"] == 8
+    assert "RuntimeError: diverged at x=" in result.summary.errors[0]
+
+
+BAD_SPACES = [
+    ({"max_depth": {"type": "int", "low": 9, "high": 2}},
+     "tune.space.max_depth: low (9) is greater than high (2)"),
+    ({"max_depth": {"type": "integer", "low": 1, "high": 2}},
+     "tune.space.max_depth.type: Input should be"),
+    ({"criterion": {"type": "categorical", "choices": []}}, "needs a non-empty list of choices"),
+    ({"n_trees": {"type": "int", "low": 1, "high": 2}}, "model.params ['n_trees']"),
+    ({"train.nope": {"type": "int", "low": 1, "high": 2}}, "train.nope: unknown key"),
+    ({"learning_rate": {"type": "float", "low": 0, "high": 1, "log": True}},
+     "a log scale needs low > 0"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("space", "message"), BAD_SPACES, ids=[m for _, m in BAD_SPACES])
+def test_bad_search_spaces_fail_before_any_trial(
+    tmp_path: Path, space: dict[str, Any], message: str
+) -> None:
+    config = json.loads(json.dumps(BOOSTED))
+    config["tune"]["space"] = space
+    # A scikit-learn model names its params (XGBoost takes any booster param by name).
+    config["model"] = {"flavor": "sklearn", "class": "sklearn.ensemble.RandomForestClassifier"}
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(config))
+    uri = f"sqlite:///{tmp_path}/t.db"
+    proc = cli("tune", "p.yaml", "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout
+    assert message in one_line(proc.stderr), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "trainlab-studies").exists() and not (tmp_path / "t.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("tune", "message"),
+    [
+        ({"metric": "test_f1_macro"}, "the test split is sealed"),
+        ({"metric": "valid_rmse"}, "tune.metric ['valid_rmse']: the pipeline reports"),
+        ({"sampler": "grid"}, "the grid sampler needs a step for a float parameter"),
+        ({"metric": ["valid_f1_macro", "valid_accuracy"], "direction": ["maximize"]},
+         "2 metric(s) need as many directions, got 1"),
+    ],
+)  # fmt: skip
+def test_bad_tune_settings_fail_before_any_trial(
+    tmp_path: Path, tune: dict[str, Any], message: str
+) -> None:
+    config = json.loads(json.dumps(BOOSTED))
+    config["tune"].update(tune)
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(config))
+    proc = cli("tune", "p.yaml", "--tracking-uri", f"sqlite:///{tmp_path}/t.db", cwd=tmp_path)
+    assert proc.returncode == 2 and message in one_line(proc.stderr), proc.stderr
+    assert not (tmp_path / "trainlab-studies").exists()
+
+
+def test_kubernetes_dry_run_prints_a_valid_indexed_job(tmp_path: Path) -> None:
+    from trainlab.tuning.kubernetes import validate_manifest
+
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(BOOSTED))
+    proc = cli(
+        "tune", "p.yaml", "--backend", "kubernetes", "--dry-run", "--trials", "30",
+        "--workers", "6", "--image", "registry.example.com/team/train:1.4", "--cpu", "2",
+        "--memory", "4Gi", "--gpu", "1", "--secret", "trainlab-credentials",
+        "--storage", "postgresql://optuna@db/studies", "--study", "cancer-k8s", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    job = yaml.safe_load(proc.stdout)
+    validate_manifest(job)
+    spec = job["spec"]
+    assert (spec["completionMode"], spec["completions"], spec["parallelism"]) == ("Indexed", 30, 6)
+    pod = spec["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["command"] == ["trainlab", "tune-worker", "--study", "cancer-k8s"]
+    assert container["envFrom"] == [{"secretRef": {"name": "trainlab-credentials"}}]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert pod["restartPolicy"] == "Never" and spec["backoffLimitPerIndex"] == 2
+    assert not (tmp_path / "trainlab-studies").exists()  # a dry run creates nothing
+
+
+def test_tune_worker_runs_one_slot_of_a_study(tmp_path: Path) -> None:
+    from tests.support.tune_fns import quadratic
+
+    storage = f"journal:{tmp_path}/s.journal"
+    uri = f"sqlite:///{tmp_path}/t.db"
+    trainlab.tune(fn=quadratic, space={"x": {"type": "float", "low": -5, "high": 5}},
+                  metric="loss", direction="minimize", trials=2, experiment="pods", study="p",
+                  storage=storage, tracking_uri=uri, progress=False, workers=2)  # fmt: skip
+    env = {"TRAINLAB_STUDY_STORAGE": storage, "JOB_COMPLETION_INDEX": "5"}
+    proc = subprocess.run(
+        [TRAINLAB, "tune-worker", "--study", "p"],
+        env={**os.environ, **env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "slot 5: COMPLETE" in proc.stdout
+    slots = sorted(t.user_attrs[SLOT] for t in study_trials(storage, "p"))
+    assert slots == [0, 1, 5]

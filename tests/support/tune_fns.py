@@ -1,0 +1,32 @@
+"""Tuning functions that tests name by import path (workers import them)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+def quadratic(params: dict[str, Any], ctx: Any) -> float:
+    """Minimum 0 at x = 2 (and y = 0)."""
+    return float((params["x"] - 2) ** 2 + params.get("y", 0))
+
+
+def slow_curve(params: dict[str, Any], ctx: Any) -> float:
+    """Ten steps of 0.1 s, each reported to the pruner: a curve that settles at (x - 2)^2."""
+    value = 0.0
+    for step in range(10):
+        time.sleep(0.1)
+        value = (params["x"] - 2) ** 2 + 1.0 / (step + 1)
+        ctx.report(step, value)
+    return value
+
+
+def two_objectives(params: dict[str, Any], ctx: Any) -> dict[str, float]:
+    x = params["x"]
+    return {"cost": x**2, "error": (x - 2) ** 2}
+
+
+def failing(params: dict[str, Any], ctx: Any) -> float:
+    if params["x"] > 0:
+        raise RuntimeError(f"diverged at x={params['x']:.3f}")
+    return float(params["x"] ** 2)
