@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 
 def fit_ridge(params: dict[str, Any], ctx: Any) -> Any:
@@ -48,3 +49,26 @@ def fit_sgd_checkpointed(params: dict[str, Any], ctx: Any) -> Any:
         ctx.report(step, {"valid_accuracy": model.score(ctx.valid.X, ctx.valid.y)})
         ctx.checkpoint(step, model)
     return model
+
+
+class MiscalibratedForest(ClassifierMixin, BaseEstimator):
+    """A random forest's labels with its class probabilities reversed: as accurate as the
+    forest, with a ROC AUC near 0 (for the promotion gate's guards)."""
+
+    def __init__(self, n_estimators: int = 100, max_depth: int = 6, random_state: int = 0):
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any) -> MiscalibratedForest:
+        from sklearn.ensemble import RandomForestClassifier
+
+        self.forest_ = RandomForestClassifier(**self.get_params()).fit(X, y)
+        self.classes_ = self.forest_.classes_
+        return self
+
+    def predict(self, X: Any) -> Any:
+        return self.forest_.predict(X)
+
+    def predict_proba(self, X: Any) -> Any:
+        return self.forest_.predict_proba(X)[:, ::-1]

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from trainlab.cli import artifacts, db, experiments, models, runs, server, spool, train, tune
+from trainlab.cli import (
+    artifacts,
+    db,
+    experiments,
+    gate,
+    models,
+    runs,
+    server,
+    spool,
+    train,
+    tune,
+)
 
 app = typer.Typer(
     name="trainlab",
@@ -18,6 +29,8 @@ app.command("train")(train.train)
 app.command("reproduce")(train.reproduce)
 app.command("tune")(tune.tune)
 app.command("tune-worker")(tune.tune_worker)
+app.command("promote")(gate.promote)
+app.command("rollback")(gate.rollback)
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")

@@ -20,7 +20,11 @@ FORMATS = ("cloudpickle", "pickle")
 
 
 def matches(model: Any) -> bool:
-    return top_module(model) == "sklearn" or hasattr(model, "_sklearn_tags")
+    """scikit-learn's own estimators, and yours built on its base classes (they carry its
+    estimator tags)."""
+    if top_module(model) == "sklearn":
+        return True
+    return hasattr(model, "__sklearn_tags__") or hasattr(model, "_sklearn_tags")
 
 
 def requirements(serialization_format: str) -> list[str]:

@@ -1,0 +1,87 @@
+"""``trainlab promote`` (the promotion gate) and ``trainlab rollback``. Exit codes of promote:
+0 passed (the alias moved), 1 failed (nothing moved), 2 refused (a bad policy, changed data,
+incompatible models: nothing evaluated)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from trainlab.cli.common import TRACKING_URI_HELP, console, fail
+
+
+def promote(
+    model: str = typer.Argument(..., help="registered model"),
+    version: int = typer.Option(..., "--version", "-v", help="the candidate version"),
+    alias: str = typer.Option("champion", "--alias", "-a", help="the alias to move"),
+    policy: Path = typer.Option(..., "--policy", "-p", help="the gate's policy (YAML)"),
+    user: str = typer.Option("", "--user", help="who promotes (audit log)"),
+    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_URI_HELP),
+) -> None:
+    """Score the candidate and the alias's holder on the candidate's sealed held-out data and
+    move the alias only if the policy passes."""
+    from rich.table import Table
+
+    from trainlab.evaluation.gate import promote as run_gate
+    from trainlab.evaluation.policy import load_policy
+    from trainlab.exceptions import TrainlabError
+
+    try:
+        rules = load_policy(policy)
+        result = run_gate(model, version, alias, rules, tracking_uri=tracking_uri, user=user)
+    except TrainlabError as exc:
+        refused = exc.error_code in ("INVALID_PARAMETER_VALUE", "INVALID_STATE")
+        fail(exc.message, code=2 if refused else 1)
+    d = result.decision
+    against = f"version {result.champion}" if result.champion is not None else "no champion"
+    console.print(
+        f"{model} v{version} against {against}, on {result.rows} held-out rows "
+        f"(test split {result.data_digest[:12]})"
+    )
+    table = Table(title="metrics")
+    table.add_column("metric")
+    table.add_column(f"v{version}", justify="right")
+    if d.champion_metrics is not None:
+        table.add_column(f"v{result.champion}", justify="right")
+    for name, value in d.candidate_metrics.items():
+        row = [name, f"{value:.4f}"]
+        if d.champion_metrics is not None:
+            row.append(f"{d.champion_metrics[name]:.4f}")
+        table.add_row(*row)
+    console.print(table)
+    checks = Table(title="checks")
+    checks.add_column("check")
+    checks.add_column("result")
+    checks.add_column("evidence")
+    for check in d.checks:
+        mark = (
+            "skipped" if check.skipped else ("[green]pass[/]" if check.passed else "[red]FAIL[/]")
+        )
+        checks.add_row(check.name, mark, check.detail)
+    console.print(checks)
+    if result.moved:
+        previous = f"; v{result.champion} keeps alias 'previous'" if result.champion else ""
+        console.print(f"[green]PASS[/]: {alias} -> v{version}{previous}")
+    else:
+        console.print(f"[red]FAIL[/]: {alias} stays on {against}")
+    console.print(f"evidence: trainlab runs show {result.evaluation_run_id}")
+    raise typer.Exit(0 if result.moved else 1)
+
+
+def rollback(
+    model: str = typer.Argument(..., help="registered model"),
+    alias: str = typer.Option("champion", "--alias", "-a", help="the alias to move back"),
+    reason: str = typer.Option("", "--reason", help="why (audit log)"),
+    user: str = typer.Option("", "--user", help="who (audit log)"),
+    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_URI_HELP),
+) -> None:
+    """Move ALIAS back to the version it held before its last move."""
+    from trainlab.cli.common import open_store, with_errors
+    from trainlab.client.resolve import registry_for
+
+    with with_errors():
+        version = registry_for(open_store(tracking_uri)).rollback_registered_model_alias(
+            model, alias, user, reason
+        )
+    console.print(f"{model}: {alias} -> v{version.version}")

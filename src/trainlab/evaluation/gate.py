@@ -1,0 +1,226 @@
+"""The promotion gate: ``trainlab promote MODEL --version V --alias champion --policy P``.
+
+The candidate and the version holding the alias are scored on the same sealed held-out data:
+the test split recorded with the candidate's run, loaded again and identified by fingerprint.
+The policy decides (see :mod:`trainlab.evaluation.decision`). Pass: the alias moves to the
+candidate and the previous holder keeps alias ``previous``. Either way the evidence (both
+models' metrics, the confidence interval, the data fingerprint, the policy, the verdict) is
+recorded in an evaluation run with plots, and on the candidate version as tags.
+
+Refusals (nothing evaluated, nothing moved): the data no longer has the recorded fingerprint,
+the models' input signatures differ, the candidate has no trainlab run to take data from."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from trainlab.evaluation.decision import Decision, Scored, decide
+from trainlab.evaluation.policy import Policy
+from trainlab.exceptions import InvalidState, ResourceNotFound
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from trainlab.models.pyfunc import LoadedModel
+    from trainlab.store._base import BaseRegistryStore, BaseTrackingStore
+
+PREVIOUS_ALIAS = "previous"
+GATE_EXPERIMENT_TAG = "trainlab.evaluation"
+
+
+@dataclass
+class GateResult:
+    decision: Decision
+    model: str
+    version: int
+    alias: str
+    champion: int | None  # the version that held the alias before
+    evaluation_run_id: str
+    moved: bool
+    data_digest: str
+    rows: int
+
+
+@dataclass
+class HeldOut:
+    X: pd.DataFrame
+    y: Any
+    task: str
+    digest: str
+
+
+def held_out(store: BaseTrackingStore, run_id: str, tracking_uri: str) -> HeldOut:
+    """The candidate run's test split, loaded again; refused if its fingerprint changed."""
+    from trainlab.training.data import prepare
+    from trainlab.training.runner import recorded_spec
+
+    run = store.get_run(run_id)
+    spec = recorded_spec(run, tracking_uri)
+    recorded = run.data.tags.get("trainlab.data.test.digest")
+    if recorded is None:
+        raise InvalidState(f"Run {run_id} recorded no test split: the gate has no held-out data.")
+    data = prepare(spec.data)
+    test = data.splits.get("test")
+    if test is None or test.fingerprint.digest != recorded:
+        now = test.fingerprint.digest[:12] if test is not None else "no test split"
+        raise InvalidState(
+            f"The held-out data changed: run {run_id} recorded test split {recorded[:12]}, "
+            f"{spec.data.source!r} now gives {now}. The gate compares models only on the data "
+            "the candidate recorded."
+        )
+    task = run.data.tags.get("trainlab.task", data.task)
+    return HeldOut(test.X, test.y, task, recorded)
+
+
+def check_signatures(candidate: LoadedModel, champion: LoadedModel, names: str) -> None:
+    a, b = candidate.signature, champion.signature
+    if a is None or b is None:
+        return
+    left = json.loads(a.inputs.to_json())
+    right = json.loads(b.inputs.to_json())
+    if left != right:
+        raise InvalidState(
+            f"The models' input signatures differ ({names}): candidate takes {left}, champion "
+            f"takes {right}; they cannot be scored on the same data."
+        )
+
+
+def score(model: LoadedModel, X: pd.DataFrame, task: str) -> Scored:
+    """Predictions (and class probabilities, where the model gives them) on ``X``."""
+    sig = model.signature
+    data: Any = X.to_numpy(np.float32) if sig is not None and sig.inputs.is_tensor else X
+    out = np.asarray(model.predict(data))
+    raw = model.get_raw_model()
+    if task != "classification":
+        return Scored(out.reshape(-1), None)
+    if out.ndim == 2:  # scores per class (a network's logits): labels by argmax
+        shifted = np.exp(out - out.max(axis=1, keepdims=True))
+        return Scored(out.argmax(axis=1), shifted / shifted.sum(axis=1, keepdims=True))
+    proba = raw.predict_proba(data) if hasattr(raw, "predict_proba") else None
+    return Scored(out, None if proba is None else np.asarray(proba))
+
+
+def promote(
+    name: str,
+    version: int,
+    alias: str,
+    policy: Policy,
+    *,
+    tracking_uri: str | None = None,
+    user: str = "",
+) -> GateResult:
+    """Run the gate; move ``alias`` only when the policy passes."""
+    import trainlab
+    from trainlab.client.fluent import _client
+    from trainlab.client.resolve import registry_for
+
+    client = _client(tracking_uri)
+    registry = registry_for(client.store)
+    candidate_mv = registry.get_model_version(name, version)
+    if not candidate_mv.run_id:
+        raise InvalidState(f"Version {version} of {name!r} has no run: no held-out data.")
+    champion = _holder(registry, name, alias)
+    if champion == version:
+        raise InvalidState(f"Version {version} of {name!r} already holds alias {alias!r}.")
+    data = held_out(client.store, candidate_mv.run_id, client.uri)
+    policy.check_task(data.task)
+    candidate = trainlab.load_model(f"models:/{name}/{version}", tracking_uri=client.uri)
+    champion_model = None
+    if champion is not None:
+        champion_model = trainlab.load_model(f"models:/{name}/{champion}", tracking_uri=client.uri)
+        check_signatures(candidate, champion_model, f"versions {version} and {champion}")
+    scores = (
+        score(candidate, data.X, data.task),
+        None if champion_model is None else score(champion_model, data.X, data.task),
+    )
+    decision = decide(policy, np.asarray(data.y), scores[0], scores[1], data.task)
+    run_id = _record(name, version, alias, champion, decision, scores, data, client.uri,
+                     candidate_mv)  # fmt: skip
+    verdict = "PASS" if decision.passed else "FAIL"
+    registry.set_model_version_tag(name, version, "trainlab.gate.verdict", verdict)
+    registry.set_model_version_tag(name, version, "trainlab.gate.run_id", run_id)
+    if decision.passed:
+        reason = f"promotion gate {verdict} (evaluation run {run_id})"
+        if champion is not None:
+            registry.set_registered_model_alias(name, PREVIOUS_ALIAS, champion, user, reason)
+        registry.set_registered_model_alias(name, alias, version, user, reason)
+    return GateResult(
+        decision, name, version, alias, champion, run_id, decision.passed, data.digest, len(data.y)
+    )
+
+
+def _holder(registry: BaseRegistryStore, name: str, alias: str) -> int | None:
+    try:
+        return registry.get_model_version_by_alias(name, alias).version
+    except ResourceNotFound:
+        return None
+
+
+def _record(
+    name: str,
+    version: int,
+    alias: str,
+    champion: int | None,
+    decision: Decision,
+    scores: tuple[Scored, Scored | None],
+    data: HeldOut,
+    tracking_uri: str,
+    candidate_mv: Any,
+) -> str:
+    """The evaluation run: every number, the policy, the verdict, and plots."""
+    import trainlab
+
+    experiment = trainlab.get_run(candidate_mv.run_id, tracking_uri=tracking_uri).info
+    verdict = "PASS" if decision.passed else "FAIL"
+    with trainlab.start_run(
+        experiment_id=experiment.experiment_id,
+        run_name=f"gate {name} v{version} -> {alias}: {verdict}",
+        tracking_uri=tracking_uri,
+        tags={
+            GATE_EXPERIMENT_TAG: "promotion-gate",
+            "trainlab.gate.model": name,
+            "trainlab.gate.version": str(version),
+            "trainlab.gate.alias": alias,
+            "trainlab.gate.champion": "" if champion is None else str(champion),
+            "trainlab.gate.verdict": verdict,
+            "trainlab.gate.data_digest": data.digest,
+            "trainlab.gate.candidate_run": candidate_mv.run_id,
+        },
+        nested=True,
+    ) as run:
+        metrics = {f"candidate_{k}": v for k, v in decision.candidate_metrics.items()}
+        if decision.champion_metrics is not None:
+            metrics |= {f"champion_{k}": v for k, v in decision.champion_metrics.items()}
+        if decision.interval is not None:
+            metrics |= {
+                "improvement": decision.interval.point,
+                "improvement_ci_low": decision.interval.low,
+                "improvement_ci_high": decision.interval.high,
+            }
+        run.log_metrics({k: float(v) for k, v in metrics.items()})
+        evidence = {
+            **decision.to_dict(),
+            "model": name,
+            "candidate": version,
+            "champion": champion,
+            "alias": alias,
+            "data": {"test_digest": data.digest, "rows": len(data.y), "task": data.task},
+        }
+        run.log_dict(evidence, "gate/decision.json")
+        with tempfile.TemporaryDirectory(prefix="trainlab-gate-") as tmp:
+            for path in _plots(scores, data, Path(tmp)):
+                run.log_artifact(path, "gate")
+        return run.run_id
+
+
+def _plots(scores: tuple[Scored, Scored | None], data: HeldOut, folder: Path) -> list[Path]:
+    from trainlab.evaluation.plots import classification_plots, regression_plots
+
+    plots = classification_plots if data.task == "classification" else regression_plots
+    return plots(np.asarray(data.y), scores[0], scores[1], folder)

@@ -1,0 +1,206 @@
+"""``trainlab promote`` and ``trainlab rollback`` as real commands: models trained and
+registered by ``trainlab train`` on one CSV; the gate passes a clearly better candidate and
+refuses a worse one, a marginal one, one that breaks a guard, and one on changed data or with
+another signature, each with the right exit code and nothing moved."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from tests.integration.test_cli import TRAINLAB, one_line
+from tests.unit.client.test_fluent import close_store
+
+from trainlab.client.resolve import registry_for, store_for
+
+REPO = Path(__file__).resolve().parents[2]
+POLICY = {
+    "primary": {"metric": "f1_macro", "min_improvement": 0.0},
+    "confidence": 0.95,
+    "bootstrap_samples": 1000,
+    "thresholds": {"f1_macro": ">= 0.80", "roc_auc": ">= 0.90"},
+    "guards": {"roc_auc": {"max_drop": 0.01}},
+}
+# name -> (model.class, model.params): trained once for the module, registered as "cancer"
+MODELS: dict[str, tuple[str, dict[str, Any]]] = {
+    "weak": ("sklearn.linear_model.LogisticRegression", {"C": 0.0001, "max_iter": 5000}),
+    "marginal": ("sklearn.linear_model.LogisticRegression", {"C": 0.0005, "max_iter": 5000}),
+    "worse": ("sklearn.neighbors.KNeighborsClassifier", {"n_neighbors": 1}),
+    "miscalibrated": ("tests.support.training_fns.MiscalibratedForest", {}),
+    "strong": ("sklearn.ensemble.RandomForestClassifier", {"n_estimators": 100, "max_depth": 6}),
+}
+
+
+@dataclass
+class Registry:
+    cwd: Path
+    uri: str
+    versions: dict[str, int]
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINLAB_")}
+        env |= {"COLUMNS": "250", "TRAINLAB_SPOOL_DIR": str(self.cwd / "spool")}
+        env["PYTHONPATH"] = str(REPO)  # the miscalibrated model's class
+        return subprocess.run(
+            [TRAINLAB, *args, "--tracking-uri", self.uri],
+            capture_output=True, text=True, timeout=300, cwd=self.cwd, env=env,
+        )  # fmt: skip
+
+    def promote(self, version: int, alias: str = "champion", policy: str = "policy.yaml",
+                model: str = "cancer") -> subprocess.CompletedProcess[str]:  # fmt: skip
+        return self.run("promote", model, "--version", str(version), "--alias", alias,
+                        "--policy", policy)  # fmt: skip
+
+    def holder(self, alias: str, model: str = "cancer") -> int | None:
+        store = store_for(self.uri)
+        try:
+            aliases = registry_for(store).get_registered_model(model).aliases
+            return aliases.get(alias)
+        finally:
+            close_store(store)
+
+    def version_tags(self, version: int, model: str = "cancer") -> dict[str, str]:
+        store = store_for(self.uri)
+        try:
+            return registry_for(store).get_model_version(model, version).tags
+        finally:
+            close_store(store)
+
+
+def pipeline(source: str, cls: str, params: dict[str, Any], **data: Any) -> dict[str, Any]:
+    return {
+        "experiment": "cancer",
+        "data": {"source": source, "target": "target",
+                 "split": {"test": 0.3, "valid": 0.2, "seed": 3, "stratify": True}, **data},
+        "model": {"flavor": "sklearn", "class": cls, "params": params},
+        "metrics": ["accuracy", "f1_macro", "roc_auc"],
+        "register": {"name": "cancer"},
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    from sklearn.datasets import load_breast_cancer
+
+    cwd = tmp_path_factory.mktemp("gate")
+    frame = load_breast_cancer(as_frame=True).frame
+    frame.to_csv(cwd / "cancer.csv", index=False)
+    frame.to_csv(cwd / "drifting.csv", index=False)
+    (cwd / "policy.yaml").write_text(yaml.safe_dump(POLICY))
+    reg = Registry(cwd, f"sqlite:///{cwd}/t.db", {})
+    for n, (name, (cls, params)) in enumerate(MODELS.items(), start=1):
+        (cwd / f"{name}.yaml").write_text(yaml.safe_dump(pipeline("cancer.csv", cls, params)))
+        proc = reg.run("train", f"{name}.yaml", "--no-progress")
+        assert proc.returncode == 0, proc.stderr
+        reg.versions[name] = n
+    return reg
+
+
+def test_the_gate_in_order(registry: Registry) -> None:
+    v = registry.versions
+    # No champion yet: the thresholds alone decide.
+    proc = registry.promote(v["weak"])
+    assert proc.returncode == 0, proc.stderr
+    assert "PASS: champion -> v1" in one_line(proc.stdout)
+    assert registry.holder("champion") == v["weak"]
+
+    for name, needle in (
+        ("worse", "primary:f1_macro │ FAIL"),
+        ("marginal", "primary:f1_macro │ FAIL"),
+        ("miscalibrated", "guard:roc_auc │ FAIL"),
+    ):
+        proc = registry.promote(v[name])
+        out = one_line(proc.stdout)
+        assert proc.returncode == 1, (name, proc.stdout, proc.stderr)
+        assert needle in out and "FAIL: champion stays on version 1" in out, (name, out)
+        assert registry.holder("champion") == v["weak"], name
+        assert registry.version_tags(v[name])["trainlab.gate.verdict"] == "FAIL"
+    # The marginal candidate is better on the point estimate, but its interval includes 0.
+    assert "improvement 0.007, 95% CI [" in one_line(registry.promote(v["marginal"]).stdout)
+    # The miscalibrated forest is more accurate: the guard alone stops it.
+    out = one_line(registry.promote(v["miscalibrated"]).stdout)
+    assert "primary:f1_macro │ pass" in out and "threshold:roc_auc │ FAIL" in out
+
+    proc = registry.promote(v["strong"])
+    assert proc.returncode == 0, proc.stdout
+    assert "PASS: champion -> v5; v1 keeps alias 'previous'" in one_line(proc.stdout)
+    assert (registry.holder("champion"), registry.holder("previous")) == (v["strong"], v["weak"])
+    run_id = one_line(proc.stdout).split("evidence: trainlab runs show ")[1].split()[0]
+    evidence = _evidence(registry, run_id)
+    assert evidence["passed"] is True and evidence["champion"] == v["weak"]
+    assert evidence["candidate_metrics"]["f1_macro"] > evidence["champion_metrics"]["f1_macro"]
+    assert evidence["interval"]["low"] > 0
+    assert evidence["data"]["rows"] == 171
+    assert evidence["policy"]["guards"] == {"roc_auc": {"max_drop": 0.01}}
+    listed = registry.run("artifacts", "list", run_id, "gate", "--json")
+    assert {Path(f["path"]).name for f in json.loads(listed.stdout)} == {
+        "decision.json", "confusion_matrix.png", "roc.png"
+    }  # fmt: skip
+    history = registry.run("models", "alias", "history", "cancer", "champion", "--json")
+    assert "promotion gate PASS" in history.stdout
+
+    proc = registry.run("rollback", "cancer", "--alias", "champion", "--reason", "regressed")
+    assert proc.returncode == 0, proc.stderr
+    assert registry.holder("champion") == v["weak"]
+
+
+def _evidence(registry: Registry, run_id: str) -> dict[str, Any]:
+    dst = registry.cwd / f"evidence-{run_id}"
+    proc = registry.run("artifacts", "download", run_id, "gate/decision.json", "--dst", str(dst))
+    assert proc.returncode == 0, proc.stderr
+    data: dict[str, Any] = json.loads((dst / "gate" / "decision.json").read_text())
+    return data
+
+
+def test_changed_data_and_other_signatures_are_refused(registry: Registry) -> None:
+    import pandas as pd
+
+    cwd = registry.cwd
+    for name, cfg in (
+        ("drift", pipeline("drifting.csv", *MODELS["strong"])),
+        ("narrow", pipeline("cancer.csv", *MODELS["strong"],
+                            features=["mean radius", "mean texture"])),
+    ):  # fmt: skip
+        cfg["register"] = {"name": "cancer-refusals"}
+        (cwd / f"{name}.yaml").write_text(yaml.safe_dump(cfg))
+        assert registry.run("train", f"{name}.yaml", "--no-progress").returncode == 0
+    baseline = pipeline("cancer.csv", *MODELS["weak"])
+    baseline["register"] = {"name": "cancer-refusals"}
+    (cwd / "baseline.yaml").write_text(yaml.safe_dump(baseline))
+    assert registry.run("train", "baseline.yaml", "--no-progress").returncode == 0
+    assert registry.promote(3, model="cancer-refusals").returncode == 0  # the champion
+
+    frame = pd.read_csv(cwd / "drifting.csv")
+    frame["mean area"] += 1.0  # every row: the held-out rows change too
+    frame.to_csv(cwd / "drifting.csv", index=False)
+    proc = registry.promote(1, model="cancer-refusals")
+    assert proc.returncode == 2
+    assert "The held-out data changed" in one_line(proc.stderr)
+    proc = registry.promote(2, model="cancer-refusals")
+    assert proc.returncode == 2
+    assert "input signatures differ" in one_line(proc.stderr)
+    assert registry.holder("champion", "cancer-refusals") == 3
+    assert "trainlab.gate.verdict" not in registry.version_tags(1, "cancer-refusals")
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ({"primary": {"metric": "f1"}, "thresholds": {"auc": ">= 0.9"}}, "thresholds.auc"),
+        ({"primary": {"metric": "f1_macro"}, "confidence": 1.5}, "confidence"),
+        ({"primary": {"metric": "f1_macro"}, "gaurds": {}}, "gaurds"),
+        ({"primary": {"metric": "rmse"}}, "primary.metric: 'rmse' is not a classification"),
+    ],
+)
+def test_bad_policies_are_refused(registry: Registry, policy: dict[str, Any], message: str) -> None:
+    (registry.cwd / "bad.yaml").write_text(yaml.safe_dump(policy))
+    proc = registry.promote(registry.versions["strong"], alias="other", policy="bad.yaml")
+    assert proc.returncode == 2, proc.stdout
+    assert message in one_line(proc.stderr)
+    assert registry.holder("other") is None
