@@ -1,10 +1,11 @@
 """trainlab quickstart: train four models on the wine data set that ships with scikit-learn (a
 random forest, XGBoost, LightGBM and a PyTorch network, from the pipelines in
-examples/pipelines/), track every run in the embedded store (./trainlab.db and
-./trainlab-artifacts), choose the best on the validation split, register it as model "wine",
-load it back by name and predict, then show where to look next.
+examples/pipelines/), tune the XGBoost one with Optuna (two worker processes), track every run
+in the embedded store (./trainlab.db and ./trainlab-artifacts), register the best on the
+validation split as model "wine", put it through the promotion gate (examples/policy.yaml) to
+become `champion`, load the champion back by name and predict, then show where to look next.
 
-    python examples/quickstart.py [--experiment NAME] [--model NAME]
+    python examples/quickstart.py [--experiment NAME] [--model NAME] [--trials N]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -22,7 +24,10 @@ from rich.table import Table
 import trainlab
 
 console = Console()
-PIPELINES = sorted((Path(__file__).parent / "pipelines").glob("wine-*.yaml"))
+HERE = Path(__file__).parent
+PIPELINES = sorted((HERE / "pipelines").glob("wine-*.yaml"))
+TUNED = HERE / "pipelines" / "wine-xgboost.yaml"
+POLICY = HERE / "policy.yaml"
 
 
 def _store_location() -> str:
@@ -44,29 +49,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--experiment", default="wine-quickstart")
     parser.add_argument("--model", default="wine", help="registered model name")
+    parser.add_argument("--trials", type=int, default=12, help="tuning trials")
     args = parser.parse_args()
 
     started = time.perf_counter()
     console.print(
         f"Tracking to [bold]{trainlab.get_tracking_uri()}[/], experiment [bold]{args.experiment}[/]"
     )
-    results = []
+    results: list[tuple[str, Any]] = []
     for path in PIPELINES:
         console.rule(f"[bold]{path.name}")
-        results.append((path, trainlab.train(path, experiment=args.experiment)))
+        results.append((path.stem, trainlab.train(path, experiment=args.experiment)))
+
+    console.rule(f"[bold]tuning {TUNED.name}")
+    study = trainlab.tune(
+        TUNED,
+        experiment=args.experiment,
+        trials=args.trials,
+        workers=2,
+        study=f"{args.experiment}-xgboost-{time.strftime('%Y%m%d-%H%M%S')}",
+    )
+    tuned_run = study.summary.best[0].run_id if study.summary.best else None
+    if tuned_run is not None:
+        run = trainlab.get_run(tuned_run)
+        metrics = {k: m.value for k, m in run.data.metrics.items()}
+        results.append(("xgboost, tuned", _Tuned(tuned_run, metrics)))
 
     # Choose on the validation split; the sealed test split is the estimate to report.
     results.sort(key=lambda r: -r[1].metrics["valid_f1_macro"])
     table = Table(
-        title=f"{len(results)} runs in {time.perf_counter() - started:.0f} s, "
+        title=f"{len(results)} models in {time.perf_counter() - started:.0f} s, "
         "best on the validation split first"
     )
     for col in ("pipeline", "run id", "valid f1", "valid acc", "test f1", "iters", "time s"):
         table.add_column(col, justify="left" if col in ("pipeline", "run id") else "right")
-    for path, res in results:
+    for label, res in results:
         m = res.metrics
         table.add_row(
-            path.stem,
+            label,
             res.run_id[:8],
             f"{m['valid_f1_macro']:.3f}",
             f"{m['valid_accuracy']:.3f}",
@@ -76,34 +96,52 @@ def main() -> None:
         )
     console.print(table)
 
-    best_path, best = results[0]
-    version = trainlab.register_model(str(best.model_uri), args.model)
-    uri = f"models:/{args.model}/{version}"
-    model = trainlab.load_model(uri)
+    best_label, best = results[0]
+    version = trainlab.register_model(f"runs:/{best.run_id}/model", args.model)
+    gate = trainlab.promote(args.model, version, "champion", POLICY)
+    verdict = "[green]PASS[/]" if gate.moved else "[red]FAIL[/]"
+    checks = "; ".join(
+        f"{c.name} {'skipped' if c.skipped else 'pass' if c.passed else 'FAIL'}"
+        for c in gate.decision.checks
+    )
+    against = f"v{gate.champion}" if gate.champion is not None else "no champion yet"
+    champion = trainlab.load_model(f"models:/{args.model}@champion")
     from sklearn.datasets import load_wine
 
     wine = load_wine(as_frame=True)
-    sample = wine.data.iloc[[0, 70, 140]]
-    predicted = [int(p) for p in model.predict(sample)]
-    truth = [int(t) for t in wine.target.iloc[[0, 70, 140]]]
+    rows = [0, 70, 140]
+    predicted = [int(p) for p in champion.predict(wine.data.iloc[rows])]
+    truth = [int(t) for t in wine.target.iloc[rows]]
     cli = _cli_name()
     console.print(
-        f"\nBest: [bold]{best_path.stem}[/] (run {best.run_id}), test f1_macro "
-        f"{best.metrics['test_f1_macro']:.3f}. Registered as [bold]{uri}[/]; loaded back by "
-        f"that name, it predicts {predicted} for three wines of classes {truth}.\n"
+        f"\nBest: [bold]{best_label}[/] (run {best.run_id}), test f1_macro "
+        f"{best.metrics['test_f1_macro']:.3f}; registered as {args.model} v{version}.\n"
+        f"Promotion gate against {against}: {verdict} ({checks}); "
+        f"{args.model}@champion is v{gate.version if gate.moved else gate.champion}.\n"
+        f"Loaded back as models:/{args.model}@champion, it predicts {predicted} for three "
+        f"wines of classes {truth}.\n"
         f"Runs are in {_store_location()}, artifacts in "
         f"{Path('trainlab-artifacts').absolute()}.\n"
         "Where to look next:\n"
         f"  {cli} runs list -e {args.experiment} -o 'metrics.valid_f1_macro DESC' "
         "-c params.model.class\n"
         f"  {cli} runs show {best.run_id}\n"
-        f"  {cli} artifacts list {best.run_id}\n"
+        f"  {cli} runs list -e {args.experiment} "
+        f"-f \"tags.`mlflow.parentRunId` = '{study.parent_run_id}'\"   # the tuning trials\n"
         f"  {cli} reproduce {best.run_id}\n"
-        f"  {cli} models versions {args.model}\n"
-        f"  {cli} train examples/pipelines/wine-xgboost.yaml --set model.params.max_depth=2\n"
+        f"  {cli} models alias history {args.model} champion\n"
+        f"  {cli} runs show {gate.evaluation_run_id}   # the gate's evidence\n"
         f"  {cli} server    # then point any mlflow client at http://127.0.0.1:5000",
         soft_wrap=True,  # commands stay on one line, ready to copy
     )
+
+
+class _Tuned:
+    """The best tuning trial, shown like a training result."""
+
+    def __init__(self, run_id: str, metrics: dict[str, float]) -> None:
+        self.run_id = run_id
+        self.metrics = metrics
 
 
 if __name__ == "__main__":

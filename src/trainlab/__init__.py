@@ -34,6 +34,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "promote",
     "register_model",
     "search_runs",
     "set_tag",
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
         set_tracking_uri,
         start_run,
     )
+    from trainlab.evaluation.gate import promote
     from trainlab.models import load_model, log_model, register_model
     from trainlab.training.api import train
     from trainlab.tuning.api import tune
@@ -94,6 +96,11 @@ def __getattr__(name: str) -> Any:
 
         globals()[name] = train
         return train
+    if name == "promote":
+        from trainlab.evaluation.gate import promote
+
+        globals()[name] = promote
+        return promote
     if name == "tune":
         from trainlab.tuning.api import tune
 

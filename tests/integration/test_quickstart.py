@@ -1,5 +1,6 @@
-"""The README's main job: the quickstart trains four pipelines, tracks every run in the embedded
-store, registers the best on the validation split and loads it back by name."""
+"""The README's main job: the quickstart trains four pipelines, tunes one, tracks every run in
+the embedded store, registers the best on the validation split, promotes it through the gate
+and loads the champion back by name."""
 
 from __future__ import annotations
 
@@ -33,25 +34,34 @@ def test_quickstart_trains_registers_and_says_where_to_look(tmp_path: Path) -> N
     try:
         exp = store.find_experiment_by_name("wine-quickstart")
         assert exp is not None
-        runs = list(store.search_runs([exp.experiment_id], max_results=100))
+        every = list(store.search_runs([exp.experiment_id], max_results=1000))
+        studies = [r for r in every if r.data.tags.get("trainlab.study.role") == "parent"]
+        trials = [r for r in every if "trainlab.trial.number" in r.data.tags]
+        gates = [r for r in every if "trainlab.evaluation" in r.data.tags]
+        runs = [r for r in every if r not in studies + trials + gates]
         assert sorted(r.data.params["model.flavor"] for r in runs) == [
             "lightgbm",
             "pytorch",
             "sklearn",
             "xgboost",
         ]
-        assert all(r.info.status == "FINISHED" for r in runs)
+        assert all(r.info.status == "FINISHED" for r in runs + studies + gates)
+        assert len(studies) == 1 and len(trials) == 12 and len(gates) == 1
+        assert {t.data.tags["mlflow.parentRunId"] for t in trials} == {studies[0].info.run_id}
         for r in runs:
             assert r.data.tags["trainlab.data.test.rows"] == "36"
             assert {"test_f1_macro", "valid_f1_macro", "training_time_s"} <= set(r.data.metrics)
         registry = SqlRegistryStore(store)
         version = registry.get_model_version("wine", 1)
-        best = next(r for r in runs if r.info.run_id == version.run_id)
+        candidates = runs + [t for t in trials if "valid_f1_macro" in t.data.metrics]
+        best = next(r for r in candidates if r.info.run_id == version.run_id)
         assert best.data.metrics["valid_f1_macro"].value == max(
-            r.data.metrics["valid_f1_macro"].value for r in runs
+            r.data.metrics["valid_f1_macro"].value for r in candidates
         )
-        assert f"run {best.info.run_id}" in out
-        assert "Registered as models:/wine/1" in out
+        assert f"(run {best.info.run_id})" in out
+        assert registry.get_registered_model("wine").aliases == {"champion": 1}
+        assert "registered as wine v1" in out
+        assert "Promotion gate against no champion yet: PASS" in out
         assert "it predicts [0, 1, 2] for three wines of classes [0, 1, 2]" in out
     finally:
         store.engine.dispose()

@@ -109,17 +109,21 @@ def score(model: LoadedModel, X: pd.DataFrame, task: str) -> Scored:
 def promote(
     name: str,
     version: int,
-    alias: str,
-    policy: Policy,
+    alias: str = "champion",
+    policy: Policy | str | Path = "policy.yaml",
     *,
     tracking_uri: str | None = None,
     user: str = "",
 ) -> GateResult:
-    """Run the gate; move ``alias`` only when the policy passes."""
+    """Run the gate for version ``version`` of model ``name`` (``policy``: a Policy or its
+    YAML file); move ``alias`` only when the policy passes."""
     import trainlab
     from trainlab.client.fluent import _client
     from trainlab.client.resolve import registry_for
+    from trainlab.evaluation.policy import load_policy
 
+    if not isinstance(policy, Policy):
+        policy = load_policy(policy)
     client = _client(tracking_uri)
     registry = registry_for(client.store)
     candidate_mv = registry.get_model_version(name, version)

@@ -45,6 +45,9 @@ class LocalPool:
         # Workers import what this process can: its module search path goes with them.
         path = [p for p in sys.path if p and os.path.isdir(p)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(path))}
+        # Each worker's numeric libraries (XGBoost, LightGBM, BLAS, PyTorch) get their share of
+        # the cores, not all of them each, unless told otherwise.
+        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // self.workers)))
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, env=env
         )

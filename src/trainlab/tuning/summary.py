@@ -5,6 +5,7 @@ parameter importances, and the trials table."""
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -132,7 +133,9 @@ def _importances(study: optuna.Study, run: ActiveRun, n_complete: int) -> dict[s
     if n_complete < 2 or len(study.directions) != 1:
         return {}
     try:
-        found = optuna.importance.get_param_importances(study)
+        with warnings.catch_warnings():  # "importances will be equal" when values tie
+            warnings.simplefilter("ignore", UserWarning)
+            found = optuna.importance.get_param_importances(study)
     except (RuntimeError, ValueError) as exc:  # e.g. every trial had the same params
         log.info("trainlab: no parameter importances: %s", exc)
         return {}
