@@ -194,12 +194,14 @@ def write_results(
 
 
 # Sections other benchmarks write into the same file, kept when this one rewrites it.
-KEPT = ("<!-- training-overhead:start -->", "<!-- training-overhead:end -->")
+KEPT = ("training-overhead", "tuning")
 
 
 def kept_sections(path: Path) -> str:
     text = path.read_text() if path.exists() else ""
-    start, end = KEPT
-    if start not in text or end not in text:
-        return ""
-    return "\n" + start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+    out = ""
+    for name in KEPT:
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        if start in text and end in text:
+            out += "\n" + start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+    return out

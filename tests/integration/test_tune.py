@@ -371,3 +371,44 @@ def test_tune_worker_runs_one_slot_of_a_study(tmp_path: Path) -> None:
     assert "slot 5: COMPLETE" in proc.stdout
     slots = sorted(t.user_attrs[SLOT] for t in study_trials(storage, "p"))
     assert slots == [0, 1, 5]
+
+
+SCRIPT = """
+import trainlab
+
+def objective(params, ctx):
+    return (params["x"] - 1) ** 2
+
+if __name__ == "__main__":
+    result = trainlab.tune(fn=objective, space={"x": {"type": "float", "low": -3, "high": 3}},
+                           metric="loss", direction="minimize", trials=6, workers=2,
+                           experiment="script", study="s", storage="journal:s.journal",
+                           tracking_uri="sqlite:///t.db", progress=False)
+    print("complete", result.summary.counts["complete"])
+"""
+
+
+def test_workers_run_a_function_of_the_script_being_run(tmp_path: Path) -> None:
+    (tmp_path / "search.py").write_text(SCRIPT)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINLAB_")}
+    env["TRAINLAB_SPOOL_DIR"] = str(tmp_path / "spool")
+    proc = subprocess.run(
+        [str(Path(TRAINLAB).with_name("python")), "search.py"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "complete 6" in proc.stdout
+    assert proc.stdout.count("complete") == 1  # the workers did not run the __main__ block
+
+
+def test_a_worker_that_exits_with_an_error_stops_the_study(tmp_path: Path) -> None:
+    from tests.support.tune_fns import exits
+
+    with pytest.raises(trainlab.exceptions.TrainlabError, match="exited with code 3"):
+        trainlab.tune(fn=exits, space={"x": {"type": "float", "low": 0, "high": 1}},
+                      metric="v", trials=4, workers=2, experiment="exits",
+                      storage=f"journal:{tmp_path}/s.journal",
+                      tracking_uri=f"sqlite:///{tmp_path}/t.db", progress=False)  # fmt: skip
+    (parent,) = trainlab.search_runs("exits", "tags.`trainlab.study.role` = 'parent'",
+                                     output="list", tracking_uri=f"sqlite:///{tmp_path}/t.db")  # type: ignore[misc]  # fmt: skip
+    assert parent.info.status == "FAILED"

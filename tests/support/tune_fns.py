@@ -30,3 +30,10 @@ def failing(params: dict[str, Any], ctx: Any) -> float:
     if params["x"] > 0:
         raise RuntimeError(f"diverged at x={params['x']:.3f}")
     return float(params["x"] ** 2)
+
+
+def exits(params: dict[str, Any], ctx: Any) -> float:
+    """Ends the worker process (a bug in the objective, say): the study must stop, loudly."""
+    import sys
+
+    sys.exit(3)

@@ -113,7 +113,15 @@ class LocalPool:
             selector.close()
 
     def _lost(self, worker: _Worker, pending: deque[int]) -> None:
+        """A worker died holding a slot. Killed by a signal (killed, out of memory): its slot
+        goes back. Exited with an error (it could not start, a bug): that stops the study."""
         assert worker.slot is not None
+        code = worker.process.returncode
+        if code is not None and code > 0:
+            raise TrainlabError(
+                f"A tuning worker exited with code {code} in slot {worker.slot}; its error is "
+                "above."
+            )
         self.restarts += 1
         if self.restarts > self.max_restarts:
             raise TrainlabError(

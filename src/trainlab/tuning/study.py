@@ -31,6 +31,7 @@ RETRY_OF = "trainlab.retry_of"
 ATTR_TUNE = "trainlab.tune"
 ATTR_CONFIG = "trainlab.config"  # the resolved pipeline, for pipeline tuning
 ATTR_OBJECTIVE = "trainlab.objective"  # module.function, for function tuning
+ATTR_MAIN_FILE = "trainlab.main_file"  # the script, when the function is in __main__
 ATTR_PARENT = "trainlab.parent_run_id"
 ATTR_TRACKING = "trainlab.tracking_uri"
 ATTR_EXPERIMENT = "trainlab.experiment"

@@ -125,6 +125,15 @@ def _reported_metrics(spec: PipelineSpec, names: list[str], splits: Any) -> set[
     return out | {"training_time_s", "peak_memory_mb"}
 
 
+def _importable(path: str, fn: Any) -> bool:
+    from trainlab.training.adapters import resolve
+
+    try:
+        return resolve(path, "the tuning function") is fn
+    except InvalidParameterValue:
+        return False
+
+
 def plan_function(
     fn: TuneFunction,
     tune: TuneSpec,
@@ -134,20 +143,17 @@ def plan_function(
     storage: str | None,
     importable: bool,
 ) -> StudyPlan:
-    from trainlab.training.adapters import resolve
 
     path = f"{fn.__module__}.{fn.__qualname__}"
-    if importable:
-        try:
-            found = resolve(path, "the tuning function")
-        except InvalidParameterValue:
-            found = None
-        if found is not fn:
-            raise InvalidParameterValue(
-                f"Workers in other processes import the tuning function by name, and {path} "
-                "cannot be imported: define it at the top level of a module (not in __main__ "
-                "of an interactive session or inside another function), or use workers=1."
-            )
+    reachable = "<locals>" not in fn.__qualname__ and (
+        bool(_main_file(fn)) or _importable(path, fn)
+    )
+    if importable and not reachable:
+        raise InvalidParameterValue(
+            f"Workers in other processes import the tuning function by name, and {path} "
+            "cannot be imported: define it at the top level of a module or of the script you "
+            "run (not inside another function or in an interactive session), or use workers=1."
+        )
     name = study or experiment
     uri = absolute_tracking_uri(tracking_uri)
     return StudyPlan(
@@ -157,8 +163,19 @@ def plan_function(
         experiment=experiment,
         tracking_uri=uri,
         objective=FunctionObjective(fn, tune, uri),
-        attrs={studies.ATTR_OBJECTIVE: path},
+        attrs={studies.ATTR_OBJECTIVE: path, **_main_file(fn)},
     )
+
+
+def _main_file(fn: Any) -> dict[str, str]:
+    """A function of the script being run (``__main__``) is found by workers in that file."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if fn.__module__ != "__main__" or not path:
+        return {}
+    return {studies.ATTR_MAIN_FILE: str(Path(path).absolute())}
 
 
 def _parent_run(plan: StudyPlan, study: optuna.Study, resume: bool) -> ActiveRun:

@@ -39,8 +39,17 @@ def objective_for(study: optuna.Study) -> Objective:
     tracking = tracking_uri(study)
     if studies.ATTR_CONFIG in attrs:
         return PipelineObjective(dict(attrs[studies.ATTR_CONFIG]), tune, tracking)
-    fn = resolve(str(attrs[studies.ATTR_OBJECTIVE]), "the tuning function")
-    return FunctionObjective(fn, tune, tracking)
+    path = str(attrs[studies.ATTR_OBJECTIVE])
+    main_file = attrs.get(studies.ATTR_MAIN_FILE)
+    if main_file and path.startswith("__main__."):
+        # The script the study was started from, run as a module (its __main__ block is not).
+        import runpy
+
+        found: Any = runpy.run_path(str(main_file), run_name="__trainlab_main__")
+        for part in path.removeprefix("__main__.").split("."):
+            found = found[part] if isinstance(found, dict) else getattr(found, part)
+        return FunctionObjective(found, tune, tracking)
+    return FunctionObjective(resolve(path, "the tuning function"), tune, tracking)
 
 
 def tracking_uri(study: optuna.Study) -> str:

@@ -108,3 +108,64 @@ def insert_metrics(s: Session, rows: list[tuple[Any, ...]]) -> None:
             newest[r[1]] = r
     # Keys in a fixed order, so concurrent upserts of one run cannot deadlock.
     conn.exec_driver_sql(latest, [newest[k] for k in sorted(newest)])
+
+
+# Params, tags and the writable check of log_batch: constant statements through the driver, as
+# for metric points (the ORM's per-statement work was most of a small batch's time).
+
+
+def _cursor_run(s: Session, sql: str, params: Any, many: bool = False) -> list[tuple[Any, ...]]:
+    conn = s.connection()
+    cursor = conn.connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, params)
+            return []
+        cursor.execute(sql, params)
+        return cast(list[tuple[Any, ...]], cursor.fetchall()) if cursor.description else []
+    finally:
+        cursor.close()
+
+
+def _mark(s: Session) -> str:
+    return "%s" if s.connection().dialect.name == "postgresql" else "?"
+
+
+def run_stage(s: Session, run_id: str) -> str | None:
+    """The run's lifecycle stage, or None when there is no such run."""
+    rows = _cursor_run(
+        s, f'SELECT "lifecycle_stage" FROM runs WHERE "run_id" = {_mark(s)}', (run_id,)
+    )
+    return str(rows[0][0]) if rows else None
+
+
+def insert_param_rows(s: Session, run_id: str, values: dict[str, str]) -> dict[str, str]:
+    """Insert params (an existing key keeps its value); the stored values of those keys."""
+    m = _mark(s)
+    rows = [(run_id, k, values[k]) for k in sorted(values)]
+    _cursor_run(
+        s,
+        f'INSERT INTO params ("run_id", "key", "value") VALUES ({m}, {m}, {m}) '
+        "ON CONFLICT DO NOTHING",
+        rows,
+        many=True,
+    )
+    keys = sorted(values)
+    marks = ", ".join([m] * len(keys))
+    stored = _cursor_run(
+        s,
+        f'SELECT "key", "value" FROM params WHERE "run_id" = {m} AND "key" IN ({marks})',
+        (run_id, *keys),
+    )
+    return {str(k): str(v) for k, v in stored}
+
+
+def upsert_tag_rows(s: Session, run_id: str, values: dict[str, str]) -> None:
+    m = _mark(s)
+    _cursor_run(
+        s,
+        f'INSERT INTO tags ("run_id", "key", "value") VALUES ({m}, {m}, {m}) '
+        'ON CONFLICT ("run_id", "key") DO UPDATE SET "value" = excluded."value"',
+        [(run_id, k, values[k]) for k in sorted(values)],
+        many=True,
+    )

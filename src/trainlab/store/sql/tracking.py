@@ -37,7 +37,7 @@ from trainlab.store import search
 from trainlab.store._base import SEARCH_MAX_RESULTS_DEFAULT, BaseTrackingStore
 from trainlab.store.sql import convert
 from trainlab.store.sql.engine import make_engine, upgrade
-from trainlab.store.sql.fastpath import insert_metrics, metric_history
+from trainlab.store.sql.fastpath import insert_metrics, metric_history, run_stage
 from trainlab.store.sql.models import (
     DatasetModel,
     ExperimentModel,
@@ -153,9 +153,7 @@ class SqlTrackingStore(BaseTrackingStore):
         """The run exists and is not deleted (one indexed lookup, no ORM load)."""
         if not isinstance(run_id, str) or not run_id:
             raise InvalidParameterValue(f"Invalid run ID {run_id!r}: expected a non-empty string.")
-        stage = s.execute(
-            select(RunModel.lifecycle_stage).where(RunModel.run_id == run_id)
-        ).scalar()
+        stage = run_stage(s, run_id)
         if stage is None:
             raise ResourceNotFound(f"Run with id={run_id} not found.")
         if stage != LifecycleStage.ACTIVE:

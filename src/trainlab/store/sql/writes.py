@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from trainlab.entities import Metric, Param
 from trainlab.exceptions import InvalidParameterValue
-from trainlab.store.sql.models import ParamModel, RunModel, RunModelIOModel, TagModel
+from trainlab.store.sql.fastpath import insert_param_rows, upsert_tag_rows
+from trainlab.store.sql.models import RunModel, RunModelIOModel
 from trainlab.store.sql.uow import upsert_insert
 from trainlab.validation import (
     INT64_MAX,
@@ -71,14 +72,7 @@ def metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[tuple[Any, ...]]
 
 
 def insert_params(s: Session, run_id: str, values: dict[str, str]) -> None:
-    rows = [{"run_id": run_id, "key": k, "value": values[k]} for k in sorted(values)]
-    s.execute(upsert_insert(s, ParamModel).on_conflict_do_nothing(), rows)
-    stored = s.execute(
-        select(ParamModel.key, ParamModel.value).where(
-            ParamModel.run_id == run_id, ParamModel.key.in_(list(values))
-        )
-    )
-    for key, value in stored:
+    for key, value in insert_param_rows(s, run_id, values).items():
         if value != values[key]:
             raise InvalidParameterValue(
                 f"Changing param values is not allowed. Param '{key}' of run {run_id} was "
@@ -88,12 +82,7 @@ def insert_params(s: Session, run_id: str, values: dict[str, str]) -> None:
 
 
 def upsert_tags(s: Session, run_id: str, values: dict[str, str]) -> None:
-    rows = [{"run_id": run_id, "key": k, "value": values[k]} for k in sorted(values)]
-    stmt = upsert_insert(s, TagModel)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
-    )
-    s.execute(stmt, rows)
+    upsert_tag_rows(s, run_id, values)
     if PARENT_RUN_TAG in values:
         s.execute(
             update(RunModel)
