@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "RESULTS.md"
-START, END = "<!-- training-overhead:start -->", "<!-- training-overhead:end -->"
 METRICS_PER_EPOCH = 10
 # Inputs (rows, features) of the network trained per epoch.
 SIZES = {"small": (8192, 64), "medium": (16384, 128)}
@@ -188,17 +187,6 @@ def row(mode: str, size: str, result: dict[str, list[float]], epochs: int) -> st
     )
 
 
-def write_section(lines: list[str]) -> None:
-    block = "\n".join([START, *lines, END])
-    text = RESULTS.read_text() if RESULTS.exists() else ""
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -215,7 +203,7 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    from benchlib.results_file import machine_section
+    from benchlib.results_file import machine_section, write_section
     from benchlib.servers import REFERENCE, TRAINLAB, start_server
 
     (BENCH / "work").mkdir(exist_ok=True)
@@ -271,7 +259,7 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if not args.no_write:
-        write_section(lines)
+        write_section("training-overhead", lines)
         print(f"\nwritten to {RESULTS}")
 
 

@@ -19,7 +19,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 BENCH = Path(__file__).resolve().parent
-START, END = "<!-- tuning:start -->", "<!-- tuning:end -->"
 SPACE = {"x": {"type": "float", "low": -10, "high": 10}, "y": {"type": "int", "low": 0, "high": 3}}
 
 
@@ -80,20 +79,8 @@ def workers_wall(trials: int, workers: int, work: Path) -> float:
     return time.perf_counter() - started
 
 
-def write_section(lines: list[str]) -> None:
-    results = BENCH / "RESULTS.md"
-    block = "\n".join([START, *lines, END])
-    text = results.read_text() if results.exists() else ""
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    results.write_text(text)
-
-
 def main() -> None:
-    from benchlib.results_file import machine_section
+    from benchlib.results_file import machine_section, write_section
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=200)
@@ -149,7 +136,7 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if not args.no_write:
-        write_section(lines)
+        write_section("tuning", lines)
 
 
 if __name__ == "__main__":

@@ -205,3 +205,17 @@ def kept_sections(path: Path) -> str:
         if start in text and end in text:
             out += "\n" + start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"
     return out
+
+
+def write_section(name: str, lines: list[str], path: Path | None = None) -> None:
+    """Replace the section ``name`` of RESULTS.md (between its markers), or append it."""
+    results = path or Path(__file__).resolve().parent.parent / "RESULTS.md"
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = "\n".join([start, *lines, end])
+    text = results.read_text() if results.exists() else ""
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    results.write_text(text)
