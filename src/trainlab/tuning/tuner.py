@@ -227,7 +227,6 @@ def run_study(
     progress: bool = True,
     ray_address: str | None = None,
     kubernetes: JobSettings | None = None,
-    on_started: Callable[[StudyPlan, list[int]], None] | None = None,
 ) -> TuneResult:
     """Create (or resume) the study and its run, run the missing slots, summarise."""
     n = trials or plan.tune.trials
@@ -252,8 +251,6 @@ def run_study(
         done = studies.done_slots(study)
         slots = [s for s in range(n) if s not in done]
         deadline = time.monotonic() + timeout if timeout else None
-        if on_started is not None:
-            on_started(plan, slots)
         with Reporter(enabled=progress) as reporter:
             bar = reporter.task(f"trials of study {plan.name}", n)
             reporter.advance(bar, n - len(slots))
@@ -261,8 +258,7 @@ def run_study(
             def on_done(slot: int, state: str) -> None:
                 reporter.advance(bar)
 
-            _dispatch(plan, study, parent, slots, workers, backend, deadline, on_done,
-                      ray_address, kubernetes)  # fmt: skip
+            _dispatch(plan, slots, workers, backend, deadline, on_done, ray_address, kubernetes)
         summary = summarize(study, parent)
     return TuneResult(
         study=plan.name,
@@ -278,8 +274,6 @@ def run_study(
 
 def _dispatch(
     plan: StudyPlan,
-    study: optuna.Study,
-    parent: ActiveRun,
     slots: list[int],
     workers: int,
     backend: Backend,
