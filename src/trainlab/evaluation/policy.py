@@ -195,17 +195,8 @@ def parse_policy(config: dict[str, Any], source: str = "the policy") -> Policy:
 
 def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy YAML file."""
-    import yaml
+    from trainlab.training.spec import read_mapping
 
     p = Path(path)
-    if not p.is_file():
-        raise InvalidParameterValue(f"Policy file {str(p)!r} does not exist.")
-    try:
-        config = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InvalidParameterValue(f"{str(p)!r} is not valid YAML: {exc}") from None
-    if not isinstance(config, dict):
-        raise InvalidParameterValue(
-            f"{str(p)!r} must hold a mapping (primary:, thresholds:, guards:, ...)."
-        )
+    config = read_mapping(p, "Policy", "primary:, thresholds:, guards:, ...")
     return parse_policy(config, repr(str(p)))

@@ -212,21 +212,28 @@ def parse_spec(config: dict[str, Any], source: str = "the pipeline") -> Pipeline
         raise InvalidParameterValue(f"Invalid pipeline in {source}:\n{_describe(exc)}") from None
 
 
+def read_mapping(path: Path, what: str, keys: str) -> dict[str, Any]:
+    """The mapping a YAML file holds; a missing file, bad YAML or another value is refused
+    with a message naming the file (``what``: "Pipeline", "Policy"; ``keys``: a hint)."""
+    import yaml
+
+    if not path.is_file():
+        raise InvalidParameterValue(f"{what} file {str(path)!r} does not exist.")
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InvalidParameterValue(f"{str(path)!r} is not valid YAML: {exc}") from None
+    if not isinstance(config, dict):
+        raise InvalidParameterValue(f"{str(path)!r} must hold a mapping ({keys}).")
+    return config
+
+
 def load_spec(
     path: str | Path, overrides: list[str] | None = None, experiment: str | None = None
 ) -> PipelineSpec:
     """Read and validate a pipeline file; ``overrides`` are ``key.path=value`` texts."""
-    import yaml
-
     p = Path(path)
-    if not p.is_file():
-        raise InvalidParameterValue(f"Pipeline file {str(p)!r} does not exist.")
-    try:
-        config = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InvalidParameterValue(f"{str(p)!r} is not valid YAML: {exc}") from None
-    if not isinstance(config, dict):
-        raise InvalidParameterValue(f"{str(p)!r} must hold a mapping (experiment:, data:, ...).")
+    config = read_mapping(p, "Pipeline", "experiment:, data:, ...")
     config = apply_overrides(config, overrides or [])
     if experiment:
         config["experiment"] = experiment
