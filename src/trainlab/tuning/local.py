@@ -55,15 +55,12 @@ class LocalPool:
         self._all.append(worker)
         return worker
 
-    def pids(self) -> list[int]:
-        return [w.process.pid for w in self._live]
-
     def run(self, slots: Iterable[int], on_done: OnDone, deadline: float | None = None) -> None:
         """Run ``slots`` on the workers; returns when all are done, or at ``deadline`` (no new
         slot is handed out after it) once the running ones are."""
         pending = deque(slots)
         selector = selectors.DefaultSelector()
-        self._live: list[_Worker] = []
+        live: list[_Worker] = []
 
         def hand_out(worker: _Worker) -> None:
             assert worker.process.stdin is not None
@@ -77,7 +74,7 @@ class LocalPool:
 
         def start() -> None:
             worker = self._spawn()
-            self._live.append(worker)
+            live.append(worker)
             assert worker.process.stdout is not None
             selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
             hand_out(worker)
@@ -85,7 +82,7 @@ class LocalPool:
         try:
             for _ in range(min(self.workers, len(pending))):
                 start()
-            while any(w.slot is not None for w in self._live):
+            while any(w.slot is not None for w in live):
                 for key, _ in selector.select(timeout=1.0):
                     worker: _Worker = key.data
                     line = key.fileobj.readline()  # type: ignore[union-attr]
@@ -96,7 +93,7 @@ class LocalPool:
                         hand_out(worker)
                     elif not line:  # the worker is gone
                         selector.unregister(key.fileobj)
-                        self._live.remove(worker)
+                        live.remove(worker)
                         worker.process.wait()
                         if worker.slot is not None:
                             self._lost(worker, pending)

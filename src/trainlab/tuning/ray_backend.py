@@ -27,11 +27,6 @@ class _Worker:
     def run(self, slot: int) -> str:
         return self.runner.run(slot).name
 
-    def pid(self) -> int:
-        import os
-
-        return os.getpid()
-
 
 def run_on_ray(
     study: str,

@@ -34,7 +34,6 @@ ATTR_OBJECTIVE = "trainlab.objective"  # module.function, for function tuning
 ATTR_MAIN_FILE = "trainlab.main_file"  # the script, when the function is in __main__
 ATTR_PARENT = "trainlab.parent_run_id"
 ATTR_TRACKING = "trainlab.tracking_uri"
-ATTR_EXPERIMENT = "trainlab.experiment"
 ATTR_EXPERIMENT_ID = "trainlab.experiment_id"
 
 

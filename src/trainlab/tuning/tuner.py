@@ -243,7 +243,6 @@ def run_study(
             studies.ATTR_TUNE: plan.tune.model_dump(mode="json"),
             studies.ATTR_PARENT: parent.run_id,
             studies.ATTR_TRACKING: plan.tracking_uri,
-            studies.ATTR_EXPERIMENT: plan.experiment,
             studies.ATTR_EXPERIMENT_ID: parent.info.experiment_id,
         }
         for key, value in attrs.items():
