@@ -9,7 +9,11 @@ row, tags `t` and `mlflow.runName`, one `params` row per param, one `metrics` an
 machine, i.e. minutes for 10,000 runs; bulk inserts take seconds. The experiment must exist
 (created through the server's REST API) and the server may be running.
 
-Prints one JSON line: {"runs": N, "seconds": S}.
+With --history-run RUN_ID it instead writes one long metric history into that run (created
+through the REST API): --history-points rows of --history-key at steps 0..N-1, as log_batch
+would, and the latest_metrics row.
+
+Prints one JSON line: {"runs": N, "seconds": S} (or {"points": N, "seconds": S}).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 from mlflow.utils.uri import append_to_uri_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib.seed_data import seed_run  # noqa: E402
+from benchlib.seed_data import METRIC_TIMESTAMP_BASE, history_value, seed_run  # noqa: E402
 
 CHUNK_RUNS = 1000
 
@@ -47,7 +51,34 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--params", type=int, default=10)
     parser.add_argument("--metrics", type=int, default=10)
     parser.add_argument("--artifact-root", default=str(Path.cwd() / "mlartifacts"))
+    parser.add_argument("--history-run", help="write a long history into this run instead")
+    parser.add_argument("--history-key", default="signal")
+    parser.add_argument("--history-points", type=int, default=1_000_000)
     return parser.parse_args()
+
+
+def insert_history(store: SqlAlchemyStore, args: argparse.Namespace) -> None:
+    """Steps 0..N-1 of a slow wave with one spike, the same series bench/ui_bench.py gives the
+    trainlab side (benchlib.seed_data.history_value)."""
+    rows = []
+    for step in range(args.history_points):
+        rows.append(
+            {
+                "key": args.history_key,
+                "value": history_value(step),
+                "timestamp": METRIC_TIMESTAMP_BASE + step,
+                "step": step,
+                "is_nan": False,
+                "run_uuid": args.history_run,
+            }
+        )
+        if len(rows) == 50_000 or step == args.history_points - 1:
+            with store.engine.begin() as conn:
+                conn.execute(SqlMetric.__table__.insert(), rows)
+            latest = rows[-1]
+            rows = []
+    with store.engine.begin() as conn:
+        conn.execute(SqlLatestMetric.__table__.insert(), [latest])
 
 
 def rows_for_run(index: int, args: argparse.Namespace, artifact_location: str) -> dict[str, list]:
@@ -100,6 +131,10 @@ def main() -> None:
     args = parse_args()
     started = time.perf_counter()
     store = SqlAlchemyStore(args.db_uri, args.artifact_root)
+    if args.history_run:
+        insert_history(store, args)
+        print(json.dumps({"points": args.history_points, "seconds": time.perf_counter() - started}))
+        return
     artifact_location = store.get_experiment(args.experiment_id).artifact_location
     for chunk_start in range(0, args.runs, CHUNK_RUNS):
         chunk: dict[str, list] = {"runs": [], "tags": [], "params": [], "metrics": []}

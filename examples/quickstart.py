@@ -113,6 +113,8 @@ def main() -> None:
     predicted = [int(p) for p in champion.predict(wine.data.iloc[rows])]
     truth = [int(t) for t in wine.target.iloc[rows]]
     cli = _cli_name()
+    ui = "http://127.0.0.1:5000"
+    experiment_id = trainlab.get_run(best.run_id).info.experiment_id
     console.print(
         f"\nBest: [bold]{best_label}[/] (run {best.run_id}), test f1_macro "
         f"{best.metrics['test_f1_macro']:.3f}; registered as {args.model} v{version}.\n"
@@ -131,7 +133,10 @@ def main() -> None:
         f"  {cli} reproduce {best.run_id}\n"
         f"  {cli} models alias history {args.model} champion\n"
         f"  {cli} runs show {gate.evaluation_run_id}   # the gate's evidence\n"
-        f"  {cli} server    # then point any mlflow client at http://127.0.0.1:5000",
+        f"  {cli} server    # the web UI (and any mlflow client) at http://127.0.0.1:5000, then:\n"
+        f"    {ui}/experiments/{experiment_id}   every run: sort, filter, compare\n"
+        f"    {ui}/studies/{study.parent_run_id}   the tuning study\n"
+        f"    {ui}/models/{args.model}   versions, aliases and the gate's evidence",
         soft_wrap=True,  # commands stay on one line, ready to copy
     )
 

@@ -194,7 +194,7 @@ def write_results(
 
 
 # Sections other benchmarks write into the same file, kept when this one rewrites it.
-KEPT = ("training-overhead", "tuning")
+KEPT = ("training-overhead", "tuning", "web-ui")
 
 
 def kept_sections(path: Path) -> str:

@@ -6,6 +6,7 @@ Stdlib only: imported both by bench/run.py (project venv) and by bench/seed_refe
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -39,3 +40,11 @@ def seed_run(index: int, n_params: int = 10, n_metrics: int = 10) -> SeedRun:
         tags=tags,
         timestamp=METRIC_TIMESTAMP_BASE + index,
     )
+
+
+SPIKE_STEP = 777_777
+
+
+def history_value(step: int) -> float:
+    """The long metric history of the UI benchmark: a slow wave with one spike."""
+    return 5.0 if step == SPIKE_STEP else 1.0 + math.sin(step / 5000) / 10

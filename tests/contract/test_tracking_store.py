@@ -281,6 +281,33 @@ def test_bulk_interval_keeps_spikes(store: BaseTrackingStore, exp_id: str, run_i
     assert steps == sorted(steps)
 
 
+def test_bulk_interval_buckets_match_brute_force(store: BaseTrackingStore, run_id: str) -> None:
+    """Every bucket's lowest and highest real value and its last point (NaN included), the
+    first point, nothing else; a range narrower than max_results comes back whole."""
+    import random
+
+    rng = random.Random(3)
+    values = [math.nan if i % 97 == 5 else rng.uniform(-1, 1) for i in range(0, 4000, 2)]
+    values[300] = -50.0  # a dip, step 600
+    store.log_batch(run_id, [Metric("m", v, 10 + i, 2 * i) for i, v in enumerate(values)])
+    lo, hi, buckets = 100, 3901, 33  # max_results 100 -> (100 - 1) // 3 buckets
+    got = store.get_metric_history_bulk_interval([run_id], "m", 100, lo, hi)
+    inside = [(2 * i, v) for i, v in enumerate(values) if lo <= 2 * i <= hi]
+    span = inside[-1][0] - inside[0][0] + 1
+    want = {inside[0]}
+    for b in range(buckets):
+        a, z = inside[0][0] + span * b // buckets, inside[0][0] + span * (b + 1) // buckets
+        pts = [p for p in inside if a <= p[0] < z]
+        real = [p for p in pts if not math.isnan(p[1])]
+        want |= {min(real, key=lambda p: (p[1], p[0])), max(real, key=lambda p: (p[1], -p[0]))}
+        want.add(pts[-1])
+    key = lambda p: (p[0], "nan" if math.isnan(p[1]) else p[1])  # noqa: E731
+    assert sorted(map(key, ((m.step, m.value) for m in got))) == sorted(map(key, want))
+    assert -50.0 in [m.value for m in got]
+    whole = store.get_metric_history_bulk_interval([run_id], "m", 100, 1000, 1100)
+    assert [m.step for m in whole] == list(range(1000, 1101, 2))
+
+
 def test_log_inputs(store: BaseTrackingStore, exp_id: str, run_id: str) -> None:
     ds = Dataset("wine-train", "abc123", "code", "sklearn:wine", '{"cols": 13}', None)
     store.log_inputs(run_id, [DatasetInput(ds, {"mlflow.data.context": "train"})])

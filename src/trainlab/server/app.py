@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from trainlab.exceptions import TrainlabError
 from trainlab.server.context import ServerContext
-from trainlab.server.routes import artifacts, logged_models, meta, registry, tracking
+from trainlab.server.routes import artifacts, logged_models, meta, registry, tracking, ui
 from trainlab.server.rpc import Route, endpoint
 from trainlab.server.settings import ServerSettings
 from trainlab.server.wire import JSONResponse
@@ -27,6 +27,7 @@ def build_context(settings: ServerSettings) -> ServerContext:
     from trainlab.artifacts.factory import artifact_repository
     from trainlab.store.sql.engine import make_engine
     from trainlab.store.sql.logged_models import SqlLoggedModelStore
+    from trainlab.store.sql.overview import SqlOverviewStore
     from trainlab.store.sql.registry import SqlRegistryStore
     from trainlab.store.sql.tracking import SqlTrackingStore
 
@@ -38,6 +39,7 @@ def build_context(settings: ServerSettings) -> ServerContext:
         tracking=tracking_store,
         logged_models=SqlLoggedModelStore(tracking_store),
         registry=SqlRegistryStore(tracking_store),
+        overview=SqlOverviewStore(tracking_store),
         artifacts=artifact_repository(settings.artifacts_destination, settings.s3_endpoint_url),
     )
 
@@ -92,7 +94,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         },
     )
     _mount(app, tracking.ROUTES + logged_models.ROUTES + registry.ROUTES, API_PREFIXES)
-    _mount(app, tracking.TRAINLAB_ROUTES + registry.TRAINLAB_ROUTES, TRAINLAB_PREFIXES)
+    _mount(app, tracking.TRAINLAB_ROUTES + registry.TRAINLAB_ROUTES + ui.ROUTES, TRAINLAB_PREFIXES)
     meta.register(app)
     artifacts.register(app)
+    ui.register(app)
     return app

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from trainlab.artifacts.base import BaseArtifactRepository
 from trainlab.server.settings import ServerSettings
 from trainlab.store.sql.logged_models import SqlLoggedModelStore
+from trainlab.store.sql.overview import SqlOverviewStore
 from trainlab.store.sql.registry import SqlRegistryStore
 from trainlab.store.sql.tracking import SqlTrackingStore
 
@@ -17,4 +18,5 @@ class ServerContext:
     tracking: SqlTrackingStore
     logged_models: SqlLoggedModelStore
     registry: SqlRegistryStore
+    overview: SqlOverviewStore
     artifacts: BaseArtifactRepository

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
+from urllib.request import url2pathname
 
 from fastapi import FastAPI
 from pydantic import Field, StrictStr
@@ -13,7 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from trainlab.artifacts.base import ArtifactDownload, MultipartUnsupported, UploadedPart
+from trainlab.artifacts.base import (
+    ArtifactDownload,
+    BaseArtifactRepository,
+    MultipartUnsupported,
+    UploadedPart,
+)
+from trainlab.artifacts.local import LocalArtifactRepository
 from trainlab.artifacts.paths import validate_artifact_path
 from trainlab.exceptions import InvalidParameterValue, TrainlabError
 from trainlab.server.context import ServerContext
@@ -74,35 +83,53 @@ def _attachment(name: str) -> str:
     return f'attachment; filename="{name}"'
 
 
-def _proxied_path(uri: str) -> str:
-    """``mlflow-artifacts:/1/abc/artifacts`` -> ``1/abc/artifacts``."""
-    if not uri.startswith(PROXY_SCHEME):
-        raise InvalidParameterValue(
-            f"Artifacts at {uri!r} are not stored by this server; read them from that location."
-        )
-    rest = uri[len(PROXY_SCHEME) :]
-    if rest.startswith("//"):
-        rest = rest[2:].split("/", 1)[1] if "/" in rest[2:] else ""
-    return rest.lstrip("/")
+def _served_path(repo: BaseArtifactRepository, uri: str) -> str:
+    """The repository path of a run's or version's artifact location: ``mlflow-artifacts:/1/abc/
+    artifacts`` -> ``1/abc/artifacts``; a ``file:`` location inside a local destination (runs
+    logged by the embedded store into the folder this server serves) -> its path below it."""
+    if uri.startswith(PROXY_SCHEME):
+        rest = uri[len(PROXY_SCHEME) :]
+        if rest.startswith("//"):
+            rest = rest[2:].split("/", 1)[1] if "/" in rest[2:] else ""
+        return rest.lstrip("/")
+    if isinstance(repo, LocalArtifactRepository) and uri.startswith("file:"):
+        local = Path(os.path.normpath(url2pathname(urlparse(uri).path)))
+        if local.is_absolute() and local.is_relative_to(repo.root):
+            rel = local.relative_to(repo.root).as_posix()
+            return "" if rel == "." else rel
+    raise InvalidParameterValue(
+        f"Artifacts at {uri!r} are not stored by this server; read them from that location."
+    )
+
+
+# An artifact is the user's data, served on the UI's origin: a download, never a page that runs
+# (an .html or .svg file opened from a link would otherwise run its scripts as the UI).
+UNTRUSTED = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
 
 
 def _download_response(dl: ArtifactDownload) -> Response:
     if dl.local_path is not None:
-        return FileResponse(dl.local_path, media_type=dl.content_type, filename=dl.name)
+        return FileResponse(
+            dl.local_path, media_type=dl.content_type, filename=dl.name, headers=UNTRUSTED
+        )
     return StreamingResponse(
         dl.chunks,
         media_type=dl.content_type,
-        headers={"Content-Length": str(dl.size), "Content-Disposition": _attachment(dl.name)},
+        headers={
+            "Content-Length": str(dl.size),
+            "Content-Disposition": _attachment(dl.name),
+            **UNTRUSTED,
+        },
         background=BackgroundTask(dl.close),
     )
 
 
-def _under(base_uri: str, path: str) -> str:
-    """The repository path of ``path`` below a proxied location; ``path`` is checked first."""
+def _under(repo: BaseArtifactRepository, base_uri: str, path: str) -> str:
+    """The repository path of ``path`` below a served location; ``path`` is checked first."""
     rel = validate_artifact_path(path)
     if not rel:
         raise InvalidParameterValue("Missing value for required parameter 'path'.")
-    base = _proxied_path(base_uri)
+    base = _served_path(repo, base_uri)
     return f"{base}/{rel}" if base else rel
 
 
@@ -130,7 +157,7 @@ def register(app: FastAPI) -> None:
         run_id = _required(request, "run_id", "run_uuid")
         path = request.query_params.get("path", "")
         run = await run_in_threadpool(ctx.tracking.get_run, run_id)
-        dl = await ctx.artifacts.open_read(_under(run.info.artifact_uri, path))
+        dl = await ctx.artifacts.open_read(_under(ctx.artifacts, run.info.artifact_uri, path))
         return _download_response(dl)
 
     async def model_version_artifact(request: Request) -> Response:
@@ -145,7 +172,7 @@ def register(app: FastAPI) -> None:
         uri = await run_in_threadpool(
             ctx.registry.get_model_version_download_uri, name, int(version)
         )
-        dl = await ctx.artifacts.open_read(_under(uri, path))
+        dl = await ctx.artifacts.open_read(_under(ctx.artifacts, uri, path))
         return _download_response(dl)
 
     async def delete(request: Request) -> Response:
@@ -169,7 +196,7 @@ def register(app: FastAPI) -> None:
         def work() -> dict[str, Any]:
             run = ctx.tracking.get_run(run_id)
             rel = validate_artifact_path(path)
-            base = _proxied_path(run.info.artifact_uri)
+            base = _served_path(ctx.artifacts, run.info.artifact_uri)
             infos = ctx.artifacts.list(f"{base}/{rel}" if rel else base)
             prefix = f"{rel}/" if rel else ""
             out: dict[str, Any] = {"root_uri": run.info.artifact_uri}

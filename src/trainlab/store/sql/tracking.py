@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 
-from sqlalchemy import Engine, and_, delete, select, update
+from sqlalchemy import Engine, Select, and_, delete, select, update
 from sqlalchemy.orm import Session
 
 from trainlab.artifacts.paths import validate_artifact_location
@@ -545,16 +545,9 @@ class SqlTrackingStore(BaseTrackingStore):
     ) -> PagedList[Run]:
         _check_max_results(max_results)
         offset = decode_page_token(page_token)
-        exp_ids = [_experiment_pk(e) for e in experiment_ids]
-        if not exp_ids:
+        if not experiment_ids:
             return PagedList([], None)
-        query = select(RunModel).where(
-            RunModel.experiment_id.in_(exp_ids),
-            RunModel.lifecycle_stage.in_(ViewType(run_view_type).stages()),
-        )
-        clause = search.runs_filter(filter_string)
-        if clause is not None:
-            query = query.where(clause)
+        query = runs_query(experiment_ids, filter_string, run_view_type)
         query = query.order_by(*search.runs_order_by(order_by))
         with self._session(write=False) as s:
             rows = list(s.execute(query.offset(offset).limit(max_results + 1)).scalars())
@@ -616,3 +609,15 @@ class SqlTrackingStore(BaseTrackingStore):
         with self._session() as s:
             self._run_row(s, run_id, for_write=True)
             insert_model_io(s, run_id, models, "output")
+
+
+def runs_query(
+    experiment_ids: Sequence[str], filter_string: str | None, view_type: ViewType
+) -> Select[tuple[RunModel]]:
+    """The runs of ``experiment_ids`` in ``view_type`` that match ``filter_string``, unordered."""
+    query = select(RunModel).where(
+        RunModel.experiment_id.in_([_experiment_pk(e) for e in experiment_ids]),
+        RunModel.lifecycle_stage.in_(ViewType(view_type).stages()),
+    )
+    clause = search.runs_filter(filter_string)
+    return query if clause is None else query.where(clause)

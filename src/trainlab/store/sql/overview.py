@@ -1,0 +1,125 @@
+"""What the web UI asks for beyond MLflow's API, each in one query: experiments with their run
+counts and last activity, the param/metric/tag keys of an experiment (the runs table's column
+chooser), and a page of runs with the total that matches and, for each run, how many children it
+has (so a tuning study folds into one row)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from trainlab.entities import Experiment, Run, ViewType
+from trainlab.entities.paging import decode_page_token, encode_page_token
+from trainlab.store import search
+from trainlab.store.sql import convert
+from trainlab.store.sql.models import (
+    LatestMetricModel,
+    ParamModel,
+    RunModel,
+    TagModel,
+)
+from trainlab.store.sql.tracking import (
+    SqlTrackingStore,
+    _check_max_results,
+    _experiment_pk,
+    runs_query,
+)
+from trainlab.store.sql.uow import unit_of_work
+
+
+@dataclass(frozen=True)
+class ExperimentOverview:
+    experiment: Experiment
+    runs: int  # active runs
+    last_activity: int  # ms: the newest run start or end, else the experiment's last update
+
+
+@dataclass(frozen=True)
+class RunKeys:
+    """Each kind's keys in name order, with how many runs have each."""
+
+    params: dict[str, int]
+    metrics: dict[str, int]
+    tags: dict[str, int]
+
+
+@dataclass(frozen=True)
+class RunTable:
+    runs: list[Run]
+    total: int  # runs matching the filter (top-level ones only, when grouped)
+    children: dict[str, int]  # run id -> number of child runs, for the runs on this page
+    next_page_token: str | None
+
+
+class SqlOverviewStore:
+    def __init__(self, tracking: SqlTrackingStore) -> None:
+        self.tracking = tracking
+
+    def experiments(self, view_type: ViewType = ViewType.ACTIVE_ONLY) -> list[ExperimentOverview]:
+        found = self.tracking.search_experiments(view_type, max_results=50_000)
+        ids = [_experiment_pk(e.experiment_id) for e in found]
+        last = func.max(func.coalesce(RunModel.end_time, RunModel.start_time))
+        query = (
+            select(RunModel.experiment_id, func.count(), last)
+            .where(RunModel.experiment_id.in_(ids), RunModel.lifecycle_stage == "active")
+            .group_by(RunModel.experiment_id)
+        )
+        with unit_of_work(self.tracking.engine, write=False) as s:
+            stats = {e: (n, t) for e, n, t in s.execute(query)}
+        out = []
+        for exp in found:
+            n, t = stats.get(int(exp.experiment_id), (0, None))
+            out.append(ExperimentOverview(exp, n, max(t or 0, exp.last_update_time or 0)))
+        return out
+
+    def run_keys(self, experiment_ids: Sequence[str]) -> RunKeys:
+        runs = select(RunModel.run_id).where(
+            RunModel.experiment_id.in_([_experiment_pk(e) for e in experiment_ids]),
+            RunModel.lifecycle_stage == "active",
+        )
+
+        def keys(model: type[ParamModel | LatestMetricModel | TagModel]) -> dict[str, int]:
+            query = (
+                select(model.key, func.count())
+                .where(model.run_id.in_(runs))
+                .group_by(model.key)
+                .order_by(model.key)
+            )
+            return dict(s.execute(query).tuples().all())
+
+        with unit_of_work(self.tracking.engine, write=False) as s:
+            return RunKeys(keys(ParamModel), keys(LatestMetricModel), keys(TagModel))
+
+    def run_table(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        order_by: Sequence[str] = (),
+        max_results: int = 100,
+        page_token: str | None = None,
+        top_level_only: bool = False,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> RunTable:
+        _check_max_results(max_results, limit=1000)
+        offset = decode_page_token(page_token)
+        query = runs_query(experiment_ids, filter_string, view_type)
+        if top_level_only:
+            query = query.where(RunModel.parent_run_id.is_(None))
+        page = query.order_by(*search.runs_order_by(order_by)).offset(offset).limit(max_results + 1)
+        with unit_of_work(self.tracking.engine, write=False) as s:
+            total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = list(s.execute(page).scalars())
+            more = len(rows) > max_results
+            rows = rows[:max_results]
+            ids = [r.run_id for r in rows]
+            counted = s.execute(
+                select(RunModel.parent_run_id, func.count())
+                .where(RunModel.parent_run_id.in_(ids), RunModel.lifecycle_stage == "active")
+                .group_by(RunModel.parent_run_id)
+            )
+            children: dict[str, int] = {str(p): n for p, n in counted}
+            runs = convert.load_runs(s, rows)
+        token = encode_page_token(offset + max_results) if more else None
+        return RunTable(runs, total, children, token)

@@ -1,0 +1,91 @@
+// Plots uPlot does not draw: parallel coordinates, a labelled scatter and horizontal bars, as SVG.
+import { html } from './lib.js';
+import { color, fmtNum } from './lib.js';
+import { extent } from './charts.js';
+
+// One axis per dimension: numeric axes are linear, any other values are spread as categories.
+function axis(values) {
+  const present = values.filter((v) => v !== undefined && v !== null && v !== '');
+  const nums = present.map(Number);
+  if (present.length && nums.every(Number.isFinite)) {
+    let [lo, hi] = extent(nums);
+    if (lo === hi) { lo -= 1; hi += 1; }
+    return { pos: (v) => (v === undefined || v === null || v === '' || !Number.isFinite(Number(v)) ? null : (Number(v) - lo) / (hi - lo)), ticks: [[0, fmtNum(lo)], [1, fmtNum(hi)]] };
+  }
+  const cats = [...new Set(present.map(String))].sort();
+  const at = (i) => (cats.length === 1 ? 0.5 : i / (cats.length - 1));
+  return { pos: (v) => (cats.includes(String(v)) ? at(cats.indexOf(String(v))) : null), ticks: cats.slice(0, 12).map((c, i) => [at(i), c]) };
+}
+
+const short = (s, n = 24) => {
+  const t = String(s).replace(/^(params|metrics|tags)\./, '');
+  return t.length > n ? `…${t.slice(-(n - 1))}` : t;
+};
+
+// rows: [{id, label, values: {dim: value}}]; dims: names; colorBy: a dim whose value sets the color.
+export function ParallelCoords({ rows, dims, colorBy, height = 320 }) {
+  if (!dims.length || !rows.length) return html`<p class="muted">Nothing to plot: choose at least one axis.</p>`;
+  const width = Math.max(480, dims.length * 150);
+  const pad = { l: 70, r: 90, t: 44, b: 24 };
+  const axes = dims.map((d) => axis(rows.map((r) => r.values[d])));
+  const x = (i) => pad.l + (dims.length === 1 ? 0 : (i * (width - pad.l - pad.r)) / (dims.length - 1));
+  const y = (p) => pad.t + (1 - p) * (height - pad.t - pad.b);
+  const shade = colorBy ? axis(rows.map((r) => r.values[colorBy])) : null;
+  const tint = (r) => {
+    if (!shade) return color(0);
+    const p = shade.pos(r.values[colorBy]);
+    return p === null ? '#bbb' : `hsl(${Math.round(240 - p * 240)}, 70%, 45%)`;
+  };
+  return html`<svg class="parallel" width=${width} height=${height} role="img" aria-label="Parallel coordinates">
+    ${rows.map((r) => {
+      const pts = dims.map((d, i) => [x(i), axes[i].pos(r.values[d])]).filter(([, p]) => p !== null);
+      return html`<polyline fill="none" stroke=${tint(r)} stroke-opacity="0.6" stroke-width="1.4"
+        points=${pts.map(([px, p]) => `${px},${y(p)}`).join(' ')}><title>${r.label}</title></polyline>`;
+    })}
+    ${dims.map((d, i) => html`<g>
+      <line x1=${x(i)} x2=${x(i)} y1=${pad.t} y2=${height - pad.b} stroke="#444" />
+      <text x=${x(i)} y=${pad.t - (i % 2 ? 10 : 26)} text-anchor="middle" class="axis-title">${short(d)}<title>${d}</title></text>
+      ${axes[i].ticks.map(([p, label]) => html`<text x=${x(i) + 4} y=${y(p) + 4} class="tick">${short(label, 22)}</text>`)}
+    </g>`)}
+  </svg>`;
+}
+
+// points: [{x, y, label, highlight}]
+export function Scatter({ points, xLabel, yLabel, width = 560, height = 360, line }) {
+  const ok = points.filter((p) => Number.isFinite(Number(p.x)) && Number.isFinite(Number(p.y)));
+  if (!ok.length) return html`<p class="muted">No runs have both ${xLabel} and ${yLabel} as numbers.</p>`;
+  const pad = { l: 64, r: 16, t: 12, b: 40 };
+  const xs = ok.map((p) => Number(p.x));
+  const ys = ok.map((p) => Number(p.y));
+  const span = (a) => {
+    let [lo, hi] = extent(a);
+    if (lo === hi) { lo -= 1; hi += 1; }
+    const m = (hi - lo) * 0.05; // a margin, so points on the edge show whole
+    return [lo - m, hi + m];
+  };
+  const [x0, x1] = span(xs);
+  const [y0, y1] = span(ys);
+  const sx = (v) => pad.l + ((v - x0) / (x1 - x0)) * (width - pad.l - pad.r);
+  const sy = (v) => height - pad.b - ((v - y0) / (y1 - y0)) * (height - pad.t - pad.b);
+  return html`<svg class="scatter" width=${width} height=${height} role="img" aria-label=${`${yLabel} against ${xLabel}`}>
+    <rect x=${pad.l} y=${pad.t} width=${width - pad.l - pad.r} height=${height - pad.t - pad.b} fill="#fafbfc" stroke="#ddd" />
+    ${line ? html`<polyline fill="none" stroke="#2ca02c" stroke-width="2" points=${line.map(([a, b]) => `${sx(a)},${sy(b)}`).join(' ')} />` : ''}
+    ${ok.map((p) => html`<circle cx=${sx(Number(p.x))} cy=${sy(Number(p.y))} r=${p.highlight ? 6 : 4}
+      fill=${p.color || color(0)} fill-opacity="0.75" stroke=${p.highlight ? '#000' : 'none'}><title>${p.label}: ${fmtNum(p.x)}, ${fmtNum(p.y)}</title></circle>`)}
+    <text x=${pad.l} y=${height - 22} class="tick">${fmtNum(x0)}</text>
+    <text x=${width - pad.r} y=${height - 22} class="tick" text-anchor="end">${fmtNum(x1)}</text>
+    <text x=${(pad.l + width - pad.r) / 2} y=${height - 6} text-anchor="middle" class="axis-title">${xLabel}</text>
+    <text x=${pad.l - 6} y=${height - pad.b} class="tick" text-anchor="end">${fmtNum(y0)}</text>
+    <text x=${pad.l - 6} y=${pad.t + 10} class="tick" text-anchor="end">${fmtNum(y1)}</text>
+    <text transform=${`translate(14 ${(pad.t + height - pad.b) / 2}) rotate(-90)`} text-anchor="middle" class="axis-title">${yLabel}</text>
+  </svg>`;
+}
+
+// items: [[label, value]], values in 0..1 of the largest
+export function Bars({ items }) {
+  if (!items.length) return html`<p class="muted">Nothing to show.</p>`;
+  const top = extent(items.map(([, v]) => v))[1] || 1;
+  return html`<table class="bars"><tbody>${items.map(([label, v]) => html`<tr>
+    <th>${label}</th><td><div class="bar" style=${`width:${(100 * v) / top}%`}></div></td><td class="num">${fmtNum(v)}</td>
+  </tr>`)}</tbody></table>`;
+}

@@ -1,0 +1,58 @@
+// Pieces shared by the views: loading and error states, key/value tables, the URL's query.
+import { html, useEffect, useState } from '../lib.js';
+import { navigate } from '../router.js';
+
+// Loads `fn()` when `deps` change: {data, error, loading}. On an error the last data stays, so
+// a mistyped filter shows its message above the runs it had, not an empty page.
+export function useLoad(fn, deps) {
+  const [state, setState] = useState({ data: undefined, error: null, loading: true });
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true, error: null }));
+    fn().then(
+      (data) => live && setState({ data, error: null, loading: false }),
+      (error) => live && setState((s) => ({ data: s.data, error, loading: false })),
+    );
+    return () => { live = false; };
+  }, deps);
+  return state;
+}
+
+export function Loading({ what }) {
+  return html`<p class="loading">Loading ${what || ''}…</p>`;
+}
+
+export function ErrorBox({ error }) {
+  if (!error) return null;
+  return html`<div class="error" role="alert">${error.code ? html`<b>${error.code}</b> ` : ''}${error.message || String(error)}</div>`;
+}
+
+export function KeyValues({ items, empty, fmt }) {
+  if (!items.length) return html`<p class="muted">${empty || 'None.'}</p>`;
+  return html`<table class="kv"><tbody>
+    ${items.map(([k, v]) => html`<tr><th>${k}</th><td>${fmt ? fmt(v, k) : v}</td></tr>`)}
+  </tbody></table>`;
+}
+
+export function getQuery() {
+  return new URLSearchParams(location.search);
+}
+
+// Changes query parameters in place (replacing the history entry): views keep their state in
+// the address, so a copied link opens the same view.
+export function setQuery(updates) {
+  const q = getQuery();
+  for (const [k, v] of Object.entries(updates)) {
+    if (v === undefined || v === null || v === '') q.delete(k);
+    else q.set(k, v);
+  }
+  const s = q.toString();
+  navigate(location.pathname + (s ? `?${s}` : ''), true);
+}
+
+export function Tabs({ tabs, current, onSelect }) {
+  return html`<div class="tabs" role="tablist">
+    ${tabs.map(([id, label]) => html`<button role="tab" aria-selected=${id === current}
+      class=${id === current ? 'tab active' : 'tab'} onClick=${() => onSelect(id)}>${label}</button>`)}
+  </div>`;
+}

@@ -1,0 +1,75 @@
+// A run: overview (params, tags, latest metrics), curves of every metric, system metrics, the
+// artifacts with previews, and lineage (code, data, environment, parent/children, models).
+import { html, useState } from '../lib.js';
+import { flat, fmtDuration, fmtNum, fmtTime, statusClass } from '../lib.js';
+import { api } from '../api.js';
+import { ChartControls, MetricChart } from '../charts.js';
+import { Artifacts } from './artifacts.js';
+import { Lineage } from './lineage.js';
+import { ErrorBox, KeyValues, Loading, Tabs, getQuery, setQuery, useLoad } from './common.js';
+
+const TABS = [['overview', 'Overview'], ['metrics', 'Metrics'], ['system', 'System'], ['artifacts', 'Artifacts'], ['lineage', 'Lineage']];
+const isSystem = (k) => k.startsWith('system/');
+
+export function RunPage({ runId }) {
+  const loaded = useLoad(() => api.run(runId).then(flat), [runId]);
+  const tab = getQuery().get('tab') || 'overview';
+  if (loaded.error) return html`<div class="page"><${ErrorBox} error=${loaded.error} /></div>`;
+  const run = loaded.data;
+  if (!run) return html`<div class="page"><${Loading} what="run" /></div>`;
+  const parent = run.tags['mlflow.parentRunId'];
+  return html`<div class="page wide">
+    <div class="crumbs"><a href="/">Experiments</a> / <a href=${`/experiments/${run.experimentId}`}>experiment ${run.experimentId}</a>
+      ${parent ? html` / <a href=${`/runs/${parent}`}>parent run</a>` : ''} /</div>
+    <div class="title-row">
+      <h1>${run.name}</h1>
+      <span class=${`status ${statusClass(run.status)}`}>${run.status}</span>
+      ${run.tags['trainlab.study.role'] === 'parent' ? html`<a class="badge" href=${`/studies/${run.id}`}>open study view</a>` : ''}
+    </div>
+    <p class="meta muted">
+      <span>id <code>${run.id}</code></span>
+      <span>started ${fmtTime(run.start)}</span>
+      <span>duration ${fmtDuration(run.start, run.end)}</span>
+      ${run.user ? html`<span>by ${run.user}</span>` : ''}
+    </p>
+    <${Tabs} tabs=${TABS} current=${tab} onSelect=${(t) => setQuery({ tab: t === 'overview' ? '' : t })} />
+    ${tab === 'overview' ? html`<${Overview} run=${run} />` : ''}
+    ${tab === 'metrics' ? html`<${Curves} run=${run} keys=${Object.keys(run.metrics).filter((k) => !isSystem(k)).sort()} />` : ''}
+    ${tab === 'system' ? html`<${Curves} run=${run} keys=${Object.keys(run.metrics).filter(isSystem).sort()} empty="No system metrics were recorded for this run." />` : ''}
+    ${tab === 'artifacts' ? html`<${Artifacts} runId=${run.id} />` : ''}
+    ${tab === 'lineage' ? html`<${Lineage} run=${run} />` : ''}
+  </div>`;
+}
+
+function Overview({ run }) {
+  const metrics = Object.keys(run.metrics).filter((k) => !isSystem(k)).sort();
+  const params = Object.keys(run.params).sort();
+  const tags = Object.keys(run.tags).filter((k) => !k.startsWith('mlflow.')).sort();
+  return html`<div class="columns">
+    <section><h2>Metrics <span class="muted">(latest)</span></h2>
+      <${KeyValues} items=${metrics.map((k) => [k, run.metrics[k]])} empty="No metrics."
+        fmt=${(v, k) => html`<span class="num">${fmtNum(v)}</span> <span class="muted">step ${run.metricSteps[k]}</span>`} /></section>
+    <section><h2>Parameters</h2><${KeyValues} items=${params.map((k) => [k, run.params[k]])} empty="No parameters." /></section>
+    <section><h2>Tags</h2><${KeyValues} items=${tags.map((k) => [k, run.tags[k]])} empty="No tags." /></section>
+  </div>`;
+}
+
+// Metrics with a history get a chart; those logged once (latest step 0) a table, unless asked.
+function Curves({ run, keys, empty }) {
+  const [xAxis, setXAxis] = useState('step');
+  const [logScale, setLogScale] = useState(false);
+  const [smoothing, setSmoothing] = useState(0);
+  const [all, setAll] = useState(false);
+  if (!keys.length) return html`<p class="muted">${empty || 'No metrics were logged.'}</p>`;
+  const charted = all ? keys : keys.filter((k) => run.metricSteps[k] > 0);
+  const single = keys.filter((k) => !charted.includes(k));
+  return html`<div>
+    <${ChartControls} ...${{ xAxis, setXAxis, logScale, setLogScale, smoothing, setSmoothing }} />
+    <div class="charts">
+      ${charted.map((k) => html`<${MetricChart} key=${k} runIds=${[run.id]} runNames=${[run.name]} metricKey=${k}
+        xAxis=${xAxis} logScale=${logScale} smoothing=${smoothing} />`)}
+    </div>
+    ${single.length ? html`<h2>Logged at step 0 <button class="link" onClick=${() => setAll(true)}>chart them too</button></h2>
+      <${KeyValues} items=${single.map((k) => [k, fmtNum(run.metrics[k])])} />` : ''}
+  </div>`;
+}

@@ -1,0 +1,217 @@
+// The runs table of an experiment: server-side sorting, filtering (the search grammar) and paging,
+// a column chooser, selection for compare, and child runs folded under their parent.
+import { html, useEffect, useMemo, useState } from '../lib.js';
+import { flat, fmtDuration, fmtNum, fmtTime, quoteKey, quoteValue, statusClass } from '../lib.js';
+import { api } from '../api.js';
+import { navigate } from '../router.js';
+import { ErrorBox, Loading, getQuery, setQuery, useLoad } from './common.js';
+
+const PAGE = 100;
+const PREFIX = { p: 'params', m: 'metrics', t: 'tags' };
+
+// Columns live in the address as "m:rmse,p:lr,t:team".
+function parseCols(s) {
+  return (s || '').split(',').filter(Boolean).map((c) => ({ kind: c[0], key: c.slice(2) }));
+}
+const colId = (c) => `${c.kind}:${c.key}`;
+
+// The keys most of these runs have: six metrics (not system ones) and six params.
+function defaultCols(runs) {
+  const count = (field) => {
+    const n = {};
+    for (const r of runs) for (const k of Object.keys(r[field])) n[k] = (n[k] || 0) + 1;
+    return n;
+  };
+  const keys = { metrics: count('metrics'), params: count('params') };
+  const common = (counts, kind) => Object.entries(counts)
+    .filter(([k]) => !k.startsWith('system/') && !k.startsWith('importance/'))
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 6)
+    .map(([key]) => ({ kind, key }));
+  return [...common(keys.metrics, 'm'), ...common(keys.params, 'p')];
+}
+
+function orderField(c) {
+  return `${PREFIX[c.kind]}.${quoteKey(c.key)}`;
+}
+
+export function Runs({ experimentId }) {
+  const q = getQuery();
+  const filter = q.get('filter') || '';
+  const order = q.get('order') || 'attributes.start_time DESC';
+  const grouped = q.get('group') !== '0';
+  const exp = useLoad(() => api.experiment(experimentId), [experimentId]);
+  const [chooser, setChooser] = useState(false);
+  // Every key of the experiment, for the column chooser: loaded when it first opens.
+  const keys = useLoad(() => (chooser ? api.keys([experimentId]) : Promise.resolve(null)), [experimentId, chooser]);
+  const [defaults, setDefaults] = useState(null); // from the first page shown, then fixed
+  // Paging belongs to one query: a new filter, order or grouping starts again at page one.
+  const query = `${filter}\n${order}\n${grouped}`;
+  const [paging, setPaging] = useState({ query, tokens: [undefined], pageNo: 0 });
+  const { tokens, pageNo } = paging.query === query ? paging : { tokens: [undefined], pageNo: 0 };
+  const setPageNo = (n, t = tokens) => setPaging({ query, tokens: t, pageNo: n });
+  const [draft, setDraft] = useState(filter);
+  const [selected, setSelected] = useState(new Set());
+  const [expanded, setExpanded] = useState({}); // run id -> child runs (or 'loading')
+  useEffect(() => setExpanded({}), [query]);
+  useEffect(() => setDraft(filter), [filter]);
+
+  const table = useLoad(() => api.table({
+    experiment_ids: [experimentId],
+    filter: filter || undefined,
+    order_by: [order],
+    max_results: PAGE,
+    page_token: tokens[pageNo],
+    top_level_only: grouped && !filter,
+  }).then((data) => ({ ...data, pageNo })), [experimentId, query, pageNo, tokens[pageNo]]);
+
+  const page = table.data;
+  const runs = useMemo(() => (page && page.runs || []).map(flat), [page]);
+  useEffect(() => { if (!defaults && page) setDefaults(defaultCols(runs)); }, [page]);
+  const shown = defaults || (page ? defaultCols(runs) : []);
+  const cols = q.get('cols') !== null ? parseCols(q.get('cols')) : shown;
+  const total = page ? page.total : 0;
+
+  function next() {
+    if (!page || !page.next_page_token) return;
+    setPageNo(pageNo + 1, [...tokens.slice(0, pageNo + 1), page.next_page_token]);
+  }
+
+  function sortBy(field) {
+    const [cur, dir] = order.split(/ (?=ASC$|DESC$)/);
+    setQuery({ order: `${field} ${cur === field && dir === 'DESC' ? 'ASC' : 'DESC'}` });
+  }
+
+  function sortMark(field) {
+    const [cur, dir] = order.split(/ (?=ASC$|DESC$)/);
+    return cur === field ? (dir === 'ASC' ? ' ▲' : ' ▼') : '';
+  }
+
+  async function toggle(run) {
+    if (expanded[run.id]) {
+      const { [run.id]: _, ...rest } = expanded;
+      setExpanded(rest);
+      return;
+    }
+    setExpanded({ ...expanded, [run.id]: 'loading' });
+    const found = await api.table({
+      experiment_ids: [experimentId],
+      filter: `tags.${quoteKey('mlflow.parentRunId')} = ${quoteValue(run.id)}`,
+      order_by: [order],
+      max_results: 1000,
+    });
+    setExpanded((e) => ({ ...e, [run.id]: (found.runs || []).map(flat) }));
+  }
+
+  function select(id, on) {
+    const s = new Set(selected);
+    if (on) s.add(id); else s.delete(id);
+    setSelected(s);
+  }
+
+  function setCols(next) {
+    setQuery({ cols: next.map(colId).join(',') });
+  }
+
+  const header = html`<tr>
+    <th class="check"><input type="checkbox" aria-label="Select all on this page"
+      checked=${runs.length > 0 && runs.every((r) => selected.has(r.id))}
+      onChange=${(e) => { const s = new Set(selected); runs.forEach((r) => (e.target.checked ? s.add(r.id) : s.delete(r.id))); setSelected(s); }} /></th>
+    <th class="sortable" onClick=${() => sortBy('attributes.run_name')}>Run${sortMark('attributes.run_name')}</th>
+    <th class="sortable" onClick=${() => sortBy('attributes.status')}>Status${sortMark('attributes.status')}</th>
+    <th class="sortable" onClick=${() => sortBy('attributes.start_time')}>Started${sortMark('attributes.start_time')}</th>
+    <th>Duration</th>
+    ${cols.map((c) => html`<th class=${`sortable col-${c.kind}`} title=${`${PREFIX[c.kind]}.${c.key}`}
+      onClick=${() => sortBy(orderField(c))}><span class="kind">${c.kind}</span>${c.key}${sortMark(orderField(c))}</th>`)}
+  </tr>`;
+
+  function row(r, depth) {
+    const kids = page && page.children && page.children[r.id];
+    const open = expanded[r.id];
+    const study = r.tags['trainlab.study.role'] === 'parent';
+    return html`<tr class=${depth ? 'child' : ''} data-run=${r.id}>
+      <td class="check"><input type="checkbox" aria-label=${`Select ${r.name}`} checked=${selected.has(r.id)}
+        onChange=${(e) => select(r.id, e.target.checked)} /></td>
+      <td class="name" style=${`padding-left:${6 + depth * 22}px`}>
+        ${kids ? html`<button class="fold" aria-expanded=${!!open} title=${`${kids} child runs`}
+          onClick=${() => toggle(r)}>${open ? '▾' : '▸'} ${kids}</button>` : ''}
+        <a href=${`/runs/${r.id}`}>${r.name}</a>
+        ${study ? html` <a class="badge" href=${`/studies/${r.id}`}>study</a>` : ''}
+      </td>
+      <td><span class=${`status ${statusClass(r.status)}`}>${r.status}</span></td>
+      <td>${fmtTime(r.start)}</td>
+      <td>${fmtDuration(r.start, r.end)}</td>
+      ${cols.map((c) => {
+        const v = c.kind === 'm' ? r.metrics[c.key] : c.kind === 'p' ? r.params[c.key] : r.tags[c.key];
+        return html`<td class=${c.kind === 'm' ? 'num' : ''}>${c.kind === 'm' ? fmtNum(v) : v}</td>`;
+      })}
+    </tr>`;
+  }
+
+  const rows = [];
+  for (const r of runs) {
+    rows.push(row(r, 0));
+    const open = expanded[r.id];
+    if (open === 'loading') rows.push(html`<tr class="child"><td></td><td colspan=${4 + cols.length}><${Loading} what="child runs" /></td></tr>`);
+    else if (open) open.forEach((c) => rows.push(row(c, 1)));
+  }
+
+  const first = (page ? page.pageNo : 0) * PAGE + 1; // of the page on screen, while the next loads
+  return html`<div class="page wide">
+    <div class="crumbs"><a href="/">Experiments</a> / </div>
+    <div class="title-row">
+      <h1>${exp.data ? exp.data.name : `Experiment ${experimentId}`}</h1>
+      <button class="primary" disabled=${selected.size < 2}
+        onClick=${() => navigate(`/compare?runs=${[...selected].join(',')}`)}>${selected.size ? `Compare ${selected.size} runs` : 'Compare runs'}</button>
+    </div>
+    <form class="filter" onSubmit=${(e) => { e.preventDefault(); setQuery({ filter: draft.trim() }); }}>
+      <input type="search" name="filter" aria-label="Filter runs" spellcheck="false"
+        placeholder="metrics.rmse < 0.5 AND params.model = 'xgboost' OR tags.team IN ('a', 'b')"
+        value=${draft} onInput=${(e) => setDraft(e.target.value)} />
+      <button type="submit">Filter</button>
+      ${filter ? html`<button type="button" onClick=${() => setQuery({ filter: '' })}>Clear</button>` : ''}
+      <label class="toggle" title="Fold child runs (tuning trials) under their parent">
+        <input type="checkbox" checked=${grouped} onChange=${(e) => setQuery({ group: e.target.checked ? '' : '0' })} /> Group child runs${grouped && filter ? html` <span class="muted">(not while filtering: matching trials are listed too)</span>` : ''}
+      </label>
+      <button type="button" class="columns-button" aria-expanded=${chooser} onClick=${() => setChooser(!chooser)}>Columns (${cols.length})</button>
+    </form>
+    ${table.error ? html`<div class="error filter-error" role="alert">${table.error.message}</div>` : ''}
+    ${chooser ? (keys.data ? html`<${ColumnChooser} keys=${keys.data} cols=${cols} onChange=${setCols} onClose=${() => setChooser(false)} />` : html`<${Loading} what="columns" />`) : ''}
+    <div class="pager">
+      <span class="count">${page ? (total ? `${first.toLocaleString()}–${(first + runs.length - 1).toLocaleString()} of ${total.toLocaleString()} runs` : 'No runs match.') : ''}</span>
+      ${table.loading ? html`<span class="muted"> loading…</span>` : ''}
+      <button disabled=${pageNo === 0} onClick=${() => setPageNo(pageNo - 1)}>‹ Previous</button>
+      <button disabled=${!page || !page.next_page_token} onClick=${next}>Next ›</button>
+    </div>
+    <div class="table-wrap">
+      <table class="grid runs" id="runs"><thead>${header}</thead><tbody>${rows}</tbody></table>
+    </div>
+  </div>`;
+}
+
+function ColumnChooser({ keys, cols, onChange, onClose }) {
+  const [search, setSearch] = useState('');
+  const chosen = new Set(cols.map(colId));
+  const groups = [['m', 'Metrics', keys.metrics], ['p', 'Params', keys.params], ['t', 'Tags', keys.tags]]
+    .map(([kind, label, counts]) => [kind, label, Object.keys(counts)]);
+  function flip(c, on) {
+    onChange(on ? [...cols, c] : cols.filter((x) => colId(x) !== colId(c)));
+  }
+  return html`<div class="chooser" role="dialog" aria-label="Choose columns">
+    <div class="chooser-head">
+      <input type="search" placeholder="Find a key" aria-label="Find a column" value=${search} onInput=${(e) => setSearch(e.target.value)} />
+      <button onClick=${() => onChange([])}>None</button>
+      <button onClick=${onClose}>Done</button>
+    </div>
+    <div class="chooser-groups">
+      ${groups.map(([kind, label, list]) => html`<fieldset>
+        <legend>${label} (${list.length})</legend>
+        ${list.filter((k) => k.toLowerCase().includes(search.toLowerCase())).map((key) => {
+          const c = { kind, key };
+          return html`<label class="opt"><input type="checkbox" checked=${chosen.has(colId(c))}
+            onChange=${(e) => flip(c, e.target.checked)} /> ${key}</label>`;
+        })}
+      </fieldset>`)}
+    </div>
+  </div>`;
+}

@@ -1,0 +1,323 @@
+"""Each view of the web UI, in chromium, against a real server: the right values on screen, and
+the interactions (filter, columns, sorting, paging, compare, zoom, previews) doing what they say."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+from tests.e2e.conftest import LONG_POINTS, SPIKE_STEP, SPIKE_VALUE, Seeded
+
+API = "/ajax-api/2.0"
+
+
+def _api(seeded: Seeded, path: str, **params: Any) -> Any:
+    r = httpx.get(seeded.url + API + path, params=params, timeout=30)
+    r.raise_for_status()
+    return r.json()
+
+
+def _runs(seeded: Seeded, filter_string: str) -> list[dict[str, Any]]:
+    """The quickstart experiment's runs matching a filter, over the API."""
+    body = {"experiment_ids": [seeded.wine_id], "filter": filter_string}
+    r = httpx.post(seeded.url + API + "/trainlab/ui/runs/table", json=body, timeout=30)
+    r.raise_for_status()
+    return list(r.json()["runs"])
+
+
+def test_experiments_lists_run_counts_and_searches(page: Any, seeded: Seeded) -> None:
+    page.goto("/")
+    rows = page.locator("#experiments tbody tr")
+    rows.filter(has_text="ui-sweep").wait_for()
+    sweep = rows.filter(has_text="ui-sweep")
+    assert sweep.locator("td").nth(1).inner_text() == "121"  # 120 runs and the spiky one
+    wine = rows.filter(has_text="wine-quickstart").locator("td").nth(1).inner_text()
+    found = _api(seeded, "/trainlab/ui/experiments")["experiments"]
+    assert wine == str(
+        next(e["runs"] for e in found if e["experiment"]["name"] == "wine-quickstart")
+    )
+    page.get_by_label("Search experiments").fill("wine")
+    assert rows.count() == 1
+    assert "wine-quickstart" in rows.first.inner_text()
+    rows.first.locator("a").click()
+    page.wait_for_url(f"**/experiments/{seeded.wine_id}")
+
+
+def test_runs_table_pages_sorts_and_shows_values(page: Any, seeded: Seeded) -> None:
+    page.goto(f"/experiments/{seeded.sweep_id}")
+    count = page.locator(".pager .count")
+    page.wait_for_function("document.querySelector('.pager .count').textContent.includes('of')")
+    assert count.inner_text() == "1–100 of 121 runs"
+    page.get_by_role("button", name="Next ›").click()
+    page.wait_for_function("document.querySelector('.pager .count').textContent.startsWith('101')")
+    assert count.inner_text() == "101–121 of 121 runs"
+    assert page.locator("#runs tbody tr").count() == 21
+    # sort by acc, highest first: the first row is the best run, with its value
+    page.locator("#runs thead th", has_text="acc").click()
+    page.wait_for_function("document.querySelector('.pager .count').textContent.startsWith('1–')")
+    page.wait_for_url(re.compile(r"order=metrics"))
+    if "▼" not in page.locator("#runs thead th", has_text="acc").inner_text():
+        page.locator("#runs thead th", has_text="acc").click()
+        page.wait_for_function("document.querySelector('#runs thead').textContent.includes('▼')")
+    best = max(seeded.runs.items(), key=lambda kv: kv[1]["acc"])
+    page.wait_for_function(
+        "name => document.querySelector('#runs tbody tr a').textContent === name", arg=best[0]
+    )
+    first = page.locator("#runs tbody tr").first
+    assert f"{best[1]['acc']:.5g}" in first.inner_text()
+
+
+@pytest.mark.bad_requests
+def test_filter_box_filters_and_explains_errors(page: Any, seeded: Seeded) -> None:
+    page.goto(f"/experiments/{seeded.sweep_id}")
+    box = page.get_by_label("Filter runs")
+    box.fill("params.model = 'forest' AND metrics.acc > 0.7")
+    box.press("Enter")
+    expected = [n for n, r in seeded.runs.items() if r["model"] == "forest" and r["acc"] > 0.7]
+    page.wait_for_function(
+        "n => document.querySelector('.pager .count').textContent.endsWith(`of ${n} runs`)",
+        arg=len(expected),
+    )
+    shown = page.locator("#runs tbody td.name a").all_inner_texts()
+    assert sorted(shown) == sorted(expected)
+    assert parse_qs(urlparse(page.url).query)["filter"] == [
+        "params.model = 'forest' AND metrics.acc > 0.7"
+    ]
+    # OR and parentheses, which MLflow's grammar lacks
+    box.fill("(params.model = 'ridge' OR params.model = 'boosting') AND tags.team = 'red'")
+    box.press("Enter")
+    want = [n for n, r in seeded.runs.items() if r["model"] != "forest" and int(n[-3:]) % 2 == 1]
+    page.wait_for_function(
+        "n => document.querySelector('.pager .count').textContent.endsWith(`of ${n} runs`)",
+        arg=len(want),
+    )
+    # a broken filter: the server's message, inline, and the runs stay as they were
+    box.fill("metrics.acc >>> 1")
+    box.press("Enter")
+    error = page.locator(".filter-error")
+    error.wait_for()
+    assert "Invalid filter 'metrics.acc >>> 1': unexpected '>' at position 14" in error.inner_text()
+    assert page.locator("#runs tbody tr").count() == len(want)
+
+
+def test_column_chooser_adds_and_removes_columns(page: Any, seeded: Seeded) -> None:
+    page.goto(f"/experiments/{seeded.sweep_id}")
+    head = page.locator("#runs thead")
+    head.filter(has_text="acc").wait_for()
+    assert "team" not in head.inner_text()
+    page.get_by_role("button", name=re.compile(r"^Columns")).click()
+    chooser = page.get_by_role("dialog", name="Choose columns")
+    chooser.get_by_label("team").check()
+    page.wait_for_function("document.querySelector('#runs thead').textContent.includes('team')")
+    chooser.get_by_label("depth").uncheck()
+    page.wait_for_function("!document.querySelector('#runs thead').textContent.includes('depth')")
+    cols = parse_qs(urlparse(page.url).query)["cols"][0].split(",")
+    assert "t:team" in cols and "p:depth" not in cols
+    # the cells follow: each row shows its run's team
+    first = page.locator("#runs tbody tr", has_text="sweep-").first
+    name = first.locator("td.name a").inner_text()
+    assert first.locator("td").last.inner_text() == ("red" if int(name[-3:]) % 2 else "blue")
+    # the link keeps the columns: opening it again shows the same table
+    page.goto(page.url)
+    head.filter(has_text="team").wait_for()
+    assert "depth" not in head.inner_text()
+
+
+def test_compare_shows_selected_runs(page: Any, seeded: Seeded) -> None:
+    page.goto(f"/experiments/{seeded.sweep_id}?filter=params.depth%20%3D%20%272%27")
+    page.wait_for_function("document.querySelectorAll('#runs tbody tr').length > 3")
+    names = page.locator("#runs tbody td.name a").all_inner_texts()[:3]
+    for name in names:
+        page.get_by_label(f"Select {name}").check()
+    page.get_by_role("button", name="Compare 3 runs").click()
+    page.wait_for_url("**/compare?runs=*")
+    page.locator("#diff").wait_for()
+    assert page.locator(".legend-row a").all_inner_texts() == names
+    lr = page.locator("#diff tr[data-key='param:lr']")
+    assert "differs" in (lr.get_attribute("class") or "")
+    for name in names:
+        assert str(seeded.runs[name]["lr"]) in lr.inner_text()
+    depth = page.locator("#diff tr[data-key='param:depth']")
+    assert "differs" not in (depth.get_attribute("class") or "")
+    page.get_by_label("Metric", exact=True).select_option("loss")
+    chart = page.locator("figure.chart[data-metric='loss']")
+    chart.wait_for()
+    page.wait_for_function(
+        "document.querySelector(\"figure.chart[data-metric='loss']\").dataset.points > 0"
+    )
+    chart.locator(".u-legend").wait_for()  # the plot is built just after the data arrives
+    assert chart.locator(".u-legend .u-series").count() == 4  # x plus one per run
+    assert page.locator("svg.parallel polyline").count() == 3
+    assert page.locator("svg.scatter circle").count() == 3
+
+
+def test_run_page_downsamples_keeps_spikes_and_zoom_refetches(page: Any, seeded: Seeded) -> None:
+    page.goto(f"/runs/{seeded.spiky_id}?tab=metrics")
+    fig = page.locator("figure.chart[data-metric='signal']")
+    fig.wait_for()
+    page.wait_for_function(
+        "document.querySelector(\"figure.chart[data-metric='signal']\").dataset.points > 0"
+    )
+    points = int(fig.get_attribute("data-points") or 0)
+    assert 0 < points <= 1000 < LONG_POINTS
+    assert float(fig.get_attribute("data-max") or 0) == SPIKE_VALUE  # the spike survives
+    box = fig.locator(".u-over").bounding_box()
+    assert box is not None
+    y = box["y"] + box["height"] / 2
+    with page.expect_request(
+        lambda r: "get-history-bulk-interval" in r.url and "start_step" in r.url
+    ) as req:
+        page.mouse.move(box["x"] + box["width"] * 0.40, y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.45, y, steps=5)
+        page.mouse.up()
+    q = parse_qs(urlparse(req.value.url).query)
+    start, end = int(q["start_step"][0]), int(q["end_step"][0])
+    assert 0 < start < end < LONG_POINTS and end - start < 2000
+    page.wait_for_function(
+        "document.querySelector(\"figure.chart[data-metric='signal']\").dataset.zoomed !== ''"
+    )
+    page.wait_for_function(
+        "n => document.querySelector(\"figure.chart[data-metric='signal']\").dataset.points == n",
+        arg=end - start + 1,  # every point of the zoomed range: full resolution
+    )
+    fig.get_by_role("button", name="Reset zoom").click()
+    page.wait_for_function(
+        "document.querySelector(\"figure.chart[data-metric='signal']\").dataset.zoomed === ''"
+    )
+    assert SPIKE_STEP  # the spike's step is inside the run
+
+
+def test_run_page_overview_and_lineage(page: Any, seeded: Seeded) -> None:
+    run = _runs(seeded, "params.`model.flavor` = 'sklearn'")[0]
+    run_id = run["info"]["run_id"]
+    tags, metrics = run["tags"], run["metrics"]
+    page.goto(f"/runs/{run_id}")
+    page.locator("table.kv").first.wait_for()
+    text = page.locator("main").inner_text()
+    assert run["info"]["run_name"] in text
+    assert f"{metrics['valid_accuracy']:.5g}" in text
+    assert "model.n_estimators" in text
+    page.get_by_role("tab", name="Lineage").click()
+    page.locator(".lineage").wait_for()
+    lineage = page.locator(".lineage")
+    lineage.get_by_text(tags["trainlab.data.train.digest"]).wait_for()
+    assert tags["trainlab.data.test.digest"] in lineage.inner_text()
+    page.get_by_role("tab", name="System").click()
+    page.get_by_text("system/cpu_utilization_percentage").first.wait_for()
+
+
+def test_artifact_previews(page: Any, seeded: Seeded) -> None:
+    page.goto(f"/runs/{seeded.files_id}?tab=artifacts")
+    tree = page.get_by_label("Artifact files")
+    tree.get_by_role("button", name=re.compile("^notes.txt")).click()
+    preview = page.locator(".file-preview")
+    preview.get_by_text("hello from trainlab").wait_for()
+    tree.get_by_role("button", name=re.compile("^config.json")).click()
+    page.wait_for_function(
+        "document.querySelector('.file-preview pre')?.textContent.includes('adam')"
+    )
+    assert json.loads(preview.locator("pre").inner_text()) == {
+        "optimizer": {"name": "adam", "lr": 0.003}
+    }
+    tree.get_by_role("button", name=re.compile("^params.yaml")).click()
+    preview.get_by_text("depth: 4").wait_for()
+    tree.get_by_role("button", name="▸ eval/").click()
+    tree.get_by_role("button", name=re.compile("^table.csv")).click()
+    preview.locator("table.csv").wait_for()
+    assert preview.locator("table.csv thead").inner_text().split() == ["fold", "score"]
+    assert preview.locator("table.csv tbody tr").nth(1).inner_text().split() == ["1", "0.87"]
+    tree.get_by_role("button", name="▸ plots/").click()
+    tree.get_by_role("button", name=re.compile(r"\.png")).click()
+    img = preview.locator("img.artifact-image")
+    img.wait_for()
+    page.wait_for_function("document.querySelector('img.artifact-image').naturalWidth > 100")
+    href = preview.get_by_role("link", name="Download").get_attribute("href")
+    assert href is not None and httpx.get(seeded.url + href).content[:4] == b"\x89PNG"
+
+
+def test_study_view(page: Any, seeded: Seeded) -> None:
+    table = httpx.post(
+        seeded.url + API + "/trainlab/ui/runs/table",
+        json={
+            "experiment_ids": [seeded.wine_id],
+            "filter": "tags.`trainlab.study.role` = 'parent'",
+        },
+    ).json()
+    study = table["runs"][0]["info"]["run_id"]
+    trials = httpx.post(
+        seeded.url + API + "/trainlab/ui/runs/table",
+        json={
+            "experiment_ids": [seeded.wine_id],
+            "filter": f"tags.`mlflow.parentRunId` = '{study}'",
+        },
+    ).json()["runs"]
+    states: dict[str, int] = {}
+    for t in trials:
+        s = t["tags"]["trainlab.trial.state"]
+        states[s] = states.get(s, 0) + 1
+    page.goto(f"/experiments/{seeded.wine_id}")
+    page.get_by_role("link", name="study", exact=True).click()
+    page.wait_for_url(f"**/studies/{study}")
+    page.locator("#trials").wait_for()
+    assert page.locator("#trials tbody tr").count() == len(trials) == 8
+    cards = page.locator("#trial-states").inner_text()
+    for s, n in states.items():
+        assert f"{n}\n{s.lower()}" in cards or f"{n} {s.lower()}" in cards
+    assert page.locator("svg.scatter circle").count() == states.get("COMPLETE", 0)
+    assert page.locator("svg.parallel polyline").count() == states.get("COMPLETE", 0)
+    assert page.locator("table.bars tr").count() == 3  # learning_rate, max_depth, subsample
+    if states.get("PRUNED"):  # the pruned trials' intermediate values, one series each
+        chart = page.locator("figure.chart[data-metric^='pruner/']")
+        chart.locator(".u-legend").wait_for()
+        assert chart.locator(".u-legend .u-series").count() == states["PRUNED"] + 1
+
+
+def test_models_view_shows_versions_aliases_and_decisions(page: Any, seeded: Seeded) -> None:
+    page.goto("/models")
+    row = page.locator("#models tbody tr", has_text="wine")
+    row.wait_for()
+    assert "@champion → v1" in row.inner_text()
+    row.get_by_role("link", name="wine").click()
+    page.wait_for_url("**/models/wine")
+    page.locator(".decision").wait_for()
+    versions = _api(seeded, "/mlflow/model-versions/search", filter="name = 'wine'")
+    run_id = versions["model_versions"][0]["run_id"]
+    assert run_id[:12] in page.locator("#versions").inner_text()
+    decision = page.locator(".decision").first
+    gate = decision.get_attribute("data-run")
+    evidence = httpx.get(
+        seeded.url + "/get-artifact", params={"run_id": gate, "path": "gate/decision.json"}
+    ).json()
+    text = decision.inner_text()
+    assert "PASS" in text
+    for name, value in evidence["candidate_metrics"].items():
+        assert name in text and f"{value:.5g}" in text
+    for check in evidence["checks"]:
+        assert check["name"] in text
+    log = page.locator("#alias-log").inner_text()
+    assert "@champion" in log and "v1" in log and "promotion gate PASS" in log
+
+
+@pytest.mark.csp
+def test_views_keep_to_the_content_security_policy(page: Any, seeded: Seeded) -> None:
+    """Every view under the page's CSP (scripts from this server only, no eval): a violation
+    is a console error, which fails the test."""
+    study = _runs(seeded, "tags.`trainlab.study.role` = 'parent'")[0]["info"]["run_id"]
+    ids = [r["id"] for r in list(seeded.runs.values())[:2]]
+    views = [
+        ("/", "#experiments tbody tr"),
+        (f"/experiments/{seeded.sweep_id}", "#runs tbody tr"),
+        (f"/runs/{seeded.spiky_id}?tab=metrics", "figure.chart .u-over"),
+        (f"/runs/{seeded.files_id}?tab=artifacts", ".tree button"),
+        (f"/compare?runs={','.join(ids)}", "svg.parallel polyline"),
+        (f"/studies/{study}", "#trials tbody tr"),
+        ("/models/wine", ".decision"),
+    ]
+    for path, ready in views:
+        page.goto(path)
+        page.locator(ready).first.wait_for()
