@@ -64,7 +64,7 @@ function Curves({ run, keys, empty }) {
   const charted = all ? keys : keys.filter((k) => run.metricSteps[k] > 0);
   const single = keys.filter((k) => !charted.includes(k));
   return html`<div>
-    <${ChartControls} ...${{ xAxis, setXAxis, logScale, setLogScale, smoothing, setSmoothing }} />
+    ${charted.length ? html`<${ChartControls} ...${{ xAxis, setXAxis, logScale, setLogScale, smoothing, setSmoothing }} />` : ''}
     <div class="charts">
       ${charted.map((k) => html`<${MetricChart} key=${k} runIds=${[run.id]} runNames=${[run.name]} metricKey=${k}
         xAxis=${xAxis} logScale=${logScale} smoothing=${smoothing} />`)}
