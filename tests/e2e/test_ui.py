@@ -178,6 +178,7 @@ def test_run_page_downsamples_keeps_spikes_and_zoom_refetches(page: Any, seeded:
     q = parse_qs(urlparse(req.value.url).query)
     start, end = int(q["start_step"][0]), int(q["end_step"][0])
     assert 0 < start < end < LONG_POINTS and end - start < 2000
+    assert not start <= SPIKE_STEP <= end  # the zoomed range is away from the spike...
     page.wait_for_function(
         "document.querySelector(\"figure.chart[data-metric='signal']\").dataset.zoomed !== ''"
     )
@@ -185,11 +186,11 @@ def test_run_page_downsamples_keeps_spikes_and_zoom_refetches(page: Any, seeded:
         "n => document.querySelector(\"figure.chart[data-metric='signal']\").dataset.points == n",
         arg=end - start + 1,  # every point of the zoomed range: full resolution
     )
+    assert float(fig.get_attribute("data-max") or 0) < SPIKE_VALUE  # ...so it is not drawn
     fig.get_by_role("button", name="Reset zoom").click()
     page.wait_for_function(
         "document.querySelector(\"figure.chart[data-metric='signal']\").dataset.zoomed === ''"
     )
-    assert SPIKE_STEP  # the spike's step is inside the run
 
 
 def test_run_page_overview_and_lineage(page: Any, seeded: Seeded) -> None:

@@ -53,6 +53,7 @@ class HeldOut:
     y: Any
     task: str
     digest: str
+    experiment_id: str  # the candidate run's: the evaluation run goes there too
 
 
 def held_out(store: BaseTrackingStore, run_id: str, tracking_uri: str) -> HeldOut:
@@ -75,7 +76,7 @@ def held_out(store: BaseTrackingStore, run_id: str, tracking_uri: str) -> HeldOu
             "the candidate recorded."
         )
     task = run.data.tags.get("trainlab.task", data.task)
-    return HeldOut(test.X, test.y, task, recorded)
+    return HeldOut(test.X, test.y, task, recorded, run.info.experiment_id)
 
 
 def check_signatures(candidate: LoadedModel, champion: LoadedModel, names: str) -> None:
@@ -96,12 +97,12 @@ def score(model: LoadedModel, X: pd.DataFrame, task: str) -> Scored:
     sig = model.signature
     data: Any = X.to_numpy(np.float32) if sig is not None and sig.inputs.is_tensor else X
     out = np.asarray(model.predict(data))
-    raw = model.get_raw_model()
     if task != "classification":
         return Scored(out.reshape(-1), None)
     if out.ndim == 2:  # scores per class (a network's logits): labels by argmax
         shifted = np.exp(out - out.max(axis=1, keepdims=True))
         return Scored(out.argmax(axis=1), shifted / shifted.sum(axis=1, keepdims=True))
+    raw = model.get_raw_model()
     proba = raw.predict_proba(data) if hasattr(raw, "predict_proba") else None
     return Scored(out, None if proba is None else np.asarray(proba))
 
@@ -180,10 +181,9 @@ def _record(
     """The evaluation run: every number, the policy, the verdict, and plots."""
     import trainlab
 
-    experiment = trainlab.get_run(candidate_mv.run_id, tracking_uri=tracking_uri).info
     verdict = "PASS" if decision.passed else "FAIL"
     with trainlab.start_run(
-        experiment_id=experiment.experiment_id,
+        experiment_id=data.experiment_id,
         run_name=f"gate {name} v{version} -> {alias}: {verdict}",
         tracking_uri=tracking_uri,
         tags={

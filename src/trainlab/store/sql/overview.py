@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from trainlab.entities import Experiment, Run, ViewType
 from trainlab.entities.paging import decode_page_token, encode_page_token
@@ -27,6 +28,8 @@ from trainlab.store.sql.tracking import (
     runs_query,
 )
 from trainlab.store.sql.uow import unit_of_work
+
+KeyedModel = type[ParamModel | LatestMetricModel | TagModel]
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,9 @@ class SqlOverviewStore:
             RunModel.lifecycle_stage == "active",
         )
 
-        def keys(model: type[ParamModel | LatestMetricModel | TagModel]) -> dict[str, int]:
+        def keys(
+            s: Session, model: type[ParamModel | LatestMetricModel | TagModel]
+        ) -> dict[str, int]:
             query = (
                 select(model.key, func.count())
                 .where(model.run_id.in_(runs))
@@ -90,7 +95,7 @@ class SqlOverviewStore:
             return dict(s.execute(query).tuples().all())
 
         with unit_of_work(self.tracking.engine, write=False) as s:
-            return RunKeys(keys(ParamModel), keys(LatestMetricModel), keys(TagModel))
+            return RunKeys(keys(s, ParamModel), keys(s, LatestMetricModel), keys(s, TagModel))
 
     def run_table(
         self,
