@@ -16,7 +16,7 @@ import pytest
 
 from trainlab.client.resolve import store_for
 from trainlab.entities import Metric, Param, RunStatus, RunTag
-from trainlab.store.sql.engine import head_revision
+from trainlab.store.sql.engine import HEAD_REVISION, scripted_head
 
 TRAINLAB = str(Path(sys.executable).with_name("trainlab"))
 
@@ -112,7 +112,7 @@ def test_db_upgrade_new_then_current(db_uri: str, tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert "upgraded from empty to" in first.stdout
     head = first.stdout.split()[-1].rstrip(".")
-    assert head == head_revision()
+    assert head == HEAD_REVISION == scripted_head()
     again = cli("db", "upgrade", db_uri, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert one_line(again.stdout) == f"Schema already at revision {head}."

@@ -149,7 +149,7 @@ def test_a_killed_worker_leaves_a_failed_trial_that_is_retried(tmp_path: Path) -
         while victim is None and time.monotonic() < deadline:
             time.sleep(0.2)
             workers = psutil.Process(driver.pid).children()
-            if len(workers) == 2 and _finished(storage, "k") >= 2:
+            if len(workers) == 2 and finished_trials(storage, "k") >= 2:
                 victim = workers[0]
         assert victim is not None, "no worker to kill"
         time.sleep(0.3)  # mid-trial
@@ -173,7 +173,7 @@ def test_a_killed_worker_leaves_a_failed_trial_that_is_retried(tmp_path: Path) -
     assert runs[retried[0].number].data.tags["trainlab.trial.retry_of"] == str(abandoned[0].number)
 
 
-def _finished(storage: str, name: str) -> int:
+def finished_trials(storage: str, name: str) -> int:
     try:
         return sum(t.state.is_finished() for t in study_trials(storage, name))
     except KeyError:
@@ -392,6 +392,8 @@ def test_workers_run_a_function_of_the_script_being_run(tmp_path: Path) -> None:
     (tmp_path / "search.py").write_text(SCRIPT)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINLAB_")}
     env["TRAINLAB_SPOOL_DIR"] = str(tmp_path / "spool")
+    # The study names its store; a different one in the shell must not divert the workers.
+    env["TRAINLAB_TRACKING_URI"] = f"sqlite:///{tmp_path}/elsewhere.db"
     proc = subprocess.run(
         [str(Path(TRAINLAB).with_name("python")), "search.py"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
@@ -399,6 +401,10 @@ def test_workers_run_a_function_of_the_script_being_run(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "complete 6" in proc.stdout
     assert proc.stdout.count("complete") == 1  # the workers did not run the __main__ block
+    trials = trainlab.search_runs("script", "tags.`trainlab.study` = 's'", output="list",
+                                  tracking_uri=f"sqlite:///{tmp_path}/t.db")  # fmt: skip
+    assert len(trials) == 7  # the study's run and its six trials
+    assert not (tmp_path / "elsewhere.db").exists()
 
 
 def test_a_worker_that_exits_with_an_error_stops_the_study(tmp_path: Path) -> None:

@@ -1,27 +1,35 @@
 """``trainlab tune --backend ray`` against a local Ray cluster the test starts: a head and a
-second node, one CPU each; trials run as Ray actors on them."""
+second node, one CPU each; trials run as Ray actors on them, and a killed actor's trial is
+failed and retried."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import optuna
+import psutil
 import pytest
 import yaml
 from tests.integration.test_cli import TRAINLAB, one_line
-from tests.integration.test_tune import children, study_trials
+from tests.integration.test_tune import children, finished_trials, study_trials
 from tests.unit.client.test_fluent import (  # noqa: F401 - fixtures used by pytest here
     isolated_sdk,
     reset_sdk,
 )
 
+import trainlab
+from trainlab.tuning.study import ERROR, RETRY_OF, SLOT
+
 RAY = str(Path(sys.executable).with_name("ray"))
+ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = {
     "experiment": "cancer-ray",
     "data": {"source": "sklearn:breast_cancer", "target": "target",
@@ -38,6 +46,7 @@ def _env(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRAINLAB_", "RAY_"))}
     env |= {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
     env["TRAINLAB_SPOOL_DIR"] = str(tmp / "spool")
+    env["PYTHONPATH"] = str(ROOT)  # Ray's workers import tests.support's tuning functions
     return env
 
 
@@ -91,3 +100,60 @@ def test_trials_run_as_ray_actors_on_the_cluster(tmp_path: Path, ray_cluster: st
     # The trials ran in Ray's worker processes, not in the command's.
     assert all("default_worker" in r.data.tags["mlflow.source.name"] for r in runs)
     assert {r.data.tags["trainlab.trial.state"] for r in runs} == {"COMPLETE"}
+
+
+def _actors() -> list[psutil.Process]:
+    """Ray's processes running the trial actor (Ray titles them ``ray::_Worker...``)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = proc.info["cmdline"] or []
+        if cmdline and cmdline[0].startswith("ray::_Worker"):
+            found.append(proc)
+    return found
+
+
+@pytest.mark.slow
+def test_a_killed_ray_actor_leaves_a_failed_trial_that_is_retried(
+    tmp_path: Path, ray_cluster: str
+) -> None:
+    uri = f"sqlite:///{tmp_path}/t.db"
+    storage = f"journal:{tmp_path}/s.journal"
+    script = (
+        "import trainlab\n"
+        "from tests.support.tune_fns import slow_curve\n"
+        "trainlab.tune(fn=slow_curve, space={'x': {'type': 'float', 'low': -4, 'high': 4}},"
+        " metric='loss', direction='minimize', pruner='none', trials=6, workers=2,"
+        f" backend='ray', ray_address={ray_cluster!r}, experiment='ray-killed', study='rk',"
+        f" storage={storage!r}, tracking_uri={uri!r}, progress=False)\n"
+    )
+    driver = subprocess.Popen([sys.executable, "-c", script], env=_env(tmp_path), cwd=tmp_path,
+                              stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        victim = None
+        deadline = time.monotonic() + 120
+        while victim is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            actors = _actors()
+            if len(actors) == 2 and finished_trials(storage, "rk") >= 2:
+                victim = actors[0]
+        assert victim is not None, "no actor to kill"
+        time.sleep(0.3)  # mid-trial: each trial takes a second
+        victim.send_signal(signal.SIGKILL)
+        _, err = driver.communicate(timeout=300)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert driver.returncode == 0, err[-3000:]
+    trials = study_trials(storage, "rk")
+    done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert sorted(t.user_attrs[SLOT] for t in done) == list(range(6)), "every slot once"
+    abandoned = [t for t in trials if t.state == optuna.trial.TrialState.FAIL]
+    assert len(abandoned) == 1 and ERROR not in abandoned[0].user_attrs
+    retried = [t for t in done if t.user_attrs.get(RETRY_OF) == abandoned[0].number]
+    assert len(retried) == 1 and retried[0].params == abandoned[0].params
+    parent = trainlab.search_runs("ray-killed", "tags.`trainlab.study.role` = 'parent'",
+                                  output="list", tracking_uri=uri)[0]  # type: ignore[index]  # fmt: skip
+    runs = {int(r.data.tags["trainlab.trial.number"]): r for r in children(uri, parent.info.run_id)}
+    assert runs[abandoned[0].number].info.status == "FAILED"
+    assert runs[retried[0].number].data.tags["trainlab.trial.retry_of"] == str(abandoned[0].number)
+    assert all("default_worker" in r.data.tags["mlflow.source.name"] for r in runs.values())

@@ -2,7 +2,10 @@
 trainlab.tuning.worker``) share one study storage; this process hands out slots one at a time
 over their stdin and reads ``done SLOT STATE`` back. A worker that dies (killed, out of memory)
 gives its slot back: it goes to another worker, which fails the dead attempt and tries its
-params again, and a new worker takes the dead one's place."""
+params again, and a new worker takes the dead one's place.
+
+The workers start when the pool is entered, before the study and its run exist: they import
+their modules while this process sets the study up, and open the study at their first slot."""
 
 from __future__ import annotations
 
@@ -14,7 +17,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import TracebackType
 
+from trainlab.client.resolve import ENV_TRACKING_URI
 from trainlab.exceptions import TrainlabError
 
 OnDone = Callable[[int, str], None]
@@ -28,14 +33,49 @@ class _Worker:
 
 
 class LocalPool:
-    def __init__(self, study: str, storage: str, workers: int, max_restarts: int | None = None):
+    """``with LocalPool(...) as pool: pool.run(slots, on_done)``; leaving the block ends every
+    worker."""
+
+    def __init__(
+        self,
+        study: str,
+        storage: str,
+        workers: int,
+        tracking_uri: str,
+        max_restarts: int | None = None,
+    ):
         self.study = study
         self.storage = storage
         self.workers = workers
+        self.tracking_uri = tracking_uri
         self.max_restarts = workers * 3 if max_restarts is None else max_restarts
         self.restarts = 0
         self._started = 0
         self._all: list[_Worker] = []
+        self._idle: list[_Worker] = []
+
+    def __enter__(self) -> LocalPool:
+        self._idle = [self._spawn() for _ in range(self.workers)]
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End every worker (those still running are terminated)."""
+        for worker in self._all:
+            if worker.process.poll() is None:
+                worker.process.terminate()
+        for worker in self._all:
+            worker.process.wait()
+            for pipe in (worker.process.stdin, worker.process.stdout):
+                if pipe is not None and not pipe.closed:
+                    pipe.close()
 
     def _spawn(self) -> _Worker:
         index = self._started
@@ -45,6 +85,7 @@ class LocalPool:
         # Workers import what this process can: its module search path goes with them.
         path = [p for p in sys.path if p and os.path.isdir(p)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(path))}
+        env[ENV_TRACKING_URI] = self.tracking_uri  # the study's, whatever this shell says
         # Each worker's numeric libraries (XGBoost, LightGBM, BLAS, PyTorch) get their share of
         # the cores, not all of them each, unless told otherwise.
         env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // self.workers)))
@@ -72,16 +113,17 @@ class LocalPool:
                 worker.slot = None
                 worker.process.stdin.close()  # the worker exits
 
-        def start() -> None:
-            worker = self._spawn()
+        def start(worker: _Worker | None = None) -> None:
+            worker = worker or self._spawn()
             live.append(worker)
             assert worker.process.stdout is not None
             selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
             hand_out(worker)
 
         try:
-            for _ in range(min(self.workers, len(pending))):
-                start()
+            for ready in self._idle:
+                start(ready)  # those without a slot exit
+            self._idle = []
             while any(w.slot is not None for w in live):
                 for key, _ in selector.select(timeout=1.0):
                     worker: _Worker = key.data
@@ -99,14 +141,6 @@ class LocalPool:
                             self._lost(worker, pending)
                             start()
         finally:
-            for worker in self._all:
-                if worker.process.poll() is None:
-                    worker.process.terminate()
-            for worker in self._all:
-                worker.process.wait()
-                for pipe in (worker.process.stdin, worker.process.stdout):
-                    if pipe is not None and not pipe.closed:
-                        pipe.close()
             selector.close()
 
     def _lost(self, worker: _Worker, pending: deque[int]) -> None:

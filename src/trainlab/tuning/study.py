@@ -70,14 +70,18 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
     )
 
 
-def make_sampler(tune: TuneSpec, worker: int = 0) -> optuna.samplers.BaseSampler:
-    """The sampler the spec names; each worker gets its own seed (seed + worker)."""
+def make_sampler(
+    tune: TuneSpec, worker: int = 0, parallel: bool = True
+) -> optuna.samplers.BaseSampler:
+    """The sampler the spec names; each worker gets its own seed (seed + worker). TPE treats
+    the trials running in parallel as if they had failed badly (``constant_liar``), so that
+    workers do not all sample the same point; a study run by one worker skips that work."""
     import optuna
 
     seed = None if tune.seed is None else tune.seed + worker
     s = optuna.samplers
     if tune.sampler == "tpe":
-        return s.TPESampler(seed=seed, constant_liar=True)
+        return s.TPESampler(seed=seed, constant_liar=parallel)
     if tune.sampler == "random":
         return s.RandomSampler(seed=seed)
     if tune.sampler == "grid":
@@ -130,15 +134,18 @@ def make_pruner(tune: TuneSpec) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
-def open_study(name: str, url: str, tune: TuneSpec, *, worker: int = 0) -> optuna.Study:
-    """The existing study ``name`` with this process's sampler and pruner."""
+def open_study(
+    name: str, url: str, tune: TuneSpec, *, worker: int = 0, parallel: bool = True
+) -> optuna.Study:
+    """The existing study ``name`` with this process's sampler and pruner; ``parallel=False``
+    when this process is the study's only worker."""
     import optuna
 
     try:
         return optuna.load_study(
             study_name=name,
             storage=open_storage(url),
-            sampler=make_sampler(tune, worker),
+            sampler=make_sampler(tune, worker, parallel),
             pruner=make_pruner(tune),
         )
     except KeyError:

@@ -257,8 +257,10 @@ def run_trial(
         state, status = TrialState.COMPLETE, "FINISHED"
     run.set_tag(STATE_TAG, state.name)
     run.log_metric("trial_duration_s", time.perf_counter() - started)
-    run.end(status)
-    run.flush()  # what was logged after a pruned pipeline run ended
+    if run.ended:  # a pruned pipeline run ends itself: deliver what was logged since
+        run.flush()
+    else:
+        run.end(status)
     if state == TrialState.COMPLETE:
         study.tell(trial, [metrics[m] for m in objective.tune.metrics])
     else:

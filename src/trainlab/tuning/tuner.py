@@ -7,6 +7,7 @@ the tuned metric is one the pipeline reports."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -236,8 +237,19 @@ def run_study(
         n = studies.grid_size(plan.tune)
     if workers < 1:
         raise InvalidParameterValue(f"workers must be >= 1, got {workers}")
-    study = studies.create_study(plan.name, plan.storage, plan.tune, resume=resume)
-    with _parent_run(plan, study, resume) as parent:
+    with contextlib.ExitStack() as stack:
+        pool = None
+        if backend == "local" and workers > 1:
+            from trainlab.tuning.local import LocalPool
+
+            # Started first: the workers import their modules while the study is set up.
+            pool = stack.enter_context(
+                LocalPool(plan.name, plan.storage, min(workers, n), plan.tracking_uri)
+            )
+        study = studies.create_study(plan.name, plan.storage, plan.tune, resume=resume)
+        parent = stack.enter_context(_parent_run(plan, study, resume))
+        if pool is not None:
+            stack.callback(pool.close)  # the workers end before the study's run does
         attrs = {
             **plan.attrs,
             studies.ATTR_TUNE: plan.tune.model_dump(mode="json"),
@@ -257,7 +269,10 @@ def run_study(
             def on_done(slot: int, state: str) -> None:
                 reporter.advance(bar)
 
-            _dispatch(plan, slots, workers, backend, deadline, on_done, ray_address, kubernetes)
+            if pool is not None:
+                pool.run(slots, on_done, deadline)
+            else:
+                _dispatch(plan, slots, workers, backend, deadline, on_done, ray_address, kubernetes)
         summary = summarize(study, parent)
     return TuneResult(
         study=plan.name,
@@ -291,15 +306,11 @@ def _dispatch(
         if kubernetes is None:
             raise InvalidParameterValue("the kubernetes backend needs Job settings (--image)")
         run_on_kubernetes(plan.name, plan.storage, slots, kubernetes, deadline, on_done)
-    elif workers == 1:
+    else:  # one worker: this process
         from trainlab.tuning.worker import SlotRunner
 
-        runner = SlotRunner(plan.name, plan.storage, objective=plan.objective)
+        runner = SlotRunner(plan.name, plan.storage, objective=plan.objective, alone=True)
         for slot in slots:
             if deadline is not None and time.monotonic() >= deadline:
                 break
             on_done(slot, runner.run(slot).name)
-    else:
-        from trainlab.tuning.local import LocalPool
-
-        LocalPool(plan.name, plan.storage, workers).run(slots, on_done, deadline)

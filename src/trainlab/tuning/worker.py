@@ -16,6 +16,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from trainlab.client.resolve import ENV_TRACKING_URI
 from trainlab.tuning import study as studies
 from trainlab.tuning.trial import (
     FunctionObjective,
@@ -55,11 +56,12 @@ def objective_for(study: optuna.Study) -> Objective:
 def tracking_uri(study: optuna.Study) -> str:
     """``$TRAINLAB_TRACKING_URI`` where set (a pod may reach the server by another name than
     the machine that started the study), else the URI the study was started with."""
-    return os.environ.get("TRAINLAB_TRACKING_URI") or str(study.user_attrs[studies.ATTR_TRACKING])
+    return os.environ.get(ENV_TRACKING_URI) or str(study.user_attrs[studies.ATTR_TRACKING])
 
 
 class SlotRunner:
-    """Runs slots of one study, with this worker's own sampler seed."""
+    """Runs slots of one study, with this worker's own sampler seed; ``alone`` when no other
+    worker runs trials of the study meanwhile."""
 
     def __init__(
         self,
@@ -67,12 +69,15 @@ class SlotRunner:
         storage: str,
         worker: int = 0,
         objective: Objective | None = None,
+        alone: bool = False,
     ) -> None:
         import optuna
 
         stored = optuna.load_study(study_name=study_name, storage=studies.open_storage(storage))
         tune = studies.tune_spec(stored)
-        self.study = studies.open_study(study_name, storage, tune, worker=worker)
+        self.study = studies.open_study(
+            study_name, storage, tune, worker=worker, parallel=not alone
+        )
         self.objective = objective or objective_for(self.study)
         self.parent = str(self.study.user_attrs[studies.ATTR_PARENT])
         self.tracking_uri = tracking_uri(self.study)
@@ -104,6 +109,21 @@ class SlotRunner:
                 )
 
 
+def _preload(uri: str | None) -> None:
+    """Import what the first trial needs (Optuna, the store's modules) now, while the study is
+    being set up, rather than at the first slot."""
+    import optuna  # noqa: F401
+
+    from trainlab.client.resolve import is_remote
+
+    if not uri:
+        return
+    if is_remote(uri):
+        import trainlab.client.rest  # noqa: F401
+    else:
+        import trainlab.store.sql.tracking  # noqa: F401
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m trainlab.tuning.worker")
     parser.add_argument("--study", required=True)
@@ -113,11 +133,15 @@ def main(argv: list[str] | None = None) -> None:
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     sys.stdout = sys.stderr  # what training prints must not mix with the protocol
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    runner = SlotRunner(args.study, args.storage, args.worker)
+    _preload(os.environ.get(ENV_TRACKING_URI))
+    runner: SlotRunner | None = None
     for line in sys.stdin:
         if not line.strip():
             continue
         slot = int(line)
+        # The study is opened at the first slot: the pool starts its workers before the study
+        # and its run exist.
+        runner = runner or SlotRunner(args.study, args.storage, args.worker)
         state = runner.run(slot)
         protocol.write(f"done {slot} {state.name}\n")
     protocol.close()

@@ -169,3 +169,62 @@ def upsert_tag_rows(s: Session, run_id: str, values: dict[str, str]) -> None:
         [(run_id, k, values[k]) for k in sorted(values)],
         many=True,
     )
+
+
+# A run's row: created and ended once per run (per trial of a study), through the driver too.
+_RUN_COLUMNS = (
+    "run_id",
+    "experiment_id",
+    "name",
+    "user_id",
+    "status",
+    "start_time",
+    "end_time",
+    "artifact_uri",
+    "lifecycle_stage",
+)
+
+
+def _quoted(columns: tuple[str, ...]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+def run_row(s: Session, run_id: str) -> tuple[Any, ...] | None:
+    """The run's (run_id, experiment_id, name, user_id, status, start_time, end_time,
+    artifact_uri, lifecycle_stage), or None when there is no such run."""
+    sql = f'SELECT {_quoted(_RUN_COLUMNS)} FROM runs WHERE "run_id" = {_mark(s)}'
+    rows = _cursor_run(s, sql, (run_id,))
+    return rows[0] if rows else None
+
+
+def update_run_row(
+    s: Session, run_id: str, status: str | None, end_time: int | None, name: str | None
+) -> None:
+    """Set the given fields of the run's row (None leaves a field as it is)."""
+    m = _mark(s)
+    _cursor_run(
+        s,
+        f'UPDATE runs SET "status" = COALESCE({m}, "status"), '
+        f'"end_time" = COALESCE({m}, "end_time"), "name" = COALESCE({m}, "name") '
+        f'WHERE "run_id" = {m}',
+        (status, end_time, name, run_id),
+    )
+
+
+def experiment_for_run(s: Session, experiment_id: int) -> tuple[str, str] | None:
+    """(lifecycle_stage, artifact_location) of the experiment, or None when there is none."""
+    rows = _cursor_run(
+        s,
+        'SELECT "lifecycle_stage", "artifact_location" FROM experiments '
+        f'WHERE "experiment_id" = {_mark(s)}',
+        (experiment_id,),
+    )
+    return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+
+def insert_run_row(s: Session, values: dict[str, Any]) -> None:
+    """A new run's row: ``values`` holds every column of ``runs`` but deleted_time."""
+    columns = (*_RUN_COLUMNS, "parent_run_id")
+    marks = ", ".join([_mark(s)] * len(columns))
+    sql = f"INSERT INTO runs ({_quoted(columns)}) VALUES ({marks})"
+    _cursor_run(s, sql, tuple(values[c] for c in columns))

@@ -37,7 +37,16 @@ from trainlab.store import search
 from trainlab.store._base import SEARCH_MAX_RESULTS_DEFAULT, BaseTrackingStore
 from trainlab.store.sql import convert
 from trainlab.store.sql.engine import make_engine, upgrade
-from trainlab.store.sql.fastpath import insert_metrics, metric_history, run_stage
+from trainlab.store.sql.fastpath import (
+    experiment_for_run,
+    insert_metrics,
+    insert_run_row,
+    metric_history,
+    run_row,
+    run_stage,
+    update_run_row,
+    upsert_tag_rows,
+)
 from trainlab.store.sql.models import (
     DatasetModel,
     ExperimentModel,
@@ -369,14 +378,11 @@ class SqlTrackingStore(BaseTrackingStore):
         if start_time is not None:
             validate_int64(start_time, "start_time")
         with self._session() as s:
-            exp = s.execute(
-                select(ExperimentModel.lifecycle_stage, ExperimentModel.artifact_location).where(
-                    ExperimentModel.experiment_id == _experiment_pk(experiment_id)
-                )
-            ).first()
+            exp = experiment_for_run(s, _experiment_pk(experiment_id))
             if exp is None:
                 raise ResourceNotFound(f"No experiment with ID {experiment_id}.")
-            if exp.lifecycle_stage != LifecycleStage.ACTIVE:
+            stage, artifact_location = exp
+            if stage != LifecycleStage.ACTIVE:
                 raise InvalidParameterValue(
                     f"Experiment {experiment_id} is deleted; runs can only be created in active "
                     "experiments."
@@ -390,24 +396,25 @@ class SqlTrackingStore(BaseTrackingStore):
                 status=RunStatus.RUNNING,
                 start_time=start_time if start_time is not None else self.clock(),
                 end_time=None,
-                artifact_uri=f"{exp.artifact_location}/{run_id}/artifacts",
+                artifact_uri=f"{artifact_location}/{run_id}/artifacts",
                 lifecycle_stage=LifecycleStage.ACTIVE,
             )
-            s.execute(
-                upsert_insert(s, RunModel).values(
-                    run_id=run_id,
-                    experiment_id=int(info.experiment_id),
-                    name=run_name,
-                    user_id=user_id,
-                    status=info.status,
-                    start_time=info.start_time,
-                    artifact_uri=info.artifact_uri,
-                    lifecycle_stage=info.lifecycle_stage,
-                    parent_run_id=tags.get(PARENT_RUN_TAG),
-                )
+            insert_run_row(
+                s,
+                {
+                    "run_id": run_id,
+                    "experiment_id": int(info.experiment_id),
+                    "name": run_name,
+                    "user_id": user_id,
+                    "status": str(info.status),
+                    "start_time": info.start_time,
+                    "end_time": None,
+                    "artifact_uri": info.artifact_uri,
+                    "lifecycle_stage": str(info.lifecycle_stage),
+                    "parent_run_id": tags.get(PARENT_RUN_TAG),
+                },
             )
-            rows = [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
-            s.execute(upsert_insert(s, TagModel), rows)
+            upsert_tag_rows(s, run_id, tags)
             return Run(info=info, data=RunData(tags=tags))
 
     def get_run(self, run_id: str) -> Run:
@@ -425,17 +432,25 @@ class SqlTrackingStore(BaseTrackingStore):
             validate_int64(end_time, "end_time")
         if run_name:
             validate_value(run_name, MAX_RUN_NAME_LENGTH, "run_name")
+        status = RunStatus(status) if status is not None else None
         with self._session() as s:
-            row = self._run_row(s, run_id, for_write=True)
-            if status is not None:
-                row.status = RunStatus(status)
-            if end_time is not None:
-                row.end_time = end_time
+            self._check_writable(s, run_id)
+            update_run_row(s, run_id, status and str(status), end_time, run_name or None)
             if run_name:
-                row.name = run_name
                 upsert_tags(s, run_id, {RUN_NAME_TAG: run_name})
-            s.flush()
-            return convert.run_info(row)
+            row = run_row(s, run_id)
+            assert row is not None
+            return RunInfo(
+                run_id=row[0],
+                experiment_id=str(row[1]),
+                run_name=row[2],
+                user_id=row[3],
+                status=RunStatus(row[4]),
+                start_time=row[5],
+                end_time=row[6],
+                artifact_uri=row[7],
+                lifecycle_stage=row[8],
+            )
 
     def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
         with self._session() as s:

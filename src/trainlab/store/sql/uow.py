@@ -3,6 +3,7 @@ into trainlab errors here and nowhere else."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,11 +17,18 @@ from trainlab.exceptions import ResourceConflict, ServiceUnavailable
 from trainlab.store.sql.engine import WRITE_OPTION
 
 
+@functools.lru_cache(maxsize=32)
+def _writer(engine: Engine) -> Engine:
+    """The engine's writing variant (made once: making one per operation costs more than a
+    small write)."""
+    return engine.execution_options(**{WRITE_OPTION: True})
+
+
 @contextmanager
 def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """A session committed on success and rolled back on any error. ``write=False`` for
     read-only work lets SQLite readers run beside a writer."""
-    bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
+    bind = _writer(engine) if write else engine
     session = Session(bind, expire_on_commit=False, autoflush=False)
     try:
         yield session
