@@ -212,6 +212,29 @@ def test_multipart(backend: Backend) -> None:
         repo.create_multipart("../escape.bin", 1)
 
 
+def test_presigned_download(backend: Backend) -> None:
+    repo = backend.repo
+    data = os.urandom(3 * MiB) + b"end"
+    write(repo, "d/file name.bin", data)
+    if not repo.supports_multipart:
+        with pytest.raises(MultipartUnsupported) as info:
+            repo.presigned_download("d/file name.bin")
+        assert info.value.http_status == 501
+        return
+    signed = repo.presigned_download("d/file name.bin")
+    assert signed.size == len(data)
+    whole = httpx.get(signed.url, headers=signed.headers, timeout=60)
+    assert whole.status_code == 200 and whole.content == data
+    assert whole.headers["content-disposition"] == "attachment; filename*=utf-8''file%20name.bin"
+    tail = httpx.get(signed.url, headers={"Range": f"bytes={3 * MiB}-"}, timeout=60)
+    assert tail.status_code == 206 and tail.content == b"end"
+    with pytest.raises(ResourceNotFound):
+        repo.presigned_download("d/missing.bin")
+    for path in ("../escape.bin", "d", ""):  # outside the root; a folder; the root
+        with pytest.raises((InvalidParameterValue, ResourceNotFound)):
+            repo.presigned_download(path)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["local", "s3"])
 def test_streaming_memory_stays_flat(kind: str, tmp_path: Path, request: Any) -> None:

@@ -149,7 +149,52 @@ def test_download_over_http(artifact_server: ArtifactServer, run_id: str) -> Non
 def test_server_info_advertises_multipart(artifact_server: ArtifactServer) -> None:
     info = httpx.get(f"{artifact_server.url}/api/3.0/mlflow/server-info").json()
     assert info["multipart_uploads_enabled"] is (artifact_server.kind == "s3")
-    assert info["multipart_downloads_enabled"] is False
+    assert info["multipart_downloads_enabled"] is (artifact_server.kind == "s3")
+
+
+def test_multipart_download_by_the_stock_client(
+    artifact_server: ArtifactServer, run_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S3: the client asks for a presigned URL and reads the file from the object store in
+    ranged parts. Local: the server answers 501 and the client downloads through it."""
+    from mlflow.store.artifact import http_artifact_repo
+
+    monkeypatch.setenv("MLFLOW_MULTIPART_DOWNLOAD_CHUNK_SIZE", str(2 * MiB))
+    ranges: list[tuple[str, int, int]] = []
+    real_chunk = http_artifact_repo.download_chunk
+
+    def chunk(*, range_start: int, range_end: int, http_uri: str, **kw: Any) -> Any:
+        ranges.append((http_uri, range_start, range_end))
+        return real_chunk(range_start=range_start, range_end=range_end, http_uri=http_uri, **kw)
+
+    monkeypatch.setattr(http_artifact_repo, "download_chunk", chunk)
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(MiB) * 7 + b"tail")  # four ranged parts of 2 MiB
+    mlflow.log_artifact(str(big), artifact_path="ranged")
+    out = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="ranged/big.bin", dst_path=str(tmp_path / "dl")
+    )
+    assert Path(out).read_bytes() == big.read_bytes()
+    if artifact_server.kind == "s3":  # straight from the object store, in four ranges
+        assert sorted(start for _, start, _ in ranges) == [0, 2 * MiB, 4 * MiB, 6 * MiB]
+        assert all(uri.startswith(artifact_server.moto.url) for uri, _, _ in ranges)
+    else:
+        assert ranges == []
+    exp = mlflow.get_run(run_id).info.experiment_id
+    url = f"{artifact_server.url}/api/2.0/mlflow-artifacts/presigned/{exp}/{run_id}/artifacts"
+    r = httpx.get(f"{url}/ranged/big.bin")
+    if artifact_server.kind != "s3":
+        assert r.status_code == 501 and r.json()["error_code"] == "NOT_IMPLEMENTED"
+        return
+    assert r.status_code == 200, r.text
+    signed = r.json()
+    assert signed["file_size"] == big.stat().st_size and signed["headers"] == {}
+    assert signed["url"].startswith(f"{artifact_server.moto.url}/{artifact_server.bucket}/")
+    part = httpx.get(signed["url"], headers={"Range": "bytes=3-9"})
+    assert part.status_code == 206 and part.content == big.read_bytes()[3:10]
+    assert part.headers["content-disposition"] == 'attachment; filename="big.bin"'
+    missing = httpx.get(f"{url}/ranged/none.bin")
+    assert missing.status_code == 404 and missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
 
 
 def test_multipart_upload_by_the_stock_client(
@@ -207,6 +252,7 @@ def test_traversal_over_http_writes_nothing(artifact_server: ArtifactServer, pat
         for r in (
             http.put(f"{base}/artifacts/{quoted}", content=b"x"),
             http.get(f"{base}/artifacts/{quoted}"),
+            http.get(f"{base}/presigned/{quoted}"),
             http.delete(f"{base}/artifacts/{quoted}"),
             http.post(f"{base}/mpu/create/{quoted}", json={"path": "f.bin", "num_parts": 1}),
             http.post(f"{base}/mpu/create/x", json={"path": "..", "num_parts": 1}),

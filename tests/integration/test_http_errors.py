@@ -208,6 +208,9 @@ def test_artifact_path_traversal_is_rejected(http: httpx.Client, path: str, serv
     r = http.put(f"/api/2.0/mlflow-artifacts/artifacts/{path}", content=b"x")
     assert r.status_code in (400, 404), r.text
     assert not (server.artifacts.parent / "escape.txt").exists()
+    # the path is refused before the local destination says it has no presigned downloads
+    r = http.get(f"/api/2.0/mlflow-artifacts/presigned/{path}")
+    assert r.status_code in (400, 404), r.text
 
 
 def test_oversized_body_is_refused_before_reading(http: httpx.Client) -> None:

@@ -14,11 +14,24 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from trainlab.exceptions import TrainlabError
 
 CHUNK_SIZE = 1024 * 1024
 MULTIPART_UNSUPPORTED = "Multipart upload is not supported for the current artifact repository"
+PRESIGNED_UNSUPPORTED = (
+    "Presigned downloads are not supported for the current artifact repository; download "
+    "through the server (GET /api/2.0/mlflow-artifacts/artifacts/PATH)."
+)
+
+
+def attachment(name: str) -> str:
+    """A ``Content-Disposition`` that saves the file under ``name``."""
+    quoted = quote(name)
+    if quoted != name:
+        return f"attachment; filename*=utf-8''{quoted}"
+    return f'attachment; filename="{name}"'
 
 
 class MultipartUnsupported(TrainlabError):
@@ -55,6 +68,16 @@ class ArtifactDownload:
 
 
 @dataclass(frozen=True)
+class PresignedDownload:
+    """A time-limited URL of one file on the object store, which clients read directly, in
+    ranged parts (MLflow's multipart download)."""
+
+    url: str
+    size: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class PartCredential:
     part_number: int
     url: str
@@ -74,6 +97,7 @@ class UploadedPart:
 
 
 class BaseArtifactRepository(ABC):
+    # Object stores: multipart uploads and presigned (ranged) downloads straight from the store.
     supports_multipart: bool = False
 
     @abstractmethod
@@ -110,3 +134,8 @@ class BaseArtifactRepository(ABC):
 
     def abort_multipart(self, path: str, upload_id: str) -> None:
         raise MultipartUnsupported()
+
+    def presigned_download(self, path: str) -> PresignedDownload:
+        """A URL to read the file at ``path`` from directly, with its size;
+        ``ResourceNotFound`` if there is none."""
+        raise MultipartUnsupported(PRESIGNED_UNSUPPORTED)

@@ -12,6 +12,7 @@ import asyncio
 import builtins
 import contextlib
 import os
+import posixpath
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +24,9 @@ from trainlab.artifacts.base import (
     FileInfo,
     MultipartUpload,
     PartCredential,
+    PresignedDownload,
     UploadedPart,
+    attachment,
 )
 from trainlab.artifacts.paths import validate_artifact_path
 from trainlab.exceptions import (
@@ -322,3 +325,19 @@ class S3ArtifactRepository(BaseArtifactRepository):
             self._s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
         except ClientError as exc:
             raise _translate(exc, f"Multipart upload {upload_id!r}") from None
+
+    def presigned_download(self, path: str) -> PresignedDownload:
+        key = self._key(path, file=True)
+        with _s3_errors(f"Artifact {path!r}"):
+            head = self._s3.head_object(Bucket=self.bucket, Key=key)
+        url = self._s3.generate_presigned_url(
+            "get_object",
+            # Signed into the URL: a browser saves the file instead of rendering it.
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ResponseContentDisposition": attachment(posixpath.basename(key)),
+            },
+            ExpiresIn=PRESIGN_EXPIRES_S,
+        )
+        return PresignedDownload(url, int(head["ContentLength"]))

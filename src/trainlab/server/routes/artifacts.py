@@ -6,7 +6,7 @@ import os
 import posixpath
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlparse
+from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 from fastapi import FastAPI
@@ -21,6 +21,7 @@ from trainlab.artifacts.base import (
     BaseArtifactRepository,
     MultipartUnsupported,
     UploadedPart,
+    attachment,
 )
 from trainlab.artifacts.local import LocalArtifactRepository
 from trainlab.artifacts.paths import validate_artifact_path
@@ -76,13 +77,6 @@ def _mpu_target(request: Request, file_path: str) -> str:
     return f"{folder}/{name}" if folder else name
 
 
-def _attachment(name: str) -> str:
-    quoted = quote(name)
-    if quoted != name:
-        return f"attachment; filename*=utf-8''{quoted}"
-    return f'attachment; filename="{name}"'
-
-
 def _served_path(repo: BaseArtifactRepository, uri: str) -> str:
     """The repository path of a run's or version's artifact location: ``mlflow-artifacts:/1/abc/
     artifacts`` -> ``1/abc/artifacts``; a ``file:`` location inside a local destination (runs
@@ -117,7 +111,7 @@ def _download_response(dl: ArtifactDownload) -> Response:
         media_type=dl.content_type,
         headers={
             "Content-Length": str(dl.size),
-            "Content-Disposition": _attachment(dl.name),
+            "Content-Disposition": attachment(dl.name),
             **UNTRUSTED,
         },
         background=BackgroundTask(dl.close),
@@ -174,6 +168,16 @@ def register(app: FastAPI) -> None:
         )
         dl = await ctx.artifacts.open_read(_under(ctx.artifacts, uri, path))
         return _download_response(dl)
+
+    async def presigned(request: Request) -> Response:
+        """A URL the client reads the file from directly, in ranged parts, when the destination
+        is an object store (``multipart_downloads_enabled`` in server-info); 501 otherwise, and
+        the client downloads through the server."""
+        repo = _ctx(request).artifacts
+        path = request.path_params["path"]
+        validate_artifact_path(path)  # a bad path is a 400 on every destination
+        got = await run_in_threadpool(repo.presigned_download, path)
+        return JSONResponse({"url": got.url, "headers": got.headers, "file_size": got.size})
 
     async def delete(request: Request) -> Response:
         await run_in_threadpool(_ctx(request).artifacts.delete, request.path_params["path"])
@@ -245,6 +249,7 @@ def register(app: FastAPI) -> None:
         app.add_api_route(f"{base}/artifacts/{{path:path}}", download, methods=["GET"])
         app.add_api_route(f"{base}/artifacts/{{path:path}}", delete, methods=["DELETE"])
         app.add_api_route(f"{base}/artifacts", list_dir, methods=["GET"])
+        app.add_api_route(f"{base}/presigned/{{path:path}}", presigned, methods=["GET"])
         for op, handler in (("create", mpu_create), ("complete", mpu_complete)):
             app.add_api_route(f"{base}/mpu/{op}/{{path:path}}", handler, methods=["POST"])
         app.add_api_route(f"{base}/mpu/abort/{{path:path}}", mpu_abort, methods=["POST"])

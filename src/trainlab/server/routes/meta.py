@@ -25,7 +25,7 @@ def register(app: FastAPI) -> None:
                 "workspaces_enabled": False,
                 "trace_archival_enabled": False,
                 "multipart_uploads_enabled": bool(multipart),
-                "multipart_downloads_enabled": False,
+                "multipart_downloads_enabled": bool(multipart),
                 "presigned_upload_run_id_supported": False,
                 "presigned_upload_model_id_supported": False,
                 "features_enabled": {},
