@@ -304,6 +304,32 @@ def test_models_view_shows_versions_aliases_and_decisions(page: Any, seeded: See
     assert "@champion" in log and "v1" in log and "promotion gate PASS" in log
 
 
+def test_mlflow_ui_addresses_open_the_same_views(page: Any, seeded: Seeded) -> None:
+    """The mlflow client prints links into MLflow's UI ("View run at .../#/experiments/1/runs/
+    ID"); here they open the same views."""
+    names = list(seeded.runs)[:2]
+    ids = [seeded.runs[n]["id"] for n in names]
+    cases = {
+        f"/#/experiments/{seeded.sweep_id}/runs/{seeded.spiky_id}/model-metrics":
+            f"/runs/{seeded.spiky_id}?tab=metrics",
+        f"/#/experiments/{seeded.sweep_id}/runs/{ids[0]}": f"/runs/{ids[0]}",
+        f"/#/experiments/{seeded.sweep_id}/runs": f"/experiments/{seeded.sweep_id}",
+        "/#/models/wine/versions/1": "/models/wine",
+        f'/#/compare-runs?runs=["{ids[0]}","{ids[1]}"]&experiments=["{seeded.sweep_id}"]':
+            f"/compare?runs={ids[0]},{ids[1]}",
+        "/#/prompts": "/",
+    }  # fmt: skip
+    for mlflow_address, address in cases.items():
+        page.goto(mlflow_address)
+        page.wait_for_function(
+            "([want]) => location.pathname + location.search === want && !location.hash",
+            arg=[address],
+        )
+        page.locator("main h1").first.wait_for()
+    page.goto(f"/#/experiments/{seeded.sweep_id}/runs/{ids[0]}")
+    page.get_by_text(names[0]).first.wait_for()
+
+
 @pytest.mark.csp
 def test_views_keep_to_the_content_security_policy(page: Any, seeded: Seeded) -> None:
     """Every view under the page's CSP (scripts from this server only, no eval): a violation
