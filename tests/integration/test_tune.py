@@ -159,18 +159,27 @@ def test_a_killed_worker_leaves_a_failed_trial_that_is_retried(tmp_path: Path) -
         if driver.poll() is None:
             driver.kill()
     assert driver.returncode == 0, err
-    trials = study_trials(storage, "k")
+    assert_one_killed_attempt_retried(storage, "k", 8, uri, "killed")
+
+
+def assert_one_killed_attempt_retried(
+    storage: str, study: str, slots: int, uri: str, experiment: str
+) -> dict[int, Any]:
+    """Every slot done once; one attempt failed by its worker's death (not by an error of its
+    own), its params tried again, its run FAILED. The trial runs, by trial number."""
+    trials = study_trials(storage, study)
     done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-    assert sorted(t.user_attrs[SLOT] for t in done) == list(range(8)), "every slot once"
+    assert sorted(t.user_attrs[SLOT] for t in done) == list(range(slots)), "every slot once"
     abandoned = [t for t in trials if t.state == optuna.trial.TrialState.FAIL]
     assert len(abandoned) == 1 and ERROR not in abandoned[0].user_attrs
     retried = [t for t in done if t.user_attrs.get(RETRY_OF) == abandoned[0].number]
     assert len(retried) == 1 and retried[0].params == abandoned[0].params
-    parent_id = trainlab.search_runs("killed", "tags.`trainlab.study.role` = 'parent'",
+    parent_id = trainlab.search_runs(experiment, "tags.`trainlab.study.role` = 'parent'",
                                      output="list", tracking_uri=uri)[0].info.run_id  # type: ignore[index]  # fmt: skip
     runs = {int(r.data.tags["trainlab.trial.number"]): r for r in children(uri, parent_id)}
     assert runs[abandoned[0].number].info.status == "FAILED"
     assert runs[retried[0].number].data.tags["trainlab.trial.retry_of"] == str(abandoned[0].number)
+    return runs
 
 
 def finished_trials(storage: str, name: str) -> int:

@@ -19,14 +19,16 @@ import psutil
 import pytest
 import yaml
 from tests.integration.test_cli import TRAINLAB, one_line
-from tests.integration.test_tune import children, finished_trials, study_trials
+from tests.integration.test_tune import (
+    assert_one_killed_attempt_retried,
+    children,
+    finished_trials,
+    study_trials,
+)
 from tests.unit.client.test_fluent import (  # noqa: F401 - fixtures used by pytest here
     isolated_sdk,
     reset_sdk,
 )
-
-import trainlab
-from trainlab.tuning.study import ERROR, RETRY_OF, SLOT
 
 RAY = str(Path(sys.executable).with_name("ray"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,16 +146,5 @@ def test_a_killed_ray_actor_leaves_a_failed_trial_that_is_retried(
         if driver.poll() is None:
             driver.kill()
     assert driver.returncode == 0, err[-3000:]
-    trials = study_trials(storage, "rk")
-    done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-    assert sorted(t.user_attrs[SLOT] for t in done) == list(range(6)), "every slot once"
-    abandoned = [t for t in trials if t.state == optuna.trial.TrialState.FAIL]
-    assert len(abandoned) == 1 and ERROR not in abandoned[0].user_attrs
-    retried = [t for t in done if t.user_attrs.get(RETRY_OF) == abandoned[0].number]
-    assert len(retried) == 1 and retried[0].params == abandoned[0].params
-    parent = trainlab.search_runs("ray-killed", "tags.`trainlab.study.role` = 'parent'",
-                                  output="list", tracking_uri=uri)[0]  # type: ignore[index]  # fmt: skip
-    runs = {int(r.data.tags["trainlab.trial.number"]): r for r in children(uri, parent.info.run_id)}
-    assert runs[abandoned[0].number].info.status == "FAILED"
-    assert runs[retried[0].number].data.tags["trainlab.trial.retry_of"] == str(abandoned[0].number)
+    runs = assert_one_killed_attempt_retried(storage, "rk", 6, uri, "ray-killed")
     assert all("default_worker" in r.data.tags["mlflow.source.name"] for r in runs.values())
