@@ -197,6 +197,46 @@ def test_multipart_download_by_the_stock_client(
     assert missing.status_code == 404 and missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
 
 
+def test_without_direct_transfers_everything_goes_through_the_server(
+    moto_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An object store only the server can reach: no presigned URLs, and the stock client
+    still uploads and downloads large files, through the server."""
+    from mlflow.store.artifact import http_artifact_repo
+
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", str(6 * MiB))
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE", str(5 * MiB))
+    monkeypatch.setenv("MLFLOW_MULTIPART_DOWNLOAD_CHUNK_SIZE", str(2 * MiB))
+    monkeypatch.setattr(http_artifact_repo, "download_chunk", None)  # never a ranged read
+    bucket = moto_server.new_bucket()
+    args = ["--artifacts-destination", f"s3://{bucket}/{PREFIX}", "--s3-endpoint-url",
+            moto_server.url, "--no-direct-transfers"]  # fmt: skip
+    db = f"sqlite:///{tmp_path}/trainlab.db"
+    with ServerProcess(db, tmp_path / "unused", extra_args=args, env=AWS_ENV) as proc:
+        info = httpx.get(f"{proc.url}/api/3.0/mlflow/server-info").json()
+        assert info["multipart_uploads_enabled"] is False
+        assert info["multipart_downloads_enabled"] is False
+        base = f"{proc.url}/api/2.0/mlflow-artifacts"
+        r = httpx.post(f"{base}/mpu/create/x", json={"path": "f.bin", "num_parts": 1})
+        assert r.status_code == 501 and r.json()["error_code"] == "NOT_IMPLEMENTED"
+        mlflow.set_tracking_uri(proc.url)
+        mlflow.set_experiment("through-the-server")
+        big = tmp_path / "big.bin"
+        big.write_bytes(os.urandom(MiB) * 11 + b"end")
+        with mlflow.start_run() as run:
+            mlflow.log_artifact(str(big), artifact_path="d")
+        r = httpx.get(f"{base}/presigned/{run.info.experiment_id}/{run.info.run_id}/artifacts/d")
+        assert r.status_code == 501 and r.json()["error_code"] == "NOT_IMPLEMENTED"
+        out = mlflow.artifacts.download_artifacts(
+            run_id=run.info.run_id, artifact_path="d/big.bin", dst_path=str(tmp_path / "dl")
+        )
+        assert Path(out).read_bytes() == big.read_bytes()
+        key = f"{PREFIX}/{run.info.experiment_id}/{run.info.run_id}/artifacts/d/big.bin"
+        head = moto_server.client().head_object(Bucket=bucket, Key=key)
+        assert head["ContentLength"] == big.stat().st_size
+        assert head["ETag"].endswith('-2"')  # the server's own 8 MiB parts, not the client's
+
+
 def test_multipart_upload_by_the_stock_client(
     artifact_server: ArtifactServer, run_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,3 +20,9 @@ class ServerContext:
     registry: SqlRegistryStore
     overview: SqlOverviewStore
     artifacts: BaseArtifactRepository
+
+    @property
+    def direct_transfers(self) -> bool:
+        """Whether clients move files straight to and from the object store (advertised in
+        server-info as multipart uploads and downloads)."""
+        return self.settings.direct_transfers and self.artifacts.supports_multipart

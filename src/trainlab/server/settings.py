@@ -12,3 +12,6 @@ class ServerSettings(BaseSettings):
     artifacts_destination: str = "./trainlab-artifacts"  # a folder, or s3://bucket/prefix
     s3_endpoint_url: str | None = None  # MinIO, Ceph...; also $MLFLOW_S3_ENDPOINT_URL
     serve_artifacts: bool = True
+    # Clients may move large files straight to and from the object store (presigned multipart
+    # uploads and ranged downloads); off when only the server can reach the store.
+    direct_transfers: bool = True

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from trainlab.artifacts.base import (
+    PRESIGNED_UNSUPPORTED,
     ArtifactDownload,
     BaseArtifactRepository,
     MultipartUnsupported,
@@ -173,10 +174,12 @@ def register(app: FastAPI) -> None:
         """A URL the client reads the file from directly, in ranged parts, when the destination
         is an object store (``multipart_downloads_enabled`` in server-info); 501 otherwise, and
         the client downloads through the server."""
-        repo = _ctx(request).artifacts
+        ctx = _ctx(request)
         path = request.path_params["path"]
         validate_artifact_path(path)  # a bad path is a 400 on every destination
-        got = await run_in_threadpool(repo.presigned_download, path)
+        if not ctx.direct_transfers:
+            raise MultipartUnsupported(PRESIGNED_UNSUPPORTED)
+        got = await run_in_threadpool(ctx.artifacts.presigned_download, path)
         return JSONResponse({"url": got.url, "headers": got.headers, "file_size": got.size})
 
     async def delete(request: Request) -> Response:
@@ -211,10 +214,14 @@ def register(app: FastAPI) -> None:
 
         return JSONResponse(await run_in_threadpool(work))
 
-    async def mpu_create(request: Request) -> Response:
-        repo = _ctx(request).artifacts
-        if not repo.supports_multipart:
+    def _direct(request: Request) -> BaseArtifactRepository:
+        ctx = _ctx(request)
+        if not ctx.direct_transfers:
             raise MultipartUnsupported()
+        return ctx.artifacts
+
+    async def mpu_create(request: Request) -> Response:
+        repo = _direct(request)
         msg = parse_json(_CreateMultipart, await request.body())
         target = _mpu_target(request, msg.path)
         upload = await run_in_threadpool(repo.create_multipart, target, msg.num_parts)
@@ -225,9 +232,7 @@ def register(app: FastAPI) -> None:
         return JSONResponse({"upload_id": upload.upload_id, "credentials": creds})
 
     async def mpu_complete(request: Request) -> Response:
-        repo = _ctx(request).artifacts
-        if not repo.supports_multipart:
-            raise MultipartUnsupported()
+        repo = _direct(request)
         msg = parse_json(_CompleteMultipart, await request.body())
         parts = [UploadedPart(p.part_number, p.etag) for p in msg.parts]
         target = _mpu_target(request, msg.path)
@@ -235,9 +240,7 @@ def register(app: FastAPI) -> None:
         return JSONResponse({})
 
     async def mpu_abort(request: Request) -> Response:
-        repo = _ctx(request).artifacts
-        if not repo.supports_multipart:
-            raise MultipartUnsupported()
+        repo = _direct(request)
         msg = parse_json(_AbortMultipart, await request.body())
         target = _mpu_target(request, msg.path)
         await run_in_threadpool(repo.abort_multipart, target, msg.upload_id)

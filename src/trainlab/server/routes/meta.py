@@ -18,7 +18,7 @@ def register(app: FastAPI) -> None:
         return PlainTextResponse(__version__)
 
     async def server_info(request: Request) -> Response:
-        multipart = request.app.state.ctx.artifacts.supports_multipart
+        multipart = request.app.state.ctx.direct_transfers
         return JSONResponse(
             {
                 "store_type": "SqlStore",
