@@ -141,6 +141,24 @@ def test_update_run(store: BaseTrackingStore, run_id: str) -> None:
     run = store.get_run(run_id)
     assert run.info.status == RunStatus.FINISHED
     assert run.data.tags["mlflow.runName"] == "renamed"
+    # Fields not given stay as they are.
+    info = store.update_run_info(run_id, RunStatus.FAILED)
+    assert (info.status, info.end_time, info.run_name) == (RunStatus.FAILED, 5000, "renamed")
+    info = store.update_run_info(run_id, end_time=6000)
+    assert (info.status, info.end_time, info.run_name) == (RunStatus.FAILED, 6000, "renamed")
+    assert info.run_id == run_id and info.start_time == run.info.start_time
+
+
+def test_update_of_a_missing_or_deleted_run_is_refused(
+    store: BaseTrackingStore, run_id: str
+) -> None:
+    with pytest.raises(ResourceNotFound):
+        store.update_run_info(uuid.uuid4().hex, RunStatus.FINISHED)
+    store.delete_run(run_id)
+    with pytest.raises(InvalidState, match="deleted"):
+        store.update_run_info(run_id, RunStatus.FINISHED, end_time=7000)
+    info = store.get_run(run_id).info
+    assert (info.status, info.end_time) == (RunStatus.RUNNING, None)
 
 
 def test_delete_and_restore_run(store: BaseTrackingStore, exp_id: str, run_id: str) -> None:

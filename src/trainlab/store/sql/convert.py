@@ -21,7 +21,7 @@ from trainlab.entities import (
     RunOutputs,
     RunStatus,
 )
-from trainlab.store.sql.fastpath import child_rows
+from trainlab.store.sql.fastpath import RunRow, child_rows
 from trainlab.store.sql.models import (
     DatasetModel,
     ExperimentModel,
@@ -50,7 +50,7 @@ def experiment(row: ExperimentModel, tags: dict[str, str]) -> Experiment:
     )
 
 
-def run_info(row: RunModel) -> RunInfo:
+def run_info(row: RunModel | RunRow) -> RunInfo:
     return RunInfo(
         run_id=row.run_id,
         experiment_id=str(row.experiment_id),

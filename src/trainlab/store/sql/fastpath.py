@@ -6,7 +6,7 @@ bound."""
 from __future__ import annotations
 
 import functools
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy.orm import Session
 
@@ -172,43 +172,39 @@ def upsert_tag_rows(s: Session, run_id: str, values: dict[str, str]) -> None:
 
 
 # A run's row: created and ended once per run (per trial of a study), through the driver too.
-_RUN_COLUMNS = (
-    "run_id",
-    "experiment_id",
-    "name",
-    "user_id",
-    "status",
-    "start_time",
-    "end_time",
-    "artifact_uri",
-    "lifecycle_stage",
-)
+class RunRow(NamedTuple):
+    """The columns of ``runs`` that make a ``RunInfo`` (named as ``RunModel``'s attributes)."""
+
+    run_id: str
+    experiment_id: int
+    name: str
+    user_id: str
+    status: str
+    start_time: int | None
+    end_time: int | None
+    artifact_uri: str
+    lifecycle_stage: str
 
 
 def _quoted(columns: tuple[str, ...]) -> str:
     return ", ".join(f'"{c}"' for c in columns)
 
 
-def run_row(s: Session, run_id: str) -> tuple[Any, ...] | None:
-    """The run's (run_id, experiment_id, name, user_id, status, start_time, end_time,
-    artifact_uri, lifecycle_stage), or None when there is no such run."""
-    sql = f'SELECT {_quoted(_RUN_COLUMNS)} FROM runs WHERE "run_id" = {_mark(s)}'
-    rows = _cursor_run(s, sql, (run_id,))
-    return rows[0] if rows else None
-
-
 def update_run_row(
     s: Session, run_id: str, status: str | None, end_time: int | None, name: str | None
-) -> None:
-    """Set the given fields of the run's row (None leaves a field as it is)."""
+) -> RunRow | None:
+    """Set the given fields of an active run's row (None leaves a field as it is); the row as
+    it is now, or None when there is no such active run."""
     m = _mark(s)
-    _cursor_run(
+    rows = _cursor_run(
         s,
         f'UPDATE runs SET "status" = COALESCE({m}, "status"), '
         f'"end_time" = COALESCE({m}, "end_time"), "name" = COALESCE({m}, "name") '
-        f'WHERE "run_id" = {m}',
+        f'WHERE "run_id" = {m} AND "lifecycle_stage" = \'active\' '
+        f"RETURNING {_quoted(RunRow._fields)}",
         (status, end_time, name, run_id),
     )
+    return RunRow(*rows[0]) if rows else None
 
 
 def experiment_for_run(s: Session, experiment_id: int) -> tuple[str, str] | None:
@@ -224,7 +220,7 @@ def experiment_for_run(s: Session, experiment_id: int) -> tuple[str, str] | None
 
 def insert_run_row(s: Session, values: dict[str, Any]) -> None:
     """A new run's row: ``values`` holds every column of ``runs`` but deleted_time."""
-    columns = (*_RUN_COLUMNS, "parent_run_id")
+    columns = (*RunRow._fields, "parent_run_id")
     marks = ", ".join([_mark(s)] * len(columns))
     sql = f"INSERT INTO runs ({_quoted(columns)}) VALUES ({marks})"
     _cursor_run(s, sql, tuple(values[c] for c in columns))

@@ -83,9 +83,7 @@ class SqlOverviewStore:
             RunModel.lifecycle_stage == "active",
         )
 
-        def keys(
-            s: Session, model: type[ParamModel | LatestMetricModel | TagModel]
-        ) -> dict[str, int]:
+        def keys(s: Session, model: KeyedModel) -> dict[str, int]:
             query = (
                 select(model.key, func.count())
                 .where(model.run_id.in_(runs))

@@ -42,7 +42,6 @@ from trainlab.store.sql.fastpath import (
     insert_metrics,
     insert_run_row,
     metric_history,
-    run_row,
     run_stage,
     update_run_row,
     upsert_tag_rows,
@@ -111,6 +110,11 @@ def _check_max_results(max_results: int, limit: int = SEARCH_LIMIT) -> None:
         )
 
 
+def _check_run_id(run_id: object) -> None:
+    if not isinstance(run_id, str) or not run_id:
+        raise InvalidParameterValue(f"Invalid run ID {run_id!r}: expected a non-empty string.")
+
+
 class SqlTrackingStore(BaseTrackingStore):
     """Tracking store on SQLite or PostgreSQL. Migrates a new database on construction."""
 
@@ -160,8 +164,7 @@ class SqlTrackingStore(BaseTrackingStore):
 
     def _check_writable(self, s: Session, run_id: str) -> None:
         """The run exists and is not deleted (one indexed lookup, no ORM load)."""
-        if not isinstance(run_id, str) or not run_id:
-            raise InvalidParameterValue(f"Invalid run ID {run_id!r}: expected a non-empty string.")
+        _check_run_id(run_id)
         stage = run_stage(s, run_id)
         if stage is None:
             raise ResourceNotFound(f"Run with id={run_id} not found.")
@@ -172,8 +175,7 @@ class SqlTrackingStore(BaseTrackingStore):
             )
 
     def _run_row(self, s: Session, run_id: str, *, for_write: bool = False) -> RunModel:
-        if not isinstance(run_id, str) or not run_id:
-            raise InvalidParameterValue(f"Invalid run ID {run_id!r}: expected a non-empty string.")
+        _check_run_id(run_id)
         row = s.get(RunModel, run_id)
         if row is None:
             raise ResourceNotFound(f"Run with id={run_id} not found.")
@@ -433,24 +435,15 @@ class SqlTrackingStore(BaseTrackingStore):
         if run_name:
             validate_value(run_name, MAX_RUN_NAME_LENGTH, "run_name")
         status = RunStatus(status) if status is not None else None
+        _check_run_id(run_id)
         with self._session() as s:
-            self._check_writable(s, run_id)
-            update_run_row(s, run_id, status and str(status), end_time, run_name or None)
+            row = update_run_row(s, run_id, status and str(status), end_time, run_name or None)
+            if row is None:
+                self._check_writable(s, run_id)  # no such run, or a deleted one: it says which
+                raise ResourceNotFound(f"Run with id={run_id} not found.")
             if run_name:
                 upsert_tags(s, run_id, {RUN_NAME_TAG: run_name})
-            row = run_row(s, run_id)
-            assert row is not None
-            return RunInfo(
-                run_id=row[0],
-                experiment_id=str(row[1]),
-                run_name=row[2],
-                user_id=row[3],
-                status=RunStatus(row[4]),
-                start_time=row[5],
-                end_time=row[6],
-                artifact_uri=row[7],
-                lifecycle_stage=row[8],
-            )
+            return convert.run_info(row)
 
     def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
         with self._session() as s:
