@@ -11,7 +11,9 @@ _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 def json_float(value: float) -> float | str:
-    if math.isfinite(value):
+    """NaN and +-inf as strings; anything else as it is (a value of a wrong type reaches the
+    server as it was given, and its answer says what is wrong)."""
+    if not isinstance(value, float) or math.isfinite(value):
         return value
     if math.isnan(value):
         return "NaN"

@@ -18,7 +18,7 @@ MAX_RUN_NAME_LENGTH = 250
 MAX_USER_ID_LENGTH = 256
 MAX_METRICS_PER_BATCH = 1000  # MLflow's log-batch limit, kept on its endpoint
 MAX_PARAMS_TAGS_PER_BATCH = 100
-BULK_METRICS_PER_BATCH = 10_000  # trainlab's own bulk endpoint and direct database writes
+BULK_METRICS_PER_BATCH = 50_000  # trainlab's own bulk endpoint and direct database writes
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 _KEY_RE = re.compile(r"^[/\w.\- :]*$")

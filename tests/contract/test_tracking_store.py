@@ -7,7 +7,16 @@ import uuid
 
 import pytest
 
-from trainlab.entities import Dataset, DatasetInput, Metric, Param, RunStatus, RunTag, ViewType
+from trainlab.entities import (
+    Dataset,
+    DatasetInput,
+    Metric,
+    MetricColumns,
+    Param,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
 from trainlab.exceptions import (
     InvalidParameterValue,
     InvalidState,
@@ -201,6 +210,55 @@ def test_log_batch_round_trip(store: BaseTrackingStore, run_id: str) -> None:
     assert run.data.params == {"lr": "0.1"}
     assert run.data.tags["t"] == "x"
     assert run.data.metrics["loss"].step == 4 and run.data.metrics["loss"].value == -math.inf
+
+
+def test_metric_columns_store_what_the_same_metrics_store(
+    store: BaseTrackingStore, exp_id: str
+) -> None:
+    points = [
+        ("loss", 1.0, 100, 0),
+        ("acc", 0.5, 100, 0),
+        ("loss", math.nan, 102, 2),
+        ("loss", 0.75, 101, 1),  # an older step logged later: not the latest
+        ("acc", math.inf, 103, 3),
+        ("acc", -math.inf, 104, 4),
+        ("loss", 1.0, 100, 0),  # the same point twice collapses
+    ]
+    as_list, as_columns = (store.create_run(exp_id).info.run_id for _ in range(2))
+    store.log_batch(as_list, [Metric(*p) for p in points], [Param("lr", "0.1")])
+    store.log_batch(as_columns, MetricColumns.from_points(points), [Param("lr", "0.1")])
+    for key in ("loss", "acc"):
+        want = store.get_metric_history(as_list, key)
+        got = store.get_metric_history(as_columns, key)
+        assert len(got) == len(want) == {"loss": 3, "acc": 3}[key]
+        assert all(g.same_point(w) for g, w in zip(got, want, strict=True))
+    want_run, got_run = store.get_run(as_list), store.get_run(as_columns)
+    assert got_run.data.params == want_run.data.params == {"lr": "0.1"}
+    for key in ("loss", "acc"):
+        assert got_run.data.metrics[key].same_point(want_run.data.metrics[key])
+    assert got_run.data.metrics["loss"].step == 2 and math.isnan(got_run.data.metrics["loss"].value)
+
+
+@pytest.mark.parametrize(
+    ("point", "needle"),
+    [
+        (("bad key!", 1.0, 1, 1), "bad key!"),
+        (("loss", True, 1, 1), "True"),
+        (("loss", "abc", 1, 1), "'abc'"),
+        (("loss", 1.0, 1, 1.5), "1.5"),
+        (("loss", 1.0, 2**63, 1), str(2**63)),
+    ],
+)
+def test_bad_metric_columns_are_rejected_whole(
+    store: BaseTrackingStore, run_id: str, point: tuple[object, ...], needle: str
+) -> None:
+    points = [("loss", 0.5, 1, 0), point, ("loss", 0.25, 3, 2)]
+    with pytest.raises(InvalidParameterValue) as info:
+        store.log_batch(run_id, MetricColumns.from_points(points), [Param("p", "1")])  # type: ignore[arg-type]
+    assert needle in str(info.value)
+    run = store.get_run(run_id)
+    assert run.data.params == {} and run.data.metrics == {}
+    assert len(store.get_metric_history(run_id, "loss")) == 0
 
 
 def test_latest_metric_is_highest_step(store: BaseTrackingStore, run_id: str) -> None:

@@ -220,3 +220,61 @@ def test_oversized_body_is_refused_before_reading(http: httpx.Client) -> None:
         headers={"Content-Type": "application/json"},
     )
     assert_error(r, 400, "INVALID_PARAMETER_VALUE", "limit")
+
+
+BULK = "/api/2.0/trainlab/runs/log-batch"
+
+
+def test_bulk_log_batch_takes_the_points_column_by_column(http: httpx.Client, run_id: str) -> None:
+    columns = {
+        "key": ["m", "m", "m", "m", "n"],
+        "value": ["NaN", "Infinity", "-Infinity", 1.5, 2],
+        "timestamp": [1, 2, 3, 4, 5],
+        "step": [0, 1, 2, 3, 0],
+    }
+    r = http.post(BULK, json={"run_id": run_id, "metric_columns": columns})
+    assert r.status_code == 200, r.text
+    hist = http.get(f"{API}/metrics/get-history", params={"run_id": run_id, "metric_key": "m"})
+    assert [m["value"] for m in hist.json()["metrics"]] == ["NaN", "Infinity", "-Infinity", 1.5]
+    latest = {m["key"]: (m["value"], m["step"]) for m in _run(http, run_id)["metrics"]}
+    assert latest == {"m": (1.5, 3), "n": (2.0, 0)}
+
+
+@pytest.mark.parametrize(
+    ("columns", "needles"),
+    [
+        ({"step": [0, 1]}, ["metric_columns", "same length"]),
+        ({"step": [0, 1, "x"]}, ["metric_columns.step[2]"]),
+        ({"value": [1.0, None, 2.0]}, ["metric_columns.value[1]"]),
+        ({"key": ["m", "../up", "m"]}, ["../up"]),
+        ({"timestamp": [1, 2, 2**63]}, ["timestamp of metric 'm'", "64-bit"]),
+    ],
+)
+def test_bad_columns_name_the_problem_and_change_nothing(
+    http: httpx.Client, run_id: str, columns: dict[str, Any], needles: list[str]
+) -> None:
+    body = {
+        "run_id": run_id,
+        "metric_columns": {
+            "key": ["m"] * 3,
+            "value": [1.0] * 3,
+            "timestamp": [1, 2, 3],
+            "step": [0, 1, 2],
+            **columns,
+        },
+        "params": [{"key": "p", "value": "1"}],
+    }
+    assert_error(http.post(BULK, json=body), 400, "INVALID_PARAMETER_VALUE", *needles)
+    data = _run(http, run_id)
+    assert data.get("metrics") is None and data.get("params") is None
+
+
+def test_bulk_limit(http: httpx.Client, run_id: str) -> None:
+    n = 50_001
+    columns = {"key": ["m"] * n, "value": [1.0] * n, "timestamp": [1] * n, "step": list(range(n))}
+    r = http.post(BULK, json={"run_id": run_id, "metric_columns": columns})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "at most 50000 metrics", "50001")
+    assert _run(http, run_id).get("metrics") is None
+    columns = {k: v[:-1] for k, v in columns.items()}
+    assert http.post(BULK, json={"run_id": run_id, "metric_columns": columns}).status_code == 200
+    assert _run(http, run_id)["metrics"][0]["step"] == 49_999

@@ -34,7 +34,7 @@ from trainlab.client.spool import (
     claim_orphans,
     deliver_spool,
 )
-from trainlab.entities import RunStatus
+from trainlab.entities import MetricColumns, RunStatus
 from trainlab.exceptions import InvalidState
 from trainlab.store._base import BaseTrackingStore
 
@@ -47,6 +47,7 @@ MAX_RETRY_INTERVAL_S = 30.0
 ATEXIT_TIMEOUT_S = 30.0
 _DRAIN_MAX = 200_000  # items handled per pass; flush markers wait for the pass that holds them
 _METRIC, _PARAMS, _TAGS, _REQUEST, _END = 0, 1, 2, 3, 4
+_KIND = operator.itemgetter(0)
 
 
 @dataclass(frozen=True)
@@ -492,6 +493,19 @@ os.register_at_fork(after_in_child=_disown_after_fork)
 def _build_batches(items: list[tuple[Any, ...]], max_items: int) -> dict[str, list[Batch]]:
     """Group queued items per run into batches within the store's limits (``max_items``
     metrics and items in all, 100 params, 100 tags), in logged order."""
+    if items and set(map(_KIND, items)) == {_METRIC}:
+        _, run_ids, keys, values, steps, stamps = zip(*items, strict=True)
+        if len(set(run_ids)) == 1:  # the common case, in C: one run's points, cut in slices
+            return {
+                run_ids[0]: [
+                    Batch(
+                        MetricColumns(
+                            *(c[i : i + max_items] for c in (keys, values, stamps, steps))
+                        )
+                    )
+                    for i in range(0, len(items), max_items)
+                ]
+            }
     builders: dict[str, _BatchBuilder] = {}
     for item in items:
         run_id = item[1]
@@ -516,23 +530,26 @@ class _BatchBuilder:
     one batch keeps the last value. A run end closes its batch: it is sent after the batch's
     items, and what is logged after it goes into the next batch."""
 
-    __slots__ = ("batches", "current", "max_items", "size")
+    __slots__ = ("batches", "current", "max_items", "points", "size")
 
     def __init__(self, max_items: int) -> None:
         self.max_items = max_items
         self.batches: list[Batch] = []
         self.current = Batch()
+        self.points: list[tuple[str, float, int, int]] = []  # the current batch's metrics
         self.size = 0
 
     def _cut(self) -> None:
+        self.current.metrics = MetricColumns.from_points(self.points)
         self.batches.append(self.current)
         self.current = Batch()
+        self.points = []
         self.size = 0
 
     def metric(self, key: str, value: float, timestamp: int, step: int) -> None:
         if self.size >= self.max_items:
             self._cut()
-        self.current.metrics.append((key, value, timestamp, step))
+        self.points.append((key, value, timestamp, step))
         self.size += 1
 
     def params(self, values: dict[str, str]) -> None:

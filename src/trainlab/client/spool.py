@@ -37,7 +37,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trainlab.entities import Metric, Param, RunStatus, RunTag
+from trainlab.entities import Metric, MetricColumns, Param, RunStatus, RunTag
 from trainlab.exceptions import InvalidState, ResourceNotFound, ServiceUnavailable, TrainlabError
 from trainlab.store._base import BaseTrackingStore
 
@@ -62,8 +62,6 @@ CREATE TABLE IF NOT EXISTS batches (
 );
 """
 
-MetricPoint = tuple[str, float, int, int]  # key, value, timestamp (ms), step
-
 
 @dataclass(frozen=True, slots=True)
 class RunEnd:
@@ -78,7 +76,7 @@ class Batch:
     """What one ``log_batch`` call sends for one run; params and tags never repeat a key. If
     ``end`` is set, the run is ended after the batch's items are stored."""
 
-    metrics: list[MetricPoint] = field(default_factory=list)
+    metrics: MetricColumns = field(default_factory=lambda: MetricColumns((), (), (), ()))
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     end: RunEnd | None = None
@@ -100,7 +98,7 @@ class Batch:
 
     def extend(self, other: Batch) -> None:
         """Append the items of a later part of the same original batch."""
-        self.metrics.extend(other.metrics)
+        self.metrics = self.metrics + other.metrics
         self.params.update(other.params)
         self.tags.update(other.tags)
         if other.end is not None:
@@ -110,9 +108,9 @@ class Batch:
         """The batch without its end (the same lists and dicts, not copies)."""
         return Batch(self.metrics, self.params, self.tags)
 
-    def entities(self) -> tuple[list[Metric], list[Param], list[RunTag]]:
+    def entities(self) -> tuple[MetricColumns, list[Param], list[RunTag]]:
         return (
-            [Metric(k, v, ts, step) for k, v, ts, step in self.metrics],
+            self.metrics,
             [Param(k, v) for k, v in self.params.items()],
             [RunTag(k, v) for k, v in self.tags.items()],
         )
@@ -120,7 +118,9 @@ class Batch:
     def to_json(self) -> str:
         isfinite = math.isfinite
         payload: dict[str, object] = {
-            "m": [[k, v if isfinite(v) else repr(v), ts, s] for k, v, ts, s in self.metrics],
+            "m": [
+                [k, v if isfinite(v) else repr(v), ts, s] for k, v, ts, s in self.metrics.points()
+            ],
             "p": list(self.params.items()),
             "t": list(self.tags.items()),
         }
@@ -134,7 +134,9 @@ class Batch:
         payload = json.loads(text)
         end = payload.get("e")
         return cls(
-            metrics=[(str(k), float(v), int(ts), int(s)) for k, v, ts, s in payload["m"]],
+            metrics=MetricColumns.from_points(
+                [(str(k), float(v), int(ts), int(s)) for k, v, ts, s in payload["m"]]
+            ),
             params={str(k): str(v) for k, v in payload["p"]},
             tags={str(k): str(v) for k, v in payload["t"]},
             end=None if end is None else RunEnd(str(end[0]), int(end[1])),

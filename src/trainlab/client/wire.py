@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from trainlab._json import json_float, to_float
@@ -13,6 +14,7 @@ from trainlab.entities import (
     LoggedModel,
     LoggedModelStatus,
     Metric,
+    MetricColumns,
     Run,
     RunData,
     RunInfo,
@@ -137,3 +139,12 @@ def metric_json(m: Metric) -> dict[str, Any]:
         if v:
             d[name] = v
     return d
+
+
+def metric_columns_json(c: MetricColumns) -> dict[str, Any]:
+    """trainlab's columnar points: ``{"key": [...], "value": [...], "timestamp": [...],
+    "step": [...]}``, non-finite values written as MLflow writes them ("NaN", "Infinity")."""
+    values: Any = c.values
+    if set(map(type, values)) != {float} or not all(map(math.isfinite, values)):
+        values = [json_float(v) for v in values]
+    return {"key": c.keys, "value": values, "timestamp": c.timestamps, "step": c.steps}

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 
 class RunStatus(enum.StrEnum):
@@ -68,6 +69,85 @@ class Metric(NamedTuple):
             and self.timestamp == other.timestamp
             and (both_nan or self.value == other.value)
         )
+
+
+class MetricColumns(Sequence[Metric]):
+    """Many points of one run, column by column: point ``i`` is
+    ``Metric(keys[i], values[i], timestamps[i], steps[i])``. It is a sequence of ``Metric`` and
+    goes wherever a list of points goes; the stores and the wire format read the columns
+    directly, without a ``Metric`` per point (the logging hot path moves millions)."""
+
+    __slots__ = ("keys", "steps", "timestamps", "values")
+
+    def __init__(
+        self,
+        keys: Sequence[str],
+        values: Sequence[float],
+        timestamps: Sequence[int],
+        steps: Sequence[int],
+    ) -> None:
+        lengths = {len(keys), len(values), len(timestamps), len(steps)}
+        if len(lengths) != 1:
+            raise ValueError(
+                "keys, values, timestamps and steps must have the same length; got "
+                f"{len(keys)}, {len(values)}, {len(timestamps)} and {len(steps)}"
+            )
+        self.keys = keys
+        self.values = values
+        self.timestamps = timestamps
+        self.steps = steps
+
+    @classmethod
+    def from_points(cls, points: Sequence[tuple[str, float, int, int]]) -> MetricColumns:
+        """From ``(key, value, timestamp, step)`` tuples."""
+        if not points:
+            return cls((), (), (), ())
+        keys, values, timestamps, steps = zip(*points, strict=True)
+        return cls(keys, values, timestamps, steps)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __add__(self, other: MetricColumns) -> MetricColumns:
+        """The points of ``self``, then those of ``other``."""
+        return MetricColumns(
+            [*self.keys, *other.keys],
+            [*self.values, *other.values],
+            [*self.timestamps, *other.timestamps],
+            [*self.steps, *other.steps],
+        )
+
+    def points(self) -> Iterator[tuple[str, float, int, int]]:
+        """``(key, value, timestamp, step)`` tuples."""
+        return zip(self.keys, self.values, self.timestamps, self.steps, strict=True)
+
+    def __iter__(self) -> Iterator[Metric]:
+        return map(Metric, self.keys, self.values, self.timestamps, self.steps)
+
+    @overload
+    def __getitem__(self, index: int) -> Metric: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> MetricColumns: ...
+
+    def __getitem__(self, index: int | slice) -> Metric | MetricColumns:
+        if isinstance(index, slice):
+            return MetricColumns(
+                self.keys[index], self.values[index], self.timestamps[index], self.steps[index]
+            )
+        return Metric(
+            self.keys[index], self.values[index], self.timestamps[index], self.steps[index]
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MetricColumns):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable columns
+
+    def __repr__(self) -> str:
+        return f"MetricColumns({len(self)} points of {sorted(set(self.keys))})"
 
 
 @dataclass(frozen=True)

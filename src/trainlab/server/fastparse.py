@@ -1,4 +1,5 @@
-"""A fast path for the hottest request, log-batch: orjson and a tight loop straight to entities.
+"""A fast path for the hottest request, log-batch: orjson and a tight loop straight to entities
+(for trainlab's columnar points, checks over whole columns and no object per point).
 
 It only accepts the plain, well-formed shape the clients send. Anything else (a wrong type, a
 missing field, a numeric string) returns None and the request goes through the pydantic message,
@@ -12,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from trainlab.entities import Metric, Param, RunTag
+from trainlab.entities import Metric, MetricColumns, Param, RunTag
 
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -20,7 +21,7 @@ _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 @dataclass
 class BatchRequest:
     run_id: str
-    metrics: list[Metric] = field(default_factory=list)
+    metrics: list[Metric] | MetricColumns = field(default_factory=list)
     params: list[Param] = field(default_factory=list)
     tags: list[RunTag] = field(default_factory=list)
 
@@ -78,7 +79,47 @@ def _metrics(items: object) -> list[Metric] | None:
     return out
 
 
+_FLOAT_ONLY = {float}
+_INT_ONLY = {int}
+
+
+def _metric_columns(data: object) -> MetricColumns | None:
+    if type(data) is not dict:
+        return None
+    keys, values, timestamps, steps = (data.get(k) for k in ("key", "value", "timestamp", "step"))
+    if type(keys) is not list or type(values) is not list:
+        return None
+    if type(timestamps) is not list or type(steps) is not list:
+        return None
+    if not len(keys) == len(values) == len(timestamps) == len(steps):
+        return None
+    if not keys:
+        return MetricColumns(keys, values, timestamps, steps)
+    if set(map(type, keys)) != {str}:
+        return None
+    if set(map(type, timestamps)) != _INT_ONLY or set(map(type, steps)) != _INT_ONLY:
+        return None
+    kinds = set(map(type, values))
+    if kinds != _FLOAT_ONLY:
+        if kinds - {float, int, str}:
+            return None
+        if str in kinds and any(type(v) is str and v not in _SPECIAL for v in values):
+            return None
+        values = [_SPECIAL[v] if type(v) is str else float(v) for v in values]
+    return MetricColumns(keys, values, timestamps, steps)
+
+
 def parse_log_batch(body: bytes) -> BatchRequest | None:
+    """MLflow's log-batch (unknown fields are ignored, as MLflow does)."""
+    return _parse_batch(body, columns=False)
+
+
+def parse_log_batch_bulk(body: bytes) -> BatchRequest | None:
+    """trainlab's bulk log-batch: MLflow's message, or its points as ``metric_columns``."""
+    return _parse_batch(body, columns=True)
+
+
+def _parse_batch(body: bytes, columns: bool) -> BatchRequest | None:
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -88,7 +129,13 @@ def parse_log_batch(body: bytes) -> BatchRequest | None:
     run_id = data.get("run_id") or data.get("run_uuid")
     if type(run_id) is not str:
         return None
-    metrics = _metrics(data.get("metrics", []))
+    metrics: list[Metric] | MetricColumns | None
+    if columns and "metric_columns" in data:
+        if data.get("metrics"):
+            return None  # both forms: the message says so
+        metrics = _metric_columns(data["metric_columns"])
+    else:
+        metrics = _metrics(data.get("metrics", []))
     params = _pairs(data.get("params", []), Param)
     tags = _pairs(data.get("tags", []), RunTag)
     if metrics is None or params is None or tags is None:

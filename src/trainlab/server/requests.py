@@ -151,6 +151,37 @@ class LogBatch(RunMessage):
     tags: list[KeyValue] = []
 
 
+class MetricColumnsIn(Message):
+    """trainlab's columnar points: point ``i`` is (key[i], value[i], timestamp[i], step[i])."""
+
+    key: list[StrictStr]
+    value: list[Double]
+    timestamp: list[Int64]
+    step: list[Int64]
+
+    @model_validator(mode="after")
+    def _same_length(self) -> MetricColumnsIn:
+        lengths = [len(self.key), len(self.value), len(self.timestamp), len(self.step)]
+        if len(set(lengths)) != 1:
+            raise ValueError(
+                "key, value, timestamp and step must have the same length; got "
+                + ", ".join(map(str, lengths))
+            )
+        return self
+
+
+class LogBatchBulk(LogBatch):
+    """trainlab's bulk log-batch: MLflow's message, or its points as ``metric_columns``."""
+
+    metric_columns: MetricColumnsIn | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> LogBatchBulk:
+        if self.metrics and self.metric_columns is not None:
+            raise ValueError("send the points either as 'metrics' or as 'metric_columns', not both")
+        return self
+
+
 class LogModel(RunMessage):
     model_json: StrictStr
 
@@ -279,7 +310,7 @@ def _describe(err: Any) -> str:
         return f"Malformed JSON in the request body: {err['ctx'].get('error', err['msg'])}"
     if kind == "missing":
         return f"Missing value for required parameter '{field}'"
-    if kind == "model_type" or not field:
+    if not field:
         return f"Invalid request body: {err['msg']}"
     given = repr(err.get("input"))
     shown = given if len(given) <= 80 else given[:77] + "..."

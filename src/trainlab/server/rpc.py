@@ -20,7 +20,7 @@ from trainlab.server.requests import parse_json, parse_mapping
 from trainlab.server.wire import JSONResponse
 
 Handler = Callable[..., dict[str, Any]]
-MAX_JSON_BODY = 32 * 1024 * 1024  # a full log-batch is well under 1 MiB
+MAX_JSON_BODY = 32 * 1024 * 1024  # a full bulk log-batch (50,000 points) takes a few MiB
 JSON_TYPES = ("application/json",)
 
 

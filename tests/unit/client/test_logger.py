@@ -20,7 +20,15 @@ from typing import Any
 
 import pytest
 
-from trainlab.client.logger import BatchingLogger, DeliveryError, FlushResult, deliver_spool
+from trainlab.client.logger import (
+    _METRIC,
+    _TAGS,
+    BatchingLogger,
+    DeliveryError,
+    FlushResult,
+    _build_batches,
+    deliver_spool,
+)
 from trainlab.client.spool import RunEnd
 from trainlab.entities import Metric, Param, RunInfo, RunStatus, RunTag
 from trainlab.exceptions import InvalidState, ServiceUnavailable
@@ -168,6 +176,18 @@ def test_batches_respect_the_server_limits(
     data = store.inner.get_run(run_id).data
     assert len(data.params) == 250 and len([k for k in data.tags if k.startswith("t")]) == 150
     assert len(history(store, run_id, "m")) == n_metrics
+
+
+def test_one_runs_points_are_cut_in_column_slices_in_logged_order():
+    items = [(_METRIC, "r", "loss", float(i), i, 1_000 + i) for i in range(25)]
+    batches = _build_batches(items, 10)
+    assert list(batches) == ["r"]
+    assert [len(b) for b in batches["r"]] == [10, 10, 5]
+    points = [p for b in batches["r"] for p in b.metrics.points()]
+    assert points == [("loss", float(i), 1_000 + i, i) for i in range(25)]
+    # Cut the same way item by item when other items come in the same pass.
+    mixed = _build_batches([*items, (_TAGS, "other", {"t": "v"})], 10)
+    assert mixed["r"] == batches["r"] and len(mixed["other"]) == 1
 
 
 def test_tags_end_with_the_last_value_and_repeated_params_are_not_errors(

@@ -21,7 +21,7 @@ from trainlab.client.spool import (
     deliver_spool,
     target_key,
 )
-from trainlab.entities import RunStatus
+from trainlab.entities import MetricColumns, RunStatus
 from trainlab.exceptions import ServiceUnavailable
 from trainlab.store.sql.tracking import SqlTrackingStore
 
@@ -48,7 +48,9 @@ def spool_dir(tmp_path: Path) -> Path:
 
 def make_batch(n_metrics: int, n_params: int = 0, n_tags: int = 0) -> Batch:
     return Batch(
-        metrics=[("loss", i / 7, 1_000 + i, i) for i in range(n_metrics)],
+        metrics=MetricColumns.from_points(
+            [("loss", i / 7, 1_000 + i, i) for i in range(n_metrics)]
+        ),
         params={f"p{i}": str(i) for i in range(n_params)},
         tags={f"t{i}": f"v{i}" for i in range(n_tags)},
     )
@@ -77,7 +79,9 @@ def test_split_halves_keep_order_and_extend_restores(n_metrics: int, n_params: i
 
 def test_json_round_trip_keeps_non_finite_values_and_is_standard_json():
     batch = Batch(
-        metrics=[("m", v, 1_700_000_000_000 + i, i) for i, v in enumerate(NON_FINITE)],
+        metrics=MetricColumns.from_points(
+            [("m", v, 1_700_000_000_000 + i, i) for i, v in enumerate(NON_FINITE)]
+        ),
         params={"lr": "0.1"},
         tags={"note": "ünïcode ✓"},
     )
@@ -191,7 +195,9 @@ def test_claiming_a_file_that_was_just_deleted_gives_nothing(spool_dir: Path):
 # -- Sender and deliver_spool against the real store ----------------------------------------
 def test_sender_drops_only_the_rejected_items(store: SqlTrackingStore, run_id: str):
     batch = make_batch(7, 2, 1)
-    batch.metrics[4] = ("bad key!", 1.0, 5, 4)
+    points = list(batch.metrics.points())
+    points[4] = ("bad key!", 1.0, 5, 4)
+    batch.metrics = MetricColumns.from_points(points)
     sender = Sender(store)
     assert sender.send(run_id, batch) is None
     assert sender.delivered == 9
@@ -211,7 +217,12 @@ def test_deliver_spool_delivers_leftovers_and_removes_the_files(
     store: SqlTrackingStore, run_id: str, spool_dir: Path
 ):
     left = SpoolFile.create(spool_dir, TARGET)
-    left.append([(run_id, make_batch(3, 1)), (run_id, Batch(metrics=[("nan", math.nan, 9, 0)]))])
+    left.append(
+        [
+            (run_id, make_batch(3, 1)),
+            (run_id, Batch(MetricColumns.from_points([("nan", math.nan, 9, 0)]))),
+        ]
+    )
     left.close()
 
     assert deliver_spool(store, TARGET, spool_dir) == 5

@@ -9,9 +9,10 @@ from typing import Any
 import orjson
 import pytest
 
+from trainlab.entities import MetricColumns
 from trainlab.exceptions import InvalidParameterValue
-from trainlab.server.fastparse import BatchRequest, parse_log_batch
-from trainlab.server.requests import LogBatch, parse_json
+from trainlab.server.fastparse import BatchRequest, parse_log_batch, parse_log_batch_bulk
+from trainlab.server.requests import LogBatch, LogBatchBulk, parse_json
 from trainlab.server.routes.tracking import _batch
 
 RUN = "0123456789abcdef0123456789abcdef"
@@ -87,3 +88,73 @@ def test_anything_else_is_left_to_the_message(body: bytes, accepted: bool) -> No
     else:
         with pytest.raises(InvalidParameterValue, match="Invalid|Missing|Malformed"):
             parse_json(LogBatch, body)
+
+
+# -- trainlab's bulk log-batch: the points column by column ----------------------------------
+def _columns(**over: Any) -> dict[str, Any]:
+    return {
+        "run_id": RUN,
+        "metric_columns": {
+            "key": ["loss", "acc", "loss"],
+            "value": [0.5, 1, "NaN"],
+            "timestamp": [17, 17, 18],
+            "step": [0, 0, 1],
+            **over,
+        },
+    }
+
+
+COLUMNS_WELL_FORMED = [
+    _columns(),
+    _columns(key=[], value=[], timestamp=[], step=[]),
+    _columns(value=["Infinity", "-Infinity", 2.5]),
+    {**_columns(), "params": [{"key": "lr", "value": "0.1"}], "tags": [{"key": "t"}]},
+]
+
+# (body, the words the message must hold)
+COLUMNS_NOT_FAST = [
+    (_columns(value=[0.5, True, 1.0]), ["metric_columns.value[1]", "boolean"]),
+    (_columns(value=[0.5, "abc", 1.0]), ["metric_columns.value[1]", "abc"]),
+    (_columns(step=[0, 1.5, 2]), ["metric_columns.step[1]", "1.5"]),
+    (_columns(timestamp=[17, "x", 18]), ["metric_columns.timestamp[1]"]),
+    (_columns(key=["loss", 3, "acc"]), ["metric_columns.key[1]"]),
+    (_columns(step=[0, 1]), ["same length", "3, 3, 3, 2"]),
+    (_columns(step=None), ["metric_columns.step"]),
+    ({"run_id": RUN, "metric_columns": [1, 2]}, ["metric_columns"]),
+    ({**_columns(), "metrics": [_metric()]}, ["either as 'metrics' or as 'metric_columns'"]),
+]
+
+
+@pytest.mark.parametrize("payload", COLUMNS_WELL_FORMED)
+def test_columns_fast_path_equals_the_message(payload: dict[str, Any]) -> None:
+    body = orjson.dumps(payload)
+    fast = parse_log_batch_bulk(body)
+    assert fast is not None and isinstance(fast.metrics, MetricColumns)
+    assert all(type(v) is float for v in fast.metrics.values)
+    assert _same(fast, _batch(parse_json(LogBatchBulk, body)))
+
+
+def test_columns_special_values_and_integers() -> None:
+    fast = parse_log_batch_bulk(orjson.dumps(_columns()))
+    assert fast is not None
+    assert [m.key for m in fast.metrics] == ["loss", "acc", "loss"]
+    assert fast.metrics[1].value == 1.0 and math.isnan(fast.metrics[2].value)
+
+
+@pytest.mark.parametrize(("payload", "needles"), COLUMNS_NOT_FAST)
+def test_bad_columns_are_left_to_the_message_that_names_them(
+    payload: dict[str, Any], needles: list[str]
+) -> None:
+    body = orjson.dumps(payload)
+    assert parse_log_batch_bulk(body) is None
+    with pytest.raises(InvalidParameterValue) as info:
+        parse_json(LogBatchBulk, body)
+    for needle in needles:
+        assert needle in str(info.value)
+
+
+def test_mlflows_log_batch_ignores_columns_as_it_ignores_any_unknown_field() -> None:
+    body = orjson.dumps(_columns())
+    fast = parse_log_batch(body)
+    assert fast is not None and list(fast.metrics) == []
+    assert list(parse_json(LogBatch, body).metrics) == []

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from trainlab.entities import Dataset, DatasetInput, Metric, Param, RunTag
+from trainlab.entities import Dataset, DatasetInput, Metric, MetricColumns, Param, RunTag
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.server import requests as rq
 from trainlab.server import wire
 from trainlab.server.context import ServerContext as Ctx
-from trainlab.server.fastparse import BatchRequest, parse_log_batch
+from trainlab.server.fastparse import BatchRequest, parse_log_batch, parse_log_batch_bulk
 from trainlab.server.rpc import Route
 from trainlab.validation import BULK_METRICS_PER_BATCH, validate_batch_sizes
 
@@ -123,9 +123,12 @@ def delete_tag(ctx: Ctx, m: rq.DeleteTag) -> dict[str, Any]:
 def _batch(m: rq.LogBatch | BatchRequest) -> BatchRequest:
     if isinstance(m, BatchRequest):
         return m
+    columns = getattr(m, "metric_columns", None)
     return BatchRequest(
         m.run_id,
-        metrics=[_metric(x) for x in m.metrics],
+        metrics=[_metric(x) for x in m.metrics]
+        if columns is None
+        else MetricColumns(columns.key, columns.value, columns.timestamp, columns.step),
         params=[Param(p.key, p.value) for p in m.params],
         tags=[RunTag(t.key, t.value) for t in m.tags],
     )
@@ -139,8 +142,9 @@ def log_batch(ctx: Ctx, m: rq.LogBatch | BatchRequest) -> dict[str, Any]:
     return {}
 
 
-def log_batch_bulk(ctx: Ctx, m: rq.LogBatch | BatchRequest) -> dict[str, Any]:
-    """trainlab's bulk log-batch: the same message, up to 10,000 metrics per call."""
+def log_batch_bulk(ctx: Ctx, m: rq.LogBatchBulk | BatchRequest) -> dict[str, Any]:
+    """trainlab's bulk log-batch: up to 50,000 metrics per call, as MLflow's list of metrics
+    or as ``metric_columns``: ``{"key": [..], "value": [..], "timestamp": [..], "step": [..]}``."""
     b = _batch(m)
     validate_batch_sizes(len(b.metrics), len(b.params), len(b.tags), BULK_METRICS_PER_BATCH)
     ctx.tracking.log_batch(b.run_id, b.metrics, b.params, b.tags)
@@ -211,7 +215,7 @@ def get_metric_history_bulk_interval(
 
 # trainlab's own endpoints, under /api/2.0/trainlab/...
 TRAINLAB_ROUTES = [
-    Route("/runs/log-batch", ("POST",), log_batch_bulk, rq.LogBatch, fast=parse_log_batch),
+    Route("/runs/log-batch", ("POST",), log_batch_bulk, rq.LogBatchBulk, fast=parse_log_batch_bulk),
 ]
 
 ROUTES = [

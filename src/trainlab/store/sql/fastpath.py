@@ -80,10 +80,12 @@ def child_rows(s: Session, table: str, run_ids: list[str]) -> list[tuple[Any, ..
 
 
 @functools.cache
-def _statements(dialect: str) -> tuple[str, str]:
+def _statements(dialect: str, width: int) -> tuple[str, str]:
+    """The insert of history points and the upsert of latest values, for rows of the first
+    ``width`` of ``METRIC_COLUMNS`` (points without dataset or model bind 6 values, not 9)."""
     mark = "%s" if dialect == "postgresql" else "?"
-    columns = ", ".join(f'"{c}"' for c in METRIC_COLUMNS)
-    values = ", ".join([mark] * len(METRIC_COLUMNS))
+    columns = ", ".join(f'"{c}"' for c in METRIC_COLUMNS[:width])
+    values = ", ".join([mark] * width)
     history = f"INSERT INTO metrics ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in _LATEST_UPDATED)
     latest = (
@@ -97,9 +99,10 @@ def _statements(dialect: str) -> tuple[str, str]:
 
 def insert_metrics(s: Session, rows: list[tuple[Any, ...]]) -> None:
     """Append points (identical points collapse) and move each key's latest value forward:
-    the newest point is the one with the highest (step, timestamp, value)."""
+    the newest point is the one with the highest (step, timestamp, value). Rows hold the
+    first 6 or all 9 of ``METRIC_COLUMNS``, all of one width."""
     conn = s.connection()
-    history, latest = _statements(conn.dialect.name)
+    history, latest = _statements(conn.dialect.name, len(rows[0]))
     conn.exec_driver_sql(history, rows)
     newest: dict[str, tuple[Any, ...]] = {}
     for r in rows:

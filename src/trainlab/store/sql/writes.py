@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from trainlab.entities import Metric, Param
+from trainlab.entities import Metric, MetricColumns, Param
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.store.sql.fastpath import insert_param_rows, upsert_tag_rows
 from trainlab.store.sql.models import RunModel, RunModelIOModel
@@ -41,7 +43,9 @@ def validated_params(params: Sequence[Param]) -> dict[str, str]:
 
 
 def metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[tuple[Any, ...]]:
-    """Validated rows in ``METRIC_COLUMNS`` order."""
+    """Validated rows in ``METRIC_COLUMNS`` order (the first 6 of them for ``MetricColumns``)."""
+    if isinstance(metrics, MetricColumns):
+        return _column_rows(run_id, metrics)
     for key in {m.key for m in metrics}:
         validate_key(key, "metric key")
     rows: list[tuple[Any, ...]] = []
@@ -69,6 +73,28 @@ def metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[tuple[Any, ...]]
             )
         )
     return rows
+
+
+def _column_rows(run_id: str, c: MetricColumns) -> list[tuple[Any, ...]]:
+    """Rows of (run_id, key, step, timestamp, value, is_nan). The checks run over whole columns
+    in C (``map``, ``min``, ``max``); a column that fails them is walked point by point for the
+    precise message."""
+    for key in set(c.keys):
+        validate_key(key, "metric key")
+    values: Sequence[Any] = c.values
+    if set(map(type, values)) - {float}:
+        values = [validate_metric_value(v, k) for v, k in zip(values, c.keys, strict=True)]
+    for what, column in (("timestamp", c.timestamps), ("step", c.steps)):
+        if column and (
+            set(map(type, column)) != {int} or min(column) < INT64_MIN or max(column) > INT64_MAX
+        ):
+            for v, k in zip(column, c.keys, strict=True):
+                validate_int64(v, f"{what} of metric '{k}'")
+    nans: Iterable[bool] = repeat(False)
+    if any(map(math.isnan, values)):
+        nans = list(map(math.isnan, values))
+        values = [0.0 if nan else v for v, nan in zip(values, nans, strict=True)]
+    return list(zip(repeat(run_id), c.keys, c.steps, c.timestamps, values, nans))
 
 
 def insert_params(s: Session, run_id: str, values: dict[str, str]) -> None:
