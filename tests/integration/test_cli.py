@@ -118,6 +118,33 @@ def test_db_upgrade_new_then_current(db_uri: str, tmp_path: Path) -> None:
     assert one_line(again.stdout) == f"Schema already at revision {head}."
 
 
+def test_the_migrated_schema_is_the_models_and_steps_down_and_up(db_uri: str) -> None:
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from trainlab.store.sql.engine import _alembic_config, make_engine, upgrade
+    from trainlab.store.sql.models import Base
+
+    engine = make_engine(db_uri)
+    try:
+        upgrade(engine)
+        command.downgrade(_alembic_config(engine), "0002")
+        upgrade(engine)
+        with engine.connect() as conn:
+            dialect = conn.dialect.name
+
+            def on_this_dialect(obj: Any, *_: Any) -> bool:  # ddl_if(dialect=...) indexes
+                only = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+                return only is None or only == dialect
+
+            context = MigrationContext.configure(conn, opts={"include_object": on_this_dialect})
+            diffs = compare_metadata(context, Base.metadata)
+        assert diffs == []
+    finally:
+        engine.dispose()
+
+
 def test_db_upgrade_unsupported_uri(tmp_path: Path) -> None:
     proc = cli("db", "upgrade", "mysql://x", cwd=tmp_path)
     assert_clean_error(proc, "'mysql://x'", "sqlite:///", "postgresql://")

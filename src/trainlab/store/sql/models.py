@@ -77,9 +77,10 @@ class ParamModel(Base):
     __tablename__ = "params"
     __table_args__ = (
         Index(None, "key"),
-        # Search by value (params.lr = '0.1'). SQLite only: PostgreSQL's b-tree entries cannot
-        # hold a 6000-character value; there the key index serves.
-        Index("ix_params_key_value", "key", "value").ddl_if(dialect="sqlite"),
+        # Search by value (params.lr = '0.1'), covering: the run ids come from the index. SQLite
+        # only: PostgreSQL's b-tree entries cannot hold a 6000-character value; there the key
+        # index serves.
+        Index("ix_params_key_value_run_id", "key", "value", "run_id").ddl_if(dialect="sqlite"),
     )
 
     run_id: Mapped[str] = mapped_column(
@@ -93,7 +94,7 @@ class TagModel(Base):
     __tablename__ = "tags"
     __table_args__ = (
         Index(None, "key"),
-        Index("ix_tags_key_value", "key", "value").ddl_if(dialect="sqlite"),
+        Index("ix_tags_key_value_run_id", "key", "value", "run_id").ddl_if(dialect="sqlite"),
     )
 
     run_id: Mapped[str] = mapped_column(
@@ -137,7 +138,8 @@ class LatestMetricModel(Base):
     """The newest point (by step, then timestamp, then value) of each metric of each run."""
 
     __tablename__ = "latest_metrics"
-    __table_args__ = (Index(None, "key", "value"),)
+    # Search by value (metrics.acc > 0.9), covering: the run ids come from the index.
+    __table_args__ = (Index(None, "key", "value", "is_nan", "run_id"),)
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
