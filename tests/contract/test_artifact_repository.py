@@ -127,6 +127,21 @@ def test_overwrite_replaces_the_file(backend: Backend) -> None:
     assert backend.repo.list("x") == [FileInfo("f.txt", False, 6)]
 
 
+def test_a_stream_that_breaks_leaves_the_old_file_and_nothing_else(backend: Backend) -> None:
+    write(backend.repo, "x/f.bin", b"old")
+    before = backend.stored()
+
+    async def broken() -> AsyncIterator[bytes]:
+        for _ in range(24):  # 12 MiB: writes and parts are under way when it breaks
+            yield os.urandom(MiB // 2)
+        raise ConnectionResetError("client went away")
+
+    with pytest.raises(ConnectionResetError):
+        asyncio.run(backend.repo.write_stream("x/f.bin", broken()))
+    assert read(backend.repo, "x/f.bin") == b"old"
+    assert backend.stored() == before
+
+
 def test_delete_file_and_prefix(backend: Backend) -> None:
     repo = backend.repo
     for path in ("r/a.txt", "r/d/b.txt", "r/d/e/c.txt", "r/d-2/keep.txt", "r/dd.txt"):

@@ -8,12 +8,43 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import BinaryIO
 
 from trainlab.artifacts.base import CHUNK_SIZE, ArtifactDownload, BaseArtifactRepository, FileInfo
 from trainlab.artifacts.paths import resolve_under, validate_artifact_path
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 
 __all__ = ["FileInfo", "LocalArtifactRepository"]
+
+
+# Bytes received before they are handed to a thread to write.
+WRITE_BATCH = 4 * CHUNK_SIZE
+
+
+async def _write_all(f: BinaryIO, chunks: AsyncIterator[bytes]) -> int:
+    """Write ``chunks`` to ``f`` while the next ones arrive: a thread writes one batch while
+    the event loop receives the next (a write into the page cache can block for a while)."""
+    size = 0
+    batch: list[bytes] = []
+    batched = 0
+    pending: asyncio.Future[None] | None = None
+    try:
+        async for chunk in chunks:
+            batch.append(chunk)
+            batched += len(chunk)
+            if batched >= WRITE_BATCH:
+                if pending is not None:
+                    await pending
+                pending = asyncio.ensure_future(asyncio.to_thread(f.writelines, batch))
+                size += batched
+                batch, batched = [], 0
+        if pending is not None:
+            await pending
+        await asyncio.to_thread(f.writelines, batch)
+        return size + batched
+    finally:
+        if pending is not None and not pending.done():
+            await asyncio.wait([pending])  # the file must outlive its last write
 
 
 async def _read_chunks(path: Path) -> AsyncIterator[bytes]:
@@ -42,14 +73,11 @@ class LocalArtifactRepository(BaseArtifactRepository):
         target.parent.mkdir(parents=True, exist_ok=True)
         resolve_under(self.root, rel)  # re-check after creating parents
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-        size = 0
         try:
             with os.fdopen(fd, "wb") as f:
-                async for chunk in chunks:
-                    f.write(chunk)
-                    size += len(chunk)
+                size = await _write_all(f, chunks)
                 f.flush()
-                os.fsync(f.fileno())
+                await asyncio.to_thread(os.fsync, f.fileno())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -129,6 +129,8 @@ def _lark() -> Lark:
     )
 
 
+# The trees are immutable; the UI and scripts send the same few filters again and again.
+@functools.lru_cache(maxsize=256)
 def parse_filter(text: str | None) -> Node | None:
     """Parse a filter string into an AST; None for an empty filter. Raises InvalidFilter."""
     if text is None or not text.strip():
@@ -137,6 +139,7 @@ def parse_filter(text: str | None) -> Node | None:
     return _node(tree.children[0], text)
 
 
+@functools.lru_cache(maxsize=256)
 def parse_order_by(clause: str) -> OrderBy:
     """Parse one ``order_by`` clause. Raises InvalidFilter."""
     tree = _parse(clause, "order", "order_by clause")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainlab.entities import (
@@ -23,12 +22,8 @@ from trainlab.entities import (
 )
 from trainlab.store.sql.fastpath import RunRow, child_rows
 from trainlab.store.sql.models import (
-    DatasetModel,
     ExperimentModel,
-    RunInputModel,
-    RunInputTagModel,
     RunModel,
-    RunModelIOModel,
 )
 
 _CHUNK = 5000
@@ -64,7 +59,7 @@ def run_info(row: RunModel | RunRow) -> RunInfo:
     )
 
 
-def load_runs(session: Session, rows: Sequence[RunModel]) -> list[Run]:
+def load_runs(session: Session, rows: Sequence[RunModel | RunRow]) -> list[Run]:
     """Full runs for ``rows`` with one query per child table (no N+1)."""
     if len(rows) > _CHUNK:  # stay under the databases' limits on bound parameters
         return [
@@ -91,9 +86,7 @@ def load_runs(session: Session, rows: Sequence[RunModel]) -> list[Run]:
         )
     inputs = _load_inputs(session, ids)
     model_io: dict[str, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
-    io = RunModelIOModel
-    io_rows = select(io.run_id, io.direction, io.model_id, io.step).where(io.run_id.in_(ids))
-    for run_id, direction, model_id, step in session.execute(io_rows):
+    for run_id, direction, model_id, step in sorted(child_rows(session, "run_model_io", ids)):
         model_io[run_id][direction].append((model_id, step))
     return [
         Run(
@@ -109,32 +102,13 @@ def load_runs(session: Session, rows: Sequence[RunModel]) -> list[Run]:
     ]
 
 
-def _load_inputs(session: Session, ids: Iterable[str]) -> dict[str, list[DatasetInput]]:
-    ids = list(ids)
+def _load_inputs(session: Session, ids: list[str]) -> dict[str, list[DatasetInput]]:
     input_tags: dict[tuple[str, int], dict[str, str]] = defaultdict(dict)
-    it = RunInputTagModel
-    tag_rows = select(it.run_id, it.dataset_id, it.key, it.value).where(it.run_id.in_(ids))
-    for run_id, dataset_id, key, value in session.execute(tag_rows):
+    for run_id, dataset_id, key, value in child_rows(session, "run_input_tags", ids):
         input_tags[(run_id, dataset_id)][key] = value
     result: dict[str, list[DatasetInput]] = defaultdict(list)
-    rows = session.execute(
-        select(RunInputModel.run_id, DatasetModel)
-        .join(DatasetModel, DatasetModel.dataset_id == RunInputModel.dataset_id)
-        .where(RunInputModel.run_id.in_(ids))
-        .order_by(DatasetModel.dataset_id)
-    )
-    for run_id, ds in rows:
-        result[run_id].append(
-            DatasetInput(
-                dataset=Dataset(
-                    name=ds.name,
-                    digest=ds.digest,
-                    source_type=ds.source_type,
-                    source=ds.source,
-                    schema=ds.schema,
-                    profile=ds.profile,
-                ),
-                tags=input_tags[(run_id, ds.dataset_id)],
-            )
-        )
+    rows = sorted(child_rows(session, "run_inputs", ids), key=lambda r: r[1])  # by dataset id
+    for run_id, dataset_id, name, digest, source_type, source, schema, profile in rows:
+        dataset = Dataset(name, digest, source_type, source, schema, profile)
+        result[run_id].append(DatasetInput(dataset, input_tags[(run_id, dataset_id)]))
     return result

@@ -54,23 +54,33 @@ def metric_history(
         cursor.close()
 
 
-_CHILD_COLUMNS = {
-    "params": '"run_id", "key", "value"',
-    "tags": '"run_id", "key", "value"',
+# What a run's children are read from, and the columns read (the run id first).
+_CHILDREN = {
+    "params": ("params", '"run_id", "key", "value"'),
+    "tags": ("tags", '"run_id", "key", "value"'),
     "latest_metrics": (
+        "latest_metrics",
         '"run_id", "key", "value", "is_nan", "timestamp", "step", "dataset_name", '
-        '"dataset_digest", "model_id"'
+        '"dataset_digest", "model_id"',
     ),
+    "run_inputs": (
+        'run_inputs JOIN datasets ON datasets."dataset_id" = run_inputs."dataset_id"',
+        '"run_id", datasets."dataset_id", "name", "digest", "source_type", "source", "schema", '
+        '"profile"',
+    ),
+    "run_input_tags": ("run_input_tags", '"run_id", "dataset_id", "key", "value"'),
+    "run_model_io": ("run_model_io", '"run_id", "direction", "model_id", "step"'),
 }
 
 
 def child_rows(s: Session, table: str, run_ids: list[str]) -> list[tuple[Any, ...]]:
-    """All rows of ``table`` (params, tags or latest_metrics) of ``run_ids``, as plain tuples:
+    """All rows of one of ``_CHILDREN`` for ``run_ids``, as plain tuples, in no set order:
     loading the children of a page of 1,000 runs is the bulk of a search's time."""
     conn = s.connection()
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
     marks = ", ".join([mark] * len(run_ids))
-    sql = f'SELECT {_CHILD_COLUMNS[table]} FROM {table} WHERE "run_id" IN ({marks})'
+    source, columns = _CHILDREN[table]
+    sql = f'SELECT {columns} FROM {source} WHERE "run_id" IN ({marks})'
     cursor = conn.connection.cursor()
     try:
         cursor.execute(sql, tuple(run_ids))

@@ -38,6 +38,7 @@ from trainlab.store._base import SEARCH_MAX_RESULTS_DEFAULT, BaseTrackingStore
 from trainlab.store.sql import convert
 from trainlab.store.sql.engine import make_engine, upgrade
 from trainlab.store.sql.fastpath import (
+    RunRow,
     experiment_for_run,
     insert_metrics,
     insert_run_row,
@@ -557,8 +558,9 @@ class SqlTrackingStore(BaseTrackingStore):
             return PagedList([], None)
         query = runs_query(experiment_ids, filter_string, run_view_type)
         query = query.order_by(*search.runs_order_by(order_by))
+        page = query.with_only_columns(*RUN_ROW_COLUMNS).offset(offset).limit(max_results + 1)
         with self._session(write=False) as s:
-            rows = list(s.execute(query.offset(offset).limit(max_results + 1)).scalars())
+            rows = list(map(RunRow._make, s.connection().execute(page)))
             more = len(rows) > max_results
             runs = convert.load_runs(s, rows[:max_results])
         return PagedList(runs, encode_page_token(offset + max_results) if more else None)
@@ -617,6 +619,10 @@ class SqlTrackingStore(BaseTrackingStore):
         with self._session() as s:
             self._run_row(s, run_id, for_write=True)
             insert_model_io(s, run_id, models, "output")
+
+
+# A search page is read as plain rows of these columns, not as ORM objects.
+RUN_ROW_COLUMNS = tuple(getattr(RunModel, name) for name in RunRow._fields)
 
 
 def runs_query(
