@@ -21,7 +21,9 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,7 @@ MAX_RETRY_INTERVAL_S = 30.0
 ATEXIT_TIMEOUT_S = 30.0
 _DRAIN_MAX = 200_000  # items handled per pass; flush markers wait for the pass that holds them
 _METRIC, _PARAMS, _TAGS, _REQUEST, _END = 0, 1, 2, 3, 4
-_KIND = operator.itemgetter(0)
+_KIND_RUN = operator.itemgetter(0, 1)
 
 
 @dataclass(frozen=True)
@@ -492,35 +494,25 @@ os.register_at_fork(after_in_child=_disown_after_fork)
 
 def _build_batches(items: list[tuple[Any, ...]], max_items: int) -> dict[str, list[Batch]]:
     """Group queued items per run into batches within the store's limits (``max_items``
-    metrics and items in all, 100 params, 100 tags), in logged order."""
-    if items and set(map(_KIND, items)) == {_METRIC}:
-        _, run_ids, keys, values, steps, stamps = zip(*items, strict=True)
-        if len(set(run_ids)) == 1:  # the common case, in C: one run's points, cut in slices
-            return {
-                run_ids[0]: [
-                    Batch(
-                        MetricColumns(
-                            *(c[i : i + max_items] for c in (keys, values, stamps, steps))
-                        )
-                    )
-                    for i in range(0, len(items), max_items)
-                ]
-            }
+    metrics and items in all, 100 params, 100 tags), in logged order. Consecutive points of
+    one run (nearly all items) are moved as columns, in C: no Python step per point."""
     builders: dict[str, _BatchBuilder] = {}
-    for item in items:
-        run_id = item[1]
+    for (kind, run_id), group in groupby(items, key=_KIND_RUN):
         builder = builders.get(run_id)
         if builder is None:
             builder = builders[run_id] = _BatchBuilder(max_items)
-        kind = item[0]
         if kind == _METRIC:
-            builder.metric(item[2], item[3], item[5], item[4])
+            _, _, keys, values, steps, stamps = zip(*group, strict=True)
+            builder.metrics(keys, values, stamps, steps)
         elif kind == _PARAMS:
-            builder.params(item[2])
+            for item in group:
+                builder.params(item[2])
         elif kind == _TAGS:
-            builder.tags(item[2])
+            for item in group:
+                builder.tags(item[2])
         else:
-            builder.end(RunEnd(item[2], item[3]))
+            for item in group:
+                builder.end(RunEnd(item[2], item[3]))
     return {run_id: b.finish() for run_id, b in builders.items()}
 
 
@@ -530,27 +522,34 @@ class _BatchBuilder:
     one batch keeps the last value. A run end closes its batch: it is sent after the batch's
     items, and what is logged after it goes into the next batch."""
 
-    __slots__ = ("batches", "current", "max_items", "points", "size")
+    __slots__ = ("batches", "columns", "current", "max_items", "size")
 
     def __init__(self, max_items: int) -> None:
         self.max_items = max_items
         self.batches: list[Batch] = []
         self.current = Batch()
-        self.points: list[tuple[str, float, int, int]] = []  # the current batch's metrics
+        # The current batch's points: keys, values, timestamps, steps.
+        self.columns: tuple[list[Any], ...] = ([], [], [], [])
         self.size = 0
 
     def _cut(self) -> None:
-        self.current.metrics = MetricColumns.from_points(self.points)
+        self.current.metrics = MetricColumns(*self.columns)
         self.batches.append(self.current)
         self.current = Batch()
-        self.points = []
+        self.columns = ([], [], [], [])
         self.size = 0
 
-    def metric(self, key: str, value: float, timestamp: int, step: int) -> None:
-        if self.size >= self.max_items:
-            self._cut()
-        self.points.append((key, value, timestamp, step))
-        self.size += 1
+    def metrics(self, *columns: Sequence[Any]) -> None:
+        """Points given as keys, values, timestamps and steps."""
+        done, total = 0, len(columns[0])
+        while done < total:
+            if self.size >= self.max_items:
+                self._cut()
+            take = min(total - done, self.max_items - self.size)
+            for mine, given in zip(self.columns, columns, strict=True):
+                mine.extend(given[done : done + take])
+            self.size += take
+            done += take
 
     def params(self, values: dict[str, str]) -> None:
         for key, value in values.items():

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from trainlab.client.logger import (
+    _END,
     _METRIC,
     _TAGS,
     BatchingLogger,
@@ -185,9 +186,28 @@ def test_one_runs_points_are_cut_in_column_slices_in_logged_order():
     assert [len(b) for b in batches["r"]] == [10, 10, 5]
     points = [p for b in batches["r"] for p in b.metrics.points()]
     assert points == [("loss", float(i), 1_000 + i, i) for i in range(25)]
-    # Cut the same way item by item when other items come in the same pass.
+    # Cut the same way when other items come in the same pass.
     mixed = _build_batches([*items, (_TAGS, "other", {"t": "v"})], 10)
     assert mixed["r"] == batches["r"] and len(mixed["other"]) == 1
+
+
+def test_a_run_end_closes_its_batch_between_points_of_other_runs():
+    def points(run_id: str, steps: range) -> list[tuple[Any, ...]]:
+        return [(_METRIC, run_id, "m", float(i), i, i) for i in steps]
+
+    items = [
+        *points("r", range(5)),
+        *points("s", range(3)),
+        (_END, "r", "FINISHED", 99),
+        *points("r", range(5, 9)),
+        *points("s", range(3, 4)),
+    ]
+    batches = _build_batches(items, 10)
+    assert [([m.step for m in b.metrics], b.end) for b in batches["r"]] == [
+        ([0, 1, 2, 3, 4], RunEnd("FINISHED", 99)),
+        ([5, 6, 7, 8], None),
+    ]
+    assert [[m.step for m in b.metrics] for b in batches["s"]] == [[0, 1, 2, 3]]
 
 
 def test_tags_end_with_the_last_value_and_repeated_params_are_not_errors(
