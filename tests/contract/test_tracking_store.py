@@ -243,6 +243,7 @@ def test_metric_columns_store_what_the_same_metrics_store(
     ("point", "needle"),
     [
         (("bad key!", 1.0, 1, 1), "bad key!"),
+        ((["a"], 1.0, 1, 1), "['a']"),
         (("loss", True, 1, 1), "True"),
         (("loss", "abc", 1, 1), "'abc'"),
         (("loss", 1.0, 1, 1.5), "1.5"),

@@ -79,10 +79,6 @@ def _metrics(items: object) -> list[Metric] | None:
     return out
 
 
-_FLOAT_ONLY = {float}
-_INT_ONLY = {int}
-
-
 def _metric_columns(data: object) -> MetricColumns | None:
     if type(data) is not dict:
         return None
@@ -97,10 +93,10 @@ def _metric_columns(data: object) -> MetricColumns | None:
         return MetricColumns(keys, values, timestamps, steps)
     if set(map(type, keys)) != {str}:
         return None
-    if set(map(type, timestamps)) != _INT_ONLY or set(map(type, steps)) != _INT_ONLY:
+    if set(map(type, timestamps)) != {int} or set(map(type, steps)) != {int}:
         return None
     kinds = set(map(type, values))
-    if kinds != _FLOAT_ONLY:
+    if kinds != {float}:
         if kinds - {float, int, str}:
             return None
         if str in kinds and any(type(v) is str and v not in _SPECIAL for v in values):

@@ -79,7 +79,8 @@ def _column_rows(run_id: str, c: MetricColumns) -> list[tuple[Any, ...]]:
     """Rows of (run_id, key, step, timestamp, value, is_nan). The checks run over whole columns
     in C (``map``, ``min``, ``max``); a column that fails them is walked point by point for the
     precise message."""
-    for key in set(c.keys):
+    keys: Iterable[object] = c.keys if set(map(type, c.keys)) - {str} else set(c.keys)
+    for key in keys:
         validate_key(key, "metric key")
     values: Sequence[Any] = c.values
     if set(map(type, values)) - {float}:
