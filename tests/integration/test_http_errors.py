@@ -50,6 +50,7 @@ def test_meta_endpoints(http: httpx.Client) -> None:
     assert http.get("/version").status_code == 200
     info = http.get("/api/3.0/mlflow/server-info").json()
     assert info["store_type"] == "SqlStore" and info["multipart_uploads_enabled"] is False
+    assert info["trainlab_log_batch"] == {"max_metrics": 50_000, "metric_columns": True}
 
 
 def test_malformed_json(http: httpx.Client) -> None:

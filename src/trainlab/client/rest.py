@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -25,7 +26,7 @@ from trainlab.entities import (
 )
 from trainlab.exceptions import ResourceNotFound, ServiceUnavailable, TrainlabError, from_json
 from trainlab.store._base import SEARCH_MAX_RESULTS_DEFAULT, BaseTrackingStore
-from trainlab.validation import BULK_METRICS_PER_BATCH, MAX_METRICS_PER_BATCH
+from trainlab.validation import MAX_METRICS_PER_BATCH
 
 API = "/api/2.0/mlflow"
 TRAINLAB_API = "/api/2.0/trainlab"
@@ -56,6 +57,25 @@ class _Bearer(httpx.Auth):
         yield request
 
 
+@dataclass(frozen=True)
+class BulkLogBatch:
+    """What a server's ``/api/2.0/trainlab/runs/log-batch`` takes, as its server-info says."""
+
+    max_metrics: int
+    metric_columns: bool
+
+    @classmethod
+    def of(cls, info: dict[str, Any]) -> BulkLogBatch:
+        if info.get("server") != "trainlab":
+            return NO_BULK
+        # trainlab servers before "trainlab_log_batch" took 10,000 points, as MLflow's list.
+        bulk = info.get("trainlab_log_batch") or {"max_metrics": 10_000}
+        return cls(int(bulk["max_metrics"]), bool(bulk.get("metric_columns")))
+
+
+NO_BULK = BulkLogBatch(MAX_METRICS_PER_BATCH, metric_columns=False)  # not a trainlab server
+
+
 class RestTrackingStore(BaseTrackingStore):
     def __init__(self, uri: str, *, timeout: float = 30.0) -> None:
         self.uri = uri.rstrip("/")
@@ -66,24 +86,30 @@ class RestTrackingStore(BaseTrackingStore):
             transport=httpx.HTTPTransport(retries=1),
             headers={"User-Agent": "trainlab-python-client"},
         )
-        self._trainlab_server: bool | None = None  # learnt from server-info on first need
+        self._bulk: BulkLogBatch | None = None  # learnt from server-info on first need
 
     def close(self) -> None:
         self._http.close()
 
     @property
     def max_batch_metrics(self) -> int:
-        """50,000 on a trainlab server (its bulk endpoint), MLflow's 1000 elsewhere."""
-        return BULK_METRICS_PER_BATCH if self._is_trainlab() else MAX_METRICS_PER_BATCH
+        """What the server's bulk log-batch takes (50,000 on this release), MLflow's 1000 on
+        another server."""
+        return self._bulk_log_batch().max_metrics
 
-    def _is_trainlab(self) -> bool:
-        if self._trainlab_server is None:
+    def _bulk_log_batch(self) -> BulkLogBatch:
+        """What this server's bulk log-batch takes, from its server-info."""
+        if self._bulk is None:
             try:
-                info = self._http.get("/api/3.0/mlflow/server-info")
+                response = self._http.get("/api/3.0/mlflow/server-info")
             except httpx.TransportError:
-                return False  # unknown while unreachable: assume the stricter limit
-            self._trainlab_server = info.is_success and info.json().get("server") == "trainlab"
-        return self._trainlab_server
+                return NO_BULK  # unknown while unreachable: assume the stricter limit
+            try:
+                info = response.json() if response.is_success else {}
+            except ValueError:  # not JSON: not a trainlab server
+                info = {}
+            self._bulk = BulkLogBatch.of(info)
+        return self._bulk
 
     # -- transport ----------------------------------------------------------------------------
     def call(
@@ -234,15 +260,16 @@ class RestTrackingStore(BaseTrackingStore):
             "params": [{"key": p.key, "value": p.value} for p in params],
             "tags": [{"key": t.key, "value": t.value} for t in tags],
         }
-        if isinstance(metrics, MetricColumns) and self._is_trainlab():
+        bulk = self._bulk_log_batch()
+        if isinstance(metrics, MetricColumns) and bulk.metric_columns:
             # trainlab's bulk log-batch takes the points column by column: a fraction of the
             # bytes, and neither side makes an object per point.
             body["metric_columns"] = wire.metric_columns_json(metrics)
             self.call("POST", "/runs/log-batch", body, api=TRAINLAB_API)
             return
         body["metrics"] = [wire.metric_json(m) for m in metrics]
-        bulk = len(metrics) + len(params) + len(tags) > MAX_METRICS_PER_BATCH
-        self.call("POST", "/runs/log-batch", body, api=TRAINLAB_API if bulk else API)
+        big = len(metrics) + len(params) + len(tags) > MAX_METRICS_PER_BATCH
+        self.call("POST", "/runs/log-batch", body, api=TRAINLAB_API if big else API)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self.call("POST", "/runs/delete-tag", {"run_id": run_id, "key": key})

@@ -8,6 +8,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from trainlab import __version__
 from trainlab.server.wire import JSONResponse
+from trainlab.validation import BULK_METRICS_PER_BATCH
 
 
 def register(app: FastAPI) -> None:
@@ -31,6 +32,11 @@ def register(app: FastAPI) -> None:
                 "features_enabled": {},
                 "server": "trainlab",
                 "version": __version__,
+                # What POST /api/2.0/trainlab/runs/log-batch takes; clients read it here.
+                "trainlab_log_batch": {
+                    "max_metrics": BULK_METRICS_PER_BATCH,
+                    "metric_columns": True,
+                },
             }
         )
 
