@@ -123,7 +123,7 @@ def delete_tag(ctx: Ctx, m: rq.DeleteTag) -> dict[str, Any]:
 def _batch(m: rq.LogBatch | BatchRequest) -> BatchRequest:
     if isinstance(m, BatchRequest):
         return m
-    columns = getattr(m, "metric_columns", None)
+    columns = m.metric_columns if isinstance(m, rq.LogBatchBulk) else None
     return BatchRequest(
         m.run_id,
         metrics=[_metric(x) for x in m.metrics]
