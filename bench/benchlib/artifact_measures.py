@@ -5,6 +5,7 @@ one, and registering model versions with an alias move each."""
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import threading
 import time
@@ -61,6 +62,17 @@ class PeakRss:
         return self.peak - self.before
 
 
+def local_copies(source: Path, target: Path) -> list[float]:
+    """Seconds of TRANSFERS plain copies of ``source`` on the disk the transfers use."""
+    times = []
+    for _ in range(TRANSFERS):
+        started = time.perf_counter()
+        shutil.copyfile(source, target)
+        times.append(time.perf_counter() - started)
+        target.unlink()
+    return times
+
+
 def measure_artifacts(ctx: Context) -> dict[str, Any]:
     sizes = ctx.sizes
     files = ctx.server.workdir.parent / "files"
@@ -87,6 +99,12 @@ def measure_artifacts(ctx: Context) -> dict[str, Any]:
     Path(local).unlink()
     up = sizes.artifact_rate_mb / statistics.median(uploads)
     down = sizes.artifact_rate_mb / statistics.median(downloads)
+    copies = local_copies(rate_file, ctx.server.workdir.parent / "copy.bin")
+    ctx.notes.append(
+        f"artifacts: a plain local copy of the {sizes.artifact_rate_mb} MB file on the same disk "
+        f"(shutil.copyfile, no server, no fsync; a client writing a download to this disk "
+        f"cannot beat it): {', '.join(f'{sizes.artifact_rate_mb / t:.0f}' for t in copies)} MB/s"
+    )
     ctx.notes.append(
         f"artifacts: {sizes.artifact_rate_mb} MB uploads "
         f"{', '.join(f'{t:.2f}' for t in uploads)} s, downloads "

@@ -431,6 +431,41 @@ def test_stages_and_latest_versions(
         registry.transition_model_version_stage(model, 1, "Archived", True)
 
 
+def test_models_of_a_page_carry_their_own_versions(
+    store: BaseTrackingStore, registry: BaseRegistryStore, run: tuple[str, str]
+) -> None:
+    """Several models read together: each gets its own newest version per stage, with that
+    version's tags and aliases; a created version reads back exactly as it was returned."""
+    family = unique("page")
+    a = registry.create_registered_model(f"{family}-a").name
+    b = registry.create_registered_model(f"{family}-b").name
+    made = {}
+    for name in (a, b, a, b, a):
+        v = registry.create_model_version(
+            name, f"runs:/{run[0]}/model", run[0], tags={"made": f"{name}-{len(made)}"}
+        )
+        made[(name, v.version)] = v
+        assert registry.get_model_version(name, v.version) == v
+    registry.transition_model_version_stage(a, 1, "Production")
+    registry.transition_model_version_stage(b, 1, "Staging")
+    registry.set_registered_model_alias(a, "champion", 1)
+    registry.set_registered_model_alias(b, "champion", 2)
+    page = registry.search_registered_models(f"name LIKE '{family}-%'", order_by=["name ASC"])
+    assert [m.name for m in page] == [a, b]
+    latest = {m.name: [(v.version, v.current_stage, v.aliases) for v in m.latest_versions]
+              for m in page}  # fmt: skip
+    assert latest == {
+        a: [(3, "None", []), (1, "Production", ["champion"])],
+        b: [(2, "None", ["champion"]), (1, "Staging", [])],
+    }
+    for m in page:
+        for v in m.latest_versions:
+            assert v.tags == {**made[(m.name, v.version)].tags}
+            assert v.tags["made"].startswith(m.name)
+    versions = registry.search_model_versions(f"name IN ('{a}', '{b}')")
+    assert {(v.name, v.version): v.tags for v in versions} == {k: v.tags for k, v in made.items()}
+
+
 # -- aliases --------------------------------------------------------------------------------
 def test_aliases(registry: BaseRegistryStore, model: str, run: tuple[str, str]) -> None:
     _version(registry, model, run)

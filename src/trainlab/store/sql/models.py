@@ -277,7 +277,12 @@ class RegisteredModelTagModel(Base):
 
 class ModelVersionModel(Base):
     __tablename__ = "model_versions"
-    __table_args__ = (Index(None, "run_id"), Index(None, "last_updated_timestamp"))
+    __table_args__ = (
+        Index(None, "run_id"),
+        Index(None, "last_updated_timestamp"),
+        # A model's newest version in a stage in one index seek, however many versions it has.
+        Index(None, "name", "current_stage", "version"),
+    )
 
     name: Mapped[str] = mapped_column(_model_fk(), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -7,10 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, delete, select, update
+from sqlalchemy import ColumnElement, Row, Select, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from trainlab.entities import AliasEvent, ModelVersion, PagedList, RegisteredModel
+from trainlab.entities import (
+    AliasEvent,
+    ModelVersion,
+    ModelVersionStatus,
+    PagedList,
+    RegisteredModel,
+)
 from trainlab.entities.paging import decode_page_token, encode_page_token
 from trainlab.exceptions import InvalidParameterValue, ResourceAlreadyExists, ResourceNotFound
 from trainlab.store import search
@@ -31,7 +37,13 @@ from trainlab.store.sql.models import (
     RegisteredModelTagModel,
 )
 from trainlab.store.sql.registry_lineage import lineage_tags
-from trainlab.store.sql.registry_load import latest_per_stage, load_models, load_versions
+from trainlab.store.sql.registry_load import (
+    MODEL_ROW,
+    VERSION_ROW,
+    latest_per_stage,
+    load_models,
+    load_versions,
+)
 from trainlab.store.sql.registry_sources import check_source, download_uri, infer_lineage
 from trainlab.store.sql.tracking import SqlTrackingStore
 from trainlab.store.sql.uow import unit_of_work, upsert_insert
@@ -39,6 +51,22 @@ from trainlab.store.sql.uow import unit_of_work, upsert_insert
 T = TypeVar("T")
 _RM = RegisteredModelModel
 _MV = ModelVersionModel
+# The statements of creating a version, built once.
+_NEXT_VERSION = (
+    update(_RM)
+    .where(_RM.name == bindparam("model"))
+    .values(last_version=_RM.last_version + 1, last_updated_timestamp=bindparam("now"))
+    .returning(_RM.last_version)
+)
+_INSERT_VERSION = insert(_MV)
+_INSERT_VERSION_TAG = insert(ModelVersionTagModel)
+
+
+def _version_values(v: ModelVersion) -> dict[str, Any]:
+    """The row of a version: the entity's fields are named as the table's columns."""
+    values = {c.name: getattr(v, c.name) for c in _MV.__table__.c}
+    values["status"] = v.status.value
+    return values
 
 
 class SqlRegistryStore(BaseRegistryStore):
@@ -50,6 +78,7 @@ class SqlRegistryStore(BaseRegistryStore):
     # -- helpers -----------------------------------------------------------------------------
     @staticmethod
     def _model_row(s: Session, name: str) -> RegisteredModelModel:
+        """The model's row as an ORM object, for changes to it."""
         rules.validate_model_name(name)
         row = s.get(_RM, name)
         if row is None:
@@ -57,7 +86,27 @@ class SqlRegistryStore(BaseRegistryStore):
         return row
 
     @staticmethod
+    def _model_record(s: Session, name: str) -> Row[Any]:
+        """The model's row, read as a plain row (for reads)."""
+        rules.validate_model_name(name)
+        row = s.connection().execute(MODEL_ROW, {"name": name}).first()
+        if row is None:
+            raise ResourceNotFound(f"Registered Model with name={name} not found")
+        return row
+
+    @staticmethod
+    def _version_record(s: Session, name: str, version: int | str) -> Row[Any]:
+        """The version's row, read as a plain row (for reads)."""
+        number = rules.parse_version(version)
+        rules.validate_model_name(name)
+        row = s.connection().execute(VERSION_ROW, {"name": name, "version": number}).first()
+        if row is None:
+            raise ResourceNotFound(f"Model Version (name={name}, version={number}) not found")
+        return row
+
+    @staticmethod
     def _version_row(s: Session, name: str, version: int | str) -> ModelVersionModel:
+        """The version's row as an ORM object, for changes to it."""
         number = rules.parse_version(version)
         rules.validate_model_name(name)
         row = s.get(_MV, (name, number))
@@ -127,7 +176,7 @@ class SqlRegistryStore(BaseRegistryStore):
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         with unit_of_work(self.engine, write=False) as s:
-            return load_models(s, [self._model_row(s, name)])[0]
+            return load_models(s, [self._model_record(s, name)])[0]
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         rules.validate_model_name(new_name, "new registered model name")
@@ -224,44 +273,44 @@ class SqlRegistryStore(BaseRegistryStore):
         run_id = run_id or None
         model_id = model_id or None
         with unit_of_work(self.engine) as s:
-            self._model_row(s, name)
-            check_source(s, source, run_id, model_id)
-            run_id, model_id = infer_lineage(s, source, run_id, model_id)
             t = self.clock()
             # The row lock taken by this UPDATE serialises concurrent creates (PostgreSQL);
             # SQLite writers hold the database lock (BEGIN IMMEDIATE).
-            number = s.execute(
-                update(_RM)
-                .where(_RM.name == name)
-                .values(last_version=_RM.last_version + 1, last_updated_timestamp=t)
-                .returning(_RM.last_version)
-            ).scalar_one()
-            row = _MV(
+            conn = s.connection()
+            number = conn.execute(_NEXT_VERSION, {"model": name, "now": t}).scalar()
+            if number is None:
+                raise ResourceNotFound(f"Registered Model with name={name} not found")
+            check_source(s, source, run_id, model_id)
+            run_id, model_id = infer_lineage(s, source, run_id, model_id)
+            version = ModelVersion(
                 name=name,
                 version=number,
                 creation_timestamp=t,
                 last_updated_timestamp=t,
+                source=source,
                 user_id=user_id or "",
                 current_stage="None",
                 description=description or "",
-                source=source,
                 run_id=run_id,
-                status="READY",
+                status=ModelVersionStatus.READY,
                 run_link=run_link or None,
                 model_id=model_id,
+                tags={**(tags or {}), **lineage_tags(s, run_id, model_id)},
             )
-            s.add(row)
-            s.flush()
-            all_tags = {**(tags or {}), **lineage_tags(s, run_id, model_id)}
-            s.add_all(
-                ModelVersionTagModel(name=name, version=number, key=k, value=v)
-                for k, v in all_tags.items()
-            )
-            return self._version(s, row)
+            conn.execute(_INSERT_VERSION, _version_values(version))
+            if version.tags:
+                conn.execute(
+                    _INSERT_VERSION_TAG,
+                    [
+                        {"name": name, "version": number, "key": k, "value": v}
+                        for k, v in version.tags.items()
+                    ],
+                )
+            return version
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         with unit_of_work(self.engine, write=False) as s:
-            return load_versions(s, [self._version_row(s, name, version)])[0]
+            return load_versions(s, [self._version_record(s, name, version)])[0]
 
     def update_model_version(self, name: str, version: int, description: str) -> ModelVersion:
         rules.validate_description(description)
@@ -366,7 +415,7 @@ class SqlRegistryStore(BaseRegistryStore):
     ) -> None:
         rules.validate_alias(alias)
         with unit_of_work(self.engine) as s:
-            row = self._version_row(s, name, version)
+            row = self._version_record(s, name, version)
             t = self.clock()
             if aliases.move(s, name, alias, row.version, user=user, reason=reason, timestamp=t):
                 self._touch(s, name)
@@ -383,11 +432,11 @@ class SqlRegistryStore(BaseRegistryStore):
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         with unit_of_work(self.engine, write=False) as s:
-            self._model_row(s, name)
+            self._model_record(s, name)
             number = aliases.current_version(s, name, alias)
             if number is None:
                 raise ResourceNotFound(f"Registered model alias {alias} not found.")
-            return load_versions(s, [self._version_row(s, name, number)])[0]
+            return load_versions(s, [self._version_record(s, name, number)])[0]
 
     def get_alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
         rules.validate_model_name(name)

@@ -3,7 +3,7 @@ every move appends one ``alias_events`` row."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from trainlab.entities import AliasEvent
@@ -15,8 +15,12 @@ _A = RegisteredModelAliasModel
 _E = AliasEventModel
 
 
+_CURRENT = select(_A.version).where(_A.name == bindparam("name"), _A.alias == bindparam("alias"))
+
+
 def current_version(s: Session, name: str, alias: str) -> int | None:
-    return s.scalar(select(_A.version).where(_A.name == name, _A.alias == alias))
+    version = s.connection().execute(_CURRENT, {"name": name, "alias": alias}).scalar()
+    return None if version is None else int(version)
 
 
 def record(

@@ -3,18 +3,26 @@ resolved to the URI the artifacts are downloaded from."""
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 from trainlab.store.sql import registry_rules as rules
 from trainlab.store.sql.models import LoggedModelModel, RunModel
 
+_RUN_ROOT = select(RunModel.artifact_uri).where(RunModel.run_id == bindparam("run_id"))
 
-def _run(s: Session, run_id: str) -> RunModel:
-    run = s.get(RunModel, run_id)
-    if run is None:
+
+def _run_exists(s: Session, run_id: str) -> bool:
+    return s.connection().execute(_RUN_ROOT, {"run_id": run_id}).first() is not None
+
+
+def _run_root(s: Session, run_id: str) -> str:
+    """The run's artifact root; the run must exist."""
+    root = s.connection().execute(_RUN_ROOT, {"run_id": run_id}).scalar()
+    if root is None:
         raise ResourceNotFound(f"Run with id={run_id} not found.")
-    return run
+    return str(root)
 
 
 def _logged_model(s: Session, model_id: str) -> LoggedModelModel:
@@ -30,7 +38,7 @@ def check_source(s: Session, source: str, run_id: str | None, model_id: str | No
     rules.check_source_safe(source)
     roots: list[str] = []
     if run_id:
-        roots.append(_run(s, run_id).artifact_uri)
+        roots.append(_run_root(s, run_id))
     if model_id:
         roots.append(_logged_model(s, model_id).artifact_uri)
     from_run = rules.runs_source(source)
@@ -40,7 +48,8 @@ def check_source(s: Session, source: str, run_id: str | None, model_id: str | No
                 f"Invalid model version source {source!r}: it names run {from_run[0]!r} but "
                 f"run_id is {run_id!r}."
             )
-        _run(s, from_run[0])
+        if not run_id:
+            _run_root(s, from_run[0])
         return
     from_model = rules.logged_model_source(source)
     if from_model is not None:
@@ -54,7 +63,7 @@ def download_uri(s: Session, source: str) -> str:
     """``runs:/`` and ``models:/m-`` sources resolve to the run's / logged model's artifacts."""
     from_run = rules.runs_source(source)
     if from_run is not None:
-        root = _run(s, from_run[0]).artifact_uri
+        root = _run_root(s, from_run[0])
         return "/".join(p for p in (root.rstrip("/"), from_run[1]) if p)
     from_model = rules.logged_model_source(source)
     if from_model is not None:
@@ -75,6 +84,6 @@ def infer_lineage(
         run_id = from_run[0]
     if run_id is None and model_id is not None:
         run_id = _logged_model(s, model_id).source_run_id
-        if run_id is not None and s.get(RunModel, run_id) is None:
+        if run_id is not None and not _run_exists(s, run_id):
             run_id = None
     return run_id, model_id
