@@ -110,6 +110,9 @@ def bench_server(
         progress.advance(task, len(names) + 2)
         return {}, [f"`{spec.executable} server` is not available: side not measured"]
     progress.update(task, description=f"{spec.label}: starting")
+    # The side before wrote gigabytes: both sides start with that written out, not with the
+    # disk busy writing it back while their modules load.
+    os.sync()
     server = start_server(spec, workdir)
     results: dict[str, dict[str, Any]] = {"startup": {"value": server.startup_s}}
     notes: list[str] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import statistics
 import subprocess
 import time
 from dataclasses import dataclass
@@ -65,12 +66,30 @@ def git_revision() -> str:
     return f"{rev}{' (with uncommitted changes)' if dirty else ''}"
 
 
+PACE_ITERATIONS = 2_000_000
+
+
+def cpu_pace_ms() -> float:
+    """Milliseconds of a fixed pure-Python loop on one core (median of 5): how fast this
+    machine ran when the section was written. A shared virtual machine's pace drifts by 2x
+    over hours; compare sections by it."""
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for i in range(PACE_ITERATIONS):
+            total += i % 7
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
 def machine_section() -> list[str]:
     memory_gb = psutil.virtual_memory().total / 2**30
     return [
         f"- Date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
         f"- Machine: `nproc` = {nproc()}, CPU: {cpu_model()}, memory {memory_gb:.0f} GiB, "
-        f"{platform.system()} {platform.release()}",
+        f"{platform.system()} {platform.release()}; CPU pace: a fixed Python loop "
+        f"({PACE_ITERATIONS:,} iterations) took {cpu_pace_ms():.0f} ms (median of 5)",
         f"- Python {platform.python_version()}; reference server: "
         f"{tool_version(REFERENCE_MLFLOW)} (bench/.venv-mlflow); client: mlflow-skinny "
         f"{package_version('mlflow-skinny')} (project venv); trainlab "

@@ -375,14 +375,14 @@ class SqlRegistryStore(BaseRegistryStore):
 
     def get_model_version_download_uri(self, name: str, version: int) -> str:
         with unit_of_work(self.engine, write=False) as s:
-            row = self._version_row(s, name, version)
+            row = self._version_record(s, name, version)
             return download_uri(s, row.source)
 
     # -- stages ------------------------------------------------------------------------------
     def get_latest_versions(self, name: str, stages: Sequence[str] = ()) -> list[ModelVersion]:
         wanted = [rules.canonical_stage(st) for st in stages]
         with unit_of_work(self.engine, write=False) as s:
-            self._model_row(s, name)
+            self._model_record(s, name)
             return latest_per_stage(s, [name], wanted)[name]
 
     def transition_model_version_stage(
