@@ -95,7 +95,8 @@ def load_versions(s: Session, found: Sequence[Any]) -> list[ModelVersion]:
 
 
 def _newest_per_stage(stages: Sequence[str]) -> Any:
-    """Rows of the newest version of each model of ``names`` in each of ``stages``."""
+    """Rows of the newest version of each model named in the bound ``names``, in each of
+    ``stages``."""
     wanted = union_all(*(select(literal(stage).label("stage")) for stage in stages))
     stage = wanted.subquery("stage")
     newest = (
