@@ -121,7 +121,8 @@ def method_section(sizes: Sizes) -> list[str]:
         "one thread of the stock `mlflow.MlflowClient` over HTTP on 127.0.0.1, except the "
         "search corpus seeding described below.",
         "- Start-up: seconds from spawning the server command to the first 200 from "
-        "`GET /health` (polled every 20 ms). Includes DB creation and migrations. Then the "
+        "`GET /health` (polled every 20 ms), after `os.sync()` has written out what the "
+        "side before wrote. Includes DB creation and migrations. Then the "
         "harness waits until the server's process tree is quiet (under 10% of one core over "
         "1 s; the reference keeps starting its job consumers well after its first 200) "
         "before any other measure.",
@@ -157,7 +158,8 @@ def method_section(sizes: Sizes) -> list[str]:
         f"{sizes.artifact_rate_mb} MB file of random bytes, {TRANSFERS} times each (median), "
         "through the server's proxied artifact API to its local --artifacts-destination. "
         f"RSS growth: the server tree's RSS sampled every 50 ms while a {sizes.artifact_rss_mb:,} "
-        "MB file is uploaded, then downloaded; peak minus the value before.",
+        "MB file is uploaded, then downloaded; peak minus the value before. A plain "
+        "`shutil.copyfile` of the rate file on the same disk is timed too (in the notes).",
         f"- Registry: {REGISTRY_VERSIONS} `create_model_version` calls (source runs:/RUN/model) "
         "each followed by `set_registered_model_alias(name, 'champion', version)`; versions "
         "per second, the final holder of the alias checked.",
