@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from .artifact_measures import REGISTRY_VERSIONS, TRANSFERS
+from .artifact_measures import REGISTRY_READS, REGISTRY_VERSIONS, TRANSFERS
 from .measures import REST_SEED_THREADS, Sizes
 from .servers import IDLE_SETTLE_S, REFERENCE_MLFLOW, REPO_DIR, ServerSpec, tool_version
 
@@ -162,7 +162,8 @@ def method_section(sizes: Sizes) -> list[str]:
         "`shutil.copyfile` of the rate file on the same disk is timed too (in the notes).",
         f"- Registry: {REGISTRY_VERSIONS} `create_model_version` calls (source runs:/RUN/model) "
         "each followed by `set_registered_model_alias(name, 'champion', version)`; versions "
-        "per second, the final holder of the alias checked.",
+        "per second, the final holder of the alias checked. Then `get_registered_model` of "
+        f"that model is timed {REGISTRY_READS} times (median in the notes).",
         '- "client CPU" in the notes is the benchmark process\'s CPU time over wall time '
         "during a timed loop: near 100% means the stock client, not the server, sets the pace.",
         "- Ratio: trainlab / reference for rates; reference / trainlab for times and memory "

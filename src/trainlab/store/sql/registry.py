@@ -49,6 +49,7 @@ from trainlab.store.sql.tracking import SqlTrackingStore
 from trainlab.store.sql.uow import unit_of_work, upsert_insert
 
 T = TypeVar("T")
+R = TypeVar("R")
 _RM = RegisteredModelModel
 _MV = ModelVersionModel
 # The statements of creating a version, built once.
@@ -69,6 +70,12 @@ def _version_values(v: ModelVersion) -> dict[str, Any]:
     return values
 
 
+def _found(row: R | None, name: str, number: int) -> R:
+    if row is None:
+        raise ResourceNotFound(f"Model Version (name={name}, version={number}) not found")
+    return row
+
+
 class SqlRegistryStore(BaseRegistryStore):
     def __init__(self, tracking: SqlTrackingStore) -> None:
         self.tracking = tracking
@@ -77,17 +84,8 @@ class SqlRegistryStore(BaseRegistryStore):
 
     # -- helpers -----------------------------------------------------------------------------
     @staticmethod
-    def _model_row(s: Session, name: str) -> RegisteredModelModel:
-        """The model's row as an ORM object, for changes to it."""
-        rules.validate_model_name(name)
-        row = s.get(_RM, name)
-        if row is None:
-            raise ResourceNotFound(f"Registered Model with name={name} not found")
-        return row
-
-    @staticmethod
-    def _model_record(s: Session, name: str) -> Row[Any]:
-        """The model's row, read as a plain row (for reads)."""
+    def _model_row(s: Session, name: str) -> Row[Any]:
+        """The model's row (a plain row); the model must exist."""
         rules.validate_model_name(name)
         row = s.connection().execute(MODEL_ROW, {"name": name}).first()
         if row is None:
@@ -95,24 +93,22 @@ class SqlRegistryStore(BaseRegistryStore):
         return row
 
     @staticmethod
-    def _version_record(s: Session, name: str, version: int | str) -> Row[Any]:
-        """The version's row, read as a plain row (for reads)."""
-        number = rules.parse_version(version)
+    def _version_number(name: str, version: int | str) -> int:
         rules.validate_model_name(name)
-        row = s.connection().execute(VERSION_ROW, {"name": name, "version": number}).first()
-        if row is None:
-            raise ResourceNotFound(f"Model Version (name={name}, version={number}) not found")
-        return row
+        return rules.parse_version(version)
 
-    @staticmethod
-    def _version_row(s: Session, name: str, version: int | str) -> ModelVersionModel:
+    @classmethod
+    def _version_record(cls, s: Session, name: str, version: int | str) -> Row[Any]:
+        """The version's row, read as a plain row (for reads)."""
+        number = cls._version_number(name, version)
+        row = s.connection().execute(VERSION_ROW, {"name": name, "version": number}).first()
+        return _found(row, name, number)
+
+    @classmethod
+    def _version_row(cls, s: Session, name: str, version: int | str) -> ModelVersionModel:
         """The version's row as an ORM object, for changes to it."""
-        number = rules.parse_version(version)
-        rules.validate_model_name(name)
-        row = s.get(_MV, (name, number))
-        if row is None:
-            raise ResourceNotFound(f"Model Version (name={name}, version={number}) not found")
-        return row
+        number = cls._version_number(name, version)
+        return _found(s.get(_MV, (name, number)), name, number)
 
     def _touch(self, s: Session, name: str) -> int:
         t = self.clock()
@@ -176,7 +172,7 @@ class SqlRegistryStore(BaseRegistryStore):
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         with unit_of_work(self.engine, write=False) as s:
-            return load_models(s, [self._model_record(s, name)])[0]
+            return load_models(s, [self._model_row(s, name)])[0]
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         rules.validate_model_name(new_name, "new registered model name")
@@ -195,17 +191,18 @@ class SqlRegistryStore(BaseRegistryStore):
             s.execute(
                 update(AliasEventModel).where(AliasEventModel.name == name).values(name=new_name)
             )
-            s.expire_all()
             return load_models(s, [self._model_row(s, new_name)])[0]
 
     def update_registered_model(self, name: str, description: str) -> RegisteredModel:
         rules.validate_description(description)
         with unit_of_work(self.engine) as s:
-            row = self._model_row(s, name)
-            row.description = description
-            row.last_updated_timestamp = self.clock()
-            s.flush()
-            return load_models(s, [row])[0]
+            self._model_row(s, name)
+            s.execute(
+                update(_RM)
+                .where(_RM.name == name)
+                .values(description=description, last_updated_timestamp=self.clock())
+            )
+            return load_models(s, [self._model_row(s, name)])[0]
 
     def delete_registered_model(self, name: str) -> None:
         with unit_of_work(self.engine) as s:
@@ -382,7 +379,7 @@ class SqlRegistryStore(BaseRegistryStore):
     def get_latest_versions(self, name: str, stages: Sequence[str] = ()) -> list[ModelVersion]:
         wanted = [rules.canonical_stage(st) for st in stages]
         with unit_of_work(self.engine, write=False) as s:
-            self._model_record(s, name)
+            self._model_row(s, name)
             return latest_per_stage(s, [name], wanted)[name]
 
     def transition_model_version_stage(
@@ -432,7 +429,7 @@ class SqlRegistryStore(BaseRegistryStore):
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         with unit_of_work(self.engine, write=False) as s:
-            self._model_record(s, name)
+            self._model_row(s, name)
             number = aliases.current_version(s, name, alias)
             if number is None:
                 raise ResourceNotFound(f"Registered model alias {alias} not found.")

