@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -14,6 +16,7 @@ from starlette.responses import Response
 
 from trainlab.exceptions import TrainlabError
 from trainlab.server.context import ServerContext
+from trainlab.server.memory import IdleTrimmer, malloc_trim
 from trainlab.server.routes import artifacts, logged_models, meta, registry, tracking, ui
 from trainlab.server.rpc import Route, endpoint
 from trainlab.server.settings import ServerSettings
@@ -85,7 +88,13 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         # that allocate a lot (a search page, a big log-batch). Search p95 went 65 -> 40 ms.
         gc.collect()
         gc.freeze()
+        trim = malloc_trim()
+        trimmer = asyncio.create_task(IdleTrimmer(trim).run()) if trim else None
         yield
+        if trimmer is not None:
+            trimmer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await trimmer
         app.state.ctx.tracking.engine.dispose()
 
     app = FastAPI(
