@@ -75,6 +75,17 @@ def validate_int64(value: object, what: str) -> int:
     return value
 
 
+def validate_timestamp(value: object, what: str) -> int:
+    """Milliseconds since the epoch: a 64-bit integer, not negative (MLflow's rule)."""
+    validate_int64(value, what)
+    if value < 0:  # type: ignore[operator]
+        raise InvalidParameterValue(
+            f"Invalid {what} {value}: timestamps are milliseconds since the epoch and cannot be "
+            "negative."
+        )
+    return value  # type: ignore[return-value]
+
+
 def validate_metric_value(value: object, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):  # noqa: UP038 - faster
         raise InvalidParameterValue(

@@ -133,8 +133,11 @@ def test_registered_model_tags(registry: BaseRegistryStore, model: str) -> None:
     assert tags["k"] == "v2" and len(tags["big"]) == 100_000
     registry.delete_registered_model_tag(model, "k")
     assert "k" not in registry.get_registered_model(model).tags
+    before = registry.get_registered_model(model).last_updated_timestamp
+    registry.delete_registered_model_tag(model, "k")  # gone already: a no-op, as in MLflow
+    assert registry.get_registered_model(model).last_updated_timestamp == before
     with pytest.raises(ResourceNotFound):
-        registry.delete_registered_model_tag(model, "k")
+        registry.delete_registered_model_tag(unique(), "k")
     with pytest.raises(InvalidParameterValue, match="100000"):
         registry.set_registered_model_tag(model, "big", "x" * 100_001)
     with pytest.raises(InvalidParameterValue):
@@ -257,8 +260,11 @@ def test_model_version_tags(registry: BaseRegistryStore, model: str, run: tuple[
     assert registry.get_model_version(model, 1).tags["validated"] == "yes"
     registry.delete_model_version_tag(model, 1, "validated")
     assert "validated" not in registry.get_model_version(model, 1).tags
+    before = registry.get_model_version(model, 1).last_updated_timestamp
+    registry.delete_model_version_tag(model, 1, "validated")  # gone already: a no-op
+    assert registry.get_model_version(model, 1).last_updated_timestamp == before
     with pytest.raises(ResourceNotFound):
-        registry.delete_model_version_tag(model, 1, "validated")
+        registry.delete_model_version_tag(model, 7, "validated")
     with pytest.raises(InvalidParameterValue):
         registry.set_model_version_tag(model, 1, "k", "x" * 100_001)
     with pytest.raises(InvalidParameterValue, match="reserved"):

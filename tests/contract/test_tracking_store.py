@@ -85,6 +85,11 @@ def test_experiment_lifecycle_and_tags(store: BaseTrackingStore, exp_id: str) ->
         store.delete_experiment_tag(exp_id, "k")
     store.delete_experiment(exp_id)
     assert store.get_experiment(exp_id).lifecycle_stage == "deleted"
+    # MLflow's codes: no *active* experiment to delete again, a deleted one is not renamed.
+    with pytest.raises(ResourceNotFound, match="already deleted"):
+        store.delete_experiment(exp_id)
+    with pytest.raises(InvalidState, match="restore it"):
+        store.rename_experiment(exp_id, unique("again"))
     flt = f"name = '{new_name}'"
     assert [
         e.experiment_id for e in store.search_experiments(ViewType.ACTIVE_ONLY, filter_string=flt)
@@ -94,6 +99,8 @@ def test_experiment_lifecycle_and_tags(store: BaseTrackingStore, exp_id: str) ->
     store.restore_experiment(exp_id)
     assert store.get_experiment(exp_id).name == new_name
     assert store.get_experiment(exp_id).lifecycle_stage == "active"
+    with pytest.raises(ResourceNotFound, match="already active"):
+        store.restore_experiment(exp_id)
 
 
 def test_search_experiments_pages(store: BaseTrackingStore) -> None:
@@ -129,7 +136,9 @@ def test_create_and_get_run(store: BaseTrackingStore, exp_id: str) -> None:
     assert got.info.artifact_uri.endswith(f"/{run.info.run_id}/artifacts")
     assert got.data.tags["a"] == "b"
     assert got.data.tags["mlflow.runName"] == "first"
-    assert got.data.tags["mlflow.user"] == "alice"
+    assert "mlflow.user" not in got.data.tags  # the user is an attribute; clients set the tag
+    tagged = store.create_run(exp_id, tags={"mlflow.user": "bob"})
+    assert tagged.info.user_id == "bob"
 
 
 def test_run_gets_a_name_when_none_given(store: BaseTrackingStore, exp_id: str) -> None:
@@ -248,6 +257,7 @@ def test_metric_columns_store_what_the_same_metrics_store(
         (("loss", "abc", 1, 1), "'abc'"),
         (("loss", 1.0, 1, 1.5), "1.5"),
         (("loss", 1.0, 2**63, 1), str(2**63)),
+        (("loss", 1.0, -1, 1), "cannot be negative"),
     ],
 )
 def test_bad_metric_columns_are_rejected_whole(
@@ -301,6 +311,7 @@ def test_params_are_immutable_and_batches_atomic(store: BaseTrackingStore, run_i
         ({"params": [Param("p", "v" * 6001)]}, "6001"),
         ({"tags": [RunTag("t", "v" * 8001)]}, "8001"),
         ({"params": [Param(f"p{i}", "1") for i in range(101)]}, "at most 100 params"),
+        ({"metrics": [Metric("m", 1.0, -5, 0)]}, "timestamp of metric 'm' -5"),
     ],
 )
 def test_bad_batches_are_rejected_whole(

@@ -146,6 +146,51 @@ def test_errors_surface_as_mlflow_exceptions(tracking: MlflowClient) -> None:
     assert tracking.get_run(run.info.run_id).data.params == {"p": "1"}
 
 
+def test_error_codes_match_mlflow(tracking: MlflowClient, experiment_id: str) -> None:
+    """The codes MLflow's own server gives for these mistakes; a rejected call changes nothing."""
+
+    def code(call: Any, *args: Any, **kwargs: Any) -> str:
+        with pytest.raises(MlflowException) as err:
+            call(*args, **kwargs)
+        return str(err.value.error_code)
+
+    run_id = tracking.create_run(experiment_id).info.run_id
+    assert code(tracking.log_metric, run_id, "m", 1.0, timestamp=-1) == "INVALID_PARAMETER_VALUE"
+    assert tracking.get_metric_history(run_id, "m") == []
+    exp = tracking.create_experiment(f"codes-{uuid.uuid4().hex[:8]}")
+    assert code(tracking.restore_experiment, exp) == "RESOURCE_DOES_NOT_EXIST"
+    tracking.delete_experiment(exp)
+    assert code(tracking.delete_experiment, exp) == "RESOURCE_DOES_NOT_EXIST"
+    assert code(tracking.rename_experiment, exp, "renamed") == "INVALID_STATE"
+    assert tracking.get_experiment(exp).lifecycle_stage == "deleted"
+
+
+def test_create_run_keeps_the_tags_it_was_given(tracking: MlflowClient, experiment_id: str) -> None:
+    run = tracking.create_run(experiment_id, tags={"k": "v"})
+    assert run.info.user_id
+    assert "mlflow.user" not in tracking.get_run(run.info.run_id).data.tags
+
+
+def test_search_logged_models_by_metric(tracking: MlflowClient, experiment_id: str) -> None:
+    run_id = tracking.create_run(experiment_id).info.run_id
+    ids = {}
+    for name, acc in (("good", 0.9), ("poor", 0.4)):
+        model = mlflow.initialize_logged_model(name, run_id, experiment_id=experiment_id)
+        ids[name] = model.model_id
+        tracking.log_metric(
+            run_id, "acc", acc, model_id=model.model_id, dataset_name="eval", dataset_digest="d1"
+        )
+    found = tracking.search_logged_models([experiment_id], filter_string="metrics.acc > 0.5")
+    assert [m.model_id for m in found] == [ids["good"]]
+    ranked = tracking.search_logged_models(
+        [experiment_id],
+        datasets=[{"dataset_name": "eval", "dataset_digest": "d1"}],
+        order_by=[{"field_name": "metrics.acc", "ascending": True}],
+    )
+    assert [m.model_id for m in ranked] == [ids["poor"], ids["good"]]
+    assert [m.metrics[0].value for m in ranked] == [0.4, 0.9]
+
+
 def test_sklearn_autolog(tracking: MlflowClient) -> None:
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression

@@ -61,6 +61,8 @@ def test_registry_round_trip(client: MlflowClient, run_id: str) -> None:
     assert client.get_model_version(name, "1").tags["validated"] == "yes"
     client.delete_model_version_tag(name, "1", "validated")
     assert "validated" not in client.get_model_version(name, "1").tags
+    client.delete_model_version_tag(name, "1", "validated")  # already gone: a no-op, as in MLflow
+    client.delete_registered_model_tag(name, "team")
 
     uri = client.get_model_version_download_uri(name, "1")
     assert uri == f"{client.get_run(run_id).info.artifact_uri}/model"

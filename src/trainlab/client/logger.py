@@ -162,8 +162,12 @@ class BatchingLogger:
             step = operator.index(step)
         if timestamp is None:
             timestamp = time.time_ns() // 1_000_000
-        elif timestamp.__class__ is not int:
+        else:
             timestamp = operator.index(timestamp)
+            if timestamp < 0:
+                raise ValueError(
+                    f"timestamp must be milliseconds since the epoch, not negative: {timestamp}"
+                )
         self._queue.append((_METRIC, run_id, key, value, step, timestamp))
 
     def log_params(self, run_id: str, params: dict[str, str]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -87,14 +87,17 @@ class RestLoggedModelStore(BaseLoggedModelStore):
         experiment_ids: Sequence[str],
         filter_string: str | None = None,
         max_results: int = 50,
-        order_by: Sequence[dict[str, object]] = (),
+        order_by: Sequence[Mapping[str, object]] = (),
         page_token: str | None = None,
+        datasets: Sequence[Mapping[str, object]] = (),
     ) -> PagedList[LoggedModel]:
         body: dict[str, Any] = {
             "experiment_ids": list(experiment_ids),
             "max_results": max_results,
-            "order_by": list(order_by),
+            "order_by": [dict(o) for o in order_by],
         }
+        if datasets:
+            body["datasets"] = [dict(d) for d in datasets]
         if filter_string:
             body["filter"] = filter_string
         if page_token:

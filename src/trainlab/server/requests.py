@@ -274,9 +274,15 @@ class LoggedModelOrder(Message):
     dataset_digest: StrictStr | None = None
 
 
+class LoggedModelDataset(Message):
+    dataset_name: Annotated[StrictStr, Field(min_length=1)]
+    dataset_digest: StrictStr | None = None
+
+
 class SearchLoggedModels(Message):
     experiment_ids: list[Id] = []
     filter: StrictStr | None = None
+    datasets: list[LoggedModelDataset] = []
     max_results: Annotated[Int64, Field(ge=1, le=50000)] = 50
     order_by: list[LoggedModelOrder] = []
     page_token: StrictStr | None = None

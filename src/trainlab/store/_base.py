@@ -4,7 +4,7 @@ checked by one test suite (tests/contract)."""
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from trainlab.entities import (
     AliasEvent,
@@ -210,9 +210,13 @@ class BaseLoggedModelStore(abc.ABC):
         experiment_ids: Sequence[str],
         filter_string: str | None = None,
         max_results: int = 50,
-        order_by: Sequence[dict[str, object]] = (),
+        order_by: Sequence[Mapping[str, object]] = (),
         page_token: str | None = None,
-    ) -> PagedList[LoggedModel]: ...
+        datasets: Sequence[Mapping[str, object]] = (),
+    ) -> PagedList[LoggedModel]:
+        """MLflow's logged-model search. ``order_by`` entries are ``{field_name, ascending,
+        dataset_name, dataset_digest}``; ``datasets`` entries ``{dataset_name,
+        dataset_digest}`` restrict metric filters to points logged on those datasets."""
 
 
 REGISTRY_SEARCH_MAX_RESULTS = 100

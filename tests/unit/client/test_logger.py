@@ -263,6 +263,10 @@ def test_log_call_types_are_checked_at_the_call(
         logger.log_metric(run_id, "x", "not a number")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         logger.log_metric(run_id, "x", 1.0, step=1.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        logger.log_metric(run_id, "x", 1.0, timestamp=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not negative: -1"):
+        logger.log_metric(run_id, "x", 1.0, timestamp=-1)
     logger.log_metric(run_id, "x", 2, step=True)  # int and bool coerce
     assert logger.flush().delivered == 1
     assert history(store, run_id, "x") == [(1, 2.0)]

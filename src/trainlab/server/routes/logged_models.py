@@ -82,6 +82,7 @@ def search(ctx: Ctx, m: rq.SearchLoggedModels) -> dict[str, Any]:
         m.max_results,
         [o.model_dump() for o in m.order_by],
         m.page_token,
+        [d.model_dump() for d in m.datasets],
     )
     out: dict[str, Any] = {"models": [wire.logged_model(x) for x in page]}
     if page.next_page_token:

@@ -46,7 +46,11 @@ from trainlab.store.search._experiments import (
     experiments_filter,
     experiments_order_by,
 )
-from trainlab.store.search._logged_models import LOGGED_MODELS, logged_models_filter
+from trainlab.store.search._logged_models import (
+    LOGGED_MODELS,
+    logged_models_filter,
+    logged_models_order_by,
+)
 from trainlab.store.search._parser import parse_filter, parse_order_by
 from trainlab.store.search._registry import (
     MODEL_VERSIONS,
@@ -67,6 +71,7 @@ __all__ = [
     "registered_models_order_by",
     "LOGGED_MODELS",
     "logged_models_filter",
+    "logged_models_order_by",
     "EXPERIMENTS",
     "ID_OPS",
     "NULL_OPS",

@@ -37,9 +37,11 @@ from sqlalchemy import (
     String,
     and_,
     exists,
+    false,
     literal,
     or_,
     select,
+    true,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -149,6 +151,19 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
 def compare(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
     """``column <op> value`` for every comparator except IS [NOT] NULL."""
     return cast(ColumnElement[bool], _BINARY[op](column, value))
+
+
+def compare_metric(value: Any, is_nan: Any, op: str, number: float) -> ColumnElement[bool]:
+    """A stored metric (NaN kept as value 0 with ``is_nan``) against a number, by IEEE rules:
+    NaN is ``!=`` every number and matches no ordering test; ``= NaN`` / ``!= NaN`` test for
+    it."""
+    nan: ColumnElement[bool] = is_nan == true()
+    not_nan: ColumnElement[bool] = is_nan == false()
+    if math.isnan(number):
+        return nan if op == "=" else not_nan
+    if op == "!=":
+        return or_(nan, compare(value, op, number))
+    return and_(not_nan, compare(value, op, number))
 
 
 def _sort(expr: ColumnElement[Any], ascending: bool) -> ColumnElement[Any]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, select
 
 from trainlab.store.search._ast import quote
 from trainlab.store.search._compile import (
@@ -18,7 +17,7 @@ from trainlab.store.search._compile import (
     KeyedFields,
     NamedFields,
     SearchSchema,
-    compare,
+    compare_metric,
     compile_filter,
     compile_order_by,
     key_value_fields,
@@ -53,13 +52,7 @@ class MetricField(ExistsField):
         )
 
     def condition(self, op: str, value: Any) -> ColumnElement[bool]:
-        is_nan = LatestMetricModel.is_nan == true()
-        not_nan = LatestMetricModel.is_nan == false()
-        if math.isnan(value):
-            return is_nan if op == "=" else not_nan
-        if op == "!=":
-            return or_(is_nan, compare(self.column, op, value))
-        return and_(not_nan, compare(self.column, op, value))
+        return compare_metric(self.column, LatestMetricModel.is_nan, op, value)
 
     def order(self, ascending: bool) -> list[ColumnElement[Any]]:
         rank = (

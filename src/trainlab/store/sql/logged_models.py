@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from trainlab.entities import LoggedModel, LoggedModelStatus, Metric, PagedList
 from trainlab.entities.paging import decode_page_token, encode_page_token
-from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
+from trainlab.exceptions import ResourceNotFound
 from trainlab.store._base import BaseLoggedModelStore
-from trainlab.store.search import logged_models_filter
+from trainlab.store.search import logged_models_filter, logged_models_order_by
 from trainlab.store.sql.models import (
     ExperimentModel,
     LoggedModelModel,
@@ -25,15 +24,6 @@ from trainlab.store.sql.models import (
 from trainlab.store.sql.tracking import SqlTrackingStore, _experiment_pk
 from trainlab.store.sql.uow import unit_of_work, upsert_insert
 from trainlab.validation import validate_key, validate_param_value, validate_tag_value
-
-_ORDER_FIELDS = {
-    "creation_timestamp": LoggedModelModel.creation_timestamp,
-    "creation_time": LoggedModelModel.creation_timestamp,
-    "last_updated_timestamp": LoggedModelModel.last_updated_timestamp,
-    "last_updated_time": LoggedModelModel.last_updated_timestamp,
-    "name": LoggedModelModel.name,
-    "model_id": LoggedModelModel.model_id,
-}
 
 
 class SqlLoggedModelStore(BaseLoggedModelStore):
@@ -201,27 +191,19 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
         experiment_ids: Sequence[str],
         filter_string: str | None = None,
         max_results: int = 50,
-        order_by: Sequence[dict[str, object]] = (),
+        order_by: Sequence[Mapping[str, object]] = (),
         page_token: str | None = None,
+        datasets: Sequence[Mapping[str, object]] = (),
     ) -> PagedList[LoggedModel]:
         offset = decode_page_token(page_token)
         query = select(LoggedModelModel).where(
             LoggedModelModel.experiment_id.in_([_experiment_pk(e) for e in experiment_ids]),
             LoggedModelModel.lifecycle_stage == "active",
         )
-        clause = logged_models_filter(filter_string)
+        clause = logged_models_filter(filter_string, datasets)
         if clause is not None:
             query = query.where(clause)
-        ordering: list[Any] = []
-        for o in order_by:
-            name = str(o.get("field_name", ""))
-            col = _ORDER_FIELDS.get(name)
-            if col is None:
-                raise InvalidParameterValue(
-                    f"Invalid order_by field_name {name!r}: use one of {sorted(_ORDER_FIELDS)}."
-                )
-            ordering.append(col.asc() if o.get("ascending", True) else col.desc())
-        ordering += [LoggedModelModel.creation_timestamp.desc(), LoggedModelModel.model_id]
+        ordering = logged_models_order_by(order_by)
         query = query.order_by(*ordering).offset(offset).limit(max_results + 1)
         with unit_of_work(self.engine, write=False) as s:
             rows = list(s.execute(query).scalars())

@@ -242,13 +242,13 @@ class SqlRegistryStore(BaseRegistryStore):
             self._touch(s, name)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
+        """Deleting a tag the model does not have is a no-op, as in MLflow's registry."""
         with unit_of_work(self.engine) as s:
             self._model_row(s, name)
             t = RegisteredModelTagModel
             result = s.execute(delete(t).where(t.name == name, t.key == key))
-            if result.rowcount == 0:  # type: ignore[attr-defined]
-                raise ResourceNotFound(f"No tag with key '{key}' on registered model '{name}'.")
-            self._touch(s, name)
+            if result.rowcount:  # type: ignore[attr-defined]
+                self._touch(s, name)
 
     # -- model versions ----------------------------------------------------------------------
     def create_model_version(
@@ -357,6 +357,7 @@ class SqlRegistryStore(BaseRegistryStore):
             row.last_updated_timestamp = self._touch(s, name)
 
     def delete_model_version_tag(self, name: str, version: int, key: str) -> None:
+        """Deleting a tag the version does not have is a no-op, as in MLflow's registry."""
         rules.check_tag_key_writable(key)
         with unit_of_work(self.engine) as s:
             row = self._version_row(s, name, version)
@@ -364,11 +365,8 @@ class SqlRegistryStore(BaseRegistryStore):
             result = s.execute(
                 delete(t).where(t.name == name, t.version == row.version, t.key == key)
             )
-            if result.rowcount == 0:  # type: ignore[attr-defined]
-                raise ResourceNotFound(
-                    f"No tag with key '{key}' on version {row.version} of model '{name}'."
-                )
-            row.last_updated_timestamp = self._touch(s, name)
+            if result.rowcount:  # type: ignore[attr-defined]
+                row.last_updated_timestamp = self._touch(s, name)
 
     def get_model_version_download_uri(self, name: str, version: int) -> str:
         with unit_of_work(self.engine, write=False) as s:

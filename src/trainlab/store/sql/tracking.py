@@ -284,9 +284,10 @@ class SqlTrackingStore(BaseTrackingStore):
             other = (
                 LifecycleStage.ACTIVE if stage == LifecycleStage.DELETED else LifecycleStage.DELETED
             )
-            if row.lifecycle_stage != other:
-                raise InvalidParameterValue(
-                    f"Experiment {experiment_id} is {row.lifecycle_stage}, not {other}."
+            if row.lifecycle_stage != other:  # MLflow's code: no such experiment in that stage
+                raise ResourceNotFound(
+                    f"No {other} experiment with ID {experiment_id}: it is already "
+                    f"{row.lifecycle_stage}."
                 )
             t = self.clock()
             row.lifecycle_stage = stage
@@ -312,7 +313,7 @@ class SqlTrackingStore(BaseTrackingStore):
         with self._session() as s:
             row = self._experiment_row(s, experiment_id)
             if row.lifecycle_stage != LifecycleStage.ACTIVE:
-                raise InvalidParameterValue(
+                raise InvalidState(
                     f"Experiment {experiment_id} is deleted; restore it before renaming it."
                 )
             clash = select(ExperimentModel.experiment_id).where(
@@ -376,8 +377,6 @@ class SqlTrackingStore(BaseTrackingStore):
                 f"{tags[RUN_NAME_TAG]!r} disagree; pass one of them."
             )
         tags[RUN_NAME_TAG] = run_name
-        if user_id:
-            tags.setdefault(USER_TAG, user_id)
         if start_time is not None:
             validate_int64(start_time, "start_time")
         with self._session() as s:

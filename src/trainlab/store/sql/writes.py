@@ -23,6 +23,7 @@ from trainlab.validation import (
     validate_key,
     validate_metric_value,
     validate_param_value,
+    validate_timestamp,
 )
 
 PARENT_RUN_TAG = "mlflow.parentRunId"
@@ -54,8 +55,8 @@ def metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[tuple[Any, ...]]
         # Fast checks first; the precise message is built only for a bad point.
         if type(value) is not float:
             value = validate_metric_value(value, key)
-        if type(timestamp) is not int or not INT64_MIN <= timestamp <= INT64_MAX:
-            validate_int64(timestamp, f"timestamp of metric '{key}'")
+        if type(timestamp) is not int or not 0 <= timestamp <= INT64_MAX:
+            validate_timestamp(timestamp, f"timestamp of metric '{key}'")
         if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
             validate_int64(step, f"step of metric '{key}'")
         nan = value != value
@@ -85,12 +86,15 @@ def _column_rows(run_id: str, c: MetricColumns) -> list[tuple[Any, ...]]:
     values: Sequence[Any] = c.values
     if set(map(type, values)) - {float}:
         values = [validate_metric_value(v, k) for v, k in zip(values, c.keys, strict=True)]
-    for what, column in (("timestamp", c.timestamps), ("step", c.steps)):
+    for what, column, low, check in (
+        ("timestamp", c.timestamps, 0, validate_timestamp),
+        ("step", c.steps, INT64_MIN, validate_int64),
+    ):
         if column and (
-            set(map(type, column)) != {int} or min(column) < INT64_MIN or max(column) > INT64_MAX
+            set(map(type, column)) != {int} or min(column) < low or max(column) > INT64_MAX
         ):
             for v, k in zip(column, c.keys, strict=True):
-                validate_int64(v, f"{what} of metric '{k}'")
+                check(v, f"{what} of metric '{k}'")
     nans: Iterable[bool] = repeat(False)
     if any(map(math.isnan, values)):
         nans = list(map(math.isnan, values))

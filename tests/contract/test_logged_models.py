@@ -1,0 +1,106 @@
+"""Logged-model search: MLflow's filter on attributes, params, tags and metrics (any point of the
+model's metric), its ``datasets`` restriction and ordering by a metric's latest value. Runs on
+SQLite, PostgreSQL and through a real server."""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+import pytest
+
+from trainlab.client.rest_logged_models import logged_models_for
+from trainlab.entities import Metric
+from trainlab.exceptions import InvalidParameterValue, TrainlabError
+from trainlab.store._base import BaseLoggedModelStore, BaseTrackingStore
+
+
+@pytest.fixture
+def models(store: BaseTrackingStore) -> BaseLoggedModelStore:
+    return logged_models_for(store)
+
+
+@pytest.fixture
+def corpus(store: BaseTrackingStore, models: BaseLoggedModelStore) -> tuple[str, dict[str, str]]:
+    """An experiment with four models: ``a`` (acc 0.9 on eval, 0.6 on train), ``b`` (acc
+    0.5, then 0.8 at a later step, on eval), ``c`` (acc NaN) and ``d`` (no metrics)."""
+    exp = store.create_experiment(f"lm-{uuid.uuid4().hex[:8]}")
+    run_id = store.create_run(exp).info.run_id
+    ids = {
+        name: models.create_logged_model(exp, name, run_id, params={"kind": kind}).model_id
+        for name, kind in (("a", "rf"), ("b", "rf"), ("c", "lr"), ("d", "lr"))
+    }
+
+    def point(model: str, value: float, ts: int, step: int, dataset: str) -> Metric:
+        return Metric("acc", value, ts, step, None, dataset, f"{dataset}-digest", ids[model])
+
+    store.log_batch(
+        run_id,
+        [
+            point("a", 0.9, 100, 1, "eval"),
+            point("a", 0.6, 50, 1, "train"),
+            point("b", 0.5, 100, 1, "eval"),
+            point("b", 0.8, 200, 2, "eval"),
+            point("c", math.nan, 100, 1, "eval"),
+        ],
+    )
+    return exp, ids
+
+
+def _names(page: object, ids: dict[str, str]) -> list[str]:
+    by_id = {v: k for k, v in ids.items()}
+    return [by_id[m.model_id] for m in page]  # type: ignore[attr-defined]
+
+
+def test_metric_filter_matches_any_point(
+    models: BaseLoggedModelStore, corpus: tuple[str, dict[str, str]]
+) -> None:
+    exp, ids = corpus
+    order = [{"field_name": "name"}]
+
+    def names(filter_string: str, datasets: list[dict[str, object]] | None = None) -> list[str]:
+        page = models.search_logged_models([exp], filter_string, 50, order, None, datasets or [])
+        return _names(page, ids)
+
+    assert names("metrics.acc > 0.7") == ["a", "b"]  # b's earlier 0.5 does not hide its 0.8
+    assert names("metrics.acc < 0.55") == ["b"]
+    assert names("metrics.acc = nan") == ["c"]
+    assert names("metrics.acc != 0.9") == ["a", "b", "c"]  # a's 0.6 on train differs
+    assert names("metrics.acc >= 0 AND params.kind = 'rf'") == ["a", "b"]
+    assert names("metrics.acc < 0.7 OR params.kind = 'lr'") == ["a", "b", "c", "d"]
+    assert names("metrics.missing > 0") == []
+    # On the train dataset only a has points, and 0.6 is not > 0.7.
+    assert names("metrics.acc > 0.7", [{"dataset_name": "train"}]) == []
+    assert names("metrics.acc < 0.7", [{"dataset_name": "train"}]) == ["a"]
+    eval_digest = [{"dataset_name": "eval", "dataset_digest": "eval-digest"}]
+    assert names("metrics.acc > 0.7", eval_digest) == ["a", "b"]
+    assert names("", [{"dataset_name": "eval", "dataset_digest": "other"}]) == []
+    assert names("", [{"dataset_name": "train"}]) == ["a"]  # datasets alone: models with points
+
+
+def test_order_by_latest_metric_value(
+    models: BaseLoggedModelStore, corpus: tuple[str, dict[str, str]]
+) -> None:
+    exp, ids = corpus
+
+    def names(*order: dict[str, object]) -> list[str]:
+        return _names(models.search_logged_models([exp], None, 50, list(order)), ids)
+
+    # Latest points: a 0.9 (ts 100, eval), b 0.8 (ts 200), c NaN; d has none and goes last.
+    assert names({"field_name": "metrics.acc", "ascending": False}) == ["a", "b", "c", "d"]
+    assert names({"field_name": "metrics.acc", "ascending": True}) == ["b", "a", "c", "d"]
+    on_train = {"field_name": "metrics.acc", "ascending": False, "dataset_name": "train"}
+    assert names(on_train, {"field_name": "name"}) == ["a", "b", "c", "d"]
+    assert names({"field_name": "name", "ascending": False}) == ["d", "c", "b", "a"]
+
+
+def test_bad_search_arguments_name_the_problem(
+    models: BaseLoggedModelStore, corpus: tuple[str, dict[str, str]]
+) -> None:
+    exp, _ = corpus
+    with pytest.raises(InvalidParameterValue, match="params.kind"):
+        models.search_logged_models([exp], None, 50, [{"field_name": "params.kind"}])
+    with pytest.raises(TrainlabError, match="dataset_name"):
+        models.search_logged_models([exp], None, 50, (), None, [{"dataset_digest": "x"}])
+    with pytest.raises(InvalidParameterValue, match="Expected a numeric value"):
+        models.search_logged_models([exp], "metrics.acc > 'high'")
