@@ -77,13 +77,13 @@ def validate_int64(value: object, what: str) -> int:
 
 def validate_timestamp(value: object, what: str) -> int:
     """Milliseconds since the epoch: a 64-bit integer, not negative (MLflow's rule)."""
-    validate_int64(value, what)
-    if value < 0:  # type: ignore[operator]
+    ms = validate_int64(value, what)
+    if ms < 0:
         raise InvalidParameterValue(
-            f"Invalid {what} {value}: timestamps are milliseconds since the epoch and cannot be "
+            f"Invalid {what} {ms}: timestamps are milliseconds since the epoch and cannot be "
             "negative."
         )
-    return value  # type: ignore[return-value]
+    return ms
 
 
 def validate_metric_value(value: object, key: str) -> float:
