@@ -129,7 +129,7 @@ def main() -> None:
         "-c params.model.class\n"
         f"  {cli} runs show {best.run_id}\n"
         f"  {cli} runs list -e {args.experiment} "
-        f"-f \"tags.`mlflow.parentRunId` = '{study.parent_run_id}'\"   # the tuning trials\n"
+        f"-f \"tags.mlflow.parentRunId = '{study.parent_run_id}'\"   # the tuning trials\n"
         f"  {cli} reproduce {best.run_id}\n"
         f"  {cli} models alias history {args.model} champion\n"
         f"  {cli} runs show {gate.evaluation_run_id}   # the gate's evidence\n"

@@ -4,6 +4,7 @@ and loads the champion back by name."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -65,3 +66,29 @@ def test_quickstart_trains_registers_and_says_where_to_look(tmp_path: Path) -> N
         assert "it predicts [0, 1, 2] for three wines of classes [0, 1, 2]" in out
     finally:
         store.engine.dispose()
+    _suggested_commands_work(out, tmp_path, env, trials=len(trials))
+
+
+def _suggested_commands_work(out: str, cwd: Path, env: dict[str, str], trials: int) -> None:
+    """Each "where to look next" command, pasted into a shell, runs (the server and reproduce,
+    which trains again, excepted)."""
+    lines = out.split("Where to look next:\n", 1)[1].splitlines()
+    commands = [line.strip() for line in lines if line.startswith("  ") and line[2] != " "]
+    checked = [c for c in commands if " server" not in c and " reproduce " not in c]
+    assert len(checked) == 5, commands
+    for command in checked:
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0 and not done.stderr, (command, done.stdout, done.stderr)
+        if "# the tuning trials" in command:
+            listed = subprocess.run(
+                ["bash", "-c", command.split("#")[0] + " --json"],
+                cwd=cwd,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=True,
+            )
+            assert len(json.loads(listed.stdout)) == trials

@@ -132,7 +132,7 @@ def _report(result: TuneResult, metrics: list[str]) -> None:
     parent = result.parent_run_id
     console.print(
         f"\nnext: trainlab runs list -e {result.experiment} "
-        f"-f \"tags.`mlflow.parentRunId` = '{parent}'\" -o 'metrics.{metrics[0]} DESC'{flag}\n"
+        f"-f \"tags.mlflow.parentRunId = '{parent}'\" -o 'metrics.{metrics[0]} DESC'{flag}\n"
         f"      trainlab runs show {parent}{flag}",
         soft_wrap=True,
     )
