@@ -104,3 +104,23 @@ def test_bad_search_arguments_name_the_problem(
         models.search_logged_models([exp], None, 50, (), None, [{"dataset_digest": "x"}])
     with pytest.raises(InvalidParameterValue, match="Expected a numeric value"):
         models.search_logged_models([exp], "metrics.acc > 'high'")
+
+
+def test_params_are_immutable_and_metrics_name_real_models(
+    store: BaseTrackingStore, models: BaseLoggedModelStore
+) -> None:
+    run_id = store.create_run("0").info.run_id
+    model_id = models.create_logged_model("0", "clf", run_id).model_id
+    models.log_logged_model_params(model_id, {"p": "1", "q": "a"})
+    models.log_logged_model_params(model_id, {"p": "1"})  # the same value again is fine
+    with pytest.raises(InvalidParameterValue, match="Changing param values is not allowed"):
+        models.log_logged_model_params(model_id, {"r": "new", "p": "2"})
+    assert models.get_logged_model(model_id).params == {"p": "1", "q": "a"}  # r not stored either
+
+    ghost = "m-" + "0" * 32
+    points = [Metric("acc", 0.5, 1, 0, None, None, None, model_id), Metric("acc", 0.6, 2, 1)]
+    with pytest.raises(InvalidParameterValue, match=f"Invalid model_id '{ghost}' of metric 'f1'"):
+        store.log_batch(run_id, [*points, Metric("f1", 0.1, 1, 0, None, None, None, ghost)])
+    assert store.get_run(run_id).data.metrics == {}
+    store.log_batch(run_id, points)
+    assert [m.model_id for m in store.get_metric_history(run_id, "acc")] == [model_id, None]

@@ -289,6 +289,39 @@ def test_lineage_recorded_from_run(
         )
 
 
+def test_a_version_copied_from_another_keeps_its_lineage(
+    store: BaseTrackingStore, registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    """MLflow's copy_model_version: source models:/<name>/<version> (or @alias), and every tag
+    of the original, trainlab's lineage tags included."""
+    run_id = run[0]
+    store.set_tag(run_id, RunTag("mlflow.source.git.commit", "abc123"))
+    original = registry.create_model_version(model, f"runs:/{run_id}/model", run_id)
+    registry.set_registered_model_alias(model, "champion", 1)
+    copy_to = registry.create_registered_model(unique()).name
+    for number, source in enumerate([f"models:/{model}/1", f"models:/{model}@champion"], 1):
+        copy = registry.create_model_version(copy_to, source, tags=original.tags)
+        assert (copy.version, copy.source, copy.run_id) == (number, f"models:/{model}/1", run_id)
+        assert copy.tags == original.tags and copy.lineage == original.lineage
+    assert registry.get_model_version(copy_to, 2).tags == original.tags
+    other_run = store.create_run("0").info.run_id
+    for source, kwargs, error, needle in [
+        (f"models:/{model}/1", {"run_id": other_run}, InvalidParameterValue, "must match"),
+        (f"models:/{model}/9", {}, ResourceNotFound, "9"),
+        (f"models:/{model}@nobody", {}, ResourceNotFound, "nobody"),
+        (f"models:/{model}/latest", {}, InvalidParameterValue, "models:/<name>/<version>"),
+        (
+            f"models:/{model}/1",
+            {"tags": {"trainlab.lineage.run_id": other_run}},
+            InvalidParameterValue,
+            "reserved",
+        ),
+    ]:
+        with pytest.raises(error, match=needle):
+            registry.create_model_version(copy_to, source, **kwargs)  # type: ignore[arg-type]
+    assert [v.version for v in registry.search_model_versions(f"name = '{copy_to}'")] == [2, 1]
+
+
 def test_accepted_sources(registry: BaseRegistryStore, model: str, run: tuple[str, str]) -> None:
     run_id, artifact_uri = run
     for source in [

@@ -271,3 +271,26 @@ def test_log_register_and_load_by_alias(server: Any, client: MlflowClient) -> No
     client.set_registered_model_alias(name, "champion", "1")
     assert mlflow.pyfunc.load_model(f"models:/{name}@champion").predict([1, 2]) == [2, 4]
     assert mlflow.pyfunc.load_model(f"models:/{name}/1").predict([5]) == [10]
+
+
+def test_copy_model_version_and_register_from_a_version(
+    server: Any, client: MlflowClient, run_id: str
+) -> None:
+    source = unique()
+    client.create_registered_model(source)
+    client.create_model_version(source, f"runs:/{run_id}/model", run_id, tags={"k": "v"})
+    client.set_registered_model_alias(source, "champion", "1")
+    copy_to = unique()
+    copied = client.copy_model_version(f"models:/{source}@champion", copy_to)
+    assert (copied.version, copied.source) == ("1", f"models:/{source}/1")
+    got = client.get_model_version(copy_to, "1")
+    assert got.run_id == run_id and got.tags["k"] == "v"
+    assert got.tags["trainlab.lineage.run_id"] == run_id
+    mlflow.set_tracking_uri(server.url)
+    mlflow.set_registry_uri(server.url)
+    registered = mlflow.register_model(f"models:/{source}/1", copy_to)
+    assert (registered.version, registered.run_id) == ("2", run_id)
+    other = client.create_run(client.get_run(run_id).info.experiment_id).info.run_id
+    with pytest.raises(MlflowException, match="must match") as err:
+        client.create_model_version(copy_to, f"models:/{source}/1", run_id=other)
+    assert err.value.error_code == "INVALID_PARAMETER_VALUE"

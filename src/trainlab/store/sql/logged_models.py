@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from trainlab.entities import LoggedModel, LoggedModelStatus, Metric, PagedList
 from trainlab.entities.paging import decode_page_token, encode_page_token
-from trainlab.exceptions import ResourceNotFound
+from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 from trainlab.store._base import BaseLoggedModelStore
 from trainlab.store.search import logged_models_filter, logged_models_order_by
 from trainlab.store.sql.models import (
@@ -181,10 +181,22 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
             validate_param_value(v, k)
         with unit_of_work(self.engine) as s:
             self._row(s, model_id)
-            if params:
-                stmt = upsert_insert(s, LoggedModelParamModel).on_conflict_do_nothing()
-                rows = [{"model_id": model_id, "key": k, "value": v} for k, v in params.items()]
-                s.execute(stmt, rows)
+            if not params:
+                return
+            stmt = upsert_insert(s, LoggedModelParamModel).on_conflict_do_nothing()
+            rows = [{"model_id": model_id, "key": k, "value": v} for k, v in params.items()]
+            s.execute(stmt, rows)
+            p = LoggedModelParamModel
+            stored = s.execute(
+                select(p.key, p.value).where(p.model_id == model_id, p.key.in_(params))
+            )
+            for key, value in stored:
+                if value != params[key]:  # as for a run's params; the whole call is undone
+                    raise InvalidParameterValue(
+                        f"Changing param values is not allowed. Param '{key}' of logged model "
+                        f"{model_id} was already logged with value {value!r}; attempted "
+                        f"{params[key]!r}."
+                    )
 
     def search_logged_models(
         self,

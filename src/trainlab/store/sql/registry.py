@@ -18,6 +18,7 @@ from trainlab.entities import (
     RegisteredModel,
 )
 from trainlab.entities.paging import decode_page_token, encode_page_token
+from trainlab.entities.registry import LINEAGE_TAG_PREFIX
 from trainlab.exceptions import InvalidParameterValue, ResourceAlreadyExists, ResourceNotFound
 from trainlab.store import search
 from trainlab.store._base import (
@@ -74,6 +75,15 @@ def _found(row: R | None, name: str, number: int) -> R:
     if row is None:
         raise ResourceNotFound(f"Model Version (name={name}, version={number}) not found")
     return row
+
+
+def _check_lineage_tags(tags: dict[str, str], lineage: dict[str, str]) -> None:
+    """``trainlab.lineage.*`` tags are trainlab's; a client may send them only with the values
+    trainlab records (MLflow's ``copy_model_version`` sends every tag of the version it
+    copies)."""
+    for key, value in tags.items():
+        if key.startswith(LINEAGE_TAG_PREFIX) and lineage.get(key) != value:
+            rules.check_tag_key_writable(key)
 
 
 class SqlRegistryStore(BaseRegistryStore):
@@ -265,7 +275,6 @@ class SqlRegistryStore(BaseRegistryStore):
         rules.validate_model_name(name)
         for k, v in (tags or {}).items():
             rules.validate_registry_tag(k, v)
-            rules.check_tag_key_writable(k)
         rules.validate_description(description or "")
         run_id = run_id or None
         model_id = model_id or None
@@ -277,8 +286,14 @@ class SqlRegistryStore(BaseRegistryStore):
             number = conn.execute(_NEXT_VERSION, {"model": name, "now": t}).scalar()
             if number is None:
                 raise ResourceNotFound(f"Registered Model with name={name} not found")
-            check_source(s, source, run_id, model_id)
-            run_id, model_id = infer_lineage(s, source, run_id, model_id)
+            copied = self._copied_version(s, source, run_id, model_id)
+            if copied is None:
+                check_source(s, source, run_id, model_id)
+                run_id, model_id = infer_lineage(s, source, run_id, model_id)
+                lineage = lineage_tags(s, run_id, model_id)
+            else:
+                source, run_id, model_id, lineage = copied
+            _check_lineage_tags(tags or {}, lineage)
             version = ModelVersion(
                 name=name,
                 version=number,
@@ -292,7 +307,7 @@ class SqlRegistryStore(BaseRegistryStore):
                 status=ModelVersionStatus.READY,
                 run_link=run_link or None,
                 model_id=model_id,
-                tags={**(tags or {}), **lineage_tags(s, run_id, model_id)},
+                tags={**(tags or {}), **lineage},
             )
             conn.execute(_INSERT_VERSION, _version_values(version))
             if version.tags:
@@ -304,6 +319,31 @@ class SqlRegistryStore(BaseRegistryStore):
                     ],
                 )
             return version
+
+    def _copied_version(
+        self, s: Session, source: str, run_id: str | None, model_id: str | None
+    ) -> tuple[str, str | None, str | None, dict[str, str]] | None:
+        """For a ``models:/<name>/<version>`` (or ``@alias``) source, as MLflow's
+        ``copy_model_version`` sends: the fixed source, and the run, logged model and lineage
+        of the version it names. None for other sources."""
+        named = rules.registered_version_source(rules.check_source_safe(source))
+        if named is None:
+            return None
+        name, version = named
+        if version.startswith("@"):
+            self._model_row(s, name)
+            number = aliases.current_version(s, name, version[1:])
+            if number is None:
+                raise ResourceNotFound(f"Registered model alias {version[1:]} not found.")
+            version = str(number)
+        original = load_versions(s, [self._version_record(s, name, version)])[0]
+        if (run_id and run_id != original.run_id) or (model_id and model_id != original.model_id):
+            raise InvalidParameterValue(
+                f"Invalid model version source {source!r}: run_id and model_id must match the "
+                f"version it names (run {original.run_id!r}, logged model {original.model_id!r})."
+            )
+        lineage = {k: v for k, v in original.tags.items() if k.startswith(LINEAGE_TAG_PREFIX)}
+        return f"models:/{name}/{original.version}", original.run_id, original.model_id, lineage
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         with unit_of_work(self.engine, write=False) as s:

@@ -166,6 +166,24 @@ def logged_model_source(source: str) -> tuple[str, str] | None:
     return model_id, validate_artifact_path(path)
 
 
+def registered_version_source(source: str) -> tuple[str, str] | None:
+    """``(model name, version)`` of a ``models:/<name>/<version>`` source, or ``(name,
+    "@alias")`` of ``models:/<name>@<alias>``; None for other sources (``models:/m-<id>`` is a
+    logged model)."""
+    if not source.startswith("models:/") or logged_model_source(source) is not None:
+        return None
+    rest = source[len("models:/") :]
+    if "/" not in rest and "@" in rest:
+        name, _, alias = rest.rpartition("@")
+        return name, "@" + alias
+    name, _, version = rest.partition("/")
+    if not name or not version.isdigit():
+        raise _invalid_source(
+            source, "expected models:/<name>/<version>, models:/<name>@<alias> or models:/m-<id>"
+        )
+    return name, version
+
+
 def check_local_source(source: str, roots: list[str]) -> None:
     """A local source must lie under one of ``roots`` (the run's or logged model's artifact
     location, when those are local)."""

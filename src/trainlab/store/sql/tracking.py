@@ -60,6 +60,7 @@ from trainlab.store.sql.names import random_run_name
 from trainlab.store.sql.uow import unit_of_work, upsert_insert
 from trainlab.store.sql.writes import (
     PARENT_RUN_TAG,
+    check_metric_models,
     insert_model_io,
     insert_params,
     metric_rows,
@@ -479,6 +480,7 @@ class SqlTrackingStore(BaseTrackingStore):
             if tag_values:
                 upsert_tags(s, run_id, tag_values)
             if rows:
+                check_metric_models(s, rows)
                 insert_metrics(s, rows)
 
     def delete_tag(self, run_id: str, key: str) -> None:

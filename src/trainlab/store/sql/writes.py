@@ -8,13 +8,13 @@ from collections.abc import Iterable, Sequence
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from trainlab.entities import Metric, MetricColumns, Param
 from trainlab.exceptions import InvalidParameterValue
-from trainlab.store.sql.fastpath import insert_param_rows, upsert_tag_rows
-from trainlab.store.sql.models import RunModel, RunModelIOModel
+from trainlab.store.sql.fastpath import METRIC_COLUMNS, insert_param_rows, upsert_tag_rows
+from trainlab.store.sql.models import LoggedModelModel, RunModel, RunModelIOModel
 from trainlab.store.sql.uow import upsert_insert
 from trainlab.validation import (
     INT64_MAX,
@@ -119,6 +119,26 @@ def upsert_tags(s: Session, run_id: str, values: dict[str, str]) -> None:
             update(RunModel)
             .where(RunModel.run_id == run_id)
             .values(parent_run_id=values[PARENT_RUN_TAG])
+        )
+
+
+def check_metric_models(s: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """The logged models that points name (``model_id``, the last of a full row) exist."""
+    if not rows or len(rows[0]) < len(METRIC_COLUMNS):
+        return
+    named = {r[-1]: r[1] for r in rows if r[-1] is not None}
+    if not named:
+        return
+    found = s.scalars(
+        select(LoggedModelModel.model_id).where(
+            LoggedModelModel.model_id.in_(named), LoggedModelModel.lifecycle_stage == "active"
+        )
+    )
+    missing = sorted(set(named) - set(found))
+    if missing:
+        raise InvalidParameterValue(
+            f"Invalid model_id {missing[0]!r} of metric '{named[missing[0]]}': there is no "
+            "logged model with that ID."
         )
 
 
