@@ -299,17 +299,21 @@ def test_a_version_copied_from_another_keeps_its_lineage(
     original = registry.create_model_version(model, f"runs:/{run_id}/model", run_id)
     registry.set_registered_model_alias(model, "champion", 1)
     copy_to = registry.create_registered_model(unique()).name
-    for number, source in enumerate([f"models:/{model}/1", f"models:/{model}@champion"], 1):
+    registry.transition_model_version_stage(model, 1, "Production")
+    sources = [f"models:/{model}/{v}" for v in ("1", "latest", "Production")]
+    for number, source in enumerate([*sources, f"models:/{model}@champion"], 1):
         copy = registry.create_model_version(copy_to, source, tags=original.tags)
         assert (copy.version, copy.source, copy.run_id) == (number, f"models:/{model}/1", run_id)
         assert copy.tags == original.tags and copy.lineage == original.lineage
-    assert registry.get_model_version(copy_to, 2).tags == original.tags
+    assert registry.get_model_version(copy_to, 4).tags == original.tags
     other_run = store.create_run("0").info.run_id
     for source, kwargs, error, needle in [
         (f"models:/{model}/1", {"run_id": other_run}, InvalidParameterValue, "must match"),
         (f"models:/{model}/9", {}, ResourceNotFound, "9"),
         (f"models:/{model}@nobody", {}, ResourceNotFound, "nobody"),
-        (f"models:/{model}/latest", {}, InvalidParameterValue, "models:/<name>/<version>"),
+        (f"models:/{model}/Staging", {}, ResourceNotFound, "no version in stage"),
+        (f"models:/{model}/Bogus", {}, InvalidParameterValue, "Bogus"),
+        (f"models:/{model}/1/x", {}, InvalidParameterValue, "models:/<name>/<version"),
         (
             f"models:/{model}/1",
             {"tags": {"trainlab.lineage.run_id": other_run}},
@@ -319,7 +323,8 @@ def test_a_version_copied_from_another_keeps_its_lineage(
     ]:
         with pytest.raises(error, match=needle):
             registry.create_model_version(copy_to, source, **kwargs)  # type: ignore[arg-type]
-    assert [v.version for v in registry.search_model_versions(f"name = '{copy_to}'")] == [2, 1]
+    found = registry.search_model_versions(f"name = '{copy_to}'")
+    assert sorted(v.version for v in found) == [1, 2, 3, 4]
 
 
 def test_accepted_sources(registry: BaseRegistryStore, model: str, run: tuple[str, str]) -> None:

@@ -336,6 +336,13 @@ class SqlRegistryStore(BaseRegistryStore):
             if number is None:
                 raise ResourceNotFound(f"Registered model alias {version[1:]} not found.")
             version = str(number)
+        elif not version.isdigit():  # the newest version, or the newest in a stage
+            stages = [] if version.lower() == "latest" else [rules.canonical_stage(version)]
+            self._model_row(s, name)
+            newest = latest_per_stage(s, [name], stages)[name]
+            if not newest:
+                raise ResourceNotFound(f"Model {name!r} has no version in stage {version!r}.")
+            version = str(max(v.version for v in newest))
         original = load_versions(s, [self._version_record(s, name, version)])[0]
         if (run_id and run_id != original.run_id) or (model_id and model_id != original.model_id):
             raise InvalidParameterValue(

@@ -167,9 +167,9 @@ def logged_model_source(source: str) -> tuple[str, str] | None:
 
 
 def registered_version_source(source: str) -> tuple[str, str] | None:
-    """``(model name, version)`` of a ``models:/<name>/<version>`` source, or ``(name,
-    "@alias")`` of ``models:/<name>@<alias>``; None for other sources (``models:/m-<id>`` is a
-    logged model)."""
+    """``(model name, version)`` of a ``models:/<name>/<version>`` source (the version may be a
+    stage or ``latest``), or ``(name, "@alias")`` of ``models:/<name>@<alias>``; None for other
+    sources (``models:/m-<id>`` is a logged model)."""
     if not source.startswith("models:/") or logged_model_source(source) is not None:
         return None
     rest = source[len("models:/") :]
@@ -177,9 +177,11 @@ def registered_version_source(source: str) -> tuple[str, str] | None:
         name, _, alias = rest.rpartition("@")
         return name, "@" + alias
     name, _, version = rest.partition("/")
-    if not name or not version.isdigit():
+    if not name or not version or "/" in version:
         raise _invalid_source(
-            source, "expected models:/<name>/<version>, models:/<name>@<alias> or models:/m-<id>"
+            source,
+            "expected models:/<name>/<version, stage or 'latest'>, models:/<name>@<alias> or "
+            "models:/m-<id>",
         )
     return name, version
 
