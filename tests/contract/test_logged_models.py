@@ -124,3 +124,6 @@ def test_params_are_immutable_and_metrics_name_real_models(
     assert store.get_run(run_id).data.metrics == {}
     store.log_batch(run_id, points)
     assert [m.model_id for m in store.get_metric_history(run_id, "acc")] == [model_id, None]
+    models.delete_logged_model(model_id)  # still there, as in MLflow: points may name it
+    store.log_batch(run_id, [Metric("late", 1.0, 3, 0, None, None, None, model_id)])
+    assert store.get_run(run_id).data.metrics["late"].model_id == model_id

@@ -314,6 +314,7 @@ def test_a_version_copied_from_another_keeps_its_lineage(
         (f"models:/{model}/Staging", {}, ResourceNotFound, "no version in stage"),
         (f"models:/{model}/Bogus", {}, InvalidParameterValue, "Bogus"),
         (f"models:/{model}/1/x", {}, InvalidParameterValue, "models:/<name>/<version"),
+        (f"models:/{model}/\u00b2", {}, InvalidParameterValue, "stage"),  # a digit, not ASCII
         (
             f"models:/{model}/1",
             {"tags": {"trainlab.lineage.run_id": other_run}},
@@ -325,6 +326,25 @@ def test_a_version_copied_from_another_keeps_its_lineage(
             registry.create_model_version(copy_to, source, **kwargs)  # type: ignore[arg-type]
     found = registry.search_model_versions(f"name = '{copy_to}'")
     assert sorted(v.version for v in found) == [1, 2, 3, 4]
+    # The copy's artifacts are where the original's were when it was copied, whatever becomes
+    # of the original: deleted, or a new model of the same name in its place.
+    where = registry.get_model_version_download_uri(model, 1)
+    assert where.endswith(f"{run_id}/artifacts/model")
+    registry.delete_registered_model(model)
+    registry.create_registered_model(model)
+    registry.create_model_version(model, f"models:/{copy_to}/1")  # a copy of the copy
+    for name in (copy_to, model):
+        assert registry.get_model_version_download_uri(name, 1) == where
+
+
+def test_a_model_named_like_a_logged_model_id_can_be_copied(
+    registry: BaseRegistryStore, run: tuple[str, str]
+) -> None:
+    name = f"m-{uuid.uuid4().hex[:8]}"
+    registry.create_registered_model(name)
+    registry.create_model_version(name, f"runs:/{run[0]}/model", run[0])
+    copy_to = registry.create_registered_model(unique()).name
+    assert registry.create_model_version(copy_to, f"models:/{name}/1").run_id == run[0]
 
 
 def test_accepted_sources(registry: BaseRegistryStore, model: str, run: tuple[str, str]) -> None:

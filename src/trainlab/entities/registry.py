@@ -36,6 +36,7 @@ class ModelVersion:
     run_link: str | None = None
     aliases: list[str] = field(default_factory=list)
     model_id: str | None = None
+    storage_location: str | None = None  # a copy's artifacts: the original's, when copied
 
     @property
     def lineage(self) -> dict[str, str]:

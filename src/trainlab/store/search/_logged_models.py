@@ -80,7 +80,16 @@ class LoggedModelMetric(ExistsField):
 
     def order(self, ascending: bool) -> list[ColumnElement[Any]]:
         """The latest point's value: numbers first, then NaN, then models without the metric."""
-        newest = (MetricModel.timestamp.desc(), MetricModel.step.desc(), MetricModel.run_id)
+        # A total order, so that both subqueries pick the same point when points tie.
+        newest = (
+            MetricModel.timestamp.desc(),
+            MetricModel.step.desc(),
+            MetricModel.run_id,
+            MetricModel.dataset_name,
+            MetricModel.dataset_digest,
+            MetricModel.is_nan,
+            MetricModel.value,
+        )
 
         def latest(column: Any) -> Any:
             return select(column).where(self.scope).order_by(*newest).limit(1).scalar_subquery()

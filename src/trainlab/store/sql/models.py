@@ -297,6 +297,8 @@ class ModelVersionModel(Base):
     status_message: Mapped[str | None] = mapped_column(Text)
     run_link: Mapped[str | None] = mapped_column(Text)
     model_id: Mapped[str | None] = mapped_column(String(64))
+    # A copy's artifacts: the original's location when it was copied (see migration 0005).
+    storage_location: Mapped[str | None] = mapped_column(Text)
 
 
 class ModelVersionTagModel(Base):

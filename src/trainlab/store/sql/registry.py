@@ -287,12 +287,13 @@ class SqlRegistryStore(BaseRegistryStore):
             if number is None:
                 raise ResourceNotFound(f"Registered Model with name={name} not found")
             copied = self._copied_version(s, source, run_id, model_id)
+            storage_location = None
             if copied is None:
                 check_source(s, source, run_id, model_id)
                 run_id, model_id = infer_lineage(s, source, run_id, model_id)
                 lineage = lineage_tags(s, run_id, model_id)
             else:
-                source, run_id, model_id, lineage = copied
+                source, run_id, model_id, lineage, storage_location = copied
             _check_lineage_tags(tags or {}, lineage)
             version = ModelVersion(
                 name=name,
@@ -308,6 +309,7 @@ class SqlRegistryStore(BaseRegistryStore):
                 run_link=run_link or None,
                 model_id=model_id,
                 tags={**(tags or {}), **lineage},
+                storage_location=storage_location,
             )
             conn.execute(_INSERT_VERSION, _version_values(version))
             if version.tags:
@@ -322,10 +324,10 @@ class SqlRegistryStore(BaseRegistryStore):
 
     def _copied_version(
         self, s: Session, source: str, run_id: str | None, model_id: str | None
-    ) -> tuple[str, str | None, str | None, dict[str, str]] | None:
-        """For a ``models:/<name>/<version>`` (or ``@alias``) source, as MLflow's
-        ``copy_model_version`` sends: the fixed source, and the run, logged model and lineage
-        of the version it names. None for other sources."""
+    ) -> tuple[str, str | None, str | None, dict[str, str], str] | None:
+        """For a ``models:/<name>/<version>`` (or ``@alias``, stage, ``latest``) source, as
+        MLflow's ``copy_model_version`` sends: the fixed source, and the run, logged model,
+        lineage and artifact location of the version it names. None for other sources."""
         named = rules.registered_version_source(rules.check_source_safe(source))
         if named is None:
             return None
@@ -336,7 +338,7 @@ class SqlRegistryStore(BaseRegistryStore):
             if number is None:
                 raise ResourceNotFound(f"Registered model alias {version[1:]} not found.")
             version = str(number)
-        elif not version.isdigit():  # the newest version, or the newest in a stage
+        elif not (version.isascii() and version.isdigit()):  # the newest, or newest in a stage
             stages = [] if version.lower() == "latest" else [rules.canonical_stage(version)]
             self._model_row(s, name)
             newest = latest_per_stage(s, [name], stages)[name]
@@ -350,7 +352,9 @@ class SqlRegistryStore(BaseRegistryStore):
                 f"version it names (run {original.run_id!r}, logged model {original.model_id!r})."
             )
         lineage = {k: v for k, v in original.tags.items() if k.startswith(LINEAGE_TAG_PREFIX)}
-        return f"models:/{name}/{original.version}", original.run_id, original.model_id, lineage
+        storage = original.storage_location or download_uri(s, original.source)
+        fixed = f"models:/{name}/{original.version}"
+        return fixed, original.run_id, original.model_id, lineage, storage
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         with unit_of_work(self.engine, write=False) as s:
@@ -418,7 +422,7 @@ class SqlRegistryStore(BaseRegistryStore):
     def get_model_version_download_uri(self, name: str, version: int) -> str:
         with unit_of_work(self.engine, write=False) as s:
             row = self._version_record(s, name, version)
-            return download_uri(s, row.source)
+            return str(row.storage_location or download_uri(s, row.source))
 
     # -- stages ------------------------------------------------------------------------------
     def get_latest_versions(self, name: str, stages: Sequence[str] = ()) -> list[ModelVersion]:

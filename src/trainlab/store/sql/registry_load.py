@@ -89,6 +89,7 @@ def load_versions(s: Session, found: Sequence[Any]) -> list[ModelVersion]:
             run_link=r.run_link,
             aliases=aliases[(r.name, r.version)],
             model_id=r.model_id,
+            storage_location=r.storage_location,
         )
         for r in found
     ]

@@ -83,7 +83,7 @@ def parse_version(version: object) -> int:
     """A version number, also given as a string (the wire format)."""
     if isinstance(version, bool):
         version = None
-    if isinstance(version, str) and version.strip().isdigit():
+    if isinstance(version, str) and version.strip().isascii() and version.strip().isdigit():
         version = int(version)
     if not isinstance(version, int) or version < 1 or version > 2**31 - 1:
         raise InvalidParameterValue(
@@ -157,12 +157,18 @@ def runs_source(source: str) -> tuple[str, str] | None:
         raise _invalid_source(source, exc.message.partition(": ")[2].rstrip(".")) from None
 
 
+LOGGED_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")
+
+
 def logged_model_source(source: str) -> tuple[str, str] | None:
-    """``(model_id, relative path)`` of a ``models:/m-<id>[/path]`` source; None otherwise."""
+    """``(model_id, relative path)`` of a ``models:/m-<32 hex digits>[/path]`` source; None
+    otherwise (a registered model may be named ``m-...`` too)."""
     if not source.startswith("models:/m-"):
         return None
     rest = source[len("models:/") :]
     model_id, _, path = rest.partition("/")
+    if not LOGGED_MODEL_ID.fullmatch(model_id):
+        return None
     return model_id, validate_artifact_path(path)
 
 

@@ -123,17 +123,14 @@ def upsert_tags(s: Session, run_id: str, values: dict[str, str]) -> None:
 
 
 def check_metric_models(s: Session, rows: Sequence[tuple[Any, ...]]) -> None:
-    """The logged models that points name (``model_id``, the last of a full row) exist."""
+    """The logged models that points name (``model_id``, the last of a full row) exist (a
+    deleted one too, as MLflow's foreign key allows)."""
     if not rows or len(rows[0]) < len(METRIC_COLUMNS):
         return
     named = {r[-1]: r[1] for r in rows if r[-1] is not None}
     if not named:
         return
-    found = s.scalars(
-        select(LoggedModelModel.model_id).where(
-            LoggedModelModel.model_id.in_(named), LoggedModelModel.lifecycle_stage == "active"
-        )
-    )
+    found = s.scalars(select(LoggedModelModel.model_id).where(LoggedModelModel.model_id.in_(named)))
     missing = sorted(set(named) - set(found))
     if missing:
         raise InvalidParameterValue(
