@@ -167,8 +167,8 @@ def test_error_codes_match_mlflow(tracking: MlflowClient, experiment_id: str) ->
 
 def test_create_run_keeps_the_tags_it_was_given(tracking: MlflowClient, experiment_id: str) -> None:
     run = tracking.create_run(experiment_id, tags={"k": "v"})
-    assert run.info.user_id
-    assert "mlflow.user" not in tracking.get_run(run.info.run_id).data.tags
+    tags = tracking.get_run(run.info.run_id).data.tags
+    assert tags == {"k": "v", "mlflow.runName": run.info.run_name}  # no mlflow.user invented
 
 
 def test_search_logged_models_by_metric(tracking: MlflowClient, experiment_id: str) -> None:

@@ -76,19 +76,15 @@ def _suggested_commands_work(out: str, cwd: Path, env: dict[str, str], trials: i
     commands = [line.strip() for line in lines if line.startswith("  ") and line[2] != " "]
     checked = [c for c in commands if " server" not in c and " reproduce " not in c]
     assert len(checked) == 5, commands
-    for command in checked:
-        done = subprocess.run(
+
+    def bash(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
         )
+
+    for command in checked:
+        done = bash(command)
         assert done.returncode == 0 and not done.stderr, (command, done.stdout, done.stderr)
         if "# the tuning trials" in command:
-            listed = subprocess.run(
-                ["bash", "-c", command.split("#")[0] + " --json"],
-                cwd=cwd,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=True,
-            )
-            assert len(json.loads(listed.stdout)) == trials
+            listed = bash(command.split("#")[0] + " --json")
+            assert len(json.loads(listed.stdout)) == trials, listed.stderr

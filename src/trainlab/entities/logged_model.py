@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 
 from trainlab.entities.run import Metric
+
+LOGGED_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")  # a whole id: use fullmatch
 
 
 class LoggedModelStatus(enum.StrEnum):

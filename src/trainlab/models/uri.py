@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ from urllib.request import url2pathname
 
 from trainlab.artifacts.paths import validate_artifact_path
 from trainlab.client.artifact_repo import repo_for
+from trainlab.entities.logged_model import LOGGED_MODEL_ID
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 from trainlab.models.mlmodel import MLMODEL
 from trainlab.store._base import BaseTrackingStore
@@ -19,7 +19,6 @@ from trainlab.store._base import BaseTrackingStore
 if TYPE_CHECKING:
     from trainlab.entities import LoggedModel
 
-_LOGGED_MODEL_ID = re.compile(r"^m-[0-9a-f]{32}$")
 _STAGES = {"none", "staging", "production", "archived", "latest"}
 
 
@@ -111,7 +110,7 @@ def _registered_source(store: BaseTrackingStore, spec: str) -> str:
 def logged_model_id(uri: str) -> str | None:
     """The logged model id of a ``models:/m-<id>`` URI, else None."""
     head = uri.removeprefix("models:/").strip("/")
-    return head if uri.startswith("models:/") and _LOGGED_MODEL_ID.match(head) else None
+    return head if uri.startswith("models:/") and LOGGED_MODEL_ID.fullmatch(head) else None
 
 
 def download_model(uri: str, store: BaseTrackingStore, dst: Path | None = None) -> Path:
@@ -125,7 +124,7 @@ def download_model(uri: str, store: BaseTrackingStore, dst: Path | None = None) 
     if uri.startswith("models:/"):
         spec = uri[len("models:/") :].lstrip("/")
         head, _, sub = spec.partition("/")
-        if _LOGGED_MODEL_ID.match(head):
+        if LOGGED_MODEL_ID.fullmatch(head):
             return _logged_model_dir(store, head, sub, dst)
         source = _registered_source(store, spec)
         if source.startswith(("runs:/", "models:/")):

@@ -328,9 +328,10 @@ class SqlRegistryStore(BaseRegistryStore):
         """For a ``models:/<name>/<version>`` (or ``@alias``, stage, ``latest``) source, as
         MLflow's ``copy_model_version`` sends: the fixed source, and the run, logged model,
         lineage and artifact location of the version it names. None for other sources."""
-        named = rules.registered_version_source(rules.check_source_safe(source))
+        named = rules.registered_version_source(source)
         if named is None:
             return None
+        rules.check_source_safe(source)
         name, version = named
         if version.startswith("@"):
             self._model_row(s, name)

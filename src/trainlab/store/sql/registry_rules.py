@@ -13,6 +13,7 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from trainlab.artifacts.paths import validate_artifact_location, validate_artifact_path
+from trainlab.entities.logged_model import LOGGED_MODEL_ID
 from trainlab.entities.registry import LINEAGE_TAG_PREFIX, STAGES
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.validation import validate_key, validate_value
@@ -155,9 +156,6 @@ def runs_source(source: str) -> tuple[str, str] | None:
         return run_id, validate_artifact_path(path)
     except InvalidParameterValue as exc:
         raise _invalid_source(source, exc.message.partition(": ")[2].rstrip(".")) from None
-
-
-LOGGED_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")
 
 
 def logged_model_source(source: str) -> tuple[str, str] | None:
