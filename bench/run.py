@@ -22,11 +22,20 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib.measures import FULL, MEASURES, QUICK, TRAINLAB_ONLY, Context, Sizes  # noqa: E402
+from benchlib.measures import (  # noqa: E402
+    CEILING_MEASURES,
+    FULL,
+    MEASURES,
+    QUICK,
+    TRAINLAB_ONLY,
+    Context,
+    Sizes,
+)
 from benchlib.report import Results, markdown_table, rich_table, table_rows  # noqa: E402
 from benchlib.results_file import RunInfo, write_results  # noqa: E402
 from benchlib.servers import (  # noqa: E402
     BENCH_DIR,
+    CEILING,
     IDLE_SETTLE_S,
     REFERENCE,
     STANDIN,
@@ -62,9 +71,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--servers",
         nargs="+",
-        choices=["reference", "trainlab"],
-        default=["reference", "trainlab"],
-        help="which sides to run (default: both)",
+        choices=["reference", "trainlab", "ceiling"],
+        default=["reference", "trainlab", "ceiling"],
+        help="which sides to run (default: all; ceiling = the stock client against canned "
+        "replies, bench/canned_server.py)",
     )
     parser.add_argument("--output", type=Path, help="where to write the Markdown results")
     parser.add_argument("--keep-work", action="store_true", help="keep bench/work/<run>/ dirs")
@@ -73,7 +83,7 @@ def parse_args() -> argparse.Namespace:
 
 def selected_specs(args: argparse.Namespace) -> list[ServerSpec]:
     trainlab = STANDIN if args.standin else TRAINLAB
-    return [spec for spec in (REFERENCE, trainlab) if spec.key in args.servers]
+    return [spec for spec in (REFERENCE, trainlab, CEILING) if spec.key in args.servers]
 
 
 def run_measures(
@@ -148,6 +158,8 @@ def rss_breakdown(server: RunningServer) -> str:
 def measures_for(spec: ServerSpec, selected: list[str]) -> list[str]:
     if spec.key == "reference":
         return [name for name in selected if name not in TRAINLAB_ONLY]
+    if spec.key == "ceiling":
+        return [name for name in selected if name in CEILING_MEASURES]
     return selected
 
 

@@ -267,11 +267,17 @@ def seed_via_rest(ctx: Context, experiment_id: str) -> tuple[int, str]:
     return seeded, f"stock client over REST, {REST_SEED_THREADS} threads"
 
 
+def seed_nothing(_ctx: Context, _experiment_id: str) -> tuple[int, str]:
+    return 0, "nothing (canned replies: every search answers the same 100 runs of the corpus)"
+
+
 def measure_search(ctx: Context) -> dict[str, Any]:
     experiment_id = ctx.experiment("bench-search")
     # The reference side is bulk-seeded (its API is too slow for 10k runs); the trainlab side,
-    # including a --standin reference, is seeded through its REST API.
-    seeder = seed_via_reference_db if ctx.server.spec.key == "reference" else seed_via_rest
+    # including a --standin reference, is seeded through its REST API; the canned-reply
+    # server holds nothing.
+    seeders = {"reference": seed_via_reference_db, "ceiling": seed_nothing}
+    seeder = seeders.get(ctx.server.spec.key, seed_via_rest)
     started = time.perf_counter()
     seeded, method = seeder(ctx, experiment_id)
     ctx.notes.append(
@@ -300,7 +306,7 @@ def measure_search(ctx: Context) -> dict[str, Any]:
         "p95": percentile(timings_ms, 95),
         "top_names": top_names,
     }
-    if seeded < ctx.sizes.search_runs:
+    if seeder is not seed_nothing and seeded < ctx.sizes.search_runs:
         result["incomplete"] = f"only {seeded:,} of {ctx.sizes.search_runs:,} runs seeded"
     return result
 
@@ -364,3 +370,5 @@ MEASURES: dict[str, Callable[[Context], dict[str, Any]]] = {
     "registry": measure_registry,
 }
 TRAINLAB_ONLY = {"sdk"}
+# The client workloads that the canned-reply server answers (bench/canned_server.py).
+CEILING_MEASURES = {"log_metric", "log_batch", "runs", "history", "search", "registry"}

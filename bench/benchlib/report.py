@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.table import Table
 
-from .measures import Sizes
+from .measures import CEILING_MEASURES, Sizes
 
 Results = dict[str, dict[str, dict[str, Any]]]  # server key -> measure -> fields
 
@@ -137,8 +137,18 @@ def cell_value(results: Results, server: str, row: Row) -> tuple[float | None, s
     return float(value), fmt_number(float(value))
 
 
+def ceiling_cell(results: Results, row: Row) -> str:
+    """The canned-reply server's value and its ratio to the reference: the most any server
+    could reach with the stock client on this machine."""
+    ceiling, text = cell_value(results, "ceiling", row)
+    ref, _ = cell_value(results, "reference", row)
+    if ceiling is None or row.measure not in CEILING_MEASURES:
+        return "—"
+    return f"{text} ({fmt_ratio(ref, ceiling, row)})" if ref is not None else text
+
+
 def table_rows(results: Results, sizes: Sizes, measures: set[str]) -> list[list[str]]:
-    """[measure, unit, reference, trainlab, ratio, target, result] per applicable row."""
+    """[measure, unit, reference, trainlab, ratio, ceiling, target, result] per row."""
     out = []
     for row in rows_for(sizes):
         if row.measure not in measures:
@@ -154,12 +164,14 @@ def table_rows(results: Results, sizes: Sizes, measures: set[str]) -> list[list[
             incomplete = results.get("trainlab", {}).get(row.measure, {}).get("incomplete")
             if incomplete:
                 verdict += " (incomplete)"
-        out.append([row.label, row.unit, ref_text, tl_text, ratio, row.target, verdict])
+        ceiling = ceiling_cell(results, row)
+        out.append([row.label, row.unit, ref_text, tl_text, ratio, ceiling, row.target, verdict])
     return out
 
 
-HEADERS = ["Measure", "Unit", "Reference", "trainlab", "Ratio", "Target", "Result"]
-RIGHT_ALIGNED = {"Reference", "trainlab", "Ratio"}
+CEILING_HEADER = "Stock-client ceiling (ratio)"
+HEADERS = ["Measure", "Unit", "Reference", "trainlab", "Ratio", CEILING_HEADER, "Target", "Result"]
+RIGHT_ALIGNED = {"Reference", "trainlab", "Ratio", CEILING_HEADER}
 
 
 def rich_table(rows: list[list[str]], trainlab_label: str) -> Table:

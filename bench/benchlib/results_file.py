@@ -104,7 +104,8 @@ def commands_section(info: RunInfo) -> list[str]:
         " ".join([".venv/bin/python", "bench/run.py", *info.argv]),
         "```",
         "",
-        "Servers (WORK is a fresh directory under bench/work/, PORT a free port):",
+        "Servers (WORK is a fresh directory under bench/work/, PORT a free port; the last is "
+        "the canned-reply server of the ceiling column):",
         "",
         "```",
     ]
@@ -164,6 +165,13 @@ def method_section(sizes: Sizes) -> list[str]:
         "each followed by `set_registered_model_alias(name, 'champion', version)`; versions "
         "per second, the final holder of the alias checked. Then `get_registered_model` of "
         f"that model is timed {REGISTRY_READS} times (median in the notes).",
+        "- Stock-client ceiling: the client workloads (log_metric, log_batch, runs, history, "
+        "search, registry) also run against bench/canned_server.py, a server that stores "
+        "nothing and answers every call with bytes prepared ahead (trainlab's own encoding of "
+        "the same data: the history of as many points as were logged, 100 runs of the search "
+        "corpus). Its rate is what the stock client itself allows on this machine: no server "
+        "can be faster for this client, so its ratio (in brackets, against the reference) is "
+        "the most any server could reach here.",
         '- "client CPU" in the notes is the benchmark process\'s CPU time over wall time '
         "during a timed loop: near 100% means the stock client, not the server, sets the pace.",
         "- Ratio: trainlab / reference for rates; reference / trainlab for times and memory "

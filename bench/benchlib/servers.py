@@ -18,6 +18,7 @@ BENCH_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BENCH_DIR.parent
 REFERENCE_MLFLOW = BENCH_DIR / ".venv-mlflow" / "bin" / "mlflow"
 TRAINLAB_CLI = REPO_DIR / ".venv" / "bin" / "trainlab"
+PROJECT_PYTHON = REPO_DIR / ".venv" / "bin" / "python"
 HEALTH_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 15.0
 IDLE_SETTLE_S = 2.0  # wait after start-up / workload before reading idle RSS
@@ -35,10 +36,14 @@ class ServerSpec:
     executable: Path
     db_name: str
     artifacts_name: str
+    script: Path | None = None  # run `executable script server ...` (a Python server script)
+
+    def program(self) -> list[str]:
+        return [str(self.executable)] + ([str(self.script)] if self.script else [])
 
     def argv(self, port: int, workdir: Path) -> list[str]:
         return [
-            str(self.executable),
+            *self.program(),
             "server",
             "--host",
             "127.0.0.1",
@@ -52,7 +57,8 @@ class ServerSpec:
 
     def display_command(self) -> str:
         cmd = self.argv(0, Path("WORK"))
-        cmd[0] = os.path.relpath(cmd[0], REPO_DIR)
+        for i in range(len(self.program())):
+            cmd[i] = os.path.relpath(cmd[i], REPO_DIR)
         return " ".join(cmd).replace(" 0 ", " PORT ")
 
 
@@ -60,6 +66,11 @@ REFERENCE = ServerSpec("reference", "MLflow", REFERENCE_MLFLOW, "mlflow.db", "ml
 TRAINLAB = ServerSpec("trainlab", "trainlab", TRAINLAB_CLI, "trainlab.db", "tlartifacts")
 # Development stand-in: a second reference server plays the trainlab side.
 STANDIN = ServerSpec("trainlab", "MLflow (stand-in)", REFERENCE_MLFLOW, "mlflow.db", "mlartifacts")
+# The stock client's ceiling: canned replies, no work (bench/canned_server.py).
+CEILING = ServerSpec(
+    "ceiling", "canned replies", PROJECT_PYTHON, "unused.db", "unused",
+    script=BENCH_DIR / "canned_server.py",
+)  # fmt: skip
 
 
 def free_port() -> int:
@@ -228,9 +239,7 @@ def server_command_available(spec: ServerSpec) -> bool:
     if not spec.executable.exists():
         return False
     try:
-        out = subprocess.run(
-            [str(spec.executable), "server", "--help"], capture_output=True, timeout=60
-        )
+        out = subprocess.run([*spec.program(), "server", "--help"], capture_output=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return out.returncode == 0

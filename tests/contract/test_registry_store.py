@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -126,7 +127,10 @@ def test_delete_registered_model_removes_versions(
 
 
 def test_registered_model_tags(registry: BaseRegistryStore, model: str) -> None:
+    created = registry.get_registered_model(model).last_updated_timestamp
+    time.sleep(0.002)
     registry.set_registered_model_tag(model, "k", "v1")
+    assert registry.get_registered_model(model).last_updated_timestamp > created  # an update
     registry.set_registered_model_tag(model, "k", "v2")
     registry.set_registered_model_tag(model, "big", "x" * 100_000)
     tags = registry.get_registered_model(model).tags
@@ -256,8 +260,12 @@ def test_update_model_version(
 
 def test_model_version_tags(registry: BaseRegistryStore, model: str, run: tuple[str, str]) -> None:
     _version(registry, model, run)
+    created = registry.get_model_version(model, 1)
+    time.sleep(0.002)
     registry.set_model_version_tag(model, 1, "validated", "yes")
-    assert registry.get_model_version(model, 1).tags["validated"] == "yes"
+    tagged = registry.get_model_version(model, 1)
+    assert tagged.tags["validated"] == "yes"
+    assert tagged.last_updated_timestamp > created.last_updated_timestamp  # an update
     registry.delete_model_version_tag(model, 1, "validated")
     assert "validated" not in registry.get_model_version(model, 1).tags
     before = registry.get_model_version(model, 1).last_updated_timestamp

@@ -289,6 +289,9 @@ def test_identical_batch_twice_is_idempotent(store: BaseTrackingStore, run_id: s
 def test_params_are_immutable_and_batches_atomic(store: BaseTrackingStore, run_id: str) -> None:
     store.log_batch(run_id, params=[Param("lr", "0.1")])
     store.log_batch(run_id, params=[Param("lr", "0.1")])  # same value again: fine
+    store.log_batch(run_id, params=[Param("lr", "0.1"), Param("lr", "0.1")])  # twice in one
+    with pytest.raises(InvalidParameterValue, match="appears twice in the batch"):
+        store.log_batch(run_id, params=[Param("b", "1"), Param("b", "2")])
     with pytest.raises(InvalidParameterValue, match="lr"):
         store.log_batch(
             run_id,

@@ -344,10 +344,6 @@ class BatchingLogger:
                 items.append(item)
         return items, requests
 
-    def _units(self, items: list[tuple[Any, ...]]) -> list[tuple[str, Batch]]:
-        batches = _build_batches(items, self._store.max_batch_metrics)
-        return [(run_id, b) for run_id, bs in batches.items() for b in bs]
-
     def _process(self, items: list[tuple[Any, ...]]) -> None:
         units = [
             (run_id, b)
