@@ -11,7 +11,7 @@ import pytest
 
 from trainlab.client.rest_logged_models import logged_models_for
 from trainlab.entities import Metric
-from trainlab.exceptions import InvalidParameterValue, TrainlabError
+from trainlab.exceptions import InvalidParameterValue, ResourceNotFound, TrainlabError
 from trainlab.store._base import BaseLoggedModelStore, BaseTrackingStore
 
 
@@ -127,3 +127,14 @@ def test_params_are_immutable_and_metrics_name_real_models(
     models.delete_logged_model(model_id)  # still there, as in MLflow: points may name it
     store.log_batch(run_id, [Metric("late", 1.0, 3, 0, None, None, None, model_id)])
     assert store.get_run(run_id).data.metrics["late"].model_id == model_id
+
+
+def test_delete_is_idempotent(store: BaseTrackingStore, models: BaseLoggedModelStore) -> None:
+    exp = store.create_experiment(f"lm-{uuid.uuid4().hex[:8]}")
+    model_id = models.create_logged_model(exp, "m").model_id
+    models.delete_logged_model(model_id)
+    models.delete_logged_model(model_id)  # again: a no-op, as in MLflow
+    with pytest.raises(ResourceNotFound):
+        models.get_logged_model(model_id)
+    with pytest.raises(ResourceNotFound):
+        models.delete_logged_model("m-" + "0" * 32)

@@ -154,7 +154,8 @@ def test_registered_model_tags(registry: BaseRegistryStore, model: str) -> None:
 def family(registry: BaseRegistryStore) -> str:
     prefix = unique("fam")
     for i, team in enumerate(["risk", "risk", "ads"]):
-        registry.create_registered_model(f"{prefix}-{i}", {"team": team})
+        prompt = {"mlflow.prompt.is_prompt": "true"} if team == "ads" else {}
+        registry.create_registered_model(f"{prefix}-{i}", {"team": team, **prompt})
     registry.create_registered_model(f"{prefix.upper()}-X")
     return prefix
 
@@ -169,10 +170,14 @@ def family(registry: BaseRegistryStore) -> str:
         ("name LIKE '{p}-%' AND name != '{p}-0'", ["-1", "-2"]),
         ("name LIKE '{p}-%' AND tags.team = 'risk'", ["-0", "-1"]),
         ("name ILIKE '{p}-%' AND tags.team IN ('ads')", ["-2"]),
-        # As in MLflow's registry, != also matches models without the tag (``tag.`` works too).
-        ("name ILIKE '{p}-%' AND tag.team != 'risk'", ["-2", "-X"]),
-        ("name ILIKE '{p}-%' AND tags.team NOT IN ('ads')", ["-0", "-1", "-X"]),
+        # As in MLflow, != and NOT IN match only models that have the tag (``tag.`` works too).
+        ("name ILIKE '{p}-%' AND tag.team != 'risk'", ["-2"]),
+        ("name ILIKE '{p}-%' AND tags.team NOT IN ('ads')", ["-0", "-1"]),
         ("name ILIKE '{p}-%' AND tags.team IS NULL", ["-X"]),
+        # ... except MLflow's prompt marker: a model without it is not a prompt ('false').
+        ("name ILIKE '{p}-%' AND tags.`mlflow.prompt.is_prompt` != 'true'", ["-0", "-1", "-X"]),
+        ("name ILIKE '{p}-%' AND tags.`mlflow.prompt.is_prompt` = 'false'", ["-0", "-1", "-X"]),
+        ("name ILIKE '{p}-%' AND tags.`mlflow.prompt.is_prompt` = 'true'", ["-2"]),
     ],
 )
 def test_search_registered_models(
@@ -484,12 +489,12 @@ def test_stages_and_latest_versions(
     registry.transition_model_version_stage(model, 2, "staging")
     registry.transition_model_version_stage(model, 3, "Staging")
     latest = registry.get_latest_versions(model, ["Production", "Staging"])
-    assert [(v.version, v.current_stage) for v in latest] == [(3, "Staging"), (1, "Production")]
+    assert [(v.version, v.current_stage) for v in latest] == [(1, "Production"), (3, "Staging")]
     every = registry.get_latest_versions(model)
-    assert [(v.version, v.current_stage) for v in every] == [
-        (4, "None"),
-        (3, "Staging"),
+    assert [(v.version, v.current_stage) for v in every] == [  # in version order, as MLflow
         (1, "Production"),
+        (3, "Staging"),
+        (4, "None"),
     ]
     moved = registry.transition_model_version_stage(model, 4, "Production", True)
     assert moved.current_stage == "Production"
@@ -527,8 +532,8 @@ def test_models_of_a_page_carry_their_own_versions(
     latest = {m.name: [(v.version, v.current_stage, v.aliases) for v in m.latest_versions]
               for m in page}  # fmt: skip
     assert latest == {
-        a: [(3, "None", []), (1, "Production", ["champion"])],
-        b: [(2, "None", ["champion"]), (1, "Staging", [])],
+        a: [(1, "Production", ["champion"]), (3, "None", [])],
+        b: [(1, "Staging", []), (2, "None", ["champion"])],
     }
     for m in page:
         for v in m.latest_versions:
@@ -558,6 +563,35 @@ def test_aliases(registry: BaseRegistryStore, model: str, run: tuple[str, str]) 
     assert [e.to_version for e in registry.get_alias_history(model, "challenger")] == [2, None]
     with pytest.raises(ResourceNotFound):
         registry.set_registered_model_alias(model, "champion", 9)
+
+
+def test_alias_latest_names_the_newest_version(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    with pytest.raises(ResourceNotFound, match="no version"):
+        registry.get_model_version_by_alias(model, "latest")
+    _version(registry, model, run)
+    _version(registry, model, run)
+    registry.set_registered_model_alias(model, "champion", 1)
+    assert registry.get_model_version_by_alias(model, "latest").version == 2
+    assert registry.get_model_version_by_alias(model, "LATEST").version == 2  # as in MLflow
+    registry.delete_model_version(model, 2)
+    assert registry.get_model_version_by_alias(model, "latest").version == 1
+
+
+def test_prompt_versions(registry: BaseRegistryStore, model: str) -> None:
+    """MLflow's prompt registry: versions tagged as prompts carry a placeholder source."""
+    prompt = {"mlflow.prompt.is_prompt": "true", "mlflow.prompt.text": "Hello {{name}}"}
+    version = registry.create_model_version(model, "dummy-source", tags=prompt)
+    assert version.source == "dummy-source" and version.run_id is None
+    assert version.tags == prompt  # no lineage: a prompt has no run or artifacts
+    for bad in ("file:///etc", "runs:/abc/model", "../x"):
+        with pytest.raises(InvalidParameterValue, match="placeholders"):
+            registry.create_model_version(model, bad, tags=prompt)
+    # Without the prompt tag the placeholder is an ordinary (unsafe) local source.
+    with pytest.raises(InvalidParameterValue, match="local source"):
+        registry.create_model_version(model, "dummy-source")
+    assert [v.version for v in registry.search_model_versions(f"name = '{model}'")] == [1]
 
 
 @pytest.mark.parametrize("bad", ["latest", "v3", "V12", "a b", "a.b", "a/b", "x" * 256, ""])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import uuid
 
 import pytest
@@ -144,6 +145,25 @@ def test_create_and_get_run(store: BaseTrackingStore, exp_id: str) -> None:
 def test_run_gets_a_name_when_none_given(store: BaseTrackingStore, exp_id: str) -> None:
     run = store.create_run(exp_id)
     assert run.info.run_name and run.data.tags["mlflow.runName"] == run.info.run_name
+    names = set()
+    for _ in range(3):  # a seeded process (training seeds `random`) still gets distinct names
+        random.seed(7)
+        names.add(store.create_run(exp_id).info.run_name)
+    assert len(names) == 3
+
+
+def test_run_name_tag_renames_the_run(store: BaseTrackingStore, exp_id: str) -> None:
+    run_id = store.create_run(exp_id, run_name="first").info.run_id
+    store.set_tag(run_id, RunTag("mlflow.runName", "second"))  # as in MLflow: it is the name
+    assert store.get_run(run_id).info.run_name == "second"
+    found = store.search_runs([exp_id], "attributes.run_name = 'second'")
+    assert [r.info.run_id for r in found] == [run_id]
+    store.log_batch(run_id, tags=[RunTag("mlflow.runName", "third")])
+    assert store.get_run(run_id).info.run_name == "third"
+    with pytest.raises(InvalidParameterValue, match="251 characters"):
+        store.set_tag(run_id, RunTag("mlflow.runName", "x" * 251))
+    run = store.get_run(run_id)
+    assert run.info.run_name == run.data.tags["mlflow.runName"] == "third"
 
 
 def test_missing_run(store: BaseTrackingStore) -> None:

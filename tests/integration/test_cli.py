@@ -270,6 +270,26 @@ def test_runs_show(seeded: Seeded) -> None:
     assert "model svm" in lines and "x 3" in lines
     assert "acc 0.95 (step 1)" in lines
     assert "owner owner-gamma" in lines
+    assert not any(line.startswith("code ") for line in lines)  # no git tags: no code row
+
+
+def test_runs_show_names_the_code_version(seeded: Seeded) -> None:
+    git = {"mlflow.source.git.commit": "0123456789abcdef0123", "trainlab.git.dirty": "True",
+           "mlflow.source.git.branch": "main", "mlflow.source.name": "train.py"}  # fmt: skip
+    store: Any = store_for(seeded.uri)
+    try:
+        exp_id = store.create_experiment(f"coded-{uuid.uuid4().hex[:10]}")
+        run_id = store.create_run(exp_id, run_name="coded").info.run_id
+        store.log_batch(run_id, tags=[RunTag(k, v) for k, v in git.items()])
+    finally:
+        if hasattr(store, "close"):
+            store.close()
+        if hasattr(store, "engine"):
+            store.engine.dispose()
+    proc = cli("runs", "show", run_id, "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+    assert proc.returncode == 0, proc.stderr
+    shown = " ".join(proc.stdout.split())
+    assert "code 0123456789ab (with uncommitted changes) on main, train.py" in shown
 
 
 def test_runs_show_json(seeded: Seeded) -> None:

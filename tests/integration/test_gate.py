@@ -5,6 +5,7 @@ another signature, each with the right exit code and nothing moved."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import subprocess
@@ -148,6 +149,8 @@ def test_the_gate_in_order(registry: Registry) -> None:
     proc = registry.run("rollback", "cancer", "--alias", "champion", "--reason", "regressed")
     assert proc.returncode == 0, proc.stderr
     assert registry.holder("champion") == v["weak"]
+    moves = registry_for(store_for(registry.uri)).get_alias_history("cancer", "champion")
+    assert {e.user for e in moves[-2:]} == {getpass.getuser()}  # who: the login name
 
 
 def _evidence(registry: Registry, run_id: str) -> dict[str, Any]:

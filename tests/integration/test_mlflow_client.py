@@ -209,3 +209,11 @@ def test_sklearn_autolog(tracking: MlflowClient) -> None:
     assert got.data.tags["estimator_name"] == "LogisticRegression"
     models = tracking.search_logged_models([got.info.experiment_id])
     assert any(m.source_run_id == run.info.run_id for m in models)
+
+
+def test_run_name_tag_renames_the_run(tracking: MlflowClient, experiment_id: str) -> None:
+    run_id = tracking.create_run(experiment_id, run_name="first").info.run_id
+    tracking.set_tag(run_id, "mlflow.runName", "second")
+    assert tracking.get_run(run_id).info.run_name == "second"
+    found = tracking.search_runs([experiment_id], "attributes.run_name = 'second'")
+    assert [r.info.run_id for r in found] == [run_id]

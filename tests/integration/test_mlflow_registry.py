@@ -294,3 +294,21 @@ def test_copy_model_version_and_register_from_a_version(
     with pytest.raises(MlflowException, match="must match") as err:
         client.create_model_version(copy_to, f"models:/{source}/1", run_id=other)
     assert err.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_prompt_registry(client: MlflowClient) -> None:
+    """MLflow's prompt registry (prompts are registered models tagged as prompts)."""
+    name = unique("prompt")
+    first = client.register_prompt(name, "Hello {{name}}")
+    second = client.register_prompt(name, "Hi {{name}}!", commit_message="shorter")
+    assert (first.version, second.version) == (1, 2)
+    assert client.load_prompt(f"prompts:/{name}/1").format(name="Ann") == "Hello Ann"
+    client.set_prompt_alias(name, "prod", 1)
+    assert client.load_prompt(f"prompts:/{name}@prod").template == "Hello {{name}}"
+    assert client.load_prompt(f"prompts:/{name}@latest").template == "Hi {{name}}!"
+    assert name in [p.name for p in client.search_prompts()]
+    model = unique()
+    client.create_registered_model(model)
+    names = [m.name for m in client.search_registered_models(f"name LIKE '{name[:6]}%'")]
+    assert names == []
+    assert [m.name for m in client.search_registered_models(f"name = '{model}'")] == [model]

@@ -248,6 +248,23 @@ def test_python_function_and_cross_validation(tmp_path: Path) -> None:
     assert {"test_rmse", "test_mae", "test_r2"} <= set(run.data.metrics)
 
 
+def test_a_function_returning_its_own_model_class(tmp_path: Path) -> None:
+    """Any framework: the returned object is logged as it is (cloudpickled) and loads back."""
+    from tests.support.training_fns import fit_own_model
+
+    uri = f"sqlite:///{tmp_path}/t.db"
+    data = {"source": "sklearn:wine", "target": "target", "split": {"test": 0.2, "valid": 0.2}}
+    result = trainlab.train(
+        fn=fit_own_model, data=data, params={"rate": 0.5}, tracking_uri=uri, progress=False
+    )
+    assert [s for s, _ in history(uri, result.run_id, "valid_loss")] == list(range(6))
+    assert result.model_uri is not None and result.metrics["test_accuracy"] > 0.5
+    model = trainlab.load_model(result.model_uri, tracking_uri=uri)
+    assert type(model.get_raw_model()).__name__ == "NearestMean"
+    again = trainlab.train(fn=fit_own_model, data=data, tracking_uri=uri, progress=False)
+    assert again.metrics["test_accuracy"] == result.metrics["test_accuracy"]  # same seed
+
+
 def test_against_a_server(server: Any, tmp_path: Path) -> None:
     uri = str(server.url)
     config = pipeline(model=FLAVORS["xgboost"] | {"params": {"n_estimators": 10, "max_depth": 2}})
@@ -309,6 +326,26 @@ BAD = [
         },
         "model.params ['n_trees']",
     ),
+    (  # a booster param XGBoost would ignore (it takes any name and only warns when it trains)
+        {
+            "model": {
+                "flavor": "xgboost",
+                "class": "xgboost.XGBClassifier",
+                "params": {"n_trees": 3, "max_depth": 2, "eta": 0.3},
+            }
+        },
+        "model.params ['n_trees']: xgboost.XGBClassifier does not use it",
+    ),  # fmt: skip
+    (
+        {
+            "model": {
+                "flavor": "lightgbm",
+                "class": "lightgbm.LGBMClassifier",
+                "params": {"n_trees": 3, "num_leaves": 7, "feature_fraction": 0.9},
+            }
+        },
+        "model.params ['n_trees']: lightgbm.LGBMClassifier does not use it",
+    ),  # fmt: skip
     ({"model": {"flavor": "tensorflow", "class": "a.B"}}, "model.flavor: Input should be"),
     ({"data": {"source": "sklearn:wine", "target": "quality"}}, "data.target 'quality'"),
     ({"data": {"source": "missing.csv", "target": "y"}}, "'missing.csv': no such file"),

@@ -4,9 +4,11 @@ and every way a search space can be wrong, refused before any trial."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -306,7 +308,6 @@ def test_bad_search_spaces_fail_before_any_trial(
 ) -> None:
     config = json.loads(json.dumps(BOOSTED))
     config["tune"]["space"] = space
-    # A scikit-learn model names its params (XGBoost takes any booster param by name).
     config["model"] = {"flavor": "sklearn", "class": "sklearn.ensemble.RandomForestClassifier"}
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(config))
     uri = f"sqlite:///{tmp_path}/t.db"
@@ -338,6 +339,15 @@ def test_bad_tune_settings_fail_before_any_trial(
     assert not (tmp_path / "trainlab-studies").exists()
 
 
+def test_an_unused_booster_param_in_the_space_fails_before_any_trial(tmp_path: Path) -> None:
+    config = json.loads(json.dumps(BOOSTED))  # XGBoost: takes any booster param by name
+    config["tune"]["space"] = {"n_trees": {"type": "int", "low": 1, "high": 2}}
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(config))
+    proc = cli("tune", "p.yaml", "--tracking-uri", f"sqlite:///{tmp_path}/t.db", cwd=tmp_path)
+    assert proc.returncode == 2 and "model.params ['n_trees']" in one_line(proc.stderr)
+    assert not (tmp_path / "trainlab-studies").exists()
+
+
 def test_kubernetes_dry_run_prints_a_valid_indexed_job(tmp_path: Path) -> None:
     from trainlab.tuning.kubernetes import validate_manifest
 
@@ -360,6 +370,18 @@ def test_kubernetes_dry_run_prints_a_valid_indexed_job(tmp_path: Path) -> None:
     assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
     assert pod["restartPolicy"] == "Never" and spec["backoffLimitPerIndex"] == 2
     assert not (tmp_path / "trainlab-studies").exists()  # a dry run creates nothing
+
+
+def test_kubernetes_with_an_unreachable_study_creates_nothing(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(BOOSTED))
+    uri = f"sqlite:///{tmp_path}/t.db"
+    args = ["tune", "p.yaml", "--backend", "kubernetes", "--image", "r/train:1", "--study", "k"]
+    proc = cli(*args, "--tracking-uri", uri, cwd=tmp_path)
+    assert proc.returncode == 2 and "Pods cannot reach a journal file" in one_line(proc.stderr)
+    assert not (tmp_path / "trainlab-studies").exists()  # no study, so the name stays free
+    if (tmp_path / "t.db").exists():  # no study run either
+        with contextlib.closing(sqlite3.connect(tmp_path / "t.db")) as db:
+            assert db.execute("SELECT count(*) FROM runs").fetchone() == (0,)
 
 
 def test_tune_worker_runs_one_slot_of_a_study(tmp_path: Path) -> None:

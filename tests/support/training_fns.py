@@ -72,3 +72,39 @@ class MiscalibratedForest(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> Any:
         return self.forest_.predict_proba(X)[:, ::-1]
+
+
+class NearestMean:
+    """A model of no framework, as in the README's ``fit``: each step moves the class means a
+    little further towards the data; predicts the class with the nearest mean."""
+
+    def __init__(self, rate: float = 0.5) -> None:
+        self.rate = rate
+        self.means: dict[Any, Any] = {}
+
+    def step(self, X: Any, y: Any) -> None:
+        for label in sorted(set(y)):
+            target = X[y == label].to_numpy().mean(axis=0)
+            current = self.means.get(label, target * 0)
+            self.means[label] = current + self.rate * (target - current)
+
+    def predict(self, X: Any) -> Any:
+        import numpy as np
+
+        labels = list(self.means)
+        distances = [((X.to_numpy() - self.means[k]) ** 2).sum(axis=1) for k in labels]
+        return np.asarray(labels)[np.argmin(distances, axis=0)]
+
+    def loss(self, X: Any, y: Any) -> float:
+        return float((self.predict(X) != y.to_numpy()).mean())
+
+
+def fit_own_model(params: dict[str, Any], ctx: Any) -> Any:
+    """The README's ``fit``: your own model, stepped, reported, checkpointed."""
+    model = ctx.restored.state if ctx.restored else NearestMean(**params)
+    for step in range(ctx.start_step, 6):
+        model.step(ctx.train.X, ctx.train.y)
+        if ctx.report(step, {"valid_loss": model.loss(ctx.valid.X, ctx.valid.y)}):
+            break
+        ctx.checkpoint(step, model)
+    return model

@@ -18,6 +18,19 @@ TRACKING_URI_HELP = (
 )
 
 
+def login_user(user: str | None) -> str:
+    """Who an audited change is by: ``--user``, else the login name (empty when the system
+    has none, as in some containers)."""
+    import getpass
+
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return ""
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)

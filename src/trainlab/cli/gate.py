@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, console, fail
+from trainlab.cli.common import TRACKING_URI_HELP, console, fail, login_user
 
 
 def promote(
@@ -16,7 +16,7 @@ def promote(
     version: int = typer.Option(..., "--version", "-v", help="the candidate version"),
     alias: str = typer.Option("champion", "--alias", "-a", help="the alias to move"),
     policy: Path = typer.Option(..., "--policy", "-p", help="the gate's policy (YAML)"),
-    user: str = typer.Option("", "--user", help="who promotes (audit log)"),
+    user: str = typer.Option("", "--user", help="who promotes (default: the login name)"),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_URI_HELP),
 ) -> None:
     """Score the candidate and the alias's holder on the candidate's sealed held-out data and
@@ -29,7 +29,9 @@ def promote(
 
     try:
         rules = load_policy(policy)
-        result = run_gate(model, version, alias, rules, tracking_uri=tracking_uri, user=user)
+        result = run_gate(
+            model, version, alias, rules, tracking_uri=tracking_uri, user=login_user(user)
+        )
     except TrainlabError as exc:
         refused = exc.error_code in ("INVALID_PARAMETER_VALUE", "INVALID_STATE")
         fail(exc.message, code=2 if refused else 1)
@@ -73,7 +75,7 @@ def rollback(
     model: str = typer.Argument(..., help="registered model"),
     alias: str = typer.Option("champion", "--alias", "-a", help="the alias to move back"),
     reason: str = typer.Option("", "--reason", help="why (audit log)"),
-    user: str = typer.Option("", "--user", help="who (audit log)"),
+    user: str = typer.Option("", "--user", help="who moves it (default: the login name)"),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_URI_HELP),
 ) -> None:
     """Move ALIAS back to the version it held before its last move."""
@@ -82,6 +84,6 @@ def rollback(
 
     with with_errors():
         version = registry_for(open_store(tracking_uri)).rollback_registered_model_alias(
-            model, alias, user, reason
+            model, alias, login_user(user), reason
         )
     console.print(f"{model}: {alias} -> v{version.version}")

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP
+from trainlab.cli.common import TRACKING_URI_HELP, login_user
 
 app = typer.Typer(help="Model registry: models, versions, aliases.", no_args_is_help=True)
 alias_app = typer.Typer(help="Aliases: set, delete, history, rollback.", no_args_is_help=True)
@@ -23,12 +23,6 @@ def _registry(tracking_uri: str | None) -> Any:
     from trainlab.client.resolve import registry_for
 
     return registry_for(open_store(tracking_uri))
-
-
-def _user(user: str | None) -> str:
-    import getpass
-
-    return user or getpass.getuser()
 
 
 def _version_json(v: Any) -> dict[str, Any]:
@@ -153,7 +147,7 @@ def alias_set(
 
     with with_errors():
         _registry(tracking_uri).set_registered_model_alias(
-            name, alias, version, _user(user), reason
+            name, alias, version, login_user(user), reason
         )
     console.print(f"{name}@{alias} -> version {version}")
 
@@ -166,7 +160,7 @@ def alias_delete(
     from trainlab.cli.common import console, with_errors
 
     with with_errors():
-        _registry(tracking_uri).delete_registered_model_alias(name, alias, _user(user), reason)
+        _registry(tracking_uri).delete_registered_model_alias(name, alias, login_user(user), reason)
     console.print(f"{name}@{alias} deleted")
 
 
@@ -211,6 +205,6 @@ def alias_rollback(
 
     with with_errors():
         version = _registry(tracking_uri).rollback_registered_model_alias(
-            name, alias, _user(user), reason
+            name, alias, login_user(user), reason
         )
     console.print(f"{name}@{alias} rolled back -> version {version.version}")

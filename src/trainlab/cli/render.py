@@ -61,8 +61,11 @@ def print_run(run: Run) -> None:
         ("started", timestamp(i.start_time)),
         ("ended", timestamp(i.end_time)),
         ("artifacts", i.artifact_uri),
+        ("parent", run.data.tags.get("mlflow.parentRunId")),
+        ("code", _code_version(run.data.tags)),
     ):
-        info.add_row(f"[bold]{label}[/]", value)
+        if value is not None:
+            info.add_row(f"[bold]{label}[/]", value)
     console.print(info)
     for title, rows in (
         ("params", sorted(run.data.params.items())),
@@ -81,6 +84,21 @@ def print_run(run: Run) -> None:
             console.print(t)
     for d in run.inputs.dataset_inputs:
         console.print(f"[bold]dataset[/] {d.dataset.name} digest={d.dataset.digest} {d.tags}")
+
+
+def _code_version(tags: dict[str, str]) -> str | None:
+    """``commit (uncommitted changes) on branch, source`` from the run's git tags."""
+    commit = tags.get("mlflow.source.git.commit")
+    if not commit:
+        return None
+    text = commit[:12]
+    if tags.get("trainlab.git.dirty") == "True":
+        text += " (with uncommitted changes)"
+    if branch := tags.get("mlflow.source.git.branch"):
+        text += f" on {branch}"
+    if source := tags.get("mlflow.source.name"):
+        text += f", {source}"
+    return text
 
 
 def metrics_table(metrics: dict[str, float]) -> Table:

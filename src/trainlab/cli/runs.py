@@ -54,8 +54,8 @@ def list_cmd(
     if as_json:
         print_json([run_json(r) for r in page])
         return
-    metric_keys = sorted({k for r in page for k in r.data.metrics})[:4] if not columns else []
-    cols = columns or [f"metrics.{k}" for k in metric_keys]
+    keys = {k for r in page for k in r.data.metrics}
+    cols = columns or [f"metrics.{k}" for k in default_metrics(keys, order_by)]
     table = Table(
         title=f"{len(page)} run(s)"
         + (" (more: raise --max-results)" if page.next_page_token else "")
@@ -86,3 +86,26 @@ def show_cmd(
         print_json(run_json(run))
     else:
         print_run(run)
+
+
+_SCORE_PREFIXES = ("test_", "valid_", "cv_", "train_")
+_NOT_SCORES = ("system/", "data_overlap_")
+
+
+def default_metrics(keys: set[str], order_by: list[str], limit: int = 4) -> list[str]:
+    """The metric columns shown without ``-c``: those the runs are ordered by, then scores
+    (test, valid, cross-validation, train), then the rest; not system metrics or data-overlap
+    counts."""
+
+    def rank(key: str) -> tuple[int, str]:
+        prefix = next((i for i, p in enumerate(_SCORE_PREFIXES) if key.startswith(p)), 9)
+        return prefix, key
+
+    ordered = []
+    for clause in order_by:
+        field = clause.split()[0] if clause.split() else ""
+        kind, _, key = field.partition(".")
+        if kind in ("metrics", "metric") and key.strip("`") in keys:
+            ordered.append(key.strip("`"))
+    rest = sorted((k for k in keys if not k.startswith(_NOT_SCORES)), key=rank)
+    return list(dict.fromkeys([*ordered, *rest]))[:limit]

@@ -18,6 +18,18 @@ STAGES = ("None", "Staging", "Production", "Archived")
 LINEAGE_TAG_PREFIX = "trainlab.lineage."
 """Version tags recording where a version came from (run, logged model, datasets, commit)."""
 
+IS_PROMPT_TAG = "mlflow.prompt.is_prompt"
+"""MLflow's prompt registry keeps prompts as registered models and versions with this tag set
+to 'true'; an entity without it counts as 'false' (a model)."""
+
+PROMPT_SOURCES = ("dummy-source", "prompt-template")
+"""The placeholder sources MLflow's clients send for a prompt version (its template lies in
+the version's tags); a prompt version takes no other source."""
+
+
+def is_prompt(tags: dict[str, str]) -> bool:
+    return tags.get(IS_PROMPT_TAG, "false").lower() == "true"
+
 
 @dataclass(frozen=True)
 class ModelVersion:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,25 +92,33 @@ def save_model(
     serialization_format: str = "cloudpickle",
     mlmodel: MLModel | None = None,
 ) -> MLModel:
-    """Write ``model`` (scikit-learn, XGBoost, LightGBM or a ``torch.nn.Module``) as an MLflow
-    model folder at ``path`` (must not exist or be empty). ``serialization_format`` applies to
-    pickled estimators (scikit-learn, LightGBM's scikit-learn API: cloudpickle or pickle) and
-    XGBoost (ubj or json; other values mean ubj)."""
+    """Write ``model`` (scikit-learn, XGBoost, LightGBM, a ``torch.nn.Module``, or any other
+    object with ``predict``) as an MLflow model folder at ``path`` (must not exist or be
+    empty). ``serialization_format`` applies to pickled estimators (scikit-learn, LightGBM's
+    scikit-learn API: cloudpickle or pickle) and XGBoost (ubj or json; other values mean ubj);
+    other objects are always cloudpickled."""
     directory = Path(path)
     if directory.exists() and any(directory.iterdir()):
         raise ResourceAlreadyExists(f"{str(directory)!r} already exists and is not empty.")
     flavor = flavors.for_model(model)
+    created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
-    meta = mlmodel or MLModel()
-    if input_example is not None:
-        meta.saved_input_example_info = _save_input_example(input_example, directory)
-        if signature is None:
-            signature = _infer(model, flavor, input_example)
-    meta.signature = signature
-    reqs = flavor.save(model, directory, meta, serialization_format)
-    meta.extra.setdefault("metadata", {})["trainlab.requirements"] = reqs
-    meta.model_size_bytes = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
-    meta.save(directory)
+    try:
+        meta = mlmodel or MLModel()
+        if input_example is not None:
+            meta.saved_input_example_info = _save_input_example(input_example, directory)
+            if signature is None:
+                signature = _infer(model, flavor, input_example)
+        meta.signature = signature
+        reqs = flavor.save(model, directory, meta, serialization_format)
+        meta.extra.setdefault("metadata", {})["trainlab.requirements"] = reqs
+        meta.model_size_bytes = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+        meta.save(directory)
+    except BaseException:  # no half-written model folder is left behind
+        shutil.rmtree(directory, ignore_errors=True)
+        if not created:
+            directory.mkdir()  # it was there, empty, before
+        raise
     return meta
 
 

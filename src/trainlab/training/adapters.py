@@ -5,8 +5,11 @@ evaluation callbacks; PyTorch: :func:`torch_loop`; ``python``: the user's functi
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
+import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,8 @@ def resolve(path: str, what: str = "model.class") -> Any:
 
 def check_params(cls: Any, params: dict[str, Any], path: str) -> None:
     """Refuse a param the class does not take, naming it (before any training). Classes that
-    take ``**kwargs`` (XGBoost, LightGBM: booster params) accept any name."""
+    take ``**kwargs`` accept any name here (XGBoost's and LightGBM's booster params: see
+    ``check_booster_params``)."""
     try:
         sig = inspect.signature(cls)
     except (TypeError, ValueError):
@@ -49,6 +53,46 @@ def check_params(cls: Any, params: dict[str, Any], path: str) -> None:
         raise InvalidParameterValue(
             f"model.params {unknown}: {path} does not take {'it' if len(unknown) == 1 else 'them'}"
             f"; it takes {sorted(accepted)}."
+        )
+
+
+_NOT_USED = re.compile(r"Parameters: \{(.*?)\} (?:are|is) not used")
+
+
+def check_booster_params(estimator: Any, params: dict[str, Any], path: str) -> None:
+    """Refuse a booster param (one of the ``**kwargs`` of an XGBoost or LightGBM estimator)
+    that the booster would ignore: LightGBM lists its params and their aliases; XGBoost warns
+    "Parameters: { ... } are not used" when it trains, so a one-tree fit on four rows of the
+    unfitted ``estimator``'s clone tells (before the real training, with no callbacks)."""
+    framework = type(estimator).__module__.split(".")[0]
+    explicit = set(_parameters(type(estimator)))
+    extra = {k: v for k, v in params.items() if k not in explicit}
+    if not extra or framework not in ("xgboost", "lightgbm"):
+        return
+    if framework == "lightgbm":
+        try:
+            from lightgbm.basic import _ConfigAliases
+
+            table = _ConfigAliases._get_all_param_aliases()
+        except (ImportError, AttributeError):  # a LightGBM without the table: no check
+            return
+        known = set(table) | {alias for aliases in table.values() for alias in aliases}
+        unknown = sorted(set(extra) - known)
+    else:
+        from sklearn.base import clone
+
+        probe = clone(estimator).set_params(n_estimators=1, callbacks=None)
+        X, y = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 0, 1])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with contextlib.suppress(Exception):  # other problems surface when it trains
+                probe.fit(X, y)
+        named = [text for w in caught for text in _NOT_USED.findall(str(w.message))]
+        unknown = sorted({n.strip().strip('"') for t in named for n in t.split(",")} - {""})
+    if unknown:
+        raise InvalidParameterValue(
+            f"model.params {unknown}: {path} does not use {'it' if len(unknown) == 1 else 'them'} "
+            "(not one of its booster parameters)."
         )
 
 
@@ -73,7 +117,9 @@ def validate(spec: ModelSpec, seed: int, custom_fit: bool = False) -> Any:
     if custom_fit:
         return None  # the Python API's training function, given as an object
     if spec.flavor in ("sklearn", "xgboost", "lightgbm"):
-        return build(spec.class_, spec.params, seed)
+        estimator = build(spec.class_, spec.params, seed)
+        check_booster_params(estimator, spec.params, spec.class_)
+        return estimator
     target = resolve(spec.class_)
     if not callable(target):
         raise InvalidParameterValue(f"model.class {spec.class_!r} is not callable.")

@@ -31,13 +31,18 @@ def job_name(study: str) -> str:
     return f"tune-{name}-{int(time.time())}"
 
 
-def manifest(study: str, storage: str, slots: int, settings: JobSettings) -> dict[str, Any]:
-    """The Indexed Job for slots 0..``slots``-1 of the study."""
+def check_reachable(storage: str, settings: JobSettings) -> None:
+    """The pods can reach the study's storage (checked before the study exists)."""
     if storage.startswith("journal:") and not settings.secret:
         raise InvalidParameterValue(
             "Pods cannot reach a journal file on this machine: give the study a storage they "
             "all reach (--storage postgresql://...), or a Secret holding TRAINLAB_STUDY_STORAGE."
         )
+
+
+def manifest(study: str, storage: str, slots: int, settings: JobSettings) -> dict[str, Any]:
+    """The Indexed Job for slots 0..``slots``-1 of the study."""
+    check_reachable(storage, settings)
     command = settings.command or worker_command(study, storage, settings.secret)
     return render_job(replace(settings, command=command, completions=slots))
 

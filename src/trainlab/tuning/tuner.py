@@ -237,6 +237,12 @@ def run_study(
         n = studies.grid_size(plan.tune)
     if workers < 1:
         raise InvalidParameterValue(f"workers must be >= 1, got {workers}")
+    if backend == "kubernetes":  # before the study and its run exist
+        from trainlab.tuning.k8s_backend import check_reachable
+
+        if kubernetes is None:
+            raise InvalidParameterValue("the kubernetes backend needs Job settings (--image)")
+        check_reachable(plan.storage, kubernetes)
     with contextlib.ExitStack() as stack:
         pool = None
         if backend == "local" and workers > 1:
@@ -303,8 +309,7 @@ def _dispatch(
     elif backend == "kubernetes":
         from trainlab.tuning.k8s_backend import run_on_kubernetes
 
-        if kubernetes is None:
-            raise InvalidParameterValue("the kubernetes backend needs Job settings (--image)")
+        assert kubernetes is not None  # checked by run_study
         run_on_kubernetes(plan.name, plan.storage, slots, kubernetes, deadline, on_done)
     else:  # one worker: this process
         from trainlab.tuning.worker import SlotRunner

@@ -13,11 +13,12 @@ from types import ModuleType
 from typing import Any
 
 from trainlab.exceptions import InvalidParameterValue
-from trainlab.models.flavors import lightgbm, pytorch, sklearn, xgboost
+from trainlab.models.flavors import lightgbm, python_object, pytorch, sklearn, xgboost
 from trainlab.models.mlmodel import MLModel
 
-# Most specific first: XGBoost's and LightGBM's estimators are scikit-learn estimators too.
-FLAVORS: tuple[ModuleType, ...] = (xgboost, lightgbm, pytorch, sklearn)
+# Most specific first: XGBoost's and LightGBM's estimators are scikit-learn estimators too; any
+# other object with predict() is pickled as it is.
+FLAVORS: tuple[ModuleType, ...] = (xgboost, lightgbm, pytorch, sklearn, python_object)
 
 
 def for_model(model: Any) -> ModuleType:
@@ -27,8 +28,9 @@ def for_model(model: Any) -> ModuleType:
             return flavor
     cls = type(model)
     raise InvalidParameterValue(
-        f"Cannot log a {cls.__module__}.{cls.__name__}: trainlab logs scikit-learn, XGBoost, "
-        "LightGBM and PyTorch (torch.nn.Module) models."
+        f"Cannot log a {cls.__module__}.{cls.__name__}: it has no predict method. trainlab logs "
+        "scikit-learn, XGBoost, LightGBM and PyTorch (torch.nn.Module) models, and any other "
+        "object with predict()."
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists
+from sqlalchemy import ColumnElement, and_, exists, literal, or_
 
+from trainlab.entities.registry import IS_PROMPT_TAG
 from trainlab.store.search._ast import quote
 from trainlab.store.search._compile import (
     NULL_OPS,
@@ -19,6 +20,7 @@ from trainlab.store.search._compile import (
     NamedFields,
     SearchSchema,
     ValueType,
+    compare,
     compile_filter,
     compile_order_by,
 )
@@ -42,22 +44,23 @@ def _f(
     return ColumnField(f"attribute '{name}'", column, kind, ops)
 
 
-class _RegistryTagField(ExistsField):
-    """A tag of a registered model or model version. Unlike run tags, ``!=`` and ``NOT IN``
-    also match entities without the tag, as in MLflow's registry: the stock client filters
-    prompts out of every model search with ``tag.`mlflow.prompt.is_prompt` != 'true'``."""
+class _PromptTagField(ExistsField):
+    """The tag that marks MLflow's prompts (``mlflow.prompt.is_prompt``). As in MLflow, an
+    entity without it counts as 'false': the stock client keeps prompts out of every model
+    search with ``tags.`mlflow.prompt.is_prompt` != 'true'``, which must match the models that
+    lack the tag. Every other tag matches only the entities that have it, as run tags do."""
 
     def where(self, op: str, value: Any) -> ColumnElement[bool]:
-        if op == "!=":
-            return ~exists().where(self.scope, self.condition("=", value))
-        if op == "NOT IN":
-            return ~exists().where(self.scope, self.condition("IN", value))
-        return super().where(op, value)
+        if op in NULL_OPS:
+            return super().where(op, value)
+        missing = ~exists().where(self.scope)
+        return or_(super().where(op, value), and_(missing, compare(literal("false"), op, value)))
 
 
 def _tag_fields(scope: Callable[[str], ColumnElement[bool]], value: Any) -> KeyedFields:
     def make(key: str) -> Field:
-        return _RegistryTagField(f"tag {quote(key)}", scope(key), value, "string", _TAG_OPS)
+        kind = _PromptTagField if key == IS_PROMPT_TAG else ExistsField
+        return kind(f"tag {quote(key)}", scope(key), value, "string", _TAG_OPS)
 
     return KeyedFields(make)
 

@@ -141,10 +141,14 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
             return self._load(s, [row])[0]
 
     def delete_logged_model(self, model_id: str) -> None:
+        """Mark the model deleted; deleting it again is a no-op, as in MLflow."""
         with unit_of_work(self.engine) as s:
-            row = self._row(s, model_id)
-            row.lifecycle_stage = "deleted"
-            row.last_updated_timestamp = self.clock()
+            row = s.get(LoggedModelModel, model_id)
+            if row is None:
+                raise ResourceNotFound(f"Logged model with ID '{model_id}' not found.")
+            if row.lifecycle_stage != "deleted":
+                row.lifecycle_stage = "deleted"
+                row.last_updated_timestamp = self.clock()
 
     def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> LoggedModel:
         for k, v in tags.items():

@@ -101,6 +101,11 @@ _NOUNS = [
 ]
 
 
-def random_run_name(rng: random.Random | None = None) -> str:
-    r = rng or random
+# OS entropy: not the global generator, which training seeds for reproducibility (every run of
+# a seeded process would get the same name), and not shared state copied into forked workers.
+_ENTROPY = random.SystemRandom()
+
+
+def random_run_name() -> str:
+    r = _ENTROPY
     return f"{r.choice(_ADJECTIVES)}-{r.choice(_NOUNS)}-{r.randint(1, 999)}"

@@ -18,7 +18,7 @@ from trainlab.entities import (
     RegisteredModel,
 )
 from trainlab.entities.paging import decode_page_token, encode_page_token
-from trainlab.entities.registry import LINEAGE_TAG_PREFIX
+from trainlab.entities.registry import LINEAGE_TAG_PREFIX, is_prompt
 from trainlab.exceptions import InvalidParameterValue, ResourceAlreadyExists, ResourceNotFound
 from trainlab.store import search
 from trainlab.store._base import (
@@ -286,9 +286,11 @@ class SqlRegistryStore(BaseRegistryStore):
             number = conn.execute(_NEXT_VERSION, {"model": name, "now": t}).scalar()
             if number is None:
                 raise ResourceNotFound(f"Registered Model with name={name} not found")
-            copied = self._copied_version(s, source, run_id, model_id)
             storage_location = None
-            if copied is None:
+            if is_prompt(tags or {}):  # MLflow's prompt registry: no artifacts, no lineage
+                rules.check_prompt_source(source)
+                lineage: dict[str, str] = {}
+            elif (copied := self._copied_version(s, source, run_id, model_id)) is None:
                 check_source(s, source, run_id, model_id)
                 run_id, model_id = infer_lineage(s, source, run_id, model_id)
                 lineage = lineage_tags(s, run_id, model_id)
@@ -334,11 +336,7 @@ class SqlRegistryStore(BaseRegistryStore):
         rules.check_source_safe(source)
         name, version = named
         if version.startswith("@"):
-            self._model_row(s, name)
-            number = aliases.current_version(s, name, version[1:])
-            if number is None:
-                raise ResourceNotFound(f"Registered model alias {version[1:]} not found.")
-            version = str(number)
+            version = str(self._alias_version(s, name, version[1:]))
         elif not (version.isascii() and version.isdigit()):  # the newest, or newest in a stage
             stages = [] if version.lower() == "latest" else [rules.canonical_stage(version)]
             self._model_row(s, name)
@@ -479,11 +477,22 @@ class SqlRegistryStore(BaseRegistryStore):
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         with unit_of_work(self.engine, write=False) as s:
-            self._model_row(s, name)
-            number = aliases.current_version(s, name, alias)
-            if number is None:
-                raise ResourceNotFound(f"Registered model alias {alias} not found.")
+            number = self._alias_version(s, name, alias)
             return load_versions(s, [self._version_record(s, name, number)])[0]
+
+    def _alias_version(self, s: Session, name: str, alias: str) -> int:
+        """The version ``alias`` names; the reserved alias 'latest' (any case, as in MLflow)
+        names the newest version."""
+        self._model_row(s, name)
+        if alias.lower() == "latest":
+            newest = latest_per_stage(s, [name], [])[name]
+            if not newest:
+                raise ResourceNotFound(f"Model {name!r} has no version.")
+            return max(v.version for v in newest)
+        number = aliases.current_version(s, name, alias)
+        if number is None:
+            raise ResourceNotFound(f"Registered model alias {alias} not found.")
+        return number
 
     def get_alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
         rules.validate_model_name(name)

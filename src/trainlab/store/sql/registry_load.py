@@ -117,18 +117,17 @@ def _newest_per_stage(stages: Sequence[str]) -> Any:
 
 
 _NEWEST_PER_STAGE = _newest_per_stage(STAGES)
-_STAGE_ORDER = {stage: i for i, stage in enumerate(STAGES)}
 
 
 def latest_per_stage(
     s: Session, names: Sequence[str], stages: Sequence[str] = ()
 ) -> dict[str, list[ModelVersion]]:
     """For each model, its newest version in each stage (all stages when ``stages`` is empty),
-    in MLflow's stage order: one index seek per model and stage, however many versions the
-    model has."""
+    in version order (as MLflow lists them): one index seek per model and stage, however many
+    versions the model has."""
     query = _newest_per_stage(stages) if stages else _NEWEST_PER_STAGE
     found = rows(s, query, {"names": list(names)})
-    found.sort(key=lambda r: (r.name, _STAGE_ORDER.get(r.current_stage, 9)))
+    found.sort(key=lambda r: (r.name, r.version))
     out: dict[str, list[ModelVersion]] = {n: [] for n in names}
     for version in load_versions(s, found):
         out[version.name].append(version)

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from trainlab.artifacts.paths import validate_artifact_location, validate_artifact_path
 from trainlab.entities.logged_model import LOGGED_MODEL_ID
-from trainlab.entities.registry import LINEAGE_TAG_PREFIX, STAGES
+from trainlab.entities.registry import LINEAGE_TAG_PREFIX, PROMPT_SOURCES, STAGES
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.validation import validate_key, validate_value
 
@@ -118,6 +118,15 @@ def check_source_safe(source: object) -> str:
     except InvalidParameterValue as exc:
         raise _invalid_source(source, exc.message.partition(": ")[2].rstrip(".")) from None
     return source
+
+
+def check_prompt_source(source: object) -> None:
+    if source not in PROMPT_SOURCES:
+        raise InvalidParameterValue(
+            f"Invalid prompt source {source!r}: a prompt version's source must be one of "
+            f"MLflow's placeholders {', '.join(map(repr, PROMPT_SOURCES))} (its template is kept "
+            "in the version's tag 'mlflow.prompt.text')."
+        )
 
 
 def is_local_source(source: str) -> bool:

@@ -60,6 +60,7 @@ from trainlab.store.sql.names import random_run_name
 from trainlab.store.sql.uow import unit_of_work, upsert_insert
 from trainlab.store.sql.writes import (
     PARENT_RUN_TAG,
+    RUN_NAME_TAG,
     check_metric_models,
     insert_model_io,
     insert_params,
@@ -82,7 +83,6 @@ from trainlab.validation import (
 
 DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "Default"
-RUN_NAME_TAG = "mlflow.runName"
 USER_TAG = "mlflow.user"
 SEARCH_LIMIT = 50000
 
@@ -472,6 +472,8 @@ class SqlTrackingStore(BaseTrackingStore):
         for t in tags:
             validate_key(t.key, "tag key")
             tag_values[t.key] = validate_tag_value(t.value, t.key)
+        if RUN_NAME_TAG in tag_values:  # it renames the run
+            validate_value(tag_values[RUN_NAME_TAG], MAX_RUN_NAME_LENGTH, f"tag '{RUN_NAME_TAG}'")
         rows = metric_rows(run_id, metrics)
         with self._session() as s:
             self._check_writable(s, run_id)

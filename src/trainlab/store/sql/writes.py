@@ -27,6 +27,7 @@ from trainlab.validation import (
 )
 
 PARENT_RUN_TAG = "mlflow.parentRunId"
+RUN_NAME_TAG = "mlflow.runName"
 
 
 def validated_params(params: Sequence[Param]) -> dict[str, str]:
@@ -113,13 +114,15 @@ def insert_params(s: Session, run_id: str, values: dict[str, str]) -> None:
 
 
 def upsert_tags(s: Session, run_id: str, values: dict[str, str]) -> None:
+    """Set tags; the tags that mirror a run attribute (its parent, its name) move it too."""
     upsert_tag_rows(s, run_id, values)
+    moved = {}
     if PARENT_RUN_TAG in values:
-        s.execute(
-            update(RunModel)
-            .where(RunModel.run_id == run_id)
-            .values(parent_run_id=values[PARENT_RUN_TAG])
-        )
+        moved["parent_run_id"] = values[PARENT_RUN_TAG]
+    if RUN_NAME_TAG in values:
+        moved["name"] = values[RUN_NAME_TAG]
+    if moved:
+        s.execute(update(RunModel).where(RunModel.run_id == run_id).values(**moved))
 
 
 def check_metric_models(s: Session, rows: Sequence[tuple[Any, ...]]) -> None:

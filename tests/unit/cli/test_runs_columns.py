@@ -1,0 +1,25 @@
+"""The metric columns `trainlab runs list` shows when none are asked for."""
+
+from __future__ import annotations
+
+from trainlab.cli.runs import default_metrics
+
+KEYS = {
+    "data_overlap_train_test", "system/cpu_utilization_percentage", "fit_time_s",
+    "train_f1", "valid_f1", "valid_logloss", "test_f1", "test_accuracy", "cv_f1_mean",
+}  # fmt: skip
+
+
+def test_scores_come_first_and_counts_are_left_out() -> None:
+    assert default_metrics(KEYS, []) == ["test_accuracy", "test_f1", "valid_f1", "valid_logloss"]
+    assert default_metrics(KEYS, [], limit=9) == [
+        "test_accuracy", "test_f1", "valid_f1", "valid_logloss", "cv_f1_mean", "train_f1",
+        "fit_time_s",
+    ]  # fmt: skip
+
+
+def test_the_order_by_metric_leads() -> None:
+    assert default_metrics(KEYS, ["metrics.cv_f1_mean DESC"])[:2] == ["cv_f1_mean", "test_accuracy"]
+    assert default_metrics(KEYS, ["metric.`fit_time_s`", "params.x"])[0] == "fit_time_s"
+    assert default_metrics(KEYS, ["metrics.missing DESC"])[0] == "test_accuracy"
+    assert default_metrics({"loss"}, []) == ["loss"]
