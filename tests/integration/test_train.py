@@ -24,6 +24,7 @@ from tests.unit.client.test_fluent import history as metric_history
 
 import trainlab
 from trainlab.client.resolve import store_for
+from trainlab.client.rest_logged_models import logged_models_for
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 from trainlab.training.data import prepare
 from trainlab.training.spec import parse_spec
@@ -261,6 +262,12 @@ def test_a_function_returning_its_own_model_class(tmp_path: Path) -> None:
     assert result.model_uri is not None and result.metrics["test_accuracy"] > 0.5
     model = trainlab.load_model(result.model_uri, tracking_uri=uri)
     assert type(model.get_raw_model()).__name__ == "NearestMean"
+    # The model's scores are linked to it, so a logged-model search filters on them.
+    models = logged_models_for(store_for(uri))
+    found = models.search_logged_models([result.experiment_id], "metrics.test_accuracy > 0.5")
+    assert [f"models:/{m.model_id}" for m in found] == [result.model_uri]
+    linked = {m.key: m.value for m in found[0].metrics}
+    assert linked["test_accuracy"] == result.metrics["test_accuracy"]
     again = trainlab.train(fn=fit_own_model, data=data, tracking_uri=uri, progress=False)
     assert again.metrics["test_accuracy"] == result.metrics["test_accuracy"]  # same seed
 

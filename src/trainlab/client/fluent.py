@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from trainlab.client.logger import BatchingLogger
 from trainlab.client.resolve import resolve_tracking_uri, store_for
-from trainlab.entities import DatasetInput, Run, RunStatus, ViewType
+from trainlab.entities import DatasetInput, Metric, Run, RunStatus, ViewType
 from trainlab.exceptions import InvalidParameterValue, InvalidState
 from trainlab.store._base import BaseTrackingStore
 
@@ -128,10 +128,23 @@ class ActiveRun:
     ) -> None:
         self._logger.log_metric(self.run_id, key, value, step or 0, timestamp)
 
-    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+    def log_metrics(
+        self, metrics: dict[str, float], step: int | None = None, model_id: str | None = None
+    ) -> None:
+        """Enqueue the points; with ``model_id`` (a logged model of this run's, as MLflow 3
+        links scores to models) they are written at once, after what was logged before,
+        and search_logged_models filters on them."""
         ts = time.time_ns() // 1_000_000
-        for key, value in metrics.items():
-            self._logger.log_metric(self.run_id, key, value, step or 0, ts)
+        if model_id is None:
+            for key, value in metrics.items():
+                self._logger.log_metric(self.run_id, key, value, step or 0, ts)
+            return
+        points = [
+            Metric(key, float(value), ts, step or 0, model_id=model_id)
+            for key, value in metrics.items()
+        ]
+        self._logger.flush()
+        self._client.store.log_batch(self.run_id, points)
 
     def log_param(self, key: str, value: Any) -> None:
         self._logger.log_params(self.run_id, {key: _as_str(value)})
@@ -360,8 +373,10 @@ def log_metric(
     _require_run().log_metric(key, value, step, timestamp)
 
 
-def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
-    _require_run().log_metrics(metrics, step)
+def log_metrics(
+    metrics: dict[str, float], step: int | None = None, model_id: str | None = None
+) -> None:
+    _require_run().log_metrics(metrics, step, model_id)
 
 
 def log_param(key: str, value: Any) -> None:

@@ -343,7 +343,6 @@ def _execute(
         for k, v in metrics.items()
         if k not in ctx.last and k not in stored and not _is_cv_summary(k)  # CV: logged already
     }
-    run.log_metrics(finals)
     # A final score named like a curve (valid_logloss) ends that curve: it is its last
     # point already, or (after an early-stopping refit) the point after it.
     for key in sorted(set(metrics) & set(ctx.last)):
@@ -356,6 +355,8 @@ def _execute(
         input_example=_input_example(model, data.splits["train"]),
         registered_model_name=reg,
     )
+    # The scores of the model, linked to it (MLflow 3): search_logged_models filters on them.
+    run.log_metrics(finals, model_id=info.model_id)
     return TrainResult(
         run_id=run.run_id,
         experiment_id=run.info.experiment_id,
