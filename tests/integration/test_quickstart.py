@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from trainlab._user import login_name
 from trainlab.store.sql.registry import SqlRegistryStore
 from trainlab.store.sql.tracking import SqlTrackingStore
 
@@ -61,6 +62,8 @@ def test_quickstart_trains_registers_and_says_where_to_look(tmp_path: Path) -> N
         )
         assert f"(run {best.info.run_id})" in out
         assert registry.get_registered_model("wine").aliases == {"champion": 1}
+        moves = registry.get_alias_history("wine", "champion")
+        assert [(m.to_version, m.user) for m in moves] == [(1, login_name())]  # who promoted
         assert "registered as wine v1" in out
         assert "Promotion gate against no champion yet: PASS" in out
         assert "it predicts [0, 1, 2] for three wines of classes [0, 1, 2]" in out

@@ -19,16 +19,10 @@ TRACKING_URI_HELP = (
 
 
 def login_user(user: str | None) -> str:
-    """Who an audited change is by: ``--user``, else the login name (empty when the system
-    has none, as in some containers)."""
-    import getpass
+    """Who an audited change is by: ``--user``, else the login name."""
+    from trainlab._user import login_name
 
-    if user:
-        return user
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return ""
+    return user or login_name()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -5,8 +5,6 @@ ending a run flushes everything it logged."""
 
 from __future__ import annotations
 
-import contextlib
-import getpass
 import logging
 import os
 import sys
@@ -17,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from trainlab._user import login_name
 from trainlab.client.logger import BatchingLogger
 from trainlab.client.resolve import resolve_tracking_uri, store_for
 from trainlab.entities import DatasetInput, Metric, Run, RunStatus, ViewType
@@ -278,8 +277,8 @@ def _experiment_id(client: _Client, experiment: str | None) -> str:
 
 def _default_tags() -> dict[str, str]:
     tags = {"mlflow.source.type": "LOCAL", "mlflow.source.name": sys.argv[0] or "<python>"}
-    with contextlib.suppress(KeyError, OSError):  # no passwd entry in some containers
-        tags["mlflow.user"] = getpass.getuser()
+    if user := login_name():
+        tags["mlflow.user"] = user
     return tags
 
 

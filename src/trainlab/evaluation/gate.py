@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from trainlab._user import login_name
 from trainlab.evaluation.decision import Decision, Scored, decide
 from trainlab.evaluation.policy import Policy
 from trainlab.exceptions import InvalidState, ResourceNotFound
@@ -117,7 +118,8 @@ def promote(
     user: str = "",
 ) -> GateResult:
     """Run the gate for version ``version`` of model ``name`` (``policy``: a Policy or its
-    YAML file); move ``alias`` only when the policy passes."""
+    YAML file); move ``alias`` only when the policy passes. ``user`` (default: the login
+    name) is recorded in the alias history."""
     import trainlab
     from trainlab.client.fluent import _client
     from trainlab.client.resolve import registry_for
@@ -151,6 +153,7 @@ def promote(
     registry.set_model_version_tag(name, version, "trainlab.gate.verdict", verdict)
     registry.set_model_version_tag(name, version, "trainlab.gate.run_id", run_id)
     if decision.passed:
+        user = user or login_name()
         reason = f"promotion gate {verdict} (evaluation run {run_id})"
         if champion is not None:
             registry.set_registered_model_alias(name, PREVIOUS_ALIAS, champion, user, reason)
