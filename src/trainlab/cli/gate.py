@@ -29,9 +29,7 @@ def promote(
 
     try:
         rules = load_policy(policy)
-        result = run_gate(
-            model, version, alias, rules, tracking_uri=tracking_uri, user=login_user(user)
-        )
+        result = run_gate(model, version, alias, rules, tracking_uri=tracking_uri, user=user)
     except TrainlabError as exc:
         refused = exc.error_code in ("INVALID_PARAMETER_VALUE", "INVALID_STATE")
         fail(exc.message, code=2 if refused else 1)

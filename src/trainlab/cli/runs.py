@@ -103,8 +103,7 @@ def default_metrics(keys: set[str], order_by: list[str], limit: int = 4) -> list
 
     ordered = []
     for clause in order_by:
-        field = clause.split()[0] if clause.split() else ""
-        kind, _, key = field.partition(".")
+        kind, _, key = (clause.split() or [""])[0].partition(".")
         if kind in ("metrics", "metric") and key.strip("`") in keys:
             ordered.append(key.strip("`"))
     rest = sorted((k for k in keys if not k.startswith(_NOT_SCORES)), key=rank)

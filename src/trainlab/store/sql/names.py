@@ -107,5 +107,4 @@ _ENTROPY = random.SystemRandom()
 
 
 def random_run_name() -> str:
-    r = _ENTROPY
-    return f"{r.choice(_ADJECTIVES)}-{r.choice(_NOUNS)}-{r.randint(1, 999)}"
+    return f"{_ENTROPY.choice(_ADJECTIVES)}-{_ENTROPY.choice(_NOUNS)}-{_ENTROPY.randint(1, 999)}"

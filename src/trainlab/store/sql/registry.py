@@ -339,11 +339,7 @@ class SqlRegistryStore(BaseRegistryStore):
             version = str(self._alias_version(s, name, version[1:]))
         elif not (version.isascii() and version.isdigit()):  # the newest, or newest in a stage
             stages = [] if version.lower() == "latest" else [rules.canonical_stage(version)]
-            self._model_row(s, name)
-            newest = latest_per_stage(s, [name], stages)[name]
-            if not newest:
-                raise ResourceNotFound(f"Model {name!r} has no version in stage {version!r}.")
-            version = str(max(v.version for v in newest))
+            version = str(self._newest_version(s, name, stages))
         original = load_versions(s, [self._version_record(s, name, version)])[0]
         if (run_id and run_id != original.run_id) or (model_id and model_id != original.model_id):
             raise InvalidParameterValue(
@@ -483,16 +479,22 @@ class SqlRegistryStore(BaseRegistryStore):
     def _alias_version(self, s: Session, name: str, alias: str) -> int:
         """The version ``alias`` names; the reserved alias 'latest' (any case, as in MLflow)
         names the newest version."""
-        self._model_row(s, name)
         if alias.lower() == "latest":
-            newest = latest_per_stage(s, [name], [])[name]
-            if not newest:
-                raise ResourceNotFound(f"Model {name!r} has no version.")
-            return max(v.version for v in newest)
+            return self._newest_version(s, name, [])
+        self._model_row(s, name)
         number = aliases.current_version(s, name, alias)
         if number is None:
             raise ResourceNotFound(f"Registered model alias {alias} not found.")
         return number
+
+    def _newest_version(self, s: Session, name: str, stages: Sequence[str]) -> int:
+        """The model's newest version, or newest in one of ``stages`` (any stage if empty)."""
+        self._model_row(s, name)
+        newest = latest_per_stage(s, [name], stages)[name]
+        if not newest:
+            where = f" in stage {stages[0]!r}" if stages else ""
+            raise ResourceNotFound(f"Model {name!r} has no version{where}.")
+        return max(v.version for v in newest)
 
     def get_alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
         rules.validate_model_name(name)

@@ -442,8 +442,8 @@ class SqlTrackingStore(BaseTrackingStore):
             if row is None:
                 self._check_writable(s, run_id)  # no such run, or a deleted one: it says which
                 raise ResourceNotFound(f"Run with id={run_id} not found.")
-            if run_name:
-                upsert_tags(s, run_id, {RUN_NAME_TAG: run_name})
+            if run_name:  # the row has the name already: only its tag
+                upsert_tag_rows(s, run_id, {RUN_NAME_TAG: run_name})
             return convert.run_info(row)
 
     def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
