@@ -484,6 +484,37 @@ def test_search_runs_order_and_pages(
     assert first.data.params == {"model": "knn"} and first.data.tags["env"] == "dev"
 
 
+@pytest.mark.parametrize("order_by", [[], ["metrics.acc DESC"]])
+def test_search_runs_reads_only_the_searched_experiments(
+    store: BaseTrackingStore, exp_id: str, populated: dict[str, str], order_by: list[str]
+) -> None:
+    """A run of another experiment with the same values is found only when its experiment is
+    searched: its values written through every path (tags at creation, log_batch, a rename)."""
+    other = store.create_experiment(unique())
+    twin = store.create_run(other, start_time=999, run_name="twin", tags={"env": "dev"}).info
+    store.log_batch(twin.run_id, [Metric("acc", 0.95, 1, 0)], [Param("model", "rf")])
+    store.update_run_info(twin.run_id, run_name="renamed")
+    every = ["run-0", "run-2", "run-1", "run-3"]
+    cases = {
+        "params.model = 'rf'": ["run-0", "run-1"],
+        "metrics.acc > 0.75": ["run-0", "run-2"],
+        "tags.env = 'dev'": every,
+        "tags.`mlflow.runName` = 'renamed'": [],
+        "params.absent IS NULL": every,
+    }
+    for filter_string, expected in cases.items():
+        own = [populated[n] for n in expected]
+        both = [twin.run_id, *own]
+
+        def found(experiments: list[str], f: str = filter_string) -> list[str]:
+            runs = store.search_runs(experiments, f, order_by=order_by)
+            ids = [r.run_id for r in runs]
+            return ids if order_by else sorted(ids)
+
+        assert found([exp_id]) == (own if order_by else sorted(own)), filter_string
+        assert found([exp_id, other]) == (both if order_by else sorted(both)), filter_string
+
+
 @pytest.mark.parametrize(
     "bad", ["metrics.acc > 'x'", "params.model >", "foo.bar = 1", "metrics.acc = 1 AND", "(a"]
 )

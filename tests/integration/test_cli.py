@@ -145,6 +145,35 @@ def test_the_migrated_schema_is_the_models_and_steps_down_and_up(db_uri: str) ->
         engine.dispose()
 
 
+def test_upgrading_copies_each_runs_experiment_onto_its_values(db_uri: str, tmp_path: Path) -> None:
+    """Revision 0006 fills in the experiment of the params, tags and metric values written
+    before it, from their runs."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from trainlab.entities import Metric, Param, RunTag
+    from trainlab.store.sql.engine import _alembic_config
+    from trainlab.store.sql.tracking import SqlTrackingStore
+
+    store = SqlTrackingStore(db_uri, f"file://{tmp_path}/artifacts")
+    try:
+        expected = {}
+        for name in (f"old-a-{tmp_path.name}", f"old-b-{tmp_path.name}"):
+            exp = store.create_experiment(name)
+            run = store.create_run(exp, run_name=name).info.run_id
+            store.log_batch(run, [Metric("m", 1.0, 0, 0)], [Param("p", "v")], [RunTag("t", "y")])
+            expected[run] = int(exp)
+        command.downgrade(_alembic_config(store.engine), "0005")
+        command.upgrade(_alembic_config(store.engine), "head")
+        with store.engine.connect() as conn:
+            for table in ("params", "tags", "latest_metrics"):
+                rows = conn.execute(text(f"SELECT run_id, experiment_id FROM {table}")).all()
+                got = {(run, exp) for run, exp in rows if run in expected}
+                assert got == set(expected.items()), table
+    finally:
+        store.engine.dispose()
+
+
 def test_db_upgrade_unsupported_uri(tmp_path: Path) -> None:
     proc = cli("db", "upgrade", "mysql://x", cwd=tmp_path)
     assert_clean_error(proc, "'mysql://x'", "sqlite:///", "postgresql://")

@@ -73,6 +73,11 @@ def test_run_keys_count_runs_per_key(stores: tuple[SqlTrackingStore, SqlOverview
     assert keys.metrics == {"acc": 3}
     assert keys.tags["team"] == 3 and keys.tags["mlflow.runName"] == 3
     assert list(keys.params) == sorted(keys.params)
+    # A deleted run's keys are not counted.
+    first = tracking.search_runs([exp], "run_name = 'r0'")[0].info.run_id
+    tracking.delete_run(first)
+    keys = overview.run_keys([exp])
+    assert (keys.params, keys.metrics) == ({"depth": 2, "lr": 2}, {"acc": 2})
 
 
 def test_run_table_pages_counts_and_folds_children(

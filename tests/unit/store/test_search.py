@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from trainlab.exceptions import InvalidFilter
 from trainlab.store.search import (
+    SEARCHED_EXPERIMENTS,
     STRING_OPS,
     And,
     ColumnField,
@@ -472,13 +473,19 @@ def engine(db_uri: str) -> Iterator[Engine]:
             )
         session.flush()
         for run_id, params in PARAMS.items():
-            session.add_all(ParamModel(run_id=run_id, key=k, value=v) for k, v in params.items())
+            session.add_all(
+                ParamModel(run_id=run_id, experiment_id=1, key=k, value=v)
+                for k, v in params.items()
+            )
         for run_id, tags in TAGS.items():
-            session.add_all(TagModel(run_id=run_id, key=k, value=v) for k, v in tags.items())
+            session.add_all(
+                TagModel(run_id=run_id, experiment_id=1, key=k, value=v) for k, v in tags.items()
+            )
         for run_id, metrics in METRICS.items():
             session.add_all(
                 LatestMetricModel(
                     run_id=run_id,
+                    experiment_id=1,
                     key=k,
                     step=0,
                     timestamp=0,
@@ -508,7 +515,7 @@ def search(engine: Engine, filter_string: str | None, order_by: Sequence[str] = 
     query = select(RunModel.run_id).order_by(*runs_order_by(order_by))
     where = runs_filter(filter_string)
     if where is not None:
-        query = query.where(where)
+        query = query.where(where).params({SEARCHED_EXPERIMENTS: [1]})
     with Session(engine) as session:
         return list(session.scalars(query))
 

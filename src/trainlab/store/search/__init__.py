@@ -60,7 +60,13 @@ from trainlab.store.search._registry import (
     registered_models_filter,
     registered_models_order_by,
 )
-from trainlab.store.search._runs import RUNS, runs_filter, runs_order_by
+from trainlab.store.search._runs import (
+    RUNS,
+    SEARCHED_EXPERIMENTS,
+    filter_lists_every_match,
+    runs_filter,
+    runs_order_by,
+)
 
 __all__ = [
     "MODEL_VERSIONS",
@@ -78,6 +84,7 @@ __all__ = [
     "NUMERIC_OPS",
     "OPERATORS",
     "RUNS",
+    "SEARCHED_EXPERIMENTS",
     "STRING_OPS",
     "And",
     "ColumnField",
@@ -98,6 +105,7 @@ __all__ = [
     "compile_order_by",
     "experiments_filter",
     "experiments_order_by",
+    "filter_lists_every_match",
     "key_value_fields",
     "like_to_glob",
     "parse_filter",

@@ -326,16 +326,18 @@ def key_value_fields(
     key: Any,
     value: Any,
     ops: frozenset[str] = STRING_OPS | NULL_OPS,
+    within: ColumnElement[bool] | None = None,
 ) -> KeyedFields:
     """The keys of a key-value table (tags, params) whose column ``owner`` references ``parent``.
 
     E.g. ``key_value_fields("tag", owner=TagModel.run_id, parent=RunModel.run_id,
-    key=TagModel.key, value=TagModel.value)``.
+    key=TagModel.key, value=TagModel.value)``. ``within`` narrows the rows a filter reads to
+    those that can belong to the searched parents (e.g. those of the searched experiments).
     """
 
     def make(name: str) -> Field:
         scope = and_(owner == parent, key == name)
-        link = (owner, parent, key == name)
+        link = (owner, parent, key == name if within is None else and_(within, key == name))
         return ExistsField(f"{label} {quote(name)}", scope, value, "string", ops, link=link)
 
     return KeyedFields(make)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, case, func, select
 
-from trainlab.store.search._ast import quote
+from trainlab.store.search._ast import And, Comparison, quote
 from trainlab.store.search._compile import (
     NULL_OPS,
     NUMERIC_OPS,
@@ -22,6 +22,7 @@ from trainlab.store.search._compile import (
     compile_order_by,
     key_value_fields,
 )
+from trainlab.store.search._parser import parse_filter
 from trainlab.store.sql.models import (
     DatasetModel,
     LatestMetricModel,
@@ -33,6 +34,11 @@ from trainlab.store.sql.models import (
 )
 
 DATASET_CONTEXT_TAG = "mlflow.data.context"
+# The experiments a search covers, bound by the caller (`runs_filter`'s docstring). Metric,
+# param and tag rows carry their run's experiment, so a filter reads the values of these
+# experiments only, not those of every experiment in the database.
+SEARCHED_EXPERIMENTS = "searched_experiment_ids"
+_searched: BindParameter[int] = bindparam(SEARCHED_EXPERIMENTS, expanding=True)
 
 
 class MetricField(ExistsField):
@@ -48,7 +54,11 @@ class MetricField(ExistsField):
             "number",
             NUMERIC_OPS | NULL_OPS,
             allows_nan=True,
-            link=(LatestMetricModel.run_id, RunModel.run_id, LatestMetricModel.key == key),
+            link=(
+                LatestMetricModel.run_id,
+                RunModel.run_id,
+                and_(LatestMetricModel.experiment_id.in_(_searched), LatestMetricModel.key == key),
+            ),
         )
 
     def condition(self, op: str, value: Any) -> ColumnElement[bool]:
@@ -106,6 +116,7 @@ RUNS = SearchSchema(
             parent=RunModel.run_id,
             key=ParamModel.key,
             value=ParamModel.value,
+            within=ParamModel.experiment_id.in_(_searched),
         ),
         "tag": key_value_fields(
             "tag",
@@ -113,6 +124,7 @@ RUNS = SearchSchema(
             parent=RunModel.run_id,
             key=TagModel.key,
             value=TagModel.value,
+            within=TagModel.experiment_id.in_(_searched),
         ),
         "dataset": NamedFields(
             {
@@ -127,10 +139,25 @@ RUNS = SearchSchema(
 
 
 def runs_filter(filter_string: str | None) -> ColumnElement[bool] | None:
-    """A WHERE clause over ``RunModel`` for an MLflow-style filter; None for no filter."""
+    """A WHERE clause over ``RunModel`` for an MLflow-style filter; None for no filter. The
+    statement it goes into binds ``SEARCHED_EXPERIMENTS`` to the ids of the experiments searched
+    (``.params(...)``), and restricts the runs to them."""
     return compile_filter(RUNS, filter_string)
 
 
 def runs_order_by(order_by: Sequence[str]) -> list[ColumnElement[Any]]:
     """ORDER BY expressions for ``order_by``, then ``start_time DESC, run_id ASC``."""
     return compile_order_by(RUNS, order_by)
+
+
+def filter_lists_every_match(filter_string: str | None) -> bool:
+    """Whether a metric, param or tag clause joined by AND at the top level (any comparison
+    but IS NULL) compiles to a list of runs that holds every run the filter matches."""
+    node = parse_filter(filter_string)
+    items = node.items if isinstance(node, And) else (node,)
+    return any(
+        isinstance(item, Comparison)
+        and item.kind in ("metric", "param", "tag")
+        and item.op != "IS NULL"
+        for item in items
+    )

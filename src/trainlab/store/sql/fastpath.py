@@ -99,7 +99,7 @@ def _statements(dialect: str, width: int) -> tuple[str, str]:
     history = f"INSERT INTO metrics ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in _LATEST_UPDATED)
     latest = (
-        f"INSERT INTO latest_metrics ({columns}) VALUES ({values}) "
+        f'INSERT INTO latest_metrics ("experiment_id", {columns}) VALUES ({mark}, {values}) '
         f'ON CONFLICT ("run_id", "key") DO UPDATE SET {updates} '
         'WHERE (excluded."step", excluded."timestamp", excluded."value") >= '
         '(latest_metrics."step", latest_metrics."timestamp", latest_metrics."value")'
@@ -107,10 +107,11 @@ def _statements(dialect: str, width: int) -> tuple[str, str]:
     return history, latest
 
 
-def insert_metrics(s: Session, rows: list[tuple[Any, ...]]) -> None:
+def insert_metrics(s: Session, experiment_id: int, rows: list[tuple[Any, ...]]) -> None:
     """Append points (identical points collapse) and move each key's latest value forward:
     the newest point is the one with the highest (step, timestamp, value). Rows hold the
-    first 6 or all 9 of ``METRIC_COLUMNS``, all of one width."""
+    first 6 or all 9 of ``METRIC_COLUMNS``, all of one width, all of one run (of experiment
+    ``experiment_id``)."""
     conn = s.connection()
     history, latest = _statements(conn.dialect.name, len(rows[0]))
     conn.exec_driver_sql(history, rows)
@@ -120,7 +121,7 @@ def insert_metrics(s: Session, rows: list[tuple[Any, ...]]) -> None:
         if cur is None or (r[2], r[3], r[4]) >= (cur[2], cur[3], cur[4]):
             newest[r[1]] = r
     # Keys in a fixed order, so concurrent upserts of one run cannot deadlock.
-    conn.exec_driver_sql(latest, [newest[k] for k in sorted(newest)])
+    conn.exec_driver_sql(latest, [(experiment_id, *newest[k]) for k in sorted(newest)])
 
 
 # Params, tags and the writable check of log_batch: constant statements through the driver, as
@@ -144,22 +145,26 @@ def _mark(s: Session) -> str:
     return "%s" if s.connection().dialect.name == "postgresql" else "?"
 
 
-def run_stage(s: Session, run_id: str) -> str | None:
-    """The run's lifecycle stage, or None when there is no such run."""
+def run_state(s: Session, run_id: str) -> tuple[str, int] | None:
+    """The run's lifecycle stage and experiment, or None when there is no such run."""
     rows = _cursor_run(
-        s, f'SELECT "lifecycle_stage" FROM runs WHERE "run_id" = {_mark(s)}', (run_id,)
+        s,
+        f'SELECT "lifecycle_stage", "experiment_id" FROM runs WHERE "run_id" = {_mark(s)}',
+        (run_id,),
     )
-    return str(rows[0][0]) if rows else None
+    return (str(rows[0][0]), int(rows[0][1])) if rows else None
 
 
-def insert_param_rows(s: Session, run_id: str, values: dict[str, str]) -> dict[str, str]:
+def insert_param_rows(
+    s: Session, run_id: str, experiment_id: int, values: dict[str, str]
+) -> dict[str, str]:
     """Insert params (an existing key keeps its value); the stored values of those keys."""
     m = _mark(s)
-    rows = [(run_id, k, values[k]) for k in sorted(values)]
+    rows = [(run_id, experiment_id, k, values[k]) for k in sorted(values)]
     _cursor_run(
         s,
-        f'INSERT INTO params ("run_id", "key", "value") VALUES ({m}, {m}, {m}) '
-        "ON CONFLICT DO NOTHING",
+        f'INSERT INTO params ("run_id", "experiment_id", "key", "value") '
+        f"VALUES ({m}, {m}, {m}, {m}) ON CONFLICT DO NOTHING",
         rows,
         many=True,
     )
@@ -173,13 +178,14 @@ def insert_param_rows(s: Session, run_id: str, values: dict[str, str]) -> dict[s
     return {str(k): str(v) for k, v in stored}
 
 
-def upsert_tag_rows(s: Session, run_id: str, values: dict[str, str]) -> None:
+def upsert_tag_rows(s: Session, run_id: str, experiment_id: int, values: dict[str, str]) -> None:
     m = _mark(s)
     _cursor_run(
         s,
-        f'INSERT INTO tags ("run_id", "key", "value") VALUES ({m}, {m}, {m}) '
+        f'INSERT INTO tags ("run_id", "experiment_id", "key", "value") '
+        f"VALUES ({m}, {m}, {m}, {m}) "
         'ON CONFLICT ("run_id", "key") DO UPDATE SET "value" = excluded."value"',
-        [(run_id, k, values[k]) for k in sorted(values)],
+        [(run_id, experiment_id, k, values[k]) for k in sorted(values)],
         many=True,
     )
 

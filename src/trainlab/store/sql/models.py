@@ -76,11 +76,11 @@ class RunModel(Base):
 class ParamModel(Base):
     __tablename__ = "params"
     __table_args__ = (
-        Index(None, "key"),
-        # Search by value (params.lr = '0.1'), covering: the run ids come from the index. SQLite
-        # only: PostgreSQL's b-tree entries cannot hold a 6000-character value; there the key
-        # index serves.
-        Index("ix_params_key_value_run_id", "key", "value", "run_id").ddl_if(dialect="sqlite"),
+        # Search by value within experiments (params.lr = '0.1'), covering: the run ids come
+        # from the index. SQLite only: PostgreSQL's b-tree entries cannot hold a 6000-character
+        # value; there the (experiment, key) index serves.
+        Index(None, "experiment_id", "key", "value", "run_id").ddl_if(dialect="sqlite"),
+        Index(None, "experiment_id", "key").ddl_if(dialect="postgresql"),
     )
 
     run_id: Mapped[str] = mapped_column(
@@ -88,13 +88,16 @@ class ParamModel(Base):
     )
     key: Mapped[str] = mapped_column(KEY, primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+    # The run's experiment, copied (runs never move): a search reads the values of its own
+    # experiments only, not those of every experiment in the database.
+    experiment_id: Mapped[int] = mapped_column(Integer)
 
 
 class TagModel(Base):
     __tablename__ = "tags"
     __table_args__ = (
-        Index(None, "key"),
-        Index("ix_tags_key_value_run_id", "key", "value", "run_id").ddl_if(dialect="sqlite"),
+        Index(None, "experiment_id", "key", "value", "run_id").ddl_if(dialect="sqlite"),
+        Index(None, "experiment_id", "key").ddl_if(dialect="postgresql"),
     )
 
     run_id: Mapped[str] = mapped_column(
@@ -102,6 +105,7 @@ class TagModel(Base):
     )
     key: Mapped[str] = mapped_column(KEY, primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+    experiment_id: Mapped[int] = mapped_column(Integer)  # as ParamModel's
 
 
 class MetricModel(Base):
@@ -138,8 +142,9 @@ class LatestMetricModel(Base):
     """The newest point (by step, then timestamp, then value) of each metric of each run."""
 
     __tablename__ = "latest_metrics"
-    # Search by value (metrics.acc > 0.9), covering: the run ids come from the index.
-    __table_args__ = (Index(None, "key", "value", "is_nan", "run_id"),)
+    # Search by value within experiments (metrics.acc > 0.9), covering: the run ids come from
+    # the index.
+    __table_args__ = (Index(None, "experiment_id", "key", "value", "is_nan", "run_id"),)
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
@@ -152,6 +157,7 @@ class LatestMetricModel(Base):
     dataset_name: Mapped[str | None] = mapped_column(String(500))
     dataset_digest: Mapped[str | None] = mapped_column(String(64))
     model_id: Mapped[str | None] = mapped_column(String(64))
+    experiment_id: Mapped[int] = mapped_column(Integer)  # as ParamModel's
 
 
 class DatasetModel(Base):

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trainlab.entities import Experiment, Run, ViewType
+from trainlab.entities import Experiment, LifecycleStage, Run, ViewType
 from trainlab.entities.paging import decode_page_token, encode_page_token
-from trainlab.store import search
 from trainlab.store.sql import convert
 from trainlab.store.sql.models import (
     LatestMetricModel,
@@ -78,22 +77,27 @@ class SqlOverviewStore:
         return out
 
     def run_keys(self, experiment_ids: Sequence[str]) -> RunKeys:
-        runs = select(RunModel.run_id).where(
-            RunModel.experiment_id.in_([_experiment_pk(e) for e in experiment_ids]),
-            RunModel.lifecycle_stage == "active",
+        ids = [_experiment_pk(e) for e in experiment_ids]
+        deleted = select(RunModel.run_id).where(
+            RunModel.experiment_id.in_(ids), RunModel.lifecycle_stage == LifecycleStage.DELETED
+        )
+        active = select(RunModel.run_id).where(
+            RunModel.experiment_id.in_(ids), RunModel.lifecycle_stage == LifecycleStage.ACTIVE
         )
 
-        def keys(s: Session, model: KeyedModel) -> dict[str, int]:
-            query = (
-                select(model.key, func.count())
-                .where(model.run_id.in_(runs))
-                .group_by(model.key)
-                .order_by(model.key)
-            )
-            return dict(s.execute(query).tuples().all())
+        def keys(s: Session, model: KeyedModel, any_deleted: bool) -> dict[str, int]:
+            # The experiments' rows, in key order from the (experiment, key) index; those of
+            # active runs only, when there are deleted ones (a probe per row: 5x the time).
+            query = select(model.key, func.count()).where(model.experiment_id.in_(ids))
+            if any_deleted:
+                query = query.where(model.run_id.in_(active))
+            return dict(s.execute(query.group_by(model.key).order_by(model.key)).tuples().all())
 
         with unit_of_work(self.tracking.engine, write=False) as s:
-            return RunKeys(keys(s, ParamModel), keys(s, LatestMetricModel), keys(s, TagModel))
+            any_deleted = s.scalar(deleted.limit(1)) is not None
+            return RunKeys(
+                *(keys(s, m, any_deleted) for m in (ParamModel, LatestMetricModel, TagModel))
+            )
 
     def run_table(
         self,
@@ -107,12 +111,14 @@ class SqlOverviewStore:
     ) -> RunTable:
         _check_max_results(max_results, limit=1000)
         offset = decode_page_token(page_token)
-        query = runs_query(experiment_ids, filter_string, view_type)
+        dialect = self.tracking.engine.dialect.name
+        query = runs_query(experiment_ids, filter_string, view_type, order_by, dialect)
         if top_level_only:
             query = query.where(RunModel.parent_run_id.is_(None))
-        page = query.order_by(*search.runs_order_by(order_by)).offset(offset).limit(max_results + 1)
+        page = query.offset(offset).limit(max_results + 1)
         with unit_of_work(self.tracking.engine, write=False) as s:
-            total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+            matching = query.order_by(None).subquery()
+            total = s.scalar(select(func.count()).select_from(matching)) or 0
             rows = list(s.execute(page).scalars())
             more = len(rows) > max_results
             rows = rows[:max_results]

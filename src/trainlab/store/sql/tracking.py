@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 
-from sqlalchemy import Engine, Select, and_, delete, select, update
+from sqlalchemy import ColumnElement, Engine, Select, and_, delete, select, update
 from sqlalchemy.orm import Session
 
 from trainlab.artifacts.paths import validate_artifact_location
@@ -43,7 +43,7 @@ from trainlab.store.sql.fastpath import (
     insert_metrics,
     insert_run_row,
     metric_history,
-    run_stage,
+    run_state,
     update_run_row,
     upsert_tag_rows,
 )
@@ -164,17 +164,19 @@ class SqlTrackingStore(BaseTrackingStore):
             raise ResourceNotFound(f"No experiment with ID {experiment_id}.")
         return row
 
-    def _check_writable(self, s: Session, run_id: str) -> None:
-        """The run exists and is not deleted (one indexed lookup, no ORM load)."""
+    def _check_writable(self, s: Session, run_id: str) -> int:
+        """The run exists and is not deleted (one indexed lookup, no ORM load); its experiment."""
         _check_run_id(run_id)
-        stage = run_stage(s, run_id)
-        if stage is None:
+        state = run_state(s, run_id)
+        if state is None:
             raise ResourceNotFound(f"Run with id={run_id} not found.")
+        stage, experiment_id = state
         if stage != LifecycleStage.ACTIVE:
             raise InvalidState(
                 f"Run {run_id} is deleted; restore it before logging to it "
                 "(POST /runs/restore or `trainlab runs restore`)."
             )
+        return experiment_id
 
     def _run_row(self, s: Session, run_id: str, *, for_write: bool = False) -> RunModel:
         _check_run_id(run_id)
@@ -417,7 +419,7 @@ class SqlTrackingStore(BaseTrackingStore):
                     "parent_run_id": tags.get(PARENT_RUN_TAG),
                 },
             )
-            upsert_tag_rows(s, run_id, tags)
+            upsert_tag_rows(s, run_id, int(info.experiment_id), tags)
             return Run(info=info, data=RunData(tags=tags))
 
     def get_run(self, run_id: str) -> Run:
@@ -443,7 +445,7 @@ class SqlTrackingStore(BaseTrackingStore):
                 self._check_writable(s, run_id)  # no such run, or a deleted one: it says which
                 raise ResourceNotFound(f"Run with id={run_id} not found.")
             if run_name:  # the row has the name already: only its tag
-                upsert_tag_rows(s, run_id, {RUN_NAME_TAG: run_name})
+                upsert_tag_rows(s, run_id, row.experiment_id, {RUN_NAME_TAG: run_name})
             return convert.run_info(row)
 
     def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
@@ -476,14 +478,14 @@ class SqlTrackingStore(BaseTrackingStore):
             validate_value(tag_values[RUN_NAME_TAG], MAX_RUN_NAME_LENGTH, f"tag '{RUN_NAME_TAG}'")
         rows = metric_rows(run_id, metrics)
         with self._session() as s:
-            self._check_writable(s, run_id)
+            experiment_id = self._check_writable(s, run_id)
             if param_values:
-                insert_params(s, run_id, param_values)
+                insert_params(s, run_id, experiment_id, param_values)
             if tag_values:
-                upsert_tags(s, run_id, tag_values)
+                upsert_tags(s, run_id, experiment_id, tag_values)
             if rows:
                 check_metric_models(s, rows)
-                insert_metrics(s, rows)
+                insert_metrics(s, experiment_id, rows)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self._session() as s:
@@ -559,8 +561,9 @@ class SqlTrackingStore(BaseTrackingStore):
         offset = decode_page_token(page_token)
         if not experiment_ids:
             return PagedList([], None)
-        query = runs_query(experiment_ids, filter_string, run_view_type)
-        query = query.order_by(*search.runs_order_by(order_by))
+        query = runs_query(
+            experiment_ids, filter_string, run_view_type, order_by, self.engine.dialect.name
+        )
         page = query.with_only_columns(*RUN_ROW_COLUMNS).offset(offset).limit(max_results + 1)
         with self._session(write=False) as s:
             rows = list(map(RunRow._make, s.connection().execute(page)))
@@ -629,12 +632,31 @@ RUN_ROW_COLUMNS = tuple(getattr(RunModel, name) for name in RunRow._fields)
 
 
 def runs_query(
-    experiment_ids: Sequence[str], filter_string: str | None, view_type: ViewType
+    experiment_ids: Sequence[str],
+    filter_string: str | None,
+    view_type: ViewType,
+    order_by: Sequence[str],
+    dialect: str,
 ) -> Select[tuple[RunModel]]:
-    """The runs of ``experiment_ids`` in ``view_type`` that match ``filter_string``, unordered."""
+    """The runs of ``experiment_ids`` in ``view_type`` that match ``filter_string``, sorted by
+    ``order_by`` (then newest first)."""
+    ids = [_experiment_pk(e) for e in experiment_ids]
+    experiment: ColumnElement[int] = RunModel.experiment_id.expression
+    if (
+        dialect == "sqlite"
+        and any(o.strip() for o in order_by)
+        and search.filter_lists_every_match(filter_string)
+    ):
+        # SQLite would walk every run of the experiments through their index and probe each
+        # against the filter's lists of runs. When one list holds every match and the page
+        # must be sorted anyway, walking that list is never more work (it holds the runs of
+        # the searched experiments only): `+ 0` keeps the experiment index out of the plan.
+        # Search of 10,000 runs (three clauses, order_by a metric): 21.8 -> 18.5 ms.
+        experiment = RunModel.experiment_id + 0
     query = select(RunModel).where(
-        RunModel.experiment_id.in_([_experiment_pk(e) for e in experiment_ids]),
-        RunModel.lifecycle_stage.in_(ViewType(view_type).stages()),
+        experiment.in_(ids), RunModel.lifecycle_stage.in_(ViewType(view_type).stages())
     )
     clause = search.runs_filter(filter_string)
-    return query if clause is None else query.where(clause)
+    if clause is not None:
+        query = query.where(clause).params({search.SEARCHED_EXPERIMENTS: ids})
+    return query.order_by(*search.runs_order_by(order_by))

@@ -103,8 +103,8 @@ def _column_rows(run_id: str, c: MetricColumns) -> list[tuple[Any, ...]]:
     return list(zip(repeat(run_id), c.keys, c.steps, c.timestamps, values, nans))
 
 
-def insert_params(s: Session, run_id: str, values: dict[str, str]) -> None:
-    for key, value in insert_param_rows(s, run_id, values).items():
+def insert_params(s: Session, run_id: str, experiment_id: int, values: dict[str, str]) -> None:
+    for key, value in insert_param_rows(s, run_id, experiment_id, values).items():
         if value != values[key]:
             raise InvalidParameterValue(
                 f"Changing param values is not allowed. Param '{key}' of run {run_id} was "
@@ -113,9 +113,9 @@ def insert_params(s: Session, run_id: str, values: dict[str, str]) -> None:
             )
 
 
-def upsert_tags(s: Session, run_id: str, values: dict[str, str]) -> None:
+def upsert_tags(s: Session, run_id: str, experiment_id: int, values: dict[str, str]) -> None:
     """Set tags; the tags that mirror a run attribute (its parent, its name) move it too."""
-    upsert_tag_rows(s, run_id, values)
+    upsert_tag_rows(s, run_id, experiment_id, values)
     moved = {}
     if PARENT_RUN_TAG in values:
         moved["parent_run_id"] = values[PARENT_RUN_TAG]

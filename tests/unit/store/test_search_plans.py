@@ -1,0 +1,93 @@
+"""How SQLite reads a run search: the plans that keep it fast in a database of many experiments
+(checked with EXPLAIN QUERY PLAN, not with timings)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.dialects import sqlite
+
+from trainlab.entities import Metric, Param, RunTag, ViewType
+from trainlab.store.search import filter_lists_every_match
+from trainlab.store.sql.tracking import SqlTrackingStore, runs_query
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqlTrackingStore]:
+    store = SqlTrackingStore(f"sqlite:///{tmp_path}/plans.db", f"file://{tmp_path}/artifacts")
+    for name in ("a", "b"):
+        exp = store.create_experiment(name)
+        for i in range(3):
+            run = store.create_run(exp, run_name=f"{name}{i}").info.run_id
+            store.log_batch(
+                run, [Metric("acc", i / 3, 0, 0)], [Param("lr", "0.1")], [RunTag("t", "y")]
+            )
+    yield store
+    store.engine.dispose()
+
+
+def plan(store: SqlTrackingStore, filter_string: str, order_by: list[str]) -> str:
+    exp = store.find_experiment_by_name("a")
+    assert exp is not None
+    query = runs_query([exp.experiment_id], filter_string, ViewType.ACTIVE_ONLY, order_by, "sqlite")
+    sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+    with store.engine.connect() as conn:
+        return "\n".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+
+
+def test_filters_read_the_values_of_the_searched_experiments_only(store: SqlTrackingStore) -> None:
+    steps = plan(store, "params.lr = '0.1' AND tags.t = 'y' AND metrics.acc > 0.5", [])
+    for table in ("params", "tags"):
+        index = f"ix_{table}_experiment_id_key_value_run_id"
+        assert f"{table} USING COVERING INDEX {index} (experiment_id=? AND key=? AND value=?)" in (
+            steps
+        )
+    index = "ix_latest_metrics_experiment_id_key_value_is_nan_run_id"
+    assert (
+        f"latest_metrics USING COVERING INDEX {index} (experiment_id=? AND key=? AND value>?)"
+        in (steps)
+    )
+
+
+def test_a_sorted_page_walks_a_filter_list_not_the_experiment(store: SqlTrackingStore) -> None:
+    steps = plan(store, "params.lr = '0.1' AND metrics.acc > 0.5", ["metrics.acc DESC"])
+    assert "SEARCH runs USING INDEX sqlite_autoindex_runs_1 (run_id=?)" in steps
+    assert "ix_runs_experiment_id" not in steps
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "order_by"),
+    [
+        ("params.lr = '0.1'", []),  # newest first: the experiment index is in that order
+        ("params.lr IS NULL", ["metrics.acc DESC"]),  # no list holds every match
+        ("params.lr = '0.1' OR status = 'FINISHED'", ["metrics.acc DESC"]),
+        ("status = 'FINISHED'", ["metrics.acc DESC"]),
+    ],
+)
+def test_otherwise_the_experiment_index_is_walked(
+    store: SqlTrackingStore, filter_string: str, order_by: list[str]
+) -> None:
+    steps = plan(store, filter_string, order_by)
+    assert "SEARCH runs USING INDEX ix_runs_experiment_id_lifecycle_stage_start_time" in steps
+    assert "SCAN runs" not in steps
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "lists"),
+    [
+        (None, False),
+        ("status = 'FINISHED'", False),
+        ("params.lr IS NULL", False),
+        ("params.lr IS NOT NULL", True),
+        ("metrics.acc != 0.5", True),
+        ("tags.t NOT IN ('x')", True),
+        ("status = 'FINISHED' AND params.lr LIKE '0.%'", True),
+        ("params.lr = '0.1' OR status = 'FINISHED'", False),
+        ("(params.lr = '0.1' AND tags.t = 'y') OR metrics.acc > 1", False),
+        ("datasets.name = 'mnist'", False),
+    ],
+)
+def test_filter_lists_every_match(filter_string: str | None, lists: bool) -> None:
+    assert filter_lists_every_match(filter_string) is lists
