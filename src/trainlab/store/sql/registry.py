@@ -62,6 +62,9 @@ _NEXT_VERSION = (
 )
 _INSERT_VERSION = insert(_MV)
 _INSERT_VERSION_TAG = insert(ModelVersionTagModel)
+_TOUCH = (
+    update(_RM).where(_RM.name == bindparam("model")).values(last_updated_timestamp=bindparam("t"))
+)
 
 
 def _version_values(v: ModelVersion) -> dict[str, Any]:
@@ -122,7 +125,7 @@ class SqlRegistryStore(BaseRegistryStore):
 
     def _touch(self, s: Session, name: str) -> int:
         t = self.clock()
-        s.execute(update(_RM).where(_RM.name == name).values(last_updated_timestamp=t))
+        s.execute(_TOUCH, {"model": name, "t": t})
         return t
 
     def _page(

@@ -50,6 +50,10 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
 
 def upsert_insert(session: Session, model: Any) -> Any:
     """``INSERT`` with the dialect's ON CONFLICT support (SQLite and PostgreSQL share it)."""
-    dialect = session.get_bind().dialect.name
+    return dialect_insert(session.get_bind().dialect.name, model)
+
+
+def dialect_insert(dialect: str, model: Any) -> Any:
+    """``upsert_insert`` for a dialect named ahead of any session (a statement built once)."""
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(model.__table__)  # Core insert: no ORM bookkeeping per row
