@@ -31,8 +31,11 @@ def store(tmp_path: Path) -> Iterator[SqlTrackingStore]:
 def plan(store: SqlTrackingStore, filter_string: str, order_by: list[str]) -> str:
     exp = store.find_experiment_by_name("a")
     assert exp is not None
-    query = runs_query([exp.experiment_id], filter_string, ViewType.ACTIVE_ONLY, order_by, "sqlite")
-    sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+    query, binds = runs_query(
+        [exp.experiment_id], filter_string, ViewType.ACTIVE_ONLY, order_by, "sqlite"
+    )
+    bound = query.params(binds)
+    sql = str(bound.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
     with store.engine.connect() as conn:
         return "\n".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
 

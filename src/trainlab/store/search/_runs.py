@@ -140,8 +140,8 @@ RUNS = SearchSchema(
 
 def runs_filter(filter_string: str | None) -> ColumnElement[bool] | None:
     """A WHERE clause over ``RunModel`` for an MLflow-style filter; None for no filter. The
-    statement it goes into binds ``SEARCHED_EXPERIMENTS`` to the ids of the experiments searched
-    (``.params(...)``), and restricts the runs to them."""
+    statement it goes into restricts the runs to the experiments searched, and is executed with
+    their ids as ``SEARCHED_EXPERIMENTS``."""
     return compile_filter(RUNS, filter_string)
 
 

@@ -112,14 +112,14 @@ class SqlOverviewStore:
         _check_max_results(max_results, limit=1000)
         offset = decode_page_token(page_token)
         dialect = self.tracking.engine.dialect.name
-        query = runs_query(experiment_ids, filter_string, view_type, order_by, dialect)
+        query, binds = runs_query(experiment_ids, filter_string, view_type, order_by, dialect)
         if top_level_only:
             query = query.where(RunModel.parent_run_id.is_(None))
         page = query.offset(offset).limit(max_results + 1)
         with unit_of_work(self.tracking.engine, write=False) as s:
             matching = query.order_by(None).subquery()
-            total = s.scalar(select(func.count()).select_from(matching)) or 0
-            rows = list(s.execute(page).scalars())
+            total = s.scalar(select(func.count()).select_from(matching), binds) or 0
+            rows = list(s.execute(page, binds).scalars())
             more = len(rows) > max_results
             rows = rows[:max_results]
             ids = [r.run_id for r in rows]

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Select, and_, delete, select, update
 from sqlalchemy.orm import Session
@@ -561,12 +562,12 @@ class SqlTrackingStore(BaseTrackingStore):
         offset = decode_page_token(page_token)
         if not experiment_ids:
             return PagedList([], None)
-        query = runs_query(
+        query, binds = runs_query(
             experiment_ids, filter_string, run_view_type, order_by, self.engine.dialect.name
         )
         page = query.with_only_columns(*RUN_ROW_COLUMNS).offset(offset).limit(max_results + 1)
         with self._session(write=False) as s:
-            rows = list(map(RunRow._make, s.connection().execute(page)))
+            rows = list(map(RunRow._make, s.connection().execute(page, binds)))
             more = len(rows) > max_results
             runs = convert.load_runs(s, rows[:max_results])
         return PagedList(runs, encode_page_token(offset + max_results) if more else None)
@@ -637,9 +638,11 @@ def runs_query(
     view_type: ViewType,
     order_by: Sequence[str],
     dialect: str,
-) -> Select[tuple[RunModel]]:
+) -> tuple[Select[tuple[RunModel]], dict[str, Any]]:
     """The runs of ``experiment_ids`` in ``view_type`` that match ``filter_string``, sorted by
-    ``order_by`` (then newest first)."""
+    ``order_by`` (then newest first); and the values to execute it with (the filter's
+    ``SEARCHED_EXPERIMENTS``: given at execution, as binding them into the statement walks and
+    copies all of it, 0.6 ms a search)."""
     ids = [_experiment_pk(e) for e in experiment_ids]
     experiment: ColumnElement[int] = RunModel.experiment_id.expression
     if (
@@ -658,5 +661,5 @@ def runs_query(
     )
     clause = search.runs_filter(filter_string)
     if clause is not None:
-        query = query.where(clause).params({search.SEARCHED_EXPERIMENTS: ids})
-    return query.order_by(*search.runs_order_by(order_by))
+        query = query.where(clause)
+    return query.order_by(*search.runs_order_by(order_by)), {search.SEARCHED_EXPERIMENTS: ids}
