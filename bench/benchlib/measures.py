@@ -18,7 +18,7 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 
 from .seed_data import SEARCH_FILTER, SEARCH_MAX_RESULTS, SEARCH_ORDER_BY, seed_run
-from .servers import BENCH_DIR, RunningServer
+from .servers import BENCH_DIR, TRAINLAB_CLI, RunningServer
 
 REFERENCE_PYTHON = BENCH_DIR / ".venv-mlflow" / "bin" / "python"
 SEED_REFERENCE = BENCH_DIR / "seed_reference.py"
@@ -35,6 +35,7 @@ class Sizes:
     history_points: int
     search_runs: int
     search_calls: int
+    search_experiments: int  # the search is timed again with the database grown to this many
     seed_budget_s: float
     sdk_points: int
     artifact_rate_mb: int  # the file whose upload and download rates are measured
@@ -49,6 +50,7 @@ FULL = Sizes(
     history_points=100_000,
     search_runs=10_000,
     search_calls=30,
+    search_experiments=10,
     seed_budget_s=300.0,
     sdk_points=1_000_000,
     artifact_rate_mb=256,
@@ -60,6 +62,7 @@ QUICK = Sizes(
     history_points=10_000,
     search_runs=1_000,
     search_calls=10,
+    search_experiments=3,
     seed_budget_s=60.0,
     sdk_points=100_000,
     artifact_rate_mb=32,
@@ -271,6 +274,50 @@ def seed_nothing(_ctx: Context, _experiment_id: str) -> tuple[int, str]:
     return 0, "nothing (canned replies: every search answers the same 100 runs of the corpus)"
 
 
+def seed_via_store(ctx: Context, experiment_id: str) -> tuple[int, str]:
+    """trainlab's own store on the server's database file (what the embedded SDK does): the
+    same rows as the REST seeding, written by the same code, without the HTTP round trips."""
+    from trainlab.entities import Metric as TlMetric
+    from trainlab.entities import Param as TlParam
+    from trainlab.entities import RunStatus
+    from trainlab.store.sql.tracking import SqlTrackingStore
+
+    sizes = ctx.sizes
+    store = SqlTrackingStore(ctx.server.db_uri, str(ctx.server.workdir / "seeded-artifacts"))
+    try:
+        for index in range(sizes.search_runs):
+            data = seed_run(index, sizes.params_per_run, sizes.metrics_per_run)
+            run_id = store.create_run(experiment_id, tags=data.tags, run_name=data.name).info.run_id
+            metrics = [TlMetric(k, v, data.timestamp, 0) for k, v in data.metrics.items()]
+            params = [TlParam(k, v) for k, v in data.params.items()]
+            store.log_batch(run_id, metrics, params)
+            store.update_run_info(run_id, RunStatus.FINISHED, data.timestamp)
+    finally:
+        store.engine.dispose()
+    return sizes.search_runs, "trainlab's SQL store in the benchmark's process"
+
+
+def timed_searches(ctx: Context, experiment_id: str, calls: int) -> tuple[list[str], list[float]]:
+    """The names the search returns (the first call, a warm-up) and the times of `calls` more."""
+
+    def search() -> list[str]:
+        runs = ctx.client.search_runs(
+            [experiment_id],
+            filter_string=SEARCH_FILTER,
+            order_by=SEARCH_ORDER_BY,
+            max_results=SEARCH_MAX_RESULTS,
+        )
+        return [run.info.run_name for run in runs]
+
+    names = search()
+    timings_ms = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        search()
+        timings_ms.append((time.perf_counter() - started) * 1000)
+    return names, timings_ms
+
+
 def measure_search(ctx: Context) -> dict[str, Any]:
     experiment_id = ctx.experiment("bench-search")
     # The reference side is bulk-seeded (its API is too slow for 10k runs); the trainlab side,
@@ -283,23 +330,8 @@ def measure_search(ctx: Context) -> dict[str, Any]:
     ctx.notes.append(
         f"search: seeded {seeded:,} runs in {time.perf_counter() - started:.1f} s via {method}"
     )
-
-    def search() -> list[str]:
-        runs = ctx.client.search_runs(
-            [experiment_id],
-            filter_string=SEARCH_FILTER,
-            order_by=SEARCH_ORDER_BY,
-            max_results=SEARCH_MAX_RESULTS,
-        )
-        return [run.info.run_name for run in runs]
-
-    top_names = search()  # warm-up, and the result compared across servers
-    timings_ms = []
     cpu_started = time.process_time()
-    for _ in range(ctx.sizes.search_calls):
-        started = time.perf_counter()
-        search()
-        timings_ms.append((time.perf_counter() - started) * 1000)
+    top_names, timings_ms = timed_searches(ctx, experiment_id, ctx.sizes.search_calls)
     ctx.notes.append(f"search: {client_cpu(cpu_started, sum(timings_ms) / 1000)}")
     result: dict[str, Any] = {
         "p50": percentile(timings_ms, 50),
@@ -308,6 +340,39 @@ def measure_search(ctx: Context) -> dict[str, Any]:
     }
     if seeder is not seed_nothing and seeded < ctx.sizes.search_runs:
         result["incomplete"] = f"only {seeded:,} of {ctx.sizes.search_runs:,} runs seeded"
+        return result
+    result.update(search_among_experiments(ctx, experiment_id, seeder, top_names))
+    return result
+
+
+def search_among_experiments(
+    ctx: Context, experiment_id: str, seeder: Callable[..., tuple[int, str]], names: list[str]
+) -> dict[str, Any]:
+    """The same search of the same experiment, with copies of the corpus in other experiments
+    (one database of `search_experiments` experiments): does search cost follow the experiment
+    searched or the whole database? The last copy is searched too, as a check of the seeding."""
+    if seeder is seed_nothing:
+        grow = seed_nothing
+    elif ctx.server.spec.executable == TRAINLAB_CLI:
+        grow = seed_via_store  # REST seeding would take minutes per copy
+    else:
+        grow = seed_via_reference_db  # the reference, and a --standin reference
+    started = time.perf_counter()
+    copy_id, method = experiment_id, ""
+    for index in range(1, ctx.sizes.search_experiments):
+        copy_id = ctx.client.create_experiment(f"bench-search-copy-{index}")
+        method = grow(ctx, copy_id)[1]
+    ctx.notes.append(
+        f"search: added {ctx.sizes.search_experiments - 1} copies of the corpus in other "
+        f"experiments in {time.perf_counter() - started:.1f} s via {method}"
+    )
+    _, timings_ms = timed_searches(ctx, experiment_id, ctx.sizes.search_calls)
+    result: dict[str, Any] = {
+        "p50_many": percentile(timings_ms, 50),
+        "p95_many": percentile(timings_ms, 95),
+    }
+    if grow is not seed_nothing and timed_searches(ctx, copy_id, 0)[0] != names:
+        result["incomplete"] = "a copy of the corpus does not search like the corpus"
     return result
 
 

@@ -148,7 +148,11 @@ def method_section(sizes: Sizes) -> list[str]:
         "(bench/seed_reference.py; the reference manages only ~70 runs/s even in-process, so "
         f"seeding it through its API would take minutes); trainlab is seeded through its REST "
         f"API with the stock client ({REST_SEED_THREADS} threads). The top-100 run names of "
-        "both servers are compared to check that they hold and return the same data.",
+        "both servers are compared to check that they hold and return the same data. Then "
+        f"{sizes.search_experiments - 1} copies of the corpus go into other experiments (the "
+        "reference's by the same bulk insert, trainlab's through its SQL store in the "
+        "benchmark's process: its REST API would take minutes per copy) and the same search "
+        "of the first experiment is timed again; the last copy must return the same names.",
         f"- SDK (trainlab only): bench/sdk_loop.py in a subprocess logs {sizes.sdk_points:,} "
         "points with `trainlab.log_metric` inside `trainlab.start_run(experiment='bench', "
         "tracking_uri=...)`; points/s covers the whole `with` block including the final "
