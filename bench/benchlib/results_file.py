@@ -160,8 +160,9 @@ def method_section(sizes: Sizes) -> list[str]:
         "run is found with the stock client and its points on the server are counted with a "
         "plain HTTP get-history read.",
         f"- Artifacts: the stock client's `log_artifact` and `download_artifacts` of one "
-        f"{sizes.artifact_rate_mb} MB file of random bytes, {TRANSFERS} times each (median), "
-        "through the server's proxied artifact API to its local --artifacts-destination. "
+        f"{sizes.artifact_rate_mb} MB file of random bytes, {TRANSFERS} times each (median) "
+        "after one uncounted pair, each after `os.sync()` (no dirty pages left from earlier "
+        "work), through the server's proxied artifact API to its local --artifacts-destination. "
         f"RSS growth: the server tree's RSS sampled every 50 ms while a {sizes.artifact_rss_mb:,} "
         "MB file is uploaded, then downloaded; peak minus the value before. A plain "
         "`shutil.copyfile` of the rate file on the same disk is timed too (in the notes).",
