@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.dialects import sqlite
 
 from trainlab.entities import Metric, Param, RunTag, ViewType
-from trainlab.store.search import filter_lists_every_match
+from trainlab.store.search import filter_lists_every_match, sorted_by_start_time
 from trainlab.store.sql.tracking import SqlTrackingStore, runs_query
 
 
@@ -28,11 +28,18 @@ def store(tmp_path: Path) -> Iterator[SqlTrackingStore]:
     store.engine.dispose()
 
 
-def plan(store: SqlTrackingStore, filter_string: str, order_by: list[str]) -> str:
+def plan(
+    store: SqlTrackingStore, filter_string: str, order_by: list[str], top_level_only: bool = False
+) -> str:
     exp = store.find_experiment_by_name("a")
     assert exp is not None
     query, binds = runs_query(
-        [exp.experiment_id], filter_string, ViewType.ACTIVE_ONLY, order_by, "sqlite"
+        [exp.experiment_id],
+        filter_string,
+        ViewType.ACTIVE_ONLY,
+        order_by,
+        "sqlite",
+        top_level_only=top_level_only,
     )
     bound = query.params(binds)
     sql = str(bound.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
@@ -61,18 +68,24 @@ def test_a_sorted_page_walks_a_filter_list_not_the_experiment(store: SqlTracking
 
 
 @pytest.mark.parametrize(
-    ("filter_string", "order_by"),
+    ("filter_string", "order_by", "top_level_only"),
     [
-        ("params.lr = '0.1'", []),  # newest first: the experiment index is in that order
-        ("params.lr IS NULL", ["metrics.acc DESC"]),  # no list holds every match
-        ("params.lr = '0.1' OR status = 'FINISHED'", ["metrics.acc DESC"]),
-        ("status = 'FINISHED'", ["metrics.acc DESC"]),
+        # by start time (the default too): the experiment index is in that order
+        ("params.lr = '0.1'", [], False),
+        ("params.lr = '0.1'", ["attributes.start_time DESC"], False),
+        ("params.lr = '0.1'", ["created", "metrics.acc"], False),
+        # top-level runs only: SQLite would walk those of every experiment
+        ("params.lr = '0.1'", ["metrics.acc DESC"], True),
+        # no list holds every match
+        ("params.lr IS NULL", ["metrics.acc DESC"], False),
+        ("params.lr = '0.1' OR status = 'FINISHED'", ["metrics.acc DESC"], False),
+        ("status = 'FINISHED'", ["metrics.acc DESC"], False),
     ],
 )
 def test_otherwise_the_experiment_index_is_walked(
-    store: SqlTrackingStore, filter_string: str, order_by: list[str]
+    store: SqlTrackingStore, filter_string: str, order_by: list[str], top_level_only: bool
 ) -> None:
-    steps = plan(store, filter_string, order_by)
+    steps = plan(store, filter_string, order_by, top_level_only)
     assert "SEARCH runs USING INDEX ix_runs_experiment_id_lifecycle_stage_start_time" in steps
     assert "SCAN runs" not in steps
 
@@ -94,3 +107,19 @@ def test_otherwise_the_experiment_index_is_walked(
 )
 def test_filter_lists_every_match(filter_string: str | None, lists: bool) -> None:
     assert filter_lists_every_match(filter_string) is lists
+
+
+@pytest.mark.parametrize(
+    ("order_by", "by_start_time"),
+    [
+        ([], True),
+        ([" "], True),
+        (["start_time"], True),
+        (["attributes.Created DESC", "metrics.acc"], True),
+        (["metrics.acc", "start_time"], False),
+        (["end_time DESC"], False),
+        (["params.lr"], False),
+    ],
+)
+def test_sorted_by_start_time(order_by: list[str], by_start_time: bool) -> None:
+    assert sorted_by_start_time(order_by) is by_start_time

@@ -66,6 +66,7 @@ from trainlab.store.search._runs import (
     filter_lists_every_match,
     runs_filter,
     runs_order_by,
+    sorted_by_start_time,
 )
 
 __all__ = [
@@ -112,4 +113,5 @@ __all__ = [
     "parse_order_by",
     "runs_filter",
     "runs_order_by",
+    "sorted_by_start_time",
 ]

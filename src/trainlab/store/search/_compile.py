@@ -230,7 +230,8 @@ class ExistsField(Field):
     With ``link = (owner, parent, local)`` (e.g. ``(params.run_id, runs.run_id, params.key =
     'lr')``, where ``owner`` is never NULL) filters become semi-joins instead: ``runs.run_id IN
     (SELECT params.run_id FROM params WHERE params.key = 'lr' AND ...)``. The database then
-    finds the matching rows through an index on (key, value) once, instead of probing the related
+    finds the matching rows through an index on (key, value) once (for runs: on (experiment,
+    key, value), with ``local`` naming the searched experiments), instead of probing the related
     table for every outer row: 2-3x faster over 10,000 runs on SQLite. Same results.
     """
 

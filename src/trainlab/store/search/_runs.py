@@ -22,7 +22,7 @@ from trainlab.store.search._compile import (
     compile_order_by,
     key_value_fields,
 )
-from trainlab.store.search._parser import parse_filter
+from trainlab.store.search._parser import parse_filter, parse_order_by
 from trainlab.store.sql.models import (
     DatasetModel,
     LatestMetricModel,
@@ -93,6 +93,8 @@ def _dataset(name: str, scope: ColumnElement[bool], column: Any) -> ExistsField:
     )
 
 
+_START_TIME = _number("start_time", RunModel.start_time)
+
 RUNS = SearchSchema(
     entity="runs",
     kinds={
@@ -104,7 +106,7 @@ RUNS = SearchSchema(
                 "status": _string("status", RunModel.status),
                 "artifact_uri": _string("artifact_uri", RunModel.artifact_uri),
                 "lifecycle_stage": _string("lifecycle_stage", RunModel.lifecycle_stage),
-                "start_time": _number("start_time", RunModel.start_time),
+                "start_time": _START_TIME,
                 "end_time": _number("end_time", RunModel.end_time),
             },
             aliases={"created": "start_time", "run name": "run_name"},
@@ -148,6 +150,16 @@ def runs_filter(filter_string: str | None) -> ColumnElement[bool] | None:
 def runs_order_by(order_by: Sequence[str]) -> list[ColumnElement[Any]]:
     """ORDER BY expressions for ``order_by``, then ``start_time DESC, run_id ASC``."""
     return compile_order_by(RUNS, order_by)
+
+
+def sorted_by_start_time(order_by: Sequence[str]) -> bool:
+    """Whether the first ``order_by`` clause (or, with none, the default order) sorts by
+    start time: the order of the experiment index."""
+    clauses = [clause for clause in order_by if clause.strip()]
+    if not clauses:
+        return True
+    first = parse_order_by(clauses[0])
+    return RUNS.resolve(first.kind, first.key, first.text, "order_by clause") is _START_TIME
 
 
 def filter_lists_every_match(filter_string: str | None) -> bool:

@@ -112,9 +112,14 @@ class SqlOverviewStore:
         _check_max_results(max_results, limit=1000)
         offset = decode_page_token(page_token)
         dialect = self.tracking.engine.dialect.name
-        query, binds = runs_query(experiment_ids, filter_string, view_type, order_by, dialect)
-        if top_level_only:
-            query = query.where(RunModel.parent_run_id.is_(None))
+        query, binds = runs_query(
+            experiment_ids,
+            filter_string,
+            view_type,
+            order_by,
+            dialect,
+            top_level_only=top_level_only,
+        )
         page = query.offset(offset).limit(max_results + 1)
         with unit_of_work(self.tracking.engine, write=False) as s:
             matching = query.order_by(None).subquery()

@@ -62,8 +62,12 @@ _NEXT_VERSION = (
 )
 _INSERT_VERSION = insert(_MV)
 _INSERT_VERSION_TAG = insert(ModelVersionTagModel)
+# Built once; the session's objects are not updated by them (the stores read plain rows).
 _TOUCH = (
-    update(_RM).where(_RM.name == bindparam("model")).values(last_updated_timestamp=bindparam("t"))
+    update(_RM)
+    .where(_RM.name == bindparam("model"))
+    .values(last_updated_timestamp=bindparam("t"))
+    .execution_options(synchronize_session=False)
 )
 
 

@@ -69,10 +69,16 @@ def upgrade() -> None:
     for table in _TABLES:
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("experiment_id", sa.Integer(), nullable=True))
-        op.execute(
-            f"UPDATE {table} SET experiment_id = "
-            f"(SELECT runs.experiment_id FROM runs WHERE runs.run_id = {table}.run_id)"
-        )
+        if op.get_bind().dialect.name == "postgresql":  # one join, not a lookup per row
+            op.execute(
+                f"UPDATE {table} SET experiment_id = runs.experiment_id FROM runs "
+                f"WHERE runs.run_id = {table}.run_id"
+            )
+        else:
+            op.execute(
+                f"UPDATE {table} SET experiment_id = "
+                f"(SELECT runs.experiment_id FROM runs WHERE runs.run_id = {table}.run_id)"
+            )
         with op.batch_alter_table(table) as batch:
             batch.alter_column("experiment_id", existing_type=sa.Integer(), nullable=False)
     for table, _, _, new, columns in changes:
