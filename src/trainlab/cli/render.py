@@ -8,6 +8,13 @@ from rich.table import Table
 
 from trainlab.cli.common import console, timestamp
 from trainlab.entities import Run
+from trainlab.entities.tags import (
+    GIT_BRANCH_TAG,
+    GIT_COMMIT_TAG,
+    GIT_DIRTY_TAG,
+    PARENT_RUN_TAG,
+    SOURCE_NAME_TAG,
+)
 
 
 def _fmt(value: float) -> str:
@@ -61,7 +68,7 @@ def print_run(run: Run) -> None:
         ("started", timestamp(i.start_time)),
         ("ended", timestamp(i.end_time)),
         ("artifacts", i.artifact_uri),
-        ("parent", run.data.tags.get("mlflow.parentRunId")),
+        ("parent", run.data.tags.get(PARENT_RUN_TAG)),
         ("code", _code_version(run.data.tags)),
     ):
         if value is not None:
@@ -88,15 +95,15 @@ def print_run(run: Run) -> None:
 
 def _code_version(tags: dict[str, str]) -> str | None:
     """``commit (uncommitted changes) on branch, source`` from the run's git tags."""
-    commit = tags.get("mlflow.source.git.commit")
+    commit = tags.get(GIT_COMMIT_TAG)
     if not commit:
         return None
     text = commit[:12]
-    if tags.get("trainlab.git.dirty") == "True":
+    if tags.get(GIT_DIRTY_TAG) == "True":
         text += " (with uncommitted changes)"
-    if branch := tags.get("mlflow.source.git.branch"):
+    if branch := tags.get(GIT_BRANCH_TAG):
         text += f" on {branch}"
-    if source := tags.get("mlflow.source.name"):
+    if source := tags.get(SOURCE_NAME_TAG):
         text += f", {source}"
     return text
 

@@ -19,6 +19,7 @@ from trainlab._user import login_name
 from trainlab.client.logger import BatchingLogger
 from trainlab.client.resolve import resolve_tracking_uri, store_for
 from trainlab.entities import DatasetInput, Metric, Run, RunStatus, ViewType
+from trainlab.entities.tags import PARENT_RUN_TAG, SOURCE_NAME_TAG, SOURCE_TYPE_TAG
 from trainlab.exceptions import InvalidParameterValue, InvalidState
 from trainlab.store._base import BaseTrackingStore
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trainlab")
 
-PARENT_RUN_TAG = "mlflow.parentRunId"
 ENV_EXPERIMENT = "TRAINLAB_EXPERIMENT"
 ENV_SPOOL_DIR = "TRAINLAB_SPOOL_DIR"
 
@@ -276,7 +276,7 @@ def _experiment_id(client: _Client, experiment: str | None) -> str:
 
 
 def _default_tags() -> dict[str, str]:
-    tags = {"mlflow.source.type": "LOCAL", "mlflow.source.name": sys.argv[0] or "<python>"}
+    tags = {SOURCE_TYPE_TAG: "LOCAL", SOURCE_NAME_TAG: sys.argv[0] or "<python>"}
     if user := login_name():
         tags["mlflow.user"] = user
     return tags

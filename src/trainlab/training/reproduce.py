@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trainlab.entities.tags import GIT_COMMIT_TAG
 from trainlab.exceptions import InvalidState, ResourceNotFound
 from trainlab.training.environment import GitInfo, git_info, installed_packages
 from trainlab.training.progress import Reporter
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 REPRODUCES_TAG = "trainlab.reproduces"
 DIFFERENCES_ARTIFACT = "reproduce/differences.txt"
-COMMIT_TAG = "mlflow.source.git.commit"
 DIFF_SHA_TAG = "trainlab.git.diff_sha256"
 
 
@@ -78,7 +78,7 @@ def code_differences(
     """(differences, notes): the checked-out commit and the uncommitted changes against those
     the run recorded; notes say what cannot be compared."""
     tags = run.data.tags
-    commit = tags.get(COMMIT_TAG)
+    commit = tags.get(GIT_COMMIT_TAG)
     if commit is None:
         return [], ["code: the run recorded no git commit (it ran outside a repository)"]
     if now is None:

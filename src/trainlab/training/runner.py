@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from trainlab.entities.tags import GIT_BRANCH_TAG, GIT_COMMIT_TAG, GIT_DIRTY_TAG
 from trainlab.exceptions import InvalidParameterValue, InvalidState, ResourceNotFound
 from trainlab.training import adapters
 from trainlab.training.checkpoint import Checkpoint, RunCheckpoints
@@ -424,9 +425,9 @@ def record_code_and_environment(run: ActiveRun) -> None:
 
     git = git_info(".")
     if git is not None:
-        tags = {"mlflow.source.git.commit": git.commit, "trainlab.git.dirty": str(git.dirty)}
+        tags = {GIT_COMMIT_TAG: git.commit, GIT_DIRTY_TAG: str(git.dirty)}
         if git.branch:
-            tags["mlflow.source.git.branch"] = git.branch
+            tags[GIT_BRANCH_TAG] = git.branch
         if git.remote:
             tags["mlflow.source.git.repoURL"] = git.remote
         if git.diff:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from trainlab.entities.tags import PARENT_RUN_TAG
 from trainlab.training.context import LogMetrics, OnReport, StopTraining
 from trainlab.training.spec import EarlyStopping, PipelineSpec, parse_spec, set_path
 from trainlab.tuning.space import ParamSpace, TuneSpec
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trainlab")
 
-PARENT_RUN_TAG = "mlflow.parentRunId"
 STATE_TAG = "trainlab.trial.state"
 
 

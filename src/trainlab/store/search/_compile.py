@@ -255,6 +255,11 @@ class ExistsField(Field):
     def condition(self, op: str, value: Any) -> ColumnElement[bool]:
         return compare(self.column, op, value)
 
+    def lists_matches(self, op: str) -> bool:
+        """Whether ``where(op, ...)`` is a list of the matching parents (``parent IN (...)``),
+        not a test of each parent."""
+        return self.link is not None and op != "IS NULL"
+
     def where(self, op: str, value: Any) -> ColumnElement[bool]:
         if self.link is not None:
             owner, parent, local = self.link

@@ -163,13 +163,12 @@ def sorted_by_start_time(order_by: Sequence[str]) -> bool:
 
 
 def filter_lists_every_match(filter_string: str | None) -> bool:
-    """Whether a metric, param or tag clause joined by AND at the top level (any comparison
-    but IS NULL) compiles to a list of runs that holds every run the filter matches."""
+    """Whether a clause joined by AND at the top level compiles to a list of runs (a metric,
+    param or tag comparison but IS NULL), which then holds every run the filter matches."""
     node = parse_filter(filter_string)
-    items = node.items if isinstance(node, And) else (node,)
-    return any(
-        isinstance(item, Comparison)
-        and item.kind in ("metric", "param", "tag")
-        and item.op != "IS NULL"
-        for item in items
-    )
+    for item in node.items if isinstance(node, And) else (node,):
+        if isinstance(item, Comparison):
+            field = RUNS.resolve(item.kind, item.key, item.text)
+            if isinstance(field, ExistsField) and field.lists_matches(item.op):
+                return True
+    return False

@@ -7,10 +7,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from trainlab.entities.registry import LINEAGE_TAG_PREFIX
+from trainlab.entities.tags import GIT_COMMIT_TAG
 from trainlab.store.sql.models import DatasetModel, RunInputModel, TagModel
-
-GIT_COMMIT_TAG = "mlflow.source.git.commit"
-
 
 _GIT_COMMIT = select(TagModel.value).where(
     TagModel.run_id == bindparam("run_id"), TagModel.key == GIT_COMMIT_TAG

@@ -28,6 +28,7 @@ from trainlab.entities import (
     ViewType,
 )
 from trainlab.entities.paging import decode_page_token, encode_page_token
+from trainlab.entities.tags import PARENT_RUN_TAG, RUN_NAME_TAG, USER_TAG
 from trainlab.exceptions import (
     InvalidParameterValue,
     InvalidState,
@@ -60,8 +61,6 @@ from trainlab.store.sql.models import (
 from trainlab.store.sql.names import random_run_name
 from trainlab.store.sql.uow import unit_of_work, upsert_insert
 from trainlab.store.sql.writes import (
-    PARENT_RUN_TAG,
-    RUN_NAME_TAG,
     check_metric_models,
     insert_model_io,
     insert_params,
@@ -84,7 +83,6 @@ from trainlab.validation import (
 
 DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "Default"
-USER_TAG = "mlflow.user"
 SEARCH_LIMIT = 50000
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from trainlab.entities import Metric, MetricColumns, Param
+from trainlab.entities.tags import PARENT_RUN_TAG, RUN_NAME_TAG
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.store.sql.fastpath import METRIC_COLUMNS, insert_param_rows, upsert_tag_rows
 from trainlab.store.sql.models import LoggedModelModel, RunModel, RunModelIOModel
@@ -25,9 +26,6 @@ from trainlab.validation import (
     validate_param_value,
     validate_timestamp,
 )
-
-PARENT_RUN_TAG = "mlflow.parentRunId"
-RUN_NAME_TAG = "mlflow.runName"
 
 
 def validated_params(params: Sequence[Param]) -> dict[str, str]:

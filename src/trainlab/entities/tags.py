@@ -1,0 +1,11 @@
+"""Names of the run tags that trainlab reads and writes: MLflow's, so that its clients and UI
+understand them, and trainlab's own."""
+
+RUN_NAME_TAG = "mlflow.runName"  # the run's name: setting it renames the run
+PARENT_RUN_TAG = "mlflow.parentRunId"
+USER_TAG = "mlflow.user"
+SOURCE_NAME_TAG = "mlflow.source.name"
+SOURCE_TYPE_TAG = "mlflow.source.type"
+GIT_COMMIT_TAG = "mlflow.source.git.commit"
+GIT_BRANCH_TAG = "mlflow.source.git.branch"
+GIT_DIRTY_TAG = "trainlab.git.dirty"  # "True" when the run's code had uncommitted changes
