@@ -484,6 +484,35 @@ def test_search_runs_order_and_pages(
     assert first.data.params == {"model": "knn"} and first.data.tags["env"] == "dev"
 
 
+@pytest.mark.parametrize(
+    ("filter_string", "expected"),
+    [
+        ("params.model = 'rf' AND tags.env = 'dev'", ["run-0", "run-1"]),
+        ("params.model != 'svm' AND tags.env = 'dev' AND metrics.acc > 0.1", ["run-0", "run-1"]),
+        ("tags.env = 'dev' AND (params.model = 'svm' OR params.model = 'knn')", ["run-2", "run-3"]),
+        (
+            "(params.model = 'rf' AND tags.env = 'dev') AND attributes.run_name != 'run-0'",
+            ["run-1"],
+        ),
+        ("params.model IS NOT NULL AND tags.env = 'dev' AND metrics.acc IS NULL", ["run-3"]),
+        (
+            "metrics.acc >= 0.7 AND metrics.acc < 0.9 AND params.model IN ('rf', 'svm')",
+            ["run-2", "run-1"],
+        ),
+        ("tags.env = 'dev' AND params.model = 'nope'", []),
+    ],
+)
+def test_search_runs_with_several_clauses_sorted_by_a_metric(
+    store: BaseTrackingStore,
+    exp_id: str,
+    populated: dict[str, str],
+    filter_string: str,
+    expected: list[str],
+) -> None:
+    runs = store.search_runs([exp_id], filter_string, order_by=["metrics.acc DESC"])
+    assert [r.run_id for r in runs] == [populated[n] for n in expected]
+
+
 @pytest.mark.parametrize("order_by", [[], ["metrics.acc DESC"]])
 def test_search_runs_reads_only_the_searched_experiments(
     store: BaseTrackingStore, exp_id: str, populated: dict[str, str], order_by: list[str]

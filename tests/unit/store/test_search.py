@@ -150,7 +150,7 @@ def test_parse(text: str, expected: Node) -> None:
 @pytest.mark.parametrize("text", [None, "", "   \n\t"])
 def test_parse_empty(text: str | None) -> None:
     assert parse_filter(text) is None
-    assert runs_filter(text) is None
+    assert runs_filter(text) == []
     assert experiments_filter(text) is None
 
 
@@ -387,9 +387,9 @@ def test_experiments_order_by_rejects() -> None:
 @pytest.mark.parametrize("url", ["sqlite://", "postgresql+psycopg://"])
 def test_user_input_only_reaches_sql_as_bound_parameters(url: str) -> None:
     text = "params.p = 'x'' OR 1=1 --' OR tags.`k'; DROP TABLE runs; --` LIKE '%'"
-    where = runs_filter(text)
-    assert where is not None
-    compiled = select(RunModel.run_id).where(where).compile(dialect=make_url(url).get_dialect()())
+    where = [term.clause for term in runs_filter(text)]
+    assert where
+    compiled = select(RunModel.run_id).where(*where).compile(dialect=make_url(url).get_dialect()())
     assert "1=1" not in str(compiled)
     assert "DROP" not in str(compiled)
     assert {"x' OR 1=1 --", "k'; DROP TABLE runs; --"} <= set(compiled.params.values())
@@ -513,9 +513,9 @@ def engine(db_uri: str) -> Iterator[Engine]:
 
 def search(engine: Engine, filter_string: str | None, order_by: Sequence[str] = ()) -> list[str]:
     query = select(RunModel.run_id).order_by(*runs_order_by(order_by))
-    where = runs_filter(filter_string)
-    if where is not None:
-        query = query.where(where).params({SEARCHED_EXPERIMENTS: [1]})
+    where = [term.clause for term in runs_filter(filter_string)]
+    if where:
+        query = query.where(*where).params({SEARCHED_EXPERIMENTS: [1]})
     with Session(engine) as session:
         return list(session.scalars(query))
 

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy.dialects import sqlite
 
 from trainlab.entities import Metric, Param, RunTag, ViewType
-from trainlab.store.search import filter_lists_every_match, sorted_by_start_time
-from trainlab.store.sql.tracking import SqlTrackingStore, runs_query
+from trainlab.store.search import runs_filter, sorted_by_start_time
+from trainlab.store.sql.run_search import runs_query
+from trainlab.store.sql.tracking import SqlTrackingStore
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def plan(
     exp = store.find_experiment_by_name("a")
     assert exp is not None
     query, binds = runs_query(
-        [exp.experiment_id],
+        [int(exp.experiment_id)],
         filter_string,
         ViewType.ACTIVE_ONLY,
         order_by,
@@ -90,6 +91,27 @@ def test_otherwise_the_experiment_index_is_walked(
     assert "SCAN runs" not in steps
 
 
+def test_a_sorted_page_intersects_the_filter_lists(store: SqlTrackingStore) -> None:
+    steps = plan(store, "params.lr = '0.1' AND tags.t = 'y' AND metrics.acc > 0.5", ["metrics.acc"])
+    assert steps.count("INTERSECT USING TEMP B-TREE") == 2
+    assert "SEARCH runs USING INDEX sqlite_autoindex_runs_1 (run_id=?)" in steps
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "order_by"),
+    [
+        # walking the experiment in start-time order stops at the end of the page
+        ("params.lr = '0.1' AND tags.t = 'y'", []),
+        # one list: nothing to intersect
+        ("params.lr = '0.1' AND status = 'FINISHED'", ["metrics.acc"]),
+    ],
+)
+def test_otherwise_the_lists_are_not_intersected(
+    store: SqlTrackingStore, filter_string: str, order_by: list[str]
+) -> None:
+    assert "INTERSECT" not in plan(store, filter_string, order_by)
+
+
 @pytest.mark.parametrize(
     ("filter_string", "lists"),
     [
@@ -100,13 +122,16 @@ def test_otherwise_the_experiment_index_is_walked(
         ("metrics.acc != 0.5", True),
         ("tags.t NOT IN ('x')", True),
         ("status = 'FINISHED' AND params.lr LIKE '0.%'", True),
+        ("status = 'FINISHED' AND (params.lr = '0.1' AND tags.t = 'y')", True),
         ("params.lr = '0.1' OR status = 'FINISHED'", False),
         ("(params.lr = '0.1' AND tags.t = 'y') OR metrics.acc > 1", False),
         ("datasets.name = 'mnist'", False),
     ],
 )
-def test_filter_lists_every_match(filter_string: str | None, lists: bool) -> None:
-    assert filter_lists_every_match(filter_string) is lists
+def test_a_clause_of_the_top_level_and_lists_every_match(
+    filter_string: str | None, lists: bool
+) -> None:
+    assert any(term.listed is not None for term in runs_filter(filter_string)) is lists
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ColumnElement,
+    Select,
     String,
     and_,
     exists,
@@ -255,19 +256,22 @@ class ExistsField(Field):
     def condition(self, op: str, value: Any) -> ColumnElement[bool]:
         return compare(self.column, op, value)
 
-    def lists_matches(self, op: str) -> bool:
-        """Whether ``where(op, ...)`` is a list of the matching parents (``parent IN (...)``),
-        not a test of each parent."""
-        return self.link is not None and op != "IS NULL"
+    def listed(self, op: str, value: Any) -> Select[Any] | None:
+        """The matching parents as a list (``SELECT owner ...``) when ``where(op, value)`` is
+        ``parent IN (that list)``; None when it tests each parent instead."""
+        if self.link is None or op == "IS NULL":
+            return None
+        owner, _parent, local = self.link
+        conditions = [local] if op == "IS NOT NULL" else [local, self.condition(op, value)]
+        return select(owner).where(*conditions)
 
     def where(self, op: str, value: Any) -> ColumnElement[bool]:
         if self.link is not None:
             owner, parent, local = self.link
-            if op == "IS NULL":
+            listed = self.listed(op, value)
+            if listed is None:  # IS NULL
                 return parent.not_in(select(owner).where(local))  # type: ignore[no-any-return]
-            if op == "IS NOT NULL":
-                return parent.in_(select(owner).where(local))  # type: ignore[no-any-return]
-            return parent.in_(select(owner).where(local, self.condition(op, value)))  # type: ignore[no-any-return]
+            return parent.in_(listed)  # type: ignore[no-any-return]
         if op == "IS NULL":
             return ~exists().where(self.scope)
         if op == "IS NOT NULL":
@@ -381,6 +385,38 @@ def compile_filter(schema: SearchSchema, text: str | None) -> ColumnElement[bool
     """Parse, type-check and compile a filter string; None when there is nothing to filter."""
     node = parse_filter(text)
     return None if node is None else compile_node(schema, node)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One clause of a filter's top-level AND, compiled."""
+
+    clause: ColumnElement[bool]
+    listed: Select[Any] | None = None
+    """When ``clause`` is ``parent IN (listed)``: every parent it matches, so every parent the
+    whole filter matches."""
+
+
+def compile_terms(schema: SearchSchema, text: str | None) -> list[Term]:
+    """Parse, type-check and compile a filter string into the clauses of its top-level AND
+    (one for a filter without AND; none for no filter)."""
+    node = parse_filter(text)
+    return [] if node is None else [_term(schema, item) for item in _conjuncts(node)]
+
+
+def _conjuncts(node: Node) -> list[Node]:
+    if isinstance(node, And):
+        return [leaf for item in node.items for leaf in _conjuncts(item)]
+    return [node]
+
+
+def _term(schema: SearchSchema, node: Node) -> Term:
+    if not isinstance(node, Comparison):
+        return Term(compile_node(schema, node))
+    field = schema.resolve(node.kind, node.key, node.text)
+    value = check_comparison(field, node)
+    listed = field.listed(node.op, value) if isinstance(field, ExistsField) else None
+    return Term(field.where(node.op, value), listed)
 
 
 def compile_node(schema: SearchSchema, node: Node) -> ColumnElement[bool]:

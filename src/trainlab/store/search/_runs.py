@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, case, func, select
 
-from trainlab.store.search._ast import And, Comparison, quote
+from trainlab.store.search._ast import quote
 from trainlab.store.search._compile import (
     NULL_OPS,
     NUMERIC_OPS,
@@ -17,12 +17,13 @@ from trainlab.store.search._compile import (
     KeyedFields,
     NamedFields,
     SearchSchema,
+    Term,
     compare_metric,
-    compile_filter,
     compile_order_by,
+    compile_terms,
     key_value_fields,
 )
-from trainlab.store.search._parser import parse_filter, parse_order_by
+from trainlab.store.search._parser import parse_order_by
 from trainlab.store.sql.models import (
     DatasetModel,
     LatestMetricModel,
@@ -140,11 +141,11 @@ RUNS = SearchSchema(
 )
 
 
-def runs_filter(filter_string: str | None) -> ColumnElement[bool] | None:
-    """A WHERE clause over ``RunModel`` for an MLflow-style filter; None for no filter. The
-    statement it goes into restricts the runs to the experiments searched, and is executed with
-    their ids as ``SEARCHED_EXPERIMENTS``."""
-    return compile_filter(RUNS, filter_string)
+def runs_filter(filter_string: str | None) -> list[Term]:
+    """The clauses over ``RunModel`` of an MLflow-style filter's top-level AND (none for no
+    filter). The statement they go into restricts the runs to the experiments searched, and is
+    executed with their ids as ``SEARCHED_EXPERIMENTS``."""
+    return compile_terms(RUNS, filter_string)
 
 
 def runs_order_by(order_by: Sequence[str]) -> list[ColumnElement[Any]]:
@@ -160,15 +161,3 @@ def sorted_by_start_time(order_by: Sequence[str]) -> bool:
         return True
     first = parse_order_by(clauses[0])
     return RUNS.resolve(first.kind, first.key, first.text, "order_by clause") is _START_TIME
-
-
-def filter_lists_every_match(filter_string: str | None) -> bool:
-    """Whether a clause joined by AND at the top level compiles to a list of runs (a metric,
-    param or tag comparison but IS NULL), which then holds every run the filter matches."""
-    node = parse_filter(filter_string)
-    for item in node.items if isinstance(node, And) else (node,):
-        if isinstance(item, Comparison):
-            field = RUNS.resolve(item.kind, item.key, item.text)
-            if isinstance(field, ExistsField) and field.lists_matches(item.op):
-                return True
-    return False

@@ -20,12 +20,8 @@ from trainlab.store.sql.models import (
     RunModel,
     TagModel,
 )
-from trainlab.store.sql.tracking import (
-    SqlTrackingStore,
-    _check_max_results,
-    _experiment_pk,
-    runs_query,
-)
+from trainlab.store.sql.run_search import runs_query
+from trainlab.store.sql.tracking import SqlTrackingStore, _check_max_results, _experiment_pk
 from trainlab.store.sql.uow import unit_of_work
 
 KeyedModel = type[ParamModel | LatestMetricModel | TagModel]
@@ -111,13 +107,12 @@ class SqlOverviewStore:
     ) -> RunTable:
         _check_max_results(max_results, limit=1000)
         offset = decode_page_token(page_token)
-        dialect = self.tracking.engine.dialect.name
         query, binds = runs_query(
-            experiment_ids,
+            [_experiment_pk(e) for e in experiment_ids],
             filter_string,
             view_type,
             order_by,
-            dialect,
+            self.tracking.engine.dialect.name,
             top_level_only=top_level_only,
         )
         page = query.offset(offset).limit(max_results + 1)

@@ -7,9 +7,8 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, delete, select, update
+from sqlalchemy import Engine, and_, delete, select, update
 from sqlalchemy.orm import Session
 
 from trainlab.artifacts.paths import validate_artifact_location
@@ -59,6 +58,7 @@ from trainlab.store.sql.models import (
     TagModel,
 )
 from trainlab.store.sql.names import random_run_name
+from trainlab.store.sql.run_search import runs_query
 from trainlab.store.sql.uow import unit_of_work, upsert_insert
 from trainlab.store.sql.writes import (
     check_metric_models,
@@ -560,9 +560,9 @@ class SqlTrackingStore(BaseTrackingStore):
         offset = decode_page_token(page_token)
         if not experiment_ids:
             return PagedList([], None)
-        query, binds = runs_query(
-            experiment_ids, filter_string, run_view_type, order_by, self.engine.dialect.name
-        )
+        ids = [_experiment_pk(e) for e in experiment_ids]
+        dialect = self.engine.dialect.name
+        query, binds = runs_query(ids, filter_string, run_view_type, order_by, dialect)
         page = query.with_only_columns(*RUN_ROW_COLUMNS).offset(offset).limit(max_results + 1)
         with self._session(write=False) as s:
             rows = list(map(RunRow._make, s.connection().execute(page, binds)))
@@ -628,42 +628,3 @@ class SqlTrackingStore(BaseTrackingStore):
 
 # A search page is read as plain rows of these columns, not as ORM objects.
 RUN_ROW_COLUMNS = tuple(getattr(RunModel, name) for name in RunRow._fields)
-
-
-def runs_query(
-    experiment_ids: Sequence[str],
-    filter_string: str | None,
-    view_type: ViewType,
-    order_by: Sequence[str],
-    dialect: str,
-    *,
-    top_level_only: bool = False,
-) -> tuple[Select[tuple[RunModel]], dict[str, Any]]:
-    """The runs of ``experiment_ids`` in ``view_type`` that match ``filter_string`` (those
-    without a parent run only, with ``top_level_only``), sorted by ``order_by`` (then newest
-    first); and the values to execute it with (the filter's ``SEARCHED_EXPERIMENTS``: given at
-    execution, as binding them into the statement walks and copies all of it, 0.6 ms a
-    search)."""
-    ids = [_experiment_pk(e) for e in experiment_ids]
-    experiment: ColumnElement[int] = RunModel.experiment_id.expression
-    if (
-        dialect == "sqlite"
-        and not top_level_only  # SQLite would walk the top-level runs of every experiment
-        and not search.sorted_by_start_time(order_by)  # the experiment index is in that order
-        and search.filter_lists_every_match(filter_string)
-    ):
-        # SQLite would walk every run of the experiments through their index and probe each
-        # against the filter's lists of runs. When one list holds every match and the page
-        # must be sorted, walking that list is less work (it holds the runs of the searched
-        # experiments only): `+ 0` keeps the experiment index out of the plan. Search of
-        # 10,000 runs (three clauses, order_by a metric): 21.8 -> 18.5 ms.
-        experiment = RunModel.experiment_id + 0
-    query = select(RunModel).where(
-        experiment.in_(ids), RunModel.lifecycle_stage.in_(ViewType(view_type).stages())
-    )
-    if top_level_only:
-        query = query.where(RunModel.parent_run_id.is_(None))
-    clause = search.runs_filter(filter_string)
-    if clause is not None:
-        query = query.where(clause)
-    return query.order_by(*search.runs_order_by(order_by)), {search.SEARCHED_EXPERIMENTS: ids}

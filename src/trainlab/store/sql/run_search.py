@@ -1,0 +1,77 @@
+"""The statement of a run search, shaped for the database that runs it.
+
+A filter's metric, param and tag clauses compile to lists of runs (``runs.run_id IN (SELECT
+run_id FROM params WHERE experiment_id IN (...) AND key = ... AND value = ...)``). SQLite keeps
+no statistics and reads such a statement as it is written:
+
+- it walks the experiment index (in start-time order) and probes each run against every list,
+  unless ``experiment_id + 0`` keeps that index out of the plan;
+- then it walks the first list of the WHERE clause, looks up each of its runs in the runs table
+  and probes it against the other lists, unless the lists are intersected first.
+
+PostgreSQL plans from its statistics and gets the statement as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, intersect, select
+
+from trainlab.entities import ViewType
+from trainlab.store import search
+from trainlab.store.sql.models import RunModel
+
+
+def runs_query(
+    experiment_ids: Sequence[int],
+    filter_string: str | None,
+    view_type: ViewType,
+    order_by: Sequence[str],
+    dialect: str,
+    *,
+    top_level_only: bool = False,
+) -> tuple[Select[tuple[RunModel]], dict[str, Any]]:
+    """The runs of ``experiment_ids`` in ``view_type`` that match ``filter_string`` (those
+    without a parent run only, with ``top_level_only``), sorted by ``order_by`` (then newest
+    first); and the values to execute it with (the filter's ``SEARCHED_EXPERIMENTS``: given at
+    execution, as binding them into the statement walks and copies all of it, 0.6 ms a
+    search)."""
+    ids = list(experiment_ids)
+    binds: dict[str, Any] = {search.SEARCHED_EXPERIMENTS: ids}
+    terms = search.runs_filter(filter_string)
+    experiment: ColumnElement[int] = RunModel.experiment_id.expression
+    if (
+        dialect == "sqlite"
+        and not top_level_only  # SQLite would walk the top-level runs of every experiment
+        and not search.sorted_by_start_time(order_by)  # the experiment index is in that order
+        and any(term.listed is not None for term in terms)
+    ):
+        # A list holds every match and the page must be sorted: walking the list is less work
+        # than walking the experiment (the list holds the runs of the searched experiments
+        # only). Search of 10,000 runs (three clauses, order_by a metric): 21.8 -> 18.5 ms.
+        # Not when sorted by start time: walking the experiment stops at the page's end.
+        experiment = RunModel.experiment_id + 0
+        terms = intersect_lists(terms)
+    query = select(RunModel).where(
+        experiment.in_(ids),
+        RunModel.lifecycle_stage.in_(ViewType(view_type).stages()),
+        *(term.clause for term in terms),
+    )
+    if top_level_only:
+        query = query.where(RunModel.parent_run_id.is_(None))
+    return query.order_by(*search.runs_order_by(order_by)), binds
+
+
+def intersect_lists(terms: list[search.Term]) -> list[search.Term]:
+    """``terms`` with their lists of runs read as one: ``run_id IN (a INTERSECT b ...)``. SQLite
+    reads every list of a WHERE clause in full either way; intersected, it then looks up only
+    the runs in all of them, not every run in the first, in the runs table (2-3 us each).
+    ``search_runs`` of the bench's corpus (three clauses listing 5,085, 2,503 and 4,857 of
+    10,000 runs, sorted by a metric) among 10 such experiments: 24.2 -> 22.0 ms."""
+    lists = [term.listed for term in terms if term.listed is not None]
+    if len(lists) < 2:
+        return terms
+    matches = RunModel.run_id.in_(intersect(*lists))
+    return [search.Term(matches, None)] + [term for term in terms if term.listed is None]
