@@ -200,7 +200,7 @@ class DatasetInputIn(Message):
     tags: list[KeyValue] = []
 
 
-class ModelRef(Message):
+class ModelInput(Message):
     model_id: StrictStr
 
 
@@ -211,7 +211,7 @@ class ModelOutput(Message):
 
 class LogInputs(RunMessage):
     datasets: list[DatasetInputIn] = []
-    models: list[ModelRef] = []
+    models: list[ModelInput] = []
 
 
 class LogOutputs(RunMessage):
