@@ -103,11 +103,13 @@ def load_runs(session: Session, rows: Sequence[RunModel | RunRow]) -> list[Run]:
 
 
 def _load_inputs(session: Session, ids: list[str]) -> dict[str, list[DatasetInput]]:
+    result: dict[str, list[DatasetInput]] = defaultdict(list)
+    rows = sorted(child_rows(session, "run_inputs", ids), key=lambda r: r[1])  # by dataset id
+    if not rows:  # no inputs, so no input tags either
+        return result
     input_tags: dict[tuple[str, int], dict[str, str]] = defaultdict(dict)
     for run_id, dataset_id, key, value in child_rows(session, "run_input_tags", ids):
         input_tags[(run_id, dataset_id)][key] = value
-    result: dict[str, list[DatasetInput]] = defaultdict(list)
-    rows = sorted(child_rows(session, "run_inputs", ids), key=lambda r: r[1])  # by dataset id
     for run_id, dataset_id, name, digest, source_type, source, schema, profile in rows:
         dataset = Dataset(name, digest, source_type, source, schema, profile)
         result[run_id].append(DatasetInput(dataset, input_tags[(run_id, dataset_id)]))
