@@ -545,11 +545,36 @@ def test_search_runs_reads_only_the_searched_experiments(
 
 
 @pytest.mark.parametrize(
-    "bad", ["metrics.acc > 'x'", "params.model >", "foo.bar = 1", "metrics.acc = 1 AND", "(a"]
+    "bad",
+    [
+        "metrics.acc > 'x'",
+        "params.model >",
+        "foo.bar = 1",
+        "metrics.acc = 1 AND",
+        "(a",
+        pytest.param(" AND ".join(["params.model = 'rf'"] * 501), id="501-comparisons"),
+    ],
 )
 def test_search_runs_bad_filter(store: BaseTrackingStore, exp_id: str, bad: str) -> None:
     with pytest.raises(InvalidParameterValue):
         store.search_runs([exp_id], bad)
+
+
+@pytest.mark.parametrize(
+    ("order_by", "expected"), [([], ["run-1", "run-0"]), (["metrics.acc DESC"], ["run-0", "run-1"])]
+)
+def test_search_runs_with_the_most_comparisons_a_filter_takes(
+    store: BaseTrackingStore,
+    exp_id: str,
+    populated: dict[str, str],
+    order_by: list[str],
+    expected: list[str],
+) -> None:
+    """500 clauses that each list their runs: SQLite intersects 500 lists, its most."""
+    clauses = [f"tags.env = 'dev' AND params.model != 'x{i}'" for i in range(249)]
+    filter_string = " AND ".join([*clauses, "params.model = 'rf'", "metrics.acc > 0"])
+    runs = store.search_runs([exp_id], filter_string, order_by=order_by)
+    assert [r.run_id for r in runs] == [populated[n] for n in expected]
 
 
 def test_search_runs_bad_max_results(store: BaseTrackingStore, exp_id: str) -> None:

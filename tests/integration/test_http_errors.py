@@ -189,6 +189,22 @@ def test_routing_errors_are_json(http: httpx.Client) -> None:
     assert r.status_code == 404 and r.json()["error_code"] == "ENDPOINT_NOT_FOUND"
 
 
+def test_head_is_a_get_without_the_body(http: httpx.Client) -> None:
+    r = http.head(f"{API}/experiments/get", params={"experiment_id": "0"})
+    assert r.status_code == 200 and r.content == b""
+    assert http.head(f"{API}/experiments/get").status_code == 400
+    assert (
+        http.head(f"{API}/experiments/get", params={"experiment_id": "999999"}).status_code == 404
+    )
+    assert http.head(f"{API}/runs/search").status_code == 405
+
+
+def test_too_many_comparisons_in_a_filter(http: httpx.Client) -> None:
+    flt = " AND ".join(["params.x = 'a'"] * 501)
+    r = http.post(f"{API}/runs/search", json={"experiment_ids": ["0"], "filter": flt})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "501 comparisons", "limit is 500")
+
+
 def test_special_floats_on_the_wire(http: httpx.Client, run_id: str) -> None:
     metrics = [
         {"key": "m", "value": v, "timestamp": 1, "step": i}

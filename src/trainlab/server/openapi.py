@@ -37,6 +37,8 @@ def openapi(app: FastAPI, routes: Sequence[tuple[str, Route]]) -> Callable[[], d
                 item = doc.setdefault("paths", {}).setdefault(path, {})
                 for method in route.methods:
                     item[method.lower()] = _operation(path, route, method, schemas)
+            for path, item in doc["paths"].items():
+                _declare_path_parameters(path, item)
             app.openapi_schema = doc
         return app.openapi_schema
 
@@ -48,11 +50,11 @@ def _operation(path: str, route: Route, method: str, schemas: dict[str, Any]) ->
     operation: dict[str, Any] = {
         "summary": route.handler.__name__.replace("_", " ").capitalize(),
         "operationId": re.sub(r"\W+", "_", f"{method.lower()}{path}").strip("_"),
-        "responses": _RESPONSES,
+        "responses": {code: dict(response) for code, response in _RESPONSES.items()},
     }
     if doc:
         operation["description"] = doc
-    parameters = [_path_parameter(name) for name in route.path_params]
+    parameters: list[dict[str, Any]] = []
     if route.message is not None:
         schema = _schema(route.message, route.path_params, schemas)
         if method == "GET":
@@ -87,8 +89,19 @@ def _register(schemas: dict[str, Any], name: str, schema: dict[str, Any]) -> Non
         raise RuntimeError(f"Two request models are named {name!r}; rename one.")
 
 
-def _path_parameter(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+def _declare_path_parameters(path: str, item: dict[str, Any]) -> None:
+    """Each ``{name}`` of the path as a parameter of each operation that does not declare it
+    (the RPC routes, and FastAPI's for handlers that read the path themselves)."""
+    for operation in item.values():
+        parameters = operation.setdefault("parameters", [])
+        declared = {p["name"] for p in parameters if p["in"] == "path"}
+        missing = [name for name in re.findall(r"{(\w+)}", path) if name not in declared]
+        parameters[:0] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in missing
+        ]
+        if not parameters:
+            del operation["parameters"]
 
 
 def _query_parameters(schema: dict[str, Any]) -> list[dict[str, Any]]:

@@ -59,7 +59,7 @@ async def _parse(request: Request, route: Route) -> Any:
     if model is None:
         return None
     params = {p: request.path_params[p] for p in route.path_params}
-    if request.method == "GET" and request.query_params:
+    if request.method in ("GET", "HEAD") and request.query_params:
         lists = _list_fields(model)
         q = request.query_params
         data: dict[str, Any] = {k: (q.getlist(k) if k in lists else q[k]) for k in q}

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 
 from trainlab.entities import Metric, Param, RunTag, ViewType
 from trainlab.store.search import runs_filter, sorted_by_start_time
@@ -110,6 +110,16 @@ def test_otherwise_the_lists_are_not_intersected(
     store: SqlTrackingStore, filter_string: str, order_by: list[str]
 ) -> None:
     assert "INTERSECT" not in plan(store, filter_string, order_by)
+
+
+@pytest.mark.parametrize(("lists", "intersected"), [(8, False), (9, True)])
+def test_postgresql_intersects_more_lists_than_it_can_plan_as_joins(
+    lists: int, intersected: bool
+) -> None:
+    filter_string = " AND ".join(f"params.p{i} = 'x'" for i in range(lists))
+    query, _binds = runs_query([1], filter_string, ViewType.ACTIVE_ONLY, [], "postgresql")
+    sql = str(query.compile(dialect=postgresql.dialect()))
+    assert ("INTERSECT" in sql) is intersected
 
 
 @pytest.mark.parametrize(

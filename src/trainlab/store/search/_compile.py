@@ -387,7 +387,7 @@ def compile_filter(schema: SearchSchema, text: str | None) -> ColumnElement[bool
     return None if node is None else compile_node(schema, node)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Term:
     """One clause of a filter's top-level AND, compiled."""
 
@@ -401,13 +401,9 @@ def compile_terms(schema: SearchSchema, text: str | None) -> list[Term]:
     """Parse, type-check and compile a filter string into the clauses of its top-level AND
     (one for a filter without AND; none for no filter)."""
     node = parse_filter(text)
-    return [] if node is None else [_term(schema, item) for item in _conjuncts(node)]
-
-
-def _conjuncts(node: Node) -> list[Node]:
-    if isinstance(node, And):
-        return [leaf for item in node.items for leaf in _conjuncts(item)]
-    return [node]
+    if node is None:
+        return []
+    return [_term(schema, item) for item in (node.items if isinstance(node, And) else (node,))]
 
 
 def _term(schema: SearchSchema, node: Node) -> Term:

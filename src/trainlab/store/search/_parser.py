@@ -20,6 +20,11 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from trainlab.exceptions import InvalidFilter
 from trainlab.store.search._ast import And, Comparison, Kind, Node, Or, OrderBy, Value, quote
 
+# SQLite nests a statement's conditions at most 1,000 deep (1,000 comparisons joined by AND
+# exceed it) and takes at most 500 SELECTs in one compound statement (a run search may intersect
+# the lists of runs of every comparison).
+MAX_FILTER_COMPARISONS = 500
+
 _GRAMMAR = r"""
 filter: or_expr
 order: identifier DIRECTION?
@@ -132,11 +137,25 @@ def _lark() -> Lark:
 # The trees are immutable; the UI and scripts send the same few filters again and again.
 @functools.lru_cache(maxsize=256)
 def parse_filter(text: str | None) -> Node | None:
-    """Parse a filter string into an AST; None for an empty filter. Raises InvalidFilter."""
+    """Parse a filter string into an AST (AND and OR flattened: an And holds no And); None for
+    an empty filter. Raises InvalidFilter."""
     if text is None or not text.strip():
         return None
     tree = _parse(text, "filter", "filter")
-    return _node(tree.children[0], text)
+    node = _node(tree.children[0], text)
+    comparisons = _count_comparisons(node)
+    if comparisons > MAX_FILTER_COMPARISONS:
+        raise InvalidFilter(
+            f"The filter has {comparisons} comparisons; the limit is {MAX_FILTER_COMPARISONS}. "
+            "Use IN ('a', 'b', ...) for a list of values."
+        )
+    return node
+
+
+def _count_comparisons(node: Node) -> int:
+    if isinstance(node, Comparison):
+        return 1
+    return sum(_count_comparisons(item) for item in node.items)
 
 
 @functools.lru_cache(maxsize=256)
