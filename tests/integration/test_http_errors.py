@@ -200,9 +200,9 @@ def test_head_is_a_get_without_the_body(http: httpx.Client) -> None:
 
 
 def test_too_many_comparisons_in_a_filter(http: httpx.Client) -> None:
-    flt = " AND ".join(["params.x = 'a'"] * 501)
+    flt = " AND ".join(["params.x = 'a'"] * 101)
     r = http.post(f"{API}/runs/search", json={"experiment_ids": ["0"], "filter": flt})
-    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "501 comparisons", "limit is 500")
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "101 comparisons", "limit is 100")
 
 
 def test_special_floats_on_the_wire(http: httpx.Client, run_id: str) -> None:

@@ -697,6 +697,8 @@ EXPERIMENT_FILTERS: dict[str, set[int]] = {
     "tags.team IS NULL": {1},
     "tags.stage IS NOT NULL": {3},
     "name = 'nlp' OR tags.team ILIKE 'vision' AND creation_time < 300": {3, 4},
+    # more lists than MAX_JOINED_LISTS: intersected
+    " AND ".join([*(f"tags.team != 'x{i}'" for i in range(9)), "tags.team LIKE '%ision%'"]): {2, 3},
 }
 EXPERIMENT_ORDERS: dict[tuple[str, ...], list[int]] = {
     (): [2, 4, 3, 1],

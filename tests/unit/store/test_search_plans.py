@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
 from trainlab.entities import Metric, Param, RunTag, ViewType
-from trainlab.store.search import runs_filter, sorted_by_start_time
+from trainlab.store.search import experiments_filter, runs_filter, sorted_by_start_time
 from trainlab.store.sql.run_search import runs_query
 from trainlab.store.sql.tracking import SqlTrackingStore
 
@@ -113,13 +113,16 @@ def test_otherwise_the_lists_are_not_intersected(
 
 
 @pytest.mark.parametrize(("lists", "intersected"), [(8, False), (9, True)])
-def test_postgresql_intersects_more_lists_than_it_can_plan_as_joins(
+def test_more_lists_than_postgresql_plans_as_joins_are_intersected(
     lists: int, intersected: bool
 ) -> None:
     filter_string = " AND ".join(f"params.p{i} = 'x'" for i in range(lists))
     query, _binds = runs_query([1], filter_string, ViewType.ACTIVE_ONLY, [], "postgresql")
-    sql = str(query.compile(dialect=postgresql.dialect()))
-    assert ("INTERSECT" in sql) is intersected
+    assert ("INTERSECT" in str(query.compile(dialect=postgresql.dialect()))) is intersected
+    tags = " AND ".join(f"tags.t{i} = 'x'" for i in range(lists))
+    where = experiments_filter(tags)
+    assert where is not None
+    assert ("INTERSECT" in str(where.compile(dialect=postgresql.dialect()))) is intersected
 
 
 @pytest.mark.parametrize(

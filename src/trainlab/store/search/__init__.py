@@ -25,6 +25,7 @@ from __future__ import annotations
 from trainlab.store.search._ast import OPERATORS, And, Comparison, Kind, Node, Or, OrderBy, Value
 from trainlab.store.search._compile import (
     ID_OPS,
+    MAX_JOINED_LISTS,
     NULL_OPS,
     NUMERIC_OPS,
     STRING_OPS,
@@ -39,6 +40,7 @@ from trainlab.store.search._compile import (
     compile_filter,
     compile_node,
     compile_order_by,
+    intersect_lists,
     key_value_fields,
     like_to_glob,
 )
@@ -100,6 +102,7 @@ __all__ = [
     "Or",
     "OrderBy",
     "SearchSchema",
+    "MAX_JOINED_LISTS",
     "Term",
     "Value",
     "compile_filter",
@@ -107,6 +110,7 @@ __all__ = [
     "compile_order_by",
     "experiments_filter",
     "experiments_order_by",
+    "intersect_lists",
     "key_value_fields",
     "like_to_glob",
     "parse_filter",

@@ -34,11 +34,13 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ColumnElement,
+    CompoundSelect,
     Select,
     String,
     and_,
     exists,
     false,
+    intersect,
     literal,
     or_,
     select,
@@ -383,8 +385,14 @@ class SearchSchema:
 
 def compile_filter(schema: SearchSchema, text: str | None) -> ColumnElement[bool] | None:
     """Parse, type-check and compile a filter string; None when there is nothing to filter."""
-    node = parse_filter(text)
-    return None if node is None else compile_node(schema, node)
+    terms = compile_terms(schema, text)
+    return and_(*(term.clause for term in terms)) if terms else None
+
+
+# PostgreSQL plans each list of an AND as a semi-join and searches the orders to join them in
+# (exhaustively up to its join_collapse_limit, 8): 100 lists of runs took 1.2 s to plan, 500
+# over 5 minutes; intersected, 500 take 0.27 s. More lists than this are intersected.
+MAX_JOINED_LISTS = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -392,18 +400,34 @@ class Term:
     """One clause of a filter's top-level AND, compiled."""
 
     clause: ColumnElement[bool]
-    listed: Select[Any] | None = None
+    parent: ColumnElement[Any] | None = None
+    listed: Select[Any] | CompoundSelect[Any] | None = None
     """When ``clause`` is ``parent IN (listed)``: every parent it matches, so every parent the
     whole filter matches."""
 
 
 def compile_terms(schema: SearchSchema, text: str | None) -> list[Term]:
     """Parse, type-check and compile a filter string into the clauses of its top-level AND
-    (one for a filter without AND; none for no filter)."""
+    (one for a filter without AND; none for no filter); more than ``MAX_JOINED_LISTS`` lists
+    are intersected into one."""
     node = parse_filter(text)
     if node is None:
         return []
-    return [_term(schema, item) for item in (node.items if isinstance(node, And) else (node,))]
+    terms = [_term(schema, item) for item in (node.items if isinstance(node, And) else (node,))]
+    if sum(term.listed is not None for term in terms) > MAX_JOINED_LISTS:
+        terms = intersect_lists(terms)
+    return terms
+
+
+def intersect_lists(terms: list[Term]) -> list[Term]:
+    """``terms`` with their lists read as one: ``parent IN (a INTERSECT b ...)``, then the
+    other terms."""
+    lists = [term.listed for term in terms if term.listed is not None]
+    parent = next((term.parent for term in terms if term.listed is not None), None)
+    if len(lists) < 2 or parent is None:
+        return terms
+    every = intersect(*lists)
+    return [Term(parent.in_(every), parent, every)] + [t for t in terms if t.listed is None]
 
 
 def _term(schema: SearchSchema, node: Node) -> Term:
@@ -411,8 +435,12 @@ def _term(schema: SearchSchema, node: Node) -> Term:
         return Term(compile_node(schema, node))
     field = schema.resolve(node.kind, node.key, node.text)
     value = check_comparison(field, node)
-    listed = field.listed(node.op, value) if isinstance(field, ExistsField) else None
-    return Term(field.where(node.op, value), listed)
+    if isinstance(field, ExistsField) and field.link is not None:
+        listed = field.listed(node.op, value)
+        if listed is not None:
+            parent = field.link[1]
+            return Term(parent.in_(listed), parent, listed)
+    return Term(field.where(node.op, value))
 
 
 def compile_node(schema: SearchSchema, node: Node) -> ColumnElement[bool]:

@@ -20,10 +20,11 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from trainlab.exceptions import InvalidFilter
 from trainlab.store.search._ast import And, Comparison, Kind, Node, Or, OrderBy, Value, quote
 
-# SQLite nests a statement's conditions at most 1,000 deep (1,000 comparisons joined by AND
-# exceed it) and takes at most 500 SELECTs in one compound statement (a run search may intersect
-# the lists of runs of every comparison).
-MAX_FILTER_COMPARISONS = 500
+# What a filter's SQL stays within: SQLite nests a statement's conditions at most 1,000 deep
+# (1,000 comparisons joined by AND exceed it) and takes at most 500 SELECTs in one compound
+# statement (lists of matches are intersected); PostgreSQL plans 100 EXISTS tests (registry
+# tags) in 2-3 s, and the time grows faster than their number.
+MAX_FILTER_COMPARISONS = 100
 
 _GRAMMAR = r"""
 filter: or_expr

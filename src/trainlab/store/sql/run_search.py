@@ -9,8 +9,8 @@ no statistics and reads such a statement as it is written:
 - then it walks the first list of the WHERE clause, looks up each of its runs in the runs table
   and probes it against the other lists, unless the lists are intersected first.
 
-PostgreSQL plans from its statistics and gets the statement as written, unless its lists are too
-many to plan as joins.
+PostgreSQL plans from its statistics and gets the statement as written (with more than
+``search.MAX_JOINED_LISTS`` lists intersected, as for every search).
 """
 
 from __future__ import annotations
@@ -18,15 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, intersect, select
+from sqlalchemy import ColumnElement, Select, select
 
 from trainlab.entities import ViewType
 from trainlab.store import search
 from trainlab.store.sql.models import RunModel
-
-# PostgreSQL's default join_collapse_limit: up to this many joins, its planner tries every
-# order to join them in.
-POSTGRESQL_JOIN_COLLAPSE_LIMIT = 8
 
 
 def runs_query(
@@ -57,12 +53,12 @@ def runs_query(
         # than walking the experiment (the list holds the runs of the searched experiments
         # only). Search of 10,000 runs (three clauses, order_by a metric): 21.8 -> 18.5 ms.
         # Not when sorted by start time: walking the experiment stops at the page's end.
+        # Intersected, SQLite looks up only the runs in every list in the runs table (2-3 us
+        # each), not every run in the first: search of the bench's corpus (three clauses
+        # listing 5,085, 2,503 and 4,857 of 10,000 runs) among 10 such experiments: 24.2 ->
+        # 22.0 ms.
         experiment = RunModel.experiment_id + 0
-        terms = intersect_lists(terms)
-    elif sum(term.listed is not None for term in terms) > POSTGRESQL_JOIN_COLLAPSE_LIMIT:
-        # PostgreSQL plans each list as a semi-join and searches the orders to join them in:
-        # planning 100 lists took 1.2 s, 500 lists over 5 minutes. Intersected: 0.27 s.
-        terms = intersect_lists(terms)
+        terms = search.intersect_lists(terms)
     query = select(RunModel).where(
         experiment.in_(ids),
         RunModel.lifecycle_stage.in_(ViewType(view_type).stages()),
@@ -71,16 +67,3 @@ def runs_query(
     if top_level_only:
         query = query.where(RunModel.parent_run_id.is_(None))
     return query.order_by(*search.runs_order_by(order_by)), binds
-
-
-def intersect_lists(terms: list[search.Term]) -> list[search.Term]:
-    """``terms`` with their lists of runs read as one: ``run_id IN (a INTERSECT b ...)``. SQLite
-    reads every list of a WHERE clause in full either way; intersected, it then looks up only
-    the runs in all of them, not every run in the first, in the runs table (2-3 us each).
-    ``search_runs`` of the bench's corpus (three clauses listing 5,085, 2,503 and 4,857 of
-    10,000 runs, sorted by a metric) among 10 such experiments: 24.2 -> 22.0 ms."""
-    lists = [term.listed for term in terms if term.listed is not None]
-    if len(lists) < 2:
-        return terms
-    matches = RunModel.run_id.in_(intersect(*lists))
-    return [search.Term(matches, None)] + [term for term in terms if term.listed is None]
