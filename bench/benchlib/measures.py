@@ -297,29 +297,30 @@ def seed_via_store(ctx: Context, experiment_id: str) -> tuple[int, str]:
     return sizes.search_runs, "trainlab's SQL store in the benchmark's process"
 
 
+def searched_names(ctx: Context, experiment_id: str) -> list[str]:
+    """The names of the runs the benchmark's search returns in one experiment."""
+    runs = ctx.client.search_runs(
+        [experiment_id],
+        filter_string=SEARCH_FILTER,
+        order_by=SEARCH_ORDER_BY,
+        max_results=SEARCH_MAX_RESULTS,
+    )
+    return [run.info.run_name for run in runs]
+
+
 def timed_searches(
     ctx: Context, experiment_id: str, calls: int
-) -> tuple[list[str], list[float], float]:
+) -> tuple[list[str], list[float], str]:
     """The names the search returns (the first call, a warm-up), the times of `calls` more, and
-    the client's CPU seconds over those."""
-
-    def search() -> list[str]:
-        runs = ctx.client.search_runs(
-            [experiment_id],
-            filter_string=SEARCH_FILTER,
-            order_by=SEARCH_ORDER_BY,
-            max_results=SEARCH_MAX_RESULTS,
-        )
-        return [run.info.run_name for run in runs]
-
-    names = search()
+    how busy the client was over those (`client_cpu`)."""
+    names = searched_names(ctx, experiment_id)
     timings_ms = []
     cpu_started = time.process_time()
     for _ in range(calls):
         started = time.perf_counter()
-        search()
+        searched_names(ctx, experiment_id)
         timings_ms.append((time.perf_counter() - started) * 1000)
-    return names, timings_ms, time.process_time() - cpu_started
+    return names, timings_ms, client_cpu(cpu_started, sum(timings_ms) / 1000)
 
 
 def measure_search(ctx: Context) -> dict[str, Any]:
@@ -334,8 +335,8 @@ def measure_search(ctx: Context) -> dict[str, Any]:
     ctx.notes.append(
         f"search: seeded {seeded:,} runs in {time.perf_counter() - started:.1f} s via {method}"
     )
-    top_names, timings_ms, cpu_s = timed_searches(ctx, experiment_id, ctx.sizes.search_calls)
-    ctx.notes.append(f"search: client CPU {cpu_s / (sum(timings_ms) / 1000):.0%} of wall time")
+    top_names, timings_ms, cpu_note = timed_searches(ctx, experiment_id, ctx.sizes.search_calls)
+    ctx.notes.append(f"search: {cpu_note}")
     result: dict[str, Any] = {
         "p50": percentile(timings_ms, 50),
         "p95": percentile(timings_ms, 95),
@@ -370,7 +371,7 @@ def search_among_experiments(
         f"experiments in {time.perf_counter() - started:.1f} s via {method}"
     )
     _, timings_ms, _ = timed_searches(ctx, experiment_id, ctx.sizes.search_calls)
-    if grow is not seed_nothing and timed_searches(ctx, copy_id, 0)[0] != names:
+    if grow is not seed_nothing and searched_names(ctx, copy_id) != names:
         raise RuntimeError("a copy of the search corpus does not search like the corpus")
     return {"p50_many": percentile(timings_ms, 50), "p95_many": percentile(timings_ms, 95)}
 

@@ -19,7 +19,7 @@ from trainlab._user import login_name
 from trainlab.client.logger import BatchingLogger
 from trainlab.client.resolve import resolve_tracking_uri, store_for
 from trainlab.entities import DatasetInput, Metric, Run, RunStatus, ViewType
-from trainlab.entities.tags import PARENT_RUN_TAG, SOURCE_NAME_TAG, SOURCE_TYPE_TAG
+from trainlab.entities.tags import PARENT_RUN_TAG, SOURCE_NAME_TAG, SOURCE_TYPE_TAG, USER_TAG
 from trainlab.exceptions import InvalidParameterValue, InvalidState
 from trainlab.store._base import BaseTrackingStore
 
@@ -278,7 +278,7 @@ def _experiment_id(client: _Client, experiment: str | None) -> str:
 def _default_tags() -> dict[str, str]:
     tags = {SOURCE_TYPE_TAG: "LOCAL", SOURCE_NAME_TAG: sys.argv[0] or "<python>"}
     if user := login_name():
-        tags["mlflow.user"] = user
+        tags[USER_TAG] = user
     return tags
 
 
@@ -320,7 +320,7 @@ def start_run(
         all_tags[PARENT_RUN_TAG] = parent.run_id
     run = client.store.create_run(
         exp_id,
-        user_id=all_tags.get("mlflow.user", ""),
+        user_id=all_tags.get(USER_TAG, ""),
         start_time=time.time_ns() // 1_000_000,
         tags=all_tags,
         run_name=run_name,

@@ -118,6 +118,13 @@ def _run_not_found(run_id: str) -> ResourceNotFound:
     return ResourceNotFound(f"Run with id={run_id} not found.")
 
 
+def _run_deleted(run_id: str) -> InvalidState:
+    return InvalidState(
+        f"Run {run_id} is deleted; restore it before logging to it "
+        "(POST /runs/restore or `trainlab runs restore`)."
+    )
+
+
 def _check_run_id(run_id: object) -> None:
     if not isinstance(run_id, str) or not run_id:
         raise InvalidParameterValue(f"Invalid run ID {run_id!r}: expected a non-empty string.")
@@ -178,10 +185,7 @@ class SqlTrackingStore(BaseTrackingStore):
             raise _run_not_found(run_id)
         stage, experiment_id = state
         if stage != LifecycleStage.ACTIVE:
-            raise InvalidState(
-                f"Run {run_id} is deleted; restore it before logging to it "
-                "(POST /runs/restore or `trainlab runs restore`)."
-            )
+            raise _run_deleted(run_id)
         return experiment_id
 
     def _run_row(self, s: Session, run_id: str, *, for_write: bool = False) -> RunModel:
@@ -190,10 +194,7 @@ class SqlTrackingStore(BaseTrackingStore):
         if row is None:
             raise _run_not_found(run_id)
         if for_write and row.lifecycle_stage != LifecycleStage.ACTIVE:
-            raise InvalidState(
-                f"Run {run_id} is deleted; restore it before logging to it "
-                "(POST /runs/restore or `trainlab runs restore`)."
-            )
+            raise _run_deleted(run_id)
         return row
 
     @staticmethod
