@@ -188,6 +188,24 @@ def test_search_registered_models(
     assert page.next_page_token is None
 
 
+def test_search_the_registry_with_the_most_comparisons_a_filter_takes(
+    store: BaseTrackingStore, registry: BaseRegistryStore, run: tuple[str, str]
+) -> None:
+    """100 tag clauses: more lists than PostgreSQL plans as joins, so they are intersected."""
+    run_id = run[0]
+    tags = {f"t{i}": "x" for i in range(98)}
+    hit = registry.create_registered_model(unique(), tags=tags).name
+    miss = registry.create_registered_model(unique(), tags={"t0": "x"}).name
+    clauses = " AND ".join(f"tags.t{i} = 'x'" for i in range(98))
+    names = f"name IN ('{hit}', '{miss}')"
+    models = registry.search_registered_models(f"{names} AND {clauses} AND tags.other IS NULL")
+    assert [m.name for m in models] == [hit]
+    registry.create_model_version(hit, f"runs:/{run_id}/m", run_id, tags=tags)
+    registry.create_model_version(hit, f"runs:/{run_id}/m", run_id, tags={"t0": "x"})
+    versions = registry.search_model_versions(f"{names} AND {clauses} AND tags.other IS NULL")
+    assert [(v.name, v.version) for v in versions] == [(hit, 1)]
+
+
 def test_search_registered_models_order_and_pages(registry: BaseRegistryStore, family: str) -> None:
     flt = f"name LIKE '{family}-%'"
     desc = registry.search_registered_models(flt, order_by=["name DESC"])
@@ -463,6 +481,8 @@ def test_search_model_versions(
     assert found(f"name = '{a}' AND tags.t = 'x'") == {(a, 1)}
     assert found(f"name IN ('{a}', '{b}') AND tags.t IN ('x', 'y')") == {(a, 1), (b, 1)}
     assert found(f"name = '{a}' AND version_number > 1") == {(a, 2)}
+    assert found(f"name IN ('{a}', '{b}') AND tags.t IS NULL") == {(a, 2)}
+    assert found(f"name IN ('{a}', '{b}') AND tags.t != 'x'") == {(b, 1)}
     page = registry.search_model_versions(f"name IN ('{a}', '{b}')", max_results=2)
     assert len(page) == 2 and page.next_page_token
     rest = registry.search_model_versions(

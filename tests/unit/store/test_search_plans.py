@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
 from trainlab.entities import Metric, Param, RunTag, ViewType
-from trainlab.store.search import experiments_filter, runs_filter, sorted_by_start_time
+from trainlab.store.search import (
+    experiments_filter,
+    model_versions_filter,
+    registered_models_filter,
+    runs_filter,
+    sorted_by_start_time,
+)
 from trainlab.store.sql.run_search import runs_query
 from trainlab.store.sql.tracking import SqlTrackingStore
 
@@ -120,9 +126,10 @@ def test_more_lists_than_postgresql_plans_as_joins_are_intersected(
     query, _binds = runs_query([1], filter_string, ViewType.ACTIVE_ONLY, [], "postgresql")
     assert ("INTERSECT" in str(query.compile(dialect=postgresql.dialect()))) is intersected
     tags = " AND ".join(f"tags.t{i} = 'x'" for i in range(lists))
-    where = experiments_filter(tags)
-    assert where is not None
-    assert ("INTERSECT" in str(where.compile(dialect=postgresql.dialect()))) is intersected
+    for compile_filter in (experiments_filter, registered_models_filter, model_versions_filter):
+        where = compile_filter(tags)
+        assert where is not None
+        assert ("INTERSECT" in str(where.compile(dialect=postgresql.dialect()))) is intersected
 
 
 @pytest.mark.parametrize(
