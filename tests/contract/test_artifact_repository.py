@@ -298,3 +298,24 @@ def test_s3_errors_are_trainlab_errors(moto_server: Any, aws_env: None) -> None:
         asyncio.run(repo.write_stream("a.txt", one_chunk()))
     with pytest.raises(ServiceUnavailable, match="NoSuchBucket"):
         repo.list("")
+
+
+def test_the_object_storages_own_failures_are_temporary() -> None:
+    """A 5xx of the storage (moto answers an unknown upload id so) is a 503 to try again, not
+    a 500 of the server."""
+    from botocore.exceptions import ClientError
+
+    from trainlab.artifacts.s3 import _translate
+    from trainlab.exceptions import ServiceUnavailable
+
+    for code, status in (("InternalError", 500), ("SlowDown", 503)):
+        error = ClientError(
+            {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "PutObject"
+        )
+        translated = _translate(error, "Artifact 'a'")
+        assert isinstance(translated, ServiceUnavailable), translated
+        assert code in translated.message
+    unknown = ClientError(
+        {"Error": {"Code": "Odd"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, "PutObject"
+    )
+    assert type(_translate(unknown, "Artifact 'a'")) is TrainlabError

@@ -226,8 +226,35 @@ def test_artifact_path_traversal_is_rejected(http: httpx.Client, path: str, serv
     assert r.status_code in (400, 404), r.text
     assert not (server.artifacts.parent / "escape.txt").exists()
     # the path is refused before the local destination says it has no presigned downloads
+    # or multipart uploads
     r = http.get(f"/api/2.0/mlflow-artifacts/presigned/{path}")
     assert r.status_code in (400, 404), r.text
+    r = http.post(
+        f"/api/2.0/mlflow-artifacts/mpu/create/{path}", json={"path": "f", "num_parts": 1}
+    )
+    assert r.status_code in (400, 404), r.text
+
+
+def test_artifact_names_longer_than_the_filesystem_takes(http: httpx.Client) -> None:
+    """A 400 naming the limit, not the filesystem's error as a 500 (which clients retry)."""
+    name = "x" * 256
+    for response in (
+        http.put(f"/api/2.0/mlflow-artifacts/artifacts/{name}", content=b"x"),
+        http.get(f"/api/2.0/mlflow-artifacts/artifacts/{name}"),
+        http.get("/api/2.0/mlflow-artifacts/artifacts", params={"path": name}),
+        http.delete(f"/api/2.0/mlflow-artifacts/artifacts/{name}"),
+    ):
+        assert_error(response, 400, "INVALID_PARAMETER_VALUE", "the limit is 255")
+
+
+@pytest.mark.parametrize("version", ["\u00b2", "\u2460", "\u0661", "-1", "x"])
+def test_model_version_artifact_takes_only_ascii_version_numbers(
+    http: httpx.Client, version: str
+) -> None:
+    r = http.get(
+        "/model-versions/get-artifact", params={"name": "m", "version": version, "path": "x"}
+    )
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "version")
 
 
 def test_oversized_body_is_refused_before_reading(http: httpx.Client) -> None:

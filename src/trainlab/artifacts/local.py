@@ -19,6 +19,9 @@ __all__ = ["FileInfo", "LocalArtifactRepository"]
 
 # Bytes received before they are handed to a thread to write.
 WRITE_BATCH = 4 * CHUNK_SIZE
+# An upload is written to a temporary file with this prefix beside its target, then renamed:
+# listings leave such files out, and artifacts cannot be named so.
+UPLOAD_PREFIX = ".trainlab-upload-"
 
 
 async def _write_all(f: BinaryIO, chunks: AsyncIterator[bytes]) -> int:
@@ -62,17 +65,31 @@ class LocalArtifactRepository(BaseArtifactRepository):
     def local_path(self, path: str) -> Path:
         return resolve_under(self.root, validate_artifact_path(path))
 
-    async def write_stream(self, path: str, chunks: AsyncIterator[bytes]) -> int:
-        """Write ``chunks`` to ``path``; the file appears whole or not at all."""
+    def upload_target(self, path: str) -> Path:
+        """Where a file uploaded as ``path`` goes, with its folders created."""
         rel = validate_artifact_path(path)
         if not rel:
             raise InvalidParameterValue("Invalid path '': an artifact needs a file name.")
+        if rel.rsplit("/", 1)[-1].startswith(UPLOAD_PREFIX):
+            raise InvalidParameterValue(
+                f"Invalid path {path!r}: names starting with {UPLOAD_PREFIX!r} are reserved for "
+                "uploads in progress."
+            )
         target = resolve_under(self.root, rel)
         if target.is_dir():
             raise InvalidParameterValue(f"Invalid path {path!r}: it is a directory.")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        resolve_under(self.root, rel)  # re-check after creating parents
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise InvalidParameterValue(
+                f"Invalid path {path!r}: a folder in it is an existing file."
+            ) from None
+        return resolve_under(self.root, rel)  # checked again now that the folders exist
+
+    async def write_stream(self, path: str, chunks: AsyncIterator[bytes]) -> int:
+        """Write ``chunks`` to ``path``; the file appears whole or not at all."""
+        target = self.upload_target(path)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=UPLOAD_PREFIX)
         try:
             with os.fdopen(fd, "wb") as f:
                 size = await _write_all(f, chunks)
@@ -103,19 +120,36 @@ class LocalArtifactRepository(BaseArtifactRepository):
         target = resolve_under(self.root, rel)
         if not target.is_dir():
             return []
+        root = self.root.resolve()
         out = []
         for entry in sorted(target.iterdir()):
-            if entry.name.startswith(".upload-"):
+            if entry.name.startswith(UPLOAD_PREFIX):
                 continue
+            if entry.is_symlink():  # listed only if it leads to something in the root
+                try:
+                    resolved = entry.resolve(strict=True)
+                except (OSError, RuntimeError):  # dangling, or a loop
+                    continue
+                if not resolved.is_relative_to(root):
+                    continue
             is_dir = entry.is_dir()
             out.append(FileInfo(entry.name, is_dir, None if is_dir else entry.stat().st_size))
         return out
 
     def delete(self, path: str) -> None:
+        """Delete a file or a folder with its contents; a symlink is removed itself, not what
+        it leads to."""
         rel = validate_artifact_path(path)
         if not rel:
             raise InvalidParameterValue("Refusing to delete the artifact root.")
+        folder, _, name = rel.rpartition("/")
+        entry = resolve_under(self.root, folder) / name
+        if entry.is_symlink():
+            entry.unlink()
+            return
         target = resolve_under(self.root, rel)
+        if target == self.root.resolve():
+            raise InvalidParameterValue(f"Refusing to delete the artifact root (at {path!r}).")
         if target.is_dir():
             shutil.rmtree(target)
         elif target.exists():

@@ -2,8 +2,8 @@
 
 Rejected (each a past MLflow CVE): ``..`` segments, also when URL-encoded once or twice;
 backslashes; absolute paths and drive letters; NUL bytes; ``#`` fragments; ``;`` parameters.
-After that, ``resolve_under`` makes sure the resolved path, symlinks followed, stays inside the
-artifact root.
+Also names longer than filesystems and object stores take. After that, ``resolve_under`` makes
+sure the resolved path, symlinks followed, stays inside the artifact root.
 """
 
 from __future__ import annotations
@@ -16,10 +16,14 @@ from trainlab.exceptions import InvalidParameterValue
 
 _DRIVE = re.compile(r"^[a-zA-Z]:")
 _MAX_UNQUOTE = 4
+MAX_NAME_BYTES = 255  # a file or folder name (Linux, macOS, Windows)
+MAX_PATH_BYTES = 1024  # a whole path (S3's key limit)
+_SHOWN = 200  # characters of a rejected path the message shows
 
 
 def _invalid(path: str, why: str) -> InvalidParameterValue:
-    return InvalidParameterValue(f"Invalid path {path!r}: {why}.")
+    shown = path if len(path) <= _SHOWN else f"{path[:_SHOWN]}..."
+    return InvalidParameterValue(f"Invalid path {shown!r}: {why}.")
 
 
 def _check_once(path: str, original: str) -> None:
@@ -49,13 +53,23 @@ def validate_artifact_path(path: str) -> str:
     else:
         raise _invalid(path, "too many levels of URL encoding")
     parts = [p for p in PurePosixPath(path).parts if p not in (".", "")]
-    return "/".join(parts)
+    longest = max((len(p.encode()) for p in parts), default=0)
+    if longest > MAX_NAME_BYTES:
+        raise _invalid(path, f"a name in it is {longest} bytes long; the limit is {MAX_NAME_BYTES}")
+    relative = "/".join(parts)
+    if len(relative.encode()) > MAX_PATH_BYTES:
+        raise _invalid(path, f"it is longer than {MAX_PATH_BYTES} bytes")
+    return relative
 
 
 def resolve_under(root: Path, relative: str) -> Path:
-    """``root / relative`` with symlinks resolved; refuses anything that lands outside root."""
+    """``root / relative`` with symlinks resolved; refuses anything that lands outside root,
+    or that cannot be resolved (a symlink loop)."""
     root = root.resolve()
-    target = (root / relative).resolve() if relative else root
+    try:
+        target = (root / relative).resolve() if relative else root
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+        raise _invalid(relative, f"it cannot be resolved ({exc})") from None
     if target != root and not target.is_relative_to(root):
         raise _invalid(relative, "it resolves outside the artifact root")
     return target
@@ -83,4 +97,8 @@ def validate_artifact_location(location: str) -> str:
         if nxt == decoded:
             break
         decoded = nxt
+    else:
+        raise InvalidParameterValue(
+            f"Invalid artifact_location {location!r}: too many levels of URL encoding."
+        )
     return location

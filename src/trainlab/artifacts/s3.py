@@ -62,6 +62,9 @@ def _translate(exc: Exception, what: str) -> TrainlabError:
                 f"{what}: object storage answered {code}; check the server's S3 destination "
                 "and credentials."
             )
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if status >= 500:  # the storage's own trouble (InternalError, SlowDown): try again
+            return ServiceUnavailable(f"{what}: object storage answered {code} ({status}).")
         return TrainlabError(f"{what}: object storage answered {code}.")
     return TrainlabError(f"{what}: {exc}")
 

@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote, urlsplit
 from urllib.request import url2pathname
 
 from trainlab.artifacts.base import CHUNK_SIZE, FileInfo
+from trainlab.artifacts.local import UPLOAD_PREFIX, LocalArtifactRepository
 from trainlab.artifacts.paths import resolve_under, validate_artifact_path
 from trainlab.exceptions import (
     InvalidParameterValue,
@@ -91,7 +92,7 @@ class ArtifactRepo(ABC):
 def _atomic_write_from(dst: Path, write: Any) -> None:
     """Call ``write(file)`` on a temporary file beside ``dst``, then move it into place."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=".download-")
+    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=UPLOAD_PREFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -102,56 +103,34 @@ def _atomic_write_from(dst: Path, write: Any) -> None:
 
 
 class LocalRepo(ArtifactRepo):
-    """A ``file://`` artifact root: files are copied in and out directly."""
+    """A ``file://`` artifact root: files are copied in and out directly. Listing and deleting
+    are the server's (``LocalArtifactRepository``), symlink rules included."""
 
     def __init__(self, root_uri: str) -> None:
         self.root_uri = root_uri
         self.root = Path(url2pathname(urlsplit(root_uri).path))
+        self._files = LocalArtifactRepository(self.root)
 
     def _path(self, path: str) -> Path:
         return resolve_under(self.root, validate_artifact_path(path))
 
     def upload_file(self, local: Path, path: str) -> None:
-        rel = validate_artifact_path(path)
-        if not rel:
-            raise InvalidParameterValue("Invalid artifact path '': an artifact needs a name.")
-        self.root.mkdir(parents=True, exist_ok=True)
-        target = self._path(rel)
-        if target.is_dir():
-            raise InvalidParameterValue(f"Invalid artifact path {path!r}: it is a directory.")
+        target = self._files.upload_target(path)
         with open(local, "rb") as src:
             _atomic_write_from(target, lambda f: shutil.copyfileobj(src, f, CHUNK_SIZE))
 
     def list(self, path: str = "") -> list[FileInfo]:
         rel = validate_artifact_path(path)
-        if not self.root.is_dir():
-            return []
-        target = self._path(rel)
-        if not target.is_dir():
-            return []
-        out = []
-        for entry in sorted(target.iterdir()):
-            if entry.name.startswith((".upload-", ".download-")):
-                continue
-            is_dir = entry.is_dir()
-            size = None if is_dir else entry.stat().st_size
-            out.append(FileInfo(_join(rel, entry.name), is_dir, size))
-        return out
+        return [
+            FileInfo(_join(rel, info.path), info.is_dir, info.file_size)
+            for info in self._files.list(rel)
+        ]
 
     def is_dir(self, path: str) -> bool:
         return self.root.is_dir() and self._path(path).is_dir()
 
     def delete(self, path: str) -> None:
-        rel = validate_artifact_path(path)
-        if not rel:
-            raise InvalidParameterValue("Refusing to delete the artifact root.")
-        target = self._path(rel) if self.root.is_dir() else None
-        if target is not None and target.is_dir():
-            shutil.rmtree(target)
-        elif target is not None and target.exists():
-            target.unlink()
-        else:
-            raise ResourceNotFound(f"Artifact {path!r} not found under {self.root_uri}.")
+        self._files.delete(path)
 
     def download_file(self, path: str, dst: Path) -> None:
         source = self._path(path) if self.root.is_dir() else None

@@ -51,6 +51,23 @@ def test_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
     assert resolve_under(root, "run") == (root / "run").resolve()
 
 
+def test_names_and_paths_longer_than_storage_takes_are_refused() -> None:
+    assert validate_artifact_path("x" * 255) == "x" * 255
+    with pytest.raises(InvalidParameterValue, match="256 bytes long; the limit is 255"):
+        validate_artifact_path("x" * 256)
+    with pytest.raises(InvalidParameterValue, match="256 bytes long"):
+        validate_artifact_path("a/" + "\u00e9" * 128)  # 2 bytes each in UTF-8
+    with pytest.raises(InvalidParameterValue, match="longer than 1024 bytes") as err:
+        validate_artifact_path("abc/" * 300)
+    assert len(str(err.value)) < 300  # the message shows the start of the path only
+
+
+def test_a_symlink_loop_cannot_be_resolved(tmp_path: Path) -> None:
+    os.symlink(tmp_path / "loop", tmp_path / "loop")
+    with pytest.raises(InvalidParameterValue, match="cannot be resolved"):
+        resolve_under(tmp_path, "loop/x")
+
+
 @pytest.mark.parametrize(
     "location",
     [
@@ -72,6 +89,7 @@ def test_safe_locations(location: str) -> None:
         "s3://bucket/a/../../b",
         "file:///srv/%2e%2e/etc",
         "file:///srv/%252e%252e/etc",
+        "mlflow-artifacts:/%2525252e%2525252e",  # too many levels of encoding to check
         "s3://bucket/x;param",
         "s3://bucket/x?query=1",
         "file:///srv/a\x00b",

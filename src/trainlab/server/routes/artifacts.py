@@ -31,6 +31,7 @@ from trainlab.exceptions import InvalidParameterValue, TrainlabError
 from trainlab.server.context import ServerContext
 from trainlab.server.requests import Message, parse_json
 from trainlab.server.wire import JSONResponse
+from trainlab.store.sql.registry_rules import parse_version
 
 PROXY_SCHEME = "mlflow-artifacts:"
 
@@ -168,13 +169,9 @@ def register(app: FastAPI) -> None:
         model, only below its registered source."""
         ctx = _ctx(request)
         name = _required(request, "name")
-        version = _required(request, "version")
-        if not version.isdigit():
-            raise InvalidParameterValue(f"Invalid version {version!r}: expected an integer.")
+        version = parse_version(_required(request, "version"))
         path = request.query_params.get("path", "")
-        uri = await run_in_threadpool(
-            ctx.registry.get_model_version_download_uri, name, int(version)
-        )
+        uri = await run_in_threadpool(ctx.registry.get_model_version_download_uri, name, version)
         dl = await ctx.artifacts.open_read(_under(ctx.artifacts, uri, path))
         return _download_response(dl)
 
@@ -224,6 +221,7 @@ def register(app: FastAPI) -> None:
 
     def _direct(request: Request) -> BaseArtifactRepository:
         ctx = _ctx(request)
+        validate_artifact_path(request.path_params["path"])  # a 400 on every destination
         if not ctx.direct_transfers:
             raise MultipartUnsupported()
         return ctx.artifacts

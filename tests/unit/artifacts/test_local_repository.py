@@ -1,0 +1,125 @@
+"""The local artifact repository and the symlinks, long names and files-as-folders a client
+cannot create through the API but may find on disk."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from trainlab.artifacts.local import UPLOAD_PREFIX, LocalArtifactRepository
+from trainlab.client.artifact_repo import LocalRepo
+from trainlab.exceptions import InvalidParameterValue
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def write(repo: LocalArtifactRepository, path: str, data: bytes) -> None:
+    asyncio.run(repo.write_stream(path, _one(data)))
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> tuple[LocalArtifactRepository, Path, Path]:
+    """A repository whose root holds ``run/file.txt`` and ``run/folder/inner.txt``, beside an
+    outside ``secret.txt``."""
+    root = tmp_path / "root"
+    repo = LocalArtifactRepository(root)
+    write(repo, "run/file.txt", b"file")
+    write(repo, "run/folder/inner.txt", b"inner")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret")
+    return repo, root, secret
+
+
+def test_deleting_a_symlink_to_the_root_removes_the_link_only(
+    tree: tuple[LocalArtifactRepository, Path, Path],
+) -> None:
+    repo, root, _ = tree
+    os.symlink(root, root / "run" / "root-link")
+    repo.delete("run/root-link")
+    assert not (root / "run" / "root-link").exists()
+    assert (root / "run" / "file.txt").read_bytes() == b"file"
+
+
+def test_deleting_a_symlink_to_a_folder_keeps_the_folder(
+    tree: tuple[LocalArtifactRepository, Path, Path],
+) -> None:
+    repo, root, _ = tree
+    os.symlink(root / "run" / "folder", root / "run" / "folder-link")
+    repo.delete("run/folder-link")
+    assert not os.path.lexists(root / "run" / "folder-link")
+    assert (root / "run" / "folder" / "inner.txt").read_bytes() == b"inner"
+
+
+def test_a_link_reached_through_a_link_is_removed_itself(
+    tree: tuple[LocalArtifactRepository, Path, Path],
+) -> None:
+    repo, root, _ = tree
+    os.symlink(root, root / "run" / "root-link")
+    repo.delete("run/root-link/run/root-link")
+    assert not os.path.lexists(root / "run" / "root-link")
+    assert (root / "run" / "file.txt").exists()
+
+
+def test_listing_leaves_out_links_that_lead_outside_nowhere_or_in_a_loop(
+    tree: tuple[LocalArtifactRepository, Path, Path],
+) -> None:
+    repo, root, secret = tree
+    run = root / "run"
+    os.symlink(secret, run / "secret-link")
+    os.symlink(secret.parent, run / "outside-link")
+    os.symlink(run / "missing", run / "dangling")
+    os.symlink(run / "loop", run / "loop")
+    os.symlink(run / "file.txt", run / "inside-link")
+    names = {(f.path, f.is_dir, f.file_size) for f in repo.list("run")}
+    assert names == {
+        ("file.txt", False, 4),
+        ("folder", True, None),
+        ("inside-link", False, 4),
+    }
+
+
+def test_a_symlink_loop_is_a_bad_path(tree: tuple[LocalArtifactRepository, Path, Path]) -> None:
+    repo, root, _ = tree
+    os.symlink(root / "run" / "loop", root / "run" / "loop")
+    for call in (repo.local_path, repo.list, repo.exists):
+        with pytest.raises(InvalidParameterValue, match="cannot be resolved"):
+            call("run/loop/x")
+    with pytest.raises(InvalidParameterValue, match="cannot be resolved"):
+        write(repo, "run/loop/x", b"x")
+
+
+def test_a_file_in_the_way_of_a_folder_is_a_bad_path(
+    tree: tuple[LocalArtifactRepository, Path, Path],
+) -> None:
+    repo, root, _ = tree
+    with pytest.raises(InvalidParameterValue, match="a folder in it is an existing file"):
+        write(repo, "run/file.txt/child.txt", b"x")
+    assert (root / "run" / "file.txt").read_bytes() == b"file"
+
+
+def test_upload_names_are_reserved(tree: tuple[LocalArtifactRepository, Path, Path]) -> None:
+    repo, root, _ = tree
+    with pytest.raises(InvalidParameterValue, match="reserved"):
+        write(repo, f"run/{UPLOAD_PREFIX}x", b"x")
+    (root / "run" / f"{UPLOAD_PREFIX}left-over").write_bytes(b"partial")
+    assert f"{UPLOAD_PREFIX}left-over" not in {f.path for f in repo.list("run")}
+
+
+def test_the_embedded_client_lists_and_deletes_by_the_same_rules(
+    tree: tuple[LocalArtifactRepository, Path, Path],
+) -> None:
+    _, root, secret = tree
+    client = LocalRepo(root.as_uri())
+    os.symlink(secret, root / "run" / "secret-link")
+    os.symlink(root, root / "run" / "root-link")
+    assert {f.path for f in client.list("run")} == {"run/file.txt", "run/folder", "run/root-link"}
+    client.delete("run/root-link")
+    assert (root / "run" / "file.txt").exists()
+    with pytest.raises(InvalidParameterValue, match="a folder in it is an existing file"):
+        client.upload_file(secret, "run/file.txt/x")
