@@ -55,7 +55,13 @@ def _translate(exc: Exception, what: str) -> TrainlabError:
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code in ("NoSuchKey", "404", "NoSuchUpload", "NotFound"):
             return ResourceNotFound(f"{what} not found.")
-        if code in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"):
+        if code in (
+            "InvalidPart",
+            "InvalidPartOrder",
+            "EntityTooSmall",
+            "MalformedXML",
+            "KeyTooLongError",
+        ):
             return InvalidParameterValue(f"{what}: {code}.")
         if code in ("NoSuchBucket", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
             return ServiceUnavailable(
