@@ -375,3 +375,57 @@ def test_server_on_a_taken_port_says_so(tmp_path: Path) -> None:
         )
     assert_clean_error(proc, f"Cannot listen on 127.0.0.1:{port}", "--port")
     assert not (tmp_path / "s.db").exists()  # refused before touching anything
+
+
+# -- which store --------------------------------------------------------------------------------
+def test_runs_list_without_an_experiment_lists_every_experiment(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/two.db"
+    store: Any = store_for(uri)
+    try:
+        ids = {}
+        for name in ("first", "second"):
+            exp = store.create_experiment(name)
+            ids[name] = store.create_run(exp, run_name=f"run-of-{name}").info.run_id
+    finally:
+        store.engine.dispose()
+    proc = cli("runs", "list", "--tracking-uri", uri, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = {(r[0], r[1], r[2]) for r in table_rows(proc.stdout)}
+    assert rows == {(ids[n], n, f"run-of-{n}") for n in ("first", "second")}
+
+
+def test_runs_list_columns_need_their_kind(tmp_path: Path) -> None:
+    proc = cli("runs", "list", "-c", "valid_f1", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "params.KEY, metrics.KEY or tags.KEY" in one_line(proc.stderr)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("runs", "list"),
+        ("runs", "show", "abc"),
+        ("experiments", "list"),
+        ("models", "list"),
+        ("artifacts", "list", "abc"),
+    ],
+)
+def test_reading_commands_never_create_a_store(tmp_path: Path, args: tuple[str, ...]) -> None:
+    proc = cli(*args, cwd=tmp_path)
+    assert_clean_error(proc, f"No trainlab store at {tmp_path}/trainlab.db", "--tracking-uri")
+    typo = cli(*args, "--tracking-uri", "sqlite:///nosuchdir/x.db", cwd=tmp_path)
+    assert_clean_error(typo, "No trainlab store at", "nosuchdir/x.db")
+    assert not (tmp_path / "trainlab.db").exists() and not (tmp_path / "nosuchdir").exists()
+
+
+@pytest.mark.parametrize(
+    ("uri", "needle"),
+    [
+        ("sqlite://trainlab.db", "Invalid SQLite URL"),
+        ("postgresql://postgres@127.0.0.1:1/x", "Connection refused"),
+        ("mysql://x", "Unsupported tracking URI"),
+    ],
+)
+def test_a_bad_tracking_uri_is_one_clear_line(tmp_path: Path, uri: str, needle: str) -> None:
+    proc = cli("experiments", "list", "--tracking-uri", uri, cwd=tmp_path)
+    assert_clean_error(proc, needle)

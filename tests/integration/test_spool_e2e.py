@@ -4,6 +4,7 @@ ended during the outage ends on the server once the spool is delivered."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -30,17 +31,23 @@ def own_server(tmp_path: Path) -> ServerProcess:
     proc.stop()
 
 
-def _spool_flush(url: str) -> str:
-    """`trainlab spool flush` as a user runs it; its output."""
+def _cli(*args: str) -> str:
+    """A trainlab command as a user runs it (wide, so that lines do not wrap); its output."""
     cli = str(Path(sys.executable).with_name("trainlab"))
     done = subprocess.run(
-        [cli, "spool", "flush", "--tracking-uri", url],
+        [cli, *args],
         check=True,
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "COLUMNS": "300"},
     )
     return done.stdout
+
+
+def _spool_flush(url: str) -> str:
+    """`trainlab spool flush` as a user runs it; its output."""
+    return _cli("spool", "flush", "--tracking-uri", url)
 
 
 def _steps(store: RestTrackingStore, run_id: str, key: str) -> list[int]:
@@ -137,9 +144,19 @@ def test_run_ended_while_the_server_is_down_is_finished_by_spool_flush(
     before, after = map(int, out.split())
     # One error when the run ended (200 points and the end), then the exit's spool warning.
     [ended] = [line for line in err.splitlines() if "the end of the run included" in line]
-    assert run_id in ended and "201 item(s)" in ended and "`trainlab spool flush`" in ended
+    assert (
+        run_id in ended
+        and "201 item(s)" in ended
+        and "`trainlab spool flush --tracking-uri " in ended
+    )
     [spool_file] = (tmp_path / "spool").glob("*.db")
     assert str(spool_file) in ended
+    status = _cli("spool", "status")
+    assert own_server.url in status and " 201 " in status and spool_file.name in status
+    # flushing another URI delivers nothing, and says what waits for which URI
+    elsewhere = _cli("spool", "flush", "--tracking-uri", f"sqlite:///{tmp_path}/other.db")
+    assert "Delivered 0" in elsewhere
+    assert f"trainlab spool flush --tracking-uri {own_server.url}" in elsewhere
 
     own_server.start()
     store = RestTrackingStore(own_server.url)

@@ -17,11 +17,16 @@ def list_cmd(
     """Files and folders directly under PATH of a run's artifacts."""
     from rich.table import Table
 
-    from trainlab.cli.common import console, print_json, with_errors
+    from trainlab.cli.common import console, fail, open_store, print_json, with_errors
     from trainlab.client.artifacts import list_artifacts
 
+    open_store(tracking_uri)  # it must exist
     with with_errors():
         files = list_artifacts(run_id, path, tracking_uri=tracking_uri)
+    if path and not files:
+        fail(
+            f"Run {run_id} has no artifacts under {path!r}. See `trainlab artifacts list {run_id}`."
+        )
     if as_json:
         print_json([{"path": f.path, "is_dir": f.is_dir, "file_size": f.file_size} for f in files])
         return
@@ -43,9 +48,10 @@ def download_cmd(
     tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP),
 ) -> None:
     """Copy a run's artifact (file or folder) into DST; prints the local path."""
-    from trainlab.cli.common import with_errors
+    from trainlab.cli.common import open_store, with_errors
     from trainlab.client.artifacts import download_artifacts
 
+    open_store(tracking_uri)  # it must exist
     with with_errors():
         local = download_artifacts(run_id, path, dst, tracking_uri=tracking_uri)
     typer.echo(local)

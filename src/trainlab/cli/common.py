@@ -43,9 +43,42 @@ def timestamp(ms: int | None) -> str:
 
 
 def open_store(tracking_uri: str | None) -> Any:
+    """The store of ``--tracking-uri`` (else the environment's, else the embedded one), which
+    must exist: a command that reads or changes what was logged never creates an empty one."""
     from trainlab.client.resolve import resolve_tracking_uri, store_for
+    from trainlab.exceptions import TrainlabError
 
-    return store_for(resolve_tracking_uri(tracking_uri))
+    uri = resolve_tracking_uri(tracking_uri)
+    missing = _missing_sqlite_file(uri)
+    if missing is not None:
+        fail(
+            f"No trainlab store at {missing} ({uri}). Run this in the folder that holds it, "
+            "or pass --tracking-uri (or set TRAINLAB_TRACKING_URI) to name it."
+        )
+    try:
+        return store_for(uri)
+    except TrainlabError as exc:
+        fail(exc.message)
+    except Exception as exc:  # noqa: BLE001 - a bad URL or an unreachable database alike
+        fail(f"Cannot open the tracking store {uri!r}: {str(exc).splitlines()[0]}")
+
+
+def _missing_sqlite_file(uri: str) -> str | None:
+    """The absolute path of a ``sqlite:`` URI's database file when that file does not exist."""
+    if not uri.startswith("sqlite:"):
+        return None
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        database = make_url(uri).database
+    except ArgumentError:
+        return None  # reported by store_for
+    if not database or database == ":memory:" or Path(database).exists():
+        return None
+    return str(Path(database).absolute())
 
 
 class with_errors:  # noqa: N801 - used as a context manager: `with with_errors():`

@@ -7,6 +7,21 @@ from trainlab.cli.common import TRACKING_URI_HELP
 app = typer.Typer(help="Runs: list, search and inspect.", no_args_is_help=True)
 
 
+_COLUMN_KINDS = ("params", "param", "metrics", "metric", "tags", "tag")
+
+
+def _experiment_names(store: object) -> dict[str, str]:
+    """Every active experiment's name by id."""
+    names: dict[str, str] = {}
+    token = None
+    while True:
+        page = store.search_experiments(max_results=1000, page_token=token)  # type: ignore[attr-defined]
+        names.update((e.experiment_id, e.name) for e in page)
+        token = page.next_page_token
+        if not token:
+            return names
+
+
 def _experiment_ids(store: object, names: list[str]) -> list[str]:
     from trainlab.cli.common import fail
 
@@ -25,7 +40,7 @@ def _experiment_ids(store: object, names: list[str]) -> list[str]:
 @app.command("list")
 def list_cmd(
     experiment: list[str] = typer.Option(
-        ["0"], "--experiment", "-e", help="Experiment name or id (repeatable)."
+        [], "--experiment", "-e", help="Experiment name or id (repeatable; default: all)."
     ),
     filter_string: str = typer.Option(
         None,
@@ -41,15 +56,20 @@ def list_cmd(
     tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """List runs of one or more experiments, newest first."""
+    """List runs, newest first: of every experiment, or of those named with -e."""
     from rich.table import Table
 
-    from trainlab.cli.common import console, open_store, print_json, with_errors
+    from trainlab.cli.common import console, fail, open_store, print_json, with_errors
     from trainlab.cli.render import run_cell, run_json
 
+    for column in columns:
+        kind, _, key = column.partition(".")
+        if kind not in _COLUMN_KINDS or not key:
+            fail(f"Column {column!r}: name it params.KEY, metrics.KEY or tags.KEY.", code=2)
     with with_errors():
         store = open_store(tracking_uri)
-        ids = _experiment_ids(store, experiment)
+        names = _experiment_names(store)
+        ids = _experiment_ids(store, experiment) if experiment else list(names)
         page = store.search_runs(ids, filter_string, max_results=max_results, order_by=order_by)
     if as_json:
         print_json([run_json(r) for r in page])
@@ -61,12 +81,18 @@ def list_cmd(
         + (" (more: raise --max-results)" if page.next_page_token else "")
     )
     table.add_column("run id", no_wrap=True)
+    several = len(ids) > 1
+    if several:
+        table.add_column("experiment")
     for c in ("name", "status", "started"):
         table.add_column(c)
-    for c in cols:
-        table.add_column(c.partition(".")[2] or c, overflow="fold")
+    for c in cols:  # named as given with -c; the default metric columns by their key
+        table.add_column(c if columns else c.partition(".")[2], overflow="fold")
     for r in page:
-        table.add_row(*run_cell(r, cols))
+        cells = run_cell(r, cols)
+        if several:
+            cells.insert(1, names.get(r.info.experiment_id, r.info.experiment_id))
+        table.add_row(*cells)
     console.print(table)
 
 

@@ -13,7 +13,7 @@ def flush_cmd(tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP)) ->
     from trainlab.cli.common import console, fail, with_errors
     from trainlab.client.fluent import spool_dir
     from trainlab.client.resolve import resolve_tracking_uri, store_for
-    from trainlab.client.spool import deliver_spool
+    from trainlab.client.spool import deliver_spool, spool_summaries
     from trainlab.exceptions import ServiceUnavailable
 
     uri = resolve_tracking_uri(tracking_uri)
@@ -24,17 +24,35 @@ def flush_cmd(tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP)) ->
         except ServiceUnavailable as exc:
             fail(f"{exc.message}\nStart the server (or check the URI) and run this again.")
     console.print(f"Delivered {delivered} spooled item(s) to {uri}.")
+    others = sorted({s.target for s in spool_summaries(spool_dir()) if s.target != uri})
+    for other in others:
+        console.print(
+            f"Items spooled for {other or 'an unreadable file'} wait too: "
+            + (
+                f"trainlab spool flush --tracking-uri {other}"
+                if other
+                else "see `trainlab spool status`"
+            )
+        )
 
 
 @app.command("status")
 def status_cmd() -> None:
-    """List spool files waiting for delivery."""
+    """List the spool files waiting for delivery: the URI each waits for, and its items."""
+    from rich.table import Table
+
     from trainlab.cli.common import console
     from trainlab.client.fluent import spool_dir
+    from trainlab.client.spool import spool_summaries
 
-    files = sorted(spool_dir().glob("*.db"))
-    if not files:
+    summaries = spool_summaries(spool_dir())
+    if not summaries:
         console.print(f"No spooled data in {spool_dir()}.")
         return
-    for f in files:
-        console.print(f"{f}  ({f.stat().st_size} bytes)")
+    table = Table(title=f"{len(summaries)} spool file(s) in {spool_dir()}")
+    for column in ("waiting for", "items", "file"):
+        table.add_column(column, overflow="fold")
+    for s in summaries:
+        table.add_row(s.target or "(unreadable)", str(s.items), s.path.name)
+    console.print(table)
+    console.print("Deliver them with `trainlab spool flush --tracking-uri URI`.")

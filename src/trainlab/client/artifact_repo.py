@@ -158,15 +158,17 @@ class ProxiedRepo(ArtifactRepo):
     def _raise_for(self, response: httpx.Response, what: str) -> None:
         if response.is_success:
             return
-        if response.status_code in (502, 503, 504):
-            raise ServiceUnavailable(
-                f"The tracking server at {self._server} answered {response.status_code} {what}."
-            )
         response.read()
         try:
             payload = response.json()
         except ValueError:
             payload = {"message": f"HTTP {response.status_code} {what}: {response.text[:300]}"}
+        if response.status_code in (502, 503, 504):  # with the server's reason, when it gave one
+            reason = payload.get("message") if isinstance(payload, dict) else None
+            raise ServiceUnavailable(
+                f"The tracking server at {self._server} answered {response.status_code} {what}"
+                + (f": {reason}" if isinstance(reason, str) and reason else ".")
+            )
         raise from_json(payload if isinstance(payload, dict) else {}, response.status_code)
 
     def _transport_error(self, exc: Exception) -> ServiceUnavailable:

@@ -240,12 +240,13 @@ class ActiveRun:
             log.error(
                 "trainlab: could not reach %s to end run %s %s: %d item(s), the end of the run "
                 "included, wait in %s; they will be delivered by the next trainlab process that "
-                "logs to %s, or by `trainlab spool flush`.",
+                "logs to %s, or by `trainlab spool flush --tracking-uri %s`.",
                 self._client.uri,
                 self.run_id,
                 status,
                 result.spooled,
                 ", ".join(map(str, result.spool_paths)),
+                self._client.uri,
                 self._client.uri,
             )
 

@@ -231,10 +231,12 @@ class BatchingLogger:
         if result.spooled:
             log.warning(
                 "trainlab: %d logged items could not reach %s and are kept in %s; they are "
-                "delivered the next time trainlab logs to it, or by `trainlab spool flush`.",
+                "delivered the next time trainlab logs to it, or by `trainlab spool flush "
+                "--tracking-uri %s`.",
                 result.spooled,
                 self._target,
                 ", ".join(map(str, result.spool_paths)),
+                self._target,
             )
         return result
 

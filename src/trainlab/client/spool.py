@@ -334,6 +334,37 @@ def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
     return conn
 
 
+@dataclass(frozen=True)
+class SpoolSummary:
+    path: Path
+    target: str  # '' when the file cannot be read
+    items: int
+
+
+def spool_summaries(spool_dir: Path) -> list[SpoolSummary]:
+    """Every spool file in ``spool_dir``, read without claiming it: the URI it waits for and
+    how many items it holds."""
+    out = []
+    for path in sorted(spool_dir.glob(f"{_V1_FILE_PREFIX}*.db")):  # format 2's prefix extends it
+        try:
+            conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=5)
+            try:
+                items = conn.execute("SELECT COALESCE(SUM(n_items), 0) FROM batches").fetchone()[0]
+                row = conn.execute("SELECT target FROM batches LIMIT 1").fetchone()
+                with contextlib.suppress(sqlite3.Error):  # format 1 has no meta table
+                    row = (
+                        conn.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
+                        or row
+                    )
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            out.append(SpoolSummary(path, "", 0))
+            continue
+        out.append(SpoolSummary(path, row[0] if row else "", int(items)))
+    return out
+
+
 def claim_orphans(spool_dir: Path, target: str) -> list[SpoolFile]:
     """Every unowned spool file of ``target`` in ``spool_dir``, oldest first, now owned by us
     (files of format version 1 included)."""

@@ -335,7 +335,7 @@ def test_a_run_ended_while_the_server_is_down_ends_once_it_is_back(
     [error] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert run.run_id in error and sqlite_uri in error
     assert "100 item(s), the end of the run included" in error  # 99 points and the end
-    assert str(logger.spool_path) in error and "`trainlab spool flush`" in error
+    assert str(logger.spool_path) in error and "`trainlab spool flush --tracking-uri " in error
     stored = trainlab.get_run(run.run_id, tracking_uri=sqlite_uri)
     assert (stored.info.status, stored.info.end_time) == (RunStatus.RUNNING, None)
 
