@@ -11,6 +11,7 @@ import pytest
 
 from trainlab.client.rest_logged_models import logged_models_for
 from trainlab.entities import Metric
+from trainlab.entities.logged_model import LoggedModelStatus
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound, TrainlabError
 from trainlab.store._base import BaseLoggedModelStore, BaseTrackingStore
 
@@ -92,6 +93,29 @@ def test_order_by_latest_metric_value(
     on_train = {"field_name": "metrics.acc", "ascending": False, "dataset_name": "train"}
     assert names(on_train, {"field_name": "name"}) == ["a", "b", "c", "d"]
     assert names({"field_name": "name", "ascending": False}) == ["d", "c", "b", "a"]
+
+
+def test_status_filter_takes_mlflows_names(
+    models: BaseLoggedModelStore, corpus: tuple[str, dict[str, str]]
+) -> None:
+    exp, ids = corpus
+    models.finalize_logged_model(ids["a"], LoggedModelStatus.READY)
+    models.finalize_logged_model(ids["b"], LoggedModelStatus.UPLOAD_FAILED)
+
+    def names(filter_string: str) -> list[str]:
+        order = [{"field_name": "name"}]
+        return _names(models.search_logged_models([exp], filter_string, 50, order), ids)
+
+    assert names("status = 'READY'") == ["a"]
+    assert names("status != 'READY'") == ["b", "c", "d"]
+    assert names("status IN ('READY', 'FAILED')") == ["a", "b"]
+    assert names("status NOT IN ('PENDING')") == ["a", "b"]
+    assert names("status = 'pending'") == ["c", "d"]
+    assert names("status = 'LOGGED_MODEL_READY'") == ["a"]  # the wire's name too
+    with pytest.raises(InvalidParameterValue, match="Unknown logged model status 'DONE'"):
+        models.search_logged_models([exp], "status = 'DONE'")
+    with pytest.raises(InvalidParameterValue, match="status"):
+        models.search_logged_models([exp], "status LIKE 'R%'")
 
 
 def test_bad_search_arguments_name_the_problem(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -761,6 +762,11 @@ def test_logged_model_source_and_lineage(
     v2 = registry.create_model_version(model, f"models:/{model_id}")
     assert (v2.run_id, v2.model_id) == (run_id, model_id)
     assert v2.lineage == {"run_id": run_id, "model_id": model_id}
+    # The logged model lists the versions registered from it, as MLflow's server records them.
+    from trainlab.client.rest_logged_models import logged_models_for
+
+    listed = logged_models_for(store).get_logged_model(model_id).tags["mlflow.modelVersions"]
+    assert json.loads(listed) == [{"name": model, "version": "1"}, {"name": model, "version": "2"}]
     with pytest.raises(ResourceNotFound):
         registry.create_model_version(model, "models:/m-0123456789abcdef0123456789abcdef")
     with pytest.raises(InvalidParameterValue):

@@ -423,6 +423,8 @@ def test_log_inputs(store: BaseTrackingStore, exp_id: str, run_id: str) -> None:
     ds = Dataset("wine-train", "abc123", "code", "sklearn:wine", '{"cols": 13}', None)
     store.log_inputs(run_id, [DatasetInput(ds, {"mlflow.data.context": "train"})])
     store.log_inputs(run_id, [DatasetInput(ds, {"mlflow.data.context": "train"})])
+    # As in MLflow, logging the dataset again changes nothing: its first context stays.
+    store.log_inputs(run_id, [DatasetInput(ds, {"mlflow.data.context": "eval", "x": "y"})])
     inputs = store.get_run(run_id).inputs.dataset_inputs
     assert len(inputs) == 1
     assert inputs[0].dataset.name == "wine-train" and inputs[0].dataset.digest == "abc123"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -268,6 +269,9 @@ def test_log_register_and_load_by_alias(server: Any, client: MlflowClient) -> No
     assert version.run_id == run.info.run_id
     assert version.tags["trainlab.lineage.run_id"] == run.info.run_id
     assert version.tags["trainlab.lineage.model_id"] == info.model_id
+    # The logged model lists the version once (the client appends what the server listed).
+    listed = client.get_logged_model(info.model_id).tags["mlflow.modelVersions"]
+    assert json.loads(listed) == [{"name": name, "version": "1"}]
     client.set_registered_model_alias(name, "champion", "1")
     assert mlflow.pyfunc.load_model(f"models:/{name}@champion").predict([1, 2]) == [2, 4]
     assert mlflow.pyfunc.load_model(f"models:/{name}/1").predict([5]) == [10]
@@ -294,6 +298,24 @@ def test_copy_model_version_and_register_from_a_version(
     with pytest.raises(MlflowException, match="must match") as err:
         client.create_model_version(copy_to, f"models:/{source}/1", run_id=other)
     assert err.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_a_version_made_from_a_logged_model_is_listed_on_it(
+    client: MlflowClient, run_id: str
+) -> None:
+    """``create_model_version(..., model_id=...)``: the server tags the logged model with the
+    version (``mlflow.modelVersions``), as MLflow's does."""
+    exp_id = client.get_run(run_id).info.experiment_id
+    model = client.create_logged_model(exp_id, name="clf", source_run_id=run_id)
+    client.finalize_logged_model(model.model_id, "READY")
+    name = unique()
+    client.create_registered_model(name)
+    for _ in range(2):
+        client.create_model_version(
+            name, f"models:/{model.model_id}", run_id=run_id, model_id=model.model_id
+        )
+    listed = client.get_logged_model(model.model_id).tags["mlflow.modelVersions"]
+    assert json.loads(listed) == [{"name": name, "version": "1"}, {"name": name, "version": "2"}]
 
 
 def test_prompt_registry(client: MlflowClient) -> None:

@@ -9,3 +9,4 @@ SOURCE_TYPE_TAG = "mlflow.source.type"
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 GIT_BRANCH_TAG = "mlflow.source.git.branch"
 GIT_DIRTY_TAG = "trainlab.git.dirty"  # "True" when the run's code had uncommitted changes
+MODEL_VERSIONS_TAG = "mlflow.modelVersions"  # of a logged model: the versions registered from it

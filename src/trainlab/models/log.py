@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from trainlab.entities import Run
 
 log = logging.getLogger("trainlab")
-MODEL_VERSIONS_KEY = "mlflow.modelVersions"
 
 
 @dataclass(frozen=True)
@@ -134,20 +133,14 @@ def _data_digest(run: Run) -> str | None:
 
 def _register(client: _Client, name: str, model_id: str, run_id: str | None) -> int:
     from trainlab.client.resolve import registry_for
-    from trainlab.client.rest_logged_models import logged_models_for
 
     registry = registry_for(client.store)
     with contextlib.suppress(ResourceAlreadyExists):
         registry.create_registered_model(name)
+    # The store lists the version on the logged model (mlflow.modelVersions).
     version = registry.create_model_version(
         name, f"models:/{model_id}", run_id=run_id, model_id=model_id
     )
-    # The logged model lists the versions made from it, as mlflow.register_model records them.
-    models = logged_models_for(client.store)
-    known = json.loads(models.get_logged_model(model_id).tags.get(MODEL_VERSIONS_KEY, "[]"))
-    entry = {"name": name, "version": str(version.version)}
-    if entry not in known:
-        models.set_logged_model_tags(model_id, {MODEL_VERSIONS_KEY: json.dumps([*known, entry])})
     return version.version
 
 

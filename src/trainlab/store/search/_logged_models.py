@@ -13,9 +13,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
-from trainlab.exceptions import InvalidParameterValue
+from trainlab.entities.logged_model import LoggedModelStatus
+from trainlab.exceptions import InvalidFilter, InvalidParameterValue
 from trainlab.store.search._ast import quote
 from trainlab.store.search._compile import (
+    ID_OPS,
     NUMERIC_OPS,
     STRING_OPS,
     ColumnField,
@@ -100,12 +102,43 @@ class LoggedModelMetric(ExistsField):
         return [func.coalesce(rank, 2).asc(), sort]
 
 
+# A status as filters name it (MLflow's names) -> as stored (the wire's names).
+_STATUSES = {
+    "PENDING": LoggedModelStatus.PENDING,
+    "READY": LoggedModelStatus.READY,
+    "FAILED": LoggedModelStatus.UPLOAD_FAILED,
+}
+
+
+class _StatusField(ColumnField):
+    """``status = 'READY'``: MLflow's names (PENDING, READY, FAILED) or the wire's
+    (LOGGED_MODEL_READY ...), in any case; = != IN and NOT IN."""
+
+    def __init__(self) -> None:
+        super().__init__("attribute 'status'", _M.status, "string", ID_OPS)
+
+    def where(self, op: str, value: Any) -> ColumnElement[bool]:
+        if isinstance(value, (list, tuple)):
+            return super().where(op, [_stored_status(v) for v in value])
+        return super().where(op, _stored_status(value))
+
+
+def _stored_status(name: str) -> str:
+    wanted = name.strip().upper()
+    for short, status in _STATUSES.items():
+        if wanted in (short, status.value):
+            return status.value
+    raise InvalidFilter(
+        f"Unknown logged model status {name!r} in the filter: use {', '.join(_STATUSES)}."
+    )
+
+
 _ATTRIBUTES = NamedFields(
     {
         "name": _string("name", _M.name),
         "model_id": _string("model_id", _M.model_id),
         "model_type": _string("model_type", _M.model_type),
-        "status": _string("status", _M.status),
+        "status": _StatusField(),
         "source_run_id": _string("source_run_id", _M.source_run_id),
         "creation_timestamp": _number("creation_timestamp", _M.creation_timestamp),
         "creation_time": _number("creation_time", _M.creation_timestamp),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from trainlab.entities import LoggedModel, LoggedModelStatus, Metric, PagedList
 from trainlab.entities.paging import decode_page_token, encode_page_token
+from trainlab.entities.tags import MODEL_VERSIONS_TAG
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 from trainlab.store._base import BaseLoggedModelStore
 from trainlab.store.search import logged_models_filter, logged_models_order_by
@@ -21,6 +22,7 @@ from trainlab.store.sql.models import (
     LoggedModelTagModel,
     MetricModel,
 )
+from trainlab.store.sql.registry_lineage import distinct_model_versions
 from trainlab.store.sql.tracking import SqlTrackingStore, _experiment_pk
 from trainlab.store.sql.uow import unit_of_work, upsert_insert
 from trainlab.validation import validate_key, validate_param_value, validate_tag_value
@@ -154,6 +156,8 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
         for k, v in tags.items():
             validate_key(k, "tag key")
             validate_tag_value(v, k)
+        if MODEL_VERSIONS_TAG in tags:
+            tags = {**tags, MODEL_VERSIONS_TAG: distinct_model_versions(tags[MODEL_VERSIONS_TAG])}
         with unit_of_work(self.engine) as s:
             row = self._row(s, model_id)
             if tags:

@@ -37,7 +37,7 @@ from trainlab.store.sql.models import (
     RegisteredModelModel,
     RegisteredModelTagModel,
 )
-from trainlab.store.sql.registry_lineage import lineage_tags
+from trainlab.store.sql.registry_lineage import lineage_tags, list_version_on_model
 from trainlab.store.sql.registry_load import (
     MODEL_ROW,
     VERSION_ROW,
@@ -321,6 +321,8 @@ class SqlRegistryStore(BaseRegistryStore):
                 storage_location=storage_location,
             )
             conn.execute(_INSERT_VERSION, _version_values(version))
+            if model_id is not None and not is_prompt(tags or {}):
+                list_version_on_model(s, model_id, name, number)
             if version.tags:
                 conn.execute(
                     _INSERT_VERSION_TAG,

@@ -614,17 +614,18 @@ class SqlTrackingStore(BaseTrackingStore):
                     .on_conflict_do_nothing()
                 )
                 dataset_id = s.scalar(select(DatasetModel.dataset_id).where(key))
+                logged = select(RunInputModel.run_id).where(
+                    RunInputModel.run_id == run_id, RunInputModel.dataset_id == dataset_id
+                )
+                if s.execute(logged).first() is not None:
+                    continue  # as in MLflow: the first logging of a dataset keeps its context
                 s.execute(
                     upsert_insert(s, RunInputModel)
                     .values(run_id=run_id, dataset_id=dataset_id)
                     .on_conflict_do_nothing()
                 )
                 if di.tags:
-                    stmt = upsert_insert(s, RunInputTagModel)
-                    stmt = stmt.on_conflict_do_update(
-                        index_elements=["run_id", "dataset_id", "key"],
-                        set_={"value": stmt.excluded.value},
-                    )
+                    stmt = upsert_insert(s, RunInputTagModel).on_conflict_do_nothing()
                     s.execute(
                         stmt,
                         [
