@@ -322,3 +322,17 @@ def test_bulk_limit(http: httpx.Client, run_id: str) -> None:
     columns = {k: v[:-1] for k, v in columns.items()}
     assert http.post(BULK, json={"run_id": run_id, "metric_columns": columns}).status_code == 200
     assert _run(http, run_id)["metrics"][0]["step"] == 49_999
+
+
+def test_enums_are_taken_by_their_protobuf_numbers_too(http: httpx.Client, run_id: str) -> None:
+    """Protobuf's JSON allows an enum as its number; MLflow's server takes that too."""
+    assert http.post(f"{API}/runs/update", json={"run_id": run_id, "status": 3}).status_code == 200
+    got = http.get(f"{API}/runs/get", params={"run_id": run_id}).json()["run"]["info"]
+    assert got["status"] == "FINISHED"
+    found = http.post(f"{API}/runs/search", json={"experiment_ids": ["0"], "run_view_type": 3})
+    assert found.status_code == 200, found.text
+    assert http.post(f"{API}/experiments/search", json={"view_type": 3}).status_code == 200
+    bad = http.post(f"{API}/runs/update", json={"run_id": run_id, "status": 9})
+    assert_error(bad, 400, "INVALID_PARAMETER_VALUE", "status", "unknown value number 9")
+    boolean = http.post(f"{API}/runs/search", json={"experiment_ids": ["0"], "run_view_type": True})
+    assert_error(boolean, 400, "INVALID_PARAMETER_VALUE", "run_view_type")

@@ -32,9 +32,40 @@ def _id_string(v: Any) -> Any:
     return v
 
 
+def _by_number(*members: Any) -> BeforeValidator:
+    """An enum also given by its protobuf number (valid protobuf JSON): ``members`` in the order
+    of their numbers, from 1."""
+    numbers = dict(enumerate(members, start=1))
+
+    def convert(v: Any) -> Any:
+        if type(v) is int:
+            if v not in numbers:
+                raise ValueError(f"unknown value number {v}; expected one of {sorted(numbers)}")
+            return numbers[v]
+        return v
+
+    return BeforeValidator(convert)
+
+
 Int64 = Annotated[int, BeforeValidator(_no_bool), Field(ge=INT64_MIN, le=INT64_MAX)]
 Double = Annotated[float, BeforeValidator(_no_bool)]
 Id = Annotated[StrictStr, BeforeValidator(_id_string)]
+# MLflow's enums, by name or by number as its protobuf messages number them.
+View = Annotated[ViewType, _by_number(ViewType.ACTIVE_ONLY, ViewType.DELETED_ONLY, ViewType.ALL)]
+Status = Annotated[
+    RunStatus,
+    _by_number(
+        RunStatus.RUNNING,
+        RunStatus.SCHEDULED,
+        RunStatus.FINISHED,
+        RunStatus.FAILED,
+        RunStatus.KILLED,
+    ),
+]
+ModelStatus = Annotated[
+    LoggedModelStatus,
+    _by_number(LoggedModelStatus.PENDING, LoggedModelStatus.READY, LoggedModelStatus.UPLOAD_FAILED),
+]
 
 
 class Message(BaseModel):
@@ -71,7 +102,7 @@ class SearchExperiments(Message):
     page_token: StrictStr | None = None
     filter: StrictStr | None = None
     order_by: list[StrictStr] = []
-    view_type: ViewType = ViewType.ACTIVE_ONLY
+    view_type: View = ViewType.ACTIVE_ONLY
 
 
 class ExperimentRef(Message):
@@ -108,7 +139,7 @@ class CreateRun(Message):
 
 
 class UpdateRun(RunMessage):
-    status: RunStatus | None = None
+    status: Status | None = None
     end_time: Int64 | None = None
     run_name: StrictStr | None = None
 
@@ -221,7 +252,7 @@ class LogOutputs(RunMessage):
 class SearchRuns(Message):
     experiment_ids: list[Id] = []
     filter: StrictStr | None = None
-    run_view_type: ViewType = ViewType.ACTIVE_ONLY
+    run_view_type: View = ViewType.ACTIVE_ONLY
     max_results: Int64 = 1000
     order_by: list[StrictStr] = []
     page_token: StrictStr | None = None
@@ -264,7 +295,7 @@ class CreateLoggedModel(Message):
 
 
 class FinalizeLoggedModel(Message):
-    status: LoggedModelStatus
+    status: ModelStatus
 
 
 class LoggedModelOrder(Message):
