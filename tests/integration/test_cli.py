@@ -336,6 +336,16 @@ def test_runs_show_json(seeded: Seeded) -> None:
     assert shown["tags"]["owner"] == "owner-delta"
 
 
+def test_runs_show_and_artifacts_take_the_start_of_a_run_id(seeded: Seeded) -> None:
+    run_id = seeded.runs["alpha"]
+    proc = cli("runs", "show", run_id[:8], "--json", "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["info"]["run_id"] == run_id
+    listed = cli("artifacts", "list", run_id[:8], "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+    assert listed.returncode == 0, listed.stderr
+    assert run_id in "".join(listed.stdout.split())  # the title wraps to the table's width
+
+
 def test_runs_show_unknown_run(seeded: Seeded) -> None:
     proc = cli("runs", "show", "0" * 32, "--tracking-uri", seeded.uri, cwd=seeded.cwd)
     assert_clean_error(proc, "0" * 32, "not found")

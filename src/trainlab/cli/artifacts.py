@@ -9,7 +9,7 @@ app = typer.Typer(help="Artifacts of runs: list and download.", no_args_is_help=
 
 @app.command("list")
 def list_cmd(
-    run_id: str = typer.Argument(..., help="The run's id."),
+    run_id: str = typer.Argument(..., help="The run's id, or a unique start of it."),
     path: str = typer.Argument("", help="A folder of the run's artifacts (default: the root)."),
     tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -17,11 +17,18 @@ def list_cmd(
     """Files and folders directly under PATH of a run's artifacts."""
     from rich.table import Table
 
-    from trainlab.cli.common import console, fail, open_store, print_json, with_errors
+    from trainlab.cli.common import (
+        console,
+        fail,
+        full_run_id,
+        open_store,
+        print_json,
+        with_errors,
+    )
     from trainlab.client.artifacts import list_artifacts
 
-    open_store(tracking_uri)  # it must exist
     with with_errors():
+        run_id = full_run_id(open_store(tracking_uri), run_id)
         files = list_artifacts(run_id, path, tracking_uri=tracking_uri)
     if path and not files:
         fail(
@@ -42,16 +49,16 @@ def list_cmd(
 
 @app.command("download")
 def download_cmd(
-    run_id: str = typer.Argument(..., help="The run's id."),
+    run_id: str = typer.Argument(..., help="The run's id, or a unique start of it."),
     path: str = typer.Argument("", help="A file or folder of the run's artifacts (default: all)."),
     dst: str = typer.Option(..., "--dst", "-d", help="Local folder to copy into."),
     tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP),
 ) -> None:
     """Copy a run's artifact (file or folder) into DST; prints the local path."""
-    from trainlab.cli.common import open_store, with_errors
+    from trainlab.cli.common import full_run_id, open_store, with_errors
     from trainlab.client.artifacts import download_artifacts
 
-    open_store(tracking_uri)  # it must exist
     with with_errors():
+        run_id = full_run_id(open_store(tracking_uri), run_id)
         local = download_artifacts(run_id, path, dst, tracking_uri=tracking_uri)
     typer.echo(local)

@@ -92,3 +92,36 @@ class with_errors:  # noqa: N801 - used as a context manager: `with with_errors(
 
         if isinstance(exc, TrainlabError):
             fail(exc.message)
+
+
+def experiment_names(store: Any) -> dict[str, str]:
+    """Every active experiment's name by id."""
+    names: dict[str, str] = {}
+    token = None
+    while True:
+        page = store.search_experiments(max_results=1000, page_token=token)
+        names.update((e.experiment_id, e.name) for e in page)
+        token = page.next_page_token
+        if not token:
+            return names
+
+
+def full_run_id(store: Any, given: str) -> str:
+    """The run id ``given`` names: an id, or a unique start of one (6 or more of its hex
+    characters, as tables show them). Anything else is returned as given."""
+    import re
+
+    from trainlab.entities import ViewType
+
+    if not re.fullmatch(r"[0-9a-f]{6,31}", given):
+        return given
+    found = store.search_runs(
+        list(experiment_names(store)),
+        f"attributes.run_id LIKE '{given}%'",  # hex only: nothing to escape
+        run_view_type=ViewType.ALL,
+        max_results=3,
+    )
+    if len(found) > 1:
+        shown = ", ".join(r.info.run_id for r in found[:2])
+        fail(f"{given!r} starts more than one run id ({shown}, ...): give more of it.")
+    return found[0].info.run_id if found else given

@@ -10,18 +10,6 @@ app = typer.Typer(help="Runs: list, search and inspect.", no_args_is_help=True)
 _COLUMN_KINDS = ("params", "param", "metrics", "metric", "tags", "tag")
 
 
-def _experiment_names(store: object) -> dict[str, str]:
-    """Every active experiment's name by id."""
-    names: dict[str, str] = {}
-    token = None
-    while True:
-        page = store.search_experiments(max_results=1000, page_token=token)  # type: ignore[attr-defined]
-        names.update((e.experiment_id, e.name) for e in page)
-        token = page.next_page_token
-        if not token:
-            return names
-
-
 def _experiment_ids(store: object, names: list[str]) -> list[str]:
     from trainlab.cli.common import fail
 
@@ -59,7 +47,14 @@ def list_cmd(
     """List runs, newest first: of every experiment, or of those named with -e."""
     from rich.table import Table
 
-    from trainlab.cli.common import console, fail, open_store, print_json, with_errors
+    from trainlab.cli.common import (
+        console,
+        experiment_names,
+        fail,
+        open_store,
+        print_json,
+        with_errors,
+    )
     from trainlab.cli.render import run_cell, run_json
 
     for column in columns:
@@ -68,7 +63,7 @@ def list_cmd(
             fail(f"Column {column!r}: name it params.KEY, metrics.KEY or tags.KEY.", code=2)
     with with_errors():
         store = open_store(tracking_uri)
-        names = _experiment_names(store)
+        names = experiment_names(store)
         ids = _experiment_ids(store, experiment) if experiment else list(names)
         page = store.search_runs(ids, filter_string, max_results=max_results, order_by=order_by)
     if as_json:
@@ -98,16 +93,17 @@ def list_cmd(
 
 @app.command("show")
 def show_cmd(
-    run_id: str = typer.Argument(..., help="The run's id."),
+    run_id: str = typer.Argument(..., help="The run's id, or a unique start of it."),
     tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Everything about one run: info, params, latest metrics, tags, inputs."""
-    from trainlab.cli.common import open_store, print_json, with_errors
+    from trainlab.cli.common import full_run_id, open_store, print_json, with_errors
     from trainlab.cli.render import print_run, run_json
 
     with with_errors():
-        run = open_store(tracking_uri).get_run(run_id)
+        store = open_store(tracking_uri)
+        run = store.get_run(full_run_id(store, run_id))
     if as_json:
         print_json(run_json(run))
     else:

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, console, err_console, fail
+from trainlab.cli.common import (
+    TRACKING_URI_HELP,
+    console,
+    err_console,
+    fail,
+    full_run_id,
+    open_store,
+)
 
 if TYPE_CHECKING:
     from trainlab.exceptions import TrainlabError
@@ -111,7 +118,7 @@ def uri_flag(uri: str) -> str:
 
 
 def reproduce(
-    run_id: str = typer.Argument(..., help="the run to train again"),
+    run_id: str = typer.Argument(..., help="the run to train again (its id, or a unique start)"),
     force: bool = typer.Option(False, "--force", help="train even if data or code changed"),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_URI_HELP),
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
@@ -123,6 +130,7 @@ def reproduce(
 
     import_from_here()
     try:
+        run_id = full_run_id(open_store(tracking_uri), run_id)
         with Reporter(enabled=not no_progress) as reporter:
             rep = run_reproduce(run_id, force=force, tracking_uri=tracking_uri, reporter=reporter)
     except TrainlabError as exc:
