@@ -661,6 +661,12 @@ def test_alias_history_and_rollback(
     )
     restored = registry.rollback_registered_model_alias(model, "other", "erin")
     assert restored.version == 3 and restored.aliases == ["other"]
+    assert registry.get_alias_history(model, "never-set") == []
+    missing = f"{model}-missing"
+    with pytest.raises(ResourceNotFound, match=f"Registered Model with name={missing} not found"):
+        registry.get_alias_history(missing)
+    with pytest.raises(ResourceNotFound, match=f"Registered Model with name={missing} not found"):
+        registry.set_registered_model_alias(missing, "champion", 1)
 
 
 def test_deleting_a_version_records_its_alias_moves(

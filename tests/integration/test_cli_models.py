@@ -95,6 +95,7 @@ def test_alias_set_history_rollback_delete(seeded: Registry) -> None:
     assert "rolled back -> version 1" in back.stdout
     gone = run(seeded, "alias", "delete", m, "champion", "--user", "ops", "--reason", "retired")
     assert gone.returncode == 0, gone.stderr
+    assert_clean_error(run(seeded, "alias", "delete", m, "champion"), f"{m}@champion is not set")
     history = json.loads(run(seeded, "alias", "history", m, "champion", "--json").stdout)
     assert [(e["from_version"], e["to_version"], e["user"], e["reason"]) for e in history] == [
         (None, 1, "alice", "baseline"),
@@ -120,3 +121,5 @@ def test_clean_errors(seeded: Registry) -> None:
         run(seeded, "alias", "rollback", seeded.model, "champion"), "no previous version"
     )
     assert_clean_error(run(seeded, "list", "--filter", "name = "), "filter")
+    for args in (("alias", "history", "wien"), ("alias", "set", "wien", "champion", "1")):
+        assert_clean_error(run(seeded, *args), "Registered Model with name=wien not found")

@@ -157,10 +157,13 @@ def alias_delete(
     name: str, alias: str, reason: str = _REASON, user: str = _USER, tracking_uri: str = _URI
 ) -> None:
     """Remove ALIAS from model NAME."""
-    from trainlab.cli.common import console, with_errors
+    from trainlab.cli.common import console, fail, with_errors
 
     with with_errors():
-        _registry(tracking_uri).delete_registered_model_alias(name, alias, login_user(user), reason)
+        registry = _registry(tracking_uri)
+        if alias not in registry.get_registered_model(name).aliases:
+            fail(f"{name}@{alias} is not set. See `trainlab models show {name}`.")
+        registry.delete_registered_model_alias(name, alias, login_user(user), reason)
     console.print(f"{name}@{alias} deleted")
 
 

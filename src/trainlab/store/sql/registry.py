@@ -465,6 +465,7 @@ class SqlRegistryStore(BaseRegistryStore):
     ) -> None:
         rules.validate_alias(alias)
         with unit_of_work(self.engine) as s:
+            self._model_row(s, name)  # "no such model" before "no such version"
             row = self._version_record(s, name, version)
             t = self.clock()
             if aliases.move(s, name, alias, row.version, user=user, reason=reason, timestamp=t):
@@ -508,7 +509,10 @@ class SqlRegistryStore(BaseRegistryStore):
     def get_alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
         rules.validate_model_name(name)
         with unit_of_work(self.engine, write=False) as s:
-            return aliases.history(s, name, alias)
+            events = aliases.history(s, name, alias)
+            if not events:  # a deleted model's history stays readable; a model never made not
+                self._model_row(s, name)
+            return events
 
     def rollback_registered_model_alias(
         self, name: str, alias: str, user: str = "", reason: str = ""
