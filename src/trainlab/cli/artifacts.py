@@ -4,7 +4,9 @@ import typer
 
 from trainlab.cli.common import TRACKING_URI_HELP
 
-app = typer.Typer(help="Artifacts of runs: list and download.", no_args_is_help=True)
+app = typer.Typer(
+    help="Artifacts of runs: list and download.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.command("list")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+app = typer.Typer(help="Database schema management.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("upgrade")

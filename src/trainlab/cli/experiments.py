@@ -4,7 +4,7 @@ import typer
 
 from trainlab.cli.common import TRACKING_URI_HELP
 
-app = typer.Typer(help="Experiments.", no_args_is_help=True)
+app = typer.Typer(help="Experiments.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("list")

@@ -8,8 +8,12 @@ import typer
 
 from trainlab.cli.common import TRACKING_URI_HELP, login_user
 
-app = typer.Typer(help="Model registry: models, versions, aliases.", no_args_is_help=True)
-alias_app = typer.Typer(help="Aliases: set, delete, history, rollback.", no_args_is_help=True)
+app = typer.Typer(
+    help="Model registry: models, versions, aliases.", no_args_is_help=True, rich_markup_mode=None
+)
+alias_app = typer.Typer(
+    help="Aliases: set, delete, history, rollback.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(alias_app, name="alias")
 
 _JSON = typer.Option(False, "--json", help="Machine-readable output.")

@@ -4,7 +4,9 @@ import typer
 
 from trainlab.cli.common import TRACKING_URI_HELP
 
-app = typer.Typer(help="Runs: list, search and inspect.", no_args_is_help=True)
+app = typer.Typer(
+    help="Runs: list, search and inspect.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 _COLUMN_KINDS = ("params", "param", "metrics", "metric", "tags", "tag")

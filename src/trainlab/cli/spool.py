@@ -4,7 +4,11 @@ import typer
 
 from trainlab.cli.common import TRACKING_URI_HELP
 
-app = typer.Typer(help="Data kept locally while a server was unreachable.", no_args_is_help=True)
+app = typer.Typer(
+    help="Data kept locally while a server was unreachable.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 
 @app.command("flush")
