@@ -207,8 +207,15 @@ def test_resume_continues_a_study_and_refuses_without_it(tmp_path: Path) -> None
         "progress": False,
     }
     first = trainlab.tune(fn=quadratic, trials=6, **options)
-    with pytest.raises(trainlab.exceptions.InvalidState, match="pass --resume"):
+    with pytest.raises(
+        trainlab.exceptions.InvalidState, match=r"--resume \(resume=True in Python\)"
+    ):
         trainlab.tune(fn=quadratic, trials=10, **options)
+    for bad, needle in ((0, "trials must be >= 1"), (-3, "trials must be >= 1")):
+        with pytest.raises(trainlab.exceptions.InvalidParameterValue, match=needle):
+            trainlab.tune(fn=quadratic, trials=bad, resume=True, **options)
+    with pytest.raises(trainlab.exceptions.InvalidParameterValue, match="timeout must be > 0"):
+        trainlab.tune(fn=quadratic, trials=10, timeout=0, resume=True, **options)
     second = trainlab.tune(fn=quadratic, trials=10, resume=True, **options)
     assert second.parent_run_id == first.parent_run_id
     assert second.summary.counts["complete"] == 10
@@ -449,3 +456,15 @@ def test_a_worker_that_exits_with_an_error_stops_the_study(tmp_path: Path) -> No
     (parent,) = trainlab.search_runs("exits", "tags.`trainlab.study.role` = 'parent'",
                                      output="list", tracking_uri=f"sqlite:///{tmp_path}/t.db")  # type: ignore[misc]  # fmt: skip
     assert parent.info.status == "FAILED"
+
+
+@pytest.mark.parametrize("flags", [("--trials", "0"), ("--workers", "0")])
+def test_a_count_below_one_is_refused(tmp_path: Path, flags: tuple[str, str]) -> None:
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(BOOSTED))
+    proc = cli(
+        "tune", "p.yaml", *flags, "--tracking-uri", f"sqlite:///{tmp_path}/t.db", cwd=tmp_path
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert f"Invalid value for '{flags[0]}'" in proc.stderr
+    assert "greater than or equal to 1" in proc.stderr
+    assert not (tmp_path / "trainlab-studies").exists()

@@ -24,9 +24,11 @@ def _fail(exc: TrainlabError) -> NoReturn:
 
 def tune(
     pipeline: Path = typer.Argument(..., help="the pipeline file, with a tune: section"),
-    trials: int | None = typer.Option(None, "--trials", "-n", help="trials in all (tune.trials)"),
+    trials: int | None = typer.Option(
+        None, "--trials", "-n", min=1, help="trials in all (tune.trials)"
+    ),
     timeout: float | None = typer.Option(None, "--timeout", help="no new trial after S seconds"),
-    workers: int = typer.Option(1, "--workers", "-w", help="trials at once"),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="trials at once"),
     backend: str = typer.Option("local", "--backend", help="local | ray | kubernetes"),
     resume: bool = typer.Option(False, "--resume", help="continue the study where it stopped"),
     study: str | None = typer.Option(None, "--study", help="study name (the experiment's)"),
@@ -70,7 +72,7 @@ def tune(
         if backend == "kubernetes":
             if not image:
                 fail("--backend kubernetes needs --image: an image with trainlab and your code.")
-            n = trials or plan.tune.trials
+            n = plan.tune.trials if trials is None else trials
             settings = JobSettings(
                 name=k8s_backend.job_name(plan.name),
                 image=image,

@@ -165,7 +165,8 @@ def create_study(name: str, url: str, tune: TuneSpec, *, resume: bool) -> optuna
         if not resume:
             raise InvalidState(
                 f"Study {name!r} already exists in {url} with {len(study.trials)} trial(s): "
-                "pass --resume to continue it, or --study NAME to start another."
+                "continue it with --resume (resume=True in Python), or start another with "
+                "--study NAME (study='NAME')."
             )
         wanted = [d.upper() for d in tune.directions]
         have = [d.name for d in study.directions]

@@ -230,7 +230,11 @@ def run_study(
     kubernetes: JobSettings | None = None,
 ) -> TuneResult:
     """Create (or resume) the study and its run, run the missing slots, summarise."""
-    n = trials or plan.tune.trials
+    if trials is not None and trials < 1:
+        raise InvalidParameterValue(f"trials must be >= 1, got {trials}")
+    if timeout is not None and timeout <= 0:
+        raise InvalidParameterValue(f"timeout must be > 0 seconds, got {timeout}")
+    n = plan.tune.trials if trials is None else trials
     if plan.tune.sampler == "grid" and n > studies.grid_size(plan.tune):
         log.warning("trainlab: the grid has %d points: %d trials", studies.grid_size(plan.tune),
                     studies.grid_size(plan.tune))  # fmt: skip
