@@ -188,6 +188,9 @@ def test_changed_data_and_other_signatures_are_refused(registry: Registry) -> No
     proc = registry.promote(2, model="cancer-refusals")
     assert proc.returncode == 2
     assert "input signatures differ" in one_line(proc.stderr)
+    assert "the candidate lacks 28 column(s) the champion takes: mean perimeter," in one_line(
+        proc.stderr
+    )
     assert registry.holder("champion", "cancer-refusals") == 3
     assert "trainlab.gate.verdict" not in registry.version_tags(1, "cancer-refusals")
 

@@ -15,7 +15,7 @@ def list_cmd(
     max_results: int = typer.Option(1000, min=1, max=50000),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """List experiments with their run counts."""
+    """List experiments: id, name, stage, creation time and artifact location."""
     from rich.table import Table
 
     from trainlab.cli.common import console, open_store, print_json, timestamp, with_errors

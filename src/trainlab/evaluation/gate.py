@@ -88,9 +88,32 @@ def check_signatures(candidate: LoadedModel, champion: LoadedModel, names: str) 
     right = json.loads(b.inputs.to_json())
     if left != right:
         raise InvalidState(
-            f"The models' input signatures differ ({names}): candidate takes {left}, champion "
-            f"takes {right}; they cannot be scored on the same data."
+            f"The models' input signatures differ ({names}): {_difference(left, right)}; they "
+            "cannot be scored on the same data."
         )
+
+
+def _difference(candidate: list[dict[str, Any]], champion: list[dict[str, Any]]) -> str:
+    """What the candidate's inputs lack or add, by column name; else both in full."""
+
+    def columns(spec: list[dict[str, Any]]) -> dict[str, str]:
+        return {str(c.get("name")): str(c.get("type")) for c in spec}
+
+    mine, theirs = columns(candidate), columns(champion)
+    parts = []
+    if missing := [n for n in theirs if n not in mine]:
+        parts.append(
+            f"the candidate lacks {len(missing)} column(s) the champion takes: {', '.join(missing)}"
+        )
+    if extra := [n for n in mine if n not in theirs]:
+        parts.append(f"it takes {len(extra)} the champion does not: {', '.join(extra)}")
+    if retyped := [
+        f"{n} ({theirs[n]} -> {t})" for n, t in mine.items() if n in theirs and theirs[n] != t
+    ]:
+        parts.append(f"types differ: {', '.join(retyped)}")
+    if not parts or "None" in mine or "None" in theirs:  # unnamed (tensor) inputs, or order only
+        return f"candidate takes {candidate}, champion takes {champion}"
+    return "; ".join(parts)
 
 
 def score(model: LoadedModel, X: pd.DataFrame, task: str) -> Scored:
