@@ -41,6 +41,11 @@ class Reporter:
     def task(self, description: str, total: int | None) -> int:
         if self._progress is None:
             return 0
+        console = self._progress.console
+        if not console.is_terminal:  # piped or logged: no live bars, a line per stage instead
+            steps = f" ({total} steps)" if total else ""
+            console.print(f"{description}{steps} ...", soft_wrap=True)
+            console.file.flush()
         return int(self._progress.add_task(description, total=total))
 
     def stop_early(self, task: int, steps: int) -> None:
