@@ -11,6 +11,7 @@ class Reporter:
     def __init__(self, enabled: bool = True, console: Any = None) -> None:
         self.enabled = enabled
         self._progress: Any = None
+        self._started = False
         if enabled:
             from rich.progress import (
                 BarColumn,
@@ -30,17 +31,18 @@ class Reporter:
             )
 
     def __enter__(self) -> Reporter:
-        if self._progress is not None:
-            self._progress.start()
-        return self
+        return self  # the display starts with the first task: nothing shows for work that fails
 
     def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
+        if self._started:
             self._progress.stop()
 
     def task(self, description: str, total: int | None) -> int:
         if self._progress is None:
             return 0
+        if not self._started:
+            self._progress.start()
+            self._started = True
         console = self._progress.console
         if not console.is_terminal:  # piped or logged: no live bars, a line per stage instead
             steps = f" ({total} steps)" if total else ""
