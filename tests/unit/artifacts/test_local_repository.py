@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,9 @@ async def _one(data: bytes) -> AsyncIterator[bytes]:
 
 
 def write(repo: LocalArtifactRepository, path: str, data: bytes) -> None:
-    asyncio.run(repo.write_stream(path, _one(data)))
+    """In a thread of its own: the browser tests' session may hold this thread's event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, repo.write_stream(path, _one(data))).result()
 
 
 @pytest.fixture
