@@ -4,6 +4,7 @@ SQLite, PostgreSQL and through a real server."""
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 
@@ -151,6 +152,21 @@ def test_params_are_immutable_and_metrics_name_real_models(
     models.delete_logged_model(model_id)  # still there, as in MLflow: points may name it
     store.log_batch(run_id, [Metric("late", 1.0, 3, 0, None, None, None, model_id)])
     assert store.get_run(run_id).data.metrics["late"].model_id == model_id
+
+
+def test_model_versions_tag_is_kept_distinct_whatever_it_holds(
+    store: BaseTrackingStore, models: BaseLoggedModelStore
+) -> None:
+    exp = store.create_experiment(f"lm-{uuid.uuid4().hex[:8]}")
+    model_id = models.create_logged_model(exp, "m").model_id
+    twice = '[{"name": "a", "version": "1"}, {"name": "a", "version": 1}, "x", "x"]'
+    got = models.set_logged_model_tags(model_id, {"mlflow.modelVersions": twice})
+    assert json.loads(got.tags["mlflow.modelVersions"]) == [{"name": "a", "version": "1"}, "x", "x"]
+    odd = '[{"name": ["a"], "version": {"n": 1}}, {"name": ["a"], "version": {"n": 1}}]'
+    got = models.set_logged_model_tags(model_id, {"mlflow.modelVersions": odd})
+    assert json.loads(got.tags["mlflow.modelVersions"]) == [{"name": ["a"], "version": {"n": 1}}]
+    got = models.set_logged_model_tags(model_id, {"mlflow.modelVersions": "not json"})
+    assert got.tags["mlflow.modelVersions"] == "not json"
 
 
 def test_delete_is_idempotent(store: BaseTrackingStore, models: BaseLoggedModelStore) -> None:

@@ -737,6 +737,45 @@ def test_concurrent_creates_get_distinct_consecutive_numbers(db_uri: str, tmp_pa
         s.engine.dispose()
 
 
+def test_concurrent_registrations_of_one_logged_model_are_all_listed_on_it(
+    db_uri: str, tmp_path: object
+) -> None:
+    """Versions of one logged model registered at once under several names, as two server
+    replicas would: the model's ``mlflow.modelVersions`` keeps every one."""
+    import threading
+
+    from trainlab.store.sql.logged_models import SqlLoggedModelStore
+    from trainlab.store.sql.registry import SqlRegistryStore
+    from trainlab.store.sql.tracking import SqlTrackingStore
+
+    tracking = [SqlTrackingStore(db_uri, f"file://{tmp_path}/artifacts") for _ in range(4)]
+    run_id = tracking[0].create_run("0").info.run_id
+    model_id = SqlLoggedModelStore(tracking[0]).create_logged_model("0", "m", run_id).model_id
+    registries = [SqlRegistryStore(t) for t in tracking]
+    names = [registries[0].create_registered_model(unique()).name for _ in registries]
+    barrier = threading.Barrier(len(registries))
+    errors: list[BaseException] = []
+
+    def register(i: int) -> None:
+        try:
+            barrier.wait()
+            registries[i].create_model_version(names[i], f"models:/{model_id}", model_id=model_id)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=register, args=(i,)) for i in range(len(registries))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    tags = SqlLoggedModelStore(tracking[0]).get_logged_model(model_id).tags
+    listed = json.loads(tags["mlflow.modelVersions"])
+    assert sorted(e["name"] for e in listed) == sorted(names)
+    for t in tracking:
+        t.engine.dispose()
+
+
 def _logged_model(store: BaseTrackingStore, run_id: str) -> tuple[str, str]:
     """(model_id, artifact_uri) of a new logged model of ``run_id``."""
     from trainlab.client.rest import RestTrackingStore

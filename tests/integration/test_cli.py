@@ -439,3 +439,17 @@ def test_reading_commands_never_create_a_store(tmp_path: Path, args: tuple[str, 
 def test_a_bad_tracking_uri_is_one_clear_line(tmp_path: Path, uri: str, needle: str) -> None:
     proc = cli("experiments", "list", "--tracking-uri", uri, cwd=tmp_path)
     assert_clean_error(proc, needle)
+
+
+def test_the_start_of_a_run_id_finds_runs_of_deleted_experiments(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/gone.db"
+    store: Any = store_for(uri)
+    try:
+        exp = store.create_experiment("gone")
+        run_id = store.create_run(exp).info.run_id
+        store.delete_experiment(exp)
+    finally:
+        store.engine.dispose()
+    proc = cli("runs", "show", run_id[:8], "--json", "--tracking-uri", uri, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["info"]["run_id"] == run_id

@@ -236,15 +236,18 @@ def test_artifact_path_traversal_is_rejected(http: httpx.Client, path: str, serv
 
 
 def test_artifact_names_longer_than_the_filesystem_takes(http: httpx.Client) -> None:
-    """A 400 naming the limit, not the filesystem's error as a 500 (which clients retry)."""
+    """A 400 naming the limit for a new file, a 404 for reading one: not the filesystem's
+    error as a 500 (which clients retry)."""
     name = "x" * 256
+    put = http.put(f"/api/2.0/mlflow-artifacts/artifacts/{name}", content=b"x")
+    assert_error(put, 400, "INVALID_PARAMETER_VALUE", "the limit is 255")
     for response in (
-        http.put(f"/api/2.0/mlflow-artifacts/artifacts/{name}", content=b"x"),
         http.get(f"/api/2.0/mlflow-artifacts/artifacts/{name}"),
-        http.get("/api/2.0/mlflow-artifacts/artifacts", params={"path": name}),
         http.delete(f"/api/2.0/mlflow-artifacts/artifacts/{name}"),
     ):
-        assert_error(response, 400, "INVALID_PARAMETER_VALUE", "the limit is 255")
+        assert_error(response, 404, "RESOURCE_DOES_NOT_EXIST", "no file path is that long")
+    listed = http.get("/api/2.0/mlflow-artifacts/artifacts", params={"path": name})
+    assert listed.status_code == 200 and listed.json() == {}
 
 
 @pytest.mark.parametrize("version", ["\u00b2", "\u2460", "\u0661", "-1", "x"])
@@ -332,6 +335,8 @@ def test_enums_are_taken_by_their_protobuf_numbers_too(http: httpx.Client, run_i
     found = http.post(f"{API}/runs/search", json={"experiment_ids": ["0"], "run_view_type": 3})
     assert found.status_code == 200, found.text
     assert http.post(f"{API}/experiments/search", json={"view_type": 3}).status_code == 200
+    by_query = http.get(f"{API}/experiments/search", params={"view_type": "2", "max_results": 5})
+    assert by_query.status_code == 200, by_query.text
     bad = http.post(f"{API}/runs/update", json={"run_id": run_id, "status": 9})
     assert_error(bad, 400, "INVALID_PARAMETER_VALUE", "status", "unknown value number 9")
     boolean = http.post(f"{API}/runs/search", json={"experiment_ids": ["0"], "run_view_type": True})

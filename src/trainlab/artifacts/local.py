@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -11,7 +12,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from trainlab.artifacts.base import CHUNK_SIZE, ArtifactDownload, BaseArtifactRepository, FileInfo
-from trainlab.artifacts.paths import resolve_under, validate_artifact_path
+from trainlab.artifacts.paths import (
+    resolve_under,
+    validate_artifact_path,
+    validate_new_artifact_path,
+)
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 
 __all__ = ["FileInfo", "LocalArtifactRepository"]
@@ -20,8 +25,10 @@ __all__ = ["FileInfo", "LocalArtifactRepository"]
 # Bytes received before they are handed to a thread to write.
 WRITE_BATCH = 4 * CHUNK_SIZE
 # An upload is written to a temporary file with this prefix beside its target, then renamed:
-# listings leave such files out, and artifacts cannot be named so.
+# listings leave such files out, and no part of an artifact's path may be named so.
 UPLOAD_PREFIX = ".trainlab-upload-"
+# What earlier releases named them (``tempfile.mkstemp(prefix=".upload-")``): left out too.
+_OLD_UPLOAD = re.compile(r"\.upload-[a-z0-9_]{8}")
 
 
 async def _write_all(f: BinaryIO, chunks: AsyncIterator[bytes]) -> int:
@@ -56,6 +63,16 @@ async def _read_chunks(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
+def _leads_below(link: Path, root: Path, folder: Path) -> bool:
+    """Whether ``link`` (in ``folder``) is listed: it must lead to something in the root that
+    is not ``folder`` or a folder above it (walking into that would never end)."""
+    try:
+        resolved = link.resolve(strict=True)
+    except (OSError, RuntimeError):  # dangling, or a loop
+        return False
+    return resolved.is_relative_to(root) and not folder.is_relative_to(resolved)
+
+
 class LocalArtifactRepository(BaseArtifactRepository):
     """Multipart uploads are not supported (as in MLflow): clients send one streamed PUT."""
 
@@ -67,10 +84,10 @@ class LocalArtifactRepository(BaseArtifactRepository):
 
     def upload_target(self, path: str) -> Path:
         """Where a file uploaded as ``path`` goes, with its folders created."""
-        rel = validate_artifact_path(path)
+        rel = validate_new_artifact_path(path)
         if not rel:
             raise InvalidParameterValue("Invalid path '': an artifact needs a file name.")
-        if rel.rsplit("/", 1)[-1].startswith(UPLOAD_PREFIX):
+        if any(part.startswith(UPLOAD_PREFIX) for part in rel.split("/")):
             raise InvalidParameterValue(
                 f"Invalid path {path!r}: names starting with {UPLOAD_PREFIX!r} are reserved for "
                 "uploads in progress."
@@ -113,25 +130,26 @@ class LocalArtifactRepository(BaseArtifactRepository):
         return ArtifactDownload(target.name, size, _read_chunks(target), local_path=target)
 
     def exists(self, path: str) -> bool:
-        return self.local_path(path).exists()
+        try:
+            return self.local_path(path).exists()
+        except ResourceNotFound:  # a path no filesystem holds
+            return False
 
     def list(self, path: str = "") -> list[FileInfo]:
         rel = validate_artifact_path(path)
-        target = resolve_under(self.root, rel)
+        try:
+            target = resolve_under(self.root, rel)
+        except ResourceNotFound:  # a path no filesystem holds: nothing under it
+            return []
         if not target.is_dir():
             return []
         root = self.root.resolve()
         out = []
         for entry in sorted(target.iterdir()):
-            if entry.name.startswith(UPLOAD_PREFIX):
+            if entry.name.startswith(UPLOAD_PREFIX) or _OLD_UPLOAD.fullmatch(entry.name):
                 continue
-            if entry.is_symlink():  # listed only if it leads to something in the root
-                try:
-                    resolved = entry.resolve(strict=True)
-                except (OSError, RuntimeError):  # dangling, or a loop
-                    continue
-                if not resolved.is_relative_to(root):
-                    continue
+            if entry.is_symlink() and not _leads_below(entry, root, target):
+                continue
             is_dir = entry.is_dir()
             out.append(FileInfo(entry.name, is_dir, None if is_dir else entry.stat().st_size))
         return out

@@ -2,22 +2,25 @@
 
 Rejected (each a past MLflow CVE): ``..`` segments, also when URL-encoded once or twice;
 backslashes; absolute paths and drive letters; NUL bytes; ``#`` fragments; ``;`` parameters.
-Also names longer than filesystems and object stores take. After that, ``resolve_under`` makes
-sure the resolved path, symlinks followed, stays inside the artifact root.
+After that, ``resolve_under`` makes sure the resolved path, symlinks followed, stays inside the
+artifact root. A new file's path (``validate_new_artifact_path``) must also fit what
+filesystems and object stores take.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from trainlab.exceptions import InvalidParameterValue
+from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 
 _DRIVE = re.compile(r"^[a-zA-Z]:")
 _MAX_UNQUOTE = 4
 MAX_NAME_BYTES = 255  # a file or folder name (Linux, macOS, Windows)
 MAX_PATH_BYTES = 1024  # a whole path (S3's key limit)
+_MAX_FS_PATH_BYTES = 4096  # Linux's PATH_MAX: no file's absolute path is longer
 _SHOWN = 200  # characters of a rejected path the message shows
 
 
@@ -53,10 +56,17 @@ def validate_artifact_path(path: str) -> str:
     else:
         raise _invalid(path, "too many levels of URL encoding")
     parts = [p for p in PurePosixPath(path).parts if p not in (".", "")]
-    longest = max((len(p.encode()) for p in parts), default=0)
+    return "/".join(parts)
+
+
+def validate_new_artifact_path(path: str) -> str:
+    """``validate_artifact_path`` for a file about to be written: also no name over 255 bytes
+    and no path over 1,024 (what filesystems and S3 take), so that the write cannot fail on its
+    storage's limits."""
+    relative = validate_artifact_path(path)
+    longest = max((len(p.encode()) for p in relative.split("/")), default=0)
     if longest > MAX_NAME_BYTES:
         raise _invalid(path, f"a name in it is {longest} bytes long; the limit is {MAX_NAME_BYTES}")
-    relative = "/".join(parts)
     if len(relative.encode()) > MAX_PATH_BYTES:
         raise _invalid(path, f"it is longer than {MAX_PATH_BYTES} bytes")
     return relative
@@ -72,6 +82,10 @@ def resolve_under(root: Path, relative: str) -> Path:
         raise _invalid(relative, f"it cannot be resolved ({exc})") from None
     if target != root and not target.is_relative_to(root):
         raise _invalid(relative, "it resolves outside the artifact root")
+    too_long = len(os.fsencode(target)) >= _MAX_FS_PATH_BYTES
+    if too_long or any(len(os.fsencode(part)) > MAX_NAME_BYTES for part in target.parts):
+        shown = relative if len(relative) <= _SHOWN else f"{relative[:_SHOWN]}..."
+        raise ResourceNotFound(f"Artifact {shown!r} not found: no file path is that long.")
     return target
 
 

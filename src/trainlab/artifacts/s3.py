@@ -28,7 +28,7 @@ from trainlab.artifacts.base import (
     UploadedPart,
     attachment,
 )
-from trainlab.artifacts.paths import validate_artifact_path
+from trainlab.artifacts.paths import validate_artifact_path, validate_new_artifact_path
 from trainlab.exceptions import (
     InvalidParameterValue,
     ResourceNotFound,
@@ -116,9 +116,10 @@ class S3ArtifactRepository(BaseArtifactRepository):
 
     # keys -------------------------------------------------------------------------------------
 
-    def _key(self, path: str, file: bool = False) -> str:
-        """The object key of ``path``; every path goes through the one validator."""
-        rel = validate_artifact_path(path)
+    def _key(self, path: str, file: bool = False, new: bool = False) -> str:
+        """The object key of ``path``; every path goes through the one validator (that of new
+        files when ``new``)."""
+        rel = (validate_new_artifact_path if new else validate_artifact_path)(path)
         if file and not rel:
             raise InvalidParameterValue("Invalid path '': an artifact needs a file name.")
         if not self.prefix:
@@ -141,7 +142,7 @@ class S3ArtifactRepository(BaseArtifactRepository):
             return await self._write_stream(path, chunks)
 
     async def _write_stream(self, path: str, chunks: AsyncIterator[bytes]) -> int:
-        key = self._key(path, file=True)
+        key = self._key(path, file=True, new=True)
         await asyncio.to_thread(self._refuse_folder, path, key)
         buf = bytearray()
         size = 0
@@ -293,7 +294,7 @@ class S3ArtifactRepository(BaseArtifactRepository):
     def create_multipart(self, path: str, num_parts: int) -> MultipartUpload:
         if not 1 <= num_parts <= MAX_PARTS:
             raise InvalidParameterValue(f"num_parts must be between 1 and {MAX_PARTS}.")
-        key = self._key(path, file=True)
+        key = self._key(path, file=True, new=True)
         with _s3_errors(f"Multipart upload of {path!r}"):
             self._refuse_folder(path, key)
             upload_id = self._create_upload(key)

@@ -34,7 +34,8 @@ def list_cmd(
         files = list_artifacts(run_id, path, tracking_uri=tracking_uri)
     if path and not files:
         fail(
-            f"Run {run_id} has no artifacts under {path!r}. See `trainlab artifacts list {run_id}`."
+            f"Run {run_id} has no artifacts under {path!r} (a file, or nothing, is there). "
+            f"See `trainlab artifacts list {run_id}`."
         )
     if as_json:
         print_json([{"path": f.path, "is_dir": f.is_dir, "file_size": f.file_size} for f in files])

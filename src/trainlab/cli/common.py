@@ -94,12 +94,15 @@ class with_errors:  # noqa: N801 - used as a context manager: `with with_errors(
             fail(exc.message)
 
 
-def experiment_names(store: Any) -> dict[str, str]:
-    """Every active experiment's name by id."""
+def experiment_names(store: Any, every: bool = False) -> dict[str, str]:
+    """Every active (``every``: also every deleted) experiment's name by id."""
+    from trainlab.entities import ViewType
+
+    view = ViewType.ALL if every else ViewType.ACTIVE_ONLY
     names: dict[str, str] = {}
     token = None
     while True:
-        page = store.search_experiments(max_results=1000, page_token=token)
+        page = store.search_experiments(view, max_results=1000, page_token=token)
         names.update((e.experiment_id, e.name) for e in page)
         token = page.next_page_token
         if not token:
@@ -116,7 +119,7 @@ def full_run_id(store: Any, given: str) -> str:
     if not re.fullmatch(r"[0-9a-f]{6,31}", given):
         return given
     found = store.search_runs(
-        list(experiment_names(store)),
+        list(experiment_names(store, every=True)),
         f"attributes.run_id LIKE '{given}%'",  # hex only: nothing to escape
         run_view_type=ViewType.ALL,
         max_results=3,
@@ -125,3 +128,14 @@ def full_run_id(store: Any, given: str) -> str:
         shown = ", ".join(r.info.run_id for r in found[:2])
         fail(f"{given!r} starts more than one run id ({shown}, ...): give more of it.")
     return found[0].info.run_id if found else given
+
+
+def redacted(uri: str) -> str:
+    """``uri`` with any password in it shown as ``***``, for printing."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    if not parts.password:
+        return uri
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))

@@ -53,12 +53,14 @@ def serve(
         help="S3-compatible endpoint (MinIO, Ceph); default $TRAINLAB_S3_ENDPOINT_URL, "
         "$MLFLOW_S3_ENDPOINT_URL, else AWS. Credentials: the standard AWS variables.",
     ),
-    no_direct_transfers: bool = typer.Option(
-        False,
-        "--no-direct-transfers",
-        help="Stream every artifact through the server, for when only the server can reach the "
-        "S3 destination (else clients move large files straight to and from it, with presigned "
-        "multipart uploads and ranged downloads; also TRAINLAB_DIRECT_TRANSFERS=false).",
+    direct_transfers: bool | None = typer.Option(
+        None,
+        "--direct-transfers/--no-direct-transfers",
+        help="Let clients move large files straight to and from an S3 destination (presigned "
+        "multipart uploads and ranged downloads; the default, also $TRAINLAB_DIRECT_TRANSFERS). "
+        "--no-direct-transfers when only the server can reach the object store: everything "
+        "then streams through it.",
+        show_default=False,
     ),
     workers: int = typer.Option(1, min=1, help="Worker processes."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
@@ -86,8 +88,8 @@ def serve(
     os.environ["TRAINLAB_ARTIFACTS_DESTINATION"] = artifacts_destination
     if s3_endpoint_url:
         os.environ["TRAINLAB_S3_ENDPOINT_URL"] = s3_endpoint_url
-    if no_direct_transfers:
-        os.environ["TRAINLAB_DIRECT_TRANSFERS"] = "false"
+    if direct_transfers is not None:  # else $TRAINLAB_DIRECT_TRANSFERS, or on
+        os.environ["TRAINLAB_DIRECT_TRANSFERS"] = "true" if direct_transfers else "false"
     uvicorn.run(
         "trainlab.server.app:create_app",
         factory=True,

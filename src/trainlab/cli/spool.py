@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP
+from trainlab.cli.common import TRACKING_URI_HELP, redacted
 
 app = typer.Typer(
     help="Data kept locally while a server was unreachable.",
@@ -14,29 +14,32 @@ app = typer.Typer(
 @app.command("flush")
 def flush_cmd(tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP)) -> None:
     """Deliver what earlier processes spooled for this tracking URI."""
-    from trainlab.cli.common import console, fail, with_errors
+    from trainlab.cli.common import console, fail, open_store, with_errors
     from trainlab.client.fluent import spool_dir
-    from trainlab.client.resolve import resolve_tracking_uri, store_for
+    from trainlab.client.resolve import resolve_tracking_uri
     from trainlab.client.spool import deliver_spool, spool_summaries
     from trainlab.exceptions import ServiceUnavailable
 
     uri = resolve_tracking_uri(tracking_uri)
-    with with_errors():
-        store = store_for(uri)
-        try:
-            delivered = deliver_spool(store, uri, spool_dir())
-        except ServiceUnavailable as exc:
-            fail(f"{exc.message}\nStart the server (or check the URI) and run this again.")
-    console.print(f"Delivered {delivered} spooled item(s) to {uri}.")
-    others = sorted({s.target for s in spool_summaries(spool_dir()) if s.target != uri})
-    for other in others:
+    waiting = spool_summaries(spool_dir())
+    delivered = 0
+    if any(s.target == uri for s in waiting):  # else the store is not even opened
+        with with_errors():
+            store = open_store(uri)
+            try:
+                delivered = deliver_spool(store, uri, spool_dir())
+            except ServiceUnavailable as exc:
+                fail(f"{exc.message}\nStart the server (or check the URI) and run this again.")
+    console.print(f"Delivered {delivered} spooled item(s) to {redacted(uri)}.")
+    for other in sorted({s.target for s in waiting if s.target != uri}):
         console.print(
-            f"Items spooled for {other or 'an unreadable file'} wait too: "
+            f"Items spooled for {redacted(other) or 'an unreadable file'} wait too: "
             + (
-                f"trainlab spool flush --tracking-uri {other}"
+                f"trainlab spool flush --tracking-uri {redacted(other)}"
                 if other
                 else "see `trainlab spool status`"
-            )
+            ),
+            soft_wrap=True,
         )
 
 
@@ -57,6 +60,6 @@ def status_cmd() -> None:
     for column in ("waiting for", "items", "file"):
         table.add_column(column, overflow="fold")
     for s in summaries:
-        table.add_row(s.target or "(unreadable)", str(s.items), s.path.name)
+        table.add_row(redacted(s.target) or "(unreadable)", str(s.items), s.path.name)
     console.print(table)
     console.print("Deliver them with `trainlab spool flush --tracking-uri URI`.")

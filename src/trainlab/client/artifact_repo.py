@@ -162,13 +162,15 @@ class ProxiedRepo(ArtifactRepo):
         try:
             payload = response.json()
         except ValueError:
-            payload = {"message": f"HTTP {response.status_code} {what}: {response.text[:300]}"}
+            payload = None
         if response.status_code in (502, 503, 504):  # with the server's reason, when it gave one
-            reason = payload.get("message") if isinstance(payload, dict) else None
+            reason = payload.get("message") if isinstance(payload, dict) else response.text[:300]
             raise ServiceUnavailable(
                 f"The tracking server at {self._server} answered {response.status_code} {what}"
-                + (f": {reason}" if isinstance(reason, str) and reason else ".")
+                + (f": {reason}" if isinstance(reason, str) and reason.strip() else ".")
             )
+        if payload is None:
+            payload = {"message": f"HTTP {response.status_code} {what}: {response.text[:300]}"}
         raise from_json(payload if isinstance(payload, dict) else {}, response.status_code)
 
     def _transport_error(self, exc: Exception) -> ServiceUnavailable:

@@ -350,12 +350,7 @@ def spool_summaries(spool_dir: Path) -> list[SpoolSummary]:
             conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=5)
             try:
                 items = conn.execute("SELECT COALESCE(SUM(n_items), 0) FROM batches").fetchone()[0]
-                row = conn.execute("SELECT target FROM batches LIMIT 1").fetchone()
-                with contextlib.suppress(sqlite3.Error):  # format 1 has no meta table
-                    row = (
-                        conn.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
-                        or row
-                    )
+                row = conn.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
             finally:
                 conn.close()
         except sqlite3.Error:

@@ -33,11 +33,14 @@ def _id_string(v: Any) -> Any:
 
 
 def _by_number(*members: Any) -> BeforeValidator:
-    """An enum also given by its protobuf number (valid protobuf JSON): ``members`` in the order
-    of their numbers, from 1."""
+    """An enum also given by its protobuf number, or that number as a string (a query
+    parameter), as protobuf's JSON parser takes it: ``members`` in the order of their numbers,
+    from 1."""
     numbers = dict(enumerate(members, start=1))
 
     def convert(v: Any) -> Any:
+        if type(v) is str and v.isascii() and v.isdigit():
+            v = int(v)
         if type(v) is int:
             if v not in numbers:
                 raise ValueError(f"unknown value number {v}; expected one of {sorted(numbers)}")

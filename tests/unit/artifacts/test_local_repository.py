@@ -87,6 +87,22 @@ def test_listing_leaves_out_links_that_lead_outside_nowhere_or_in_a_loop(
     }
 
 
+def test_links_to_the_folder_or_above_are_not_listed_so_downloads_end(
+    tree: tuple[LocalArtifactRepository, Path, Path], tmp_path: Path
+) -> None:
+    repo, root, _ = tree
+    os.symlink(".", root / "run" / "here")
+    os.symlink(root, root / "run" / "folder" / "up")
+    assert "here" not in {f.path for f in repo.list("run")}
+    assert "up" not in {f.path for f in repo.list("run/folder")}
+    client = LocalRepo(root.as_uri())
+    client.download("", tmp_path / "copy")
+    copied = sorted(
+        p.relative_to(tmp_path / "copy").as_posix() for p in (tmp_path / "copy").rglob("*.txt")
+    )
+    assert copied == ["run/file.txt", "run/folder/inner.txt"]
+
+
 def test_a_symlink_loop_is_a_bad_path(tree: tuple[LocalArtifactRepository, Path, Path]) -> None:
     repo, root, _ = tree
     os.symlink(root / "run" / "loop", root / "run" / "loop")
@@ -110,8 +126,14 @@ def test_upload_names_are_reserved(tree: tuple[LocalArtifactRepository, Path, Pa
     repo, root, _ = tree
     with pytest.raises(InvalidParameterValue, match="reserved"):
         write(repo, f"run/{UPLOAD_PREFIX}x", b"x")
+    with pytest.raises(InvalidParameterValue, match="reserved"):
+        write(repo, f"run/{UPLOAD_PREFIX}x/inner.txt", b"x")  # a folder would be hidden too
     (root / "run" / f"{UPLOAD_PREFIX}left-over").write_bytes(b"partial")
-    assert f"{UPLOAD_PREFIX}left-over" not in {f.path for f in repo.list("run")}
+    (root / "run" / ".upload-k3j_x9a2").write_bytes(b"partial")  # an earlier release's
+    (root / "run" / ".upload-notes.txt").write_bytes(b"mine")
+    listed = {f.path for f in repo.list("run")}
+    assert f"{UPLOAD_PREFIX}left-over" not in listed and ".upload-k3j_x9a2" not in listed
+    assert ".upload-notes.txt" in listed
 
 
 def test_the_embedded_client_lists_and_deletes_by_the_same_rules(
@@ -120,8 +142,10 @@ def test_the_embedded_client_lists_and_deletes_by_the_same_rules(
     _, root, secret = tree
     client = LocalRepo(root.as_uri())
     os.symlink(secret, root / "run" / "secret-link")
+    os.symlink(root / "run" / "folder", root / "run" / "folder-link")
+    listed = {f.path for f in client.list("run")}
+    assert listed == {"run/file.txt", "run/folder", "run/folder-link"}
     os.symlink(root, root / "run" / "root-link")
-    assert {f.path for f in client.list("run")} == {"run/file.txt", "run/folder", "run/root-link"}
     client.delete("run/root-link")
     assert (root / "run" / "file.txt").exists()
     with pytest.raises(InvalidParameterValue, match="a folder in it is an existing file"):

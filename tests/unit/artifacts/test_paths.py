@@ -12,8 +12,9 @@ from trainlab.artifacts.paths import (
     resolve_under,
     validate_artifact_location,
     validate_artifact_path,
+    validate_new_artifact_path,
 )
-from trainlab.exceptions import InvalidParameterValue
+from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 
 
 @pytest.mark.parametrize(
@@ -51,15 +52,27 @@ def test_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
     assert resolve_under(root, "run") == (root / "run").resolve()
 
 
-def test_names_and_paths_longer_than_storage_takes_are_refused() -> None:
-    assert validate_artifact_path("x" * 255) == "x" * 255
+def test_new_names_and_paths_longer_than_storage_takes_are_refused() -> None:
+    assert validate_new_artifact_path("x" * 255) == "x" * 255
     with pytest.raises(InvalidParameterValue, match="256 bytes long; the limit is 255"):
-        validate_artifact_path("x" * 256)
+        validate_new_artifact_path("x" * 256)
     with pytest.raises(InvalidParameterValue, match="256 bytes long"):
-        validate_artifact_path("a/" + "\u00e9" * 128)  # 2 bytes each in UTF-8
+        validate_new_artifact_path("a/" + "\u00e9" * 128)  # 2 bytes each in UTF-8
     with pytest.raises(InvalidParameterValue, match="longer than 1024 bytes") as err:
-        validate_artifact_path("abc/" * 300)
+        validate_new_artifact_path("abc/" * 300)
     assert len(str(err.value)) < 300  # the message shows the start of the path only
+    # Reading is not limited: what an object store or an older release holds stays readable.
+    assert validate_artifact_path("abc/" * 300) == "/".join(["abc"] * 300)
+
+
+def test_a_name_no_filesystem_takes_is_not_found(tmp_path: Path) -> None:
+    with pytest.raises(ResourceNotFound, match="no file path is that long"):
+        resolve_under(tmp_path, "x" * 256)
+    with pytest.raises(ResourceNotFound, match="no file path is that long"):
+        resolve_under(tmp_path, "/".join(["y" * 200] * 21))  # over 4096 bytes
+    assert resolve_under(tmp_path, "/".join(["z" * 250] * 5)) == tmp_path.resolve() / "/".join(
+        ["z" * 250] * 5
+    )
 
 
 def test_a_symlink_loop_cannot_be_resolved(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ class _Store:
         self.run_ids = run_ids
         self.filters: list[str] = []
 
-    def search_experiments(self, **_: Any) -> PagedList[Any]:
+    def search_experiments(self, *_: Any, **__: Any) -> PagedList[Any]:
         return PagedList([SimpleNamespace(experiment_id="0", name="Default")], None)
 
     def search_runs(self, _ids: list[str], filter_string: str, **_: Any) -> PagedList[Any]:

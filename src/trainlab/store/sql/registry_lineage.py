@@ -52,7 +52,13 @@ def list_version_on_model(s: Session, model_id: str, name: str, version: int) ->
     """Add ``{"name", "version"}`` to the logged model's ``mlflow.modelVersions`` tag (a JSON
     list), as MLflow's server does when a version names its logged model."""
     conn = s.connection()
-    model = select(LoggedModelModel.model_id).where(LoggedModelModel.model_id == model_id)
+    # The row lock (PostgreSQL) keeps two registrations of one model from losing each other's
+    # entry; SQLite writers hold the database lock anyway.
+    model = (
+        select(LoggedModelModel.model_id)
+        .where(LoggedModelModel.model_id == model_id)
+        .with_for_update()
+    )
     if conn.execute(model).first() is None:
         return  # deleted since: nothing to tag
     tag = (LoggedModelTagModel.model_id == model_id, LoggedModelTagModel.key == MODEL_VERSIONS_TAG)
@@ -81,11 +87,11 @@ def _entries(text: str | None) -> list[object]:
 
 
 def _distinct(entries: list[object]) -> list[object]:
-    seen: set[tuple[object, str]] = set()
+    seen: set[tuple[str, str]] = set()
     out = []
     for entry in entries:
         if isinstance(entry, dict):
-            key = (entry.get("name"), str(entry.get("version")))
+            key = (str(entry.get("name")), str(entry.get("version")))
             if key in seen:
                 continue
             seen.add(key)
