@@ -49,11 +49,35 @@ class _Client:
         self.store: BaseTrackingStore = store_for(uri)
         self.logger = BatchingLogger(self.store, target=uri, spool_dir=spool_dir())
 
+    def after_fork(self) -> None:
+        """In a forked child: a logger of its own (the parent's logging thread is not here,
+        and the parent's logger has disowned itself), and none of the parent's database
+        connections (the pool forgets them without closing what the parent still uses)."""
+        engine = getattr(self.store, "engine", None)
+        if engine is not None:
+            engine.dispose(close=False)
+        self.logger = BatchingLogger(self.store, target=self.uri, spool_dir=spool_dir())
+
 
 _clients: dict[str, _Client] = {}
 _clients_lock = threading.Lock()
 _tracking_uri: str | None = None
 _local = threading.local()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child (multiprocessing's workers, say) logs as a process of its own, also to
+    the runs its parent had open."""
+    global _clients_lock
+    _clients_lock = threading.Lock()  # another thread of the parent may have held it
+    for client in _clients.values():
+        client.after_fork()
+    for run in _stack():
+        run._logger = run._client.logger
+
+
+# After the loggers' own hook (logger.py, imported above), which disowns the parent's loggers.
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _client(uri: str | None = None) -> _Client:

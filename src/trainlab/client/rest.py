@@ -79,17 +79,29 @@ NO_BULK = BulkLogBatch(MAX_METRICS_PER_BATCH, metric_columns=False)  # not a tra
 class RestTrackingStore(BaseTrackingStore):
     def __init__(self, uri: str, *, timeout: float = 30.0) -> None:
         self.uri = uri.rstrip("/")
-        self._http = httpx.Client(
+        self._timeout = timeout
+        self._client, self._pid = self._new_client(), os.getpid()
+        self._bulk: BulkLogBatch | None = None  # learnt from server-info on first need
+
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(
             base_url=self.uri,
-            timeout=timeout,
+            timeout=self._timeout,
             auth=_auth(),
             transport=httpx.HTTPTransport(retries=1),
             headers={"User-Agent": "trainlab-python-client"},
         )
-        self._bulk: BulkLogBatch | None = None  # learnt from server-info on first need
+
+    @property
+    def _http(self) -> httpx.Client:
+        """The HTTP client of this process: a forked child opens its own connections (on the
+        parent's, the two would read each other's responses)."""
+        if self._pid != os.getpid():
+            self._client, self._pid = self._new_client(), os.getpid()
+        return self._client
 
     def close(self) -> None:
-        self._http.close()
+        self._client.close()
 
     @property
     def max_batch_metrics(self) -> int:
