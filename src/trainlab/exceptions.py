@@ -104,6 +104,10 @@ class RemoteError(TrainlabError):
         self._code = error_code
         self._status = http_status
 
+    def __reduce__(self) -> tuple[type[RemoteError], tuple[str, str, int]]:
+        # pickled with its three arguments (multiprocessing sends a worker's error so)
+        return RemoteError, (self._code, self.message, self._status)
+
     @property
     def http_status(self) -> int:
         return self._status

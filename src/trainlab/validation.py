@@ -21,8 +21,9 @@ MAX_PARAMS_TAGS_PER_BATCH = 100
 BULK_METRICS_PER_BATCH = 50_000  # trainlab's own bulk endpoint and direct database writes
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
-_KEY_RE = re.compile(r"^[/\w.\- :]*$")
-_RUN_ID_RE = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
+# Matched whole (fullmatch): "$" alone would let a final newline through.
+_KEY_RE = re.compile(r"[/\w.\- :]*")
+_RUN_ID_RE = re.compile(r"[a-zA-Z0-9][\w\-]{0,255}")
 
 
 def validate_key(key: object, what: str = "key") -> str:
@@ -34,7 +35,7 @@ def validate_key(key: object, what: str = "key") -> str:
         raise InvalidParameterValue(
             f"Invalid {what} '{key[:40]}...': {len(key)} characters, the limit is {MAX_KEY_LENGTH}."
         )
-    if not key or not _KEY_RE.match(key):
+    if not key or not _KEY_RE.fullmatch(key):
         raise InvalidParameterValue(
             f"Invalid {what} {key!r}: names may only contain letters, digits, underscores, "
             "dashes, periods, slashes, colons and spaces, and must not be empty."
@@ -95,7 +96,7 @@ def validate_metric_value(value: object, key: str) -> float:
 
 
 def validate_run_id(run_id: object) -> str:
-    if not isinstance(run_id, str) or not _RUN_ID_RE.match(run_id):
+    if not isinstance(run_id, str) or not _RUN_ID_RE.fullmatch(run_id):
         raise InvalidParameterValue(f"Invalid run ID {run_id!r}: expected a 32-character hex id.")
     return run_id
 

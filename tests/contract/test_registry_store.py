@@ -615,7 +615,9 @@ def test_prompt_versions(registry: BaseRegistryStore, model: str) -> None:
     assert [v.version for v in registry.search_model_versions(f"name = '{model}'")] == [1]
 
 
-@pytest.mark.parametrize("bad", ["latest", "v3", "V12", "a b", "a.b", "a/b", "x" * 256, ""])
+@pytest.mark.parametrize(
+    "bad", ["latest", "v3", "V12", "a b", "a.b", "a/b", "x" * 256, "", "champion\n", "v3\n"]
+)
 def test_invalid_aliases(
     registry: BaseRegistryStore, model: str, run: tuple[str, str], bad: str
 ) -> None:

@@ -130,7 +130,8 @@ def test_unknown_ids(http: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "needle"), [("../x", "normalised"), ("k" * 251, "251"), ("a;b", "letters")]
+    ("key", "needle"),
+    [("../x", "normalised"), ("k" * 251, "251"), ("a;b", "letters"), ("lr\n", "letters")],
 )
 def test_invalid_keys(http: httpx.Client, run_id: str, key: str, needle: str) -> None:
     r = http.post(f"{API}/runs/log-parameter", json={"run_id": run_id, "key": key, "value": "1"})

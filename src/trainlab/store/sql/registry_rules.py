@@ -22,8 +22,8 @@ MAX_MODEL_NAME_LENGTH = 256
 MAX_ALIAS_LENGTH = 255
 MAX_REGISTRY_TAG_VALUE_LENGTH = 100_000
 MAX_DESCRIPTION_LENGTH = 100_000
-_ALIAS_RE = re.compile(r"^[\w\-]*$")
-_RESERVED_ALIAS_RE = re.compile(r"^v\d+$", re.IGNORECASE)
+_ALIAS_RE = re.compile(r"[\w\-]*")  # matched whole: "$" would let a final newline through
+_RESERVED_ALIAS_RE = re.compile(r"v\d+", re.IGNORECASE)
 _MAX_UNQUOTE = 4
 
 
@@ -49,12 +49,12 @@ def validate_alias(alias: object) -> str:
         raise InvalidParameterValue(
             f"Invalid alias: {len(alias)} characters, the limit is {MAX_ALIAS_LENGTH}."
         )
-    if not _ALIAS_RE.match(alias):
+    if not _ALIAS_RE.fullmatch(alias):
         raise InvalidParameterValue(
             f"Invalid alias {alias!r}: aliases may only contain letters, digits, underscores "
             "and dashes."
         )
-    if alias.lower() == "latest" or _RESERVED_ALIAS_RE.match(alias):
+    if alias.lower() == "latest" or _RESERVED_ALIAS_RE.fullmatch(alias):
         raise InvalidParameterValue(
             f"Invalid alias {alias!r}: 'latest' and 'v<number>' are reserved version aliases."
         )
