@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from trainlab._user import login_name
-from trainlab.client.logger import BatchingLogger
+from trainlab.client.logger import BatchingLogger, check_key
 from trainlab.client.resolve import resolve_tracking_uri, store_for
 from trainlab.entities import DatasetInput, Metric, Run, RunStatus, ViewType
 from trainlab.entities.tags import PARENT_RUN_TAG, SOURCE_NAME_TAG, SOURCE_TYPE_TAG, USER_TAG
@@ -116,6 +116,7 @@ class ActiveRun:
         self._client = client
         self._logger = client.logger
         self.ended = False
+        self._warned_ended = False
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -149,6 +150,8 @@ class ActiveRun:
     def log_metric(
         self, key: str, value: float, step: int | None = None, timestamp: int | None = None
     ) -> None:
+        if self.ended:
+            self._warn_ended()
         self._logger.log_metric(self.run_id, key, value, step or 0, timestamp)
 
     def log_metrics(
@@ -157,6 +160,8 @@ class ActiveRun:
         """Enqueue the points; with ``model_id`` (a logged model of this run's, as MLflow 3
         links scores to models) they are written at once, after what was logged before,
         and search_logged_models filters on them."""
+        if self.ended:
+            self._warn_ended()
         ts = time.time_ns() // 1_000_000
         if model_id is None:
             for key, value in metrics.items():
@@ -170,16 +175,31 @@ class ActiveRun:
         self._client.store.log_batch(self.run_id, points)
 
     def log_param(self, key: str, value: Any) -> None:
-        self._logger.log_params(self.run_id, {key: _as_str(value)})
+        self.log_params({key: value})
 
     def log_params(self, params: dict[str, Any]) -> None:
+        if self.ended:
+            self._warn_ended()
         self._logger.log_params(self.run_id, {k: _as_str(v) for k, v in params.items()})
 
     def set_tag(self, key: str, value: Any) -> None:
-        self._logger.set_tags(self.run_id, {key: _as_str(value)})
+        self.set_tags({key: value})
 
     def set_tags(self, tags: dict[str, Any]) -> None:
+        if self.ended:
+            self._warn_ended()
         self._logger.set_tags(self.run_id, {k: _as_str(v) for k, v in tags.items()})
+
+    def _warn_ended(self) -> None:
+        """Logging to a run after its end still writes to it (as MLflow allows), said once."""
+        if not self._warned_ended:
+            self._warned_ended = True
+            log.warning(
+                "trainlab: run %s has ended; what is logged to it now is still stored. "
+                "Continue it explicitly with start_run(run_id=%r).",
+                self.run_id,
+                self.run_id,
+            )
 
     def log_inputs(self, datasets: Sequence[DatasetInput]) -> None:
         """Record the datasets the run used (synchronous, after what was logged before)."""
@@ -332,6 +352,8 @@ def start_run(
     client = (
         parent._client if parent is not None and tracking_uri is None else _client(tracking_uri)
     )
+    for key in [*(params or {}), *(tags or {})]:  # refused before a run exists
+        check_key(key)
     if run_id is not None:
         return _resume(client, run_id, params, tags)
     if experiment_id is not None:
@@ -380,7 +402,9 @@ def _require_run() -> ActiveRun:
     run = active_run()
     if run is None:
         raise InvalidParameterValue(
-            "No active run: wrap your code in `with trainlab.start_run(...):`."
+            "No active run in this thread: wrap your code in `with trainlab.start_run(...) as "
+            "run:`. The active run is per thread: another thread logs with `run.log_metric(...)` "
+            "on the run object."
         )
     return run
 

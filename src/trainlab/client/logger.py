@@ -39,6 +39,7 @@ from trainlab.client.spool import (
 from trainlab.entities import MetricColumns, RunStatus
 from trainlab.exceptions import InvalidState
 from trainlab.store._base import BaseTrackingStore
+from trainlab.validation import validate_key
 
 log = logging.getLogger("trainlab")
 
@@ -104,9 +105,22 @@ def _lower_priority() -> None:
             )
 
 
-def _check_key(key: object) -> str:
+# Keys found valid, so that a log call checks each key once (at most this many are kept).
+_VALID_KEYS: set[str] = set()
+_VALID_KEYS_KEPT = 100_000
+
+
+def check_key(key: object) -> str:
+    """A metric, param or tag key as the server takes it, refused here at the call: TypeError
+    for a non-string, InvalidParameterValue (naming the problem) for a name the server
+    refuses."""
+    if key.__class__ is str and key in _VALID_KEYS:
+        return key
     if not isinstance(key, str):
         raise TypeError(f"keys must be str, got {type(key).__name__}: {key!r}")
+    validate_key(key)
+    if len(_VALID_KEYS) < _VALID_KEYS_KEPT:
+        _VALID_KEYS.add(key)
     return key
 
 
@@ -157,8 +171,8 @@ class BatchingLogger:
     ) -> None:
         if self._closed:
             raise InvalidState(self._closed_reason)
-        if key.__class__ is not str:
-            _check_key(key)
+        if key.__class__ is not str or key not in _VALID_KEYS:
+            check_key(key)
         if value.__class__ is not float:
             value = float(value)
         if step.__class__ is not int:
@@ -176,12 +190,12 @@ class BatchingLogger:
     def log_params(self, run_id: str, params: dict[str, str]) -> None:
         if self._closed:
             raise InvalidState(self._closed_reason)
-        self._queue.append((_PARAMS, run_id, {_check_key(k): str(v) for k, v in params.items()}))
+        self._queue.append((_PARAMS, run_id, {check_key(k): str(v) for k, v in params.items()}))
 
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
         if self._closed:
             raise InvalidState(self._closed_reason)
-        self._queue.append((_TAGS, run_id, {_check_key(k): str(v) for k, v in tags.items()}))
+        self._queue.append((_TAGS, run_id, {check_key(k): str(v) for k, v in tags.items()}))
 
     def end_run(self, run_id: str, status: str, end_time: int) -> None:
         """Mark the run ended (``update_run_info(run_id, status=..., end_time=...)``) after

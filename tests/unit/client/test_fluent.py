@@ -144,6 +144,17 @@ def test_run_finishes_with_params_tags_and_end_time(tracking_uri: str, experimen
     assert "mlflow.parentRunId" not in stored.data.tags
 
 
+def test_bad_keys_are_refused_before_the_run_exists(tracking_uri: str, experiment: str) -> None:
+    for params, error in (({1: "a", "lr": 0.1}, TypeError), ({"../x": 1}, InvalidParameterValue)):
+        with pytest.raises(error):
+            trainlab.start_run(experiment=experiment, tracking_uri=tracking_uri, params=params)
+    with pytest.raises(InvalidParameterValue):
+        trainlab.start_run(experiment=experiment, tracking_uri=tracking_uri, tags={"a\nb": "x"})
+    assert trainlab.active_run() is None
+    with pytest.raises(InvalidParameterValue, match="No experiment named"):  # nor its experiment
+        trainlab.search_runs(experiment, tracking_uri=tracking_uri)
+
+
 @pytest.mark.parametrize(
     ("error", "status"),
     [(ValueError, RunStatus.FAILED), (KeyboardInterrupt, RunStatus.KILLED)],
@@ -609,3 +620,37 @@ def test_import_is_light() -> None:
     assert heavy == []
     assert "trainlab.client.fluent" not in times  # the SDK loads on first use
     print(f"import trainlab: {times['trainlab']} us cumulative")
+
+
+def test_logging_to_an_ended_run_is_stored_and_said(
+    sqlite_uri: str, experiment: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with trainlab.start_run(experiment=experiment, tracking_uri=sqlite_uri) as run:
+        pass
+    with caplog.at_level(logging.WARNING, logger="trainlab"):
+        run.log_metric("late", 1.0)
+        run.log_param("p", 1)
+        run.set_tag("t", "x")
+        run.flush()
+    warned = [r.getMessage() for r in caplog.records if "has ended" in r.getMessage()]
+    assert len(warned) == 1 and f"start_run(run_id='{run.run_id}')" in warned[0]
+    data = trainlab.get_run(run.run_id, tracking_uri=sqlite_uri).data
+    assert ("late" in data.metrics, data.params, data.tags["t"]) == (True, {"p": "1"}, "x")
+
+
+def test_other_threads_are_told_to_log_on_the_run_object(sqlite_uri: str, experiment: str) -> None:
+    import threading
+
+    seen: list[BaseException] = []
+    with trainlab.start_run(experiment=experiment, tracking_uri=sqlite_uri):
+
+        def log() -> None:
+            try:
+                trainlab.log_metric("x", 1.0)
+            except InvalidParameterValue as exc:
+                seen.append(exc)
+
+        thread = threading.Thread(target=log)
+        thread.start()
+        thread.join()
+    assert len(seen) == 1 and "run.log_metric" in str(seen[0])

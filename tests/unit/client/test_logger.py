@@ -32,7 +32,7 @@ from trainlab.client.logger import (
 )
 from trainlab.client.spool import RunEnd
 from trainlab.entities import Metric, Param, RunInfo, RunStatus, RunTag
-from trainlab.exceptions import InvalidState, ServiceUnavailable
+from trainlab.exceptions import InvalidParameterValue, InvalidState, ServiceUnavailable
 from trainlab.store.sql.tracking import SqlTrackingStore
 
 TARGET = "http://tracking.example:5000"
@@ -753,7 +753,8 @@ def test_rejection_keeps_the_good_items_and_reports_the_bad_ones(
     logger = make_logger()
     logger.log_params(run_id, {"lr": "0.1"})
     for step in range(20):
-        logger.log_metric(run_id, "bad key!" if step == 13 else "loss", float(step), step)
+        # a step out of int64's range: the store refuses it (the call checks keys, not steps)
+        logger.log_metric(run_id, "loss", float(step), 2**63 if step == 13 else step)
     logger.log_params(run_id, {"lr": "0.2"})  # params are immutable: a change is rejected
     logger.set_tags(run_id, {"ok": "yes"})
 
@@ -765,14 +766,31 @@ def test_rejection_keeps_the_good_items_and_reports_the_bad_ones(
     data = store.inner.get_run(run_id).data
     assert (data.params, data.tags["ok"]) == ({"lr": "0.1"}, "yes")
     bad_metric, bad_param = logger.errors
-    assert bad_metric.run_id == run_id and bad_metric.item.key == "bad key!"
+    assert bad_metric.run_id == run_id and bad_metric.item.step == 2**63
     assert bad_metric.error_code == "INVALID_PARAMETER_VALUE"
     assert bad_param.item == Param("lr", "0.2")
     assert "immutable" in bad_param.message
     errors = [r for r in caplog.records if r.levelno == logging.ERROR and r.name == "trainlab"]
     assert len(errors) == 2
-    assert run_id in errors[0].getMessage() and "bad key!" in errors[0].getMessage()
+    assert run_id in errors[0].getMessage() and "step of metric 'loss'" in errors[0].getMessage()
     assert "immutable" in errors[1].getMessage()
+
+
+def test_a_key_the_server_would_refuse_is_refused_at_the_call(
+    make_logger: Callable[..., BatchingLogger], new_run: Callable[[], str]
+):
+    run_id = new_run()
+    logger = make_logger()
+    for bad in ("bad key!", "../x", "lr\n", "k" * 251, ""):
+        with pytest.raises(InvalidParameterValue):
+            logger.log_metric(run_id, bad, 1.0)
+        with pytest.raises(InvalidParameterValue):
+            logger.log_params(run_id, {bad: "1"})
+        with pytest.raises(InvalidParameterValue):
+            logger.set_tags(run_id, {bad: "1"})
+    with pytest.raises(TypeError, match="keys must be str"):
+        logger.log_metric(run_id, 3, 1.0)  # type: ignore[arg-type]
+    assert logger.flush() == FlushResult(delivered=0, spooled=0, rejected=0)
 
 
 def test_rejected_spooled_items_are_split_off_too(
@@ -782,7 +800,7 @@ def test_rejected_spooled_items_are_split_off_too(
     logger = make_logger()
     store.down = True
     for step in range(10):
-        logger.log_metric(run_id, "bad key!" if step == 4 else "loss", float(step), step)
+        logger.log_metric(run_id, "loss", float(step), 2**63 if step == 4 else step)
     assert logger.flush().spooled == 10
     store.down = False
     result = logger.flush()
