@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0006"
 # Serialises concurrent migrations of one PostgreSQL database (two servers starting together).
 _PG_MIGRATION_LOCK = 727_001
+_SQLITE_MIGRATION_TRIES = 20
 WRITE_OPTION = "trainlab_write"
 
 log = logging.getLogger(__name__)
@@ -120,6 +123,26 @@ def upgrade(engine: Engine) -> str:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
                 conn.commit()
     else:
-        command.upgrade(_alembic_config(engine), "head")
+        _upgrade_sqlite(engine, head)
     log.info("database schema upgraded to %s", head)
     return head
+
+
+def _upgrade_sqlite(engine: Engine, head: str) -> None:
+    """Processes that open a new database at once race to create it; SQLite refuses the
+    losers' writes ("database is locked": their read of the schema went stale). A refused
+    migration changed nothing (SQLite's DDL is transactional, and Alembic records each step
+    with it), so the loser reads the revision again and goes on from there."""
+    from alembic import command
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(_SQLITE_MIGRATION_TRIES):
+        try:
+            command.upgrade(_alembic_config(engine), "head")
+            return
+        except OperationalError as exc:
+            if "database is locked" not in str(exc) or attempt == _SQLITE_MIGRATION_TRIES - 1:
+                raise
+        time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+        if current_revision(engine) == head:
+            return
