@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from trainlab.artifacts.base import CHUNK_SIZE, ArtifactDownload, BaseArtifactRepository, FileInfo
 from trainlab.artifacts.paths import (
+    possible,
     resolve_under,
     validate_artifact_path,
     validate_new_artifact_path,
@@ -161,7 +162,7 @@ class LocalArtifactRepository(BaseArtifactRepository):
         if not rel:
             raise InvalidParameterValue("Refusing to delete the artifact root.")
         folder, _, name = rel.rpartition("/")
-        entry = resolve_under(self.root, folder) / name
+        entry = possible(resolve_under(self.root, folder) / name, rel)
         if entry.is_symlink():
             entry.unlink()
             return

@@ -82,11 +82,17 @@ def resolve_under(root: Path, relative: str) -> Path:
         raise _invalid(relative, f"it cannot be resolved ({exc})") from None
     if target != root and not target.is_relative_to(root):
         raise _invalid(relative, "it resolves outside the artifact root")
-    too_long = len(os.fsencode(target)) >= _MAX_FS_PATH_BYTES
-    if too_long or any(len(os.fsencode(part)) > MAX_NAME_BYTES for part in target.parts):
+    return possible(target, relative)
+
+
+def possible(path: Path, relative: str) -> Path:
+    """``path``, if a filesystem can hold it; else no such artifact exists (the filesystem's
+    own error, ENAMETOOLONG, would be a 500)."""
+    too_long = len(os.fsencode(path)) >= _MAX_FS_PATH_BYTES
+    if too_long or any(len(os.fsencode(part)) > MAX_NAME_BYTES for part in path.parts):
         shown = relative if len(relative) <= _SHOWN else f"{relative[:_SHOWN]}..."
         raise ResourceNotFound(f"Artifact {shown!r} not found: no file path is that long.")
-    return target
+    return path
 
 
 def validate_artifact_location(location: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from trainlab.artifacts.local import UPLOAD_PREFIX, LocalArtifactRepository
 from trainlab.client.artifact_repo import LocalRepo
-from trainlab.exceptions import InvalidParameterValue
+from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:
@@ -150,3 +150,16 @@ def test_the_embedded_client_lists_and_deletes_by_the_same_rules(
     assert (root / "run" / "file.txt").exists()
     with pytest.raises(InvalidParameterValue, match="a folder in it is an existing file"):
         client.upload_file(secret, "run/file.txt/x")
+
+
+def test_a_name_no_filesystem_holds_is_not_found(
+    tree: tuple[LocalArtifactRepository, Path, Path],
+) -> None:
+    """Not the filesystem's ENAMETOOLONG (a 500 over HTTP): the root exists, so the name is
+    what the filesystem refuses."""
+    repo, _, _ = tree
+    name = "run/" + "x" * 256
+    for call in (repo.delete, repo.file_path):
+        with pytest.raises(ResourceNotFound, match="no file path is that long"):
+            call(name)
+    assert repo.list(name) == [] and not repo.exists(name)
