@@ -128,14 +128,3 @@ def full_run_id(store: Any, given: str) -> str:
         shown = ", ".join(r.info.run_id for r in found[:2])
         fail(f"{given!r} starts more than one run id ({shown}, ...): give more of it.")
     return found[0].info.run_id if found else given
-
-
-def redacted(uri: str) -> str:
-    """``uri`` with any password in it shown as ``***``, for printing."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(uri)
-    if not parts.password:
-        return uri
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, redacted
+from trainlab.cli.common import TRACKING_URI_HELP
+from trainlab.client.resolve import redacted
 
 app = typer.Typer(
     help="Data kept locally while a server was unreachable.",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from trainlab._user import login_name
 from trainlab.client.logger import BatchingLogger, check_key
-from trainlab.client.resolve import resolve_tracking_uri, store_for
+from trainlab.client.resolve import redacted, resolve_tracking_uri, store_for
 from trainlab.entities import DatasetInput, Metric, Run, RunStatus, ViewType
 from trainlab.entities.tags import PARENT_RUN_TAG, SOURCE_NAME_TAG, SOURCE_TYPE_TAG, USER_TAG
 from trainlab.exceptions import InvalidParameterValue, InvalidState
@@ -285,13 +285,13 @@ class ActiveRun:
                 "trainlab: could not reach %s to end run %s %s: %d item(s), the end of the run "
                 "included, wait in %s; they will be delivered by the next trainlab process that "
                 "logs to %s, or by `trainlab spool flush --tracking-uri %s`.",
-                self._client.uri,
+                redacted(self._client.uri),
                 self.run_id,
                 status,
                 result.spooled,
                 ", ".join(map(str, result.spool_paths)),
-                self._client.uri,
-                self._client.uri,
+                redacted(self._client.uri),
+                redacted(self._client.uri),
             )
 
 

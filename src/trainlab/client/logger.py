@@ -27,6 +27,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+from trainlab.client.resolve import redacted
 from trainlab.client.spool import (
     Batch,
     DeliveryError,
@@ -137,6 +138,7 @@ class BatchingLogger:
         retry_interval: float = 1.0,
     ) -> None:
         self._target = target
+        self._shown_target = redacted(target)  # in messages: no password
         self._spool_dir = Path(spool_dir)
         self._flush_interval = flush_interval
         self._tick = min(flush_interval, _TICK_S)
@@ -248,9 +250,9 @@ class BatchingLogger:
                 "delivered the next time trainlab logs to it, or by `trainlab spool flush "
                 "--tracking-uri %s`.",
                 result.spooled,
-                self._target,
+                self._shown_target,
                 ", ".join(map(str, result.spool_paths)),
-                self._target,
+                self._shown_target,
             )
         return result
 
@@ -420,7 +422,7 @@ class BatchingLogger:
             log.warning(
                 "trainlab: %s is unreachable; logging continues into the spool and is "
                 "delivered when it is back.",
-                self._target,
+                self._shown_target,
             )
         self._down = True
         self._next_retry = time.monotonic() + self._backoff
@@ -444,7 +446,9 @@ class BatchingLogger:
             spool.close()
         self._claimed = []
         if self._down:
-            log.warning("trainlab: %s is reachable again; the spool is delivered.", self._target)
+            log.warning(
+                "trainlab: %s is reachable again; the spool is delivered.", self._shown_target
+            )
         self._down = False
         self._spooled_runs.clear()
         self._backoff = self._retry_interval

@@ -58,3 +58,14 @@ def registry_for(store: BaseTrackingStore) -> BaseRegistryStore:
     if not isinstance(store, SqlTrackingStore):
         raise InvalidParameterValue(f"No model registry for a {type(store).__name__}.")
     return SqlRegistryStore(store)
+
+
+def redacted(uri: str) -> str:
+    """``uri`` with any password in it shown as ``***``, for messages and logs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    if not parts.password:
+        return uri
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))

@@ -11,6 +11,7 @@ import httpx
 import orjson
 
 from trainlab.client import wire
+from trainlab.client.resolve import redacted
 from trainlab.entities import (
     DatasetInput,
     Experiment,
@@ -141,12 +142,12 @@ class RestTrackingStore(BaseTrackingStore):
             )
         except httpx.TransportError as exc:
             raise ServiceUnavailable(
-                f"Cannot reach the tracking server at {self.uri}: {exc}. Is `trainlab server` "
-                "running there?"
+                f"Cannot reach the tracking server at {redacted(self.uri)}: {exc}. Is "
+                "`trainlab server` running there?"
             ) from None
         if response.status_code in _TRANSIENT_STATUS:
             raise ServiceUnavailable(
-                f"The tracking server at {self.uri} answered {response.status_code}."
+                f"The tracking server at {redacted(self.uri)} answered {response.status_code}."
             )
         payload: Any
         try:
