@@ -333,11 +333,26 @@ def test_enums_are_taken_by_their_protobuf_numbers_too(http: httpx.Client, run_i
     assert http.post(f"{API}/runs/update", json={"run_id": run_id, "status": 3}).status_code == 200
     got = http.get(f"{API}/runs/get", params={"run_id": run_id}).json()["run"]["info"]
     assert got["status"] == "FINISHED"
-    found = http.post(f"{API}/runs/search", json={"experiment_ids": ["0"], "run_view_type": 3})
-    assert found.status_code == 200, found.text
-    assert http.post(f"{API}/experiments/search", json={"view_type": 3}).status_code == 200
-    by_query = http.get(f"{API}/experiments/search", params={"view_type": "2", "max_results": 5})
-    assert by_query.status_code == 200, by_query.text
+    # 2 is DELETED_ONLY, 3 is ALL: a deleted run and a deleted experiment show which was read
+    exp_id = got["experiment_id"]
+    deleted = http.post(f"{API}/runs/create", json={"experiment_id": exp_id}).json()
+    deleted_id = deleted["run"]["info"]["run_id"]
+    assert http.post(f"{API}/runs/delete", json={"run_id": deleted_id}).status_code == 200
+
+    def run_ids(view: object) -> set[str]:
+        body = {"experiment_ids": [exp_id], "run_view_type": view}
+        found = http.post(f"{API}/runs/search", json=body)
+        assert found.status_code == 200, found.text
+        return {r["info"]["run_id"] for r in found.json().get("runs", [])}
+
+    assert run_ids(2) == {deleted_id} and run_ids(3) == {deleted_id, run_id}
+    gone = http.post(f"{API}/experiments/create", json={"name": f"e-{uuid.uuid4().hex}"}).json()
+    http.post(f"{API}/experiments/delete", json={"experiment_id": gone["experiment_id"]})
+    by_query = http.get(f"{API}/experiments/search", params={"view_type": "2", "max_results": 1000})
+    stages = {e["lifecycle_stage"] for e in by_query.json()["experiments"]}
+    assert stages == {"deleted"} and gone["experiment_id"] in {
+        e["experiment_id"] for e in by_query.json()["experiments"]
+    }
     bad = http.post(f"{API}/runs/update", json={"run_id": run_id, "status": 9})
     assert_error(bad, 400, "INVALID_PARAMETER_VALUE", "status", "unknown value number 9")
     boolean = http.post(f"{API}/runs/search", json={"experiment_ids": ["0"], "run_view_type": True})

@@ -24,9 +24,13 @@ _MAX_FS_PATH_BYTES = 4096  # Linux's PATH_MAX: no file's absolute path is longer
 _SHOWN = 200  # characters of a rejected path the message shows
 
 
+def _shown(path: str) -> str:
+    """``path`` for a message: its start only when it is long."""
+    return path if len(path) <= _SHOWN else f"{path[:_SHOWN]}..."
+
+
 def _invalid(path: str, why: str) -> InvalidParameterValue:
-    shown = path if len(path) <= _SHOWN else f"{path[:_SHOWN]}..."
-    return InvalidParameterValue(f"Invalid path {shown!r}: {why}.")
+    return InvalidParameterValue(f"Invalid path {_shown(path)!r}: {why}.")
 
 
 def _check_once(path: str, original: str) -> None:
@@ -90,8 +94,9 @@ def possible(path: Path, relative: str) -> Path:
     own error, ENAMETOOLONG, would be a 500)."""
     too_long = len(os.fsencode(path)) >= _MAX_FS_PATH_BYTES
     if too_long or any(len(os.fsencode(part)) > MAX_NAME_BYTES for part in path.parts):
-        shown = relative if len(relative) <= _SHOWN else f"{relative[:_SHOWN]}..."
-        raise ResourceNotFound(f"Artifact {shown!r} not found: no file path is that long.")
+        raise ResourceNotFound(
+            f"Artifact {_shown(relative)!r} not found: no file path is that long."
+        )
     return path
 
 

@@ -2,11 +2,9 @@ from __future__ import annotations
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP
+from trainlab.cli.common import TRACKING_URI_HELP, command_group
 
-app = typer.Typer(
-    help="Artifacts of runs: list and download.", no_args_is_help=True, rich_markup_mode=None
-)
+app = command_group("Artifacts of runs: list and download.")
 
 
 @app.command("list")

@@ -18,6 +18,12 @@ TRACKING_URI_HELP = (
 )
 
 
+def command_group(help: str) -> typer.Typer:
+    """A group of subcommands (``trainlab runs ...``). Help is plain click help: rich's cut
+    long option names (--artifacts-destination) at 80 columns."""
+    return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None)
+
+
 def login_user(user: str | None) -> str:
     """Who an audited change is by: ``--user``, else the login name."""
     from trainlab._user import login_name

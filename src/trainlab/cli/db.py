@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="Database schema management.", no_args_is_help=True, rich_markup_mode=None)
+from trainlab.cli.common import command_group
+
+app = command_group("Database schema management.")
 
 
 @app.command("upgrade")

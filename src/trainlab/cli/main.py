@@ -23,7 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-    rich_markup_mode=None,  # plain help: rich cuts long option names at 80 columns
+    rich_markup_mode=None,  # plain help, as command_group's
 )
 app.command("server")(server.serve)
 app.command("train")(train.train)

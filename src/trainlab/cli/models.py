@@ -6,14 +6,10 @@ from typing import Any
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, login_user
+from trainlab.cli.common import TRACKING_URI_HELP, command_group, login_user
 
-app = typer.Typer(
-    help="Model registry: models, versions, aliases.", no_args_is_help=True, rich_markup_mode=None
-)
-alias_app = typer.Typer(
-    help="Aliases: set, delete, history, rollback.", no_args_is_help=True, rich_markup_mode=None
-)
+app = command_group("Model registry: models, versions, aliases.")
+alias_app = command_group("Aliases: set, delete, history, rollback.")
 app.add_typer(alias_app, name="alias")
 
 _JSON = typer.Option(False, "--json", help="Machine-readable output.")

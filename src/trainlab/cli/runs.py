@@ -2,11 +2,9 @@ from __future__ import annotations
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP
+from trainlab.cli.common import TRACKING_URI_HELP, command_group
 
-app = typer.Typer(
-    help="Runs: list, search and inspect.", no_args_is_help=True, rich_markup_mode=None
-)
+app = command_group("Runs: list, search and inspect.")
 
 
 _COLUMN_KINDS = ("params", "param", "metrics", "metric", "tags", "tag")
@@ -65,8 +63,12 @@ def list_cmd(
             fail(f"Column {column!r}: name it params.KEY, metrics.KEY or tags.KEY.", code=2)
     with with_errors():
         store = open_store(tracking_uri)
-        names = experiment_names(store)
-        ids = _experiment_ids(store, experiment) if experiment else list(names)
+        if experiment:
+            ids = _experiment_ids(store, experiment)
+            names = experiment_names(store) if len(ids) > 1 else {}  # for the experiment column
+        else:
+            names = experiment_names(store)
+            ids = list(names)
         page = store.search_runs(ids, filter_string, max_results=max_results, order_by=order_by)
     if as_json:
         print_json([run_json(r) for r in page])

@@ -2,14 +2,10 @@ from __future__ import annotations
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP
+from trainlab.cli.common import TRACKING_URI_HELP, command_group
 from trainlab.client.resolve import redacted
 
-app = typer.Typer(
-    help="Data kept locally while a server was unreachable.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
+app = command_group("Data kept locally while a server was unreachable.")
 
 
 @app.command("flush")

@@ -17,10 +17,9 @@ from urllib.request import url2pathname
 
 from trainlab.artifacts.base import CHUNK_SIZE, FileInfo
 from trainlab.artifacts.local import UPLOAD_PREFIX, LocalArtifactRepository
-from trainlab.artifacts.paths import resolve_under, validate_artifact_path
+from trainlab.artifacts.paths import validate_artifact_path
 from trainlab.exceptions import (
     InvalidParameterValue,
-    ResourceNotFound,
     ServiceUnavailable,
     from_json,
 )
@@ -103,16 +102,13 @@ def _atomic_write_from(dst: Path, write: Any) -> None:
 
 
 class LocalRepo(ArtifactRepo):
-    """A ``file://`` artifact root: files are copied in and out directly. Listing and deleting
-    are the server's (``LocalArtifactRepository``), symlink rules included."""
+    """A ``file://`` artifact root: files are copied in and out directly, through the server's
+    ``LocalArtifactRepository`` (its path and symlink rules)."""
 
     def __init__(self, root_uri: str) -> None:
         self.root_uri = root_uri
         self.root = Path(url2pathname(urlsplit(root_uri).path))
         self._files = LocalArtifactRepository(self.root)
-
-    def _path(self, path: str) -> Path:
-        return resolve_under(self.root, validate_artifact_path(path))
 
     def upload_file(self, local: Path, path: str) -> None:
         target = self._files.upload_target(path)
@@ -127,16 +123,13 @@ class LocalRepo(ArtifactRepo):
         ]
 
     def is_dir(self, path: str) -> bool:
-        return self.root.is_dir() and self._path(path).is_dir()
+        return self.root.is_dir() and self._files.local_path(path).is_dir()
 
     def delete(self, path: str) -> None:
         self._files.delete(path)
 
     def download_file(self, path: str, dst: Path) -> None:
-        source = self._path(path) if self.root.is_dir() else None
-        if source is None or not source.is_file():
-            raise ResourceNotFound(f"Artifact {path!r} not found under {self.root_uri}.")
-        with open(source, "rb") as src:
+        with open(self._files.file_path(path), "rb") as src:
             _atomic_write_from(dst, lambda f: shutil.copyfileobj(src, f, CHUNK_SIZE))
 
 

@@ -22,8 +22,8 @@ from trainlab.store.search._ast import And, Comparison, Kind, Node, Or, OrderBy,
 
 # What a filter's SQL stays within: SQLite nests a statement's conditions at most 1,000 deep
 # (1,000 comparisons joined by AND exceed it) and takes at most 500 SELECTs in one compound
-# statement (lists of matches are intersected); PostgreSQL plans 100 EXISTS tests (registry
-# tags) in 2-3 s, and the time grows faster than their number.
+# statement (lists of matches are intersected). 100 is far above what people write, and keeps
+# PostgreSQL's planning of the intersected lists well under a second.
 MAX_FILTER_COMPARISONS = 100
 
 _GRAMMAR = r"""
