@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import posixpath
 import re
+from collections.abc import Iterable
 
 from trainlab.exceptions import InvalidParameterValue
 
@@ -20,6 +21,7 @@ MAX_METRICS_PER_BATCH = 1000  # MLflow's log-batch limit, kept on its endpoint
 MAX_PARAMS_TAGS_PER_BATCH = 100
 BULK_METRICS_PER_BATCH = 50_000  # trainlab's own bulk endpoint and direct database writes
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT32_MAX = 2**31 - 1  # the largest experiment id (an INTEGER column on every database)
 
 # Matched whole (fullmatch): "$" alone would let a final newline through.
 _KEY_RE = re.compile(r"[/\w.\- :]*")
@@ -57,7 +59,16 @@ def validate_value(value: object, limit: int, what: str) -> str:
             f"Invalid {what}: {len(value)} characters, the limit is {limit}. trainlab does not "
             "truncate values; store long text as an artifact instead."
         )
+    check_no_nul(value, what)
     return value
+
+
+def check_no_nul(value: str, what: str) -> None:
+    """Text holds no NUL character: PostgreSQL cannot store one, so no backend takes it."""
+    if "\x00" in value:
+        raise InvalidParameterValue(
+            f"Invalid {what}: it contains the NUL character (\\u0000), which text cannot hold."
+        )
 
 
 def validate_param_value(value: object, key: str) -> str:
@@ -66,6 +77,21 @@ def validate_param_value(value: object, key: str) -> str:
 
 def validate_tag_value(value: object, key: str) -> str:
     return validate_value(value, MAX_TAG_VALUE_LENGTH, f"value for tag '{key}'")
+
+
+def param_dict(params: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Checked (key, value) params as a dict; one key given twice must have one value."""
+    values: dict[str, str] = {}
+    for key, value in params:
+        validate_key(key, "param key")
+        validate_param_value(value, key)
+        if values.get(key, value) != value:
+            raise InvalidParameterValue(
+                f"Param '{key}' appears twice in the request with different values "
+                f"({values[key]!r} and {value!r})."
+            )
+        values[key] = value
+    return values
 
 
 def validate_int64(value: object, what: str) -> int:
@@ -111,6 +137,7 @@ def validate_experiment_name(name: object) -> str:
             f"Invalid experiment name: {len(name)} characters, the limit is "
             f"{MAX_EXPERIMENT_NAME_LENGTH}."
         )
+    check_no_nul(name, "experiment name")
     return name
 
 

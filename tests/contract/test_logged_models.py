@@ -154,6 +154,24 @@ def test_params_are_immutable_and_metrics_name_real_models(
     assert store.get_run(run_id).data.metrics["late"].model_id == model_id
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"name": "n" * 501}, "logged model name: 501 characters, the limit is 500"),
+        ({"model_type": "t" * 501}, "logged model model_type: 501 characters"),
+        ({"source_run_id": "a" * 33}, "source_run_id .a run ID.: 33 characters"),
+        ({"name": "a\x00b"}, "NUL character"),
+    ],
+)
+def test_create_refuses_what_the_fields_cannot_hold(
+    store: BaseTrackingStore, models: BaseLoggedModelStore, kwargs: dict[str, str], message: str
+) -> None:
+    exp = store.create_experiment(f"lm-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(InvalidParameterValue, match=message):
+        models.create_logged_model(exp, **kwargs)  # type: ignore[arg-type]
+    assert models.search_logged_models([exp]).items == []
+
+
 def test_model_versions_tag_is_kept_distinct_whatever_it_holds(
     store: BaseTrackingStore, models: BaseLoggedModelStore
 ) -> None:

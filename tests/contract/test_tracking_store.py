@@ -70,8 +70,13 @@ def test_missing_experiment(store: BaseTrackingStore) -> None:
     with pytest.raises(ResourceNotFound):
         store.get_experiment("987654")
     assert store.find_experiment_by_name(unique()) is None
-    with pytest.raises(InvalidParameterValue, match="integer"):
-        store.get_experiment("abc")
+    for bad in ("abc", "-1", "2147483648", "99999999999999999999"):
+        with pytest.raises(InvalidParameterValue, match="integers from 0 to 2147483647"):
+            store.get_experiment(bad)
+    with pytest.raises(InvalidParameterValue, match="integers from 0 to 2147483647"):
+        store.search_runs(["0", "99999999999999999999"])
+    with pytest.raises(InvalidParameterValue, match="integers from 0 to 2147483647"):
+        store.create_run("99999999999999999999")
 
 
 def test_experiment_lifecycle_and_tags(store: BaseTrackingStore, exp_id: str) -> None:
@@ -310,7 +315,7 @@ def test_params_are_immutable_and_batches_atomic(store: BaseTrackingStore, run_i
     store.log_batch(run_id, params=[Param("lr", "0.1")])
     store.log_batch(run_id, params=[Param("lr", "0.1")])  # same value again: fine
     store.log_batch(run_id, params=[Param("lr", "0.1"), Param("lr", "0.1")])  # twice in one
-    with pytest.raises(InvalidParameterValue, match="appears twice in the batch"):
+    with pytest.raises(InvalidParameterValue, match="appears twice in the request"):
         store.log_batch(run_id, params=[Param("b", "1"), Param("b", "2")])
     with pytest.raises(InvalidParameterValue, match="lr"):
         store.log_batch(
@@ -335,6 +340,12 @@ def test_params_are_immutable_and_batches_atomic(store: BaseTrackingStore, run_i
         ({"tags": [RunTag("t", "v" * 8001)]}, "8001"),
         ({"params": [Param(f"p{i}", "1") for i in range(101)]}, "at most 100 params"),
         ({"metrics": [Metric("m", 1.0, -5, 0)]}, "timestamp of metric 'm' -5"),
+        # PostgreSQL holds no NUL in text, so no backend takes one
+        ({"params": [Param("p", "a\x00b")]}, "NUL character"),
+        ({"tags": [RunTag("t", "a\x00b")]}, "NUL character"),
+        # tags that set a column of the run are held to its size
+        ({"tags": [RunTag("mlflow.parentRunId", "a" * 33)]}, "limit is 32"),
+        ({"tags": [RunTag("mlflow.runName", "a" * 251)]}, "limit is 250"),
     ],
 )
 def test_bad_batches_are_rejected_whole(
@@ -431,6 +442,25 @@ def test_log_inputs(store: BaseTrackingStore, exp_id: str, run_id: str) -> None:
     assert inputs[0].tags == {"mlflow.data.context": "train"}
     found = store.search_runs([exp_id], "datasets.context = 'train'")
     assert [r.run_id for r in found] == [run_id]
+
+
+@pytest.mark.parametrize(
+    ("dataset", "tags", "message"),
+    [
+        (Dataset("d" * 501, "abc"), {}, "dataset name: 501 characters, the limit is 500"),
+        (Dataset("d", "x" * 65), {}, "dataset digest: 65 characters, the limit is 64"),
+        (Dataset("d", "abc", "s" * 37), {}, "dataset source_type: 37 characters"),
+        (Dataset("d", "abc", "code", "a\x00b"), {}, "NUL character"),
+        (Dataset("d", "abc"), {"k" * 256: "v"}, "tag key: 256 characters, the limit is 255"),
+        (Dataset("d", "abc"), {"k": "v" * 501}, "501 characters, the limit is 500"),
+    ],
+)
+def test_log_inputs_refuses_what_its_fields_cannot_hold(
+    store: BaseTrackingStore, run_id: str, dataset: Dataset, tags: dict[str, str], message: str
+) -> None:
+    with pytest.raises(InvalidParameterValue, match=message):
+        store.log_inputs(run_id, [DatasetInput(dataset, tags)])
+    assert store.get_run(run_id).inputs.dataset_inputs == []
 
 
 # -- search ---------------------------------------------------------------------------------

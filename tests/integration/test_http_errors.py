@@ -270,6 +270,63 @@ def test_oversized_body_is_refused_before_reading(http: httpx.Client) -> None:
     assert_error(r, 400, "INVALID_PARAMETER_VALUE", "limit")
 
 
+def test_chunked_body_over_the_limit_is_refused(http: httpx.Client, run_id: str) -> None:
+    """A body without Content-Length is counted as it arrives, not read whole first."""
+
+    def chunks() -> Iterator[bytes]:
+        yield f'{{"run_id": "{run_id}", "params": [{{"key": "p", "value": "1"}}]'.encode()
+        for _ in range(33):
+            yield b" " * (1024 * 1024)
+        yield b"}"
+
+    r = http.post(
+        f"{API}/runs/log-batch", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "more than 33554432 bytes")
+    assert _run(http, run_id).get("params") is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "request_", "field"),
+    [
+        ("POST", "/experiments/create", {"name": "a\x00b"}, "'name'"),
+        (
+            "POST",
+            "/runs/search",
+            {"experiment_ids": ["0"], "filter": "params.p = 'a\x00'"},
+            "'filter'",
+        ),
+        ("POST", "/registered-models/create", {"name": "m\x00"}, "'name'"),
+        ("GET", "/registered-models/get", {"name": "m\x00"}, "'name'"),
+        ("POST", "/runs/log-batch", {"tags": [{"key": "t", "value": "\x00"}]}, "'tags[0].value'"),
+    ],
+)
+def test_no_text_of_a_request_holds_a_nul_character(
+    http: httpx.Client, run_id: str, method: str, path: str, request_: dict[str, Any], field: str
+) -> None:
+    """PostgreSQL cannot store NUL, so no backend takes it; the message names the field."""
+    body = {"run_id": run_id, **request_} if path == "/runs/log-batch" else request_
+    if method == "GET":
+        r = http.get(f"{API}{path}", params=body)
+    else:
+        r = http.post(f"{API}{path}", json=body)
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", field, "NUL character")
+    assert "t" not in {t["key"] for t in _run(http, run_id).get("tags", [])}
+    # an escaped backslash followed by "u0000" is plain text, not NUL
+    r = http.post(f"{API}/runs/set-tag", json={"run_id": run_id, "key": "k", "value": "\\u0000"})
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(
+    "token", ["eyJvZmZzZXQiOiAxMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMH0=", "eyJvZmZzZXQiOiAtMX0="]
+)
+def test_page_token_offsets_out_of_range(http: httpx.Client, token: str) -> None:
+    """A hand-made token's offset (1e25, -1) is a 400, not an overflow."""
+    for path in ("/runs/search", "/experiments/search"):
+        r = http.post(f"{API}{path}", json={"experiment_ids": ["0"], "page_token": token})
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE", "page_token")
+
+
 BULK = "/api/2.0/trainlab/runs/log-batch"
 
 

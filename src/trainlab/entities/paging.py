@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from trainlab.exceptions import InvalidParameterValue
+from trainlab.validation import INT64_MAX
 
 T = TypeVar("T")
 
@@ -46,7 +47,7 @@ def decode_page_token(token: str | None) -> int:
             "it. Pass the next_page_token of a previous response unchanged."
         ) from None
     offset = payload.get("offset") if isinstance(payload, dict) else None
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= INT64_MAX:
         raise InvalidParameterValue(
             f"Invalid page token {token!r} for parameter 'page_token': it holds no valid offset."
         )

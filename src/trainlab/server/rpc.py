@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -54,35 +55,84 @@ def _check_content_type(request: Request) -> None:
         )
 
 
+def _too_large(size: int, exact: bool) -> InvalidParameterValue:
+    return InvalidParameterValue(
+        f"The request body has {'' if exact else 'more than '}{size} bytes; the limit is "
+        f"{MAX_JSON_BODY}. Split the request (log-batch takes at most 1000 metrics, 100 params "
+        "and 100 tags)."
+    )
+
+
+async def _body(request: Request) -> bytes:
+    """The body, refused as soon as it passes ``MAX_JSON_BODY``, whether its length is
+    declared or not (a chunked body)."""
+    declared = request.headers.get("content-length", "0")
+    if declared.isdigit() and int(declared) > MAX_JSON_BODY:
+        raise _too_large(int(declared), exact=True)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_JSON_BODY:
+            raise _too_large(MAX_JSON_BODY, exact=False)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _nul_field(data: Any, path: str = "") -> str | None:
+    """The first field of ``data`` (e.g. ``tags[0].value``) whose text holds a NUL character,
+    or None."""
+    if isinstance(data, str):
+        return path if "\x00" in data else None
+    if isinstance(data, dict):
+        items: Any = ((f"{path}.{k}" if path else str(k), k, v) for k, v in data.items())
+    elif isinstance(data, list):
+        items = ((f"{path}[{i}]", "", v) for i, v in enumerate(data))
+    else:
+        return None
+    for where, key, value in items:
+        found = where if "\x00" in key else _nul_field(value, where)
+        if found is not None:
+            return found
+    return None
+
+
+def _check_no_nul(data: Any) -> None:
+    """No text of a request holds a NUL character: PostgreSQL cannot store one, so no
+    backend takes it (artifact paths refuse it too)."""
+    field = _nul_field(data)
+    if field is not None:
+        field = field.replace("\x00", "\\u0000")
+        raise InvalidParameterValue(
+            f"Invalid value for field '{field}': it contains the NUL character "
+            "(\\u0000), which text cannot hold."
+        )
+
+
 async def _parse(request: Request, route: Route) -> Any:
     model = route.message
     if model is None:
         return None
     params = {p: request.path_params[p] for p in route.path_params}
+    _check_no_nul(params)
     if request.method in ("GET", "HEAD") and request.query_params:
         lists = _list_fields(model)
         q = request.query_params
         data: dict[str, Any] = {k: (q.getlist(k) if k in lists else q[k]) for k in q}
+        _check_no_nul(data)
         return parse_mapping(model, {**data, **params})
-    declared = request.headers.get("content-length", "0")
-    if declared.isdigit() and int(declared) > MAX_JSON_BODY:
-        raise InvalidParameterValue(
-            f"The request body has {int(declared)} bytes; the limit is {MAX_JSON_BODY}. Split the "
-            "request (log-batch takes at most 1000 metrics, 100 params and 100 tags)."
-        )
-    body = await request.body()
+    body = await _body(request)
     if body and request.method in ("POST", "PUT", "PATCH"):
         _check_content_type(request)
-    if params:
-        import orjson
-
+    if params or b"\\u0000" in body:
         try:
             data = orjson.loads(body) if body else {}
         except orjson.JSONDecodeError as exc:
             raise InvalidParameterValue(f"Malformed JSON in the request body: {exc}.") from None
         if not isinstance(data, dict):
             raise InvalidParameterValue("Invalid request body: expected a JSON object.")
-        return parse_mapping(model, {**data, **params})
+        _check_no_nul(data)
+        if params:
+            return parse_mapping(model, {**data, **params})
     if route.fast is not None:
         fast = route.fast(body)
         if fast is not None:

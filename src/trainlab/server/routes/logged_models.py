@@ -10,6 +10,7 @@ from trainlab.server import requests as rq
 from trainlab.server import wire
 from trainlab.server.context import ServerContext as Ctx
 from trainlab.server.rpc import Route
+from trainlab.validation import param_dict
 
 
 class _ModelPath(BaseModel):
@@ -39,7 +40,7 @@ def create(ctx: Ctx, m: rq.CreateLoggedModel) -> dict[str, Any]:
         m.name,
         m.source_run_id,
         wire.tag_dict(m.tags),
-        wire.tag_dict(m.params),
+        param_dict((p.key, p.value) for p in m.params),
         m.model_type,
     )
     return {"model": wire.logged_model(model)}
@@ -71,7 +72,8 @@ def delete_tag(ctx: Ctx, m: _TagPath) -> dict[str, Any]:
 
 
 def log_params(ctx: Ctx, m: _LogParams) -> dict[str, Any]:
-    ctx.logged_models.log_logged_model_params(m.model_id, wire.tag_dict(m.params))
+    params = param_dict((p.key, p.value) for p in m.params)
+    ctx.logged_models.log_logged_model_params(m.model_id, params)
     return {}
 
 

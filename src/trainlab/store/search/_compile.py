@@ -64,6 +64,7 @@ from trainlab.store.search._ast import (
     quote,
 )
 from trainlab.store.search._parser import parse_filter, parse_order_by
+from trainlab.validation import INT32_MAX, INT64_MAX
 
 ValueType: TypeAlias = Literal["string", "number", "id"]
 """``id``: an integer column whose values travel as strings on the wire (experiment ids)."""
@@ -74,8 +75,6 @@ ID_OPS = frozenset({"=", "!=", "IN", "NOT IN"})
 NULL_OPS = frozenset({"IS NULL", "IS NOT NULL"})
 _PATTERN_OPS = frozenset({"LIKE", "ILIKE"})
 _DIGITS = re.compile(r"\s*\d+\s*")
-_INT64_MAX = 2**63 - 1
-_INT32_MAX = 2**31 - 1
 _KIND_WORDS: dict[str, str] = {
     "metric": "metrics",
     "param": "params",
@@ -194,7 +193,7 @@ class Field(abc.ABC):
         self.ops = ops
         self.sortable = sortable
         self.allows_nan = allows_nan
-        self.max_id = _INT64_MAX  # for value_type "id"
+        self.max_id = INT64_MAX  # for value_type "id"
 
     @abc.abstractmethod
     def where(self, op: str, value: Any) -> ColumnElement[bool]:
@@ -212,7 +211,7 @@ class ColumnField(Field):
         super().__init__(label, value_type, ops)
         self.column: ColumnElement[Any] = column
         if not isinstance(column.type, BigInteger):
-            self.max_id = _INT32_MAX  # the largest id an INTEGER column can hold
+            self.max_id = INT32_MAX  # the largest id an INTEGER column can hold
 
     def where(self, op: str, value: Any) -> ColumnElement[bool]:
         if op == "IS NULL":

@@ -25,7 +25,13 @@ from trainlab.store.sql.models import (
 from trainlab.store.sql.registry_lineage import distinct_model_versions
 from trainlab.store.sql.tracking import SqlTrackingStore, _experiment_pk
 from trainlab.store.sql.uow import unit_of_work, upsert_insert
-from trainlab.validation import validate_key, validate_param_value, validate_tag_value
+from trainlab.validation import (
+    param_dict,
+    validate_key,
+    validate_run_id,
+    validate_tag_value,
+    validate_value,
+)
 
 
 class SqlLoggedModelStore(BaseLoggedModelStore):
@@ -97,9 +103,12 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
         for k, v in (tags or {}).items():
             validate_key(k, "tag key")
             validate_tag_value(v, k)
-        for k, v in (params or {}).items():
-            validate_key(k, "param key")
-            validate_param_value(v, k)
+        params = param_dict((params or {}).items())
+        for value, limit, what in ((name, 500, "name"), (model_type, 500, "model_type")):
+            if value is not None:
+                validate_value(value, limit, f"logged model {what}")
+        if source_run_id:
+            validate_run_id(validate_value(source_run_id, 32, "source_run_id (a run ID)"))
         with unit_of_work(self.engine) as s:
             exp = s.get(ExperimentModel, _experiment_pk(experiment_id))
             if exp is None:
@@ -184,9 +193,7 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
                 raise ResourceNotFound(f"No tag with key '{key}' on logged model {model_id}.")
 
     def log_logged_model_params(self, model_id: str, params: dict[str, str]) -> None:
-        for k, v in params.items():
-            validate_key(k, "param key")
-            validate_param_value(v, k)
+        param_dict(params.items())
         with unit_of_work(self.engine) as s:
             self._row(s, model_id)
             if not params:

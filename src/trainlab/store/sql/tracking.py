@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 
 from sqlalchemy import Engine, and_, bindparam, delete, select, update
@@ -66,13 +66,14 @@ from trainlab.store.sql.writes import (
     insert_params,
     metric_rows,
     upsert_tags,
-    validated_params,
 )
 from trainlab.validation import (
     BULK_METRICS_PER_BATCH,
+    INT32_MAX,
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,
     MAX_RUN_NAME_LENGTH,
     MAX_USER_ID_LENGTH,
+    param_dict,
     validate_batch_sizes,
     validate_experiment_name,
     validate_int64,
@@ -95,11 +96,52 @@ def now_ms() -> int:
 
 def _experiment_pk(experiment_id: str | int) -> int:
     try:
-        return int(experiment_id)
+        pk = int(experiment_id)
     except (TypeError, ValueError):
+        pk = -1
+    if not 0 <= pk <= INT32_MAX or isinstance(experiment_id, bool):
         raise InvalidParameterValue(
-            f"Invalid experiment ID {experiment_id!r}: experiment IDs are integers."
-        ) from None
+            f"Invalid experiment ID {str(experiment_id)[:40]!r}: experiment IDs are integers "
+            f"from 0 to {INT32_MAX}."
+        )
+    return pk
+
+
+# Tags that set a column of the run: their values are held to its size.
+_ATTRIBUTE_TAGS = {RUN_NAME_TAG: (MAX_RUN_NAME_LENGTH, ""), PARENT_RUN_TAG: (32, " (a run ID)")}
+
+
+def _validated_tags(tags: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The tags as a dict (a repeated key: its last value), each checked."""
+    checked = {}
+    for key, value in tags:
+        validate_key(key, "tag key")
+        checked[key] = validate_tag_value(value, key)
+        if key in _ATTRIBUTE_TAGS:
+            limit, what = _ATTRIBUTE_TAGS[key]
+            validate_value(value, limit, f"tag '{key}'{what}")
+    return checked
+
+
+# MLflow's limits on a logged dataset's fields (the digest: trainlab's column, wider).
+_DATASET_LIMITS = {
+    "name": 500,
+    "digest": 64,
+    "source_type": 36,
+    "source": 65_535,
+    "schema": 1_048_575,
+    "profile": 16_384,
+}
+
+
+def _check_dataset_input(di: DatasetInput) -> None:
+    for field_name, limit in _DATASET_LIMITS.items():
+        value = getattr(di.dataset, field_name)
+        if value is not None:
+            validate_value(value, limit, f"dataset {field_name}")
+    for key, value in di.tags.items():
+        validate_value(key, 255, "dataset input tag key")
+        validate_value(value, 500, f"value of dataset input tag '{key[:40]}'")
 
 
 def _check_max_results(max_results: int, limit: int = SEARCH_LIMIT) -> None:
@@ -373,10 +415,7 @@ class SqlTrackingStore(BaseTrackingStore):
         tags: dict[str, str] | None = None,
         run_name: str | None = None,
     ) -> Run:
-        tags = dict(tags or {})
-        for k, v in tags.items():
-            validate_key(k, "tag key")
-            validate_tag_value(v, k)
+        tags = _validated_tags((tags or {}).items())
         user_id = user_id or tags.get(USER_TAG, "")
         validate_value(user_id, MAX_USER_ID_LENGTH, "user_id")
         run_name = run_name or tags.get(RUN_NAME_TAG) or random_run_name()
@@ -480,13 +519,8 @@ class SqlTrackingStore(BaseTrackingStore):
         tags: Sequence[RunTag] = (),
     ) -> None:
         validate_batch_sizes(len(metrics), len(params), len(tags), self.max_batch_metrics)
-        param_values = validated_params(params)
-        tag_values: dict[str, str] = {}
-        for t in tags:
-            validate_key(t.key, "tag key")
-            tag_values[t.key] = validate_tag_value(t.value, t.key)
-        if RUN_NAME_TAG in tag_values:  # it renames the run
-            validate_value(tag_values[RUN_NAME_TAG], MAX_RUN_NAME_LENGTH, f"tag '{RUN_NAME_TAG}'")
+        param_values = param_dict((p.key, p.value) for p in params)
+        tag_values = _validated_tags((t.key, t.value) for t in tags)
         rows = metric_rows(run_id, metrics)
         with self._session() as s:
             experiment_id = self._check_writable(s, run_id)
@@ -591,6 +625,8 @@ class SqlTrackingStore(BaseTrackingStore):
         datasets: Sequence[DatasetInput] = (),
         model_ids: Sequence[str] = (),
     ) -> None:
+        for di in datasets:
+            _check_dataset_input(di)
         with self._session() as s:
             run = self._run_row(s, run_id, for_write=True)
             for di in datasets:

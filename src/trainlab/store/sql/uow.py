@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from trainlab.exceptions import ResourceConflict, ServiceUnavailable
+from trainlab.exceptions import InvalidParameterValue, ResourceConflict, ServiceUnavailable
 from trainlab.store.sql.engine import WRITE_OPTION
 
 
@@ -37,6 +37,14 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
         session.rollback()
         raise ResourceConflict(
             f"The write conflicts with data stored concurrently: {exc.orig}. Retry the request."
+        ) from None
+    except DataError as exc:
+        # A value the stores' own checks let through but the database refuses (PostgreSQL: a
+        # string longer than its column, a NUL character). Nothing was written.
+        session.rollback()
+        reason = str(exc.orig).strip().splitlines()[0]
+        raise InvalidParameterValue(
+            f"The database refused a value of the request: {reason}."
         ) from None
     except OperationalError as exc:
         session.rollback()

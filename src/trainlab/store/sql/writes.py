@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from trainlab.entities import Metric, MetricColumns, Param
+from trainlab.entities import Metric, MetricColumns
 from trainlab.entities.tags import PARENT_RUN_TAG, RUN_NAME_TAG
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.store.sql.fastpath import METRIC_COLUMNS, insert_param_rows, upsert_tag_rows
@@ -23,23 +23,8 @@ from trainlab.validation import (
     validate_int64,
     validate_key,
     validate_metric_value,
-    validate_param_value,
     validate_timestamp,
 )
-
-
-def validated_params(params: Sequence[Param]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for p in params:
-        validate_key(p.key, "param key")
-        value = validate_param_value(p.value, p.key)
-        if values.get(p.key, value) != value:
-            raise InvalidParameterValue(
-                f"Param '{p.key}' appears twice in the batch with different values "
-                f"({values[p.key]!r} and {value!r})."
-            )
-        values[p.key] = value
-    return values
 
 
 def metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[tuple[Any, ...]]:
