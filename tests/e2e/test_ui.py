@@ -348,3 +348,74 @@ def test_views_keep_to_the_content_security_policy(page: Any, seeded: Seeded) ->
     for path, ready in views:
         page.goto(path)
         page.locator(ready).first.wait_for()
+
+
+def _post(seeded: Seeded, path: str, body: dict[str, Any]) -> Any:
+    r = httpx.post(seeded.url + API + path, json=body, timeout=30)
+    r.raise_for_status()
+    return r.json()
+
+
+def _edge_run(seeded: Seeded, experiment_id: str, name: str, batch: dict[str, Any]) -> str:
+    run = _post(seeded, "/mlflow/runs/create", {"experiment_id": experiment_id, "run_name": name})
+    run_id = str(run["run"]["info"]["run_id"])
+    _post(seeded, "/mlflow/runs/log-batch", {"run_id": run_id, **batch})
+    return run_id
+
+
+@pytest.fixture(scope="module")
+def edges(seeded: Seeded) -> dict[str, str]:
+    """Runs at the edges of what the views draw: nothing logged, a NaN among numbers, a metric
+    logged at negative steps only; and a registered model whose name needs quoting."""
+    exp = _post(seeded, "/mlflow/experiments/create", {"name": "ui-edges"})["experiment_id"]
+    ids = {"bare": _edge_run(seeded, exp, "bare", {})}
+    for i, acc in enumerate([1, 9, 10, "NaN"]):
+        metric = {"key": "acc", "value": acc, "timestamp": 1, "step": 0}
+        batch = {"metrics": [metric], "params": [{"key": "lr", "value": str(i)}]}
+        ids[f"acc{i}"] = _edge_run(seeded, exp, f"acc-{i}", batch)
+    points = [{"key": "warmup", "value": s, "timestamp": 1, "step": s} for s in range(-50, 0)]
+    ids["negative"] = _edge_run(seeded, exp, "negative", {"metrics": points})
+    _post(seeded, "/mlflow/registered-models/create", {"name": "it's a \\ model"})
+    return ids
+
+
+def test_compare_of_runs_with_nothing_logged(page: Any, edges: dict[str, str]) -> None:
+    page.goto(f"/compare?runs={edges['bare']}")
+    page.get_by_text("A scatter needs two params or metrics; these runs have 0.").wait_for()
+    page.get_by_text("These runs have no metrics.").wait_for()
+
+
+def test_parallel_axis_of_numbers_and_nan_stays_numeric(page: Any, edges: dict[str, str]) -> None:
+    runs = ",".join(edges[f"acc{i}"] for i in range(4))
+    page.goto(f"/compare?runs={runs}&axes=params.lr,metrics.acc")
+    svg = page.locator("svg.parallel")
+    svg.wait_for()
+    ticks = (
+        svg.locator("g")
+        .nth(1)
+        .locator("text.tick")
+        .evaluate_all("ts => ts.map(t => t.textContent)")
+    )
+    assert ticks == ["1", "10"]  # from 1 to 10 on a linear scale, not the categories 1, 10, 9, NaN
+    # the NaN run has no point on that axis: its line stops at lr
+    lines = svg.locator("polyline").evaluate_all("ls => ls.map(l => l.points.numberOfItems)")
+    assert sorted(lines) == [1, 2, 2, 2]
+
+
+def test_metric_logged_at_negative_steps_is_charted(page: Any, edges: dict[str, str]) -> None:
+    page.goto(f"/runs/{edges['negative']}?tab=metrics")
+    page.locator("figure.chart[data-metric='warmup']").wait_for()
+    assert page.get_by_text("Logged at step 0").count() == 0
+
+
+def test_model_page_of_a_name_with_quotes(page: Any, edges: dict[str, str]) -> None:
+    page.goto("/models/it%27s%20a%20%5C%20model")
+    page.locator("h1", has_text="it's a \\ model").wait_for()
+    assert page.locator(".error").count() == 0
+
+
+@pytest.mark.bad_requests
+def test_malformed_address_still_renders(page: Any, seeded: Seeded) -> None:
+    page.goto("/models/%E0%A4%A")  # a malformed escape: the page says so, with navigation
+    page.get_by_text("Registered Model with name=%E0%A4%A not found").wait_for()
+    assert page.locator("header.top nav a").count() == 2

@@ -1,5 +1,5 @@
 // The single-page app: a router over readable addresses, so every view can be linked to.
-import { html, render } from './lib.js';
+import { decode, html, render } from './lib.js';
 import { useLocation } from './router.js';
 import { Experiments } from './views/experiments.js';
 import { Runs } from './views/runs.js';
@@ -15,7 +15,7 @@ const ROUTES = [
   [/^\/compare\/?$/, () => html`<${Compare} />`],
   [/^\/studies\/([^/]+)\/?$/, (m) => html`<${Study} runId=${m[1]} />`],
   [/^\/models\/?$/, () => html`<${Models} />`],
-  [/^\/models\/(.+?)\/?$/, (m) => html`<${ModelPage} name=${decodeURIComponent(m[1])} />`],
+  [/^\/models\/(.+?)\/?$/, (m) => html`<${ModelPage} name=${decode(m[1])} />`],
 ];
 
 function App() {

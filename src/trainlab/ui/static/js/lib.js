@@ -73,9 +73,18 @@ export function fmtDuration(start, end) {
   return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
 }
 
-// Filter-grammar quoting for a key: backquotes always work.
-export const quoteKey = (k) => '`' + k.replace(/`/g, '') + '`';
-export const quoteValue = (v) => "'" + String(v).replace(/'/g, "\\'") + "'";
+// A percent-decoded address part; a malformed escape ("%E0%A4%A") is kept as it is.
+export function decode(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch (e) {
+    return part;
+  }
+}
+
+// Filter-grammar quoting (SQL style: a doubled quote stands for itself).
+export const quoteKey = (k) => '`' + k.replace(/`/g, '``') + '`';
+export const quoteValue = (v) => "'" + String(v).replace(/'/g, "''") + "'";
 
 export const PALETTE = [
   '#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf',

@@ -3,14 +3,17 @@ import { html } from './lib.js';
 import { color, fmtNum } from './lib.js';
 import { extent } from './charts.js';
 
-// One axis per dimension: numeric axes are linear, any other values are spread as categories.
+// One axis per dimension: numeric axes are linear over their finite values (NaN and infinite
+// values are left off them), any other values are spread as categories.
 function axis(values) {
   const present = values.filter((v) => v !== undefined && v !== null && v !== '');
-  const nums = present.map(Number);
-  if (present.length && nums.every(Number.isFinite)) {
-    let [lo, hi] = extent(nums);
+  const numeric = (v) => typeof v === 'number' || v === 'NaN' || !Number.isNaN(Number(v));
+  const finite = present.map(Number).filter(Number.isFinite);
+  if (finite.length && present.every(numeric)) {
+    let [lo, hi] = extent(finite);
     if (lo === hi) { lo -= 1; hi += 1; }
-    return { pos: (v) => (v === undefined || v === null || v === '' || !Number.isFinite(Number(v)) ? null : (Number(v) - lo) / (hi - lo)), ticks: [[0, fmtNum(lo)], [1, fmtNum(hi)]] };
+    const pos = (v) => (v === undefined || v === null || v === '' || !Number.isFinite(Number(v)) ? null : (Number(v) - lo) / (hi - lo));
+    return { pos, ticks: [[0, fmtNum(lo)], [1, fmtNum(hi)]] };
   }
   const cats = [...new Set(present.map(String))].sort();
   const at = (i) => (cats.length === 1 ? 0.5 : i / (cats.length - 1));

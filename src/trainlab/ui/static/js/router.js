@@ -1,12 +1,12 @@
 // Readable addresses for every view: history.pushState, and same-origin links handled in-page.
-import { useEffect, useState } from './lib.js';
+import { decode, useEffect, useState } from './lib.js';
 
 // MLflow's UI addresses (hash routes), which the mlflow client prints ("View run at ..."):
 // the same view here, or null for other addresses.
 export function fromMlflowHash(hash) {
   const m = /^#\/([^?]*)(?:\?(.*))?$/.exec(hash);
   if (!m) return null;
-  const parts = m[1].split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = m[1].split('/').filter(Boolean).map(decode);
   const enc = encodeURIComponent;
   const tabs = { 'model-metrics': 'metrics', 'system-metrics': 'system', artifacts: 'artifacts' };
   if (parts[0] === 'experiments' && parts[1]) {

@@ -24,13 +24,13 @@ function CompareRuns({ runs }) {
   const params = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort(), [runs]);
   const metrics = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].filter((k) => !k.startsWith('system/')).sort(), [runs]);
   const [onlyDiff, setOnlyDiff] = useState(false);
-  const stepped = metrics.filter((k) => runs.some((r) => r.metricSteps[k] > 0));
+  const stepped = metrics.filter((k) => runs.some((r) => (r.metricSteps[k] ?? 0) !== 0));
   const metric = q.get('metric') || stepped[0] || metrics[0];
   const [xAxis, setXAxis] = useState('step');
   const [logScale, setLogScale] = useState(false);
   const [smoothing, setSmoothing] = useState(0);
   const dims = [...params.map((k) => `params.${k}`), ...metrics.map((k) => `metrics.${k}`)];
-  const value = (r, d) => (d.startsWith('params.') ? r.params[d.slice(7)] : r.metrics[d.slice(8)]);
+  const value = (r, d) => (d?.startsWith('params.') ? r.params[d.slice(7)] : d?.startsWith('metrics.') ? r.metrics[d.slice(8)] : undefined);
   const varying = dims.filter((d) => new Set(runs.map((r) => String(value(r, d)))).size > 1);
   const axesChosen = q.get('axes') !== null ? q.get('axes').split(',').filter(Boolean) : [...varying.filter((d) => d.startsWith('params.')).slice(0, 6), ...(metric ? [`metrics.${metric}`] : [])];
   const coverage = (d) => runs.filter((r) => numeric(value(r, d))).length;
@@ -85,7 +85,8 @@ function CompareRuns({ runs }) {
         <label>X <select aria-label="Scatter x" value=${sx} onChange=${(e) => setQuery({ x: e.target.value })}>${dims.map((d) => html`<option value=${d}>${d}</option>`)}</select></label>
         <label>Y <select aria-label="Scatter y" value=${sy} onChange=${(e) => setQuery({ y: e.target.value })}>${dims.map((d) => html`<option value=${d}>${d}</option>`)}</select></label>
       </div>
-      <${Scatter} points=${runs.map((r, i) => ({ x: value(r, sx), y: value(r, sy), label: r.name, color: color(i) }))} xLabel=${sx} yLabel=${sy} />
+      ${sx && sy ? html`<${Scatter} points=${runs.map((r, i) => ({ x: value(r, sx), y: value(r, sy), label: r.name, color: color(i) }))} xLabel=${sx} yLabel=${sy} />`
+        : html`<p class="muted">A scatter needs two params or metrics; these runs have ${dims.length}.</p>`}
     </section>
   </div>`;
 }

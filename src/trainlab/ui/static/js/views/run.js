@@ -54,14 +54,14 @@ function Overview({ run }) {
   </div>`;
 }
 
-// Metrics with a history get a chart; those logged once (latest step 0) a table, unless asked.
+// Metrics with a history get a chart; those logged at step 0 only a table, unless asked.
 function Curves({ run, keys, empty }) {
   const [xAxis, setXAxis] = useState('step');
   const [logScale, setLogScale] = useState(false);
   const [smoothing, setSmoothing] = useState(0);
   const [all, setAll] = useState(false);
   if (!keys.length) return html`<p class="muted">${empty || 'No metrics were logged.'}</p>`;
-  const charted = all ? keys : keys.filter((k) => run.metricSteps[k] > 0);
+  const charted = all ? keys : keys.filter((k) => (run.metricSteps[k] ?? 0) !== 0);
   const single = keys.filter((k) => !charted.includes(k));
   return html`<div>
     ${charted.length ? html`<${ChartControls} ...${{ xAxis, setXAxis, logScale, setLogScale, smoothing, setSmoothing }} />` : ''}
