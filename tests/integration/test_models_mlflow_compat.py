@@ -113,3 +113,40 @@ def test_signature_errors_are_clear(tracking_uri: str, experiment: str) -> None:
         loaded.predict(X.assign(x1="a"))
     # Safe conversions pass: int32 -> long.
     np.testing.assert_allclose(loaded.predict(X.astype({"n": "int32"})), model.predict(X))
+
+
+def test_mlflow_predict_fn_is_the_method_trainlab_calls(tracking_uri: str) -> None:
+    """A model logged with pyfunc_predict_fn="predict_proba" predicts probabilities in both."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = frame(seed=2)
+    model = LogisticRegression().fit(X, (X.x1 > 0).astype(int))
+    mlflow.set_experiment(f"ml-{uuid.uuid4().hex[:8]}")
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(
+            model, name="model", input_example=X.head(3), pyfunc_predict_fn="predict_proba"
+        )
+    expected = model.predict_proba(X)
+    np.testing.assert_allclose(mlflow.pyfunc.load_model(info.model_uri).predict(X), expected)
+    loaded = trainlab.load_model(info.model_uri, tracking_uri=tracking_uri)
+    np.testing.assert_allclose(loaded.predict(X), expected)
+
+
+def test_categorical_columns_are_logged_so_mlflow_can_predict(
+    tracking_uri: str, experiment: str
+) -> None:
+    """No signature type describes a pandas categorical: typed as a string, mlflow.pyfunc
+    refused the model's own data. Such a model is logged without a signature, as MLflow does."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X = frame(seed=3)
+    X["colour"] = pd.Categorical(np.where(X.n > 2, "red", "blue"))
+    model = HistGradientBoostingClassifier(max_iter=5, categorical_features="from_dtype")
+    model.fit(X, (X.x1 > 0).astype(int))
+    with trainlab.start_run(experiment=experiment, tracking_uri=tracking_uri):
+        info = trainlab.log_model(model, "model", input_example=X.head(5))
+    loaded = mlflow.pyfunc.load_model(info.model_uri)
+    assert loaded.metadata.signature is None
+    np.testing.assert_array_equal(np.asarray(loaded.predict(X)), model.predict(X))
+    ours = trainlab.load_model(info.model_uri, tracking_uri=tracking_uri)
+    np.testing.assert_array_equal(ours.predict(X), model.predict(X))

@@ -72,7 +72,23 @@ def _save_input_example(example: Any, directory: Path) -> dict[str, Any]:
     return info
 
 
-def _infer(model: Any, flavor: Any, example: Any) -> ModelSignature:
+def _infer(model: Any, flavor: Any, example: Any) -> ModelSignature | None:
+    import pandas as pd
+
+    frame = as_frame_or_array(example)
+    if isinstance(frame, pd.DataFrame):
+        categorical = [
+            str(c) for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)
+        ]
+        if categorical:
+            # No signature type describes them: typed as strings, mlflow.pyfunc would refuse the
+            # model's own data ("Can not safely convert category"). MLflow logs none either.
+            log.warning(
+                "trainlab: the model is logged without a signature: column(s) %s are pandas "
+                "categoricals, which signatures cannot describe. Pass signature= to set one.",
+                categorical,
+            )
+            return None
     inputs = infer_schema(example)
     try:
         outputs = infer_schema(flavor.predict(model, as_frame_or_array(example)))
@@ -257,7 +273,8 @@ def load_model(
         directory = download_model(text, store, Path(dst_path) if dst_path else None)
     meta = MLModel.load(directory)
     flavor = flavors.for_folder(directory, meta)
-    return LoadedModel(flavor.load(directory, meta), meta, directory, flavor.predict)
+    predict = flavors.predictor(flavor, meta)
+    return LoadedModel(flavor.load(directory, meta), meta, directory, predict)
 
 
 def register_model(model_uri: str, name: str, *, tracking_uri: str | None = None) -> int:

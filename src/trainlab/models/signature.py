@@ -168,7 +168,13 @@ def infer_schema(data: Any) -> Schema:
                 "Cannot infer a tensor signature from a numpy array of dtype object."
             )
         return Schema((TensorSpec(str(data.dtype), (-1, *data.shape[1:])),))
-    return Schema(tuple(ColSpec(_column_type(data[c]), str(c)) for c in data.columns))
+    # As MLflow infers it: a column with a missing value in the example is optional.
+    return Schema(
+        tuple(
+            ColSpec(_column_type(data[c]), str(c), required=not data[c].isna().any())
+            for c in data.columns
+        )
+    )
 
 
 def infer_signature(model_input: Any, model_output: Any = None) -> ModelSignature:
@@ -185,6 +191,17 @@ def _cast_column(series: pd.Series, spec: ColSpec) -> pd.Series:
     actual = series.dtype
     if expected == "any":
         return series
+    if len(series) and series.isna().all():  # a missing feature: None in every row
+        if expected in ("float", "double"):
+            return series.astype(COLUMN_DTYPES[expected])
+        if expected in ("string", "binary"):
+            return series
+        if expected == "datetime":
+            return pd.to_datetime(series)
+        raise SchemaMismatch(
+            f"Input column {name!r} holds only missing values (None or NaN), which the model's "
+            f"signature type {expected} cannot hold. Give it values."
+        )
     try:
         actual_type = _column_type(series)
     except InvalidParameterValue:

@@ -124,3 +124,23 @@ def test_enforce_array_against_columns() -> None:
     assert isinstance(out, pd.DataFrame) and list(out.columns) == ["a", "b"]
     with pytest.raises(SchemaMismatch, match="columns"):
         enforce(schema, np.ones((2, 3)))
+
+
+def test_columns_with_missing_values_are_optional_as_mlflow_infers_them() -> None:
+    frame = pd.DataFrame({"a": [0.5, None], "s": ["x", None], "full": [1.0, 2.0]})
+    ours = infer_signature(frame).to_dict()
+    theirs = mlflow_signature.infer_signature(frame).to_dict()
+    assert ours["inputs"] == theirs["inputs"]
+    assert [c.required for c in infer_schema(frame).specs] == [False, False, True]
+
+
+def test_a_feature_missing_in_every_row_is_taken_where_its_type_can_hold_it() -> None:
+    """A one-record request with a feature left out (None) is a double column of NaN, not a
+    string column."""
+    schema = Schema((ColSpec("double", "a"), ColSpec("double", "b"), ColSpec("datetime", "t")))
+    out = enforce(schema, [{"a": 0.7, "b": None, "t": None}])
+    assert isinstance(out, pd.DataFrame)
+    assert out["b"].dtype == np.float64 and out["b"].isna().all()
+    assert str(out["t"].dtype).startswith("datetime64")
+    with pytest.raises(SchemaMismatch, match="'n' holds only missing values .* long"):
+        enforce(Schema((ColSpec("long", "n"),)), [{"n": None}])

@@ -3,11 +3,14 @@
 Each flavor module has ``NAME``, ``matches(model)`` (decided from the class's module, without
 importing the framework), ``save(model, directory, mlmodel, serialization_format)`` returning
 the pinned requirements it wrote, ``load(directory, mlmodel)`` returning the framework object,
-and ``predict(model, data)``. The layouts are MLflow's, so ``mlflow.<flavor>.load_model`` and
-``mlflow.pyfunc.load_model`` read what trainlab writes, and the other way round."""
+and ``predict(model, data)``; a flavor whose folder may name another method to call has
+``predictor(mlmodel)`` too (see ``predictor`` below). The layouts are MLflow's, so
+``mlflow.<flavor>.load_model`` and ``mlflow.pyfunc.load_model`` read what trainlab writes, and
+the other way round."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -43,3 +46,10 @@ def for_folder(directory: Path, mlmodel: MLModel) -> ModuleType:
         f"The model in {str(directory)!r} has none of the flavors trainlab loads "
         f"({', '.join(f.NAME for f in FLAVORS)}); its flavors: {sorted(mlmodel.flavors)}."
     )
+
+
+def predictor(flavor: ModuleType, mlmodel: MLModel) -> Callable[[Any, Any], Any]:
+    """How a loaded model of ``flavor`` predicts, as its MLmodel says."""
+    if hasattr(flavor, "predictor"):
+        return flavor.predictor(mlmodel)  # type: ignore[no-any-return]
+    return flavor.predict  # type: ignore[no-any-return]

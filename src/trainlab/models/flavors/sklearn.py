@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 import platform
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,32 @@ def load(directory: Path, mlmodel: MLModel) -> Any:
 
 def predict(model: Any, data: Any) -> Any:
     return model.predict(data)
+
+
+# The estimator methods MLflow's pyfunc may call (mlflow.sklearn's pyfunc_predict_fn).
+PREDICT_FNS = ("predict", "predict_proba", "predict_log_proba", "predict_joint_log_proba", "score")
+
+
+def predictor(mlmodel: MLModel) -> Callable[[Any, Any], Any]:
+    """What ``predict`` calls for this model folder: the method its MLmodel names, as
+    ``mlflow.pyfunc`` does (``predict_proba`` for a model logged with
+    ``pyfunc_predict_fn="predict_proba"``)."""
+    name = mlmodel.flavors.get(PYFUNC, {}).get("predict_fn") or "predict"
+    if name not in PREDICT_FNS:
+        raise InvalidParameterValue(
+            f"The model's MLmodel names predict_fn {name!r}; it must be one of {PREDICT_FNS}."
+        )
+
+    def call(model: Any, data: Any) -> Any:
+        method = getattr(model, name, None)
+        if method is None:
+            raise InvalidParameterValue(
+                f"The model's MLmodel names predict_fn {name!r}, which "
+                f"{type(model).__name__} does not have."
+            )
+        return method(data)
+
+    return call
 
 
 def load_file(path: Path, fmt: str, trusted: list[str] | None) -> Any:
