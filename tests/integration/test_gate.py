@@ -210,3 +210,28 @@ def test_bad_policies_are_refused(registry: Registry, policy: dict[str, Any], me
     assert proc.returncode == 2, proc.stdout
     assert message in one_line(proc.stderr)
     assert registry.holder("other") is None
+
+
+def test_a_model_class_of_the_users_own_module_is_scored(registry: Registry) -> None:
+    """promote imports the model's module from the current folder, as train does; elsewhere
+    it says what to do (exit 2), with no traceback."""
+    here = registry.cwd / "own-module"
+    here.mkdir()
+    (here / "localmodels.py").write_text(
+        "from sklearn.linear_model import LogisticRegression\n\n\n"
+        "class LocalLR(LogisticRegression):\n    pass\n"
+    )
+    spec = pipeline(str(registry.cwd / "cancer.csv"), "localmodels.LocalLR", {"max_iter": 5000})
+    spec["register"] = {"name": "local"}
+    (here / "local.yaml").write_text(yaml.safe_dump(spec))
+    local = Registry(here, registry.uri, {})
+    proc = local.run("train", "local.yaml", "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    elsewhere = registry.promote(1, model="local", policy=str(registry.cwd / "policy.yaml"))
+    assert elsewhere.returncode == 2, elsewhere.stderr
+    assert "No module named 'localmodels'" in elsewhere.stderr
+    assert "run promote from the folder" in one_line(elsewhere.stderr)
+    assert "Traceback" not in elsewhere.stderr
+    proc = local.promote(1, model="local", policy=str(registry.cwd / "policy.yaml"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert local.holder("champion", model="local") == 1

@@ -23,16 +23,24 @@ def promote(
     move the alias only if the policy passes."""
     from rich.table import Table
 
+    from trainlab.cli.train import import_from_here
     from trainlab.evaluation.gate import promote as run_gate
     from trainlab.evaluation.policy import load_policy
     from trainlab.exceptions import TrainlabError
 
+    import_from_here()  # a model class of the user's own module loads as it trained
     try:
         rules = load_policy(policy)
         result = run_gate(model, version, alias, rules, tracking_uri=tracking_uri, user=user)
     except TrainlabError as exc:
         refused = exc.error_code in ("INVALID_PARAMETER_VALUE", "INVALID_STATE")
         fail(exc.message, code=2 if refused else 1)
+    except ImportError as exc:
+        fail(
+            f"Cannot load a model the gate scores: {exc}. Its class's module must be "
+            "importable: run promote from the folder it was trained in, or install the module.",
+            code=2,
+        )
     d = result.decision
     against = f"version {result.champion}" if result.champion is not None else "no champion"
     console.print(
