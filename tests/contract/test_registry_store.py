@@ -701,6 +701,28 @@ def test_rollback_without_previous_version(
     assert len(registry.get_alias_history(model, "champion")) == 1
 
 
+def test_rollback_ignores_the_moves_of_a_deleted_model_of_the_same_name(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    """Version numbers restart when a model is made again: the old model's moves name other
+    versions, so they are history only, never a rollback target."""
+    for _ in range(3):
+        _version(registry, model, run)
+    for version in (1, 2, 3):
+        registry.set_registered_model_alias(model, "prod", version)
+    registry.delete_registered_model(model)
+    time.sleep(0.002)  # the new model is made in a later millisecond, as any two requests are
+    registry.create_registered_model(model)
+    for _ in range(3):
+        _version(registry, model, run)
+    with pytest.raises(ResourceNotFound, match="never set"):
+        registry.rollback_registered_model_alias(model, "prod")
+    assert registry.get_registered_model(model).aliases == {}
+    assert [e.reason for e in registry.get_alias_history(model, "prod")][-1] == (
+        "registered model deleted"
+    )
+
+
 # -- concurrency (SQL backends, two stores on one database like two server replicas) ---------
 def test_concurrent_creates_get_distinct_consecutive_numbers(db_uri: str, tmp_path: object) -> None:
     import threading

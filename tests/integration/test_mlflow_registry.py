@@ -208,6 +208,29 @@ def test_alias_history_and_rollback_endpoints(
     assert (events[-1]["user"], events[-1]["reason"]) == ("ops", "rollback: v2 regressed")
 
 
+def test_the_alias_log_names_the_stock_clients_user(
+    server: Any, client: MlflowClient, run_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLFLOW_TRACKING_USERNAME (sent as HTTP basic credentials) is who moved the alias; a
+    user named in the request wins."""
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "secret")
+    name = unique()
+    client.create_registered_model(name)
+    client.create_model_version(name, f"runs:/{run_id}/model", run_id)
+    client.set_registered_model_alias(name, "champion", "1")
+    client.delete_registered_model_alias(name, "champion")
+    response = httpx.post(
+        f"{server.url}/api/2.0/mlflow/registered-models/alias",
+        json={"name": name, "alias": "champion", "version": "1", "user": "ops"},
+        auth=("alice", "secret"),
+    )
+    assert response.status_code == 200, response.text
+    api = f"{server.url}/api/2.0/trainlab/registered-models"
+    events = httpx.get(f"{api}/alias-history", params={"name": name}).json()["events"]
+    assert [e["user"] for e in events] == ["alice", "alice", "ops"]
+
+
 def test_wire_format_and_errors(server: Any, client: MlflowClient, run_id: str) -> None:
     name = unique()
     api = f"{server.url}/api/2.0/mlflow"

@@ -4,6 +4,8 @@ are synchronous), answer proto-JSON."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import typing
 from collections.abc import Callable
@@ -140,9 +142,25 @@ async def _parse(request: Request, route: Route) -> Any:
     return parse_json(model, body)
 
 
+def _basic_user(request: Request) -> str:
+    """The user name of HTTP basic credentials (what MLflow's client sends for
+    MLFLOW_TRACKING_USERNAME), or ""."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        return base64.b64decode(value, validate=True).decode().partition(":")[0]
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+
+
 def endpoint(route: Route) -> Callable[[Request], Any]:
     async def call(request: Request) -> Response:
         message = await _parse(request, route)
+        # the audit trail's "who", for a client that names no user in the request
+        named = getattr(message, "user", None) != ""
+        if isinstance(message, BaseModel) and not named and (who := _basic_user(request)):
+            message = message.model_copy(update={"user": who})
         ctx = request.app.state.ctx
         args = (ctx,) if message is None else (ctx, message)
         result = await run_in_threadpool(route.handler, *args)

@@ -519,8 +519,8 @@ class SqlRegistryStore(BaseRegistryStore):
     ) -> ModelVersion:
         rules.validate_alias(alias)
         with unit_of_work(self.engine) as s:
-            self._model_row(s, name)
-            target = aliases.rollback_target(s, name, alias)
+            model = self._model_row(s, name)
+            target = aliases.rollback_target(s, name, alias, model.creation_timestamp)
             row = s.get(_MV, (name, target))
             if row is None:
                 raise ResourceNotFound(

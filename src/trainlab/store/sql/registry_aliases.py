@@ -122,10 +122,14 @@ def history(s: Session, name: str, alias: str | None) -> list[AliasEvent]:
     ]
 
 
-def rollback_target(s: Session, name: str, alias: str) -> int:
-    """The version ``alias`` held before its last move."""
+def rollback_target(s: Session, name: str, alias: str, since: int) -> int:
+    """The version ``alias`` held before its last move, among the moves made since ``since``
+    (the model's creation: a deleted model of the same name had other versions)."""
     last = s.execute(
-        select(_E).where(_E.name == name, _E.alias == alias).order_by(_E.event_id.desc()).limit(1)
+        select(_E)
+        .where(_E.name == name, _E.alias == alias, _E.timestamp >= since)
+        .order_by(_E.event_id.desc())
+        .limit(1)
     ).scalar()
     if last is None:
         raise ResourceNotFound(f"Alias '{alias}' of registered model '{name}' was never set.")
