@@ -1,0 +1,50 @@
+"""What the REST store says when the server at its URI does not answer with the API."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from trainlab.client.rest import RestTrackingStore
+from trainlab.exceptions import TrainlabError
+
+
+class _HtmlNotFound(BaseHTTPRequestHandler):
+    """A web server that is not a tracking server: an HTML page for every address."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        body = b"<!doctype html><html><body><h1>404 Not Found</h1></body></html>"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def html_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HtmlNotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_page_that_is_not_the_api_is_named_not_shown(html_server: str) -> None:
+    store = RestTrackingStore(html_server)
+    try:
+        with pytest.raises(TrainlabError) as caught:
+            store.get_experiment("0")
+    finally:
+        store.close()
+    message = str(caught.value)
+    assert "<" not in message and "doctype" not in message
+    assert "answered GET /api/2.0/mlflow/experiments/get with 404 Not Found (text/html)" in message
+    assert "is it a trainlab server?" in message
