@@ -235,3 +235,48 @@ def test_a_model_class_of_the_users_own_module_is_scored(registry: Registry) -> 
     proc = local.promote(1, model="local", policy=str(registry.cwd / "policy.yaml"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert local.holder("champion", model="local") == 1
+
+
+def test_rows_the_champion_was_trained_on_are_left_out(registry: Registry) -> None:
+    """A champion trained on another split has seen most of the candidate's held-out rows:
+    both are scored only on rows neither was trained on, and the evidence says how many."""
+    import pandas as pd
+
+    other_split = {"test": 0.3, "valid": 0.2, "seed": 99, "stratify": True}
+    for name, cls, split in (
+        ("leaky-champion", MODELS["strong"], other_split),
+        ("leaky-candidate", MODELS["strong"], None),
+    ):
+        cfg = pipeline("cancer.csv", *cls, **({"split": split} if split else {}))
+        cfg["register"] = {"name": "cancer-leak"}
+        (registry.cwd / f"{name}.yaml").write_text(yaml.safe_dump(cfg))
+        assert registry.run("train", f"{name}.yaml", "--no-progress").returncode == 0
+    assert registry.promote(1, model="cancer-leak").returncode == 0
+    proc = registry.promote(2, model="cancer-leak")
+    out = one_line(proc.stdout)
+    assert proc.returncode in (0, 1), proc.stderr
+    left_out = int(out.split("; ")[1].split(" left out: the champion was trained on them")[0])
+    run_id = out.split("evidence: trainlab runs show ")[1].split()[0]
+    data = _evidence(registry, run_id)["data"]
+    assert data["rows_left_out_champion_trained_on"] == left_out
+    assert data["rows"] + left_out == 171 and 60 < left_out < 171
+    # the rows kept are exactly the held-out rows outside the champion's train and valid splits
+    frame = pd.read_csv(registry.cwd / "cancer.csv")
+    from trainlab.training.data import prepare
+    from trainlab.training.spec import DataSpec
+
+    def split_rows(seed: int, names: tuple[str, ...]) -> set[tuple[float, ...]]:
+        spec = DataSpec.model_validate(
+            {"source": str(registry.cwd / "cancer.csv"), "target": "target",
+             "split": {**other_split, "seed": seed}}
+        )  # fmt: skip
+        prepared = prepare(spec)
+        return {
+            tuple(row)
+            for n in names
+            for row in prepared.splits[n].X.assign(t=prepared.splits[n].y).itertuples(index=False)
+        }
+
+    seen = split_rows(99, ("train", "valid"))
+    held = split_rows(3, ("test",))
+    assert len(held - seen) == data["rows"] and len(frame) == 569

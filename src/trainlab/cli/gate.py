@@ -43,9 +43,12 @@ def promote(
         )
     d = result.decision
     against = f"version {result.champion}" if result.champion is not None else "no champion"
+    left_out = (
+        f"; {result.left_out} left out: the champion was trained on them" if result.left_out else ""
+    )
     console.print(
         f"{model} v{version} against {against}, on {result.rows} held-out rows "
-        f"(test split {result.data_digest[:12]})"
+        f"(test split {result.data_digest[:12]}{left_out})"
     )
     table = Table(title="metrics")
     table.add_column("metric")

@@ -7,8 +7,12 @@ candidate and the previous holder keeps alias ``previous``. Either way the evide
 models' metrics, the confidence interval, the data fingerprint, the policy, the verdict) is
 recorded in an evaluation run with plots, and on the candidate version as tags.
 
+Held-out rows the champion was trained on (its run recorded another split) are left out, so
+that neither model is scored on rows it learnt.
+
 Refusals (nothing evaluated, nothing moved): the data no longer has the recorded fingerprint,
-the models' input signatures differ, the candidate has no trainlab run to take data from."""
+the models' input signatures differ, the candidate has no trainlab run to take data from, the
+champion was trained on every held-out row."""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import numpy as np
 from trainlab._user import login_name
 from trainlab.evaluation.decision import Decision, Scored, decide
 from trainlab.evaluation.policy import Policy
-from trainlab.exceptions import InvalidState, ResourceNotFound
+from trainlab.exceptions import InvalidParameterValue, InvalidState, ResourceNotFound
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,7 +49,8 @@ class GateResult:
     evaluation_run_id: str
     moved: bool
     data_digest: str
-    rows: int
+    rows: int  # the held-out rows both models were scored on
+    left_out: int = 0  # held-out rows left out: the champion was trained on them
 
 
 @dataclass
@@ -78,6 +83,66 @@ def held_out(store: BaseTrackingStore, run_id: str, tracking_uri: str) -> HeldOu
         )
     task = run.data.tags.get("trainlab.task", data.task)
     return HeldOut(test.X, test.y, task, recorded, run.info.experiment_id)
+
+
+def _row_hashes(X: pd.DataFrame, y: Any) -> np.ndarray:
+    """One hash per row of features and target (the same row hashes the same in any frame)."""
+    import pandas as pd
+
+    rows = X.reset_index(drop=True).assign(__target__=np.asarray(y))
+    return np.asarray(pd.util.hash_pandas_object(rows, index=False))
+
+
+def champion_training_rows(
+    store: BaseTrackingStore,
+    run_id: str | None,
+    test_digest: str,
+    X: pd.DataFrame,
+    tracking_uri: str,
+) -> np.ndarray | None:
+    """Hashes of the rows the champion was trained (and validated) on, when its run recorded
+    another split than the candidate's held-out one: a champion scored on rows it was
+    trained on would look better than it is. None when its splits are the candidate's, or not
+    known (a run not trained by trainlab, or its data no longer loads as recorded)."""
+    from trainlab.training.data import prepare
+    from trainlab.training.runner import recorded_spec
+
+    if not run_id:
+        return None
+    run = store.get_run(run_id)
+    if run.data.tags.get("trainlab.data.test.digest") in (None, test_digest):
+        return None
+    try:
+        data = prepare(recorded_spec(run, tracking_uri).data)
+    except (InvalidState, InvalidParameterValue, ResourceNotFound):
+        return None
+    parts = [
+        _row_hashes(split.X[list(X.columns)], split.y)
+        for name, split in data.splits.items()
+        if name != "test" and set(X.columns) <= set(split.X.columns)
+    ]
+    return np.concatenate(parts) if parts else None
+
+
+def unseen_by_champion(
+    data: HeldOut, seen: np.ndarray | None, champion: int | None
+) -> tuple[HeldOut, int]:
+    """The held-out rows the champion was not trained on, and how many were left out."""
+    if seen is None:
+        return data, 0
+    mask = np.isin(_row_hashes(data.X, data.y), seen)
+    left_out = int(mask.sum())
+    if left_out == len(mask):
+        raise InvalidState(
+            f"All {left_out} held-out rows of the candidate were in the training data of the "
+            f"champion (version {champion}): no row is unseen by both models. Train the "
+            "candidate with the champion's split (data.split) to compare them."
+        )
+    if not left_out:
+        return data, 0
+    keep = ~mask
+    y = data.y[keep] if hasattr(data.y, "iloc") else np.asarray(data.y)[keep]
+    return HeldOut(data.X[keep], y, data.task, data.digest, data.experiment_id), left_out
 
 
 def check_signatures(candidate: LoadedModel, champion: LoadedModel, names: str) -> None:
@@ -165,17 +230,20 @@ def promote(
     data = held_out(client.store, candidate_mv.run_id, client.uri)
     policy.check_task(data.task)
     candidate = trainlab.load_model(f"models:/{name}/{version}", tracking_uri=client.uri)
-    champion_model = None
+    champion_model, left_out = None, 0
     if champion is not None:
         champion_model = trainlab.load_model(f"models:/{name}/{champion}", tracking_uri=client.uri)
         check_signatures(candidate, champion_model, f"versions {version} and {champion}")
+        champion_run = registry.get_model_version(name, champion).run_id
+        seen = champion_training_rows(client.store, champion_run, data.digest, data.X, client.uri)
+        data, left_out = unseen_by_champion(data, seen, champion)
     scores = (
         score(candidate, data.X, data.task),
         None if champion_model is None else score(champion_model, data.X, data.task),
     )
     decision = decide(policy, np.asarray(data.y), scores[0], scores[1], data.task)
     run_id = _record(name, version, alias, champion, decision, scores, data, client.uri,
-                     candidate_mv)  # fmt: skip
+                     candidate_mv, left_out)  # fmt: skip
     verdict = "PASS" if decision.passed else "FAIL"
     registry.set_model_version_tag(name, version, "trainlab.gate.verdict", verdict)
     registry.set_model_version_tag(name, version, "trainlab.gate.run_id", run_id)
@@ -186,8 +254,9 @@ def promote(
             registry.set_registered_model_alias(name, PREVIOUS_ALIAS, champion, user, reason)
         registry.set_registered_model_alias(name, alias, version, user, reason)
     return GateResult(
-        decision, name, version, alias, champion, run_id, decision.passed, data.digest, len(data.y)
-    )
+        decision, name, version, alias, champion, run_id, decision.passed, data.digest,
+        len(data.y), left_out,
+    )  # fmt: skip
 
 
 def _holder(registry: BaseRegistryStore, name: str, alias: str) -> int | None:
@@ -207,6 +276,7 @@ def _record(
     data: HeldOut,
     tracking_uri: str,
     candidate_mv: Any,
+    left_out: int,
 ) -> str:
     """The evaluation run: every number, the policy, the verdict, and plots."""
     import trainlab
@@ -244,7 +314,12 @@ def _record(
             "candidate": version,
             "champion": champion,
             "alias": alias,
-            "data": {"test_digest": data.digest, "rows": len(data.y), "task": data.task},
+            "data": {
+                "test_digest": data.digest,
+                "rows": len(data.y),
+                "task": data.task,
+                "rows_left_out_champion_trained_on": left_out,
+            },
         }
         run.log_dict(evidence, "gate/decision.json")
         with tempfile.TemporaryDirectory(prefix="trainlab-gate-") as tmp:
