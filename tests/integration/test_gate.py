@@ -280,3 +280,28 @@ def test_rows_the_champion_was_trained_on_are_left_out(registry: Registry) -> No
     seen = split_rows(99, ("train", "valid"))
     held = split_rows(3, ("test",))
     assert len(held - seen) == data["rows"] and len(frame) == 569
+
+
+def test_an_alias_goes_to_a_version_that_failed_the_gate_only_with_force(
+    registry: Registry,
+) -> None:
+    failed, good = registry.versions["worse"], registry.versions["strong"]
+    store = store_for(registry.uri)
+    try:
+        registry_for(store).set_model_version_tag("cancer", failed, "trainlab.gate.verdict", "FAIL")
+    finally:
+        close_store(store)
+    proc = registry.run("models", "alias", "set", "cancer", "canary", str(failed))
+    assert proc.returncode == 2
+    assert f"Version {failed} of cancer failed the promotion gate" in one_line(proc.stderr)
+    assert registry.holder("canary") is None
+    forced = ("models", "alias", "set", "cancer", "canary", str(failed), "--force")
+    assert registry.run(*forced, "--reason", "debugging").returncode == 0
+    assert registry.run("models", "alias", "set", "cancer", "canary", str(good)).returncode == 0
+    for rollback in (("rollback", "cancer", "--alias", "canary"),
+                     ("models", "alias", "rollback", "cancer", "canary")):  # fmt: skip
+        proc = registry.run(*rollback)
+        assert proc.returncode == 2, proc.stdout
+        assert "--force" in one_line(proc.stderr) and registry.holder("canary") == good
+    assert registry.run("rollback", "cancer", "--alias", "canary", "--force").returncode == 0
+    assert registry.holder("canary") == failed

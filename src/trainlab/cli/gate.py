@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, console, fail, login_user
+from trainlab.cli.common import TRACKING_URI_HELP, console, fail
 
 
 def promote(
@@ -86,13 +86,13 @@ def rollback(
     reason: str = typer.Option("", "--reason", help="why (audit log)"),
     user: str = typer.Option("", "--user", help="who moves it (default: the login name)"),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_URI_HELP),
+    force: bool = typer.Option(
+        False, "--force", help="Move it back to a version that failed the promotion gate."
+    ),
 ) -> None:
-    """Move ALIAS back to the version it held before its last move."""
-    from trainlab.cli.common import open_store, with_errors
-    from trainlab.client.resolve import registry_for
+    """Move ALIAS back to the version it held before its last move (one that failed the
+    promotion gate only with --force)."""
+    from trainlab.cli.models import roll_back
 
-    with with_errors():
-        version = registry_for(open_store(tracking_uri)).rollback_registered_model_alias(
-            model, alias, login_user(user), reason
-        )
-    console.print(f"{model}: {alias} -> v{version.version}")
+    version = roll_back(model, alias, reason, user, tracking_uri, force)
+    console.print(f"{model}: {alias} -> v{version}")

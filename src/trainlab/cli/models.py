@@ -25,6 +25,46 @@ def _registry(tracking_uri: str | None) -> Any:
     return registry_for(open_store(tracking_uri))
 
 
+_FORCE = typer.Option(
+    False, "--force", help="Point the alias at a version that failed the promotion gate."
+)
+
+
+def refuse_gate_failure(registry: Any, name: str, alias: str, version: int, force: bool) -> None:
+    """A version that failed the promotion gate gets an alias only with --force (exit 2)."""
+    from trainlab.cli.common import fail
+    from trainlab.exceptions import ResourceNotFound
+
+    try:
+        tags = registry.get_model_version(name, version).tags
+    except ResourceNotFound:
+        return  # the registry says what is wrong with it
+    if force or tags.get("trainlab.gate.verdict") != "FAIL":
+        return
+    evidence = tags.get("trainlab.gate.run_id", "")
+    fail(
+        f"Version {version} of {name} failed the promotion gate (evidence: `trainlab runs show "
+        f"{evidence}`). Pass --force to point {name}@{alias} at it anyway; the move is kept in "
+        "the alias history with your --reason.",
+        code=2,
+    )
+
+
+def roll_back(
+    name: str, alias: str, reason: str, user: str | None, tracking_uri: str | None, force: bool
+) -> int:
+    """Point the alias back at the version it held before its last move; the version."""
+    from trainlab.cli.common import with_errors
+
+    with with_errors():
+        registry = _registry(tracking_uri)
+        events = registry.get_alias_history(name, alias)
+        if events and events[-1].from_version is not None:
+            refuse_gate_failure(registry, name, alias, events[-1].from_version, force)
+        moved = registry.rollback_registered_model_alias(name, alias, login_user(user), reason)
+    return int(moved.version)
+
+
 def _version_json(v: Any) -> dict[str, Any]:
     return {**vars(v), "status": str(v.status), "lineage": v.lineage}
 
@@ -141,14 +181,16 @@ def alias_set(
     reason: str = _REASON,
     user: str = _USER,
     tracking_uri: str = _URI,
+    force: bool = _FORCE,
 ) -> None:
-    """Point ALIAS of model NAME at VERSION."""
+    """Point ALIAS of model NAME at VERSION (a version that failed the promotion gate only
+    with --force)."""
     from trainlab.cli.common import console, with_errors
 
     with with_errors():
-        _registry(tracking_uri).set_registered_model_alias(
-            name, alias, version, login_user(user), reason
-        )
+        registry = _registry(tracking_uri)
+        refuse_gate_failure(registry, name, alias, version, force)
+        registry.set_registered_model_alias(name, alias, version, login_user(user), reason)
     console.print(f"{name}@{alias} -> version {version}")
 
 
@@ -201,13 +243,16 @@ def alias_history(
 
 @alias_app.command("rollback")
 def alias_rollback(
-    name: str, alias: str, reason: str = _REASON, user: str = _USER, tracking_uri: str = _URI
+    name: str,
+    alias: str,
+    reason: str = _REASON,
+    user: str = _USER,
+    tracking_uri: str = _URI,
+    force: bool = _FORCE,
 ) -> None:
-    """Point ALIAS back at the version it held before its last move."""
-    from trainlab.cli.common import console, with_errors
+    """Point ALIAS back at the version it held before its last move (one that failed the
+    promotion gate only with --force)."""
+    from trainlab.cli.common import console
 
-    with with_errors():
-        version = _registry(tracking_uri).rollback_registered_model_alias(
-            name, alias, login_user(user), reason
-        )
-    console.print(f"{name}@{alias} rolled back -> version {version.version}")
+    version = roll_back(name, alias, reason, user, tracking_uri, force)
+    console.print(f"{name}@{alias} rolled back -> version {version}")
