@@ -83,6 +83,9 @@ def test_versions(seeded: Registry) -> None:
     assert [v["version"] for v in data] == [3, 2, 1]
     assert data[0]["lineage"] == {"run_id": seeded.run_id}
     assert data[0]["source"] == f"runs:/{seeded.run_id}/model"
+    first = run(seeded, "versions", seeded.model, "-n", "1")
+    assert "1 version(s) of" in first.stdout and "(more: raise --max-results)" in first.stdout
+    assert "more" not in run(seeded, "versions", seeded.model, "-n", "3").stdout
 
 
 def test_alias_set_history_rollback_delete(seeded: Registry) -> None:

@@ -170,7 +170,8 @@ def versions_cmd(
     if as_json:
         print_json([_version_json(v) for v in page])
         return
-    console.print(_versions_table(f"{len(page)} version(s) of {name}", list(page)))
+    more = " (more: raise --max-results)" if page.next_page_token else ""
+    console.print(_versions_table(f"{len(page)} version(s) of {name}{more}", list(page)))
 
 
 @alias_app.command("set")
