@@ -375,6 +375,8 @@ def edges(seeded: Seeded) -> dict[str, str]:
         ids[f"acc{i}"] = _edge_run(seeded, exp, f"acc-{i}", batch)
     points = [{"key": "warmup", "value": s, "timestamp": 1, "step": s} for s in range(-50, 0)]
     ids["negative"] = _edge_run(seeded, exp, "negative", {"metrics": points})
+    broken = [{"key": "broken", "value": "NaN", "timestamp": 1, "step": s} for s in range(1, 6)]
+    ids["allnan"] = _edge_run(seeded, exp, "allnan", {"metrics": broken})
     _post(seeded, "/mlflow/registered-models/create", {"name": "it's a \\ model"})
     return ids
 
@@ -406,6 +408,12 @@ def test_metric_logged_at_negative_steps_is_charted(page: Any, edges: dict[str, 
     page.goto(f"/runs/{edges['negative']}?tab=metrics")
     page.locator("figure.chart[data-metric='warmup']").wait_for()
     assert page.get_by_text("Logged at step 0").count() == 0
+
+
+def test_a_chart_of_nan_values_only_says_so(page: Any, edges: dict[str, str]) -> None:
+    page.goto(f"/runs/{edges['allnan']}?tab=metrics")
+    chart = page.locator("figure.chart[data-metric='broken']")
+    chart.get_by_text("All 5 values shown are NaN or infinite: nothing to draw.").wait_for()
 
 
 def test_model_page_of_a_name_with_quotes(page: Any, edges: dict[str, str]) -> None:

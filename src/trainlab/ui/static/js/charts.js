@@ -170,6 +170,7 @@ export function MetricChart({ runIds, runNames, metricKey, xAxis = 'step', logSc
     </figcaption>
     ${error ? html`<div class="error">${error.message}</div>` : ''}
     ${!points && !error ? html`<p class="loading">Loading…</p>` : ''}
+    ${n && !points.some((p) => Number.isFinite(num(p.value))) ? html`<p class="muted nothing">All ${n} values shown are NaN or infinite: nothing to draw.</p>` : ''}
     <div class="plot" ref=${box}></div>
   </figure>`;
 }
