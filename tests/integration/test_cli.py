@@ -343,7 +343,23 @@ def test_runs_show_and_artifacts_take_the_start_of_a_run_id(seeded: Seeded) -> N
     assert json.loads(proc.stdout)["info"]["run_id"] == run_id
     listed = cli("artifacts", "list", run_id[:8], "--tracking-uri", seeded.uri, cwd=seeded.cwd)
     assert listed.returncode == 0, listed.stderr
-    assert run_id in "".join(listed.stdout.split())  # the title wraps to the table's width
+    assert f"artifact(s) of run {run_id}" in listed.stdout.splitlines()[0]  # whole, to copy
+
+
+def test_artifacts_list_of_a_logged_model_says_where_it_is(seeded: Seeded) -> None:
+    from tests.unit.client.test_fluent import close_store
+
+    from trainlab.client.rest_logged_models import logged_models_for
+
+    run_id = seeded.runs["beta"]
+    store: Any = store_for(seeded.uri)
+    try:
+        model = logged_models_for(store).create_logged_model(seeded.experiment_id, "clf", run_id)
+        store.log_outputs(run_id, [(model.model_id, 0)])
+    finally:
+        close_store(store)
+    proc = cli("artifacts", "list", run_id, "clf", "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+    assert_clean_error(proc, "'clf' of run", "is a logged model", f"models:/{model.model_id}")
 
 
 def test_runs_show_unknown_run(seeded: Seeded) -> None:

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from trainlab.cli.common import TRACKING_URI_HELP, command_group
+
+if TYPE_CHECKING:
+    from trainlab.store._base import BaseTrackingStore
 
 app = command_group("Artifacts of runs: list and download.")
 
@@ -28,8 +33,16 @@ def list_cmd(
     from trainlab.client.artifacts import list_artifacts
 
     with with_errors():
-        run_id = full_run_id(open_store(tracking_uri), run_id)
+        store = open_store(tracking_uri)
+        run_id = full_run_id(store, run_id)
         files = list_artifacts(run_id, path, tracking_uri=tracking_uri)
+        model_id = _logged_model_named(store, run_id, path) if path and not files else None
+    if model_id is not None:
+        fail(
+            f"{path!r} of run {run_id} is a logged model, kept apart from the run's artifacts: "
+            f"load it with trainlab.load_model('models:/{model_id}'), or download it with "
+            f"mlflow.artifacts.download_artifacts('models:/{model_id}')."
+        )
     if path and not files:
         fail(
             f"Run {run_id} has no artifacts under {path!r} (a file, or nothing, is there). "
@@ -38,14 +51,28 @@ def list_cmd(
     if as_json:
         print_json([{"path": f.path, "is_dir": f.is_dir, "file_size": f.file_size} for f in files])
         return
-    table = Table(
-        title=f"{len(files)} artifact(s) of run {run_id}" + (f" under {path}" if path else "")
-    )
+    # the run id on a line of its own, never wrapped, so that it copies whole
+    under = f" under {path}" if path else ""
+    console.print(f"{len(files)} artifact(s) of run {run_id}{under}", soft_wrap=True)
+    table = Table()
     table.add_column("path", overflow="fold")
     table.add_column("size", justify="right")
     for f in files:
         table.add_row(f.path + ("/" if f.is_dir else ""), "-" if f.is_dir else str(f.file_size))
     console.print(table)
+
+
+def _logged_model_named(store: BaseTrackingStore, run_id: str, path: str) -> str | None:
+    """The id of the run's logged model named ``path`` (MLflow 3 keeps logged models outside
+    the run's artifacts), or None."""
+    from trainlab.client.rest_logged_models import logged_models_for
+
+    run = store.get_run(run_id)
+    models = logged_models_for(store)
+    for model_id, _step in run.outputs.model_outputs:
+        if models.get_logged_model(model_id).name == path.strip("/"):
+            return str(model_id)
+    return None
 
 
 @app.command("download")
