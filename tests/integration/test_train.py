@@ -29,6 +29,9 @@ from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 from trainlab.training.data import prepare
 from trainlab.training.spec import parse_spec
 
+# Training functions, written beside a pipeline as a module of the user's own.
+TRAINING_FNS = (Path(__file__).resolve().parents[1] / "support" / "training_fns.py").read_text()
+
 
 def pipeline(**changes: Any) -> dict[str, Any]:
     config: dict[str, Any] = {
@@ -353,6 +356,26 @@ BAD = [
         },
         "model.params ['n_trees']: lightgbm.LGBMClassifier does not use it",
     ),  # fmt: skip
+    (  # a value scikit-learn would refuse only when it fits
+        {
+            "model": {
+                "flavor": "sklearn",
+                "class": "sklearn.ensemble.RandomForestClassifier",
+                "params": {"n_estimators": 20, "max_depth": -3},
+            }
+        },
+        "The 'max_depth' parameter of RandomForestClassifier must be an int in the range",
+    ),
+    (  # --set model.params.n_estimators=many
+        {
+            "model": {
+                "flavor": "xgboost",
+                "class": "xgboost.XGBClassifier",
+                "params": {"n_estimators": "many", "max_depth": 2},
+            }
+        },
+        "model.params.n_estimators: 'many' is not a number of boosting rounds",
+    ),
     ({"model": {"flavor": "tensorflow", "class": "a.B"}}, "model.flavor: Input should be"),
     ({"data": {"source": "sklearn:wine", "target": "quality"}}, "data.target 'quality'"),
     ({"data": {"source": "missing.csv", "target": "y"}}, "'missing.csv': no such file"),
@@ -401,6 +424,30 @@ def test_config_errors_are_precise_and_log_nothing(
     assert "Traceback" not in proc.stderr
     assert message in one_line(proc.stderr), proc.stderr
     assert not (tmp_path / "t.db").exists() or run_count(uri) == 0
+
+
+def test_an_error_in_training_is_recorded_on_its_run(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/t.db"
+    (tmp_path / "fns.py").write_text(TRAINING_FNS)
+    model = {"flavor": "python", "class": "fns.fit_sgd_checkpointed",
+             "params": {"epochs": 5, "fail_at": 2}}  # fmt: skip
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(pipeline(model=model)))
+    proc = cli("train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    (run,) = trainlab.search_runs("wine", output="list", tracking_uri=uri)
+    run_id = run.info.run_id
+    err = one_line(proc.stderr)
+    assert "error: training failed: RuntimeError: crash at step 2" in err, err
+    assert f"run {run_id} ended FAILED" in err
+    assert f"trainlab artifacts download {run_id} error/traceback.txt -d ." in err
+    assert run.info.status == "FAILED" and run.info.end_time
+    assert run.data.tags["trainlab.error"] == "RuntimeError: crash at step 2"
+    text = Path(
+        trainlab.download_artifacts(run_id, "error/traceback.txt", tracking_uri=uri)
+    ).read_text()
+    assert text.startswith("Traceback") and "fit_sgd_checkpointed" in text
+    assert "RuntimeError: crash at step 2" in text
 
 
 def test_bad_set_override_and_missing_file(tmp_path: Path) -> None:

@@ -147,6 +147,49 @@ def test_a_killed_run_resumes_from_its_checkpoint(
         assert run.data.metrics[key].value == pytest.approx(reference.metrics[key]), key
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_ends_the_run_killed_and_says_how_to_resume(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """SIGTERM (timeout, SLURM, Kubernetes) stops training as Ctrl-C does."""
+    (tmp_path / "nets.py").write_text(NETS)
+    model = {"flavor": "python", "class": "nets.fit_slowly", "params": {"steps": 40}}
+    config = pipeline(model=model)
+    config["train"]["checkpoint_every"] = 5
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(config))
+    uri = f"sqlite:///{tmp_path}/t.db"
+    proc = subprocess.Popen(
+        [TRAINLAB, "train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress"],
+        cwd=tmp_path, env=train_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while latest_checkpoint(tmp_path) is None:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no checkpoint within 120 s"
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + sig, err
+    assert "Traceback" not in err
+    (run,) = trainlab.search_runs("wine", output="list", tracking_uri=uri)
+    run_id = run.info.run_id
+    assert run.info.status == "KILLED" and run.info.end_time, run.info
+    assert one_line(err) == (
+        f"interrupted ({sig.name}): run {run_id} ended KILLED; continue it with: "
+        f"trainlab train --resume {run_id} --tracking-uri {uri}"
+    )
+
+    proc2 = cli("train", "--resume", run_id, "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
+    assert proc2.returncode == 0, proc2.stderr
+    assert trainlab.get_run(run_id, tracking_uri=uri).info.status == "FINISHED"
+    assert [s for s, _ in history(uri, run_id, "valid_loss")] == list(range(40))
+
+
 def test_resume_refuses_finished_runs_and_changed_data(tmp_path: Path) -> None:
     import pandas as pd
     from sklearn.datasets import load_wine

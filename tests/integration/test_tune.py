@@ -127,6 +127,8 @@ def test_a_pipeline_study_with_two_workers(tmp_path: Path) -> None:
     )
     assert summary["best"][0]["number"] == study.best_trial.number
     assert f"trainlab runs show {parent_id}" in out
+    assert "-o 'metrics.valid_f1_macro DESC'" in out  # maximized: the best trials first
+    assert "has ended" not in proc.stderr  # nothing is logged to a pruned trial's ended run
 
 
 def test_a_killed_worker_leaves_a_failed_trial_that_is_retried(tmp_path: Path) -> None:
@@ -226,6 +228,31 @@ def test_resume_continues_a_study_and_refuses_without_it(tmp_path: Path) -> None
         trainlab.tune(fn=quadratic, trials=2, resume=True, **{**options, "study": "other"})
 
 
+@pytest.mark.parametrize("sampler", ["random", "tpe"])
+def test_a_resumed_study_samples_new_points(tmp_path: Path, sampler: str) -> None:
+    from tests.support.tune_fns import quadratic
+
+    def study(name: str, trials: int, resume: bool = False) -> list[tuple[float, float]]:
+        trainlab.tune(
+            fn=quadratic,
+            space={"x": {"type": "float", "low": -5, "high": 5},
+                   "y": {"type": "float", "low": 0, "high": 1}},
+            metric="loss", direction="minimize", sampler=sampler, pruner="none", seed=11,
+            trials=trials, resume=resume, experiment="seeds", study=name,
+            storage=f"journal:{tmp_path}/{name}.journal", tracking_uri=f"sqlite:///{tmp_path}/t.db",
+            progress=False,
+        )  # fmt: skip
+        trials_ = sorted(study_trials(f"journal:{tmp_path}/{name}.journal", name),
+                         key=lambda t: t.number)  # fmt: skip
+        return [(t.params["x"], t.params["y"]) for t in trials_]
+
+    first = study("a", 3)
+    assert study("b", 3) == first  # a new study: the same points for the same seed
+    resumed = study("a", 6, resume=True)
+    assert resumed[:3] == first and len(resumed) == 6
+    assert len(set(resumed)) == 6, f"the resumed study repeated points: {resumed}"
+
+
 @pytest.mark.parametrize("sampler", ["tpe", "random", "grid", "gp", "cmaes", "nsga2"])
 def test_every_sampler(tmp_path: Path, sampler: str) -> None:
     from tests.support.tune_fns import quadratic
@@ -294,6 +321,121 @@ def test_a_failing_trial_is_recorded_and_the_study_goes_on(tmp_path: Path) -> No
     counts = result.summary.counts
     assert counts["fail"] > 0 and counts["complete"] + counts["fail"] == 8
     assert "RuntimeError: diverged at x=" in result.summary.errors[0]
+
+
+# Training functions, written beside a pipeline as a module of the user's own.
+TRAINING_FNS = (Path(__file__).resolve().parents[1] / "support" / "training_fns.py").read_text()
+
+
+def function_pipeline(fn: str, params: dict[str, Any], trials: int) -> dict[str, Any]:
+    """A pipeline that tunes the training function ``fns.<fn>`` (one pointless dimension)."""
+    return {
+        "experiment": "fns",
+        "data": {"source": "sklearn:iris", "target": "target",
+                 "split": {"test": 0.2, "valid": 0.2, "seed": 1}},
+        "model": {"flavor": "python", "class": f"fns.{fn}", "params": params},
+        "metrics": ["accuracy"],
+        "tune": {"metric": "valid_accuracy", "direction": "maximize", "sampler": "random",
+                 "pruner": "none", "seed": 2, "trials": trials,
+                 "space": {"rate": {"type": "float", "low": 0.1, "high": 1.0}}},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sig", "group", "workers"),
+    [(signal.SIGINT, True, 2), (signal.SIGTERM, False, 2), (signal.SIGTERM, False, 1)],
+    ids=["ctrl-c-to-the-group", "sigterm-with-workers", "sigterm-in-process"],
+)
+def test_a_signal_ends_the_study_and_its_trials_killed(
+    tmp_path: Path, sig: signal.Signals, group: bool, workers: int
+) -> None:
+    uri = f"sqlite:///{tmp_path}/t.db"
+    storage = f"journal:{tmp_path}/s.journal"
+    (tmp_path / "fns.py").write_text(TRAINING_FNS)
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(function_pipeline("fit_slowly", {}, 4)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINLAB_")}
+    env["TRAINLAB_SPOOL_DIR"] = str(tmp_path / "spool")
+    proc = subprocess.Popen(
+        [TRAINLAB, "tune", "p.yaml", "--study", "slow", "--storage", storage, "--workers",
+         str(workers), "--tracking-uri", uri, "--no-progress"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+
+    def runs() -> list[Any]:
+        try:
+            found = trainlab.search_runs("fns", output="list", tracking_uri=uri)
+        except trainlab.exceptions.InvalidParameterValue:  # no experiment yet
+            return []
+        assert isinstance(found, list)
+        return found
+
+    try:
+        deadline = time.monotonic() + 120
+        while sum(r.info.status == "RUNNING" and r.info.run_name.startswith("trial-")
+                  for r in runs()) < workers:  # fmt: skip
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no trials running within 120 s"
+            time.sleep(0.2)
+        time.sleep(0.5)  # mid-training
+        workers_ = psutil.Process(proc.pid).children()
+        if group:  # what Ctrl-C in a terminal does
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 128 + sig, err
+    assert "Traceback" not in err, err
+    (parent,) = [r for r in runs() if r.data.tags.get("trainlab.study.role") == "parent"]
+    trials = [r for r in runs() if r.info.run_name.startswith("trial-")]
+    assert len(trials) == workers
+    assert all(r.info.status == "KILLED" and r.info.end_time for r in [parent, *trials])
+    assert one_line(err).endswith(
+        f"interrupted ({sig.name}): the study's run {parent.info.run_id} and its trials in "
+        f"flight ended KILLED; continue it with: trainlab tune p.yaml --study slow --resume "
+        f"--storage {storage} --tracking-uri {uri}"
+    ), err
+    assert not [w for w in workers_ if w.is_running()], "a worker was left behind"
+
+
+def test_a_study_whose_trials_all_fail_fails(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/t.db"
+    (tmp_path / "fns.py").write_text(TRAINING_FNS)
+    config = function_pipeline("fit_sgd_checkpointed", {"epochs": 3, "fail_at": 0}, 3)
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(config))
+    proc = cli("tune", "p.yaml", "--study", "fails", "--tracking-uri", uri, "--no-progress",
+               cwd=tmp_path, timeout=120)  # fmt: skip
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert (
+        "error: all 3 trials of study fails failed; the first: trial 0 (slot 0): RuntimeError: "
+        "crash at step 0" in one_line(proc.stderr)
+    ), proc.stderr
+    trials = trainlab.search_runs("fns", "tags.`trainlab.trial.state` = 'FAIL'", output="list",
+                                  tracking_uri=uri)  # fmt: skip
+    assert len(trials) == 3
+    for run in trials:
+        assert run.info.status == "FAILED"  # type: ignore[union-attr]
+        assert run.data.tags["trainlab.error"] == "RuntimeError: crash at step 0"  # type: ignore[union-attr]
+
+
+def test_a_minimized_study_with_an_unreported_prune_curve(tmp_path: Path) -> None:
+    """The warning that tune.prune_on is not reported comes once, not once per trial; the next
+    step lists the trials best first: ascending for a minimized metric."""
+    config = json.loads(json.dumps(BOOSTED))
+    config["metrics"] = ["accuracy", "logloss"]
+    config["tune"].update(metric="valid_logloss", direction="minimize", prune_on="valid_nope",
+                          sampler="random")  # fmt: skip
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(config))
+    uri = f"sqlite:///{tmp_path}/t.db"
+    proc = cli("tune", "p.yaml", "--trials", "4", "--workers", "2", "--tracking-uri", uri,
+               "--no-progress", cwd=tmp_path, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    err = one_line(proc.stderr)
+    assert err.count("tune.prune_on 'valid_nope' is not a curve this model reports") == 1, err
+    assert "-o 'metrics.valid_logloss ASC'" in one_line(proc.stdout)
 
 
 BAD_SPACES = [

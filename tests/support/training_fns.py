@@ -108,3 +108,17 @@ def fit_own_model(params: dict[str, Any], ctx: Any) -> Any:
             break
         ctx.checkpoint(step, model)
     return model
+
+
+def fit_slowly(params: dict[str, Any], ctx: Any) -> Any:
+    """A training function that takes ``params["steps"]`` steps of 0.1 s, reporting each: long
+    enough to be stopped by a signal mid-training."""
+    import time
+
+    from sklearn.dummy import DummyClassifier
+
+    for step in range(ctx.start_step, params.get("steps", 600)):
+        time.sleep(0.1)
+        ctx.report(step, {"valid_loss": 1.0 / (step + 1)})
+        ctx.checkpoint(step, step)
+    return DummyClassifier().fit(ctx.train.X, ctx.train.y)

@@ -1,10 +1,13 @@
 """``trainlab train PIPELINE.yaml`` (or ``--resume RUN_ID``) and ``trainlab reproduce RUN_ID``.
 
 Exit codes: 0 done; 2 the input was refused before any work (a bad pipeline, changed data or
-code); 1 training failed."""
+code); 1 training failed (its run records why); 130 / 143 stopped by Ctrl-C / SIGTERM (its run
+ends KILLED and can be resumed)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -33,9 +36,68 @@ def import_from_here() -> None:
         sys.path.insert(0, os.getcwd())
 
 
-def _fail(exc: TrainlabError) -> NoReturn:
+def _fail(exc: TrainlabError, tracking_uri: str | None = None) -> NoReturn:
+    from trainlab.training.failure import failed_run
+
     refused = exc.error_code in ("INVALID_PARAMETER_VALUE", "INVALID_STATE")
+    run_id = failed_run(exc)
+    if run_id is not None:  # found in training (an early-stopping curve it does not report)
+        fail(f"{exc.message}\n{_where_failed(run_id, tracking_uri)}", code=2 if refused else 1)
     fail(exc.message, code=2 if refused else 1)
+
+
+def _where_failed(run_id: str, tracking_uri: str | None) -> str:
+    from trainlab.training.failure import TRACEBACK_ARTIFACT
+
+    flag = uri_flag(tracking_uri) if tracking_uri else ""
+    return (
+        f"run {run_id} ended FAILED; its traceback: trainlab artifacts download {run_id} "
+        f"{TRACEBACK_ARTIFACT} -d .{flag}"
+    )
+
+
+def _training_failed(exc: Exception, tracking_uri: str | None) -> NoReturn:
+    """An error in training, recorded on its run: its type and message, not a traceback. An
+    error before any run existed is not ours to shorten: it is raised as it is."""
+    from trainlab.training.failure import describe, failed_run
+
+    run_id = failed_run(exc)
+    if run_id is None:
+        raise exc
+    fail(f"training failed: {describe(exc)}\n{_where_failed(run_id, tracking_uri)}", code=1)
+
+
+def _interrupted(exc: KeyboardInterrupt, tracking_uri: str | None) -> NoReturn:
+    """Ctrl-C or SIGTERM: one line on what happened and how to continue."""
+    from trainlab.training.signals import Interrupted
+
+    stopped = exc if isinstance(exc, Interrupted) else Interrupted()
+    if stopped.run_id is None:
+        err_console.print(f"interrupted ({stopped.signal_name}) before a run was started.")
+    else:
+        flag = uri_flag(tracking_uri) if tracking_uri else ""
+        err_console.print(
+            f"interrupted ({stopped.signal_name}): run {stopped.run_id} ended KILLED; continue "
+            f"it with: trainlab train --resume {stopped.run_id}{flag}",
+            soft_wrap=True,
+        )
+    raise typer.Exit(stopped.exit_code)
+
+
+@contextmanager
+def _outcome(tracking_uri: str | None) -> Iterator[None]:
+    """How train and reproduce end when training does not: a refusal (exit 2) or a failure
+    recorded on its run (1), each in a line or two; Ctrl-C or SIGTERM (130 / 143)."""
+    from trainlab.exceptions import TrainlabError
+
+    try:
+        yield
+    except TrainlabError as exc:
+        _fail(exc, tracking_uri)
+    except KeyboardInterrupt as exc:
+        _interrupted(exc, tracking_uri)
+    except Exception as exc:  # noqa: BLE001 - the model's own error, recorded on the run
+        _training_failed(exc, tracking_uri)
 
 
 def train(
@@ -51,7 +113,6 @@ def train(
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
 ) -> None:
     """Train the model PIPELINE describes, track everything, print the run id and metrics."""
-    from trainlab.exceptions import TrainlabError
     from trainlab.training.api import train as run_train
     from trainlab.training.spec import load_spec
 
@@ -63,21 +124,17 @@ def train(
                 "--set or --experiment with it.",
                 code=2,
             )
-        try:
+        with _outcome(tracking_uri):
             result = run_train(
                 resume_run=resume, tracking_uri=tracking_uri, progress=not no_progress
             )
-        except TrainlabError as exc:
-            _fail(exc)
         _report(result)
         return
     if pipeline is None:
         fail("give a PIPELINE file to train, or --resume RUN_ID to continue a run.", code=2)
-    try:
+    with _outcome(tracking_uri):
         spec = load_spec(pipeline, set_, experiment)  # config errors: before any work
         result = run_train(spec, tracking_uri=tracking_uri, progress=not no_progress)
-    except TrainlabError as exc:
-        _fail(exc)
     _report(result)
 
 
@@ -124,17 +181,15 @@ def reproduce(
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
 ) -> None:
     """Train a recorded run again from its pipeline and data, and compare the metrics."""
-    from trainlab.exceptions import TrainlabError
     from trainlab.training.progress import Reporter
     from trainlab.training.reproduce import reproduce as run_reproduce
+    from trainlab.training.signals import sigterm_interrupts
 
     import_from_here()
-    try:
+    with _outcome(tracking_uri):
         run_id = full_run_id(open_store(tracking_uri), run_id)
-        with Reporter(enabled=not no_progress) as reporter:
+        with sigterm_interrupts(), Reporter(enabled=not no_progress) as reporter:
             rep = run_reproduce(run_id, force=force, tracking_uri=tracking_uri, reporter=reporter)
-    except TrainlabError as exc:
-        _fail(exc)
     for line in rep.differences:
         err_console.print(f"[yellow]forced past:[/] {line}")
     for line in rep.notes:

@@ -1,6 +1,8 @@
 """``trainlab tune PIPELINE.yaml`` (a study) and ``trainlab tune-worker`` (one trial slot of a
 study, what a Kubernetes pod runs). Exit codes: 0 done; 2 refused before any trial (a bad tune
-section, a study that exists without --resume); 1 failed."""
+section, a study that exists without --resume); 1 failed, every trial included; 130 / 143
+stopped by Ctrl-C / SIGTERM (the study's run and its trials in flight end KILLED; --resume
+continues it)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,11 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, console, fail
+from trainlab.cli.common import TRACKING_URI_HELP, console, err_console, fail
 
 if TYPE_CHECKING:
     from trainlab.exceptions import TrainlabError
-    from trainlab.tuning.tuner import TuneResult
+    from trainlab.tuning.tuner import StudyPlan, TuneResult
 
 
 def _fail(exc: TrainlabError) -> NoReturn:
@@ -65,6 +67,7 @@ def tune(
     if (dry_run or image) and backend != "kubernetes":
         fail("--image and --dry-run are for --backend kubernetes.", code=2)
     import_from_here()
+    plan: StudyPlan | None = None
     try:
         spec = load_spec(pipeline, set_, experiment)
         plan = plan_pipeline(spec, tracking_uri, study, storage)
@@ -103,10 +106,67 @@ def tune(
         )
     except TrainlabError as exc:
         _fail(exc)
-    _report(result, plan.tune.metrics)
+    except KeyboardInterrupt as exc:
+        name = plan.name if plan is not None else str(study)
+        _interrupted(exc, _resume_command(pipeline, name, storage, set_, experiment, trials,
+                                          tracking_uri))  # fmt: skip
+    assert plan is not None
+    _report(result, plan.tune.metrics, plan.tune.directions[0])
+    _fail_if_all_failed(result)
 
 
-def _report(result: TuneResult, metrics: list[str]) -> None:
+def _resume_command(
+    pipeline: Path,
+    study: str,
+    storage: str | None,
+    set_: list[str],
+    experiment: str | None,
+    trials: int | None,
+    tracking_uri: str | None,
+) -> str:
+    """The command that continues the study: this one's pipeline and settings, --resume."""
+    import shlex
+
+    from trainlab.cli.train import uri_flag
+
+    words = ["trainlab", "tune", str(pipeline), "--study", study, "--resume"]
+    if trials is not None:
+        words += ["--trials", str(trials)]
+    if storage:
+        words += ["--storage", storage]
+    for override in set_:
+        words += ["--set", override]
+    if experiment:
+        words += ["-e", experiment]
+    return shlex.join(words) + (uri_flag(tracking_uri) if tracking_uri else "")
+
+
+def _interrupted(exc: KeyboardInterrupt, resume: str) -> NoReturn:
+    """Ctrl-C or SIGTERM: one line on what happened and how to continue."""
+    from trainlab.training.signals import Interrupted
+
+    stopped = exc if isinstance(exc, Interrupted) else Interrupted()
+    if stopped.run_id is None:
+        err_console.print(f"interrupted ({stopped.signal_name}) before the study started.")
+    else:
+        err_console.print(
+            f"interrupted ({stopped.signal_name}): the study's run {stopped.run_id} and its "
+            f"trials in flight ended KILLED; continue it with: {resume}",
+            soft_wrap=True,
+        )
+    raise typer.Exit(stopped.exit_code)
+
+
+def _fail_if_all_failed(result: TuneResult) -> None:
+    """A study none of whose trials completed or was pruned is a failure: exit 1."""
+    counts = result.summary.counts
+    if counts.get("fail", 0) and not counts.get("complete", 0) and not counts.get("pruned", 0):
+        errors = result.summary.errors  # newest first
+        first = f"; the first: {errors[-1]}" if errors else ""
+        fail(f"all {counts['fail']} trials of study {result.study} failed{first}", code=1)
+
+
+def _report(result: TuneResult, metrics: list[str], direction: str) -> None:
     from rich.table import Table
 
     s = result.summary
@@ -132,9 +192,10 @@ def _report(result: TuneResult, metrics: list[str]) -> None:
 
     flag = uri_flag(result.tracking_uri)
     parent = result.parent_run_id
+    order = "ASC" if direction == "minimize" else "DESC"  # the best trials first
     console.print(
         f"\nnext: trainlab runs list -e {result.experiment} "
-        f"-f \"tags.mlflow.parentRunId = '{parent}'\" -o 'metrics.{metrics[0]} DESC'{flag}\n"
+        f"-f \"tags.mlflow.parentRunId = '{parent}'\" -o 'metrics.{metrics[0]} {order}'{flag}\n"
         f"      trainlab runs show {parent}{flag}",
         soft_wrap=True,
     )

@@ -105,8 +105,24 @@ def build(path: str, params: dict[str, Any], seed: int) -> Any:
     if hasattr(cls, "get_params") and "random_state" in cls().get_params():
         kwargs.setdefault("random_state", seed)
     try:
-        return cls(**kwargs)
+        estimator = cls(**kwargs)
     except (TypeError, ValueError) as exc:
+        raise InvalidParameterValue(f"model.params for {path}: {exc}") from None
+    check_param_values(estimator, path)
+    return estimator
+
+
+def check_param_values(estimator: Any, path: str) -> None:
+    """Refuse the values a scikit-learn estimator would refuse at its first fit (a negative
+    ``max_depth``, a string ``n_estimators``), checked now against its declared constraints;
+    estimators without declared constraints are left to their fit."""
+    if not hasattr(estimator, "_parameter_constraints") or not hasattr(
+        estimator, "_validate_params"
+    ):
+        return
+    try:
+        estimator._validate_params()
+    except (TypeError, ValueError) as exc:  # sklearn's InvalidParameterError is both
         raise InvalidParameterValue(f"model.params for {path}: {exc}") from None
 
 
@@ -470,7 +486,15 @@ def total_steps(flavor: str, estimator: Any, epochs: int) -> int | None:
     if flavor == "sklearn":
         return sklearn_steps(estimator)
     if flavor in ("xgboost", "lightgbm"):
-        return int(estimator.get_params().get("n_estimators") or 100)
+        rounds = estimator.get_params().get("n_estimators")
+        if rounds is None:
+            return 100
+        if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 1:
+            raise InvalidParameterValue(
+                f"model.params.n_estimators: {rounds!r} is not a number of boosting rounds; "
+                "give a whole number >= 1 (e.g. 100)."
+            )
+        return int(rounds)
     return None
 
 

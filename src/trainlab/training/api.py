@@ -12,6 +12,7 @@ from trainlab.training.context import FitContext
 from trainlab.training.progress import Reporter
 from trainlab.training.runner import TrainResult, resume
 from trainlab.training.runner import train as run_spec
+from trainlab.training.signals import sigterm_interrupts
 from trainlab.training.spec import PipelineSpec, apply_overrides, load_spec, parse_spec
 
 
@@ -41,6 +42,11 @@ def train(
     ``resume_run="RUN_ID"`` continues a killed or failed run from its last checkpoint with the
     pipeline it recorded (pass the same ``fn`` if it was trained with one); ``ctx.checkpoint``
     and ``ctx.restored`` let a training function take part.
+
+    Ctrl-C, or SIGTERM where the process has no handler of its own, ends the run KILLED and
+    raises ``trainlab.training.signals.Interrupted`` (a ``KeyboardInterrupt``) with its
+    ``run_id``. An error in training is recorded on the run (tag ``trainlab.error``, artifact
+    ``error/traceback.txt``) before it is raised.
     """
     fit = (lambda ctx, _path: fn(dict(ctx.params), ctx)) if fn is not None else None
     if resume_run is not None:
@@ -49,10 +55,10 @@ def train(
                 "resume_run continues a run with the pipeline it recorded: pass no pipeline, "
                 "data, params or overrides with it."
             )
-        with Reporter(enabled=progress) as reporter:
+        with sigterm_interrupts(), Reporter(enabled=progress) as reporter:
             return resume(resume_run, tracking_uri=tracking_uri, fit=fit, reporter=reporter)
     spec = _spec(pipeline, fn, data, params, experiment, overrides or [])
-    with Reporter(enabled=progress) as reporter:
+    with sigterm_interrupts(), Reporter(enabled=progress) as reporter:
         return run_spec(spec, tracking_uri=tracking_uri, fit=fit, reporter=reporter)
 
 

@@ -27,8 +27,9 @@ from trainlab.entities.tags import GIT_BRANCH_TAG, GIT_COMMIT_TAG, GIT_DIRTY_TAG
 from trainlab.exceptions import InvalidParameterValue, InvalidState, ResourceNotFound
 from trainlab.training import adapters
 from trainlab.training.checkpoint import Checkpoint, RunCheckpoints
-from trainlab.training.context import FitContext, OnReport, StopTraining
+from trainlab.training.context import FitContext, OnReport
 from trainlab.training.data import PreparedData, Split, prepare
+from trainlab.training.failure import recorded_outcome
 from trainlab.training.metrics import CLASSIFICATION, DEFAULTS, REGRESSION, evaluate
 from trainlab.training.progress import Reporter
 from trainlab.training.spec import PipelineSpec, parse_spec
@@ -120,7 +121,7 @@ def run_plan(
     texts: dict[str, str] | None = None,
 ) -> TrainResult:
     """Train a checked plan as a new run; ``texts`` are extra text artifacts (path -> text)."""
-    with start_run_for(p.spec, tracking_uri, tags) as run:
+    with start_run_for(p.spec, tracking_uri, tags) as run, recorded_outcome(run):
         return train_in_run(p, run, reporter=reporter, texts=texts)
 
 
@@ -163,21 +164,17 @@ def train_in_run(
     record_context: bool = True,
 ) -> TrainResult:
     """Record the pipeline and train it in the open ``run``. ``on_report(step, values,
-    log_metrics)`` sees every curve point and may raise ``StopTraining`` (the run then ends
-    KILLED); ``record_context=False`` skips code and environment (a tuning trial: its study
-    records them once)."""
+    log_metrics)`` sees every curve point and may raise ``StopTraining``, which propagates
+    with the run still open (a tuning trial ends it KILLED once it has logged its outcome);
+    ``record_context=False`` skips code and environment (a tuning trial: its study records
+    them once)."""
     run.log_dict(p.spec.to_config(), CONFIG_ARTIFACT)
     if record_context:
         record_code_and_environment(run)
     _record_data(run, p.data)
     for path, text in (texts or {}).items():
         run.log_text(text, path)
-    try:
-        return _execute(p, run, reporter or Reporter(enabled=False), on_report=on_report)
-    except StopTraining as stop:
-        run.set_tag("trainlab.stopped", stop.reason)
-        run.end("KILLED")
-        raise
+    return _execute(p, run, reporter or Reporter(enabled=False), on_report=on_report)
 
 
 def recorded_spec(run: Run, tracking_uri: str | None = None) -> PipelineSpec:
@@ -254,6 +251,7 @@ def resume(
     times = int(original.data.tags.get(RESUMED_TAG, "0")) + 1
     with (
         trainlab.start_run(run_id=run_id, tracking_uri=tracking_uri) as run,
+        recorded_outcome(run),
         tempfile.TemporaryDirectory(prefix="trainlab-resume-") as tmp,
     ):
         run.set_tag(RESUMED_TAG, str(times))

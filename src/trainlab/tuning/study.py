@@ -35,6 +35,8 @@ ATTR_MAIN_FILE = "trainlab.main_file"  # the script, when the function is in __m
 ATTR_PARENT = "trainlab.parent_run_id"
 ATTR_TRACKING = "trainlab.tracking_uri"
 ATTR_EXPERIMENT_ID = "trainlab.experiment_id"
+# How many trials the study held when this session of it (a new study, or a --resume) began.
+ATTR_SESSION_START = "trainlab.session_start_trials"
 
 
 def default_storage(study_name: str) -> str:
@@ -71,14 +73,17 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
 
 
 def make_sampler(
-    tune: TuneSpec, worker: int = 0, parallel: bool = True
+    tune: TuneSpec, worker: int = 0, parallel: bool = True, held: int = 0
 ) -> optuna.samplers.BaseSampler:
-    """The sampler the spec names; each worker gets its own seed (seed + worker). TPE treats
-    the trials running in parallel as if they had failed badly (``constant_liar``), so that
-    workers do not all sample the same point; a study run by one worker skips that work."""
+    """The sampler the spec names. Each worker gets its own seed, drawn from ``tune.seed``,
+    the worker's number and ``held``, the trials the study held when this session of it began:
+    a new study samples the same points for the same seed, a resumed one new points rather
+    than the ones its first session began with. TPE treats the trials running in parallel as
+    if they had failed badly (``constant_liar``), so that workers do not all sample the same
+    point; a study run by one worker skips that work."""
     import optuna
 
-    seed = None if tune.seed is None else tune.seed + worker
+    seed = sampler_seed(tune.seed, worker, held)
     s = optuna.samplers
     if tune.sampler == "tpe":
         return s.TPESampler(seed=seed, constant_liar=parallel)
@@ -93,6 +98,15 @@ def make_sampler(
         return s.CmaEsSampler(seed=seed)
     _require("torch", "the gp sampler", 'pip install "trainlab[pytorch]"')
     return s.GPSampler(seed=seed)
+
+
+def sampler_seed(seed: int | None, worker: int, held: int) -> int | None:
+    """A 32-bit seed for ``(seed, worker, held)``; None (a random one) without ``seed``."""
+    if seed is None:
+        return None
+    import numpy as np
+
+    return int(np.random.SeedSequence([seed, worker, held]).generate_state(1)[0])
 
 
 def grid_size(tune: TuneSpec) -> int:
@@ -135,17 +149,23 @@ def make_pruner(tune: TuneSpec) -> optuna.pruners.BasePruner:
 
 
 def open_study(
-    name: str, url: str, tune: TuneSpec, *, worker: int = 0, parallel: bool = True
+    name: str,
+    url: str,
+    tune: TuneSpec,
+    *,
+    worker: int = 0,
+    parallel: bool = True,
+    held: int = 0,
 ) -> optuna.Study:
     """The existing study ``name`` with this process's sampler and pruner; ``parallel=False``
-    when this process is the study's only worker."""
+    when this process is the study's only worker, ``held`` as for ``make_sampler``."""
     import optuna
 
     try:
         return optuna.load_study(
             study_name=name,
             storage=open_storage(url),
-            sampler=make_sampler(tune, worker, parallel),
+            sampler=make_sampler(tune, worker, parallel, held),
             pruner=make_pruner(tune),
         )
     except KeyError:

@@ -66,6 +66,24 @@ def trial_runs(
     return sorted(trials, key=lambda r: r.info.start_time or 0)
 
 
+def end_running_trials(
+    tracking_uri: str, experiment_id: str, study: str, status: str, number: int | None = None
+) -> list[str]:
+    """End the trial runs of ``study`` (of trial ``number`` only) still RUNNING with
+    ``status``: those whose worker is gone. Their ids."""
+    import trainlab
+
+    ended = []
+    for run in trial_runs(tracking_uri, experiment_id, study, number):
+        if run.info.status == "RUNNING":
+            # nested: in the process that runs the study its run is active
+            trainlab.start_run(run_id=run.info.run_id, tracking_uri=tracking_uri, nested=True).end(
+                status
+            )
+            ended.append(run.info.run_id)
+    return ended
+
+
 def summarize(study: optuna.Study, run: ActiveRun) -> StudySummary:
     """Log the study's state to its run (repeatable: a resumed study logs it again)."""
     from optuna.trial import TrialState

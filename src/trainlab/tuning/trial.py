@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from trainlab.entities.tags import PARENT_RUN_TAG
 from trainlab.training.context import LogMetrics, OnReport, StopTraining
+from trainlab.training.failure import record_failure
 from trainlab.training.spec import EarlyStopping, PipelineSpec, parse_spec, set_path
 from trainlab.tuning.space import ParamSpace, TuneSpec
-from trainlab.tuning.study import ERROR, RETRY_OF, SLOT
+from trainlab.tuning.study import ATTR_SESSION_START, ERROR, RETRY_OF, SLOT
 
 if TYPE_CHECKING:
     import optuna
@@ -72,15 +73,25 @@ class Pruning:
         if wanted in values:
             return wanted
         if self.tune.prune_on:
-            log.warning(
-                "trainlab: tune.prune_on %r is not a curve this model reports (%s); no pruning",
-                self.tune.prune_on,
-                ", ".join(sorted(values)),
-            )
+            self._warn_once(values)
             return None
         valid = sorted(k for k in values if k.startswith("valid_"))
         losses = [k for k in valid if EarlyStopping(metric=k, patience=1).minimize]
         return (losses or valid or [""])[0] or None
+
+    def _warn_once(self, values: dict[str, float]) -> None:
+        """Warn that ``tune.prune_on`` is not reported, once per run of the study (every trial
+        finds the same): by its first trial, the one numbered as many as the study held."""
+        study = self.trial.study
+        if self.trial.number != int(study.user_attrs.get(ATTR_SESSION_START, 0)):
+            return
+        log.warning(
+            "trainlab: tune.prune_on %r is not a curve this model reports (it reports %s): "
+            "no trial of study %s is pruned; set tune.prune_on to one of them",
+            self.tune.prune_on,
+            ", ".join(sorted(values)),
+            study.study_name,
+        )
 
     def __call__(self, step: int, values: dict[str, float], log_metrics: LogMetrics) -> None:
         if self.curve is None:
@@ -249,18 +260,16 @@ def run_trial(
         run.set_tag("trainlab.stopped", stop.reason)
     except Exception as exc:  # noqa: BLE001 - the user's training failed: this trial fails
         state, status = TrialState.FAIL, "FAILED"
+        record_failure(run, exc)
         _failed(study, trial, exc, tell=False)
-    except BaseException:  # Ctrl-C: the run ends killed, the trial is retried on resume
+    except BaseException:  # Ctrl-C, SIGTERM: the run ends killed, the trial is retried on resume
         run.end("KILLED")
         raise
     else:
         state, status = TrialState.COMPLETE, "FINISHED"
     run.set_tag(STATE_TAG, state.name)
     run.log_metric("trial_duration_s", time.perf_counter() - started)
-    if run.ended:  # a pruned pipeline run ends itself: deliver what was logged since
-        run.flush()
-    else:
-        run.end(status)
+    run.end(status)
     if state == TrialState.COMPLETE:
         study.tell(trial, [metrics[m] for m in objective.tune.metrics])
     else:

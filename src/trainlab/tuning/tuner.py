@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.training.progress import Reporter
+from trainlab.training.signals import interrupted, sigterm_interrupts
 from trainlab.tuning import study as studies
 from trainlab.tuning.space import ParamSpace, TuneSpec
-from trainlab.tuning.summary import StudySummary, summarize
+from trainlab.tuning.summary import StudySummary, end_running_trials, summarize
 from trainlab.tuning.trial import FunctionObjective, Objective, PipelineObjective, TuneFunction
 
 if TYPE_CHECKING:
@@ -247,7 +248,7 @@ def run_study(
         if kubernetes is None:
             raise InvalidParameterValue("the kubernetes backend needs Job settings (--image)")
         check_reachable(plan.storage, kubernetes)
-    with contextlib.ExitStack() as stack:
+    with sigterm_interrupts(), contextlib.ExitStack() as stack:
         pool = None
         if backend == "local" and workers > 1:
             from trainlab.tuning.local import LocalPool
@@ -266,23 +267,36 @@ def run_study(
             studies.ATTR_PARENT: parent.run_id,
             studies.ATTR_TRACKING: plan.tracking_uri,
             studies.ATTR_EXPERIMENT_ID: parent.info.experiment_id,
+            # Workers seed their samplers with it: a resumed study samples new points.
+            studies.ATTR_SESSION_START: len(study.get_trials(deepcopy=False)),
         }
         for key, value in attrs.items():
             study.set_user_attr(key, value)
         done = studies.done_slots(study)
         slots = [s for s in range(n) if s not in done]
         deadline = time.monotonic() + timeout if timeout else None
-        with Reporter(enabled=progress) as reporter:
-            bar = reporter.task(f"trials of study {plan.name}", n)
-            reporter.advance(bar, n - len(slots))
+        try:
+            with Reporter(enabled=progress) as reporter:
+                bar = reporter.task(f"trials of study {plan.name}", n)
+                reporter.advance(bar, n - len(slots))
 
-            def on_done(slot: int, state: str) -> None:
-                reporter.advance(bar)
+                def on_done(slot: int, state: str) -> None:
+                    reporter.advance(bar)
 
+                if pool is not None:
+                    pool.run(slots, on_done, deadline)
+                else:
+                    _dispatch(
+                        plan, slots, workers, backend, deadline, on_done, ray_address, kubernetes
+                    )
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: the study's run ends KILLED
             if pool is not None:
-                pool.run(slots, on_done, deadline)
-            else:
-                _dispatch(plan, slots, workers, backend, deadline, on_done, ray_address, kubernetes)
+                pool.close()  # the workers end the runs of their trials KILLED
+            if backend != "kubernetes":  # a Job's pods go on without this process
+                # A trial run its worker could not end (killed between two steps of it).
+                end_running_trials(plan.tracking_uri, parent.info.experiment_id, plan.name,
+                                   "KILLED")  # fmt: skip
+            raise interrupted(exc, parent.run_id) from None
         summary = summarize(study, parent)
     return TuneResult(
         study=plan.name,

@@ -17,6 +17,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from trainlab.client.resolve import ENV_TRACKING_URI
+from trainlab.training.signals import exit_by, sigterm_interrupts
 from trainlab.tuning import study as studies
 from trainlab.tuning.trial import (
     FunctionObjective,
@@ -75,8 +76,9 @@ class SlotRunner:
 
         stored = optuna.load_study(study_name=study_name, storage=studies.open_storage(storage))
         tune = studies.tune_spec(stored)
+        held = int(stored.user_attrs.get(studies.ATTR_SESSION_START, 0))
         self.study = studies.open_study(
-            study_name, storage, tune, worker=worker, parallel=not alone
+            study_name, storage, tune, worker=worker, parallel=not alone, held=held
         )
         self.objective = objective or objective_for(self.study)
         self.parent = str(self.study.user_attrs[studies.ATTR_PARENT])
@@ -96,17 +98,11 @@ class SlotRunner:
 
     def _fail_run(self, trial: Any) -> None:
         """The run of a trial whose worker died ends FAILED."""
-        import trainlab
-        from trainlab.tuning.summary import trial_runs
+        from trainlab.tuning.summary import end_running_trials
 
-        parent = trainlab.get_run(self.parent, tracking_uri=self.tracking_uri)
-        for run in trial_runs(
-            self.tracking_uri, parent.info.experiment_id, self.study.study_name, trial.number
-        ):
-            if run.info.status == "RUNNING":
-                trainlab.start_run(run_id=run.info.run_id, tracking_uri=self.tracking_uri).end(
-                    "FAILED"
-                )
+        end_running_trials(
+            self.tracking_uri, self.experiment_id, self.study.study_name, "FAILED", trial.number
+        )
 
 
 def _preload(uri: str | None) -> None:
@@ -135,15 +131,22 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     _preload(os.environ.get(ENV_TRACKING_URI))
     runner: SlotRunner | None = None
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        slot = int(line)
-        # The study is opened at the first slot: the pool starts its workers before the study
-        # and its run exist.
-        runner = runner or SlotRunner(args.study, args.storage, args.worker)
-        state = runner.run(slot)
-        protocol.write(f"done {slot} {state.name}\n")
+    # Ctrl-C reaches the workers with the study's process; the pool ends them with SIGTERM.
+    # Either way the trial's run ends KILLED, and the worker ends by that signal (the pool
+    # gives a slot back only when its worker was killed), without a traceback.
+    with sigterm_interrupts():
+        try:
+            for line in sys.stdin:
+                if not line.strip():
+                    continue
+                slot = int(line)
+                # The study is opened at the first slot: the pool starts its workers before the
+                # study and its run exist.
+                runner = runner or SlotRunner(args.study, args.storage, args.worker)
+                state = runner.run(slot)
+                protocol.write(f"done {slot} {state.name}\n")
+        except KeyboardInterrupt as exc:
+            exit_by(exc)
     protocol.close()
 
 

@@ -1,0 +1,84 @@
+"""Ctrl-C and SIGTERM (what ``timeout``, SLURM and Kubernetes send) stop training the same way:
+the run ends KILLED with its end time, a study's run and its trials in flight too, and
+``trainlab train`` / ``trainlab tune`` say how to continue.
+
+Python turns Ctrl-C (SIGINT) into ``KeyboardInterrupt``; inside :func:`sigterm_interrupts`
+SIGTERM raises :class:`Interrupted`, a ``KeyboardInterrupt`` too, so that everything which ends
+a run KILLED on Ctrl-C does so on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import NoReturn
+
+
+class Interrupted(KeyboardInterrupt):
+    """Training stopped by a signal (``signal_name``: SIGINT or SIGTERM). Raised again once
+    training has a run, with that run's id (``run_id``): it ended KILLED."""
+
+    def __init__(self, signal_name: str = "SIGINT", run_id: str | None = None) -> None:
+        super().__init__(signal_name if run_id is None else f"{signal_name}: run {run_id}")
+        self.signal_name = signal_name
+        self.run_id = run_id
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's code for a process ended by the signal: 130 for SIGINT, 143 SIGTERM."""
+        return 128 + int(getattr(signal, self.signal_name, signal.SIGINT))
+
+
+def signal_of(exc: KeyboardInterrupt) -> str:
+    return exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+
+
+def interrupted(exc: KeyboardInterrupt, run_id: str) -> Interrupted:
+    """``exc`` as an :class:`Interrupted` of ``run_id`` (an inner run's id is kept)."""
+    if isinstance(exc, Interrupted) and exc.run_id is not None:
+        return exc
+    return Interrupted(signal_of(exc), run_id).with_traceback(exc.__traceback__)
+
+
+@contextmanager
+def naming_run(run_id: str) -> Iterator[None]:
+    """A Ctrl-C or SIGTERM inside comes out as :class:`Interrupted` naming ``run_id``."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        raise interrupted(exc, run_id) from None
+
+
+def _raise_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted("SIGTERM")
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Inside it, SIGTERM raises :class:`Interrupted` as Ctrl-C raises ``KeyboardInterrupt``.
+    Only in the main thread (the only one Python delivers signals to), and only where the
+    process has no SIGTERM handler of its own."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous not in (signal.SIG_DFL, None):
+        yield
+        return
+    signal.signal(signal.SIGTERM, _raise_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def exit_by(exc: KeyboardInterrupt) -> NoReturn:
+    """End this process by the signal that interrupted it, as if it had not been caught: the
+    parent sees it killed by that signal, without a traceback."""
+    number = getattr(signal, signal_of(exc))
+    signal.signal(number, signal.SIG_DFL)
+    os.kill(os.getpid(), number)
+    raise SystemExit(128 + int(number))  # not reached: the signal ends the process
