@@ -190,6 +190,40 @@ def test_a_signal_ends_the_run_killed_and_says_how_to_resume(
     assert [s for s, _ in history(uri, run_id, "valid_loss")] == list(range(40))
 
 
+def test_a_run_still_being_trained_is_not_resumed(tmp_path: Path) -> None:
+    """A second process resuming a run that a live one trains would store its steps twice."""
+    (tmp_path / "nets.py").write_text(NETS)
+    model = {"flavor": "python", "class": "nets.fit_slowly", "params": {"steps": 40}}
+    config = pipeline(model=model)
+    config["train"]["checkpoint_every"] = 5
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(config))
+    uri = f"sqlite:///{tmp_path}/t.db"
+    proc = subprocess.Popen(
+        [TRAINLAB, "train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress"],
+        cwd=tmp_path, env=train_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while latest_checkpoint(tmp_path) is None:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no checkpoint within 120 s"
+            time.sleep(0.05)
+        (run,) = trainlab.search_runs("wine", output="list", tracking_uri=uri)
+        run_id = run.info.run_id
+        second = cli("train", "--resume", run_id, "--tracking-uri", uri, cwd=tmp_path)
+        assert second.returncode == 2, second.stderr
+        assert f"still being trained by process {proc.pid} on this host" in one_line(second.stderr)
+        proc.kill()  # the machine's trainer dies: now the run can be resumed
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    proc2 = cli("train", "--resume", run_id, "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
+    assert proc2.returncode == 0, proc2.stderr
+    assert [s for s, _ in history(uri, run_id, "valid_loss")] == list(range(40))
+
+
 def test_resume_refuses_finished_runs_and_changed_data(tmp_path: Path) -> None:
     import pandas as pd
     from sklearn.datasets import load_wine

@@ -33,6 +33,7 @@ from trainlab.training.failure import recorded_outcome
 from trainlab.training.metrics import CLASSIFICATION, DEFAULTS, REGRESSION, evaluate
 from trainlab.training.progress import Reporter
 from trainlab.training.spec import PipelineSpec, parse_spec
+from trainlab.training.trainer import check_not_training, trainer_tag
 
 if TYPE_CHECKING:
     from trainlab.client.fluent import ActiveRun
@@ -121,6 +122,7 @@ def run_plan(
     texts: dict[str, str] | None = None,
 ) -> TrainResult:
     """Train a checked plan as a new run; ``texts`` are extra text artifacts (path -> text)."""
+    tags = {**(tags or {}), **trainer_tag()}
     with start_run_for(p.spec, tracking_uri, tags) as run, recorded_outcome(run):
         return train_in_run(p, run, reporter=reporter, texts=texts)
 
@@ -240,6 +242,7 @@ def resume(
         )
     if original.info.lifecycle_stage != "active":
         raise InvalidState(f"Run {run_id} is deleted; restore it before resuming it.")
+    check_not_training(original)
     spec = recorded_spec(original, tracking_uri)
     p = plan(spec, fit)
     differences = data_differences(original, p.data)
@@ -254,7 +257,7 @@ def resume(
         recorded_outcome(run),
         tempfile.TemporaryDirectory(prefix="trainlab-resume-") as tmp,
     ):
-        run.set_tag(RESUMED_TAG, str(times))
+        run.set_tags({RESUMED_TAG: str(times), **trainer_tag()})
         restored = RunCheckpoints(run).latest(Path(tmp))
         if restored is None:
             log.warning(
