@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -147,11 +149,10 @@ def test_a_killed_run_resumes_from_its_checkpoint(
         assert run.data.metrics[key].value == pytest.approx(reference.metrics[key]), key
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_signal_ends_the_run_killed_and_says_how_to_resume(
-    tmp_path: Path, sig: signal.Signals
-) -> None:
-    """SIGTERM (timeout, SLURM, Kubernetes) stops training as Ctrl-C does."""
+@contextmanager
+def slow_training(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``trainlab train`` of 40 slow steps (a checkpoint every 5) in a process of its own,
+    once it has stored its first checkpoint; the process and the tracking URI."""
     (tmp_path / "nets.py").write_text(NETS)
     model = {"flavor": "python", "class": "nets.fit_slowly", "params": {"steps": 40}}
     config = pipeline(model=model)
@@ -169,11 +170,20 @@ def test_a_signal_ends_the_run_killed_and_says_how_to_resume(
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "no checkpoint within 120 s"
             time.sleep(0.05)
-        proc.send_signal(sig)
-        _, err = proc.communicate(timeout=60)
+        yield proc, uri
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_ends_the_run_killed_and_says_how_to_resume(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """SIGTERM (timeout, SLURM, Kubernetes) stops training as Ctrl-C does."""
+    with slow_training(tmp_path) as (proc, uri):
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig, err
     assert "Traceback" not in err
     (run,) = trainlab.search_runs("wine", output="list", tracking_uri=uri)
@@ -192,23 +202,7 @@ def test_a_signal_ends_the_run_killed_and_says_how_to_resume(
 
 def test_a_run_still_being_trained_is_not_resumed(tmp_path: Path) -> None:
     """A second process resuming a run that a live one trains would store its steps twice."""
-    (tmp_path / "nets.py").write_text(NETS)
-    model = {"flavor": "python", "class": "nets.fit_slowly", "params": {"steps": 40}}
-    config = pipeline(model=model)
-    config["train"]["checkpoint_every"] = 5
-    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(config))
-    uri = f"sqlite:///{tmp_path}/t.db"
-    proc = subprocess.Popen(
-        [TRAINLAB, "train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress"],
-        cwd=tmp_path, env=train_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while latest_checkpoint(tmp_path) is None:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no checkpoint within 120 s"
-            time.sleep(0.05)
+    with slow_training(tmp_path) as (proc, uri):
         (run,) = trainlab.search_runs("wine", output="list", tracking_uri=uri)
         run_id = run.info.run_id
         second = cli("train", "--resume", run_id, "--tracking-uri", uri, cwd=tmp_path)
@@ -216,9 +210,6 @@ def test_a_run_still_being_trained_is_not_resumed(tmp_path: Path) -> None:
         assert f"still being trained by process {proc.pid} on this host" in one_line(second.stderr)
         proc.kill()  # the machine's trainer dies: now the run can be resumed
         proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     proc2 = cli("train", "--resume", run_id, "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
     assert proc2.returncode == 0, proc2.stderr
     assert [s for s, _ in history(uri, run_id, "valid_loss")] == list(range(40))
