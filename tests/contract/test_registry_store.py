@@ -710,17 +710,24 @@ def test_rollback_ignores_the_moves_of_a_deleted_model_of_the_same_name(
         _version(registry, model, run)
     for version in (1, 2, 3):
         registry.set_registered_model_alias(model, "prod", version)
+    registry.set_registered_model_alias(model, "staging", 2)
+    registry.delete_registered_model_alias(model, "staging")  # no alias left to remove below
     registry.delete_registered_model(model)
-    time.sleep(0.002)  # the new model is made in a later millisecond, as any two requests are
-    registry.create_registered_model(model)
+    registry.create_registered_model(model)  # within the same millisecond, maybe
     for _ in range(3):
         _version(registry, model, run)
-    with pytest.raises(ResourceNotFound, match="never set"):
-        registry.rollback_registered_model_alias(model, "prod")
-    assert registry.get_registered_model(model).aliases == {}
-    assert [e.reason for e in registry.get_alias_history(model, "prod")][-1] == (
-        "registered model deleted"
-    )
+    for alias in ("prod", "staging"):
+        with pytest.raises(ResourceNotFound, match="never set"):
+            registry.rollback_registered_model_alias(model, alias)
+        with pytest.raises(ResourceNotFound, match="never set"):
+            registry.rollback_registered_model_alias(model, alias, dry_run=True)
+    registry.set_registered_model_alias(model, "prod", 1)
+    registry.set_registered_model_alias(model, "prod", 2)
+    assert registry.rollback_registered_model_alias(model, "prod", dry_run=True).version == 1
+    assert registry.get_registered_model(model).aliases == {"prod": 2}  # a dry run moves nothing
+    assert registry.rollback_registered_model_alias(model, "prod").version == 1
+    reasons = [e.reason for e in registry.get_alias_history(model, "prod")]
+    assert reasons[3] == "registered model deleted" and len(reasons) == 7
 
 
 # -- concurrency (SQL backends, two stores on one database like two server replicas) ---------

@@ -138,6 +138,8 @@ def test_the_gate_in_order(registry: Registry) -> None:
     assert evidence["candidate_metrics"]["f1_macro"] > evidence["champion_metrics"]["f1_macro"]
     assert evidence["interval"]["low"] > 0
     assert evidence["data"]["rows"] == 171
+    assert evidence["data"]["champion_rows_checked"] is True  # the same split: nothing left out
+    assert evidence["data"]["rows_left_out_champion_trained_on"] == 0
     assert evidence["policy"]["guards"] == {"roc_auc": {"max_drop": 0.01}}
     listed = registry.run("artifacts", "list", run_id, "gate", "--json")
     assert {Path(f["path"]).name for f in json.loads(listed.stdout)} == {
@@ -239,29 +241,34 @@ def test_a_model_class_of_the_users_own_module_is_scored(registry: Registry) -> 
 
 def test_rows_the_champion_was_trained_on_are_left_out(registry: Registry) -> None:
     """A champion trained on another split has seen most of the candidate's held-out rows:
-    both are scored only on rows neither was trained on, and the evidence says how many."""
+    both are scored only on rows neither was trained on, and the evidence says how many. When
+    the champion's rows cannot be known (its data changed), the gate says so."""
+    import shutil
+
     import pandas as pd
 
+    shutil.copy(registry.cwd / "cancer.csv", registry.cwd / "cancer-copy.csv")
     other_split = {"test": 0.3, "valid": 0.2, "seed": 99, "stratify": True}
-    for name, cls, split in (
-        ("leaky-champion", MODELS["strong"], other_split),
-        ("leaky-candidate", MODELS["strong"], None),
+    for name, source, split in (
+        ("leaky-champion", "cancer-copy.csv", other_split),
+        ("leaky-candidate", "cancer.csv", None),
     ):
-        cfg = pipeline("cancer.csv", *cls, **({"split": split} if split else {}))
+        cfg = pipeline(source, *MODELS["strong"], **({"split": split} if split else {}))
         cfg["register"] = {"name": "cancer-leak"}
         (registry.cwd / f"{name}.yaml").write_text(yaml.safe_dump(cfg))
         assert registry.run("train", f"{name}.yaml", "--no-progress").returncode == 0
-    assert registry.promote(1, model="cancer-leak").returncode == 0
-    proc = registry.promote(2, model="cancer-leak")
+    for alias in ("leak", "leak-changed"):
+        assert registry.promote(1, alias, model="cancer-leak").returncode == 0
+    proc = registry.promote(2, "leak", model="cancer-leak")
     out = one_line(proc.stdout)
     assert proc.returncode in (0, 1), proc.stderr
     left_out = int(out.split("; ")[1].split(" left out: the champion was trained on them")[0])
     run_id = out.split("evidence: trainlab runs show ")[1].split()[0]
     data = _evidence(registry, run_id)["data"]
     assert data["rows_left_out_champion_trained_on"] == left_out
+    assert data["champion_rows_checked"] is True
     assert data["rows"] + left_out == 171 and 60 < left_out < 171
     # the rows kept are exactly the held-out rows outside the champion's train and valid splits
-    frame = pd.read_csv(registry.cwd / "cancer.csv")
     from trainlab.training.data import prepare
     from trainlab.training.spec import DataSpec
 
@@ -277,9 +284,19 @@ def test_rows_the_champion_was_trained_on_are_left_out(registry: Registry) -> No
             for row in prepared.splits[n].X.assign(t=prepared.splits[n].y).itertuples(index=False)
         }
 
-    seen = split_rows(99, ("train", "valid"))
-    held = split_rows(3, ("test",))
-    assert len(held - seen) == data["rows"] and len(frame) == 569
+    assert len(split_rows(3, ("test",)) - split_rows(99, ("train", "valid"))) == data["rows"]
+
+    frame = pd.read_csv(registry.cwd / "cancer-copy.csv")
+    frame["mean area"] += 1.0  # the champion's data is not what it trained on any more
+    frame.to_csv(registry.cwd / "cancer-copy.csv", index=False)
+    proc = registry.promote(2, "leak-changed", model="cancer-leak")
+    out = one_line(proc.stdout)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "warning: the champion's data changed since it trained" in out
+    assert "the champion may have been trained on some of these rows" in out
+    run_id = out.split("evidence: trainlab runs show ")[1].split()[0]
+    data = _evidence(registry, run_id)["data"]
+    assert data["champion_rows_checked"] is False and data["rows"] == 171
 
 
 def test_an_alias_goes_to_a_version_that_failed_the_gate_only_with_force(

@@ -50,6 +50,11 @@ def promote(
         f"{model} v{version} against {against}, on {result.rows} held-out rows "
         f"(test split {result.data_digest[:12]}{left_out})"
     )
+    if result.unchecked:
+        console.print(
+            f"[yellow]warning:[/] {result.unchecked}; the champion may have been trained on "
+            "some of these rows, which would flatter it."
+        )
     table = Table(title="metrics")
     table.add_column("metric")
     table.add_column(f"v{version}", justify="right")

@@ -58,9 +58,8 @@ def roll_back(
 
     with with_errors():
         registry = _registry(tracking_uri)
-        events = registry.get_alias_history(name, alias)
-        if events and events[-1].from_version is not None:
-            refuse_gate_failure(registry, name, alias, events[-1].from_version, force)
+        target = registry.rollback_registered_model_alias(name, alias, dry_run=True)
+        refuse_gate_failure(registry, name, alias, int(target.version), force)
         moved = registry.rollback_registered_model_alias(name, alias, login_user(user), reason)
     return int(moved.version)
 

@@ -246,8 +246,8 @@ class RestRegistryStore(BaseRegistryStore):
         return [alias_event(e) for e in out.get("events", [])]
 
     def rollback_registered_model_alias(
-        self, name: str, alias: str, user: str = "", reason: str = ""
+        self, name: str, alias: str, user: str = "", reason: str = "", *, dry_run: bool = False
     ) -> ModelVersion:
-        body = {"name": name, "alias": alias, "user": user, "reason": reason}
+        body = {"name": name, "alias": alias, "user": user, "reason": reason, "dry_run": dry_run}
         out = self.call("POST", "/registered-models/alias-rollback", body, api=TRAINLAB_API)
         return model_version(out["model_version"])

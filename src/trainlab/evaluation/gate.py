@@ -51,6 +51,7 @@ class GateResult:
     data_digest: str
     rows: int  # the held-out rows both models were scored on
     left_out: int = 0  # held-out rows left out: the champion was trained on them
+    unchecked: str | None = None  # why the champion's training rows could not be checked
 
 
 @dataclass
@@ -93,35 +94,56 @@ def _row_hashes(X: pd.DataFrame, y: Any) -> np.ndarray:
     return np.asarray(pd.util.hash_pandas_object(rows, index=False))
 
 
+@dataclass
+class ChampionRows:
+    """The rows the champion was trained (and validated) on, as row hashes: None when its
+    splits are the candidate's (nothing to leave out) or when they cannot be known, ``note``
+    saying which and why."""
+
+    hashes: np.ndarray | None
+    note: str
+    checked: bool
+
+
 def champion_training_rows(
     store: BaseTrackingStore,
     run_id: str | None,
     test_digest: str,
     X: pd.DataFrame,
     tracking_uri: str,
-) -> np.ndarray | None:
-    """Hashes of the rows the champion was trained (and validated) on, when its run recorded
-    another split than the candidate's held-out one: a champion scored on rows it was
-    trained on would look better than it is. None when its splits are the candidate's, or not
-    known (a run not trained by trainlab, or its data no longer loads as recorded)."""
+) -> ChampionRows:
+    """A champion scored on rows it was trained on would look better than it is: when its run
+    recorded another split than the candidate's held-out one, its training rows, loaded again
+    and checked against the fingerprints it recorded."""
     from trainlab.training.data import prepare
-    from trainlab.training.runner import recorded_spec
+    from trainlab.training.runner import data_differences, recorded_spec
 
     if not run_id:
-        return None
+        return ChampionRows(None, "the champion has no run: its training rows are unknown", False)
     run = store.get_run(run_id)
-    if run.data.tags.get("trainlab.data.test.digest") in (None, test_digest):
-        return None
+    recorded = run.data.tags.get("trainlab.data.test.digest")
+    if recorded is None:
+        return ChampionRows(
+            None, "the champion was not trained by trainlab: its training rows are unknown", False
+        )
+    if recorded == test_digest:
+        return ChampionRows(None, "the champion was trained on the same split", True)
     try:
         data = prepare(recorded_spec(run, tracking_uri).data)
-    except (InvalidState, InvalidParameterValue, ResourceNotFound):
-        return None
+    except (InvalidState, InvalidParameterValue, ResourceNotFound) as exc:
+        return ChampionRows(None, f"the champion's data does not load: {exc}", False)
+    if changed := data_differences(run, data):
+        return ChampionRows(
+            None, f"the champion's data changed since it trained ({changed[0]})", False
+        )
     parts = [
         _row_hashes(split.X[list(X.columns)], split.y)
         for name, split in data.splits.items()
         if name != "test" and set(X.columns) <= set(split.X.columns)
     ]
-    return np.concatenate(parts) if parts else None
+    if not parts:
+        return ChampionRows(None, "the champion's data has other columns", False)
+    return ChampionRows(np.concatenate(parts), "the champion was trained on another split", True)
 
 
 def unseen_by_champion(
@@ -230,20 +252,23 @@ def promote(
     data = held_out(client.store, candidate_mv.run_id, client.uri)
     policy.check_task(data.task)
     candidate = trainlab.load_model(f"models:/{name}/{version}", tracking_uri=client.uri)
-    champion_model, left_out = None, 0
+    champion_model, left_out, rows = None, 0, None
     if champion is not None:
         champion_model = trainlab.load_model(f"models:/{name}/{champion}", tracking_uri=client.uri)
         check_signatures(candidate, champion_model, f"versions {version} and {champion}")
         champion_run = registry.get_model_version(name, champion).run_id
-        seen = champion_training_rows(client.store, champion_run, data.digest, data.X, client.uri)
-        data, left_out = unseen_by_champion(data, seen, champion)
+        rows = champion_training_rows(client.store, champion_run, data.digest, data.X, client.uri)
+        data, left_out = unseen_by_champion(data, rows.hashes, champion)
     scores = (
         score(candidate, data.X, data.task),
         None if champion_model is None else score(champion_model, data.X, data.task),
     )
     decision = decide(policy, np.asarray(data.y), scores[0], scores[1], data.task)
+    checked: dict[str, Any] = {"rows_left_out_champion_trained_on": left_out}
+    if rows is not None:
+        checked |= {"champion_rows_checked": rows.checked, "champion_rows": rows.note}
     run_id = _record(name, version, alias, champion, decision, scores, data, client.uri,
-                     candidate_mv, left_out)  # fmt: skip
+                     candidate_mv, checked)  # fmt: skip
     verdict = "PASS" if decision.passed else "FAIL"
     registry.set_model_version_tag(name, version, "trainlab.gate.verdict", verdict)
     registry.set_model_version_tag(name, version, "trainlab.gate.run_id", run_id)
@@ -253,9 +278,10 @@ def promote(
         if champion is not None:
             registry.set_registered_model_alias(name, PREVIOUS_ALIAS, champion, user, reason)
         registry.set_registered_model_alias(name, alias, version, user, reason)
+    unchecked = None if rows is None or rows.checked else rows.note
     return GateResult(
         decision, name, version, alias, champion, run_id, decision.passed, data.digest,
-        len(data.y), left_out,
+        len(data.y), left_out, unchecked,
     )  # fmt: skip
 
 
@@ -276,7 +302,7 @@ def _record(
     data: HeldOut,
     tracking_uri: str,
     candidate_mv: Any,
-    left_out: int,
+    champion_rows: dict[str, Any],
 ) -> str:
     """The evaluation run: every number, the policy, the verdict, and plots."""
     import trainlab
@@ -318,7 +344,7 @@ def _record(
                 "test_digest": data.digest,
                 "rows": len(data.y),
                 "task": data.task,
-                "rows_left_out_champion_trained_on": left_out,
+                **champion_rows,
             },
         }
         run.log_dict(evidence, "gate/decision.json")

@@ -56,6 +56,10 @@ class AliasMove(AliasRef):
     reason: StrictStr = ""
 
 
+class RollbackAlias(AliasMove):
+    dry_run: StrictBool = False  # the version it would go back to, nothing moved
+
+
 class SetAlias(AliasMove):
     version: Id
 

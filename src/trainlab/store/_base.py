@@ -341,10 +341,10 @@ class BaseRegistryStore(abc.ABC):
 
     @abc.abstractmethod
     def rollback_registered_model_alias(
-        self, name: str, alias: str, user: str = "", reason: str = ""
+        self, name: str, alias: str, user: str = "", reason: str = "", *, dry_run: bool = False
     ) -> ModelVersion:
         """Point ``alias`` back at the version it held before its last move; recorded as a new
-        event. Returns the version it now points to."""
+        event. Returns the version it now points to (``dry_run``: would point to, unmoved)."""
 
 
 __all__ = ["BaseLoggedModelStore", "BaseRegistryStore", "BaseTrackingStore", "Dataset"]

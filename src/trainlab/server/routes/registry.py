@@ -83,8 +83,10 @@ def alias_history(ctx: Ctx, m: rq.AliasHistory) -> dict[str, Any]:
     return {"events": [wire.alias_event(e) for e in events]}
 
 
-def alias_rollback(ctx: Ctx, m: rq.AliasMove) -> dict[str, Any]:
-    version = ctx.registry.rollback_registered_model_alias(m.name, m.alias, m.user, m.reason)
+def alias_rollback(ctx: Ctx, m: rq.RollbackAlias) -> dict[str, Any]:
+    version = ctx.registry.rollback_registered_model_alias(
+        m.name, m.alias, m.user, m.reason, dry_run=m.dry_run
+    )
     return {"model_version": wire.model_version(version)}
 
 
@@ -168,5 +170,5 @@ ROUTES = [
 ]
 TRAINLAB_ROUTES = [
     Route(f"{_RM}/alias-history", ("GET",), alias_history, rq.AliasHistory),
-    Route(f"{_RM}/alias-rollback", ("POST",), alias_rollback, rq.AliasMove),
+    Route(f"{_RM}/alias-rollback", ("POST",), alias_rollback, rq.RollbackAlias),
 ]

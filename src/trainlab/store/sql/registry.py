@@ -224,14 +224,11 @@ class SqlRegistryStore(BaseRegistryStore):
     def delete_registered_model(self, name: str) -> None:
         with unit_of_work(self.engine) as s:
             self._model_row(s, name)
+            t = self.clock()
             aliases.remove_for_version(
-                s,
-                name,
-                None,
-                user="",
-                reason="registered model deleted",
-                timestamp=self.clock(),
+                s, name, None, user="", reason=aliases.MODEL_DELETED, timestamp=t
             )
+            aliases.record_deleted(s, name, t)
             s.flush()
             s.execute(delete(_RM).where(_RM.name == name))  # versions etc. cascade
 
@@ -515,18 +512,20 @@ class SqlRegistryStore(BaseRegistryStore):
             return events
 
     def rollback_registered_model_alias(
-        self, name: str, alias: str, user: str = "", reason: str = ""
+        self, name: str, alias: str, user: str = "", reason: str = "", *, dry_run: bool = False
     ) -> ModelVersion:
         rules.validate_alias(alias)
-        with unit_of_work(self.engine) as s:
-            model = self._model_row(s, name)
-            target = aliases.rollback_target(s, name, alias, model.creation_timestamp)
+        with unit_of_work(self.engine, write=not dry_run) as s:
+            self._model_row(s, name)
+            target = aliases.rollback_target(s, name, alias)
             row = s.get(_MV, (name, target))
             if row is None:
                 raise ResourceNotFound(
                     f"Cannot roll alias '{alias}' back to version {target} of model '{name}': "
                     "that version was deleted."
                 )
+            if dry_run:
+                return self._version(s, row)
             why = f"rollback: {reason}" if reason else "rollback"
             aliases.move(s, name, alias, target, user=user, reason=why, timestamp=self.clock())
             self._touch(s, name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from trainlab.entities import AliasEvent
@@ -103,8 +103,18 @@ def remove_for_version(
         move(s, name, row.alias, None, user=user, reason=reason, timestamp=timestamp)
 
 
+# The deletion of a model is kept as an event of no alias: the moves before it are of another
+# model (version numbers restart), history to read but never a rollback target.
+DELETED = ""
+MODEL_DELETED = "registered model deleted"
+
+
+def record_deleted(s: Session, name: str, timestamp: int) -> None:
+    record(s, name, DELETED, None, None, user="", reason=MODEL_DELETED, timestamp=timestamp)
+
+
 def history(s: Session, name: str, alias: str | None) -> list[AliasEvent]:
-    query = select(_E).where(_E.name == name)
+    query = select(_E).where(_E.name == name, _E.alias != DELETED)
     if alias is not None:
         query = query.where(_E.alias == alias)
     return [
@@ -122,12 +132,15 @@ def history(s: Session, name: str, alias: str | None) -> list[AliasEvent]:
     ]
 
 
-def rollback_target(s: Session, name: str, alias: str, since: int) -> int:
-    """The version ``alias`` held before its last move, among the moves made since ``since``
-    (the model's creation: a deleted model of the same name had other versions)."""
+def rollback_target(s: Session, name: str, alias: str) -> int:
+    """The version ``alias`` held before its last move since the model was made (a deleted
+    model of the same name had other versions under the same numbers)."""
+    deleted = s.execute(
+        select(func.max(_E.event_id)).where(_E.name == name, _E.alias == DELETED)
+    ).scalar()
     last = s.execute(
         select(_E)
-        .where(_E.name == name, _E.alias == alias, _E.timestamp >= since)
+        .where(_E.name == name, _E.alias == alias, _E.event_id > (deleted or 0))
         .order_by(_E.event_id.desc())
         .limit(1)
     ).scalar()
