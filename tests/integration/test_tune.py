@@ -395,8 +395,8 @@ def test_a_signal_ends_the_study_and_its_trials_killed(
     assert all(r.info.status == "KILLED" and r.info.end_time for r in [parent, *trials])
     assert one_line(err).endswith(
         f"interrupted ({sig.name}): the study's run {parent.info.run_id} and its trials in "
-        f"flight ended KILLED; continue it with: trainlab tune p.yaml --study slow --resume "
-        f"--storage {storage} --tracking-uri {uri}"
+        f"flight ended KILLED; continue it with: trainlab tune p.yaml --storage {storage} "
+        f"--workers {workers} --tracking-uri {uri} --no-progress --study slow --resume"
     ), err
     assert not [w for w in workers_ if w.is_running()], "a worker was left behind"
 

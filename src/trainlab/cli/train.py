@@ -6,7 +6,7 @@ ends KILLED and can be resumed)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -67,21 +67,34 @@ def _training_failed(exc: Exception, tracking_uri: str | None) -> NoReturn:
     fail(f"training failed: {describe(exc)}\n{_where_failed(run_id, tracking_uri)}", code=1)
 
 
-def _interrupted(exc: KeyboardInterrupt, tracking_uri: str | None) -> NoReturn:
-    """Ctrl-C or SIGTERM: one line on what happened and how to continue."""
+def report_interrupt(
+    exc: KeyboardInterrupt, what: Callable[[str], str], before: str, resume: Callable[[str], str]
+) -> NoReturn:
+    """Ctrl-C or SIGTERM: one line on what happened (``what(run_id)`` ended KILLED, or it
+    came ``before`` a run existed) and how to continue (``resume(run_id)``); the signal's exit
+    code."""
     from trainlab.training.signals import Interrupted
 
     stopped = exc if isinstance(exc, Interrupted) else Interrupted()
     if stopped.run_id is None:
-        err_console.print(f"interrupted ({stopped.signal_name}) before a run was started.")
+        err_console.print(f"interrupted ({stopped.signal_name}) before {before}.")
     else:
-        flag = uri_flag(tracking_uri) if tracking_uri else ""
         err_console.print(
-            f"interrupted ({stopped.signal_name}): run {stopped.run_id} ended KILLED; continue "
-            f"it with: trainlab train --resume {stopped.run_id}{flag}",
+            f"interrupted ({stopped.signal_name}): {what(stopped.run_id)} ended KILLED; "
+            f"continue it with: {resume(stopped.run_id)}",
             soft_wrap=True,
         )
     raise typer.Exit(stopped.exit_code)
+
+
+def _interrupted(exc: KeyboardInterrupt, tracking_uri: str | None) -> NoReturn:
+    flag = uri_flag(tracking_uri) if tracking_uri else ""
+    report_interrupt(
+        exc,
+        lambda run_id: f"run {run_id}",
+        "a run was started",
+        lambda run_id: f"trainlab train --resume {run_id}{flag}",
+    )
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, console, err_console, fail
+from trainlab.cli.common import TRACKING_URI_HELP, console, fail
 
 if TYPE_CHECKING:
     from trainlab.exceptions import TrainlabError
@@ -108,53 +108,52 @@ def tune(
         _fail(exc)
     except KeyboardInterrupt as exc:
         name = plan.name if plan is not None else str(study)
-        _interrupted(exc, _resume_command(pipeline, name, storage, set_, experiment, trials,
-                                          tracking_uri))  # fmt: skip
+        _interrupted(exc, _resume_command(name))
     assert plan is not None
     _report(result, plan.tune.metrics, plan.tune.directions[0])
     _fail_if_all_failed(result)
 
 
-def _resume_command(
-    pipeline: Path,
-    study: str,
-    storage: str | None,
-    set_: list[str],
-    experiment: str | None,
-    trials: int | None,
-    tracking_uri: str | None,
-) -> str:
-    """The command that continues the study: this one's pipeline and settings, --resume."""
+_URI_OPTIONS = ("--storage", "--tracking-uri", "--address")
+
+
+def _resume_command(study: str) -> str:
+    """The command that continues the study: this one as it was given (backend, workers and
+    every other option), naming the study, with --resume; passwords in URIs masked."""
     import shlex
+    import sys
 
-    from trainlab.cli.train import uri_flag
+    from trainlab.client.resolve import redacted
 
-    words = ["trainlab", "tune", str(pipeline), "--study", study, "--resume"]
-    if trials is not None:
-        words += ["--trials", str(trials)]
-    if storage:
-        words += ["--storage", storage]
-    for override in set_:
-        words += ["--set", override]
-    if experiment:
-        words += ["-e", experiment]
-    return shlex.join(words) + (uri_flag(tracking_uri) if tracking_uri else "")
+    words, given = ["trainlab"], sys.argv[1:]
+    index = 0
+    while index < len(given):
+        word = given[index]
+        name, _, inline = word.partition("=")
+        if name == "--study":  # named again below
+            index += 1 if inline else 2
+            continue
+        if word != "--resume":
+            if name in _URI_OPTIONS and inline:
+                word = f"{name}={redacted(inline)}"
+            elif word in _URI_OPTIONS and index + 1 < len(given):
+                words += [word, redacted(given[index + 1])]
+                index += 2
+                continue
+            words.append(word)
+        index += 1
+    return shlex.join([*words, "--study", study, "--resume"])
 
 
 def _interrupted(exc: KeyboardInterrupt, resume: str) -> NoReturn:
-    """Ctrl-C or SIGTERM: one line on what happened and how to continue."""
-    from trainlab.training.signals import Interrupted
+    from trainlab.cli.train import report_interrupt
 
-    stopped = exc if isinstance(exc, Interrupted) else Interrupted()
-    if stopped.run_id is None:
-        err_console.print(f"interrupted ({stopped.signal_name}) before the study started.")
-    else:
-        err_console.print(
-            f"interrupted ({stopped.signal_name}): the study's run {stopped.run_id} and its "
-            f"trials in flight ended KILLED; continue it with: {resume}",
-            soft_wrap=True,
-        )
-    raise typer.Exit(stopped.exit_code)
+    report_interrupt(
+        exc,
+        lambda run_id: f"the study's run {run_id} and its trials in flight",
+        "the study started",
+        lambda _run_id: resume,
+    )
 
 
 def _fail_if_all_failed(result: TuneResult) -> None:

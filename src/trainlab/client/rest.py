@@ -152,13 +152,13 @@ class RestTrackingStore(BaseTrackingStore):
         payload: Any
         try:
             payload = response.json() if response.content else {}
-        except ValueError:  # not an API answer: say what answered, not its HTML
+        except ValueError:  # not an API answer (a proxy's login page?): what answered, not HTML
             kind = response.headers.get("content-type", "no content type").split(";")[0]
-            payload = {
-                "message": f"The server at {redacted(self.uri)} answered {method} {api}{path} "
-                f"with {response.status_code} {response.reason_phrase} ({kind}), not with "
+            raise TrainlabError(
+                f"The server at {redacted(self.uri)} answered {method} {api}{path} with "
+                f"{response.status_code} {response.reason_phrase} ({kind}), not with "
                 "trainlab's or MLflow's API: is it a trainlab server?"
-            }
+            ) from None
         if response.is_error:
             raise from_json(payload if isinstance(payload, dict) else {}, response.status_code)
         result: dict[str, Any] = payload

@@ -211,7 +211,14 @@ def score(model: LoadedModel, X: pd.DataFrame, task: str) -> Scored:
     """Predictions (and class probabilities, where the model gives them) on ``X``."""
     sig = model.signature
     data: Any = X.to_numpy(np.float32) if sig is not None and sig.inputs.is_tensor else X
-    out = np.asarray(model.predict(data))
+    if model.metadata.flavors.get("python_function", {}).get("predict_fn", "predict") != "predict":
+        # an MLflow model whose pyfunc predicts otherwise (predict_proba): labels from predict
+        from trainlab.models.signature import enforce
+
+        checked = enforce(sig.inputs, data) if sig is not None else data
+        out = np.asarray(model.get_raw_model().predict(checked))
+    else:
+        out = np.asarray(model.predict(data))
     if task != "classification":
         return Scored(out.reshape(-1), None)
     if out.ndim == 2:  # scores per class (a network's logits): labels by argmax

@@ -258,8 +258,9 @@ def _enforce_columns(schema: Schema, data: pd.DataFrame | np.ndarray) -> pd.Data
         )
     out = {}
     for spec in specs:
-        if spec.name in data:
-            out[spec.name] = _cast_column(data[spec.name], spec)
+        # an optional column left out is missing in every row, as the model may take it
+        column = data[spec.name] if spec.name in data else pd.Series(None, data.index, object)
+        out[spec.name] = _cast_column(column, spec)
     return pd.DataFrame(out, index=data.index)
 
 

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.server.requests import parse_json, parse_mapping
 from trainlab.server.wire import JSONResponse
+from trainlab.validation import MAX_USER_ID_LENGTH, validate_value
 
 Handler = Callable[..., dict[str, Any]]
 MAX_JSON_BODY = 32 * 1024 * 1024  # a full bulk log-batch (50,000 points) takes a few MiB
@@ -65,7 +66,7 @@ def _too_large(size: int, exact: bool) -> InvalidParameterValue:
     )
 
 
-async def _body(request: Request) -> bytes:
+async def read_body(request: Request) -> bytes:
     """The body, refused as soon as it passes ``MAX_JSON_BODY``, whether its length is
     declared or not (a chunked body)."""
     declared = request.headers.get("content-length", "0")
@@ -122,7 +123,7 @@ async def _parse(request: Request, route: Route) -> Any:
         data: dict[str, Any] = {k: (q.getlist(k) if k in lists else q[k]) for k in q}
         _check_no_nul(data)
         return parse_mapping(model, {**data, **params})
-    body = await _body(request)
+    body = await read_body(request)
     if body and request.method in ("POST", "PUT", "PATCH"):
         _check_content_type(request)
     if params or b"\\u0000" in body:
@@ -149,7 +150,7 @@ def _basic_user(request: Request) -> str:
     if scheme.lower() != "basic":
         return ""
     try:
-        return base64.b64decode(value, validate=True).decode().partition(":")[0]
+        return base64.b64decode(value.strip(), validate=True).decode().partition(":")[0]
     except (binascii.Error, UnicodeDecodeError):
         return ""
 
@@ -160,6 +161,7 @@ def endpoint(route: Route) -> Callable[[Request], Any]:
         # the audit trail's "who", for a client that names no user in the request
         named = getattr(message, "user", None) != ""
         if isinstance(message, BaseModel) and not named and (who := _basic_user(request)):
+            who = validate_value(who, MAX_USER_ID_LENGTH, "user of the HTTP basic credentials")
             message = message.model_copy(update={"user": who})
         ctx = request.app.state.ctx
         args = (ctx,) if message is None else (ctx, message)

@@ -4,6 +4,7 @@ says why without its console output. The exception goes on, noted with the run's
 
 from __future__ import annotations
 
+import logging
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from trainlab.validation import MAX_TAG_VALUE_LENGTH
 if TYPE_CHECKING:
     from trainlab.client.fluent import ActiveRun
 
+log = logging.getLogger(__name__)
 ERROR_TAG = "trainlab.error"
 TRACEBACK_ARTIFACT = "error/traceback.txt"
 _RUN_ATTR = "trainlab_failed_run_id"
@@ -28,10 +30,17 @@ def describe(exc: BaseException) -> str:
 
 
 def record_failure(run: ActiveRun, exc: BaseException) -> None:
-    """Tag and traceback on ``run``; ``exc`` is marked with the run's id (:func:`failed_run`)."""
-    run.set_tag(ERROR_TAG, describe(exc))
-    run.log_text("".join(traceback.format_exception(exc)), TRACEBACK_ARTIFACT)
+    """Tag and traceback on ``run``; ``exc`` is marked with the run's id (:func:`failed_run`).
+    Recording it cannot hide ``exc``: a store that refuses it (often why training failed) is
+    only warned about."""
     setattr(exc, _RUN_ATTR, run.run_id)
+    try:
+        run.set_tag(ERROR_TAG, describe(exc))
+        run.log_text("".join(traceback.format_exception(exc)), TRACEBACK_ARTIFACT)
+    except Exception as failure:  # noqa: BLE001 - the training error is the one to report
+        log.warning("trainlab: could not record why run %s failed: %s", run.run_id, failure)
+        exc.add_note(f"trainlab: run {run.run_id} ended FAILED")
+        return
     exc.add_note(
         f"trainlab: run {run.run_id} ended FAILED; this traceback is its artifact "
         f"{TRACEBACK_ARTIFACT}"

@@ -55,7 +55,8 @@ def trial_runs(
     """The runs of a study's trials (of trial ``number`` only), oldest first."""
     import trainlab
 
-    where = f"tags.`trainlab.study` = '{study}'"
+    quoted = study.replace("'", "''")
+    where = f"tags.`trainlab.study` = '{quoted}'"
     if number is not None:
         where += f" AND tags.`trainlab.trial.number` = '{number}'"
     found = trainlab.search_runs(
@@ -67,14 +68,21 @@ def trial_runs(
 
 
 def end_running_trials(
-    tracking_uri: str, experiment_id: str, study: str, status: str, number: int | None = None
+    tracking_uri: str,
+    experiment_id: str,
+    study: str,
+    status: str,
+    number: int | None = None,
+    since: int = 0,
 ) -> list[str]:
-    """End the trial runs of ``study`` (of trial ``number`` only) still RUNNING with
-    ``status``: those whose worker is gone. Their ids."""
+    """End the trial runs of ``study`` (of trial ``number`` only; of trials numbered ``since``
+    or later) still RUNNING with ``status``: those whose worker is gone. Their ids."""
     import trainlab
 
     ended = []
     for run in trial_runs(tracking_uri, experiment_id, study, number):
+        if int(run.data.tags["trainlab.trial.number"]) < since:
+            continue  # another session's trial, maybe running still
         if run.info.status == "RUNNING":
             # nested: in the process that runs the study its run is active
             trainlab.start_run(run_id=run.info.run_id, tracking_uri=tracking_uri, nested=True).end(

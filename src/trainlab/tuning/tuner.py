@@ -293,9 +293,7 @@ def run_study(
             if pool is not None:
                 pool.close()  # the workers end the runs of their trials KILLED
             if backend != "kubernetes":  # a Job's pods go on without this process
-                # A trial run its worker could not end (killed between two steps of it).
-                end_running_trials(plan.tracking_uri, parent.info.experiment_id, plan.name,
-                                   "KILLED")  # fmt: skip
+                _end_own_trials(plan, parent.info.experiment_id, attrs)
             raise interrupted(exc, parent.run_id) from None
         summary = summarize(study, parent)
     return TuneResult(
@@ -308,6 +306,17 @@ def run_study(
         requested=n,
         summary=summary,
     )
+
+
+def _end_own_trials(plan: StudyPlan, experiment_id: str, attrs: dict[str, Any]) -> None:
+    """After Ctrl-C or SIGTERM: end KILLED the trial runs of this session that their workers
+    could not end (killed between two steps of it); another session's trials go on. A store
+    out of reach is warned about: the interrupt is what the user must hear of."""
+    try:
+        end_running_trials(plan.tracking_uri, experiment_id, plan.name, "KILLED",
+                           since=int(attrs[studies.ATTR_SESSION_START]))  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - see above
+        log.warning("trainlab: could not end the study's running trials: %s", exc)
 
 
 def _dispatch(

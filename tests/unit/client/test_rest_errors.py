@@ -12,12 +12,16 @@ from trainlab.client.rest import RestTrackingStore
 from trainlab.exceptions import TrainlabError
 
 
-class _HtmlNotFound(BaseHTTPRequestHandler):
-    """A web server that is not a tracking server: an HTML page for every address."""
+class _HtmlPages(BaseHTTPRequestHandler):
+    """A web server that is not a tracking server: an HTML page for every address, found
+    (200, as a proxy's login page) for searches, not found (404) for the rest."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self.do_GET()
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        body = b"<!doctype html><html><body><h1>404 Not Found</h1></body></html>"
-        self.send_response(404)
+        body = b"<!doctype html><html><body><h1>A page</h1></body></html>"
+        self.send_response(200 if "search" in self.path else 404)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -29,7 +33,7 @@ class _HtmlNotFound(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def html_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HtmlNotFound)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HtmlPages)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -48,3 +52,12 @@ def test_a_page_that_is_not_the_api_is_named_not_shown(html_server: str) -> None
     assert "<" not in message and "doctype" not in message
     assert "answered GET /api/2.0/mlflow/experiments/get with 404 Not Found (text/html)" in message
     assert "is it a trainlab server?" in message
+
+
+def test_a_page_answered_with_200_is_not_taken_for_data(html_server: str) -> None:
+    store = RestTrackingStore(html_server)
+    try:
+        with pytest.raises(TrainlabError, match=r"answered .*search with 200 OK \(text/html\)"):
+            store.search_experiments()
+    finally:
+        store.close()

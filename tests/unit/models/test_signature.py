@@ -144,3 +144,12 @@ def test_a_feature_missing_in_every_row_is_taken_where_its_type_can_hold_it() ->
     assert str(out["t"].dtype).startswith("datetime64")
     with pytest.raises(SchemaMismatch, match="'n' holds only missing values .* long"):
         enforce(Schema((ColSpec("long", "n"),)), [{"n": None}])
+
+
+def test_an_optional_column_left_out_reaches_the_model_as_missing_values() -> None:
+    schema = infer_schema(pd.DataFrame({"a": [1.0, 2.0], "b": [np.nan, 3.0], "s": ["x", None]}))
+    out = enforce(schema, pd.DataFrame({"a": [0.5]}))
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == ["a", "b", "s"]
+    assert np.isnan(out["b"].iloc[0]) and pd.isna(out["s"].iloc[0])
+    with pytest.raises(SchemaMismatch, match=r"missing required column\(s\) \['a'\]"):
+        enforce(schema, pd.DataFrame({"b": [1.0]}))

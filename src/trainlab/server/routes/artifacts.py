@@ -30,6 +30,7 @@ from trainlab.artifacts.paths import validate_artifact_path
 from trainlab.exceptions import InvalidParameterValue, TrainlabError
 from trainlab.server.context import ServerContext
 from trainlab.server.requests import Message, parse_json
+from trainlab.server.rpc import read_body
 from trainlab.server.wire import JSONResponse
 from trainlab.store.sql.registry_rules import parse_version
 
@@ -228,7 +229,7 @@ def register(app: FastAPI) -> None:
 
     async def mpu_create(request: Request) -> Response:
         repo = _direct(request)
-        msg = parse_json(_CreateMultipart, await request.body())
+        msg = parse_json(_CreateMultipart, await read_body(request))
         target = _mpu_target(request, msg.path)
         upload = await run_in_threadpool(repo.create_multipart, target, msg.num_parts)
         creds = [
@@ -239,7 +240,7 @@ def register(app: FastAPI) -> None:
 
     async def mpu_complete(request: Request) -> Response:
         repo = _direct(request)
-        msg = parse_json(_CompleteMultipart, await request.body())
+        msg = parse_json(_CompleteMultipart, await read_body(request))
         parts = [UploadedPart(p.part_number, p.etag) for p in msg.parts]
         target = _mpu_target(request, msg.path)
         await run_in_threadpool(repo.complete_multipart, target, msg.upload_id, parts)
@@ -247,7 +248,7 @@ def register(app: FastAPI) -> None:
 
     async def mpu_abort(request: Request) -> Response:
         repo = _direct(request)
-        msg = parse_json(_AbortMultipart, await request.body())
+        msg = parse_json(_AbortMultipart, await read_body(request))
         target = _mpu_target(request, msg.path)
         await run_in_threadpool(repo.abort_multipart, target, msg.upload_id)
         return JSONResponse({})

@@ -42,7 +42,7 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
         # A value the stores' own checks let through but the database refuses (PostgreSQL: a
         # string longer than its column, a NUL character). Nothing was written.
         session.rollback()
-        reason = str(exc.orig).strip().splitlines()[0]
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
         raise InvalidParameterValue(
             f"The database refused a value of the request: {reason}."
         ) from None

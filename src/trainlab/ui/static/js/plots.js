@@ -7,7 +7,8 @@ import { extent } from './charts.js';
 // values are left off them), any other values are spread as categories.
 function axis(values) {
   const present = values.filter((v) => v !== undefined && v !== null && v !== '');
-  const numeric = (v) => typeof v === 'number' || v === 'NaN' || !Number.isNaN(Number(v));
+  // Python's str() of a float param: 'nan', 'inf', '-inf'; MLflow's metrics: 'NaN', 'Infinity'
+  const numeric = (v) => typeof v === 'number' || /^(nan|[+-]?inf(inity)?)$/i.test(v) || !Number.isNaN(Number(v));
   const finite = present.map(Number).filter(Number.isFinite);
   if (finite.length && present.every(numeric)) {
     let [lo, hi] = extent(finite);
