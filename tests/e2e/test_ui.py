@@ -377,6 +377,8 @@ def edges(seeded: Seeded) -> dict[str, str]:
     ids["negative"] = _edge_run(seeded, exp, "negative", {"metrics": points})
     broken = [{"key": "broken", "value": "NaN", "timestamp": 1, "step": s} for s in range(1, 6)]
     ids["allnan"] = _edge_run(seeded, exp, "allnan", {"metrics": broken})
+    ids["long"] = _edge_run(seeded, exp, "n" * 240, {})
+    ids["experiment"] = exp
     _post(seeded, "/mlflow/registered-models/create", {"name": "it's a \\ model"})
     return ids
 
@@ -408,6 +410,14 @@ def test_metric_logged_at_negative_steps_is_charted(page: Any, edges: dict[str, 
     page.goto(f"/runs/{edges['negative']}?tab=metrics")
     page.locator("figure.chart[data-metric='warmup']").wait_for()
     assert page.get_by_text("Logged at step 0").count() == 0
+
+
+def test_a_long_run_name_is_cut_not_the_table_widened(page: Any, edges: dict[str, str]) -> None:
+    page.goto(f"/experiments/{edges['experiment']}")
+    link = page.locator(f"#runs tbody a[href='/runs/{edges['long']}']")
+    link.wait_for()
+    assert link.get_attribute("title") == "n" * 240  # the whole name, on hover
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1400  # the viewport's
 
 
 def test_a_chart_of_nan_values_only_says_so(page: Any, edges: dict[str, str]) -> None:

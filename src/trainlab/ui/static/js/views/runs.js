@@ -135,7 +135,7 @@ export function Runs({ experimentId }) {
       <td class="name" style=${`padding-left:${6 + depth * 22}px`}>
         ${kids ? html`<button class="fold" aria-expanded=${!!open} title=${`${kids} child runs`}
           onClick=${() => toggle(r)}>${open ? '▾' : '▸'} ${kids}</button>` : ''}
-        <a href=${`/runs/${r.id}`} title=${r.name}>${r.name}</a>
+        <a class="run-name" href=${`/runs/${r.id}`} title=${r.name}>${r.name}</a>
         ${study ? html` <a class="badge" href=${`/studies/${r.id}`}>study</a>` : ''}
       </td>
       <td><span class=${`status ${statusClass(r.status)}`}>${r.status}</span></td>
