@@ -311,6 +311,26 @@ def test_identical_batch_twice_is_idempotent(store: BaseTrackingStore, run_id: s
     assert len(store.get_metric_history(run_id, "m")) == 10
 
 
+def test_long_batches_store_every_point_once(store: BaseTrackingStore, run_id: str) -> None:
+    # More points than one insert statement takes, and a remainder; the same points again
+    # within the batch, far apart; points with a dataset (more columns per row).
+    points = [Metric("m", math.nan if i % 17 == 3 else i / 7, 1000 + i, i) for i in range(237)]
+    store.log_batch(run_id, points + points[:5] + points[60:65] + points[230:])
+    store.log_batch(run_id, points)  # again: nothing changes
+    with_dataset = [Metric("d", float(i), 5, i, None, "train", "abc") for i in range(123)]
+    store.log_batch(run_id, with_dataset)
+    history = store.get_metric_history(run_id, "m")
+    assert len(history) == 237
+    assert all(got.same_point(want) for got, want in zip(history, points, strict=True))
+    stored = store.get_metric_history(run_id, "d")
+    assert [(m.step, m.dataset_name, m.dataset_digest) for m in stored] == [
+        (i, "train", "abc") for i in range(123)
+    ]
+    latest = store.get_run(run_id).data.metrics
+    assert (latest["m"].step, latest["m"].value) == (236, 236 / 7)
+    assert (latest["d"].step, latest["d"].dataset_name) == (122, "train")
+
+
 def test_params_are_immutable_and_batches_atomic(store: BaseTrackingStore, run_id: str) -> None:
     store.log_batch(run_id, params=[Param("lr", "0.1")])
     store.log_batch(run_id, params=[Param("lr", "0.1")])  # same value again: fine
