@@ -553,6 +553,61 @@ def test_tune_worker_runs_one_slot_of_a_study(tmp_path: Path) -> None:
     assert slots == [0, 1, 5]
 
 
+def test_a_tune_worker_stopped_by_sigterm_ends_its_trial_killed(tmp_path: Path) -> None:
+    from tests.support.tune_fns import quadratic_or_wait
+
+    storage = f"journal:{tmp_path}/s.journal"
+    uri = f"sqlite:///{tmp_path}/t.db"
+    trainlab.tune(fn=quadratic_or_wait, space={"x": {"type": "float", "low": -5, "high": 5}},
+                  metric="loss", direction="minimize", trials=1, experiment="pods", study="p",
+                  storage=storage, tracking_uri=uri, progress=False)  # fmt: skip
+    hold = tmp_path / "hold"
+    hold.touch()
+    env = {
+        "TRAINLAB_STUDY_STORAGE": storage,
+        "JOB_COMPLETION_INDEX": "3",
+        "TUNE_FNS_WAIT": str(hold),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    proc = subprocess.Popen(
+        [TRAINLAB, "tune-worker", "--study", "p"], env={**os.environ, **env}, cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def trials(status: str) -> list[Any]:
+        found = trainlab.search_runs("pods", f"attributes.status = '{status}'", output="list",
+                                     tracking_uri=uri)  # fmt: skip
+        assert isinstance(found, list)
+        return [r for r in found if r.info.run_name.startswith("trial-")]
+
+    try:
+        deadline = time.monotonic() + 120
+        while not trials("RUNNING"):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the slot's trial did not start within 120 s"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err, err
+    assert "slot 3: interrupted (SIGTERM); its trial's run ended KILLED" in one_line(err), err
+    (killed,) = trials("KILLED")
+    assert killed.info.end_time
+    # Kubernetes runs the index again: the slot's trial is tried again, with the same params.
+    hold.unlink()
+    again = subprocess.run(
+        [TRAINLAB, "tune-worker", "--study", "p"], env={**os.environ, **env}, cwd=tmp_path,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "slot 3: COMPLETE" in again.stdout
+    retried = [r for r in trials("FINISHED") if r.data.params == killed.data.params]
+    assert len(retried) == 1, [r.data.params for r in trials("FINISHED")]
+
+
 SCRIPT = """
 import trainlab
 

@@ -21,6 +21,18 @@ def slow_curve(params: dict[str, Any], ctx: Any) -> float:
     return value
 
 
+def quadratic_or_wait(params: dict[str, Any], ctx: Any) -> float:
+    """``quadratic``, after waiting while the file named by $TUNE_FNS_WAIT exists (a trial a
+    test stops mid-way)."""
+    import os
+    from pathlib import Path
+
+    hold = os.environ.get("TUNE_FNS_WAIT")
+    while hold and Path(hold).exists():
+        time.sleep(0.05)
+    return quadratic(params, ctx)
+
+
 def two_objectives(params: dict[str, Any], ctx: Any) -> dict[str, float]:
     x = params["x"]
     return {"cost": x**2, "error": (x - 2) ** 2}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, console, fail
+from trainlab.cli.common import TRACKING_URI_HELP, console, err_console, fail
 
 if TYPE_CHECKING:
     from trainlab.exceptions import TrainlabError
@@ -215,6 +215,7 @@ def tune_worker(
 ) -> None:
     """Run one trial slot of a study (what each pod of a Kubernetes tuning Job runs)."""
     from trainlab.exceptions import TrainlabError
+    from trainlab.training.signals import Interrupted, sigterm_interrupts
     from trainlab.tuning.worker import SlotRunner
 
     where = storage or os.environ.get("TRAINLAB_STUDY_STORAGE")
@@ -223,8 +224,18 @@ def tune_worker(
         fail("give --storage, or set TRAINLAB_STUDY_STORAGE.", code=2)
     if index is None or not str(index).isdigit():
         fail("give --slot, or run as an Indexed Job (JOB_COMPLETION_INDEX).", code=2)
+    # A pod is stopped with SIGTERM (the Job deleted, a node drained): the trial's run ends
+    # KILLED, and the slot's trial is tried again when Kubernetes retries the index.
     try:
-        state = SlotRunner(study, where, int(index)).run(int(index))
+        with sigterm_interrupts():
+            state = SlotRunner(study, where, int(index)).run(int(index))
     except TrainlabError as exc:
         _fail(exc)
+    except KeyboardInterrupt as exc:
+        stopped = exc if isinstance(exc, Interrupted) else Interrupted()
+        err_console.print(
+            f"slot {index}: interrupted ({stopped.signal_name}); its trial's run ended KILLED, "
+            "and the trial runs again when the slot is run again."
+        )
+        raise typer.Exit(stopped.exit_code) from None
     console.print(f"slot {index}: {state.name}")
