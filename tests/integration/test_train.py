@@ -321,7 +321,8 @@ BAD = [
         "must leave rows to train on",
     ),
     ({"metrics": ["acc"]}, "metrics: unknown metric(s) ['acc']"),
-    ({"metrics": ["rmse"]}, "metrics ['rmse'] do not apply to a classification target"),
+    ({"metrics": ["rmse"]}, "metrics ['rmse'] do not apply to a target of 3 classes"),
+    ({"metrics": ["f1"]}, "metrics ['f1'] do not apply to a target of 3 classes ('target'); use"),
     (
         {"model": {"flavor": "sklearn", "class": "sklearn.ensemble.NoSuchForest"}},
         "'sklearn.ensemble' has no 'NoSuchForest'",

@@ -448,6 +448,9 @@ BAD_SPACES = [
     ({"train.nope": {"type": "int", "low": 1, "high": 2}}, "train.nope: unknown key"),
     ({"learning_rate": {"type": "float", "low": 0, "high": 1, "log": True}},
      "a log scale needs low > 0"),
+    ({"max_depth": {"type": "int", "low": 1, "high": 2},
+      "train.lr": {"type": "float", "low": 1e-4, "high": 0.1, "log": True}},
+     "tune.space ['train.lr']: a sklearn model does not use them"),
 ]  # fmt: skip
 
 

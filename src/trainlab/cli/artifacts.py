@@ -14,9 +14,13 @@ app = command_group("Artifacts of runs: list and download.")
 
 @app.command("list")
 def list_cmd(
-    run_id: str = typer.Argument(..., help="The run's id, or a unique start of it."),
-    path: str = typer.Argument("", help="A folder of the run's artifacts (default: the root)."),
-    tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP),
+    run_id: str = typer.Argument(
+        ..., metavar="RUN_ID", help="The run's id, or a unique start of it."
+    ),
+    path: str = typer.Argument(
+        "", metavar="PATH", help="A folder of the run's artifacts (default: the root)."
+    ),
+    tracking_uri: str = typer.Option(None, metavar="URI", help=TRACKING_URI_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Files and folders directly under PATH of a run's artifacts."""
@@ -77,10 +81,14 @@ def _logged_model_named(store: BaseTrackingStore, run_id: str, path: str) -> str
 
 @app.command("download")
 def download_cmd(
-    run_id: str = typer.Argument(..., help="The run's id, or a unique start of it."),
-    path: str = typer.Argument("", help="A file or folder of the run's artifacts (default: all)."),
+    run_id: str = typer.Argument(
+        ..., metavar="RUN_ID", help="The run's id, or a unique start of it."
+    ),
+    path: str = typer.Argument(
+        "", metavar="PATH", help="A file or folder of the run's artifacts (default: all)."
+    ),
     dst: str = typer.Option(..., "--dst", "-d", help="Local folder to copy into."),
-    tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP),
+    tracking_uri: str = typer.Option(None, metavar="URI", help=TRACKING_URI_HELP),
 ) -> None:
     """Copy a run's artifact (file or folder) into DST; prints the local path."""
     from trainlab.cli.common import full_run_id, open_store, with_errors

@@ -117,11 +117,14 @@ def experiment_names(store: Any, every: bool = False) -> dict[str, str]:
 
 def full_run_id(store: Any, given: str) -> str:
     """The run id ``given`` names: an id, or a unique start of one (6 or more of its hex
-    characters, as tables show them). Anything else is returned as given."""
+    characters, as tables show them); a shorter start is refused. Anything else is returned
+    as given."""
     import re
 
     from trainlab.entities import ViewType
 
+    if re.fullmatch(r"[0-9a-f]{1,5}", given):
+        fail(f"{given!r} is too short to name a run: give 6 or more characters of its id.")
     if not re.fullmatch(r"[0-9a-f]{6,31}", given):
         return given
     found = store.search_runs(

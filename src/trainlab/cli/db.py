@@ -9,7 +9,7 @@ app = command_group("Database schema management.")
 
 @app.command("upgrade")
 def upgrade_cmd(
-    uri: str = typer.Argument(..., help="sqlite:///file.db or postgresql://..."),
+    uri: str = typer.Argument(..., metavar="URI", help="sqlite:///file.db or postgresql://..."),
 ) -> None:
     """Migrate the database at URI to the newest schema (a no-op when it is current)."""
     from trainlab.cli.common import console, fail

@@ -9,7 +9,7 @@ app = command_group("Experiments.")
 
 @app.command("list")
 def list_cmd(
-    tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP),
+    tracking_uri: str = typer.Option(None, metavar="URI", help=TRACKING_URI_HELP),
     filter_string: str = typer.Option(None, "--filter", help="e.g. \"name LIKE 'wine%'\""),
     view: str = typer.Option("active", help="active | deleted | all"),
     max_results: int = typer.Option(1000, min=1, max=50000),

@@ -12,12 +12,14 @@ from trainlab.cli.common import TRACKING_URI_HELP, console, fail
 
 
 def promote(
-    model: str = typer.Argument(..., help="registered model"),
+    model: str = typer.Argument(..., metavar="MODEL", help="registered model"),
     version: int = typer.Option(..., "--version", "-v", help="the candidate version"),
     alias: str = typer.Option("champion", "--alias", "-a", help="the alias to move"),
     policy: Path = typer.Option(..., "--policy", "-p", help="the gate's policy (YAML)"),
     user: str = typer.Option("", "--user", help="who promotes (default: the login name)"),
-    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_URI_HELP),
+    tracking_uri: str | None = typer.Option(
+        None, "--tracking-uri", metavar="URI", help=TRACKING_URI_HELP
+    ),
 ) -> None:
     """Score the candidate and the alias's holder on the candidate's sealed held-out data and
     move the alias only if the policy passes."""
@@ -86,11 +88,13 @@ def promote(
 
 
 def rollback(
-    model: str = typer.Argument(..., help="registered model"),
+    model: str = typer.Argument(..., metavar="MODEL", help="registered model"),
     alias: str = typer.Option("champion", "--alias", "-a", help="the alias to move back"),
     reason: str = typer.Option("", "--reason", help="why (audit log)"),
     user: str = typer.Option("", "--user", help="who moves it (default: the login name)"),
-    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_URI_HELP),
+    tracking_uri: str | None = typer.Option(
+        None, "--tracking-uri", metavar="URI", help=TRACKING_URI_HELP
+    ),
     force: bool = typer.Option(
         False, "--force", help="Move it back to a version that failed the promotion gate."
     ),

@@ -12,8 +12,10 @@ app = command_group("Model registry: models, versions, aliases.")
 alias_app = command_group("Aliases: set, delete, history, rollback.")
 app.add_typer(alias_app, name="alias")
 
+_NAME = typer.Argument(..., metavar="NAME", help="The registered model's name.")
+_ALIAS = typer.Argument(..., metavar="ALIAS", help="The alias, e.g. champion.")
 _JSON = typer.Option(False, "--json", help="Machine-readable output.")
-_URI = typer.Option(None, "--tracking-uri", help=TRACKING_URI_HELP)
+_URI = typer.Option(None, "--tracking-uri", metavar="URI", help=TRACKING_URI_HELP)
 _REASON = typer.Option("", "--reason", "-r", help="Why: kept in the alias history.")
 _USER = typer.Option(None, "--user", help="Who moves it (default: the login name).")
 
@@ -128,7 +130,7 @@ def list_cmd(
 
 
 @app.command("show")
-def show_cmd(name: str, tracking_uri: str = _URI, as_json: bool = _JSON) -> None:
+def show_cmd(name: str = _NAME, tracking_uri: str = _URI, as_json: bool = _JSON) -> None:
     """One registered model: description, tags, aliases, latest versions."""
     from trainlab.cli.common import console, print_json, timestamp, with_errors
 
@@ -151,7 +153,7 @@ def show_cmd(name: str, tracking_uri: str = _URI, as_json: bool = _JSON) -> None
 
 @app.command("versions")
 def versions_cmd(
-    name: str,
+    name: str = _NAME,
     max_results: int = typer.Option(100, "--max-results", "-n", min=1, max=10000),
     tracking_uri: str = _URI,
     as_json: bool = _JSON,
@@ -175,9 +177,9 @@ def versions_cmd(
 
 @alias_app.command("set")
 def alias_set(
-    name: str,
-    alias: str,
-    version: int,
+    name: str = _NAME,
+    alias: str = _ALIAS,
+    version: int = typer.Argument(..., metavar="VERSION", help="The version to point it at."),
     reason: str = _REASON,
     user: str = _USER,
     tracking_uri: str = _URI,
@@ -196,7 +198,11 @@ def alias_set(
 
 @alias_app.command("delete")
 def alias_delete(
-    name: str, alias: str, reason: str = _REASON, user: str = _USER, tracking_uri: str = _URI
+    name: str = _NAME,
+    alias: str = _ALIAS,
+    reason: str = _REASON,
+    user: str = _USER,
+    tracking_uri: str = _URI,
 ) -> None:
     """Remove ALIAS from model NAME."""
     from trainlab.cli.common import console, fail, with_errors
@@ -211,8 +217,10 @@ def alias_delete(
 
 @alias_app.command("history")
 def alias_history(
-    name: str,
-    alias: str = typer.Argument(None, help="Only this alias (default: every alias)."),
+    name: str = _NAME,
+    alias: str = typer.Argument(
+        None, metavar="ALIAS", help="Only this alias (default: every alias)."
+    ),
     tracking_uri: str = _URI,
     as_json: bool = _JSON,
 ) -> None:
@@ -243,8 +251,8 @@ def alias_history(
 
 @alias_app.command("rollback")
 def alias_rollback(
-    name: str,
-    alias: str,
+    name: str = _NAME,
+    alias: str = _ALIAS,
     reason: str = _REASON,
     user: str = _USER,
     tracking_uri: str = _URI,

@@ -28,7 +28,11 @@ def _experiment_ids(store: object, names: list[str]) -> list[str]:
 @app.command("list")
 def list_cmd(
     experiment: list[str] = typer.Option(
-        [], "--experiment", "-e", help="Experiment name or id (repeatable; default: all)."
+        [],
+        "--experiment",
+        "-e",
+        metavar="NAME",
+        help="Experiment name or id (repeatable; default: all).",
     ),
     filter_string: str = typer.Option(
         None,
@@ -41,7 +45,7 @@ def list_cmd(
     columns: list[str] = typer.Option(
         [], "--column", "-c", help="Extra columns: params.x, metrics.y, tags.z (repeatable)."
     ),
-    tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP),
+    tracking_uri: str = typer.Option(None, metavar="URI", help=TRACKING_URI_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """List runs, newest first: of every experiment, or of those named with -e."""
@@ -97,8 +101,10 @@ def list_cmd(
 
 @app.command("show")
 def show_cmd(
-    run_id: str = typer.Argument(..., help="The run's id, or a unique start of it."),
-    tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP),
+    run_id: str = typer.Argument(
+        ..., metavar="RUN_ID", help="The run's id, or a unique start of it."
+    ),
+    tracking_uri: str = typer.Option(None, metavar="URI", help=TRACKING_URI_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Everything about one run: info, params, latest metrics, tags, inputs."""

@@ -9,7 +9,9 @@ app = command_group("Data kept locally while a server was unreachable.")
 
 
 @app.command("flush")
-def flush_cmd(tracking_uri: str = typer.Option(None, help=TRACKING_URI_HELP)) -> None:
+def flush_cmd(
+    tracking_uri: str = typer.Option(None, metavar="URI", help=TRACKING_URI_HELP),
+) -> None:
     """Deliver what earlier processes spooled for this tracking URI."""
     from trainlab.cli.common import console, fail, open_store, with_errors
     from trainlab.client.fluent import spool_dir

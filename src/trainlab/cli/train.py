@@ -114,15 +114,27 @@ def _outcome(tracking_uri: str | None) -> Iterator[None]:
 
 
 def train(
-    pipeline: Path | None = typer.Argument(None, help="the pipeline file (YAML)"),
+    pipeline: Path | None = typer.Argument(
+        None, metavar="PIPELINE", help="the pipeline file (YAML)"
+    ),
     set_: list[str] = typer.Option(
-        [], "--set", help="override a key: --set model.params.max_depth=8 (repeatable)"
+        [],
+        "--set",
+        metavar="KEY=VALUE",
+        help="override a key: --set model.params.max_depth=8 (repeatable)",
     ),
-    experiment: str | None = typer.Option(None, "--experiment", "-e", help="experiment name"),
+    experiment: str | None = typer.Option(
+        None, "--experiment", "-e", metavar="NAME", help="experiment name"
+    ),
     resume: str | None = typer.Option(
-        None, "--resume", metavar="RUN_ID", help="continue a killed run from its last checkpoint"
+        None,
+        "--resume",
+        metavar="RUN_ID",
+        help="continue a killed or failed run from its last checkpoint (its id, or a unique start)",
     ),
-    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_URI_HELP),
+    tracking_uri: str | None = typer.Option(
+        None, "--tracking-uri", metavar="URI", help=TRACKING_URI_HELP
+    ),
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
 ) -> None:
     """Train the model PIPELINE describes, track everything, print the run id and metrics."""
@@ -138,8 +150,9 @@ def train(
                 code=2,
             )
         with _outcome(tracking_uri):
+            run_id = full_run_id(open_store(tracking_uri), resume)
             result = run_train(
-                resume_run=resume, tracking_uri=tracking_uri, progress=not no_progress
+                resume_run=run_id, tracking_uri=tracking_uri, progress=not no_progress
             )
         _report(result)
         return
@@ -188,9 +201,13 @@ def uri_flag(uri: str) -> str:
 
 
 def reproduce(
-    run_id: str = typer.Argument(..., help="the run to train again (its id, or a unique start)"),
+    run_id: str = typer.Argument(
+        ..., metavar="RUN_ID", help="the run to train again (its id, or a unique start)"
+    ),
     force: bool = typer.Option(False, "--force", help="train even if data or code changed"),
-    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_URI_HELP),
+    tracking_uri: str | None = typer.Option(
+        None, "--tracking-uri", metavar="URI", help=TRACKING_URI_HELP
+    ),
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
 ) -> None:
     """Train a recorded run again from its pipeline and data, and compare the metrics."""

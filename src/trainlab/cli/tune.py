@@ -25,7 +25,9 @@ def _fail(exc: TrainlabError) -> NoReturn:
 
 
 def tune(
-    pipeline: Path = typer.Argument(..., help="the pipeline file, with a tune: section"),
+    pipeline: Path = typer.Argument(
+        ..., metavar="PIPELINE", help="the pipeline file, with a tune: section"
+    ),
     trials: int | None = typer.Option(
         None, "--trials", "-n", min=1, help="trials in all (tune.trials)"
     ),
@@ -37,9 +39,15 @@ def tune(
     storage: str | None = typer.Option(
         None, "--storage", help="Optuna storage (journal:FILE, postgresql://...)"
     ),
-    set_: list[str] = typer.Option([], "--set", help="override a key (repeatable)"),
-    experiment: str | None = typer.Option(None, "--experiment", "-e", help="experiment name"),
-    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_URI_HELP),
+    set_: list[str] = typer.Option(
+        [], "--set", metavar="KEY=VALUE", help="override a key (repeatable)"
+    ),
+    experiment: str | None = typer.Option(
+        None, "--experiment", "-e", metavar="NAME", help="experiment name"
+    ),
+    tracking_uri: str | None = typer.Option(
+        None, "--tracking-uri", metavar="URI", help=TRACKING_URI_HELP
+    ),
     address: str | None = typer.Option(None, "--address", help="ray: the cluster's address"),
     image: str | None = typer.Option(None, "--image", help="kubernetes: the worker image"),
     namespace: str = typer.Option("default", "--namespace", help="kubernetes namespace"),

@@ -54,6 +54,14 @@ class PreparedData:
     def split(self, name: str) -> Split | None:
         return self.splits.get(name)
 
+    def classes(self) -> int:
+        """How many classes the target takes across the splits (0 for regression)."""
+        if self.task != "classification":
+            return 0
+        import pandas as pd
+
+        return int(pd.concat([s.y for s in self.splits.values()]).nunique())
+
     def dataset_inputs(self) -> list[DatasetInput]:
         from trainlab.entities import Dataset, DatasetInput
 

@@ -17,6 +17,7 @@ class Metric:
     fn: Callable[[Any, Any, Any], float]  # (y_true, y_pred, proba) -> value
     greater_is_better: bool
     needs_proba: bool = False
+    binary_only: bool = False  # for a target of two classes (f1 of the positive class)
 
 
 def _sk(name: str, **kwargs: Any) -> Callable[[Any, Any, Any], float]:
@@ -54,7 +55,7 @@ CLASSIFICATION: dict[str, Metric] = {
     for m in (
         Metric("accuracy", _sk("accuracy_score"), True),
         Metric("balanced_accuracy", _sk("balanced_accuracy_score"), True),
-        Metric("f1", _sk("f1_score", zero_division=0), True),
+        Metric("f1", _sk("f1_score", zero_division=0), True, binary_only=True),
         Metric("f1_macro", _sk("f1_score", average="macro", zero_division=0), True),
         Metric("f1_weighted", _sk("f1_score", average="weighted", zero_division=0), True),
         Metric("precision_macro", _sk("precision_score", average="macro", zero_division=0), True),
@@ -77,6 +78,14 @@ DEFAULTS = {
     "classification": ["accuracy", "f1_macro", "roc_auc"],
     "regression": ["rmse", "mae", "r2"],
 }
+
+
+def for_target(task: str, classes: int) -> dict[str, Metric]:
+    """The metrics that apply to a target: ``REGRESSION``'s, or ``CLASSIFICATION``'s less the
+    binary-only ones for more than two ``classes``."""
+    if task != "classification":
+        return REGRESSION
+    return {n: m for n, m in CLASSIFICATION.items() if classes <= 2 or not m.binary_only}
 
 
 def lookup(name: str) -> Metric:

@@ -30,7 +30,7 @@ from trainlab.training.checkpoint import Checkpoint, RunCheckpoints
 from trainlab.training.context import FitContext, OnReport
 from trainlab.training.data import PreparedData, Split, prepare
 from trainlab.training.failure import recorded_outcome
-from trainlab.training.metrics import CLASSIFICATION, DEFAULTS, REGRESSION, evaluate
+from trainlab.training.metrics import DEFAULTS, evaluate, for_target
 from trainlab.training.progress import Reporter
 from trainlab.training.spec import PipelineSpec, parse_spec
 from trainlab.training.trainer import check_not_training, trainer_tag
@@ -83,11 +83,13 @@ def plan(spec: PipelineSpec, fit: Fit | None = None, data: PreparedData | None =
     estimator = adapters.validate(spec.model, spec.train.seed, custom_fit=fit is not None)
     data = data or prepare(spec.data, estimator)
     names = spec.metrics or DEFAULTS[data.task]
-    allowed = CLASSIFICATION if data.task == "classification" else REGRESSION
+    classes = data.classes()
+    allowed = for_target(data.task, classes)
     wrong = [m for m in names if m not in allowed]
     if wrong:
+        target = f"{data.task} target" if classes <= 2 else f"target of {classes} classes"
         raise InvalidParameterValue(
-            f"metrics {wrong} do not apply to a {data.task} target ({spec.data.target!r}); "
+            f"metrics {wrong} do not apply to a {target} ({spec.data.target!r}); "
             f"use {sorted(allowed)}."
         )
     if spec.train.early_stopping and "valid" not in data.splits:

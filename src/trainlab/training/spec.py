@@ -104,6 +104,12 @@ class EarlyStopping(_Strict):
         return any(w in name for w in ("loss", "error", "rmse", "mae", "l1", "l2", "mse"))
 
 
+# The training loop's settings: read by the pytorch flavor and by training functions (ctx.lr),
+# not by the sklearn, xgboost and lightgbm flavors.
+LOOP_SETTINGS = ("train.epochs", "train.batch_size", "train.lr")
+LOOP_FLAVORS = ("pytorch", "python")
+
+
 class TrainSpec(_Strict):
     cv: int | None = Field(None, ge=2, le=100)
     early_stopping: EarlyStopping | None = None

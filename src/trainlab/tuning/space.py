@@ -11,9 +11,9 @@ and the search space. Validated by pydantic before any trial runs::
         n_estimators: {type: int, low: 50, high: 500, log: true}
         max_depth: {type: int, low: 2, high: 16}
         criterion: {type: categorical, choices: [gini, entropy]}
-        train.lr: {type: float, low: 1e-4, high: 1e-1, log: true}   # a dotted key: any setting
 
-A key without a dot is a parameter of the model (``model.params.<key>``).
+A key without a dot is a parameter of the model (``model.params.<key>``); a dotted key sets
+that setting of the pipeline (``train.lr`` of a PyTorch model, say).
 """
 
 from __future__ import annotations

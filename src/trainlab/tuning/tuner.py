@@ -90,7 +90,16 @@ def plan_pipeline(
         raise InvalidParameterValue(
             "The pipeline has no tune: section: add one with metric, direction and space."
         )
+    from trainlab.training.spec import LOOP_FLAVORS, LOOP_SETTINGS
+
     tune = spec.tune
+    unused = [k for k in tune.space if k in LOOP_SETTINGS]
+    if unused and spec.model.flavor not in LOOP_FLAVORS:
+        raise InvalidParameterValue(
+            f"tune.space {unused}: a {spec.model.flavor} model does not use them (only pytorch "
+            "models and training functions read train.epochs, train.batch_size and train.lr); "
+            "search the model's own params instead."
+        )
     uri = absolute_tracking_uri(tracking_uri)
     config = spec.to_config()
     objective = PipelineObjective(config, tune, uri)
