@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import trainlab
 from trainlab.client.resolve import store_for
 from trainlab.entities import Metric, Param, RunStatus, RunTag
 from trainlab.store.sql.engine import HEAD_REVISION, scripted_head
@@ -110,9 +111,15 @@ def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 def test_db_upgrade_new_then_current(db_uri: str, tmp_path: Path) -> None:
     first = cli("db", "upgrade", db_uri, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert "upgraded from empty to" in first.stdout
-    head = first.stdout.split()[-1].rstrip(".")
-    assert head == HEAD_REVISION == scripted_head()
+    head = HEAD_REVISION
+    assert head == scripted_head()
+    if db_uri.startswith("sqlite:///"):  # a new file: where it is, in case of a typo
+        path = Path(db_uri.removeprefix("sqlite:///")).resolve()
+        assert one_line(first.stdout) == f"Created a new store at {path} (schema {head}).", (
+            first.stdout
+        )
+    else:
+        assert one_line(first.stdout) == f"Schema upgraded from empty to {head}."
     again = cli("db", "upgrade", db_uri, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert one_line(again.stdout) == f"Schema already at revision {head}."
@@ -360,6 +367,30 @@ def test_artifacts_list_of_a_logged_model_says_where_it_is(seeded: Seeded) -> No
         close_store(store)
     proc = cli("artifacts", "list", run_id, "clf", "--tracking-uri", seeded.uri, cwd=seeded.cwd)
     assert_clean_error(proc, "'clf' of run", "is a logged model", f"models:/{model.model_id}")
+
+
+def test_artifacts_download_of_a_logged_model_fetches_its_files(tmp_path: Path) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    uri = f"sqlite:///{tmp_path}/t.db"
+    model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    with trainlab.start_run(experiment="m", tracking_uri=uri) as run:
+        info = trainlab.log_model(model, "clf")
+    out = tmp_path / "out"
+    proc = cli("artifacts", "download", run.run_id[:8], "clf", "-d", str(out),
+               "--tracking-uri", uri, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (Path(proc.stdout.strip()) / "MLmodel").is_file()
+    assert Path(proc.stdout.strip()).is_relative_to(out)
+    assert f"'clf' is the run's logged model {info.model_uri}" in one_line(proc.stderr)
+    missing = cli("artifacts", "download", run.run_id, "nothing", "-d", str(out),
+                  "--tracking-uri", uri, cwd=tmp_path)  # fmt: skip
+    assert_clean_error(missing, "nothing")
+
+
+def test_a_run_id_start_shorter_than_6_is_refused(seeded: Seeded) -> None:
+    proc = cli("runs", "show", "abc", "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+    assert_clean_error(proc, "'abc' is too short to name a run: give 6 or more characters")
 
 
 def test_runs_show_unknown_run(seeded: Seeded) -> None:

@@ -451,6 +451,23 @@ def test_an_error_in_training_is_recorded_on_its_run(tmp_path: Path) -> None:
     assert "RuntimeError: crash at step 2" in text
 
 
+def test_an_early_stopping_curve_the_model_does_not_report_fails_its_run(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/t.db"
+    config = pipeline(
+        model={"flavor": "xgboost", "class": "xgboost.XGBClassifier",
+               "params": {"n_estimators": 5, "max_depth": 2}},
+        train={"seed": 7, "early_stopping": {"metric": "valid_mloss", "patience": 2}},
+    )  # fmt: skip
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(config))
+    proc = cli("train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)  # a run exists, and it failed
+    (run,) = trainlab.search_runs("wine", output="list", tracking_uri=uri)
+    err = one_line(proc.stderr)
+    assert "train.early_stopping.metric 'valid_mloss' is not a curve this model reports" in err
+    assert f"run {run.info.run_id} ended FAILED" in err
+    assert run.info.status == "FAILED"
+
+
 def test_bad_set_override_and_missing_file(tmp_path: Path) -> None:
     (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(pipeline()))
     proc = cli("train", "pipeline.yaml", "--set", "model.params", "--no-progress", cwd=tmp_path)

@@ -278,11 +278,13 @@ def test_reproduce_gives_identical_metrics_and_links_the_runs(tmp_path: Path) ->
             "flavor": "xgboost",
             "class": "xgboost.XGBClassifier",
             "params": {"n_estimators": 30, "max_depth": 3},
-        }
+        },
+        register={"name": "boosted"},
     )
     original = trainlab.train(config, tracking_uri=uri, progress=False)
     proc = cli("reproduce", original.run_id, "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
+    assert "registered as models:/boosted/2 (the pipeline's register)" in one_line(proc.stdout)
     new_id = one_line(proc.stdout).split("run ", 1)[1].split()[0]
     assert new_id != original.run_id
     new = trainlab.get_run(new_id, tracking_uri=uri)

@@ -90,11 +90,26 @@ def download_cmd(
     dst: str = typer.Option(..., "--dst", "-d", help="Local folder to copy into."),
     tracking_uri: str = typer.Option(None, metavar="URI", help=TRACKING_URI_HELP),
 ) -> None:
-    """Copy a run's artifact (file or folder) into DST; prints the local path."""
-    from trainlab.cli.common import full_run_id, open_store, with_errors
+    """Copy a run's artifact (file or folder) into DST, or the run's logged model that PATH
+    names; prints the local path."""
+    from pathlib import Path
+
+    from trainlab.cli.common import err_console, full_run_id, open_store, with_errors
     from trainlab.client.artifacts import download_artifacts
+    from trainlab.exceptions import ResourceNotFound
+    from trainlab.models.uri import download_model
 
     with with_errors():
-        run_id = full_run_id(open_store(tracking_uri), run_id)
-        local = download_artifacts(run_id, path, dst, tracking_uri=tracking_uri)
+        store = open_store(tracking_uri)
+        run_id = full_run_id(store, run_id)
+        try:
+            local = download_artifacts(run_id, path, dst, tracking_uri=tracking_uri)
+        except ResourceNotFound:
+            # MLflow 3 keeps a run's logged models apart from its artifacts
+            model_id = _logged_model_named(store, run_id, path) if path.strip("/") else None
+            if model_id is None:
+                raise
+            uri = f"models:/{model_id}"
+            local = str(download_model(uri, store, Path(dst) / path.strip("/")))
+            err_console.print(f"{path!r} is the run's logged model {uri}", soft_wrap=True)
     typer.echo(local)

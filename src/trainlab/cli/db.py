@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from trainlab.cli.common import command_group
@@ -26,5 +28,8 @@ def upgrade_cmd(
         fail(f"Cannot open {uri!r}: {exc}")
     if before == head:
         console.print(f"Schema already at revision [bold]{head}[/].")
+    elif before is None and engine.dialect.name == "sqlite":  # where, in case of a typo
+        where = Path(engine.url.database or "").resolve()
+        console.print(f"Created a new store at {where} (schema [bold]{head}[/]).")
     else:
         console.print(f"Schema upgraded from {before or 'empty'} to [bold]{head}[/].")

@@ -41,8 +41,8 @@ def _fail(exc: TrainlabError, tracking_uri: str | None = None) -> NoReturn:
 
     refused = exc.error_code in ("INVALID_PARAMETER_VALUE", "INVALID_STATE")
     run_id = failed_run(exc)
-    if run_id is not None:  # found in training (an early-stopping curve it does not report)
-        fail(f"{exc.message}\n{_where_failed(run_id, tracking_uri)}", code=2 if refused else 1)
+    if run_id is not None:  # found in training (an early-stopping curve it does not report):
+        fail(f"{exc.message}\n{_where_failed(run_id, tracking_uri)}")  # a failed run, exit 1
     fail(exc.message, code=2 if refused else 1)
 
 
@@ -234,3 +234,6 @@ def reproduce(
     after = {k: m.value for k, m in rep.reproduced.data.metrics.items()}
     console.print(f"run [bold]{rep.result.run_id}[/] reproduces {run_id}")
     console.print(comparison_table(before, after, run_id, rep.result.run_id))
+    if rep.result.registered_version is not None:  # the pipeline registers what it trains
+        name, version = rep.result.registered_name, rep.result.registered_version
+        console.print(f"registered as [bold]models:/{name}/{version}[/] (the pipeline's register)")
