@@ -4,6 +4,7 @@ store and a real server: every flavor, and each recorded field checked by value.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import subprocess
@@ -494,3 +495,23 @@ def test_register_model_by_logged_model_or_run(tmp_path: Path) -> None:
         trainlab.register_model(f"runs:/{result.run_id}/nope", "wine", tracking_uri=uri)
     with pytest.raises(InvalidParameterValue, match="use models:/m-<id> or runs:/"):
         trainlab.register_model("models:/wine/1", "copy", tracking_uri=uri)
+
+
+def test_a_training_function_is_told_once_that_its_checkpoints_are_off(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.support.training_fns import fit_sgd_checkpointed
+
+    uri = f"sqlite:///{tmp_path}/t.db"
+    data = {"source": "sklearn:wine", "target": "target", "split": {"test": 0.2, "valid": 0.2}}
+    said = "ctx.checkpoint() saves nothing while train.checkpoint_every is not set"
+    with caplog.at_level(logging.WARNING, logger="trainlab"):
+        trainlab.train(fn=fit_sgd_checkpointed, data=data, params={"epochs": 4},
+                       experiment="fns", tracking_uri=uri, progress=False)  # fmt: skip
+    assert caplog.text.count(said) == 1, caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="trainlab"):
+        trainlab.train(fn=fit_sgd_checkpointed, data=data, params={"epochs": 4},
+                       experiment="fns", tracking_uri=uri, progress=False,
+                       overrides=["train.checkpoint_every=2"])  # fmt: skip
+    assert said not in caplog.text

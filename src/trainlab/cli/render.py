@@ -14,6 +14,7 @@ from trainlab.entities.tags import (
     GIT_DIRTY_TAG,
     PARENT_RUN_TAG,
     SOURCE_NAME_TAG,
+    TRIAL_STATE_TAG,
 )
 
 
@@ -21,11 +22,17 @@ def _fmt(value: float) -> str:
     return f"{value:.6g}"
 
 
+def status(run: Run) -> str:
+    """The run's status; a tuning trial the pruner stopped says so (it ends KILLED)."""
+    pruned = run.data.tags.get(TRIAL_STATE_TAG) == "PRUNED"
+    return f"{run.info.status} (pruned)" if pruned else str(run.info.status)
+
+
 def run_cell(run: Run, columns: list[str]) -> list[str]:
     cells = [
         run.info.run_id,
         run.info.run_name,
-        str(run.info.status),
+        status(run),
         timestamp(run.info.start_time),
     ]
     for col in columns:
@@ -63,7 +70,7 @@ def print_run(run: Run) -> None:
         ("run id", i.run_id),
         ("name", i.run_name),
         ("experiment", i.experiment_id),
-        ("status", str(i.status)),
+        ("status", status(run)),
         ("user", i.user_id or "-"),
         ("started", timestamp(i.start_time)),
         ("ended", timestamp(i.end_time)),

@@ -10,3 +10,4 @@ GIT_COMMIT_TAG = "mlflow.source.git.commit"
 GIT_BRANCH_TAG = "mlflow.source.git.branch"
 GIT_DIRTY_TAG = "trainlab.git.dirty"  # "True" when the run's code had uncommitted changes
 MODEL_VERSIONS_TAG = "mlflow.modelVersions"  # of a logged model: the versions registered from it
+TRIAL_STATE_TAG = "trainlab.trial.state"  # a tuning trial's end: COMPLETE, PRUNED, FAIL

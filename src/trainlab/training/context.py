@@ -5,6 +5,7 @@ with ``restored`` to continue a killed run where its last checkpoint left off.""
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from trainlab.exceptions import InvalidParameterValue
 from trainlab.training.checkpoint import Checkpoint, FileWriter
 from trainlab.training.data import Split
 from trainlab.training.spec import EarlyStopping
+
+log = logging.getLogger("trainlab")
 
 SaveCheckpoint = Callable[[int, Any, FileWriter | None, dict[str, Any]], None]
 
@@ -58,6 +61,8 @@ class FitContext:
     steps: int = 0
     last: dict[str, float] = field(default_factory=dict)  # each curve's latest value
     bad_steps: int = 0  # steps since the best one
+    # Your own training function's checkpoints: say once that they are off, not stay silent.
+    warn_checkpoints_off: bool = False
 
     def __post_init__(self) -> None:
         if self.restored is not None:
@@ -113,6 +118,13 @@ class FitContext:
         (any picklable object) and the files ``files(folder)`` writes. It comes back as
         ``restored`` (``.step``, ``.state``, ``.dir``) when the run is resumed. True if saved."""
         every = self.checkpoint_every
+        if not every and self.warn_checkpoints_off:
+            self.warn_checkpoints_off = False
+            log.warning(
+                "trainlab: ctx.checkpoint() saves nothing while train.checkpoint_every is not "
+                "set, and a resumed run starts again from step 0; set it in the pipeline's "
+                "train section, or pass overrides=['train.checkpoint_every=10']."
+            )
         if not every or self.save_checkpoint is None or (step + 1) % every:
             return False
         if self.total_steps is not None and step + 1 >= self.total_steps:

@@ -326,6 +326,7 @@ def _execute(
             restored=restored,
             logged_through=stored,
             on_report=on_report,
+            warn_checkpoints_off=spec.model.flavor == "python",
         )
         reporter.advance(bar, ctx.start_step)
         model = p.fit(ctx, spec.model.class_)

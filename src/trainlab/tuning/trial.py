@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from trainlab.entities.tags import PARENT_RUN_TAG
+from trainlab.entities.tags import PARENT_RUN_TAG, TRIAL_STATE_TAG
 from trainlab.training.context import LogMetrics, OnReport, StopTraining
 from trainlab.training.failure import record_failure
 from trainlab.training.spec import EarlyStopping, PipelineSpec, parse_spec, set_path
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from trainlab.training.runner import Plan
 
 log = logging.getLogger("trainlab")
-
-STATE_TAG = "trainlab.trial.state"
 
 
 class TrialPruned(StopTraining):  # noqa: N818 - Optuna's name for the same signal
@@ -267,7 +265,7 @@ def run_trial(
         raise
     else:
         state, status = TrialState.COMPLETE, "FINISHED"
-    run.set_tag(STATE_TAG, state.name)
+    run.set_tag(TRIAL_STATE_TAG, state.name)
     run.log_metric("trial_duration_s", time.perf_counter() - started)
     run.end(status)
     if state == TrialState.COMPLETE:

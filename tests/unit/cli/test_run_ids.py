@@ -39,7 +39,14 @@ def test_a_start_of_several_runs_is_refused() -> None:
         full_run_id(store, "abcdef")
 
 
-@pytest.mark.parametrize("given", ["abc", "0" * 32, "not-hex-at-all", "ABCDEF01", "x' OR '1"])
+def test_a_start_shorter_than_6_is_refused() -> None:
+    store = _Store(["abcdef01" + "0" * 24])
+    with pytest.raises(typer.Exit):
+        full_run_id(store, "abc")
+    assert store.filters == []
+
+
+@pytest.mark.parametrize("given", ["0" * 32, "not-hex-at-all", "ABCDEF01", "x' OR '1"])
 def test_anything_else_is_taken_as_given(given: str) -> None:
     store = _Store(["abcdef01" + "0" * 24])
     assert full_run_id(store, given) == given
