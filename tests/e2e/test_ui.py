@@ -437,3 +437,110 @@ def test_malformed_address_still_renders(page: Any, seeded: Seeded) -> None:
     page.goto("/models/%E0%A4%A")  # a malformed escape: the page says so, with navigation
     page.get_by_text("Registered Model with name=%E0%A4%A not found").wait_for()
     assert page.locator("header.top nav a").count() == 2
+
+
+def _columns(page: Any) -> list[str]:
+    head = page.locator("#runs thead th[title]")
+    return list(head.evaluate_all("ts => ts.map(t => t.title)"))
+
+
+def test_default_columns_put_results_and_differences_first(page: Any, seeded: Seeded) -> None:
+    """Runs as training and tuning log them: constant data params, a varying model, bookkeeping
+    metrics (data overlap counts of 0, memory, iterations) and scores on each split."""
+    exp = _post(seeded, "/mlflow/experiments/create", {"name": "ui-columns"})["experiment_id"]
+    for i in range(4):
+        params = {
+            "data.source": "sklearn:wine",
+            "data.target": "target",
+            "train.seed": "7",
+            "model.class": ["xgboost.XGBClassifier", "lightgbm.LGBMClassifier"][i % 2],
+            "model.max_depth": str(2 + i),
+            "train.lr": str(0.05 * (i + 1)),
+        }
+        metrics = {
+            "data_overlap_train_test": 0,
+            "data_overlap_valid_test": 0,
+            "peak_memory_mb": 200 + 10 * i,
+            "iterations": 50 + i,
+            "training_time_s": 1.5 + i,
+            "train_loss": 0.1 / (i + 1),
+            "test_accuracy": 0.9,
+            "roc_auc": 0.9 + 0.01 * i,
+            "valid_f1_macro": 0.8 + 0.01 * i,
+            "valid_logloss": 0.5 - 0.01 * i,
+        }
+        batch = {
+            "params": [{"key": k, "value": v} for k, v in params.items()],
+            "metrics": [
+                {"key": k, "value": v, "timestamp": 1, "step": 0} for k, v in metrics.items()
+            ],
+        }
+        _edge_run(seeded, exp, f"fit-{i}", batch)
+    study = {
+        "params": [
+            {"key": "tune.metric", "value": "valid_logloss"},
+            {"key": "tune.direction", "value": "minimize"},
+        ],
+        "tags": [{"key": "trainlab.study.role", "value": "parent"}],
+    }
+    _edge_run(seeded, exp, "study", study)
+    page.goto(f"/experiments/{exp}")
+    page.wait_for_function("document.querySelector('.pager .count').textContent.includes('of')")
+    assert _columns(page) == [
+        "metrics.valid_logloss",  # the study's tune.metric
+        "metrics.valid_f1_macro",  # scores that differ: validation, unprefixed, training
+        "metrics.roc_auc",
+        "metrics.train_loss",
+        "metrics.test_accuracy",  # the same in every run
+        "metrics.iterations",  # bookkeeping last; data overlap counts of 0 not at all
+        "params.model.class",  # params that differ
+        "params.model.max_depth",
+        "params.train.lr",
+        "params.data.source",  # then constant ones; the study's alone, not
+        "params.data.target",
+        "params.train.seed",
+    ]
+    # sorted by a metric from the start: that metric comes first too
+    page.goto(f"/experiments/{exp}?order=metrics.%60train_loss%60%20ASC")
+    page.wait_for_function("document.querySelector('.pager .count').textContent.includes('of')")
+    assert _columns(page)[:3] == [
+        "metrics.valid_logloss",
+        "metrics.train_loss",
+        "metrics.valid_f1_macro",
+    ]
+    # the user's own choice wins
+    page.goto(f"/experiments/{exp}?cols=p:data.source,m:peak_memory_mb")
+    page.wait_for_function("document.querySelector('.pager .count').textContent.includes('of')")
+    assert _columns(page) == ["params.data.source", "metrics.peak_memory_mb"]
+
+
+@pytest.mark.bad_requests
+def test_missing_experiment_run_study_and_model_say_so(page: Any, seeded: Seeded) -> None:
+    page.goto("/experiments/999")
+    page.get_by_role("heading", name="Experiment not found").wait_for()
+    assert "There is no experiment 999." in page.locator("main").inner_text()
+    assert page.locator("#runs").count() == 0 and page.get_by_text("No runs match").count() == 0
+    page.get_by_role("link", name="Back to experiments").click()
+    page.wait_for_url(re.compile(r"/$"))
+    page.locator("#experiments tbody tr").first.wait_for()
+
+    page.goto("/experiments/abc")  # not an id at all: the same page, with the server's reason
+    page.get_by_role("heading", name="Experiment not found").wait_for()
+    assert "experiment IDs are integers" in page.locator("main").inner_text()
+
+    missing = "0123456789abcdef0123456789abcdef"
+    for path, heading, what in [
+        (f"/runs/{missing}", "Run not found", f"There is no run {missing}."),
+        (f"/studies/{missing}", "Study not found", f"There is no study {missing}."),
+    ]:
+        page.goto(path)
+        page.get_by_role("heading", name=heading).wait_for()
+        assert what in page.locator("main").inner_text()
+        assert page.get_by_role("link", name="Back to experiments").get_attribute("href") == "/"
+
+    page.goto("/models/no-such-model")
+    page.get_by_role("heading", name="Registered model not found").wait_for()
+    assert "There is no registered model no-such-model." in page.locator("main").inner_text()
+    page.get_by_role("link", name="Back to registered models").click()
+    page.wait_for_url("**/models")
+    page.locator("#models tbody tr").first.wait_for()

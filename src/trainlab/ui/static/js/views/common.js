@@ -27,6 +27,21 @@ export function ErrorBox({ error }) {
   return html`<div class="error" role="alert">${error.code ? html`<b>${error.code}</b> ` : ''}${error.message || String(error)}</div>`;
 }
 
+// Whether an error says that what the address names is not there: unknown (404), or an id that
+// cannot be one (400, e.g. /experiments/abc).
+export const isMissing = (error) => !!error && (error.status === 404 || error.status === 400);
+
+// The page for an address naming an experiment, run or model that does not exist: says so, with
+// the server's words and the way back to the list it would be in.
+export function NotFound({ what, name, error, back, backLabel }) {
+  return html`<div class="page not-found">
+    <div class="crumbs"><a href=${back}>${backLabel}</a> /</div>
+    <h1>${what[0].toUpperCase() + what.slice(1)} not found</h1>
+    <p role="alert">There is no ${what} <code>${name}</code>.${error && error.message ? html` <span class="muted">The server says: ${error.message}</span>` : ''}</p>
+    <p><a class="button" href=${back}>← Back to ${backLabel.toLowerCase()}</a></p>
+  </div>`;
+}
+
 export function KeyValues({ items, empty, fmt }) {
   if (!items.length) return html`<p class="muted">${empty || 'None.'}</p>`;
   return html`<table class="kv"><tbody>

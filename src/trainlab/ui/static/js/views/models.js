@@ -3,7 +3,7 @@
 import { html } from '../lib.js';
 import { flat, fmtAgo, fmtNum, fmtTime, quoteKey, quoteValue } from '../lib.js';
 import { api, artifactUrl, allRuns } from '../api.js';
-import { ErrorBox, KeyValues, Loading, useLoad } from './common.js';
+import { ErrorBox, KeyValues, Loading, NotFound, isMissing, useLoad } from './common.js';
 
 const modelUrl = (name) => `/models/${encodeURIComponent(name)}`;
 const tagsOf = (x) => Object.fromEntries((x.tags || []).map((t) => [t.key, t.value]));
@@ -49,6 +49,9 @@ async function loadModel(name) {
 
 export function ModelPage({ name }) {
   const { data, error } = useLoad(() => loadModel(name), [name]);
+  if (isMissing(error)) {
+    return html`<${NotFound} what="registered model" name=${name} error=${error} back="/models" backLabel="Registered models" />`;
+  }
   if (error) return html`<div class="page"><${ErrorBox} error=${error} /></div>`;
   if (!data) return html`<div class="page"><${Loading} what="model" /></div>`;
   const { model, versions, events, decisions } = data;

@@ -6,7 +6,7 @@ import { api } from '../api.js';
 import { ChartControls, MetricChart } from '../charts.js';
 import { Artifacts } from './artifacts.js';
 import { Lineage } from './lineage.js';
-import { ErrorBox, KeyValues, Loading, Tabs, getQuery, setQuery, useLoad } from './common.js';
+import { ErrorBox, KeyValues, Loading, NotFound, Tabs, getQuery, isMissing, setQuery, useLoad } from './common.js';
 
 const TABS = [['overview', 'Overview'], ['metrics', 'Metrics'], ['system', 'System'], ['artifacts', 'Artifacts'], ['lineage', 'Lineage']];
 const isSystem = (k) => k.startsWith('system/');
@@ -14,6 +14,9 @@ const isSystem = (k) => k.startsWith('system/');
 export function RunPage({ runId }) {
   const loaded = useLoad(() => api.run(runId).then(flat), [runId]);
   const tab = getQuery().get('tab') || 'overview';
+  if (isMissing(loaded.error)) {
+    return html`<${NotFound} what="run" name=${runId} error=${loaded.error} back="/" backLabel="Experiments" />`;
+  }
   if (loaded.error) return html`<div class="page"><${ErrorBox} error=${loaded.error} /></div>`;
   const run = loaded.data;
   if (!run) return html`<div class="page"><${Loading} what="run" /></div>`;

@@ -4,7 +4,7 @@ import { html, useEffect, useMemo, useState } from '../lib.js';
 import { flat, fmtDuration, fmtNum, fmtTime, quoteKey, quoteValue, statusClass } from '../lib.js';
 import { api } from '../api.js';
 import { navigate } from '../router.js';
-import { ErrorBox, Loading, getQuery, setQuery, useLoad } from './common.js';
+import { ErrorBox, Loading, NotFound, getQuery, setQuery, isMissing, useLoad } from './common.js';
 
 const PAGE = 100;
 const PREFIX = { p: 'params', m: 'metrics', t: 'tags' };
@@ -15,20 +15,75 @@ function parseCols(s) {
 }
 const colId = (c) => `${c.kind}:${c.key}`;
 
-// The keys most of these runs have: six metrics (not system ones) and six params.
-function defaultCols(runs) {
-  const count = (field) => {
-    const n = {};
-    for (const r of runs) for (const k of Object.keys(r[field])) n[k] = (n[k] || 0) + 1;
-    return n;
-  };
-  const keys = { metrics: count('metrics'), params: count('params') };
-  const common = (counts, kind) => Object.entries(counts)
-    .filter(([k]) => !k.startsWith('system/') && !k.startsWith('importance/'))
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .slice(0, 6)
-    .map(([key]) => ({ kind, key }));
-  return [...common(keys.metrics, 'm'), ...common(keys.params, 'p')];
+// The columns shown until the user chooses (the `cols` query parameter): six metrics, then six
+// params, ranked from the runs on the first page shown, so the same runs give the same columns.
+const DEFAULT_COLS = 6;
+const HIDDEN = /^(system|importance)\//; // system metrics have their own tab; importances are a study's
+// Bookkeeping rather than results: data checks, sizes, counts, memory, times.
+const BOOKKEEPING = /^(data_overlap_|trials_|pruner\/)|memory|(^|[_/.])(iterations?|best_iteration|epochs?|steps?|time|duration|runtime|elapsed|seconds)(_s|_ms|_sec)?$/;
+// Scores by split: held out (validation, then test, cross-validation), then unprefixed ones (rmse,
+// acc), then training's.
+const SPLITS = [[/^(valid|val|validation|eval)[_/.]/, 0], [/^test[_/.]/, 1], [/^cv[_/.]/, 2], [/^train[_/.]/, 4]];
+const splitRank = (key) => (SPLITS.find(([re]) => re.test(key)) || [null, 3])[1];
+
+// How many runs have each key, and whether its value differs between them.
+function keyStats(runs, field, skip) {
+  const stats = new Map();
+  let withAny = 0;
+  for (const r of runs) {
+    const keys = Object.keys(r[field]).filter((k) => !skip || !skip.test(k));
+    if (keys.length) withAny += 1;
+    for (const k of keys) {
+      if (!stats.has(k)) stats.set(k, { count: 0, values: new Set() });
+      const s = stats.get(k);
+      s.count += 1;
+      s.values.add(String(r[field][k]));
+    }
+  }
+  const many = runs.length > 1; // with one run, nothing varies and nothing is constant
+  return [...stats].map(([key, s]) => ({
+    key,
+    count: s.count,
+    varying: !many || s.values.size > 1,
+    common: 2 * s.count >= withAny, // most of the runs that have any
+  }));
+}
+
+// The metrics the runs are tuned on (a study's `tune.metric` param) or sorted by.
+function objectives(runs, order) {
+  const out = new Set();
+  for (const r of runs) for (const m of (r.params['tune.metric'] || '').split(',')) if (m) out.add(m.trim());
+  const sorted = /^metrics?\.(`(?:[^`]|``)+`|\S+)/.exec(order || '');
+  if (sorted) out.add(sorted[1].replace(/^`|`$/g, '').replace(/``/g, '`'));
+  return out;
+}
+
+// Lexicographic comparison of rank tuples, the key's name last.
+const byRank = (rank) => (a, b) => {
+  const ra = rank(a);
+  const rb = rank(b);
+  for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i] - rb[i];
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+};
+
+// Metrics: the tuned-on or sorted-by ones, then results before bookkeeping; among each, those
+// that differ between the runs, then those most runs have, then by split (validation, test,
+// cross-validation, unprefixed, training). Bookkeeping the same in every run (a data-overlap
+// count of 0) is left out. Params: those that differ between the runs before constant ones
+// (the same data source in every run tells nothing apart), then those most runs have.
+function defaultCols(runs, order) {
+  const goal = objectives(runs, order);
+  const metrics = keyStats(runs, 'metrics', HIDDEN)
+    .map((s) => ({ ...s, goal: goal.has(s.key), bookkeeping: BOOKKEEPING.test(s.key) }))
+    .filter((s) => s.goal || !s.bookkeeping || s.varying)
+    .sort(byRank((s) => [!s.goal, s.bookkeeping, !s.varying, !s.common, splitRank(s.key), -s.count].map(Number)))
+    .slice(0, DEFAULT_COLS)
+    .map(({ key }) => ({ kind: 'm', key }));
+  const params = keyStats(runs, 'params')
+    .sort(byRank((s) => [!s.varying, !s.common, -s.count].map(Number)))
+    .slice(0, DEFAULT_COLS)
+    .map(({ key }) => ({ kind: 'p', key }));
+  return [...metrics, ...params];
 }
 
 function orderField(c) {
@@ -67,10 +122,13 @@ export function Runs({ experimentId }) {
 
   const page = table.data;
   const runs = useMemo(() => (page && page.runs || []).map(flat), [page]);
-  useEffect(() => { if (!defaults && page) setDefaults(defaultCols(runs)); }, [page]);
-  const shown = defaults || (page ? defaultCols(runs) : []);
+  useEffect(() => { if (!defaults && page) setDefaults(defaultCols(runs, order)); }, [page]);
+  const shown = defaults || (page ? defaultCols(runs, order) : []);
   const cols = q.get('cols') !== null ? parseCols(q.get('cols')) : shown;
   const total = page ? page.total : 0;
+  if (isMissing(exp.error)) {
+    return html`<${NotFound} what="experiment" name=${experimentId} error=${exp.error} back="/" backLabel="Experiments" />`;
+  }
 
   function next() {
     if (!page || !page.next_page_token) return;
@@ -164,6 +222,7 @@ export function Runs({ experimentId }) {
       <button class="primary" disabled=${selected.size < 2}
         onClick=${() => navigate(`/compare?runs=${[...selected].join(',')}`)}>${selected.size ? `Compare ${selected.size} runs` : 'Compare runs'}</button>
     </div>
+    <${ErrorBox} error=${exp.error} />
     <form class="filter" onSubmit=${(e) => { e.preventDefault(); setQuery({ filter: draft.trim() }); }}>
       <input type="search" name="filter" aria-label="Filter runs" spellcheck="false"
         placeholder="metrics.rmse < 0.5 AND params.model = 'xgboost' OR tags.team IN ('a', 'b')"
@@ -178,7 +237,7 @@ export function Runs({ experimentId }) {
     ${table.error ? html`<div class="error filter-error" role="alert">${table.error.message}</div>` : ''}
     ${chooser ? (keys.data ? html`<${ColumnChooser} keys=${keys.data} cols=${cols} onChange=${setCols} onClose=${() => setChooser(false)} />` : html`<${Loading} what="columns" />`) : ''}
     <div class="pager">
-      <span class="count">${page ? (total ? `${first.toLocaleString()}–${(first + runs.length - 1).toLocaleString()} of ${total.toLocaleString()} runs` : 'No runs match.') : ''}</span>
+      <span class="count">${page && !exp.loading ? (total ? `${first.toLocaleString()}–${(first + runs.length - 1).toLocaleString()} of ${total.toLocaleString()} runs` : 'No runs match.') : ''}</span>
       ${table.loading ? html`<span class="muted"> loading…</span>` : ''}
       <button disabled=${pageNo === 0} onClick=${() => setPageNo(pageNo - 1)}>‹ Previous</button>
       <button disabled=${!page || !page.next_page_token} onClick=${next}>Next ›</button>

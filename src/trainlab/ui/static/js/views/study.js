@@ -5,7 +5,7 @@ import { flat, fmtNum, num, quoteKey, quoteValue, statusClass } from '../lib.js'
 import { api, allRuns } from '../api.js';
 import { MetricChart } from '../charts.js';
 import { Bars, ParallelCoords, Scatter } from '../plots.js';
-import { ErrorBox, Loading, useLoad } from './common.js';
+import { ErrorBox, Loading, NotFound, isMissing, useLoad } from './common.js';
 
 const STATES = ['COMPLETE', 'PRUNED', 'FAIL', 'RUNNING'];
 
@@ -15,6 +15,9 @@ export function Study({ runId }) {
     const trials = (await allRuns([parent.experimentId], `tags.${quoteKey('mlflow.parentRunId')} = ${quoteValue(runId)}`, 10000)).map(flat);
     return { parent, trials };
   }, [runId]);
+  if (isMissing(loaded.error)) {
+    return html`<${NotFound} what="study" name=${runId} error=${loaded.error} back="/" backLabel="Experiments" />`;
+  }
   if (loaded.error) return html`<div class="page"><${ErrorBox} error=${loaded.error} /></div>`;
   if (!loaded.data) return html`<div class="page"><${Loading} what="study" /></div>`;
   return html`<${StudyView} ...${loaded.data} />`;
