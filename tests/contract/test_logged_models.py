@@ -154,6 +154,29 @@ def test_params_are_immutable_and_metrics_name_real_models(
     assert store.get_run(run_id).data.metrics["late"].model_id == model_id
 
 
+def test_a_point_of_the_run_is_linked_to_each_model_that_names_it(
+    store: BaseTrackingStore, models: BaseLoggedModelStore
+) -> None:
+    # The stock client logs a run's metrics again, with the model's id, when it logs a model.
+    exp = store.create_experiment(f"lm-{uuid.uuid4().hex[:8]}")
+    run_id = store.create_run(exp).info.run_id
+    store.log_batch(run_id, [Metric("rmse", 0.25, 10, 0)])
+    first, second = (models.create_logged_model(exp, n, run_id).model_id for n in ("a", "b"))
+    for model_id in (first, second, first):  # the same link again changes nothing
+        store.log_batch(run_id, [Metric("rmse", 0.25, 10, 0, None, "eval", "d1", model_id)])
+    for model_id in (first, second):
+        (point,) = models.get_logged_model(model_id).metrics
+        assert (point.key, point.value, point.step, point.run_id) == ("rmse", 0.25, 0, run_id)
+        assert (point.dataset_name, point.dataset_digest, point.model_id) == (
+            "eval",
+            "d1",
+            model_id,
+        )
+    found = models.search_logged_models([exp], "metrics.rmse < 1")
+    assert sorted(m.model_id for m in found) == sorted([first, second])
+    assert len(store.get_metric_history(run_id, "rmse")) == 1  # the run's history: one point
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -181,6 +181,35 @@ def test_upgrading_copies_each_runs_experiment_onto_its_values(db_uri: str, tmp_
         store.engine.dispose()
 
 
+def test_upgrading_copies_the_points_linked_to_logged_models(db_uri: str, tmp_path: Path) -> None:
+    """Revision 0007 gives logged models their own table of points, filled from the points
+    linked to them before it."""
+    from alembic import command
+
+    from trainlab.client.rest_logged_models import logged_models_for
+    from trainlab.store.sql.engine import _alembic_config
+    from trainlab.store.sql.tracking import SqlTrackingStore
+
+    store = SqlTrackingStore(db_uri, f"file://{tmp_path}/artifacts")
+    try:
+        exp = store.create_experiment(f"old-lm-{tmp_path.name}")
+        run = store.create_run(exp).info.run_id
+        models = logged_models_for(store)
+        model_id = models.create_logged_model(exp, "clf", run).model_id
+        store.log_batch(run, [Metric("acc", 0.5, 1, 0, None, "eval", "d1", model_id)])
+        command.downgrade(_alembic_config(store.engine), "0006")
+        command.upgrade(_alembic_config(store.engine), "head")
+        (point,) = models.get_logged_model(model_id).metrics
+        assert (point.key, point.value, point.dataset_name, point.run_id) == (
+            "acc",
+            0.5,
+            "eval",
+            run,
+        )
+    finally:
+        store.engine.dispose()
+
+
 def test_db_upgrade_unsupported_uri(tmp_path: Path) -> None:
     proc = cli("db", "upgrade", "mysql://x", cwd=tmp_path)
     assert_clean_error(proc, "'mysql://x'", "sqlite:///", "postgresql://")

@@ -191,6 +191,21 @@ def test_search_logged_models_by_metric(tracking: MlflowClient, experiment_id: s
     assert [m.metrics[0].value for m in ranked] == [0.4, 0.9]
 
 
+def test_a_models_metrics_logged_before_it_reach_it(
+    tracking: MlflowClient, experiment_id: str
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    with mlflow.start_run(experiment_id=experiment_id):
+        mlflow.log_metric("rmse", 0.25)
+        info = mlflow.sklearn.log_model(model, name="clf")
+    (point,) = tracking.get_logged_model(info.model_id).metrics
+    assert (point.key, point.value) == ("rmse", 0.25)
+    found = tracking.search_logged_models([experiment_id], filter_string="metrics.rmse < 1")
+    assert [m.model_id for m in found] == [info.model_id]
+
+
 def test_sklearn_autolog(tracking: MlflowClient) -> None:
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from trainlab.client import wire
 from trainlab.client.rest import RestTrackingStore
 from trainlab.entities import LoggedModel, LoggedModelStatus, PagedList
 from trainlab.store._base import BaseLoggedModelStore
@@ -15,31 +16,12 @@ def _kv(d: dict[str, str] | None) -> list[dict[str, str]]:
     return [{"key": k, "value": v} for k, v in (d or {}).items()]
 
 
-def logged_model_from_wire(m: dict[str, Any]) -> LoggedModel:
-    info = m.get("info", {})
-    data = m.get("data", {})
-    return LoggedModel(
-        model_id=info["model_id"],
-        experiment_id=str(info["experiment_id"]),
-        name=info.get("name", ""),
-        artifact_uri=info.get("artifact_uri", ""),
-        status=LoggedModelStatus(info.get("status", LoggedModelStatus.PENDING)),
-        creation_timestamp=int(info.get("creation_timestamp_ms", 0)),
-        last_updated_timestamp=int(info.get("last_updated_timestamp_ms", 0)),
-        model_type=info.get("model_type"),
-        source_run_id=info.get("source_run_id"),
-        status_message=info.get("status_message"),
-        tags={t["key"]: t.get("value", "") for t in info.get("tags", [])},
-        params={p["key"]: p.get("value", "") for p in data.get("params", [])},
-    )
-
-
 class RestLoggedModelStore(BaseLoggedModelStore):
     def __init__(self, tracking: RestTrackingStore) -> None:
         self.tracking = tracking
 
     def _model(self, method: str, path: str, body: dict[str, Any] | None = None) -> LoggedModel:
-        return logged_model_from_wire(self.tracking.call(method, path, body)["model"])
+        return wire.logged_model(self.tracking.call(method, path, body)["model"])
 
     def create_logged_model(
         self,
@@ -103,7 +85,7 @@ class RestLoggedModelStore(BaseLoggedModelStore):
         if page_token:
             body["page_token"] = page_token
         out = self.tracking.call("POST", "/logged-models/search", body)
-        models = [logged_model_from_wire(m) for m in out.get("models", [])]
+        models = [wire.logged_model(m) for m in out.get("models", [])]
         return PagedList(models, out.get("next_page_token"))
 
 

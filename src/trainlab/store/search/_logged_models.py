@@ -30,10 +30,10 @@ from trainlab.store.search._compile import (
     key_value_fields,
 )
 from trainlab.store.sql.models import (
+    LoggedModelMetricModel,
     LoggedModelModel,
     LoggedModelParamModel,
     LoggedModelTagModel,
-    MetricModel,
 )
 
 _M = LoggedModelModel
@@ -54,50 +54,52 @@ def _on_datasets(datasets: Sequence[DatasetFilter]) -> ColumnElement[bool] | Non
         return None
     clauses = []
     for d in datasets:
-        clause = MetricModel.dataset_name == d["dataset_name"]
+        clause = LoggedModelMetricModel.dataset_name == d["dataset_name"]
         if d.get("dataset_digest"):
-            clause = and_(clause, MetricModel.dataset_digest == d["dataset_digest"])
+            clause = and_(clause, LoggedModelMetricModel.dataset_digest == d["dataset_digest"])
         clauses.append(clause)
     return or_(*clauses)
 
 
 class LoggedModelMetric(ExistsField):
-    """The points of one metric logged with a model (``MetricModel.model_id``)."""
+    """The points of one metric logged with a model (``LoggedModelMetricModel.model_id``)."""
 
     def __init__(self, key: str, on_datasets: ColumnElement[bool] | None = None) -> None:
-        scope = and_(MetricModel.model_id == _M.model_id, MetricModel.key == key)
+        scope = and_(
+            LoggedModelMetricModel.model_id == _M.model_id, LoggedModelMetricModel.key == key
+        )
         if on_datasets is not None:
             scope = and_(scope, on_datasets)
         super().__init__(
             f"metric {quote(key)}",
             scope,
-            MetricModel.value,
+            LoggedModelMetricModel.value,
             "number",
             NUMERIC_OPS,
             allows_nan=True,
         )
 
     def condition(self, op: str, value: Any) -> ColumnElement[bool]:
-        return compare_metric(self.column, MetricModel.is_nan, op, value)
+        return compare_metric(self.column, LoggedModelMetricModel.is_nan, op, value)
 
     def order(self, ascending: bool) -> list[ColumnElement[Any]]:
         """The latest point's value: numbers first, then NaN, then models without the metric."""
         # A total order, so that both subqueries pick the same point when points tie.
         newest = (
-            MetricModel.timestamp.desc(),
-            MetricModel.step.desc(),
-            MetricModel.run_id,
-            MetricModel.dataset_name,
-            MetricModel.dataset_digest,
-            MetricModel.is_nan,
-            MetricModel.value,
+            LoggedModelMetricModel.timestamp.desc(),
+            LoggedModelMetricModel.step.desc(),
+            LoggedModelMetricModel.run_id,
+            LoggedModelMetricModel.dataset_name,
+            LoggedModelMetricModel.dataset_digest,
+            LoggedModelMetricModel.is_nan,
+            LoggedModelMetricModel.value,
         )
 
         def latest(column: Any) -> Any:
             return select(column).where(self.scope).order_by(*newest).limit(1).scalar_subquery()
 
-        rank = latest(case((MetricModel.is_nan, 1), else_=0))
-        value = latest(MetricModel.value)
+        rank = latest(case((LoggedModelMetricModel.is_nan, 1), else_=0))
+        value = latest(LoggedModelMetricModel.value)
         sort = value.asc() if ascending else value.desc()
         return [func.coalesce(rank, 2).asc(), sort]
 
@@ -197,7 +199,9 @@ def logged_models_filter(
     clause = compile_filter(_schema(on_datasets) if datasets else LOGGED_MODELS, filter_string)
     if on_datasets is None:
         return clause
-    on_model = select(MetricModel.model_id).where(MetricModel.model_id == _M.model_id, on_datasets)
+    on_model = select(LoggedModelMetricModel.model_id).where(
+        LoggedModelMetricModel.model_id == _M.model_id, on_datasets
+    )
     has_points = on_model.exists()
     return has_points if clause is None else and_(has_points, clause)
 
@@ -216,7 +220,7 @@ def logged_models_order_by(order_by: Sequence[Mapping[str, object]]) -> list[Col
             if o.get("dataset_name"):
                 on_dataset = _on_datasets([o])
             elif o.get("dataset_digest"):
-                on_dataset = MetricModel.dataset_digest == o["dataset_digest"]
+                on_dataset = LoggedModelMetricModel.dataset_digest == o["dataset_digest"]
             field = LoggedModelMetric(name[len("metrics.") :], on_dataset)
             ordering += field.order(ascending)
             continue

@@ -25,6 +25,7 @@ METRIC_COLUMNS = (
 )
 _LATEST_UPDATED = METRIC_COLUMNS[2:]
 _KEY = itemgetter(1)
+_MODEL_ID = METRIC_COLUMNS.index("model_id")
 _NEWEST_ORDER = itemgetter(2, 3, 4)  # step, timestamp, value
 
 
@@ -110,6 +111,15 @@ def _history_insert(dialect: str, width: int, rows: int) -> str:
 
 
 @functools.cache
+def _model_points_insert(dialect: str) -> str:
+    """The insert of points linked to a logged model, from rows of all 9 ``METRIC_COLUMNS``."""
+    mark = "%s" if dialect == "postgresql" else "?"
+    columns = ", ".join(f'"{c}"' for c in METRIC_COLUMNS)
+    values = ", ".join([mark] * len(METRIC_COLUMNS))
+    return f"INSERT INTO logged_model_metrics ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"
+
+
+@functools.cache
 def _latest_upsert(dialect: str, width: int) -> str:
     mark = "%s" if dialect == "postgresql" else "?"
     columns = ", ".join(f'"{c}"' for c in METRIC_COLUMNS[:width])
@@ -124,10 +134,10 @@ def _latest_upsert(dialect: str, width: int) -> str:
 
 
 def insert_metrics(s: Session, experiment_id: int, rows: list[tuple[Any, ...]]) -> None:
-    """Append points (identical points collapse) and move each key's latest value forward:
-    the newest point is the one with the highest (step, timestamp, value). Rows hold the
-    first 6 or all 9 of ``METRIC_COLUMNS``, all of one width, all of one run (of experiment
-    ``experiment_id``)."""
+    """Append points (identical points collapse), also to their logged model's points, and
+    move each key's latest value forward: the newest point is the one with the highest (step,
+    timestamp, value). Rows hold the first 6 or all 9 of ``METRIC_COLUMNS``, all of one width,
+    all of one run (of experiment ``experiment_id``)."""
     conn = s.connection()
     dialect, width = conn.dialect.name, len(rows[0])
     n, whole = _ROWS_PER_INSERT, len(rows) - len(rows) % _ROWS_PER_INSERT
@@ -138,6 +148,9 @@ def insert_metrics(s: Session, experiment_id: int, rows: list[tuple[Any, ...]]) 
         )
     if whole < len(rows):
         conn.exec_driver_sql(_history_insert(dialect, width, 1), rows[whole:])
+    linked = [r for r in rows if r[_MODEL_ID] is not None] if width > _MODEL_ID else []
+    if linked:  # also the model's, even when the run's history had the point already
+        conn.exec_driver_sql(_model_points_insert(dialect), linked)
     # Each key's newest row: the last of its rows in (step, timestamp, value) order, the sort
     # stable (a tie goes to the row logged last); a NaN is stored as 0.0, so rows compare.
     ordered = sorted(rows, key=_NEWEST_ORDER)

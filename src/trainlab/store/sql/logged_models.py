@@ -17,10 +17,10 @@ from trainlab.store._base import BaseLoggedModelStore
 from trainlab.store.search import logged_models_filter, logged_models_order_by
 from trainlab.store.sql.models import (
     ExperimentModel,
+    LoggedModelMetricModel,
     LoggedModelModel,
     LoggedModelParamModel,
     LoggedModelTagModel,
-    MetricModel,
 )
 from trainlab.store.sql.registry_lineage import distinct_model_versions
 from trainlab.store.sql.tracking import SqlTrackingStore, _experiment_pk
@@ -57,7 +57,7 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
         q_params = select(LoggedModelParamModel).where(LoggedModelParamModel.model_id.in_(ids))
         for p in s.execute(q_params).scalars():
             params[p.model_id][p.key] = p.value
-        q_metrics = select(MetricModel).where(MetricModel.model_id.in_(ids))
+        q_metrics = select(LoggedModelMetricModel).where(LoggedModelMetricModel.model_id.in_(ids))
         for m in s.execute(q_metrics).scalars():
             value = math.nan if m.is_nan else m.value
             metrics[m.model_id or ""].append(

@@ -237,6 +237,30 @@ class LoggedModelParamModel(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class LoggedModelMetricModel(Base):
+    """The points logged with a logged model (a metric's ``model_id``), kept apart from the
+    run's history as MLflow keeps them: a point the run already has is linked to a model later
+    (the stock client sends a run's metrics again, with the model's id, when it logs a model),
+    and to any number of models."""
+
+    __tablename__ = "logged_model_metrics"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    model_id: Mapped[str] = mapped_column(
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(KEY, primary_key=True)
+    step: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    value: Mapped[float] = mapped_column(Float(precision=53), primary_key=True)
+    is_nan: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset_name: Mapped[str | None] = mapped_column(String(500))
+    dataset_digest: Mapped[str | None] = mapped_column(String(64))
+
+
 class RunModelIOModel(Base):
     """Logged models a run consumed (direction 'input') or produced (direction 'output')."""
 
