@@ -190,7 +190,11 @@ def test_changed_data_and_other_signatures_are_refused(registry: Registry) -> No
     proc = registry.promote(2, model="cancer-refusals")
     assert proc.returncode == 2
     assert "input signatures differ" in one_line(proc.stderr)
-    assert "the candidate lacks 28 column(s) the champion takes: mean perimeter," in one_line(
+    assert (
+        "the candidate lacks 28 columns the champion takes: mean perimeter (double), mean area "
+        "(double)," in one_line(proc.stderr)
+    )
+    assert "and 22 more. The candidate takes 2 columns: mean radius (double), mean " in one_line(
         proc.stderr
     )
     assert registry.holder("champion", "cancer-refusals") == 3
@@ -322,3 +326,69 @@ def test_an_alias_goes_to_a_version_that_failed_the_gate_only_with_force(
         assert "--force" in one_line(proc.stderr) and registry.holder("canary") == good
     assert registry.run("rollback", "cancer", "--alias", "canary", "--force").returncode == 0
     assert registry.holder("canary") == failed
+
+
+def test_a_network_that_takes_a_tensor_is_compared_with_a_model_that_takes_columns(
+    registry: Registry,
+) -> None:
+    """A pytorch pipeline's network takes the feature columns as one float32 tensor, by
+    position; a scikit-learn model takes them by name. The gate compares the two when the
+    network's run records that it was trained on the held-out columns in their order (either
+    one the candidate), says so in the evidence, and refuses a network trained on another
+    order with what differs and what to do."""
+    from sklearn.datasets import load_breast_cancer
+
+    cwd = registry.cwd
+    columns = list(load_breast_cancer(as_frame=True).data.columns)
+    mlp = ("trainlab.training.nets.TabularMLP", {"hidden": [16]})
+    for name, (cls, params), data in (
+        ("mixed-forest", MODELS["strong"], {}),
+        ("mixed-mlp", mlp, {}),
+        ("mixed-reversed", mlp, {"features": columns[::-1]}),
+    ):
+        cfg = pipeline("cancer.csv", cls, params, **data)
+        cfg["register"] = {"name": "cancer-mixed"}
+        if cls == mlp[0]:
+            cfg["model"]["flavor"] = "pytorch"
+            cfg["train"] = {"epochs": 30, "batch_size": 64, "lr": 0.01, "seed": 3}
+        (cwd / f"{name}.yaml").write_text(yaml.safe_dump(cfg))
+        proc = registry.run("train", f"{name}.yaml", "--no-progress")
+        assert proc.returncode == 0, proc.stderr
+    forest, net, reversed_net = 1, 2, 3
+    for alias, version in (("champion", forest), ("net", net), ("reversed", reversed_net)):
+        proc = registry.run("models", "alias", "set", "cancer-mixed", alias, str(version))
+        assert proc.returncode == 0, proc.stderr
+
+    # the network the candidate, the forest the champion: the user's case
+    proc = registry.promote(net, model="cancer-mixed")
+    out = one_line(proc.stdout)
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    assert "on 171 held-out rows" in out
+    inputs = _evidence(registry, out.split("evidence: trainlab runs show ")[1].split()[0])["inputs"]
+    assert inputs["candidate"]["takes"] == "tensor"
+    assert inputs["candidate"]["signature"] == "a float32 tensor of shape (-1, 30)"
+    assert inputs["candidate"]["column_order"]["checked"] is True
+    assert inputs["candidate"]["column_order"]["columns"] == columns
+    assert inputs["champion"]["takes"] == "columns"
+    assert registry.version_tags(net, "cancer-mixed")["trainlab.gate.verdict"] in ("PASS", "FAIL")
+
+    # the other way round: the forest the candidate, the network the champion
+    proc = registry.promote(forest, "net", model="cancer-mixed")
+    out = one_line(proc.stdout)
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    inputs = _evidence(registry, out.split("evidence: trainlab runs show ")[1].split()[0])["inputs"]
+    assert inputs["champion"]["takes"] == "tensor" and inputs["candidate"]["takes"] == "columns"
+    assert inputs["champion"]["column_order"]["checked"] is True
+
+    # a network trained on the columns in another order would be fed them wrongly: refused
+    proc = registry.promote(forest, "reversed", model="cancer-mixed")
+    assert proc.returncode == 2, proc.stdout
+    message = one_line(proc.stderr)
+    assert "the candidate takes 30 columns: mean radius (double), mean texture (double)," in message
+    assert "the champion takes a float32 tensor of shape (-1, 30)" in message
+    assert (
+        "Here version 3 (the champion) was trained on the held-out data's 30 columns in another "
+        "order (column 1 was worst fractal dimension, the held-out data has mean radius;"
+    ) in message
+    assert "{'type'" not in message
+    assert registry.holder("reversed", "cancer-mixed") == reversed_net

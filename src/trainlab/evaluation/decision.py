@@ -300,8 +300,8 @@ def decide(
     both scored on the same held-out rows ``y_true`` of a ``classification`` or ``regression``
     task. Checks, in order: the primary improvement (CI low > min_improvement), each threshold
     on the candidate's value, each guard (CI low of the improvement >= -max_drop)."""
-    policy.check_task(task)
     y = _column(y_true)
+    policy.check_task(task, len(np.unique(y)) if task == "classification" else 0)
     names = policy.metric_names()
     cand = _scored(candidate, len(y), "candidate")
     cand_metrics = {m: _value(lookup(m), y, cand, "candidate") for m in names}

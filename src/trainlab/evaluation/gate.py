@@ -10,15 +10,18 @@ recorded in an evaluation run with plots, and on the candidate version as tags.
 Held-out rows the champion was trained on (its run recorded another split) are left out, so
 that neither model is scored on rows it learnt.
 
+A model that takes a tensor gets the held-out columns by position, so it is compared with one
+that takes named columns only when that order is checked against the tensor model's run (see
+:mod:`trainlab.evaluation.inputs`); the evidence says what each model takes and how it was fed.
+
 Refusals (nothing evaluated, nothing moved): the data no longer has the recorded fingerprint,
-the models' input signatures differ, the candidate has no trainlab run to take data from, the
-champion was trained on every held-out row."""
+the models' inputs differ (or a tensor's column order cannot be checked), the candidate has no
+trainlab run to take data from, the champion was trained on every held-out row."""
 
 from __future__ import annotations
 
-import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +29,7 @@ import numpy as np
 
 from trainlab._user import login_name
 from trainlab.evaluation.decision import Decision, Scored, decide
+from trainlab.evaluation.inputs import Party, match_inputs, trained_columns
 from trainlab.evaluation.policy import Policy
 from trainlab.exceptions import InvalidParameterValue, InvalidState, ResourceNotFound
 
@@ -52,6 +56,8 @@ class GateResult:
     rows: int  # the held-out rows both models were scored on
     left_out: int = 0  # held-out rows left out: the champion was trained on them
     unchecked: str | None = None  # why the champion's training rows could not be checked
+    # what each model takes and how it was fed the held-out rows (decision.json's "inputs")
+    inputs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -167,55 +173,17 @@ def unseen_by_champion(
     return HeldOut(data.X[keep], y, data.task, data.digest, data.experiment_id), left_out
 
 
-def check_signatures(candidate: LoadedModel, champion: LoadedModel, names: str) -> None:
-    a, b = candidate.signature, champion.signature
-    if a is None or b is None:
-        return
-    # Names and types must agree; whether a column may be missing depends only on the rows
-    # each model's input example happened to hold.
-    left, right = (
-        [{k: v for k, v in spec.items() if k != "required"} for spec in json.loads(s.to_json())]
-        for s in (a.inputs, b.inputs)
-    )
-    if left != right:
-        raise InvalidState(
-            f"The models' input signatures differ ({names}): {_difference(left, right)}; they "
-            "cannot be scored on the same data."
-        )
-
-
-def _difference(candidate: list[dict[str, Any]], champion: list[dict[str, Any]]) -> str:
-    """What the candidate's inputs lack or add, by column name; else both in full."""
-
-    def columns(spec: list[dict[str, Any]]) -> dict[str, str]:
-        return {str(c.get("name")): str(c.get("type")) for c in spec}
-
-    mine, theirs = columns(candidate), columns(champion)
-    parts = []
-    if missing := [n for n in theirs if n not in mine]:
-        parts.append(
-            f"the candidate lacks {len(missing)} column(s) the champion takes: {', '.join(missing)}"
-        )
-    if extra := [n for n in mine if n not in theirs]:
-        parts.append(f"it takes {len(extra)} the champion does not: {', '.join(extra)}")
-    if retyped := [
-        f"{n} ({theirs[n]} -> {t})" for n, t in mine.items() if n in theirs and theirs[n] != t
-    ]:
-        parts.append(f"types differ: {', '.join(retyped)}")
-    if not parts or "None" in mine or "None" in theirs:  # unnamed (tensor) inputs, or order only
-        return f"candidate takes {candidate}, champion takes {champion}"
-    return "; ".join(parts)
-
-
 def score(model: LoadedModel, X: pd.DataFrame, task: str) -> Scored:
     """Predictions (and class probabilities, where the model gives them) on ``X``."""
+    from trainlab.models.signature import enforce
+
     sig = model.signature
+    # A tensor gets the columns by position, in X's order (see trainlab.evaluation.inputs).
     data: Any = X.to_numpy(np.float32) if sig is not None and sig.inputs.is_tensor else X
+    # The framework's own methods get the frame as the signature orders and types it.
+    checked = enforce(sig.inputs, data) if sig is not None else data
     if model.metadata.flavors.get("python_function", {}).get("predict_fn", "predict") != "predict":
         # an MLflow model whose pyfunc predicts otherwise (predict_proba): labels from predict
-        from trainlab.models.signature import enforce
-
-        checked = enforce(sig.inputs, data) if sig is not None else data
         out = np.asarray(model.get_raw_model().predict(checked))
     else:
         out = np.asarray(model.predict(data))
@@ -225,7 +193,7 @@ def score(model: LoadedModel, X: pd.DataFrame, task: str) -> Scored:
         shifted = np.exp(out - out.max(axis=1, keepdims=True))
         return Scored(out.argmax(axis=1), shifted / shifted.sum(axis=1, keepdims=True))
     raw = model.get_raw_model()
-    proba = raw.predict_proba(data) if hasattr(raw, "predict_proba") else None
+    proba = raw.predict_proba(checked) if hasattr(raw, "predict_proba") else None
     return Scored(out, None if proba is None else np.asarray(proba))
 
 
@@ -257,14 +225,21 @@ def promote(
     if champion == version:
         raise InvalidState(f"Version {version} of {name!r} already holds alias {alias!r}.")
     data = held_out(client.store, candidate_mv.run_id, client.uri)
-    policy.check_task(data.task)
+    policy.check_task(data.task, len(np.unique(np.asarray(data.y))))
     candidate = trainlab.load_model(f"models:/{name}/{version}", tracking_uri=client.uri)
-    champion_model, left_out, rows = None, 0, None
+    champion_model, left_out, rows, against = None, 0, None, None
     if champion is not None:
         champion_model = trainlab.load_model(f"models:/{name}/{champion}", tracking_uri=client.uri)
-        check_signatures(candidate, champion_model, f"versions {version} and {champion}")
         champion_run = registry.get_model_version(name, champion).run_id
-        rows = champion_training_rows(client.store, champion_run, data.digest, data.X, client.uri)
+        against = Party("champion", champion, champion_run, champion_model)
+    inputs = match_inputs(
+        Party("candidate", version, candidate_mv.run_id, candidate),
+        against,
+        data.X,
+        lambda run_id: trained_columns(client.store, run_id, client.uri),
+    )
+    if against is not None:
+        rows = champion_training_rows(client.store, against.run_id, data.digest, data.X, client.uri)
         data, left_out = unseen_by_champion(data, rows.hashes, champion)
     scores = (
         score(candidate, data.X, data.task),
@@ -275,7 +250,7 @@ def promote(
     if rows is not None:
         checked |= {"champion_rows_checked": rows.checked, "champion_rows": rows.note}
     run_id = _record(name, version, alias, champion, decision, scores, data, client.uri,
-                     candidate_mv, checked)  # fmt: skip
+                     candidate_mv, checked, inputs)  # fmt: skip
     verdict = "PASS" if decision.passed else "FAIL"
     registry.set_model_version_tag(name, version, "trainlab.gate.verdict", verdict)
     registry.set_model_version_tag(name, version, "trainlab.gate.run_id", run_id)
@@ -288,7 +263,7 @@ def promote(
     unchecked = None if rows is None or rows.checked else rows.note
     return GateResult(
         decision, name, version, alias, champion, run_id, decision.passed, data.digest,
-        len(data.y), left_out, unchecked,
+        len(data.y), left_out, unchecked, inputs,
     )  # fmt: skip
 
 
@@ -310,6 +285,7 @@ def _record(
     tracking_uri: str,
     candidate_mv: Any,
     champion_rows: dict[str, Any],
+    inputs: dict[str, Any],
 ) -> str:
     """The evaluation run: every number, the policy, the verdict, and plots."""
     import trainlab
@@ -353,6 +329,7 @@ def _record(
                 "task": data.task,
                 **champion_rows,
             },
+            "inputs": inputs,
         }
         run.log_dict(evidence, "gate/decision.json")
         with tempfile.TemporaryDirectory(prefix="trainlab-gate-") as tmp:

@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from trainlab.exceptions import InvalidParameterValue
-from trainlab.training.metrics import CLASSIFICATION, REGRESSION, Metric, lookup
+from trainlab.training.metrics import CLASSIFICATION, REGRESSION, Metric, for_target, lookup
 
 TASKS: dict[str, dict[str, Metric]] = {"classification": CLASSIFICATION, "regression": REGRESSION}
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -137,22 +137,29 @@ class Policy(_Strict):
             return self.primary.maximize
         return lookup(name).greater_is_better
 
-    def check_task(self, task: str) -> None:
+    def check_task(self, task: str, classes: int = 2) -> None:
         """Raise InvalidParameterValue unless every metric applies to ``task``
-        (``classification`` or ``regression``)."""
+        (``classification`` or ``regression``) with a target of ``classes`` classes."""
         if task not in TASKS:
             raise InvalidParameterValue(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+        allowed = for_target(task, classes)
+
+        def why(name: str) -> str:
+            if name in TASKS[task]:  # binary only
+                return f"is for a target of two classes; this one has {classes}"
+            return f"is not a {task} metric"
+
         wrong = [
-            f"  {where}: {name!r} is not a {task} metric"
+            f"  {where}: {name!r} {why(name)}"
             for where, name in self._metric_keys()
-            if name not in TASKS[task]
+            if name not in allowed
         ]
         if wrong:
-            known = ", ".join(sorted(TASKS[task]))
+            known = ", ".join(sorted(allowed))
             raise InvalidParameterValue(
                 f"The policy does not fit a {task} model:\n"
                 + "\n".join(wrong)
-                + f"\n  ({task} metrics: {known})"
+                + f"\n  (metrics that apply: {known})"
             )
 
     def to_dict(self) -> dict[str, Any]:

@@ -160,8 +160,16 @@ def test_check_task_names_each_misfit_metric() -> None:
     message = err.value.message
     assert "  primary.metric: 'f1_macro' is not a regression metric" in message
     assert "  thresholds.roc_auc: 'roc_auc' is not a regression metric" in message
-    assert "regression metrics: mae, mape, median_ae, r2, rmse" in message
+    assert "(metrics that apply: mae, mape, median_ae, r2, rmse)" in message
     parse_policy({"primary": {"metric": "rmse"}}).check_task("regression")
+    binary = parse_policy({"primary": {"metric": "f1"}})
+    binary.check_task("classification", 2)
+    with pytest.raises(InvalidParameterValue) as err:
+        binary.check_task("classification", 3)
+    assert "  primary.metric: 'f1' is for a target of two classes; this one has 3" in (
+        err.value.message
+    )
+    assert "f1_macro" in err.value.message
     parse_policy(GOOD).check_task("classification")
     with pytest.raises(InvalidParameterValue, match="task must be one of classification, regr"):
         policy.check_task("ranking")
