@@ -4,7 +4,8 @@ Rejected (each a past MLflow CVE): ``..`` segments, also when URL-encoded once o
 backslashes; absolute paths and drive letters; NUL bytes; ``#`` fragments; ``;`` parameters.
 After that, ``resolve_under`` makes sure the resolved path, symlinks followed, stays inside the
 artifact root. A new file's path (``validate_new_artifact_path``) must also fit what
-filesystems and object stores take.
+filesystems and object stores take, and hold no control character (a tab or line break, which
+URL parsers drop: the file could not be read back).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 
 _DRIVE = re.compile(r"^[a-zA-Z]:")
+_CONTROL = re.compile(r"[\x01-\x1f\x7f]")
 _MAX_UNQUOTE = 4
 MAX_NAME_BYTES = 255  # a file or folder name (Linux, macOS, Windows)
 MAX_PATH_BYTES = 1024  # a whole path (S3's key limit)
@@ -68,6 +70,12 @@ def validate_new_artifact_path(path: str) -> str:
     and no path over 1,024 (what filesystems and S3 take), so that the write cannot fail on its
     storage's limits."""
     relative = validate_artifact_path(path)
+    if control := _CONTROL.search(relative):
+        raise _invalid(
+            path,
+            f"it contains the control character {control.group()!r}; clients drop tabs and "
+            "line breaks from URLs, so the file could not be read back",
+        )
     longest = max((len(p.encode()) for p in relative.split("/")), default=0)
     if longest > MAX_NAME_BYTES:
         raise _invalid(path, f"a name in it is {longest} bytes long; the limit is {MAX_NAME_BYTES}")
