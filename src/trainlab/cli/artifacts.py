@@ -30,14 +30,13 @@ def list_cmd(
         console,
         fail,
         full_run_id,
-        open_store,
+        opened_store,
         print_json,
         with_errors,
     )
     from trainlab.client.artifacts import list_artifacts
 
-    with with_errors():
-        store = open_store(tracking_uri)
+    with with_errors(), opened_store(tracking_uri) as store:
         run_id = full_run_id(store, run_id)
         files = list_artifacts(run_id, path, tracking_uri=tracking_uri)
         model_id = _logged_model_named(store, run_id, path) if path and not files else None
@@ -94,13 +93,12 @@ def download_cmd(
     names; prints the local path."""
     from pathlib import Path
 
-    from trainlab.cli.common import err_console, full_run_id, open_store, with_errors
+    from trainlab.cli.common import err_console, full_run_id, opened_store, with_errors
     from trainlab.client.artifacts import download_artifacts
     from trainlab.exceptions import ResourceNotFound
     from trainlab.models.uri import download_model
 
-    with with_errors():
-        store = open_store(tracking_uri)
+    with with_errors(), opened_store(tracking_uri) as store:
         run_id = full_run_id(store, run_id)
         try:
             local = download_artifacts(run_id, path, dst, tracking_uri=tracking_uri)

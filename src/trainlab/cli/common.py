@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import typer
@@ -67,6 +69,18 @@ def open_store(tracking_uri: str | None) -> Any:
         fail(exc.message)
     except Exception as exc:  # noqa: BLE001 - a bad URL or an unreachable database alike
         fail(f"Cannot open the tracking store {uri!r}: {str(exc).splitlines()[0]}")
+
+
+@contextmanager
+def opened_store(tracking_uri: str | None) -> Iterator[Any]:
+    """``open_store``, its connections closed at the end (a command run in-process, as tests
+    and notebooks do, leaves none open)."""
+    store = open_store(tracking_uri)
+    try:
+        yield store
+    finally:
+        if callable(close := getattr(store, "close", None)):
+            close()
 
 
 def _missing_sqlite_file(uri: str) -> str | None:
