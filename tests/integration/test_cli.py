@@ -409,8 +409,9 @@ def test_artifacts_download_of_a_logged_model_fetches_its_files(tmp_path: Path) 
     proc = cli("artifacts", "download", run.run_id[:8], "clf", "-d", str(out),
                "--tracking-uri", uri, cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert (Path(proc.stdout.strip()) / "MLmodel").is_file()
-    assert Path(proc.stdout.strip()).is_relative_to(out)
+    local = Path(proc.stdout.strip())
+    assert local.is_relative_to(out)
+    assert list(trainlab.load_model(str(local)).predict([[0.0], [3.0]])) == [0, 1]
     assert f"'clf' is the run's logged model {info.model_uri}" in one_line(proc.stderr)
     missing = cli("artifacts", "download", run.run_id, "nothing", "-d", str(out),
                   "--tracking-uri", uri, cwd=tmp_path)  # fmt: skip

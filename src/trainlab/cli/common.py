@@ -50,7 +50,7 @@ def timestamp(ms: int | None) -> str:
     return dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def open_store(tracking_uri: str | None) -> Any:
+def _open_store(tracking_uri: str | None) -> Any:
     """The store of ``--tracking-uri`` (else the environment's, else the embedded one), which
     must exist: a command that reads or changes what was logged never creates an empty one."""
     from trainlab.client.resolve import resolve_tracking_uri, store_for
@@ -73,14 +73,13 @@ def open_store(tracking_uri: str | None) -> Any:
 
 @contextmanager
 def opened_store(tracking_uri: str | None) -> Iterator[Any]:
-    """``open_store``, its connections closed at the end (a command run in-process, as tests
-    and notebooks do, leaves none open)."""
-    store = open_store(tracking_uri)
+    """The store of ``--tracking-uri`` (``_open_store``), its connections closed at the end (a
+    command run in-process, as tests and notebooks do, leaves none open)."""
+    store = _open_store(tracking_uri)
     try:
         yield store
     finally:
-        if callable(close := getattr(store, "close", None)):
-            close()
+        store.close()
 
 
 def _missing_sqlite_file(uri: str) -> str | None:

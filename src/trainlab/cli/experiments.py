@@ -18,7 +18,7 @@ def list_cmd(
     """List experiments: id, name, stage, creation time and artifact location."""
     from rich.table import Table
 
-    from trainlab.cli.common import console, open_store, print_json, timestamp, with_errors
+    from trainlab.cli.common import console, opened_store, print_json, timestamp, with_errors
     from trainlab.entities import ViewType
 
     views = {"active": ViewType.ACTIVE_ONLY, "deleted": ViewType.DELETED_ONLY, "all": ViewType.ALL}
@@ -26,8 +26,7 @@ def list_cmd(
         from trainlab.cli.common import fail
 
         fail(f"Invalid --view {view!r}: use one of active, deleted, all.")
-    with with_errors():
-        store = open_store(tracking_uri)
+    with with_errors(), opened_store(tracking_uri) as store:
         page = store.search_experiments(views[view], max_results, filter_string)
     if as_json:
         print_json([vars(e) for e in page])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -20,11 +22,13 @@ _REASON = typer.Option("", "--reason", "-r", help="Why: kept in the alias histor
 _USER = typer.Option(None, "--user", help="Who moves it (default: the login name).")
 
 
-def _registry(tracking_uri: str | None) -> Any:
-    from trainlab.cli.common import open_store
+@contextmanager
+def _registry(tracking_uri: str | None) -> Iterator[Any]:
+    from trainlab.cli.common import opened_store
     from trainlab.client.resolve import registry_for
 
-    return registry_for(open_store(tracking_uri))
+    with opened_store(tracking_uri) as store:
+        yield registry_for(store)
 
 
 _FORCE = typer.Option(
@@ -58,8 +62,7 @@ def roll_back(
     """Point the alias back at the version it held before its last move; the version."""
     from trainlab.cli.common import with_errors
 
-    with with_errors():
-        registry = _registry(tracking_uri)
+    with with_errors(), _registry(tracking_uri) as registry:
         target = registry.rollback_registered_model_alias(name, alias, dry_run=True)
         refuse_gate_failure(registry, name, alias, int(target.version), force)
         moved = registry.rollback_registered_model_alias(name, alias, login_user(user), reason)
@@ -108,8 +111,8 @@ def list_cmd(
 
     from trainlab.cli.common import console, print_json, timestamp, with_errors
 
-    with with_errors():
-        page = _registry(tracking_uri).search_registered_models(filter_string, max_results)
+    with with_errors(), _registry(tracking_uri) as registry:
+        page = registry.search_registered_models(filter_string, max_results)
     if as_json:
         print_json([_model_json(m) for m in page])
         return
@@ -134,8 +137,8 @@ def show_cmd(name: str = _NAME, tracking_uri: str = _URI, as_json: bool = _JSON)
     """One registered model: description, tags, aliases, latest versions."""
     from trainlab.cli.common import console, print_json, timestamp, with_errors
 
-    with with_errors():
-        model = _registry(tracking_uri).get_registered_model(name)
+    with with_errors(), _registry(tracking_uri) as registry:
+        model = registry.get_registered_model(name)
     if as_json:
         print_json(_model_json(model))
         return
@@ -161,8 +164,7 @@ def versions_cmd(
     """The versions of a model, newest first, with lineage in --json."""
     from trainlab.cli.common import console, print_json, with_errors
 
-    with with_errors():
-        registry = _registry(tracking_uri)
+    with with_errors(), _registry(tracking_uri) as registry:
         registry.get_registered_model(name)
         quoted = name.replace("'", "''")
         page = registry.search_model_versions(
@@ -189,8 +191,7 @@ def alias_set(
     with --force)."""
     from trainlab.cli.common import console, with_errors
 
-    with with_errors():
-        registry = _registry(tracking_uri)
+    with with_errors(), _registry(tracking_uri) as registry:
         refuse_gate_failure(registry, name, alias, version, force)
         registry.set_registered_model_alias(name, alias, version, login_user(user), reason)
     console.print(f"{name}@{alias} -> version {version}")
@@ -207,8 +208,7 @@ def alias_delete(
     """Remove ALIAS from model NAME."""
     from trainlab.cli.common import console, fail, with_errors
 
-    with with_errors():
-        registry = _registry(tracking_uri)
+    with with_errors(), _registry(tracking_uri) as registry:
         if alias not in registry.get_registered_model(name).aliases:
             fail(f"{name}@{alias} is not set. See `trainlab models show {name}`.")
         registry.delete_registered_model_alias(name, alias, login_user(user), reason)
@@ -229,8 +229,8 @@ def alias_history(
 
     from trainlab.cli.common import console, print_json, timestamp, with_errors
 
-    with with_errors():
-        events = _registry(tracking_uri).get_alias_history(name, alias)
+    with with_errors(), _registry(tracking_uri) as registry:
+        events = registry.get_alias_history(name, alias)
     if as_json:
         print_json([vars(e) for e in events])
         return

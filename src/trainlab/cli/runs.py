@@ -55,7 +55,7 @@ def list_cmd(
         console,
         experiment_names,
         fail,
-        open_store,
+        opened_store,
         print_json,
         with_errors,
     )
@@ -65,8 +65,7 @@ def list_cmd(
         kind, _, key = column.partition(".")
         if kind not in _COLUMN_KINDS or not key:
             fail(f"Column {column!r}: name it params.KEY, metrics.KEY or tags.KEY.", code=2)
-    with with_errors():
-        store = open_store(tracking_uri)
+    with with_errors(), opened_store(tracking_uri) as store:
         if experiment:
             ids = _experiment_ids(store, experiment)
             names = experiment_names(store) if len(ids) > 1 else {}  # for the experiment column
@@ -108,11 +107,10 @@ def show_cmd(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Everything about one run: info, params, latest metrics, tags, inputs."""
-    from trainlab.cli.common import full_run_id, open_store, print_json, with_errors
+    from trainlab.cli.common import full_run_id, opened_store, print_json, with_errors
     from trainlab.cli.render import print_run, run_json
 
-    with with_errors():
-        store = open_store(tracking_uri)
+    with with_errors(), opened_store(tracking_uri) as store:
         run = store.get_run(full_run_id(store, run_id))
     if as_json:
         print_json(run_json(run))

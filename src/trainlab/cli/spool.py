@@ -13,7 +13,7 @@ def flush_cmd(
     tracking_uri: str = typer.Option(None, metavar="URI", help=TRACKING_URI_HELP),
 ) -> None:
     """Deliver what earlier processes spooled for this tracking URI."""
-    from trainlab.cli.common import console, fail, open_store, with_errors
+    from trainlab.cli.common import console, fail, opened_store, with_errors
     from trainlab.client.fluent import spool_dir
     from trainlab.client.resolve import resolve_tracking_uri
     from trainlab.client.spool import deliver_spool, spool_summaries
@@ -23,8 +23,7 @@ def flush_cmd(
     waiting = spool_summaries(spool_dir())
     delivered = 0
     if any(s.target == uri for s in waiting):  # else the store is not even opened
-        with with_errors():
-            store = open_store(uri)
+        with with_errors(), opened_store(uri) as store:
             try:
                 delivered = deliver_spool(store, uri, spool_dir())
             except ServiceUnavailable as exc:

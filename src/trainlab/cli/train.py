@@ -19,7 +19,7 @@ from trainlab.cli.common import (
     err_console,
     fail,
     full_run_id,
-    open_store,
+    opened_store,
 )
 
 if TYPE_CHECKING:
@@ -150,7 +150,8 @@ def train(
                 code=2,
             )
         with _outcome(tracking_uri):
-            run_id = full_run_id(open_store(tracking_uri), resume)
+            with opened_store(tracking_uri) as store:
+                run_id = full_run_id(store, resume)
             result = run_train(
                 resume_run=run_id, tracking_uri=tracking_uri, progress=not no_progress
             )
@@ -217,7 +218,8 @@ def reproduce(
 
     import_from_here()
     with _outcome(tracking_uri):
-        run_id = full_run_id(open_store(tracking_uri), run_id)
+        with opened_store(tracking_uri) as store:
+            run_id = full_run_id(store, run_id)
         with sigterm_interrupts(), Reporter(enabled=not no_progress) as reporter:
             rep = run_reproduce(run_id, force=force, tracking_uri=tracking_uri, reporter=reporter)
     for line in rep.differences:

@@ -38,6 +38,9 @@ class BaseTrackingStore(abc.ABC):
         tags at most besides. MLflow's REST API allows 1000."""
         return 1000
 
+    def close(self) -> None:  # noqa: B027 - a store with nothing to let go of keeps this
+        """Let go of the store's connections (they reopen if it is used again)."""
+
     # -- experiments -------------------------------------------------------------------------
     @abc.abstractmethod
     def create_experiment(

@@ -44,10 +44,7 @@ def reset_sdk() -> None:
 
 
 def close_store(store: Any) -> None:
-    if hasattr(store, "close"):  # RestTrackingStore
-        store.close()
-    if hasattr(store, "engine"):  # SqlTrackingStore
-        store.engine.dispose()
+    store.close()
 
 
 def history(uri: str, run_id: str, key: str) -> list[Metric]:

@@ -14,7 +14,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -113,17 +112,9 @@ class MetricModel(Base):
     re-delivering a batch idempotent. NaN is stored as value 0 with ``is_nan`` set."""
 
     __tablename__ = "metrics"
-    __table_args__ = (
-        # Few points belong to a logged model: a partial index costs nothing for the others.
-        Index(
-            None,
-            "model_id",
-            sqlite_where=text("model_id IS NOT NULL"),
-            postgresql_where=text("model_id IS NOT NULL"),
-        ),
-        # The primary key is the table (SQLite): one b-tree to write per point, not two.
-        {"sqlite_with_rowid": False},
-    )
+    # The primary key is the table (SQLite): one b-tree to write per point, not two. A point's
+    # model_id is what it was logged with; a logged model's points are LoggedModelMetricModel.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True

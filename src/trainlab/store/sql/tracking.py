@@ -194,6 +194,9 @@ class SqlTrackingStore(BaseTrackingStore):
         upgrade(self.engine)
         self._ensure_default_experiment()
 
+    def close(self) -> None:
+        self.engine.dispose()
+
     # -- helpers ----
     def _session(self, write: bool = True) -> AbstractContextManager[Session]:
         return unit_of_work(self.engine, write=write)

@@ -3,7 +3,8 @@
 A point logged with a model's id went into the run's history with that id, and a point the
 history already held was kept as it was: the stock client, which sends a run's metrics again
 with the new model's id when it logs a model, left the model without them. The model's points
-now have their own table; the points linked so far are copied into it.
+now have their own table; the points linked so far are copied into it, and the index that
+found them in the history goes.
 
 Revision ID: 0007
 Revises: 0006
@@ -66,7 +67,16 @@ def upgrade() -> None:
         f"INSERT INTO logged_model_metrics ({_COLUMNS}) SELECT {_COLUMNS} FROM metrics "
         'WHERE "model_id" IN (SELECT "model_id" FROM logged_models)'
     )
+    # A model's points were found through this index; they are read from the new table now.
+    op.drop_index("ix_metrics_model_id", table_name="metrics")
 
 
 def downgrade() -> None:
+    op.create_index(
+        "ix_metrics_model_id",
+        "metrics",
+        ["model_id"],
+        sqlite_where=sa.text("model_id IS NOT NULL"),
+        postgresql_where=sa.text("model_id IS NOT NULL"),
+    )
     op.drop_table("logged_model_metrics")
