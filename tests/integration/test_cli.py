@@ -210,6 +210,67 @@ def test_upgrading_copies_the_points_linked_to_logged_models(db_uri: str, tmp_pa
         store.engine.dispose()
 
 
+def test_upgrading_clusters_the_values_of_runs_by_run(db_uri: str, tmp_path: Path) -> None:
+    """Revision 0008 rebuilds params, tags and latest metric values as WITHOUT ROWID tables on
+    SQLite (the primary key is the table), keeping every row and index; PostgreSQL keeps its
+    tables. Stepping down rebuilds them with rowids."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from trainlab.entities import Metric, Param, RunTag
+    from trainlab.store.sql.engine import _alembic_config
+    from trainlab.store.sql.tracking import SqlTrackingStore
+
+    tables = ("params", "tags", "latest_metrics")
+    store = SqlTrackingStore(db_uri, f"file://{tmp_path}/artifacts")
+    try:
+        sqlite = store.engine.dialect.name == "sqlite"
+
+        def clustered() -> list[bool]:
+            with store.engine.connect() as conn:
+                return [
+                    "WITHOUT ROWID"
+                    in conn.execute(
+                        text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": t}
+                    ).scalar_one()
+                    for t in tables
+                ]
+
+        def indexes() -> set[str]:
+            from sqlalchemy import inspect
+
+            inspector = inspect(store.engine)
+            return {ix["name"] for t in tables for ix in inspector.get_indexes(t)}
+
+        exp = store.create_experiment(f"old-rowid-{tmp_path.name}")
+        run = store.create_run(exp).info.run_id
+        store.log_batch(
+            run,
+            [Metric("m", float("nan"), 1, 0), Metric("acc", 0.5, 2, 3)],
+            [Param("p", "v" * 6000)],
+            [RunTag("t", "y")],
+        )
+        before = store.get_run(run).data
+        named = indexes()
+        if sqlite:
+            assert clustered() == [True, True, True]
+        command.downgrade(_alembic_config(store.engine), "0007")
+        if sqlite:
+            assert clustered() == [False, False, False]
+        assert indexes() == named
+        command.upgrade(_alembic_config(store.engine), "head")
+        if sqlite:
+            assert clustered() == [True, True, True]
+        assert indexes() == named
+        after = store.get_run(run).data
+        assert (after.params, after.tags) == (before.params, before.tags)
+        assert {k: repr(m.value) for k, m in after.metrics.items()} == {"m": "nan", "acc": "0.5"}
+        found = store.search_runs([exp], "params.p LIKE 'vvv%' AND metrics.acc = 0.5")
+        assert [r.info.run_id for r in found] == [run]
+    finally:
+        store.engine.dispose()
+
+
 def test_db_upgrade_unsupported_uri(tmp_path: Path) -> None:
     proc = cli("db", "upgrade", "mysql://x", cwd=tmp_path)
     assert_clean_error(proc, "'mysql://x'", "sqlite:///", "postgresql://")

@@ -99,8 +99,13 @@ def test_otherwise_the_experiment_index_is_walked(
 
 def test_a_sorted_page_intersects_the_filter_lists(store: SqlTrackingStore) -> None:
     steps = plan(store, "params.lr = '0.1' AND tags.t = 'y' AND metrics.acc > 0.5", ["metrics.acc"])
-    assert steps.count("INTERSECT USING TEMP B-TREE") == 2
     assert "SEARCH runs USING INDEX sqlite_autoindex_runs_1 (run_id=?)" in steps
+    # Merged, not a temporary b-tree of each list; the runs of an equality come sorted from
+    # the index, those of a range are sorted.
+    assert steps.count("MERGE (INTERSECT)") == 2
+    assert "INTERSECT USING TEMP B-TREE" not in steps
+    lists = steps.split("MERGE (INTERSECT)")[-1].split("CORRELATED")[0]
+    assert lists.count("USE TEMP B-TREE FOR ORDER BY") == 1, lists
 
 
 @pytest.mark.parametrize(
@@ -168,3 +173,18 @@ def test_a_clause_of_the_top_level_and_lists_every_match(
 )
 def test_sorted_by_start_time(order_by: list[str], by_start_time: bool) -> None:
     assert sorted_by_start_time(order_by) is by_start_time
+
+
+def test_a_search_statement_is_built_once_and_bound_to_each_search(
+    store: SqlTrackingStore,
+) -> None:
+    filter_string, order_by = "params.lr = '0.1' AND tags.t = 'y'", ["metrics.acc DESC"]
+    first, first_binds = runs_query([1], filter_string, ViewType.ACTIVE_ONLY, order_by, "sqlite")
+    again, again_binds = runs_query([2], filter_string, ViewType.ACTIVE_ONLY, order_by, "sqlite")
+    assert again is first
+    assert first_binds != again_binds
+    for name in ("a", "b"):
+        exp = store.find_experiment_by_name(name)
+        assert exp is not None
+        found = store.search_runs([exp.experiment_id], filter_string, order_by=order_by)
+        assert [run.info.run_name for run in found] == [f"{name}2", f"{name}1", f"{name}0"]

@@ -68,6 +68,7 @@ from trainlab.store.search._runs import (
     SEARCHED_EXPERIMENTS,
     runs_filter,
     runs_order_by,
+    searched_experiments,
     sorted_by_start_time,
 )
 
@@ -117,5 +118,6 @@ __all__ = [
     "parse_order_by",
     "runs_filter",
     "runs_order_by",
+    "searched_experiments",
     "sorted_by_start_time",
 ]

@@ -430,14 +430,18 @@ def compile_terms(schema: SearchSchema, text: str | None) -> list[Term]:
     return terms
 
 
-def intersect_lists(terms: list[Term]) -> list[Term]:
+def intersect_lists(terms: list[Term], *, merged: bool = False) -> list[Term]:
     """``terms`` with their lists read as one: ``parent IN (a INTERSECT b ...)``, then the
-    other terms."""
+    other terms. ``merged`` sorts the intersection, which SQLite then computes by merging the
+    sorted lists (those of an equality come sorted from their index) instead of building a
+    temporary b-tree of each."""
     lists = [term.listed for term in terms if term.listed is not None]
     parent = next((term.parent for term in terms if term.listed is not None), None)
     if len(lists) < 2 or parent is None:
         return terms
     every = intersect(*lists)
+    if merged:
+        every = every.order_by(*every.selected_columns)
     return [Term(parent.in_(every), parent, every)] + [t for t in terms if t.listed is None]
 
 

@@ -42,6 +42,11 @@ SEARCHED_EXPERIMENTS = "searched_experiment_ids"
 _searched: BindParameter[int] = bindparam(SEARCHED_EXPERIMENTS, expanding=True)
 
 
+def searched_experiments() -> BindParameter[int]:
+    """The ids of the experiments searched, as bound at execution (``SEARCHED_EXPERIMENTS``)."""
+    return _searched
+
+
 class MetricField(ExistsField):
     """A run's latest value of one metric. NaN (stored as 0 with ``is_nan``) follows IEEE rules:
     it is ``!=`` every number; ``= NaN`` / ``!= NaN`` test for it. Sorting puts numbers first,

@@ -80,6 +80,9 @@ class ParamModel(Base):
         # value; there the (experiment, key) index serves.
         Index(None, "experiment_id", "key", "value", "run_id").ddl_if(dialect="sqlite"),
         Index(None, "experiment_id", "key").ddl_if(dialect="postgresql"),
+        # The (run, key) primary key is the table (SQLite): a run's values, or one value of a
+        # run, are one lookup, not two (revision 0008).
+        {"sqlite_with_rowid": False},
     )
 
     run_id: Mapped[str] = mapped_column(
@@ -97,6 +100,7 @@ class TagModel(Base):
     __table_args__ = (
         Index(None, "experiment_id", "key", "value", "run_id").ddl_if(dialect="sqlite"),
         Index(None, "experiment_id", "key").ddl_if(dialect="postgresql"),
+        {"sqlite_with_rowid": False},  # as ParamModel's
     )
 
     run_id: Mapped[str] = mapped_column(
@@ -135,7 +139,10 @@ class LatestMetricModel(Base):
     __tablename__ = "latest_metrics"
     # Search by value within experiments (metrics.acc > 0.9), covering: the run ids come from
     # the index.
-    __table_args__ = (Index(None, "experiment_id", "key", "value", "is_nan", "run_id"),)
+    __table_args__ = (
+        Index(None, "experiment_id", "key", "value", "is_nan", "run_id"),
+        {"sqlite_with_rowid": False},  # as ParamModel's
+    )
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
