@@ -364,6 +364,25 @@ def test_runs_list_table_with_columns(seeded: Seeded) -> None:
     ]
 
 
+def test_runs_list_fits_a_narrow_terminal(seeded: Seeded) -> None:
+    """At 80 columns the table shows 8 characters of each id (which commands take) and the
+    metric columns that fit, and says so."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINLAB_")}
+    env |= {"COLUMNS": "80", "TRAINLAB_SPOOL_DIR": str(seeded.cwd / "spool")}
+    args = ["runs", "list", "-e", seeded.experiment, "-o", "params.x ASC"]
+    proc = subprocess.run(
+        [TRAINLAB, *args, "--tracking-uri", seeded.uri],
+        capture_output=True, text=True, timeout=60, cwd=seeded.cwd, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 80
+    rows = table_rows(proc.stdout)
+    assert [r[0] for r in rows] == [seeded.runs[name][:8] for name, *_ in RUNS]
+    assert "run ids shortened to fit: --json lists them in full" in one_line(proc.stdout)
+    shown = cli("runs", "show", rows[0][0], "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+    assert shown.returncode == 0 and seeded.runs["alpha"] in shown.stdout, shown.stderr
+
+
 def test_runs_list_bad_filter(seeded: Seeded) -> None:
     proc = cli(
         "runs",

@@ -132,7 +132,9 @@ def test_the_gate_in_order(registry: Registry) -> None:
     assert proc.returncode == 0, proc.stdout
     assert "PASS: champion -> v5; v1 keeps alias 'previous'" in one_line(proc.stdout)
     assert (registry.holder("champion"), registry.holder("previous")) == (v["strong"], v["weak"])
-    run_id = one_line(proc.stdout).split("evidence: trainlab runs show ")[1].split()[0]
+    evidence_line = one_line(proc.stdout).split("evidence: trainlab runs show ")[1]
+    run_id = evidence_line.split()[0]
+    assert evidence_line.split()[1:3] == ["--tracking-uri", registry.uri]
     evidence = _evidence(registry, run_id)
     assert evidence["passed"] is True and evidence["champion"] == v["weak"]
     assert evidence["candidate_metrics"]["f1_macro"] > evidence["champion_metrics"]["f1_macro"]
@@ -314,7 +316,10 @@ def test_an_alias_goes_to_a_version_that_failed_the_gate_only_with_force(
         close_store(store)
     proc = registry.run("models", "alias", "set", "cancer", "canary", str(failed))
     assert proc.returncode == 2
-    assert f"Version {failed} of cancer failed the promotion gate" in one_line(proc.stderr)
+    message = one_line(proc.stderr)
+    assert f"Version {failed} of cancer failed the promotion gate" in message
+    # the evidence command, copied, reads the store this one did
+    assert f" --tracking-uri {registry.uri}`)" in message
     assert registry.holder("canary") is None
     forced = ("models", "alias", "set", "cancer", "canary", str(failed), "--force")
     assert registry.run(*forced, "--reason", "debugging").returncode == 0

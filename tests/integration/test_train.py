@@ -220,12 +220,41 @@ def test_each_flavor_reports_curves_and_stops_early(
     values = [v for _, v in curve]
     assert values[best] == min(values)
     assert len(steps) - 1 - best >= 5  # patience ran out after the best point
-    pred = np.asarray(model.predict(test.X.to_numpy(np.float32) if flavor == "pytorch" else test.X))
+    pred = np.asarray(model.predict(test.X))  # a network gets the float64 table as float32
     if flavor == "pytorch":
         pred = pred.argmax(1)  # the logged module returns logits
     from sklearn.metrics import accuracy_score
 
     assert run.data.metrics["test_accuracy"].value == pytest.approx(accuracy_score(test.y, pred))
+
+
+def test_a_forest_that_stops_early_is_the_forest_of_its_best_stage(tmp_path: Path) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.metrics import accuracy_score
+
+    from trainlab.training.adapters import growth_sizes
+
+    uri = f"sqlite:///{tmp_path}/t.db"
+    model = {
+        "flavor": "sklearn",
+        "class": "sklearn.ensemble.RandomForestClassifier",
+        "params": {"n_estimators": 200, "max_depth": 3},
+    }
+    # No later stage improves by 0.5: the first stage is the best, the third stops.
+    stop = {"metric": "valid_logloss", "patience": 2, "min_delta": 0.5}
+    config = pipeline(model=model, train={"seed": 7, "early_stopping": stop})
+    result = trainlab.train(config, tracking_uri=uri, progress=False)
+    run, forest, test = check_recorded(uri, result.run_id, config)
+    assert int(run.data.metrics["best_iteration"].value) == 0
+    assert len(history(uri, result.run_id, "valid_logloss")) == 3
+    raw = forest.get_raw_model()
+    assert len(raw.estimators_) == growth_sizes(200)[0] == 10
+    grown = RandomForestClassifier(n_estimators=10, max_depth=3, random_state=7)
+    train_split = prepare(parse_spec(config).data).splits["train"]
+    grown.fit(train_split.X, train_split.y)
+    assert (raw.predict_proba(test.X) == grown.predict_proba(test.X)).all()
+    accuracy = accuracy_score(test.y, forest.predict(test.X))
+    assert run.data.metrics["test_accuracy"].value == pytest.approx(accuracy)
 
 
 def test_python_function_and_cross_validation(tmp_path: Path) -> None:
@@ -379,6 +408,26 @@ BAD = [
         "model.params.n_estimators: 'many' is not a number of boosting rounds",
     ),
     ({"model": {"flavor": "tensorflow", "class": "a.B"}}, "model.flavor: Input should be"),
+    (  # --set model.flavor=xgboost on a forest's pipeline
+        {"model": {"flavor": "xgboost", "class": "sklearn.ensemble.RandomForestClassifier"}},
+        "model.class 'sklearn.ensemble.RandomForestClassifier' is not an XGBoost model: "
+        "model.flavor xgboost trains xgboost.XGBClassifier, xgboost.XGBRegressor. Use "
+        "model.flavor: sklearn for it.",
+    ),
+    (
+        {"model": {"flavor": "lightgbm", "class": "xgboost.XGBClassifier"}},
+        "is not a LightGBM model: model.flavor lightgbm trains lightgbm.LGBMClassifier, "
+        "lightgbm.LGBMRegressor. Use model.flavor: xgboost for it.",
+    ),
+    (
+        {"model": {"flavor": "pytorch", "class": "sklearn.ensemble.RandomForestClassifier"}},
+        "is not a torch.nn.Module: model.flavor pytorch trains networks. Use model.flavor: "
+        "sklearn for it.",
+    ),
+    (
+        {"model": {"flavor": "sklearn", "class": "trainlab.training.nets.TabularMLP"}},
+        "is not a scikit-learn estimator (it has no fit method). Use model.flavor: pytorch",
+    ),
     ({"data": {"source": "sklearn:wine", "target": "quality"}}, "data.target 'quality'"),
     ({"data": {"source": "missing.csv", "target": "y"}}, "'missing.csv': no such file"),
     ({"train": {"cv": 1}}, "train.cv: Input should be greater than or equal to 2"),

@@ -18,7 +18,7 @@ import optuna
 import psutil
 import pytest
 import yaml
-from tests.integration.test_cli import TRAINLAB, cli, one_line
+from tests.integration.test_cli import TRAINLAB, assert_clean_error, cli, one_line
 from tests.integration.test_train import history
 from tests.unit.client.test_fluent import (  # noqa: F401 - fixtures used by pytest here
     isolated_sdk,
@@ -72,6 +72,22 @@ def children(uri: str, parent_id: str) -> list[Any]:
     )
     assert isinstance(found, list)
     return found
+
+
+def test_a_storage_that_cannot_be_reached_is_a_clean_error(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(BOOSTED))
+    uri = f"sqlite:///{tmp_path}/t.db"
+    proc = cli(
+        "tune", "p.yaml", "--tracking-uri", uri, "--study", "s", "--no-progress",
+        "--storage", "postgresql://trainlab:secret@127.0.0.1:1/optuna", cwd=tmp_path,
+    )  # fmt: skip
+    assert_clean_error(
+        proc,
+        "--storage postgresql://trainlab:***@127.0.0.1:1/optuna: cannot open the study storage",
+        "Check that the database server is running",
+    )
+    assert "secret" not in proc.stderr
+    assert not (tmp_path / "t.db").exists()  # nothing started
 
 
 def test_a_pipeline_study_with_two_workers(tmp_path: Path) -> None:

@@ -150,3 +150,13 @@ def full_run_id(store: Any, given: str) -> str:
         shown = ", ".join(r.info.run_id for r in found[:2])
         fail(f"{given!r} starts more than one run id ({shown}, ...): give more of it.")
     return found[0].info.run_id if found else given
+
+
+def uri_flag(uri: str | None) -> str:
+    """`` --tracking-uri URI`` for a command printed as the next step, unless the same command
+    without it would use ``uri`` anyway (none given, or the default store)."""
+    from trainlab.tuning.tuner import absolute_tracking_uri
+
+    if not uri or absolute_tracking_uri(None) == absolute_tracking_uri(uri):
+        return ""
+    return f" --tracking-uri {uri}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, console, fail
+from trainlab.cli.common import TRACKING_URI_HELP, console, fail, uri_flag
 
 
 def promote(
@@ -83,7 +83,8 @@ def promote(
         console.print(f"[green]PASS[/]: {alias} -> v{version}{previous}")
     else:
         console.print(f"[red]FAIL[/]: {alias} stays on {against}")
-    console.print(f"evidence: trainlab runs show {result.evaluation_run_id}")
+    flag = uri_flag(tracking_uri)
+    console.print(f"evidence: trainlab runs show {result.evaluation_run_id}{flag}")
     raise typer.Exit(0 if result.moved else 1)
 
 

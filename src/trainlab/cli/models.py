@@ -36,9 +36,11 @@ _FORCE = typer.Option(
 )
 
 
-def refuse_gate_failure(registry: Any, name: str, alias: str, version: int, force: bool) -> None:
+def refuse_gate_failure(
+    registry: Any, name: str, alias: str, version: int, force: bool, tracking_uri: str | None
+) -> None:
     """A version that failed the promotion gate gets an alias only with --force (exit 2)."""
-    from trainlab.cli.common import fail
+    from trainlab.cli.common import fail, uri_flag
     from trainlab.exceptions import ResourceNotFound
 
     try:
@@ -47,7 +49,7 @@ def refuse_gate_failure(registry: Any, name: str, alias: str, version: int, forc
         return  # the registry says what is wrong with it
     if force or tags.get("trainlab.gate.verdict") != "FAIL":
         return
-    evidence = tags.get("trainlab.gate.run_id", "")
+    evidence = tags.get("trainlab.gate.run_id", "") + uri_flag(tracking_uri)
     fail(
         f"Version {version} of {name} failed the promotion gate (evidence: `trainlab runs show "
         f"{evidence}`). Pass --force to point {name}@{alias} at it anyway; the move is kept in "
@@ -64,7 +66,7 @@ def roll_back(
 
     with with_errors(), _registry(tracking_uri) as registry:
         target = registry.rollback_registered_model_alias(name, alias, dry_run=True)
-        refuse_gate_failure(registry, name, alias, int(target.version), force)
+        refuse_gate_failure(registry, name, alias, int(target.version), force, tracking_uri)
         moved = registry.rollback_registered_model_alias(name, alias, login_user(user), reason)
     return int(moved.version)
 
@@ -192,7 +194,7 @@ def alias_set(
     from trainlab.cli.common import console, with_errors
 
     with with_errors(), _registry(tracking_uri) as registry:
-        refuse_gate_failure(registry, name, alias, version, force)
+        refuse_gate_failure(registry, name, alias, version, force, tracking_uri)
         registry.set_registered_model_alias(name, alias, version, login_user(user), reason)
     console.print(f"{name}@{alias} -> version {version}")
 

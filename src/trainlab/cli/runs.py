@@ -8,6 +8,10 @@ app = command_group("Runs: list, search and inspect.")
 
 
 _COLUMN_KINDS = ("params", "param", "metrics", "metric", "tags", "tag")
+SHORT_ID = 8  # the characters of a run id a narrow table shows
+_FULL_ID_WIDTH = 120  # the terminal width from which tables show whole run ids
+_FIXED_COLUMNS_WIDTH = 64  # a narrow table's id, name, status and start, with borders
+_METRIC_WIDTH = 12
 
 
 def _experiment_ids(store: object, names: list[str]) -> list[str]:
@@ -76,22 +80,36 @@ def list_cmd(
     if as_json:
         print_json([run_json(r) for r in page])
         return
+    # A full id takes 32 of a terminal's 80 columns: there, ids are shortened (any command
+    # that takes a run id takes 6 or more of its first characters), and fewer metrics shown.
+    short = console.width < _FULL_ID_WIDTH
     keys = {k for r in page for k in r.data.metrics}
-    cols = columns or [f"metrics.{k}" for k in default_metrics(keys, order_by)]
+    fit = max(1, min(4, (console.width - _FIXED_COLUMNS_WIDTH) // _METRIC_WIDTH))
+    shown = default_metrics(keys, order_by, limit=4 if columns else fit)
+    cols = columns or [f"metrics.{k}" for k in shown]
+    notes = []
+    if short and page:
+        notes.append("run ids shortened to fit: --json lists them in full")
+    if not columns and len(default_metrics(keys, order_by)) > len(shown):
+        notes.append("more metrics: -c metrics.KEY, or a wider terminal")
     table = Table(
         title=f"{len(page)} run(s)"
-        + (" (more: raise --max-results)" if page.next_page_token else "")
+        + (" (more: raise --max-results)" if page.next_page_token else ""),
+        caption="; ".join(notes) or None,
     )
     table.add_column("run id", no_wrap=True)
     several = len(ids) > 1
     if several:
         table.add_column("experiment")
-    for c in ("name", "status", "started"):
+    for c in ("name", "status"):
         table.add_column(c)
+    table.add_column("started", no_wrap=True)
     for c in cols:  # named as given with -c; the default metric columns by their key
         table.add_column(c if columns else c.partition(".")[2], overflow="fold")
     for r in page:
         cells = run_cell(r, cols)
+        if short:
+            cells[0] = cells[0][:SHORT_ID]
         if several:
             cells.insert(1, names.get(r.info.experiment_id, r.info.experiment_id))
         table.add_row(*cells)

@@ -20,6 +20,7 @@ from trainlab.cli.common import (
     fail,
     full_run_id,
     opened_store,
+    uri_flag,
 )
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def _fail(exc: TrainlabError, tracking_uri: str | None = None) -> NoReturn:
 def _where_failed(run_id: str, tracking_uri: str | None) -> str:
     from trainlab.training.failure import TRACEBACK_ARTIFACT
 
-    flag = uri_flag(tracking_uri) if tracking_uri else ""
+    flag = uri_flag(tracking_uri)
     return (
         f"run {run_id} ended FAILED; its traceback: trainlab artifacts download {run_id} "
         f"{TRACEBACK_ARTIFACT} -d .{flag}"
@@ -88,7 +89,7 @@ def report_interrupt(
 
 
 def _interrupted(exc: KeyboardInterrupt, tracking_uri: str | None) -> NoReturn:
-    flag = uri_flag(tracking_uri) if tracking_uri else ""
+    flag = uri_flag(tracking_uri)
     report_interrupt(
         exc,
         lambda run_id: f"run {run_id}",
@@ -187,17 +188,6 @@ def _report(result: TrainResult) -> None:
         f"\nnext: trainlab runs show {result.run_id}{flag}\n"
         f"      trainlab artifacts list {result.run_id}{flag}\n"
         f"      trainlab reproduce {result.run_id}{flag}"
-    )
-
-
-def uri_flag(uri: str) -> str:
-    """`` --tracking-uri URI`` unless a plain command here would use ``uri`` anyway."""
-    from trainlab.tuning.tuner import absolute_tracking_uri
-
-    return (
-        ""
-        if absolute_tracking_uri(None) == absolute_tracking_uri(uri)
-        else f" --tracking-uri {uri}"
     )
 
 

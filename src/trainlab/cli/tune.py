@@ -195,7 +195,7 @@ def _report(result: TuneResult, metrics: list[str], direction: str) -> None:
         console.print("importance: " + ", ".join(f"{k} {v:.2f}" for k, v in ranked))
     for error in s.errors[:3]:
         console.print(f"[yellow]failed:[/] {error}")
-    from trainlab.cli.train import uri_flag
+    from trainlab.cli.common import uri_flag
 
     flag = uri_flag(result.tracking_uri)
     parent = result.parent_run_id

@@ -275,7 +275,10 @@ def _enforce_tensor(schema: Schema, data: pd.DataFrame | np.ndarray) -> np.ndarr
     assert isinstance(data, np.ndarray)
     expected = np.dtype(spec.dtype)
     if data.dtype != expected:
-        if not np.can_cast(data.dtype, expected, casting="safe"):
+        # A table of float64 features goes to a float32 network as float32 (as MLflow's own
+        # pytorch wrapper converts a DataFrame), not refused.
+        floats = data.dtype.kind == "f" and expected.kind == "f" and expected.itemsize >= 4
+        if not floats and not np.can_cast(data.dtype, expected, casting="safe"):
             raise SchemaMismatch(
                 f"Model input has dtype {data.dtype} but the signature expects {expected}; it "
                 "cannot be converted without loss."

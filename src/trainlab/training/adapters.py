@@ -132,6 +132,7 @@ def validate(spec: ModelSpec, seed: int, custom_fit: bool = False) -> Any:
     tells classification from regression), else None."""
     if custom_fit:
         return None  # the Python API's training function, given as an object
+    check_flavor(spec)
     if spec.flavor in ("sklearn", "xgboost", "lightgbm"):
         estimator = build(spec.class_, spec.params, seed)
         check_booster_params(estimator, spec.params, spec.class_)
@@ -143,6 +144,60 @@ def validate(spec: ModelSpec, seed: int, custom_fit: bool = False) -> Any:
         auto = {k: 0 for k in _TORCH_AUTO if k in _parameters(target)}
         check_params(target, {**auto, **spec.params}, spec.class_)
     return None
+
+
+# The package a flavor's classes come from, its name in messages, and examples.
+_FLAVOR_PACKAGES = {
+    "xgboost": ("xgboost", "an XGBoost", "xgboost.XGBClassifier, xgboost.XGBRegressor"),
+    "lightgbm": ("lightgbm", "a LightGBM", "lightgbm.LGBMClassifier, lightgbm.LGBMRegressor"),
+}
+
+
+def check_flavor(spec: ModelSpec) -> None:
+    """Refuse a ``model.class`` that ``model.flavor`` cannot train (an XGBoost flavor with a
+    scikit-learn forest, a PyTorch flavor with something other than a ``torch.nn.Module``),
+    naming the flavor that would."""
+    if spec.flavor == "python":
+        return
+    cls = resolve(spec.class_)
+    package = getattr(cls, "__module__", "").split(".")[0]
+    is_module = False
+    if spec.flavor == "pytorch" or package == "torch" or "torch" in _base_modules(cls):
+        import torch
+
+        is_module = isinstance(cls, type) and issubclass(cls, torch.nn.Module)
+    if spec.flavor == "pytorch":
+        if not is_module:
+            raise InvalidParameterValue(
+                f"model.class {spec.class_!r} is not a torch.nn.Module: model.flavor pytorch "
+                f"trains networks. {_flavor_hint(package, is_module)}"
+            )
+        return
+    wanted = _FLAVOR_PACKAGES.get(spec.flavor)
+    if wanted is not None and package != wanted[0]:
+        raise InvalidParameterValue(
+            f"model.class {spec.class_!r} is not {wanted[1]} model: model.flavor "
+            f"{spec.flavor} trains {wanted[2]}. {_flavor_hint(package, is_module)}"
+        )
+    if spec.flavor == "sklearn" and (is_module or not hasattr(cls, "fit")):
+        raise InvalidParameterValue(
+            f"model.class {spec.class_!r} is not a scikit-learn estimator (it has no fit "
+            f"method). {_flavor_hint(package, is_module)}"
+        )
+
+
+def _base_modules(cls: Any) -> set[str]:
+    return {base.__module__.split(".")[0] for base in getattr(cls, "__mro__", ())}
+
+
+def _flavor_hint(package: str, is_module: bool) -> str:
+    if is_module:
+        return "Use model.flavor: pytorch for it."
+    if package in ("xgboost", "lightgbm"):
+        return f"Use model.flavor: {package} for it."
+    if package == "sklearn":
+        return "Use model.flavor: sklearn for it."
+    return "Use model.flavor: python with a training function for other models."
 
 
 def _parameters(obj: Any) -> dict[str, Any]:
@@ -209,6 +264,12 @@ def fit_sklearn(ctx: FitContext, path: str) -> Any:
                 break
             ctx.checkpoint(step, model)
         model.set_params(warm_start=False)
+        best = ctx.best_step
+        if ctx.should_stop and best is not None and sizes[best] < len(model.estimators_):
+            # Stopped early: the forest of the best stage, which a fresh fit of that size with
+            # the same seed grows again (its first trees are the warm-started forest's).
+            model.set_params(n_estimators=sizes[best])
+            model.fit(X, y)
         return model
     model.fit(X, y)
     if hasattr(model, "staged_predict") and ctx.valid is not None:

@@ -223,10 +223,12 @@ def read_mapping(path: Path, what: str, keys: str) -> dict[str, Any]:
     with a message naming the file (``what``: "Pipeline", "Policy"; ``keys``: a hint)."""
     import yaml
 
+    from trainlab import _yaml
+
     if not path.is_file():
         raise InvalidParameterValue(f"{what} file {str(path)!r} does not exist.")
     try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        config = _yaml.load(path.read_text(encoding="utf-8"), str(path))
     except yaml.YAMLError as exc:
         raise InvalidParameterValue(f"{str(path)!r} is not valid YAML: {exc}") from None
     if not isinstance(config, dict):

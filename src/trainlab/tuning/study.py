@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trainlab.exceptions import InvalidParameterValue, InvalidState
+from trainlab.exceptions import InvalidParameterValue, InvalidState, ServiceUnavailable
 from trainlab.tuning.space import TuneSpec
 
 if TYPE_CHECKING:
@@ -60,9 +60,7 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
         path.parent.mkdir(parents=True, exist_ok=True)
         return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
     if url.startswith(("sqlite:", "postgresql:", "postgres:", "postgresql+", "mysql")):
-        if url.startswith(("postgresql://", "postgres://")):  # the driver trainlab ships
-            url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return optuna.storages.RDBStorage(url)
+        return _database_storage(url)
     if url.startswith("grpc://"):
         host, _, port = url.removeprefix("grpc://").partition(":")
         return optuna.storages.GrpcStorageProxy(host=host, port=int(port or 13000))
@@ -70,6 +68,28 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
         f"--storage {url!r}: use journal:/path/study.journal, sqlite:///file.db, "
         "postgresql://user@host/db or grpc://host:port"
     )
+
+
+def _database_storage(url: str) -> optuna.storages.RDBStorage:
+    """Optuna's storage in the database at ``url``, which it connects to (and sets up) at
+    once; ``ServiceUnavailable`` naming the storage when it cannot."""
+    import optuna
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    from trainlab.client.resolve import redacted
+
+    driver_url = url
+    if url.startswith(("postgresql://", "postgres://")):  # the driver trainlab ships
+        driver_url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    try:
+        return optuna.storages.RDBStorage(driver_url)
+    except (OperationalError, ArgumentError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ServiceUnavailable(
+            f"--storage {redacted(url)}: cannot open the study storage ({reason}). Check that "
+            "the database server is running and the URL is right, or leave --storage out for a "
+            "journal file on this machine."
+        ) from None
 
 
 def make_sampler(

@@ -198,6 +198,14 @@ def test_load_policy_reads_a_yaml_file(tmp_path: Path) -> None:
         ("- a\n- b\n", "must hold a mapping (primary:, thresholds:, guards:, ...)"),
         ("", "must hold a mapping"),
         ("primary: {metric: f1_macro}\nseeed: 1\n", ":\n  seeed: unknown key"),
+        (
+            "primary: {metric: f1_macro}\nguards: {accuracy: 0.1}\nguards: {f1: 0.2}\n",
+            "found the key 'guards' twice in one mapping (first on line 2); keep one",
+        ),
+        (  # in a nested mapping too
+            "primary: {metric: f1_macro, metric: accuracy}\n",
+            "found the key 'metric' twice in one mapping (first on line 1)",
+        ),
     ],
 )
 def test_load_policy_errors_name_the_file(tmp_path: Path, text: str | None, message: str) -> None:
@@ -213,3 +221,18 @@ def test_load_policy_errors_name_the_file(tmp_path: Path, text: str | None, mess
 def test_parse_policy_rejects_a_non_mapping() -> None:
     with pytest.raises(InvalidParameterValue, match="gate.yaml must be a mapping"):
         parse_policy(["primary"], "gate.yaml")  # type: ignore[arg-type]
+
+
+def test_a_merged_mapping_may_be_overridden(tmp_path: Path) -> None:
+    """YAML's merge key brings in keys that the mapping may then set again."""
+    path = tmp_path / "gate.yaml"
+    path.write_text(
+        "base: &base {metric: accuracy, confidence: 0.9}\nprimary: {<<: *base, metric: f1_macro}\n",
+        encoding="utf-8",
+    )
+    from trainlab import _yaml
+
+    assert _yaml.load(path.read_text(encoding="utf-8"), str(path))["primary"] == {
+        "metric": "f1_macro",
+        "confidence": 0.9,
+    }

@@ -118,6 +118,19 @@ def test_enforce_tensor() -> None:
         enforce(schema, np.ones((5, 3), dtype="complex128"))
 
 
+def test_a_float32_tensor_takes_float64_tables_and_arrays_as_float32() -> None:
+    """What a network trained on a table gets at predict time: the table itself."""
+    schema = infer_schema(np.zeros((2, 3), dtype="float32"))
+    frame = pd.DataFrame({"a": [0.5, 1.0], "b": [2.0, 3.0], "c": [4.0, 5.0]})
+    for data in (frame, frame.to_numpy()):
+        out = enforce(schema, data)
+        assert out.dtype == np.float32 and out.tolist() == [[0.5, 2, 4], [1, 3, 5]]
+    with pytest.raises(SchemaMismatch, match="dtype int64 .* cannot be converted without loss"):
+        enforce(schema, np.ones((2, 3), dtype="int64"))
+    with pytest.raises(SchemaMismatch, match="dtype float64 .* expects float16"):
+        enforce(infer_schema(np.zeros((2, 3), dtype="float16")), frame)
+
+
 def test_enforce_array_against_columns() -> None:
     schema = Schema((ColSpec("double", "a"), ColSpec("double", "b")))
     out = enforce(schema, np.ones((2, 2)))

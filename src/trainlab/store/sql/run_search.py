@@ -7,7 +7,9 @@ no statistics and reads such a statement as it is written:
 - it walks the experiment index (in start-time order) and probes each run against every list,
   unless ``experiment_id + 0`` keeps that index out of the plan;
 - then it walks the first list of the WHERE clause, looks up each of its runs in the runs table
-  and probes it against the other lists, unless the lists are intersected first.
+  and probes it against the other lists, unless the lists are intersected first;
+- it intersects lists in temporary b-trees, unless the intersection is sorted: then it merges
+  the sorted lists (an equality's come sorted from its index).
 
 PostgreSQL plans from its statistics and gets the statement as written (with more than
 ``search.MAX_JOINED_LISTS`` lists intersected, as for every search).
