@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from trainlab.entities import Dataset, DatasetInput, ModelVersionStatus, RunTag
+from trainlab.entities.registry import IS_PROMPT_TAG
 from trainlab.exceptions import (
     InvalidParameterValue,
     InvalidState,
@@ -99,6 +100,10 @@ def test_rename_carries_versions_tags_and_aliases(
     assert (v2.name, v2.aliases, v2.tags["stage"]) == (new, ["champion"], "qa")
     assert registry.get_model_version_by_alias(new, "champion").version == 2
     assert [e.to_version for e in registry.get_alias_history(new, "champion")] == [2]
+    # As in MLflow, the versions were updated with the model: newest version first again.
+    versions = registry.search_model_versions(f"name = '{new}'")
+    assert {v.last_updated_timestamp for v in versions} == {renamed.last_updated_timestamp}
+    assert [v.version for v in versions] == [2, 1]
     assert _version(registry, new, run) == 3
 
 
@@ -155,9 +160,10 @@ def test_registered_model_tags(registry: BaseRegistryStore, model: str) -> None:
 def family(registry: BaseRegistryStore) -> str:
     prefix = unique("fam")
     for i, team in enumerate(["risk", "risk", "ads"]):
-        prompt = {"mlflow.prompt.is_prompt": "true"} if team == "ads" else {}
-        registry.create_registered_model(f"{prefix}-{i}", {"team": team, **prompt})
+        registry.create_registered_model(f"{prefix}-{i}", {"team": team})
     registry.create_registered_model(f"{prefix.upper()}-X")
+    # An MLflow prompt: found only by a filter that asks for prompts.
+    registry.create_registered_model(f"{prefix}-P", {"team": "ads", IS_PROMPT_TAG: "true"})
     return prefix
 
 
@@ -176,9 +182,18 @@ def family(registry: BaseRegistryStore) -> str:
         ("name ILIKE '{p}-%' AND tags.team NOT IN ('ads')", ["-0", "-1"]),
         ("name ILIKE '{p}-%' AND tags.team IS NULL", ["-X"]),
         # ... except MLflow's prompt marker: a model without it is not a prompt ('false').
-        ("name ILIKE '{p}-%' AND tags.`mlflow.prompt.is_prompt` != 'true'", ["-0", "-1", "-X"]),
-        ("name ILIKE '{p}-%' AND tags.`mlflow.prompt.is_prompt` = 'false'", ["-0", "-1", "-X"]),
-        ("name ILIKE '{p}-%' AND tags.`mlflow.prompt.is_prompt` = 'true'", ["-2"]),
+        (
+            "name ILIKE '{p}-%' AND tags.`mlflow.prompt.is_prompt` != 'true'",
+            ["-0", "-1", "-2", "-X"],
+        ),
+        (
+            "name ILIKE '{p}-%' AND tags.`mlflow.prompt.is_prompt` = 'false'",
+            ["-0", "-1", "-2", "-X"],
+        ),
+        ("name ILIKE '{p}-%' AND tags.`mlflow.prompt.is_prompt` = 'true'", ["-P"]),
+        ("name ILIKE '{p}-%' AND tags.`mlflow.prompt.is_prompt` != 'false'", ["-P"]),
+        ("tags.team = 'ads' AND name LIKE '{p}-%'", ["-2"]),  # prompts only when asked for
+        ("name = '{p}-P'", []),
     ],
 )
 def test_search_registered_models(
@@ -612,7 +627,10 @@ def test_prompt_versions(registry: BaseRegistryStore, model: str) -> None:
     # Without the prompt tag the placeholder is an ordinary (unsafe) local source.
     with pytest.raises(InvalidParameterValue, match="local source"):
         registry.create_model_version(model, "dummy-source")
-    assert [v.version for v in registry.search_model_versions(f"name = '{model}'")] == [1]
+    # As MLflow's server: a prompt's versions are found only by a filter that asks for them.
+    assert list(registry.search_model_versions(f"name = '{model}'")) == []
+    asked = f"name = '{model}' AND tags.`{IS_PROMPT_TAG}` = 'true'"
+    assert [v.version for v in registry.search_model_versions(asked)] == [1]
 
 
 @pytest.mark.parametrize(

@@ -357,3 +357,10 @@ def test_prompt_registry(client: MlflowClient) -> None:
     names = [m.name for m in client.search_registered_models(f"name LIKE '{name[:6]}%'")]
     assert names == []
     assert [m.name for m in client.search_registered_models(f"name = '{model}'")] == [model]
+    # Version searches leave prompts out too (the client adds no prompt clause to them), as do
+    # the REST searches of any other client.
+    assert client.search_model_versions(f"name = '{name}'") == []
+    for path in ("registered-models/search", "model-versions/search"):
+        url = f"{client.tracking_uri}/api/2.0/mlflow/{path}"
+        got = httpx.get(url, params={"max_results": 1000})
+        assert got.status_code == 200 and name not in got.text, path

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, literal, or_, tuple_
 
 from trainlab.entities.registry import IS_PROMPT_TAG
-from trainlab.store.search._ast import quote
+from trainlab.store.search._ast import And, Comparison, Node, Or, quote
 from trainlab.store.search._compile import (
     NULL_OPS,
     NUMERIC_OPS,
@@ -24,6 +24,7 @@ from trainlab.store.search._compile import (
     compile_filter,
     compile_order_by,
 )
+from trainlab.store.search._parser import parse_filter
 from trainlab.store.sql.models import (
     ModelVersionModel,
     ModelVersionTagModel,
@@ -126,7 +127,9 @@ MODEL_VERSIONS = SearchSchema(
 
 
 def registered_models_filter(filter_string: str | None) -> ColumnElement[bool] | None:
-    return compile_filter(REGISTERED_MODELS, filter_string)
+    """The filter, and, unless it asks for prompts, no prompts (``_without_prompts``)."""
+    prompt = exists().where(_RMT.name == _RM.name, _RMT.key == IS_PROMPT_TAG, _RMT.value == "true")
+    return _without_prompts(compile_filter(REGISTERED_MODELS, filter_string), prompt, filter_string)
 
 
 def registered_models_order_by(order_by: Sequence[str]) -> list[ColumnElement[Any]]:
@@ -134,8 +137,31 @@ def registered_models_order_by(order_by: Sequence[str]) -> list[ColumnElement[An
 
 
 def model_versions_filter(filter_string: str | None) -> ColumnElement[bool] | None:
-    return compile_filter(MODEL_VERSIONS, filter_string)
+    """The filter, and, unless it asks for prompts, no versions of prompts (of a name with a
+    version tagged as a prompt)."""
+    prompt = exists().where(_MVT.name == _MV.name, _MVT.key == IS_PROMPT_TAG, _MVT.value == "true")
+    return _without_prompts(compile_filter(MODEL_VERSIONS, filter_string), prompt, filter_string)
 
 
 def model_versions_order_by(order_by: Sequence[str]) -> list[ColumnElement[Any]]:
     return compile_order_by(MODEL_VERSIONS, order_by)
+
+
+def _without_prompts(
+    clause: ColumnElement[bool] | None, prompt: ColumnElement[bool], filter_string: str | None
+) -> ColumnElement[bool] | None:
+    """``clause`` and not ``prompt``, as MLflow's server searches models and versions for any
+    client; a filter that asks for prompts (``tags.`mlflow.prompt.is_prompt` = 'true'`` or
+    ``!= 'false'``) gets them."""
+    if _asks_for_prompts(parse_filter(filter_string)):
+        return clause
+    return ~prompt if clause is None else and_(clause, ~prompt)
+
+
+def _asks_for_prompts(node: Node | None) -> bool:
+    if isinstance(node, And | Or):
+        return any(_asks_for_prompts(item) for item in node.items)
+    if not isinstance(node, Comparison) or node.kind != "tag" or node.key != IS_PROMPT_TAG:
+        return False
+    value = node.value.lower() if isinstance(node.value, str) else None
+    return (node.op, value) in (("=", "true"), ("!=", "false"))

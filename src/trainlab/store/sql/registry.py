@@ -199,12 +199,15 @@ class SqlRegistryStore(BaseRegistryStore):
                 return load_models(s, [self._model_row(s, name)])[0]
             if s.get(_RM, new_name) is not None:
                 raise ResourceAlreadyExists(f"Registered Model (name={new_name}) already exists.")
-            # Versions, tags and aliases follow through ON UPDATE CASCADE.
+            # Versions, tags and aliases follow through ON UPDATE CASCADE; as in MLflow, the
+            # versions count as updated too (their default search order is by that time).
+            now = self.clock()
             s.execute(
                 update(_RM)
                 .where(_RM.name == name)
-                .values(name=new_name, last_updated_timestamp=self.clock())
+                .values(name=new_name, last_updated_timestamp=now)
             )
+            s.execute(update(_MV).where(_MV.name == new_name).values(last_updated_timestamp=now))
             s.execute(
                 update(AliasEventModel).where(AliasEventModel.name == name).values(name=new_name)
             )
