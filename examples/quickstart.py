@@ -105,6 +105,11 @@ def main() -> None:
         for c in gate.decision.checks
     )
     against = f"v{gate.champion}" if gate.champion is not None else "no champion yet"
+    if not gate.moved and gate.champion is not None:  # e.g. the quickstart run a second time
+        checks += (
+            f"; v{version} does not beat v{gate.champion} (the same pipelines on the same data "
+            "train the same models: new data, code or params make a new candidate)"
+        )
     champion = trainlab.load_model(f"models:/{args.model}@champion")
     from sklearn.datasets import load_wine
 

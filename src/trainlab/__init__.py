@@ -125,3 +125,8 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module 'trainlab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public API too (it loads on first use), for tab completion and ``help``."""
+    return sorted({*globals(), *__all__})

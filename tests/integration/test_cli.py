@@ -411,6 +411,7 @@ def test_runs_show(seeded: Seeded) -> None:
     lines = [" ".join(line.replace("│", " ").split()) for line in proc.stdout.splitlines()]
     assert f"run id {run_id}" in lines
     assert "name gamma" in lines
+    assert f"experiment {seeded.experiment} ({seeded.experiment_id})" in lines
     assert "status FINISHED" in lines
     assert "model svm" in lines and "x 3" in lines
     assert "acc 0.95 (step 1)" in lines
@@ -475,7 +476,13 @@ def test_artifacts_list_of_a_logged_model_says_where_it_is(seeded: Seeded) -> No
     finally:
         close_store(store)
     proc = cli("artifacts", "list", run_id, "clf", "--tracking-uri", seeded.uri, cwd=seeded.cwd)
-    assert_clean_error(proc, "'clf' of run", "is a logged model", f"models:/{model.model_id}")
+    assert_clean_error(
+        proc,
+        "'clf' of run",
+        "is a logged model",
+        f"`trainlab artifacts download {run_id} clf --dst DIR`",
+        f"models:/{model.model_id}",
+    )
 
 
 def test_artifacts_download_of_a_logged_model_fetches_its_files(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.test_cli import assert_clean_error, cli, table_rows
+from tests.integration.test_cli import assert_clean_error, cli, one_line, table_rows
+from tests.unit.client.test_fluent import close_store
 
 from trainlab.client.resolve import registry_for, store_for
 from trainlab.client.rest import RestTrackingStore
@@ -114,6 +115,14 @@ def test_alias_set_history_rollback_delete(seeded: Registry) -> None:
         ("champion", "3", "1", "eve"),
         ("champion", "1", "-", "ops"),
     ]
+    typo = run(seeded, "alias", "history", m, "champoin")
+    assert (
+        typo.returncode == 0
+        and json.loads(run(seeded, "alias", "history", m, "champoin", "--json").stdout) == []
+    )
+    assert f"Alias 'champoin' of {m} was never set (aliases with a history: champion)." in (
+        one_line(typo.stdout)
+    )
 
 
 def test_clean_errors(seeded: Registry) -> None:
@@ -126,3 +135,29 @@ def test_clean_errors(seeded: Registry) -> None:
     assert_clean_error(run(seeded, "list", "--filter", "name = "), "filter")
     for args in (("alias", "history", "wien"), ("alias", "set", "wien", "champion", "1")):
         assert_clean_error(run(seeded, *args), "Registered Model with name=wien not found")
+
+
+def test_register_a_runs_model(seeded: Registry) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    import trainlab
+
+    X, y = [[0.0, 1.0], [1.0, 0.0], [0.0, 0.5], [1.0, 0.2]], [0, 1, 0, 1]
+    with trainlab.start_run(experiment="cli-register", tracking_uri=seeded.uri) as active:
+        trainlab.log_model(LogisticRegression().fit(X, y), "clf")
+    run_id = active.run_id
+    name = f"reg-{uuid.uuid4().hex[:8]}"
+    proc = run(seeded, "register", run_id[:8], name, "--model", "clf")
+    assert proc.returncode == 0, proc.stderr
+    assert f"registered runs:/{run_id}/clf as models:/{name}/1" in proc.stdout
+    assert f"trainlab promote {name} --version 1 --policy POLICY.yaml" in proc.stdout
+    store = store_for(seeded.uri)
+    try:
+        assert registry_for(store).get_model_version(name, 1).run_id == run_id
+    finally:
+        close_store(store)
+    loaded = trainlab.load_model(f"models:/{name}/1", tracking_uri=seeded.uri)
+    assert list(loaded.predict(X)) == y
+    assert_clean_error(
+        run(seeded, "register", run_id, name), f"Run {run_id} has no logged model named 'model'"
+    )

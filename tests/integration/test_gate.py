@@ -110,6 +110,10 @@ def test_the_gate_in_order(registry: Registry) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "PASS: champion -> v1" in one_line(proc.stdout)
     assert registry.holder("champion") == v["weak"]
+    proc = registry.promote(v["miscalibrated"], alias="fresh")  # an alias no version holds
+    assert proc.returncode == 1, proc.stdout
+    out = one_line(proc.stdout)
+    assert "threshold:roc_auc │ FAIL" in out and "FAIL: fresh stays unset" in out
 
     for name, needle in (
         ("worse", "primary:f1_macro │ FAIL"),

@@ -494,6 +494,8 @@ def test_bad_search_spaces_fail_before_any_trial(
         ({"sampler": "grid"}, "the grid sampler needs a step for a float parameter"),
         ({"metric": ["valid_f1_macro", "valid_accuracy"], "direction": ["maximize"]},
          "2 metric(s) need as many directions, got 1"),
+        ({"direction": "max"},
+         "tune.direction: 'max' is not a direction: write maximize or minimize (maximize?)"),
     ],
 )  # fmt: skip
 def test_bad_tune_settings_fail_before_any_trial(

@@ -43,8 +43,8 @@ def list_cmd(
     if model_id is not None:
         fail(
             f"{path!r} of run {run_id} is a logged model, kept apart from the run's artifacts: "
-            f"load it with trainlab.load_model('models:/{model_id}'), or download it with "
-            f"mlflow.artifacts.download_artifacts('models:/{model_id}')."
+            f"download it with `trainlab artifacts download {run_id} {path} --dst DIR`, or load "
+            f"it with trainlab.load_model('models:/{model_id}')."
         )
     if path and not files:
         fail(

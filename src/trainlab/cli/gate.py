@@ -82,7 +82,8 @@ def promote(
         previous = f"; v{result.champion} keeps alias 'previous'" if result.champion else ""
         console.print(f"[green]PASS[/]: {alias} -> v{version}{previous}")
     else:
-        console.print(f"[red]FAIL[/]: {alias} stays on {against}")
+        stays = f"stays on {against}" if result.champion is not None else "stays unset"
+        console.print(f"[red]FAIL[/]: {alias} {stays}")
     flag = uri_flag(tracking_uri)
     console.print(f"evidence: trainlab runs show {result.evaluation_run_id}{flag}")
     raise typer.Exit(0 if result.moved else 1)

@@ -179,6 +179,32 @@ def versions_cmd(
     console.print(_versions_table(f"{len(page)} version(s) of {name}{more}", list(page)))
 
 
+@app.command("register")
+def register_cmd(
+    run_id: str = typer.Argument(
+        ..., metavar="RUN_ID", help="The run that logged the model (6 or more characters)."
+    ),
+    name: str = _NAME,
+    model: str = typer.Option("model", "--model", "-m", help="The logged model's name in the run."),
+    tracking_uri: str = _URI,
+) -> None:
+    """Register the model RUN_ID logged as a new version of NAME (created if new), with its
+    lineage (run, data, code)."""
+    from trainlab.cli.common import console, full_run_id, opened_store, uri_flag, with_errors
+    from trainlab.models.log import register_model
+
+    with with_errors():
+        with opened_store(tracking_uri) as store:
+            run_id = full_run_id(store, run_id)
+        version = register_model(f"runs:/{run_id}/{model}", name, tracking_uri=tracking_uri)
+    flag = uri_flag(tracking_uri)
+    console.print(
+        f"registered runs:/{run_id}/{model} as [bold]models:/{name}/{version}[/]\n"
+        f"next: trainlab promote {name} --version {version} --policy POLICY.yaml{flag}\n"
+        f"      trainlab models alias set {name} ALIAS {version}{flag}"
+    )
+
+
 @alias_app.command("set")
 def alias_set(
     name: str = _NAME,
@@ -233,8 +259,17 @@ def alias_history(
 
     with with_errors(), _registry(tracking_uri) as registry:
         events = registry.get_alias_history(name, alias)
+        known = (
+            {e.alias for e in registry.get_alias_history(name)} if alias and not events else set()
+        )
     if as_json:
         print_json([vars(e) for e in events])
+        return
+    if alias and not events:  # a typo, most likely: say which aliases have a history
+        others = ", ".join(sorted(known)) or "none"
+        console.print(
+            f"Alias {alias!r} of {name} was never set (aliases with a history: {others})."
+        )
         return
     table = Table(title=f"{len(events)} alias move(s) of {name}")
     for col in ("when", "alias", "from", "to", "user", "reason"):

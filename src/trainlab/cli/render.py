@@ -63,13 +63,14 @@ def run_json(run: Run) -> dict[str, Any]:
     }
 
 
-def print_run(run: Run) -> None:
+def print_run(run: Run, experiment: str | None = None) -> None:
+    """The run's info, params, latest metrics, tags and inputs; ``experiment``: its name."""
     i = run.info
     info = Table.grid(padding=(0, 2))
     for label, value in (
         ("run id", i.run_id),
         ("name", i.run_name),
-        ("experiment", i.experiment_id),
+        ("experiment", f"{experiment} ({i.experiment_id})" if experiment else i.experiment_id),
         ("status", status(run)),
         ("user", i.user_id or "-"),
         ("started", timestamp(i.start_time)),

@@ -85,12 +85,15 @@ def list_cmd(
     short = console.width < _FULL_ID_WIDTH
     keys = {k for r in page for k in r.data.metrics}
     fit = max(1, min(4, (console.width - _FIXED_COLUMNS_WIDTH) // _METRIC_WIDTH))
-    shown = default_metrics(keys, order_by, limit=4 if columns else fit)
-    cols = columns or [f"metrics.{k}" for k in shown]
+    if columns:  # as given, after the metrics the runs are sorted by
+        sorted_by = [f"metrics.{k}" for k in sorted_metrics(keys, order_by)]
+        cols = [c for c in sorted_by if c not in columns] + columns
+    else:
+        cols = [f"metrics.{k}" for k in default_metrics(keys, order_by, limit=fit)]
     notes = []
     if short and page:
         notes.append("run ids shortened to fit: --json lists them in full")
-    if not columns and len(default_metrics(keys, order_by)) > len(shown):
+    if not columns and len(default_metrics(keys, order_by)) > len(cols):
         notes.append("more metrics: -c metrics.KEY, or a wider terminal")
     table = Table(
         title=f"{len(page)} run(s)"
@@ -130,14 +133,25 @@ def show_cmd(
 
     with with_errors(), opened_store(tracking_uri) as store:
         run = store.get_run(full_run_id(store, run_id))
+        experiment = store.get_experiment(run.info.experiment_id).name
     if as_json:
         print_json(run_json(run))
     else:
-        print_run(run)
+        print_run(run, experiment)
 
 
 _SCORE_PREFIXES = ("test_", "valid_", "cv_", "train_")
 _NOT_SCORES = ("system/", "data_overlap_")
+
+
+def sorted_metrics(keys: set[str], order_by: list[str]) -> list[str]:
+    """The metrics of ``keys`` that the ``order_by`` clauses sort by, in their order."""
+    ordered = []
+    for clause in order_by:
+        kind, _, key = (clause.split() or [""])[0].partition(".")
+        if kind in ("metrics", "metric") and key.strip("`") in keys:
+            ordered.append(key.strip("`"))
+    return list(dict.fromkeys(ordered))
 
 
 def default_metrics(keys: set[str], order_by: list[str], limit: int = 4) -> list[str]:
@@ -149,10 +163,5 @@ def default_metrics(keys: set[str], order_by: list[str], limit: int = 4) -> list
         prefix = next((i for i, p in enumerate(_SCORE_PREFIXES) if key.startswith(p)), 9)
         return prefix, key
 
-    ordered = []
-    for clause in order_by:
-        kind, _, key = (clause.split() or [""])[0].partition(".")
-        if kind in ("metrics", "metric") and key.strip("`") in keys:
-            ordered.append(key.strip("`"))
     rest = sorted((k for k in keys if not k.startswith(_NOT_SCORES)), key=rank)
-    return list(dict.fromkeys([*ordered, *rest]))[:limit]
+    return list(dict.fromkeys([*sorted_metrics(keys, order_by), *rest]))[:limit]

@@ -121,6 +121,19 @@ class TuneSpec(_Strict):
     seed: int | None = None  # the sampler's seed
     space: dict[str, ParamSpace] = Field(min_length=1)
 
+    @field_validator("direction", mode="before")
+    @classmethod
+    def _direction(cls, v: Any) -> Any:
+        for item in v if isinstance(v, list) else [v]:
+            if item not in ("maximize", "minimize"):
+                guess = {"max": "maximize", "min": "minimize"}.get(str(item).lower()[:3])
+                raise ValueError(
+                    f"{item!r} is not a direction: write maximize or minimize"
+                    + (f" ({guess}?)" if guess else "")
+                    + ", or a list of them, one per metric"
+                )
+        return v
+
     @field_validator("metric")
     @classmethod
     def _sealed(cls, v: str | list[str]) -> str | list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trainlab.cli.runs import default_metrics
+from trainlab.cli.runs import default_metrics, sorted_metrics
 
 KEYS = {
     "data_overlap_train_test", "system/cpu_utilization_percentage", "fit_time_s",
@@ -23,3 +23,9 @@ def test_the_order_by_metric_leads() -> None:
     assert default_metrics(KEYS, ["metric.`fit_time_s`", "params.x"])[0] == "fit_time_s"
     assert default_metrics(KEYS, ["metrics.missing DESC"])[0] == "test_accuracy"
     assert default_metrics({"loss"}, []) == ["loss"]
+
+
+def test_the_sorted_by_metrics_are_shown_with_chosen_columns_too() -> None:
+    order = ["metrics.valid_f1 DESC", "params.x", "metrics.`test_f1`", "metrics.valid_f1"]
+    assert sorted_metrics(KEYS, order) == ["valid_f1", "test_f1"]
+    assert sorted_metrics(KEYS, ["metrics.missing"]) == []

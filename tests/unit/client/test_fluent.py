@@ -6,6 +6,7 @@ test_sdk_server.py`` imports them and runs them again with ``tracking_uri`` = a 
 
 from __future__ import annotations
 
+import ast
 import logging
 import os
 import re
@@ -617,6 +618,17 @@ def test_import_is_light() -> None:
     assert heavy == []
     assert "trainlab.client.fluent" not in times  # the SDK loads on first use
     print(f"import trainlab: {times['trainlab']} us cumulative")
+
+
+def test_dir_lists_the_api_before_it_loads() -> None:
+    """Tab completion and help() see the whole API of the lazily loaded module."""
+    listed = subprocess.run(
+        [sys.executable, "-c", "import sys, trainlab; print(dir(trainlab)); "
+         "print('trainlab.client.fluent' in sys.modules)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert set(trainlab.__all__) <= set(ast.literal_eval(listed[0]))
+    assert listed[1] == "False"
 
 
 def test_logging_to_an_ended_run_is_stored_and_said(
