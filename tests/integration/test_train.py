@@ -426,7 +426,7 @@ BAD = [
     ),
     (
         {"model": {"flavor": "sklearn", "class": "trainlab.training.nets.TabularMLP"}},
-        "is not a scikit-learn estimator (it has no fit method). Use model.flavor: pytorch",
+        "is not a scikit-learn estimator (a torch.nn.Module). Use model.flavor: pytorch",
     ),
     ({"data": {"source": "sklearn:wine", "target": "quality"}}, "data.target 'quality'"),
     ({"data": {"source": "missing.csv", "target": "y"}}, "'missing.csv': no such file"),

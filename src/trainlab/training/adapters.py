@@ -156,47 +156,44 @@ _FLAVOR_PACKAGES = {
 def check_flavor(spec: ModelSpec) -> None:
     """Refuse a ``model.class`` that ``model.flavor`` cannot train (an XGBoost flavor with a
     scikit-learn forest, a PyTorch flavor with something other than a ``torch.nn.Module``),
-    naming the flavor that would."""
+    naming the flavor that would. A class counts as its bases' (a subclass of XGBClassifier
+    in your own module is an XGBoost model)."""
     if spec.flavor == "python":
         return
     cls = resolve(spec.class_)
-    package = getattr(cls, "__module__", "").split(".")[0]
+    packages = {base.__module__.split(".")[0] for base in getattr(cls, "__mro__", (cls,))}
     is_module = False
-    if spec.flavor == "pytorch" or package == "torch" or "torch" in _base_modules(cls):
+    if spec.flavor == "pytorch" or "torch" in packages:
         import torch
 
         is_module = isinstance(cls, type) and issubclass(cls, torch.nn.Module)
+    hint = _flavor_hint(packages, is_module)
     if spec.flavor == "pytorch":
         if not is_module:
             raise InvalidParameterValue(
                 f"model.class {spec.class_!r} is not a torch.nn.Module: model.flavor pytorch "
-                f"trains networks. {_flavor_hint(package, is_module)}"
+                f"trains networks. {hint}"
             )
         return
     wanted = _FLAVOR_PACKAGES.get(spec.flavor)
-    if wanted is not None and package != wanted[0]:
+    if wanted is not None and wanted[0] not in packages:
         raise InvalidParameterValue(
             f"model.class {spec.class_!r} is not {wanted[1]} model: model.flavor "
-            f"{spec.flavor} trains {wanted[2]}. {_flavor_hint(package, is_module)}"
+            f"{spec.flavor} trains {wanted[2]}. {hint}"
         )
     if spec.flavor == "sklearn" and (is_module or not hasattr(cls, "fit")):
+        why = "a torch.nn.Module" if is_module else "it has no fit method"
         raise InvalidParameterValue(
-            f"model.class {spec.class_!r} is not a scikit-learn estimator (it has no fit "
-            f"method). {_flavor_hint(package, is_module)}"
+            f"model.class {spec.class_!r} is not a scikit-learn estimator ({why}). {hint}"
         )
 
 
-def _base_modules(cls: Any) -> set[str]:
-    return {base.__module__.split(".")[0] for base in getattr(cls, "__mro__", ())}
-
-
-def _flavor_hint(package: str, is_module: bool) -> str:
+def _flavor_hint(packages: set[str], is_module: bool) -> str:
     if is_module:
         return "Use model.flavor: pytorch for it."
-    if package in ("xgboost", "lightgbm"):
-        return f"Use model.flavor: {package} for it."
-    if package == "sklearn":
-        return "Use model.flavor: sklearn for it."
+    for package in ("xgboost", "lightgbm", "sklearn"):
+        if package in packages:
+            return f"Use model.flavor: {package} for it."
     return "Use model.flavor: python with a training function for other models."
 
 
