@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, command_group
+from trainlab.cli.common import TRACKING_URI, command_group
 
 if TYPE_CHECKING:
     from trainlab.store._base import BaseTrackingStore
@@ -20,7 +20,7 @@ def list_cmd(
     path: str = typer.Argument(
         "", metavar="PATH", help="A folder of the run's artifacts (default: the root)."
     ),
-    tracking_uri: str = typer.Option(None, metavar="URI", help=TRACKING_URI_HELP),
+    tracking_uri: str = TRACKING_URI,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Files and folders directly under PATH of a run's artifacts."""
@@ -87,7 +87,7 @@ def download_cmd(
         "", metavar="PATH", help="A file or folder of the run's artifacts (default: all)."
     ),
     dst: str = typer.Option(..., "--dst", "-d", help="Local folder to copy into."),
-    tracking_uri: str = typer.Option(None, metavar="URI", help=TRACKING_URI_HELP),
+    tracking_uri: str = TRACKING_URI,
 ) -> None:
     """Copy a run's artifact (file or folder) into DST, or the run's logged model that PATH
     names; prints the local path."""

@@ -14,10 +14,12 @@ from rich.console import Console
 console = Console()
 err_console = Console(stderr=True)
 
-TRACKING_URI_HELP = (
+_TRACKING_URI_HELP = (
     "http(s)://server, sqlite:///file.db or postgresql://... "
     "(default: $TRAINLAB_TRACKING_URI, else the embedded store)"
 )
+# The --tracking-uri option of every command that reads or writes the store.
+TRACKING_URI = typer.Option(None, "--tracking-uri", metavar="URI", help=_TRACKING_URI_HELP)
 
 
 def command_group(help: str) -> typer.Typer:

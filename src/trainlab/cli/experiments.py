@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, command_group
+from trainlab.cli.common import TRACKING_URI, command_group
 
 app = command_group("Experiments.")
 
 
 @app.command("list")
 def list_cmd(
-    tracking_uri: str = typer.Option(None, metavar="URI", help=TRACKING_URI_HELP),
+    tracking_uri: str = TRACKING_URI,
     filter_string: str = typer.Option(None, "--filter", help="e.g. \"name LIKE 'wine%'\""),
     view: str = typer.Option("active", help="active | deleted | all"),
     max_results: int = typer.Option(1000, min=1, max=50000),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, console, fail, uri_flag
+from trainlab.cli.common import TRACKING_URI, console, fail, uri_flag
 
 
 def promote(
@@ -17,9 +17,7 @@ def promote(
     alias: str = typer.Option("champion", "--alias", "-a", help="the alias to move"),
     policy: Path = typer.Option(..., "--policy", "-p", help="the gate's policy (YAML)"),
     user: str = typer.Option("", "--user", help="who promotes (default: the login name)"),
-    tracking_uri: str | None = typer.Option(
-        None, "--tracking-uri", metavar="URI", help=TRACKING_URI_HELP
-    ),
+    tracking_uri: str | None = TRACKING_URI,
 ) -> None:
     """Score the candidate and the alias's holder on the candidate's sealed held-out data and
     move the alias only if the policy passes."""
@@ -94,9 +92,7 @@ def rollback(
     alias: str = typer.Option("champion", "--alias", "-a", help="the alias to move back"),
     reason: str = typer.Option("", "--reason", help="why (audit log)"),
     user: str = typer.Option("", "--user", help="who moves it (default: the login name)"),
-    tracking_uri: str | None = typer.Option(
-        None, "--tracking-uri", metavar="URI", help=TRACKING_URI_HELP
-    ),
+    tracking_uri: str | None = TRACKING_URI,
     force: bool = typer.Option(
         False, "--force", help="Move it back to a version that failed the promotion gate."
     ),

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, command_group, login_user
+from trainlab.cli.common import TRACKING_URI, command_group, login_user
 
 app = command_group("Model registry: models, versions, aliases.")
 alias_app = command_group("Aliases: set, delete, history, rollback.")
@@ -17,7 +17,6 @@ app.add_typer(alias_app, name="alias")
 _NAME = typer.Argument(..., metavar="NAME", help="The registered model's name.")
 _ALIAS = typer.Argument(..., metavar="ALIAS", help="The alias, e.g. champion.")
 _JSON = typer.Option(False, "--json", help="Machine-readable output.")
-_URI = typer.Option(None, "--tracking-uri", metavar="URI", help=TRACKING_URI_HELP)
 _REASON = typer.Option("", "--reason", "-r", help="Why: kept in the alias history.")
 _USER = typer.Option(None, "--user", help="Who moves it (default: the login name).")
 
@@ -105,7 +104,7 @@ def list_cmd(
         None, "--filter", "-f", help="e.g. \"name LIKE 'fraud%' AND tags.team = 'risk'\""
     ),
     max_results: int = typer.Option(100, "--max-results", "-n", min=1, max=1000),
-    tracking_uri: str = _URI,
+    tracking_uri: str = TRACKING_URI,
     as_json: bool = _JSON,
 ) -> None:
     """List registered models, by name."""
@@ -135,7 +134,7 @@ def list_cmd(
 
 
 @app.command("show")
-def show_cmd(name: str = _NAME, tracking_uri: str = _URI, as_json: bool = _JSON) -> None:
+def show_cmd(name: str = _NAME, tracking_uri: str = TRACKING_URI, as_json: bool = _JSON) -> None:
     """One registered model: description, tags, aliases, latest versions."""
     from trainlab.cli.common import console, print_json, timestamp, with_errors
 
@@ -160,7 +159,7 @@ def show_cmd(name: str = _NAME, tracking_uri: str = _URI, as_json: bool = _JSON)
 def versions_cmd(
     name: str = _NAME,
     max_results: int = typer.Option(100, "--max-results", "-n", min=1, max=10000),
-    tracking_uri: str = _URI,
+    tracking_uri: str = TRACKING_URI,
     as_json: bool = _JSON,
 ) -> None:
     """The versions of a model, newest first, with lineage in --json."""
@@ -186,7 +185,7 @@ def register_cmd(
     ),
     name: str = _NAME,
     model: str = typer.Option("model", "--model", "-m", help="The logged model's name in the run."),
-    tracking_uri: str = _URI,
+    tracking_uri: str = TRACKING_URI,
 ) -> None:
     """Register the model RUN_ID logged as a new version of NAME (created if new), with its
     lineage (run, data, code)."""
@@ -212,7 +211,7 @@ def alias_set(
     version: int = typer.Argument(..., metavar="VERSION", help="The version to point it at."),
     reason: str = _REASON,
     user: str = _USER,
-    tracking_uri: str = _URI,
+    tracking_uri: str = TRACKING_URI,
     force: bool = _FORCE,
 ) -> None:
     """Point ALIAS of model NAME at VERSION (a version that failed the promotion gate only
@@ -231,7 +230,7 @@ def alias_delete(
     alias: str = _ALIAS,
     reason: str = _REASON,
     user: str = _USER,
-    tracking_uri: str = _URI,
+    tracking_uri: str = TRACKING_URI,
 ) -> None:
     """Remove ALIAS from model NAME."""
     from trainlab.cli.common import console, fail, with_errors
@@ -249,7 +248,7 @@ def alias_history(
     alias: str = typer.Argument(
         None, metavar="ALIAS", help="Only this alias (default: every alias)."
     ),
-    tracking_uri: str = _URI,
+    tracking_uri: str = TRACKING_URI,
     as_json: bool = _JSON,
 ) -> None:
     """Every move of the model's aliases: when, who, from which version to which, why."""
@@ -257,19 +256,18 @@ def alias_history(
 
     from trainlab.cli.common import console, print_json, timestamp, with_errors
 
+    never_set = ""
     with with_errors(), _registry(tracking_uri) as registry:
         events = registry.get_alias_history(name, alias)
-        known = (
-            {e.alias for e in registry.get_alias_history(name)} if alias and not events else set()
-        )
+        if alias and not events:  # a typo, most likely: say which aliases have a history
+            others = sorted({e.alias for e in registry.get_alias_history(name)})
+            never_set = f"Alias {alias!r} of {name} was never set (aliases with a history: "
+            never_set += f"{', '.join(others) or 'none'})."
     if as_json:
         print_json([vars(e) for e in events])
         return
-    if alias and not events:  # a typo, most likely: say which aliases have a history
-        others = ", ".join(sorted(known)) or "none"
-        console.print(
-            f"Alias {alias!r} of {name} was never set (aliases with a history: {others})."
-        )
+    if never_set:
+        console.print(never_set)
         return
     table = Table(title=f"{len(events)} alias move(s) of {name}")
     for col in ("when", "alias", "from", "to", "user", "reason"):
@@ -292,7 +290,7 @@ def alias_rollback(
     alias: str = _ALIAS,
     reason: str = _REASON,
     user: str = _USER,
-    tracking_uri: str = _URI,
+    tracking_uri: str = TRACKING_URI,
     force: bool = _FORCE,
 ) -> None:
     """Point ALIAS back at the version it held before its last move (one that failed the

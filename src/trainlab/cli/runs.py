@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, command_group
+from trainlab.cli.common import TRACKING_URI, command_group
 
 app = command_group("Runs: list, search and inspect.")
 
@@ -49,7 +49,7 @@ def list_cmd(
     columns: list[str] = typer.Option(
         [], "--column", "-c", help="Extra columns: params.x, metrics.y, tags.z (repeatable)."
     ),
-    tracking_uri: str = typer.Option(None, metavar="URI", help=TRACKING_URI_HELP),
+    tracking_uri: str = TRACKING_URI,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """List runs, newest first: of every experiment, or of those named with -e."""
@@ -124,7 +124,7 @@ def show_cmd(
     run_id: str = typer.Argument(
         ..., metavar="RUN_ID", help="The run's id, or a unique start of it."
     ),
-    tracking_uri: str = typer.Option(None, metavar="URI", help=TRACKING_URI_HELP),
+    tracking_uri: str = TRACKING_URI,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Everything about one run: info, params, latest metrics, tags, inputs."""
@@ -145,12 +145,14 @@ _NOT_SCORES = ("system/", "data_overlap_")
 
 
 def sorted_metrics(keys: set[str], order_by: list[str]) -> list[str]:
-    """The metrics of ``keys`` that the ``order_by`` clauses sort by, in their order."""
-    ordered = []
-    for clause in order_by:
-        kind, _, key = (clause.split() or [""])[0].partition(".")
-        if kind in ("metrics", "metric") and key.strip("`") in keys:
-            ordered.append(key.strip("`"))
+    """The metrics of ``keys`` that the ``order_by`` clauses (as the store took them) sort by,
+    in their order."""
+    if not order_by:
+        return []
+    from trainlab.store.search import parse_order_by
+
+    clauses = [parse_order_by(clause) for clause in order_by if clause.strip()]
+    ordered = [c.key for c in clauses if c.kind == "metric" and c.key in keys]
     return list(dict.fromkeys(ordered))
 
 

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import typer
-
-from trainlab.cli.common import TRACKING_URI_HELP, command_group
+from trainlab.cli.common import TRACKING_URI, command_group
 from trainlab.client.resolve import redacted
 
 app = command_group("Data kept locally while a server was unreachable.")
@@ -10,7 +8,7 @@ app = command_group("Data kept locally while a server was unreachable.")
 
 @app.command("flush")
 def flush_cmd(
-    tracking_uri: str = typer.Option(None, metavar="URI", help=TRACKING_URI_HELP),
+    tracking_uri: str = TRACKING_URI,
 ) -> None:
     """Deliver what earlier processes spooled for this tracking URI."""
     from trainlab.cli.common import console, fail, opened_store, with_errors

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 from trainlab.cli.common import (
-    TRACKING_URI_HELP,
+    TRACKING_URI,
     console,
     err_console,
     fail,
@@ -133,9 +133,7 @@ def train(
         metavar="RUN_ID",
         help="continue a killed or failed run from its last checkpoint (its id, or a unique start)",
     ),
-    tracking_uri: str | None = typer.Option(
-        None, "--tracking-uri", metavar="URI", help=TRACKING_URI_HELP
-    ),
+    tracking_uri: str | None = TRACKING_URI,
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
 ) -> None:
     """Train the model PIPELINE describes, track everything, print the run id and metrics."""
@@ -196,9 +194,7 @@ def reproduce(
         ..., metavar="RUN_ID", help="the run to train again (its id, or a unique start)"
     ),
     force: bool = typer.Option(False, "--force", help="train even if data or code changed"),
-    tracking_uri: str | None = typer.Option(
-        None, "--tracking-uri", metavar="URI", help=TRACKING_URI_HELP
-    ),
+    tracking_uri: str | None = TRACKING_URI,
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
 ) -> None:
     """Train a recorded run again from its pipeline and data, and compare the metrics."""

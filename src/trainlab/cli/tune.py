@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI_HELP, console, err_console, fail
+from trainlab.cli.common import TRACKING_URI, console, err_console, fail
 
 if TYPE_CHECKING:
     from trainlab.exceptions import TrainlabError
@@ -45,9 +45,7 @@ def tune(
     experiment: str | None = typer.Option(
         None, "--experiment", "-e", metavar="NAME", help="experiment name"
     ),
-    tracking_uri: str | None = typer.Option(
-        None, "--tracking-uri", metavar="URI", help=TRACKING_URI_HELP
-    ),
+    tracking_uri: str | None = TRACKING_URI,
     address: str | None = typer.Option(None, "--address", help="ray: the cluster's address"),
     image: str | None = typer.Option(None, "--image", help="kubernetes: the worker image"),
     namespace: str = typer.Option("default", "--namespace", help="kubernetes namespace"),

@@ -29,3 +29,5 @@ def test_the_sorted_by_metrics_are_shown_with_chosen_columns_too() -> None:
     order = ["metrics.valid_f1 DESC", "params.x", "metrics.`test_f1`", "metrics.valid_f1"]
     assert sorted_metrics(KEYS, order) == ["valid_f1", "test_f1"]
     assert sorted_metrics(KEYS, ["metrics.missing"]) == []
+    # read by the search grammar's parser: a backquoted key may hold spaces
+    assert sorted_metrics({"val loss", "acc"}, ["metrics.`val loss` DESC", "acc"]) == ["val loss"]
