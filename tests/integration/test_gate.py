@@ -337,14 +337,43 @@ def test_an_alias_goes_to_a_version_that_failed_the_gate_only_with_force(
     assert registry.holder("canary") == failed
 
 
-def test_a_network_that_takes_a_tensor_is_compared_with_a_model_that_takes_columns(
-    registry: Registry,
-) -> None:
-    """A pytorch pipeline's network takes the feature columns as one float32 tensor, by
-    position; a scikit-learn model takes them by name. The gate compares the two when the
-    network's run records that it was trained on the held-out columns in their order (either
-    one the candidate), says so in the evidence, and refuses a network trained on another
-    order with what differs and what to do."""
+def _log_as_tensor_model(registry: Registry, version: int, columns: list[str]) -> int:
+    """Log version ``version``'s network again in its run, with a float32 array as its input
+    example (a signature of one tensor, as trainlab logged pipeline networks before they named
+    their columns), registered as a new version of cancer-mixed; its number."""
+    import numpy as np
+    import pandas as pd
+    from tests.unit.client.test_fluent import reset_sdk
+
+    import trainlab
+
+    uri, name = registry.uri, "cancer-mixed"
+    store = store_for(uri)
+    try:
+        run_id = registry_for(store).get_model_version(name, version).run_id
+    finally:
+        close_store(store)
+    net = trainlab.load_model(f"models:/{name}/{version}", tracking_uri=uri).get_raw_model()
+    example = pd.read_csv(registry.cwd / "cancer.csv")[columns].head(5).to_numpy(np.float32)
+    try:
+        with trainlab.start_run(run_id=run_id, tracking_uri=uri):
+            info = trainlab.log_model(
+                net, "tensor-model", input_example=example, registered_model_name=name
+            )
+    finally:
+        reset_sdk()
+    assert info.registered_model_version is not None
+    return int(info.registered_model_version)
+
+
+def test_networks_are_compared_with_models_that_take_columns(registry: Registry) -> None:
+    """A pytorch pipeline's network names its feature columns in its signature, as every
+    pipeline model does: the gate feeds it and a forest the same held-out frame by name,
+    whatever order each trained on. A network whose signature is one float32 tensor gets the
+    columns by position: the gate compares it with a model that takes columns when its run
+    records that it was trained on the held-out columns in their order (either one the
+    candidate), says so in the evidence, and refuses one trained on another order with what
+    differs and what to do."""
     from sklearn.datasets import load_breast_cancer
 
     cwd = registry.cwd
@@ -364,40 +393,56 @@ def test_a_network_that_takes_a_tensor_is_compared_with_a_model_that_takes_colum
         proc = registry.run("train", f"{name}.yaml", "--no-progress")
         assert proc.returncode == 0, proc.stderr
     forest, net, reversed_net = 1, 2, 3
-    for alias, version in (("champion", forest), ("net", net), ("reversed", reversed_net)):
+    tensor_net = _log_as_tensor_model(registry, net, columns)
+    reversed_tensor_net = _log_as_tensor_model(registry, reversed_net, columns[::-1])
+    for alias, version in (
+        ("champion", forest),
+        ("reversed", reversed_net),
+        ("tensor", tensor_net),
+        ("reversed-tensor", reversed_tensor_net),
+    ):
         proc = registry.run("models", "alias", "set", "cancer-mixed", alias, str(version))
         assert proc.returncode == 0, proc.stderr
 
-    # the network the candidate, the forest the champion: the user's case
+    def inputs_of(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+        out = one_line(proc.stdout)
+        assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+        run_id = out.split("evidence: trainlab runs show ")[1].split()[0]
+        return dict(_evidence(registry, run_id)["inputs"])
+
+    # the network the candidate, the forest the champion: the user's case, by name
     proc = registry.promote(net, model="cancer-mixed")
-    out = one_line(proc.stdout)
-    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
-    assert "on 171 held-out rows" in out
-    inputs = _evidence(registry, out.split("evidence: trainlab runs show ")[1].split()[0])["inputs"]
+    assert "on 171 held-out rows" in one_line(proc.stdout)
+    inputs = inputs_of(proc)
+    assert inputs["candidate"]["takes"] == inputs["champion"]["takes"] == "columns"
+    assert inputs["candidate"]["signature"].startswith("30 columns: mean radius (double),")
+    assert registry.version_tags(net, "cancer-mixed")["trainlab.gate.verdict"] in ("PASS", "FAIL")
+    # a network trained on the columns in another order gets them by name too
+    inputs = inputs_of(registry.promote(forest, "reversed", model="cancer-mixed"))
+    assert inputs["champion"]["takes"] == "columns"
+
+    # a tensor network the candidate, trained on the held-out columns in their order
+    inputs = inputs_of(registry.promote(tensor_net, model="cancer-mixed"))
     assert inputs["candidate"]["takes"] == "tensor"
     assert inputs["candidate"]["signature"] == "a float32 tensor of shape (-1, 30)"
     assert inputs["candidate"]["column_order"]["checked"] is True
     assert inputs["candidate"]["column_order"]["columns"] == columns
     assert inputs["champion"]["takes"] == "columns"
-    assert registry.version_tags(net, "cancer-mixed")["trainlab.gate.verdict"] in ("PASS", "FAIL")
-
-    # the other way round: the forest the candidate, the network the champion
-    proc = registry.promote(forest, "net", model="cancer-mixed")
-    out = one_line(proc.stdout)
-    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
-    inputs = _evidence(registry, out.split("evidence: trainlab runs show ")[1].split()[0])["inputs"]
+    # the other way round: the forest the candidate, the tensor network the champion
+    inputs = inputs_of(registry.promote(forest, "tensor", model="cancer-mixed"))
     assert inputs["champion"]["takes"] == "tensor" and inputs["candidate"]["takes"] == "columns"
     assert inputs["champion"]["column_order"]["checked"] is True
 
-    # a network trained on the columns in another order would be fed them wrongly: refused
-    proc = registry.promote(forest, "reversed", model="cancer-mixed")
+    # a tensor network trained on the columns in another order would be fed them wrongly
+    proc = registry.promote(forest, "reversed-tensor", model="cancer-mixed")
     assert proc.returncode == 2, proc.stdout
     message = one_line(proc.stderr)
     assert "the candidate takes 30 columns: mean radius (double), mean texture (double)," in message
     assert "the champion takes a float32 tensor of shape (-1, 30)" in message
     assert (
-        "Here version 3 (the champion) was trained on the held-out data's 30 columns in another "
-        "order (column 1 was worst fractal dimension, the held-out data has mean radius;"
+        f"Here version {reversed_tensor_net} (the champion) was trained on the held-out data's "
+        "30 columns in another order (column 1 was worst fractal dimension, the held-out data "
+        "has mean radius;"
     ) in message
     assert "{'type'" not in message
-    assert registry.holder("reversed", "cancer-mixed") == reversed_net
+    assert registry.holder("reversed-tensor", "cancer-mixed") == reversed_tensor_net

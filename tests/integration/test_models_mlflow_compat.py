@@ -150,3 +150,28 @@ def test_categorical_columns_are_logged_so_mlflow_can_predict(
     np.testing.assert_array_equal(np.asarray(loaded.predict(X)), model.predict(X))
     ours = trainlab.load_model(info.model_uri, tracking_uri=tracking_uri)
     np.testing.assert_array_equal(ours.predict(X), model.predict(X))
+
+
+def test_a_pipeline_network_takes_the_frame_a_forest_takes_in_mlflow(tracking_uri: str) -> None:
+    """A network trained by a pipeline names its feature columns in its signature, as the
+    pipeline's other models do: mlflow.pyfunc feeds it a float64 DataFrame (in any column
+    order) where a tensor signature refused anything but float32."""
+    from sklearn.datasets import load_wine
+
+    config = {
+        "experiment": f"net-{uuid.uuid4().hex[:8]}",
+        "data": {"source": "sklearn:wine", "target": "target",
+                 "split": {"test": 0.2, "valid": 0.2, "seed": 7}},
+        "model": {"flavor": "pytorch", "class": "trainlab.training.nets.TabularMLP",
+                  "params": {"hidden": [8]}},
+        "train": {"epochs": 3, "lr": 0.01, "seed": 1},
+    }  # fmt: skip
+    result = trainlab.train(config, tracking_uri=tracking_uri, progress=False)
+    X = load_wine(as_frame=True).data.head(20)
+    loaded = mlflow.pyfunc.load_model(result.model_uri)
+    assert loaded.metadata.get_input_schema().input_names() == list(X.columns)
+    scores = np.asarray(loaded.predict(X))
+    assert scores.shape == (20, 3)
+    np.testing.assert_allclose(np.asarray(loaded.predict(X[X.columns[::-1]])), scores)
+    ours = trainlab.load_model(result.model_uri, tracking_uri=tracking_uri)
+    np.testing.assert_allclose(ours.predict(X), scores, rtol=1e-5, atol=1e-5)

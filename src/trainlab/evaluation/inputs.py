@@ -88,11 +88,10 @@ def column_differences(
     them: str,
     *,
     verb: str = "takes",
-    ordered: bool = True,
 ) -> tuple[list[str], list[str]]:
-    """How the columns ``mine`` (name -> type) of ``me`` differ from ``theirs`` of ``them``:
-    clauses naming the columns missing, added and typed otherwise (when ``ordered``, also the
-    same columns in another order), and the names that differ."""
+    """How the columns ``mine`` (name -> type) of ``me`` differ from ``theirs`` of ``them``, in
+    any order: clauses naming the columns missing, added and typed otherwise, and the names
+    that differ."""
     missing = [n for n in theirs if n not in mine]
     extra = [n for n in mine if n not in theirs]
     retyped = [n for n in mine if n in theirs and mine[n] != theirs[n]]
@@ -107,22 +106,15 @@ def column_differences(
         named = _listing([f"{n} ({theirs[n]} for {them}, {mine[n]} for {me})" for n in retyped])
         have = "has" if len(retyped) == 1 else "have"
         clauses.append(f"{_plural(len(retyped), 'column')} {have} another type: {named}")
-    moved: list[str] = []
-    if ordered and not clauses and list(mine) != list(theirs):
-        places = [(i, a, b) for i, (a, b) in enumerate(zip(mine, theirs, strict=True)) if a != b]
-        moved = [a for _, a, _ in places]
-        where = [f"column {i + 1} is {a} for {me}, {b} for {them}" for i, a, b in places]
-        clauses.append(
-            f"{me} takes the same {len(mine)} columns as {them} in another order "
-            f"({_listing(where, 3, '; ')})"
-        )
-    return clauses, missing + extra + retyped + moved
+    return clauses, missing + extra + retyped
 
 
 def _comparable(schema: Schema) -> list[dict[str, Any]]:
     # Names and types must agree; whether a column may be missing depends only on the rows each
-    # model's input example happened to hold.
-    return [{k: v for k, v in s.to_dict().items() if k != "required"} for s in schema.specs]
+    # model's input example happened to hold. Named columns reach each model by name, in the
+    # order it takes them, so their order does not matter; unnamed ones and tensors keep theirs.
+    specs = [{k: v for k, v in s.to_dict().items() if k != "required"} for s in schema.specs]
+    return specs if schema.is_tensor else sorted(specs, key=lambda s: str(s.get("name") or ""))
 
 
 def refusal(candidate: Schema, champion: Schema, versions: str, why: str = "") -> str:
@@ -147,15 +139,11 @@ def refusal(candidate: Schema, champion: Schema, versions: str, why: str = "") -
         )
     mine, theirs = columns_of(candidate), columns_of(champion)
     clauses, differing = column_differences(mine, theirs, "the candidate", "the champion")
-    if clauses and clauses[0].startswith("the candidate takes the same"):
-        todo = "Train the candidate with data.features in the champion's order"
-    else:
-        todo = "Train the candidate on the champion's columns and types (data.features)"
     return (
         f"{head}: {'; '.join(clauses) or 'they differ'}. The candidate takes "
         f"{describe(candidate, differing)}; the champion takes {describe(champion, differing)}. "
-        f"They cannot be scored on the same held-out rows. {todo}, or register it under "
-        "another model name."
+        "They cannot be scored on the same held-out rows. Train the candidate on the "
+        "champion's columns and types (data.features), or register it under another model name."
     )
 
 
@@ -322,7 +310,7 @@ def _column_problem(party: Party, X: pd.DataFrame) -> str | None:
     except InvalidParameterValue as exc:
         return f"the held-out columns have no signature types: {exc.message}"
     clauses, _ = column_differences(
-        held, columns_of(inputs), "the held-out data", party.label, verb="has", ordered=False
+        held, columns_of(inputs), "the held-out data", party.label, verb="has"
     )
     return "; ".join(clauses) or None
 

@@ -357,7 +357,7 @@ def _execute(
     info = run.log_model(
         adapters.loggable(model),
         "model",
-        input_example=_input_example(model, data.splits["train"]),
+        input_example=data.splits["train"].X.head(5),
         registered_model_name=reg,
     )
     # The scores of the model, linked to it (MLflow 3): search_logged_models filters on them.
@@ -529,8 +529,3 @@ def _cross_validation(
 
 def _is_cv_summary(key: str) -> bool:
     return key.startswith("cv_") and key.endswith(("_mean", "_std"))
-
-
-def _input_example(model: Any, split: Split) -> Any:
-    head = split.X.head(5)
-    return head.to_numpy(np.float32) if isinstance(model, adapters.TorchPredictor) else head
