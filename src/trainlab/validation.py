@@ -15,6 +15,7 @@ MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_EXPERIMENT_TAG_VALUE_LENGTH = 20000
+NOTE_TAG = "mlflow.note.content"  # the description of a run (or experiment), in Markdown
 MAX_RUN_NAME_LENGTH = 250
 MAX_USER_ID_LENGTH = 256
 MAX_METRICS_PER_BATCH = 1000  # MLflow's log-batch limit, kept on its endpoint
@@ -76,7 +77,9 @@ def validate_param_value(value: object, key: str) -> str:
 
 
 def validate_tag_value(value: object, key: str) -> str:
-    return validate_value(value, MAX_TAG_VALUE_LENGTH, f"value for tag '{key}'")
+    """A run's (or logged model's) tag value; its description has an experiment's room."""
+    limit = MAX_EXPERIMENT_TAG_VALUE_LENGTH if key == NOTE_TAG else MAX_TAG_VALUE_LENGTH
+    return validate_value(value, limit, f"value for tag '{key}'")
 
 
 def param_dict(params: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -358,6 +358,7 @@ def test_params_are_immutable_and_batches_atomic(store: BaseTrackingStore, run_i
         ({"params": [Param("bad key!", "1")]}, "letters"),
         ({"params": [Param("p", "v" * 6001)]}, "6001"),
         ({"tags": [RunTag("t", "v" * 8001)]}, "8001"),
+        ({"tags": [RunTag("mlflow.note.content", "v" * 20001)]}, "the limit is 20000"),
         ({"params": [Param(f"p{i}", "1") for i in range(101)]}, "at most 100 params"),
         ({"metrics": [Metric("m", 1.0, -5, 0)]}, "timestamp of metric 'm' -5"),
         # PostgreSQL holds no NUL in text, so no backend takes one
@@ -385,6 +386,16 @@ def test_batch_limit_is_the_stores(store: BaseTrackingStore, run_id: str) -> Non
     assert store.get_run(run_id).data.metrics == {}
     store.log_batch(run_id, [Metric("m", 1.0, 1, i) for i in range(limit)])
     assert len(store.get_metric_history(run_id, "m")) == limit
+
+
+def test_a_runs_description_has_an_experiments_room(store: BaseTrackingStore, run_id: str) -> None:
+    """The run's Markdown description (what the MLflow UI edits, and ``start_run(description=)``
+    sets) may be as long as an experiment's; other tags keep MLflow's 8000 characters."""
+    note = "# Notes\n" + "x" * 19992
+    store.set_tag(run_id, RunTag("mlflow.note.content", note))
+    assert store.get_run(run_id).data.tags["mlflow.note.content"] == note
+    with pytest.raises(InvalidParameterValue, match="the limit is 8000"):
+        store.set_tag(run_id, RunTag("summary", note))
 
 
 def test_delete_tag(store: BaseTrackingStore, run_id: str) -> None:
