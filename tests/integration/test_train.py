@@ -458,7 +458,37 @@ BAD = [
             "data": {"source": "labels.csv", "target": "kind"},  # written by the test
             "model": {"flavor": "pytorch", "class": "trainlab.training.nets.TabularMLP"},
         },
-        "needs class labels 0..K-1 as integers",
+        "data.target 'kind' has the labels 'k0', 'k1', 'k2'; model.flavor pytorch needs class "
+        "labels 0..K-1. Encode them in the data (e.g. {'k0': 0, 'k1': 1, 'k2': 2}), or train a "
+        "scikit-learn model (model.flavor sklearn), which takes any labels.",
+    ),
+    (
+        {
+            "data": {"source": "labels.csv", "target": "kind"},
+            "model": {"flavor": "xgboost", "class": "xgboost.XGBClassifier"},
+        },
+        "model.flavor xgboost needs class labels 0..K-1",
+    ),
+    (
+        {
+            "data": {"source": "labels.csv", "target": "kind"},
+            "model": {"flavor": "lightgbm", "class": "lightgbm.LGBMClassifier"},
+        },
+        "model.flavor lightgbm needs numeric class labels",
+    ),
+    (  # written by the test: a text column, a column with gaps
+        {"data": {"source": "mixed.csv", "target": "y"}},
+        "data.features: column 'city' holds text, not numbers (e.g. 'oslo'); model.flavor "
+        "sklearn trains on numbers. Encode the text in the data (one column per category, or a "
+        "code), or leave it out with data.features.",
+    ),
+    (
+        {
+            "data": {"source": "mixed.csv", "target": "y", "features": ["x", "gap"]},
+            "model": {"flavor": "pytorch", "class": "trainlab.training.nets.TabularMLP"},
+        },
+        "data.features: missing values in 'gap' (10 rows); a network (model.flavor pytorch) "
+        "trains on complete rows, or its loss is NaN.",
     ),
 ]
 
@@ -469,12 +499,50 @@ def test_config_errors_are_precise_and_log_nothing(
 ) -> None:
     uri = f"sqlite:///{tmp_path}/t.db"
     (tmp_path / "labels.csv").write_text("x,kind\n" + "".join(f"{i},k{i % 3}\n" for i in range(30)))
+    rows = [f"{i},{('rome', 'oslo')[i % 2]},{'' if i % 3 == 0 else i},{i % 2}\n" for i in range(30)]
+    (tmp_path / "mixed.csv").write_text("x,city,gap,y\n" + "".join(rows))
     (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(pipeline(**change)))
     proc = cli("train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     assert message in one_line(proc.stderr), proc.stderr
     assert not (tmp_path / "t.db").exists() or run_count(uri) == 0
+
+
+@pytest.mark.parametrize("labels", [("no", "yes"), (3, 4, 5)])
+def test_a_scikit_learn_model_takes_any_class_labels(
+    tmp_path: Path, labels: tuple[Any, ...]
+) -> None:
+    """Text labels, or numbers other than 0..K-1: every score, those from probabilities too
+    (whose columns stand for the sorted labels), on every split, in folds and in curves."""
+    from sklearn.datasets import load_breast_cancer, load_wine
+    from sklearn.metrics import accuracy_score, log_loss
+
+    frame = (load_breast_cancer if len(labels) == 2 else load_wine)(as_frame=True).frame
+    frame["target"] = frame["target"].map(dict(enumerate(labels)))
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    uri = f"sqlite:///{tmp_path}/t.db"
+    metrics = ["accuracy", "roc_auc", "logloss"] + (["f1"] if len(labels) == 2 else [])
+    config = pipeline(
+        data={"source": str(tmp_path / "data.csv"), "target": "target",
+              "split": {"test": 0.2, "valid": 0.2, "seed": 7, "stratify": True}},
+        train={"seed": 7, "cv": 3, "early_stopping": {"metric": "valid_logloss", "patience": 3}},
+        metrics=metrics,
+    )  # fmt: skip
+    result = trainlab.train(config, tracking_uri=uri, progress=False)
+    run, model, test = check_recorded(uri, result.run_id, config)
+    assert set(model.predict(test.X)) <= set(labels)
+    for name in metrics:
+        assert f"cv_{name}_mean" in run.data.metrics and f"test_{name}" in run.data.metrics
+    forest = trainlab.load_model(result.model_uri, tracking_uri=uri).get_raw_model()
+    assert list(forest.classes_) == sorted(labels, key=str)
+    got = run.data.metrics
+    assert got["test_accuracy"].value == pytest.approx(
+        accuracy_score(test.y, forest.predict(test.X))
+    )
+    expected = log_loss(test.y, forest.predict_proba(test.X), labels=forest.classes_)
+    assert got["test_logloss"].value == pytest.approx(expected)
+    assert metric_history(uri, result.run_id, "valid_logloss")
 
 
 def test_an_error_in_training_is_recorded_on_its_run(tmp_path: Path) -> None:
@@ -564,3 +632,20 @@ def test_a_training_function_is_told_once_that_its_checkpoints_are_off(
                        experiment="fns", tracking_uri=uri, progress=False,
                        overrides=["train.checkpoint_every=2"])  # fmt: skip
     assert said not in caplog.text
+
+
+def test_a_parquet_source_is_read_as_its_csv_is(tmp_path: Path) -> None:
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame
+    frame.to_parquet(tmp_path / "wine.parquet")
+    frame.to_csv(tmp_path / "wine.csv", index=False)
+    config = pipeline()
+    prepared = {}
+    for name in ("wine.parquet", "wine.csv"):
+        config["data"] = {**config["data"], "source": str(tmp_path / name)}
+        prepared[name] = prepare(parse_spec(config).data)
+    parquet, csv = prepared["wine.parquet"], prepared["wine.csv"]
+    assert parquet.features == csv.features and parquet.task == csv.task == "classification"
+    for split in ("train", "valid", "test"):
+        assert parquet.splits[split].fingerprint == csv.splits[split].fingerprint

@@ -150,7 +150,7 @@ def _share(part: Floats, whole: Floats) -> Floats:
     return np.asarray(part.sum(axis=1) / whole.sum(axis=1), dtype=np.float64)
 
 
-def _from_confusion(name: str, cm: Ints, pos: int | None) -> Floats:
+def _from_confusion(name: str, cm: Ints, pos: int) -> Floats:
     """The label metric ``name`` (sklearn's definition, zero_division=0, averaged over the
     labels present in each resample) from stacked confusion matrices (resamples x true x pred)."""
     tp = np.einsum("bkk->bk", cm).astype(float)
@@ -161,7 +161,7 @@ def _from_confusion(name: str, cm: Ints, pos: int | None) -> Floats:
         return _share(_ratio(tp, true) * (true > 0), (true > 0).astype(float))
     f1 = _ratio(2 * tp, true + pred)
     if name == "f1":
-        return f1[:, pos] if pos is not None else np.zeros(len(cm))
+        return f1[:, pos]
     if name == "f1_weighted":
         return _share(f1 * true, true)
     per_class = f1 if name == "f1_macro" else _ratio(tp, pred if name[0] == "p" else true)
@@ -195,8 +195,7 @@ def _fast_diffs(
     k, n = len(labels), len(y)
     if k * k > _CHUNK_CELLS // 16:
         return None
-    ones = np.flatnonzero(labels == 1) if kinds <= numeric else np.array([], dtype=np.intp)
-    pos = int(ones[0]) if len(ones) else None  # binary f1 scores label 1
+    pos = k - 1  # binary f1 scores the greater label, as the metric does
     pairs = [codes[:n] * k + codes[n * i : n * (i + 1)] for i in (1, 2)]
     whole = np.arange(n)[None, :]
     got = [_from_confusion(name, _confusions(p, whole, k), pos)[0] for p in pairs]

@@ -18,8 +18,8 @@ import numpy as np
 
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.training.context import FitContext
-from trainlab.training.data import Split
-from trainlab.training.metrics import evaluate
+from trainlab.training.data import PreparedData, Split
+from trainlab.training.metrics import classes_of, evaluate
 from trainlab.training.spec import ModelSpec
 
 TORCH_STATE = "torch_state.pt"
@@ -215,7 +215,8 @@ def _curve_metrics(task: str) -> list[str]:
 def _score(ctx: FitContext, pred: Any, proba: Any, split: str) -> dict[str, float]:
     part = ctx.train if split == "train" else ctx.valid
     assert part is not None
-    values = evaluate(_curve_metrics(ctx.task), part.y, pred, proba)
+    classes = classes_of(ctx.task, ctx.train.y)
+    values = evaluate(_curve_metrics(ctx.task), part.y, pred, proba, classes)
     return {f"{split}_{k}": v for k, v in values.items()}
 
 
@@ -231,7 +232,7 @@ def _growable(model: Any) -> bool:
 
 def growth_sizes(n_estimators: int) -> list[int]:
     """Forest sizes a warm-started forest grows through: up to 20 stages, one curve point each."""
-    step_size = max(1, n_estimators // 20)
+    step_size = max(1, -(-n_estimators // 20))  # ceil: 50 trees grow in 17 stages of 3
     return list(range(step_size, n_estimators, step_size)) + [n_estimators]
 
 
@@ -495,19 +496,9 @@ class TorchPredictor:
 def torch_module(path: str, params: dict[str, Any], train: Split, task: str) -> Any:
     """The module ``model.class`` names, built with ``params``; ``n_features`` and
     ``n_outputs`` come from the data when it takes them."""
-    from pandas.api.types import is_integer_dtype
-
     cls = resolve(path)
     kwargs = dict(params)
-    n_out = 1
-    if task == "classification":
-        y = train.y
-        if not is_integer_dtype(y) or y.min() < 0:
-            raise InvalidParameterValue(
-                f"The pytorch flavor needs class labels 0..K-1 as integers; the target has "
-                f"{sorted(map(str, y.unique()))[:5]}. Encode the target column first."
-            )
-        n_out = int(y.max()) + 1
+    n_out = int(train.y.max()) + 1 if task == "classification" else 1  # 0..K-1: check_data
     for key, value in zip(_TORCH_AUTO, (train.X.shape[1], n_out), strict=True):
         if key in _parameters(cls):
             kwargs.setdefault(key, value)
@@ -535,6 +526,61 @@ def fit_python(ctx: FitContext, path: str) -> Any:
             f"{path} returned a {type(model).__name__}, which has no predict method."
         )
     return model
+
+
+def _listing(values: list[Any], most: int = 5) -> str:
+    shown = ", ".join(repr(v) for v in values[:most])
+    return shown + (f" and {len(values) - most} more" if len(values) > most else "")
+
+
+def check_data(flavor: str, data: PreparedData) -> None:
+    """Refuse, before anything is logged, data that ``flavor`` cannot train on: feature columns
+    of text (every flavor takes numbers), missing feature values for a network (its loss would
+    be NaN), class labels other than 0..K-1 for XGBoost and networks, text labels for LightGBM
+    (scikit-learn's models take any labels)."""
+    import pandas as pd
+    from pandas.api.types import is_bool_dtype, is_integer_dtype, is_numeric_dtype
+
+    if flavor == "python":
+        return
+    X = pd.concat([s.X for s in data.splits.values()])
+    text = [
+        str(c)
+        for c in X.columns
+        if not (is_numeric_dtype(X[c]) or is_bool_dtype(X[c]) or X[c].dtype == "category")
+    ]
+    if text:
+        values = sorted(X[text[0]].dropna().astype(str).unique())
+        seen = f" (e.g. {values[0]!r})" if values else ""
+        which = f"column {text[0]!r} holds" if len(text) == 1 else f"columns {_listing(text)} hold"
+        raise InvalidParameterValue(
+            f"data.features: {which} text, not numbers{seen}; model.flavor {flavor} trains on "
+            "numbers. Encode the text in the data (one column per category, or a code), or "
+            "leave it out with data.features."
+        )
+    if flavor == "pytorch":
+        gaps = {str(c): int(n) for c, n in X.isna().sum().items() if n}
+        if gaps:
+            named = ", ".join(f"{c!r} ({n} rows)" for c, n in list(gaps.items())[:5])
+            raise InvalidParameterValue(
+                f"data.features: missing values in {named}{' and more' if len(gaps) > 5 else ''}; "
+                "a network (model.flavor pytorch) trains on complete rows, or its loss is NaN. "
+                "Fill them in the data, or leave those columns out with data.features."
+            )
+    if data.task != "classification" or flavor == "sklearn":
+        return
+    y = pd.concat([s.y for s in data.splits.values()])
+    labels = sorted(y.unique().tolist(), key=str)
+    numbered = is_integer_dtype(y) and sorted(labels) == list(range(len(labels)))
+    if flavor in ("xgboost", "pytorch") and not numbered or not is_numeric_dtype(y):
+        codes = ", ".join(f"{v!r}: {i}" for i, v in enumerate(labels[:5]))
+        more = ", ..." if len(labels) > 5 else ""
+        need = "numeric class labels" if flavor == "lightgbm" else "class labels 0..K-1"
+        raise InvalidParameterValue(
+            f"data.target {data.target!r} has the labels {_listing(labels)}; model.flavor "
+            f"{flavor} needs {need}. Encode them in the data (e.g. {{{codes}{more}}}), or "
+            "train a scikit-learn model (model.flavor sklearn), which takes any labels."
+        )
 
 
 def total_steps(flavor: str, estimator: Any, epochs: int) -> int | None:

@@ -1,6 +1,8 @@
 """Named evaluation metrics (scikit-learn's implementations): ``accuracy``, ``f1_macro``,
 ``roc_auc``, ``rmse``, ... Each takes the true labels, the predictions and, where it needs
-them, the class probabilities."""
+them, the class probabilities, whose columns stand for the target's classes in sorted order (as
+every flavor gives them: scikit-learn's ``classes_``, LightGBM's, 0..K-1 for XGBoost and
+networks)."""
 
 from __future__ import annotations
 
@@ -14,14 +16,14 @@ import numpy as np
 @dataclass(frozen=True)
 class Metric:
     name: str
-    fn: Callable[[Any, Any, Any], float]  # (y_true, y_pred, proba) -> value
+    fn: Callable[..., float]  # (y_true, y_pred, proba, classes=None) -> value
     greater_is_better: bool
     needs_proba: bool = False
     binary_only: bool = False  # for a target of two classes (f1 of the positive class)
 
 
-def _sk(name: str, **kwargs: Any) -> Callable[[Any, Any, Any], float]:
-    def fn(y: Any, pred: Any, proba: Any) -> float:
+def _sk(name: str, **kwargs: Any) -> Callable[..., float]:
+    def fn(y: Any, pred: Any, proba: Any, classes: Any = None) -> float:
         from sklearn import metrics
 
         return float(getattr(metrics, name)(y, pred, **kwargs))
@@ -29,24 +31,44 @@ def _sk(name: str, **kwargs: Any) -> Callable[[Any, Any, Any], float]:
     return fn
 
 
-def _roc_auc(y: Any, pred: Any, proba: Any) -> float:
+def _labels(y: Any, p: Any, classes: Any) -> Any:
+    """The class each column of ``p`` stands for: ``classes`` (all the target's, sorted), else
+    the labels in ``y`` when every column's is there, else 0..K-1."""
+    if classes is not None:
+        return np.asarray(classes)
+    seen = np.unique(np.asarray(y))
+    return seen if len(seen) == p.shape[1] else np.arange(p.shape[1])
+
+
+def _roc_auc(y: Any, pred: Any, proba: Any, classes: Any = None) -> float:
     from sklearn.metrics import roc_auc_score
 
     p = np.asarray(proba)
     if p.ndim == 2 and p.shape[1] == 2:
-        p = p[:, 1]
-    return float(roc_auc_score(y, p, multi_class="ovr") if p.ndim == 2 else roc_auc_score(y, p))
+        labels = _labels(y, p, classes)
+        return float(roc_auc_score(np.asarray(y) == labels[1], p[:, 1]))
+    if p.ndim == 2:
+        return float(roc_auc_score(y, p, multi_class="ovr", labels=_labels(y, p, classes)))
+    return float(roc_auc_score(y, p))
 
 
-def _logloss(y: Any, pred: Any, proba: Any) -> float:
+def _logloss(y: Any, pred: Any, proba: Any, classes: Any = None) -> float:
     from sklearn.metrics import log_loss
 
     p = np.asarray(proba)
-    labels = np.arange(p.shape[1]) if p.ndim == 2 else None
+    labels = _labels(y, p, classes) if p.ndim == 2 else None
     return float(log_loss(y, p, labels=labels))
 
 
-def _rmse(y: Any, pred: Any, proba: Any) -> float:
+def _f1(y: Any, pred: Any, proba: Any, classes: Any = None) -> float:
+    """F1 of the positive class: the greater of the two (1 of 0/1, "yes" of "no"/"yes")."""
+    from sklearn.metrics import f1_score
+
+    labels = classes if classes is not None else np.unique(np.concatenate([y, pred]))
+    return float(f1_score(y, pred, pos_label=labels[-1], zero_division=0))
+
+
+def _rmse(y: Any, pred: Any, proba: Any, classes: Any = None) -> float:
     return float(np.sqrt(np.mean((np.asarray(y, float) - np.asarray(pred, float)) ** 2)))
 
 
@@ -55,7 +77,7 @@ CLASSIFICATION: dict[str, Metric] = {
     for m in (
         Metric("accuracy", _sk("accuracy_score"), True),
         Metric("balanced_accuracy", _sk("balanced_accuracy_score"), True),
-        Metric("f1", _sk("f1_score", zero_division=0), True, binary_only=True),
+        Metric("f1", _f1, True, binary_only=True),
         Metric("f1_macro", _sk("f1_score", average="macro", zero_division=0), True),
         Metric("f1_weighted", _sk("f1_score", average="weighted", zero_division=0), True),
         Metric("precision_macro", _sk("precision_score", average="macro", zero_division=0), True),
@@ -88,16 +110,25 @@ def for_target(task: str, classes: int) -> dict[str, Metric]:
     return {n: m for n, m in CLASSIFICATION.items() if classes <= 2 or not m.binary_only}
 
 
+def classes_of(task: str, y_train: Any) -> Any:
+    """The classes a model trained on ``y_train`` gives probabilities for, sorted (None for a
+    regression)."""
+    return np.unique(np.asarray(y_train)) if task == "classification" else None
+
+
 def lookup(name: str) -> Metric:
     return CLASSIFICATION.get(name) or REGRESSION[name]
 
 
-def evaluate(names: list[str], y: Any, pred: Any, proba: Any) -> dict[str, float]:
-    """The metrics ``names``; a probability metric is skipped when the model gives none."""
+def evaluate(
+    names: list[str], y: Any, pred: Any, proba: Any, classes: Any = None
+) -> dict[str, float]:
+    """The metrics ``names``; a probability metric is skipped when the model gives none.
+    ``classes``: all the target's classes, sorted (a split may lack some)."""
     out = {}
     for name in names:
         metric = lookup(name)
         if metric.needs_proba and proba is None:
             continue
-        out[name] = metric.fn(y, pred, proba)
+        out[name] = metric.fn(y, pred, proba, classes)
     return out

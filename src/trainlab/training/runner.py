@@ -30,7 +30,7 @@ from trainlab.training.checkpoint import Checkpoint, RunCheckpoints
 from trainlab.training.context import FitContext, OnReport
 from trainlab.training.data import PreparedData, Split, prepare
 from trainlab.training.failure import recorded_outcome
-from trainlab.training.metrics import DEFAULTS, evaluate, for_target
+from trainlab.training.metrics import DEFAULTS, classes_of, evaluate, for_target
 from trainlab.training.progress import Reporter
 from trainlab.training.spec import PipelineSpec, parse_spec
 from trainlab.training.trainer import check_not_training, trainer_tag
@@ -82,6 +82,8 @@ def plan(spec: PipelineSpec, fit: Fit | None = None, data: PreparedData | None =
     naming the key before anything is logged."""
     estimator = adapters.validate(spec.model, spec.train.seed, custom_fit=fit is not None)
     data = data or prepare(spec.data, estimator)
+    if fit is None:  # a training function of the Python API takes what it can
+        adapters.check_data(spec.model.flavor, data)
     names = spec.metrics or DEFAULTS[data.task]
     classes = data.classes()
     allowed = for_target(data.task, classes)
@@ -339,9 +341,10 @@ def _execute(
     finally:
         sampler.stop()
     metrics["peak_memory_mb"] = sampler.peak_rss_mb
+    classes = classes_of(data.task, data.splits["train"].y)
     for split in data.splits.values():  # test only here, once the model is final
         pred, proba = _predictions(model, split)
-        for m, v in evaluate(p.metric_names, split.y, pred, proba).items():
+        for m, v in evaluate(p.metric_names, split.y, pred, proba, classes).items():
             metrics[f"{split.name}_{m}"] = v
     finals = {
         k: v
@@ -511,7 +514,7 @@ def _cross_validation(
         )
         model = p.fit(ctx, spec.model.class_)
         pred, proba = _predictions(model, valid)
-        values = evaluate(p.metric_names, valid.y, pred, proba)
+        values = evaluate(p.metric_names, valid.y, pred, proba, classes_of(data.task, ctx.train.y))
         if fold > max((stored.get(f"cv_{m}", -1) for m in values), default=-1):
             run.log_metrics({f"cv_{m}": v for m, v in values.items()}, fold)
         for m, v in values.items():

@@ -188,7 +188,7 @@ def test_the_vectorised_label_metrics_equal_sklearns(
     metric = lookup(name)
     try:
         full = (metric.fn(y, candidate, None), metric.fn(y, champion, None))
-    except ValueError:  # binary f1 on other labels: sklearn refuses, so does the gate
+    except ValueError:  # binary f1 of more than two labels: sklearn refuses, so does the gate
         return
     a, b = Scored(candidate), Scored(champion)
     fast = _fast_diffs(name, y, a, b, full, 100, 5)
