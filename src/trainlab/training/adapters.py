@@ -572,7 +572,7 @@ def check_data(flavor: str, data: PreparedData) -> None:
     y = pd.concat([s.y for s in data.splits.values()])
     labels = sorted(y.unique().tolist(), key=str)
     numbered = is_integer_dtype(y) and sorted(labels) == list(range(len(labels)))
-    if flavor in ("xgboost", "pytorch") and not numbered or not is_numeric_dtype(y):
+    if (flavor in ("xgboost", "pytorch") and not numbered) or not is_numeric_dtype(y):
         codes = ", ".join(f"{v!r}: {i}" for i, v in enumerate(labels[:5]))
         more = ", ..." if len(labels) > 5 else ""
         need = "numeric class labels" if flavor == "lightgbm" else "class labels 0..K-1"
