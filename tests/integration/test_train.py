@@ -376,7 +376,7 @@ BAD = [
             }
         },
         "model.params ['n_trees']: xgboost.XGBClassifier does not use it",
-    ),  # fmt: skip
+    ),
     (
         {
             "model": {
@@ -386,7 +386,7 @@ BAD = [
             }
         },
         "model.params ['n_trees']: lightgbm.LGBMClassifier does not use it",
-    ),  # fmt: skip
+    ),
     (  # a value scikit-learn would refuse only when it fits
         {
             "model": {
@@ -481,6 +481,29 @@ BAD = [
         "data.features: column 'city' holds text, not numbers (e.g. 'oslo'); model.flavor "
         "sklearn trains on numbers. Encode the text in the data (one column per category, or a "
         "code), or leave it out with data.features.",
+    ),
+    (
+        {
+            "data": {
+                "source": "mixed.csv",
+                "target": "y",
+                "features": ["x"],
+                "split": {"test": 0.2, "valid": 0.2, "group": "gap"},
+            }
+        },
+        "data.split.group 'gap' has 10 missing values; every row needs a group.",
+    ),
+    (
+        {
+            "data": {
+                "source": "mixed.csv",
+                "target": "y",
+                "features": ["x"],
+                "split": {"test": 0.2, "valid": 0.2, "group": "city"},
+            }
+        },
+        "data.split.group 'city' has 2 group(s); a split by group needs at least 3 (one for "
+        "each of train, valid and test).",
     ),
     (
         {

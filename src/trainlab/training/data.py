@@ -183,23 +183,7 @@ def _indices(frame: pd.DataFrame, y: pd.Series, spec: SplitSpec) -> dict[str, An
             "test": order[n - n_test :],
         }
     if spec.group:
-        from sklearn.model_selection import GroupShuffleSplit
-
-        groups = frame[spec.group].to_numpy()
-        rest, test = next(
-            GroupShuffleSplit(1, test_size=spec.test, random_state=spec.seed).split(
-                idx, None, groups
-            )
-        )
-        if not n_valid:
-            return {"train": rest, "valid": idx[:0], "test": test}
-        frac = spec.valid / (1 - spec.test)
-        tr, va = next(
-            GroupShuffleSplit(1, test_size=frac, random_state=spec.seed).split(
-                rest, None, groups[rest]
-            )
-        )
-        return {"train": rest[tr], "valid": rest[va], "test": test}
+        return _group_indices(frame[spec.group], spec)
     from sklearn.model_selection import train_test_split
 
     strat = y.to_numpy() if spec.stratify else None
@@ -216,6 +200,47 @@ def _indices(frame: pd.DataFrame, y: pd.Series, spec: SplitSpec) -> dict[str, An
     except ValueError as exc:  # e.g. a class with one member under stratify
         raise InvalidParameterValue(f"data.split: {exc}") from None
     return {"train": tr, "valid": va, "test": test}
+
+
+def _group_indices(column: pd.Series, spec: SplitSpec) -> dict[str, Any]:
+    """Whole groups to each split: test first, then valid from the rest."""
+    import numpy as np
+    from sklearn.model_selection import GroupShuffleSplit
+
+    missing = int(column.isna().sum())
+    if missing:
+        raise InvalidParameterValue(
+            f"data.split.group {spec.group!r} has {missing} missing values; every row needs a "
+            "group. Fill them in the data, or split by another column."
+        )
+    groups, idx = column.to_numpy(), np.arange(len(column))
+    with_valid = round(len(column) * spec.valid) > 0
+    wanted = 3 if with_valid else 2
+    if column.nunique() < wanted:
+        raise InvalidParameterValue(
+            f"data.split.group {spec.group!r} has {column.nunique()} group(s); a split by group "
+            f"needs at least {wanted} (one for each of train{', valid' if with_valid else ''} "
+            "and test). Split by a column with more groups, or leave out data.split.group."
+        )
+    try:
+        rest, test = next(
+            GroupShuffleSplit(1, test_size=spec.test, random_state=spec.seed).split(
+                idx, None, groups
+            )
+        )
+        if not with_valid:
+            return {"train": rest, "valid": idx[:0], "test": test}
+        frac = spec.valid / (1 - spec.test)
+        tr, va = next(
+            GroupShuffleSplit(1, test_size=frac, random_state=spec.seed).split(
+                rest, None, groups[rest]
+            )
+        )
+    except ValueError as exc:  # e.g. too few groups left for the valid split
+        raise InvalidParameterValue(
+            f"data.split (by group {spec.group!r}, {column.nunique()} groups): {exc}"
+        ) from None
+    return {"train": rest[tr], "valid": rest[va], "test": test}
 
 
 def _overlaps(splits: dict[str, Split]) -> dict[str, int]:
