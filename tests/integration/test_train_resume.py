@@ -85,7 +85,7 @@ def kill_after_first_checkpoint(cwd: Path, uri: str) -> str:
     log = cwd / "killed.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [TRAINLAB, "train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress"],
+            [TRAINLAB, "train", "pipeline.yaml", "--tracking-uri", uri],
             cwd=cwd,
             env=train_env(cwd),
             stdout=out,
@@ -105,6 +105,9 @@ def kill_after_first_checkpoint(cwd: Path, uri: str) -> str:
     assert proc.returncode == -signal.SIGKILL, f"not killed in training: {log.read_text()}"
     (run,) = trainlab.search_runs("wine", output="list", tracking_uri=uri)
     assert run.info.status == "RUNNING"
+    # killed, it printed nothing more: the command to continue it came as it started
+    resume = f"trainlab train --resume {run.info.run_id} --tracking-uri {uri}"
+    assert resume in log.read_text().replace("\n", ""), log.read_text()
     return run.info.run_id
 
 

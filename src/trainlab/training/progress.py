@@ -37,6 +37,20 @@ class Reporter:
         if self._started:
             self._progress.stop()
 
+    def run_started(self, run_id: str, tracking_uri: str | None) -> None:
+        """Name the run as it starts, with how to continue it should the process be killed (a
+        killed process prints nothing more)."""
+        if self._progress is None:
+            return
+        from trainlab.cli.common import uri_flag
+
+        self._progress.console.print(
+            f"run {run_id} started; if the process is killed, continue it with: "
+            f"trainlab train --resume {run_id}{uri_flag(tracking_uri)}",
+            soft_wrap=True,
+            highlight=False,
+        )
+
     def task(self, description: str, total: int | None) -> int:
         if self._progress is None:
             return 0

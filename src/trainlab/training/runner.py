@@ -128,6 +128,8 @@ def run_plan(
     """Train a checked plan as a new run; ``texts`` are extra text artifacts (path -> text)."""
     tags = {**(tags or {}), **trainer_tag()}
     with start_run_for(p.spec, tracking_uri, tags) as run, recorded_outcome(run):
+        if reporter is not None:
+            reporter.run_started(run.run_id, tracking_uri)
         return train_in_run(p, run, reporter=reporter, texts=texts)
 
 
@@ -262,6 +264,8 @@ def resume(
         tempfile.TemporaryDirectory(prefix="trainlab-resume-") as tmp,
     ):
         run.set_tags({RESUMED_TAG: str(times), **trainer_tag()})
+        if reporter is not None:
+            reporter.run_started(run_id, tracking_uri)
         restored = RunCheckpoints(run).latest(Path(tmp))
         if restored is None:
             log.warning(
