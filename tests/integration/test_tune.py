@@ -90,6 +90,28 @@ def test_a_storage_that_cannot_be_reached_is_a_clean_error(tmp_path: Path) -> No
     assert not (tmp_path / "t.db").exists()  # nothing started
 
 
+def test_a_study_takes_trials_of_its_own_pipeline_only(tmp_path: Path) -> None:
+    """Two pipelines of one experiment share the default study name: the second is refused,
+    with what differs, and --resume does not merge it in."""
+    uri = f"sqlite:///{tmp_path}/t.db"
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(BOOSTED))
+    other = {**BOOSTED, "model": {**BOOSTED["model"], "params": {"n_estimators": 20}}}
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(other))
+    args = ("--trials", "2", "--tracking-uri", uri, "--no-progress")
+    assert cli("tune", "p.yaml", *args, cwd=tmp_path).returncode == 0
+    for resume in ((), ("--resume",)):
+        proc = cli("tune", "other.yaml", *args, *resume, cwd=tmp_path)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        message = one_line(proc.stderr)
+        assert "error: Study 'cancer' already exists in journal:" in message
+        assert (
+            "made from another pipeline (2 difference(s): model.params.max_depth: 3 -> (none); "
+            "model.params.n_estimators: 40 -> 20)" in message
+        )
+    proc = cli("tune", "p.yaml", *args[:1], "3", *args[2:], "--resume", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr  # the same pipeline, more trials: fine
+
+
 def test_a_pipeline_study_with_two_workers(tmp_path: Path) -> None:
     uri = f"sqlite:///{tmp_path}/t.db"
     storage = f"journal:{tmp_path}/s.journal"
@@ -242,6 +264,21 @@ def test_resume_continues_a_study_and_refuses_without_it(tmp_path: Path) -> None
     assert len(children(uri, first.parent_run_id)) == 10
     with pytest.raises(trainlab.exceptions.InvalidState, match="no study 'other'"):
         trainlab.tune(fn=quadratic, trials=2, resume=True, **{**options, "study": "other"})
+    # another space, or another function, would mix trials that cannot be compared
+    narrower = {**options, "space": {"x": {"type": "float", "low": -3, "high": 5}}}
+    for resume in (True, False):
+        with pytest.raises(trainlab.exceptions.InvalidState) as err:
+            trainlab.tune(fn=quadratic, trials=12, resume=resume, **narrower)
+        assert (
+            "made from another objective (1 difference(s): tune.space.x.low: -5.0 -> -3.0). Its "
+            "trials cannot be compared with this objective's: start another study with --study"
+        ) in err.value.message
+        assert "--resume" not in err.value.message
+    from tests.support.tune_fns import failing
+
+    with pytest.raises(trainlab.exceptions.InvalidState, match="objective: 'tests.support"):
+        trainlab.tune(fn=failing, trials=12, resume=True, **options)
+    assert len(study_trials(storage, "r")) == 10
 
 
 @pytest.mark.parametrize("sampler", ["random", "tpe"])

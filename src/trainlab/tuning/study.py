@@ -192,9 +192,46 @@ def open_study(
         raise InvalidState(f"There is no study {name!r} in {url}.") from None
 
 
-def create_study(name: str, url: str, tune: TuneSpec, *, resume: bool) -> optuna.Study:
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(value, dict):
+        return {prefix: value}
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        out |= _flat(item, f"{prefix}.{key}" if prefix else str(key))
+    return out
+
+
+def _recorded(attrs: dict[str, Any]) -> dict[str, Any]:
+    """What a study's trials are made from: the pipeline (which holds its tune section), or the
+    objective and the tune spec; as dotted keys, less what a session may change (how many trials
+    to run)."""
+    source = attrs.get(ATTR_CONFIG) or {"objective": attrs.get(ATTR_OBJECTIVE),
+                                        "tune": attrs.get(ATTR_TUNE)}  # fmt: skip
+    flat = _flat(source)
+    flat.pop("tune.trials", None)
+    return flat
+
+
+def _differences(study: optuna.Study, attrs: dict[str, Any]) -> list[str]:
+    """How the pipeline (or objective) of ``attrs`` differs from the one ``study`` recorded:
+    ``model.class: 'A' -> 'B'``; nothing for a study that recorded none."""
+    if not any(k in study.user_attrs for k in (ATTR_CONFIG, ATTR_OBJECTIVE)):
+        return []
+    old, new = _recorded(study.user_attrs), _recorded(attrs)
+    keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+
+    def shown(values: dict[str, Any], key: str) -> str:
+        return repr(values[key]) if key in values else "(none)"
+
+    return [f"{k}: {shown(old, k)} -> {shown(new, k)}" for k in keys]
+
+
+def create_study(
+    name: str, url: str, tune: TuneSpec, *, resume: bool, attrs: dict[str, Any]
+) -> optuna.Study:
     """A new study, or with ``resume`` the existing one (same directions); refuses to reuse a
-    study without ``resume`` and to resume one that does not exist."""
+    study without ``resume``, to resume one that does not exist, and to add to a study trials
+    of another pipeline (or objective) than its own (``attrs``: what this session records)."""
     import optuna
 
     storage = open_storage(url)
@@ -202,6 +239,16 @@ def create_study(name: str, url: str, tune: TuneSpec, *, resume: bool) -> optuna
     names = {s.study_name for s in summaries}
     if name in names:
         study = open_study(name, url, tune)
+        differences = _differences(study, attrs)
+        if differences:
+            shown = "; ".join(differences[:5]) + (" ..." if len(differences) > 5 else "")
+            kind = "pipeline" if ATTR_CONFIG in attrs else "objective"
+            raise InvalidState(
+                f"Study {name!r} already exists in {url}, made from another {kind} "
+                f"({len(differences)} difference(s): {shown}). Its trials cannot be compared "
+                f"with this {kind}'s: start another study with --study NAME (study='NAME'), "
+                f"or resume this one with the {kind} it recorded."
+            )
         if not resume:
             raise InvalidState(
                 f"Study {name!r} already exists in {url} with {len(study.trials)} trial(s): "

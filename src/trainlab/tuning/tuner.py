@@ -266,13 +266,15 @@ def run_study(
             pool = stack.enter_context(
                 LocalPool(plan.name, plan.storage, min(workers, n), plan.tracking_uri)
             )
-        study = studies.create_study(plan.name, plan.storage, plan.tune, resume=resume)
+        recorded = {**plan.attrs, studies.ATTR_TUNE: plan.tune.model_dump(mode="json")}
+        study = studies.create_study(
+            plan.name, plan.storage, plan.tune, resume=resume, attrs=recorded
+        )
         parent = stack.enter_context(_parent_run(plan, study, resume))
         if pool is not None:
             stack.callback(pool.close)  # the workers end before the study's run does
         attrs = {
-            **plan.attrs,
-            studies.ATTR_TUNE: plan.tune.model_dump(mode="json"),
+            **recorded,
             studies.ATTR_PARENT: parent.run_id,
             studies.ATTR_TRACKING: plan.tracking_uri,
             studies.ATTR_EXPERIMENT_ID: parent.info.experiment_id,
