@@ -429,7 +429,10 @@ BAD = [
         "is not a scikit-learn estimator (a torch.nn.Module). Use model.flavor: pytorch",
     ),
     ({"data": {"source": "sklearn:wine", "target": "quality"}}, "data.target 'quality'"),
-    ({"data": {"source": "missing.csv", "target": "y"}}, "'missing.csv': no such file"),
+    (
+        {"data": {"source": "missing.csv", "target": "y"}},
+        "'missing.csv': no such file (relative to the current folder, ",
+    ),
     ({"train": {"cv": 1}}, "train.cv: Input should be greater than or equal to 2"),
     (
         {"train": {"early_stopping": {"metric": "valid_logloss", "patience": 0}}},

@@ -125,7 +125,8 @@ def load_frame(source: str) -> pd.DataFrame:
         return frame
     path = Path(_local_path(source))
     if not path.is_file():
-        raise InvalidParameterValue(f"data.source {source!r}: no such file.")
+        where = "" if path.is_absolute() else f" (relative to the current folder, {Path.cwd()})"
+        raise InvalidParameterValue(f"data.source {source!r}: no such file{where}.")
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".tsv", ".txt"):
