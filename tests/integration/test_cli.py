@@ -364,6 +364,16 @@ def test_runs_list_table_with_columns(seeded: Seeded) -> None:
     ]
 
 
+def test_runs_list_names_a_column_no_run_has(seeded: Seeded) -> None:
+    args = ("runs", "list", "-e", seeded.experiment, "--tracking-uri", seeded.uri)
+    proc = cli(*args, "-c", "params.modle", "-c", "tags.nosuch", "-c", "params.x", cwd=seeded.cwd)
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "no run listed has params.modle (closest: params.model); no run listed has tags.nosuch"
+    ) in one_line(proc.stdout)
+    assert "params.x" not in one_line(proc.stdout).split("no run listed")[1]
+
+
 def test_runs_list_fits_a_narrow_terminal(seeded: Seeded) -> None:
     """At 80 columns the table shows 8 characters of each id (which commands take) and the
     metric columns that fit, and says so."""

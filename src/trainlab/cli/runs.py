@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import typer
 
 from trainlab.cli.common import TRACKING_URI, command_group
+
+if TYPE_CHECKING:
+    from trainlab.entities import Run
 
 app = command_group("Runs: list, search and inspect.")
 
@@ -95,6 +101,7 @@ def list_cmd(
         notes.append("run ids shortened to fit: --json lists them in full")
     if not columns and len(default_metrics(keys, order_by)) > len(cols):
         notes.append("more metrics: -c metrics.KEY, or a wider terminal")
+    notes += [_missing_column(c, page) for c in columns if page and not _on_any(c, page)]
     table = Table(
         title=f"{len(page)} run(s)"
         + (" (more: raise --max-results)" if page.next_page_token else ""),
@@ -117,6 +124,26 @@ def list_cmd(
             cells.insert(1, names.get(r.info.experiment_id, r.info.experiment_id))
         table.add_row(*cells)
     console.print(table)
+
+
+def _keys(kind: str, runs: Iterable[Run]) -> set[str]:
+    field = kind if kind.endswith("s") else f"{kind}s"  # param.x is params.x
+    return {k for r in runs for k in getattr(r.data, field)}
+
+
+def _on_any(column: str, runs: Iterable[Run]) -> bool:
+    kind, _, key = column.partition(".")
+    return key in _keys(kind, runs)
+
+
+def _missing_column(column: str, runs: Iterable[Run]) -> str:
+    """A note for a -c column that no listed run has, with the closest keys they do have."""
+    import difflib
+
+    kind, _, key = column.partition(".")
+    close = difflib.get_close_matches(key, sorted(_keys(kind, runs)), n=3, cutoff=0.75)
+    hint = f" (closest: {', '.join(f'{kind}.{k}' for k in close)})" if close else ""
+    return f"no run listed has {column}{hint}"
 
 
 @app.command("show")
