@@ -118,7 +118,7 @@ def _code_version(tags: dict[str, str]) -> str | None:
 
 def metrics_table(metrics: dict[str, float]) -> Table:
     """Scores as one row per split (``train_f1`` -> row train, column f1), cross-validation as a
-    row of mean ± std, then the rest (iterations, time, memory) in a section of their own."""
+    row of mean ± std; the rest (iterations, time, memory) as the caption, not under a score."""
     splits = ("train", "valid", "test")
 
     def split_of(key: str) -> tuple[str, str] | None:
@@ -131,7 +131,9 @@ def metrics_table(metrics: dict[str, float]) -> Table:
 
     scored = {k: v for k, v in metrics.items() if split_of(k) is not None}
     names = sorted({split_of(k)[1] for k in scored})  # type: ignore[index]
-    table = Table(title="metrics")
+    others = {k: v for k, v in metrics.items() if k not in scored and not k.startswith("cv_")}
+    caption = ", ".join(f"{k} {_fmt(others[k])}" for k in sorted(others))
+    table = Table(title="metrics", caption=caption or None)
     table.add_column("split")
     for name in names or ["value"]:
         table.add_column(name, justify="right")
@@ -146,11 +148,6 @@ def metrics_table(metrics: dict[str, float]) -> Table:
                 cells.append(_fmt(metrics[f"{split}_{n}"]) if f"{split}_{n}" in metrics else "")
         if any(cells):
             table.add_row(split, *cells)
-    others = {k: v for k, v in metrics.items() if k not in scored and not k.startswith("cv_")}
-    if others:
-        table.add_section()
-        for k in sorted(others):
-            table.add_row(k, _fmt(others[k]), *([""] * max(0, len(names) - 1)))
     return table
 
 
