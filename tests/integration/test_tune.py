@@ -446,6 +446,9 @@ def test_a_signal_ends_the_study_and_its_trials_killed(
     trials = [r for r in runs() if r.info.run_name.startswith("trial-")]
     assert len(trials) == workers
     assert all(r.info.status == "KILLED" and r.info.end_time for r in [parent, *trials])
+    for trial in trials:  # failed for the study, which tries them again on resume
+        assert trial.data.tags["trainlab.trial.state"] == "FAIL"
+        assert "tried again on --resume" in trial.data.tags["trainlab.stopped"]
     assert one_line(err).endswith(
         f"interrupted ({sig.name}): the study's run {parent.info.run_id} and its trials in "
         f"flight ended KILLED; continue it with: trainlab tune p.yaml --storage {storage} "

@@ -9,7 +9,11 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from trainlab.entities.tags import TRIAL_STATE_TAG
 from trainlab.tuning.study import ERROR, SLOT
+
+STOPPED_TAG = "trainlab.stopped"  # why a trial's run ended before its training did
+INTERRUPTED = "its worker stopped before it finished; the trial is tried again on --resume"
 
 if TYPE_CHECKING:
     import optuna
@@ -85,9 +89,11 @@ def end_running_trials(
             continue  # another session's trial, maybe running still
         if run.info.status == "RUNNING":
             # nested: in the process that runs the study its run is active
-            trainlab.start_run(run_id=run.info.run_id, tracking_uri=tracking_uri, nested=True).end(
-                status
+            ended_run = trainlab.start_run(
+                run_id=run.info.run_id, tracking_uri=tracking_uri, nested=True
             )
+            ended_run.set_tags({TRIAL_STATE_TAG: "FAIL", STOPPED_TAG: INTERRUPTED})
+            ended_run.end(status)
             ended.append(run.info.run_id)
     return ended
 

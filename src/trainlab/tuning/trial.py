@@ -16,6 +16,7 @@ from trainlab.training.failure import record_failure
 from trainlab.training.spec import EarlyStopping, PipelineSpec, parse_spec, set_path
 from trainlab.tuning.space import ParamSpace, TuneSpec
 from trainlab.tuning.study import ATTR_SESSION_START, ERROR, RETRY_OF, SLOT
+from trainlab.tuning.summary import INTERRUPTED, STOPPED_TAG
 
 if TYPE_CHECKING:
     import optuna
@@ -255,12 +256,13 @@ def run_trial(
             raise ValueError(f"the trial gave no {missing}; it gave {sorted(metrics)}")
     except StopTraining as stop:
         state, status = TrialState.PRUNED, "KILLED"
-        run.set_tag("trainlab.stopped", stop.reason)
+        run.set_tag(STOPPED_TAG, stop.reason)
     except Exception as exc:  # noqa: BLE001 - the user's training failed: this trial fails
         state, status = TrialState.FAIL, "FAILED"
         record_failure(run, exc)
         _failed(study, trial, exc, tell=False)
     except BaseException:  # Ctrl-C, SIGTERM: the run ends killed, the trial is retried on resume
+        run.set_tags({TRIAL_STATE_TAG: TrialState.FAIL.name, STOPPED_TAG: INTERRUPTED})
         run.end("KILLED")
         raise
     else:
