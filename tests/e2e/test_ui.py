@@ -406,6 +406,24 @@ def test_parallel_axis_of_numbers_and_nan_stays_numeric(page: Any, edges: dict[s
     assert sorted(lines) == [1, 2, 2, 2]
 
 
+def test_one_valued_axes_and_the_experiments_name(page: Any, edges: dict[str, str]) -> None:
+    """An axis whose runs share one value shows that value, not a made-up range around it;
+    the breadcrumbs name the experiment."""
+    runs = ",".join(edges[f"acc{i}"] for i in (1, 2))
+    page.goto(f"/compare?runs={runs}&axes=params.lr,metrics.acc")
+    page.locator("svg.parallel").wait_for()
+    page.locator(".crumbs").get_by_text("ui-edges").wait_for()
+    page.goto(f"/compare?runs={edges['acc1']},{edges['acc0']}&axes=params.lr,metrics.acc")
+    svg = page.locator("svg.parallel")
+    svg.wait_for()
+    same = "ts => ts.map(t => t.textContent)"
+    assert svg.locator("g").nth(0).locator("text.tick").evaluate_all(same) == ["0", "1"]
+    page.goto(f"/compare?runs={edges['acc1']}&axes=params.lr,metrics.acc")
+    one = page.locator("svg.parallel")
+    one.wait_for()
+    assert one.locator("g").nth(1).locator("text.tick").evaluate_all(same) == ["9"]
+
+
 def test_metric_logged_at_negative_steps_is_charted(page: Any, edges: dict[str, str]) -> None:
     page.goto(f"/runs/{edges['negative']}?tab=metrics")
     page.locator("figure.chart[data-metric='warmup']").wait_for()

@@ -11,9 +11,12 @@ function axis(values) {
   const numeric = (v) => typeof v === 'number' || /^(nan|[+-]?inf(inity)?)$/i.test(v) || !Number.isNaN(Number(v));
   const finite = present.map(Number).filter(Number.isFinite);
   if (finite.length && present.every(numeric)) {
-    let [lo, hi] = extent(finite);
-    if (lo === hi) { lo -= 1; hi += 1; }
-    const pos = (v) => (v === undefined || v === null || v === '' || !Number.isFinite(Number(v)) ? null : (Number(v) - lo) / (hi - lo));
+    const [lo, hi] = extent(finite);
+    const at = (v) => (v === undefined || v === null || v === '' || !Number.isFinite(Number(v)) ? null : Number(v));
+    if (lo === hi) { // one value: in the middle, no made-up range
+      return { pos: (v) => (at(v) === null ? null : 0.5), ticks: [[0.5, fmtNum(lo)]] };
+    }
+    const pos = (v) => (at(v) === null ? null : (at(v) - lo) / (hi - lo));
     return { pos, ticks: [[0, fmtNum(lo)], [1, fmtNum(hi)]] };
   }
   const cats = [...new Set(present.map(String))].sort();
@@ -21,9 +24,15 @@ function axis(values) {
   return { pos: (v) => (cats.includes(String(v)) ? at(cats.indexOf(String(v))) : null), ticks: cats.slice(0, 12).map((c, i) => [at(i), c]) };
 }
 
+// A long label's end, where a name says most; a dotted name (a class path) keeps its last
+// parts whole: …ensemble.RandomForestClassifier, not …andomForestClassifier.
 const short = (s, n = 24) => {
   const t = String(s).replace(/^(params|metrics|tags)\./, '');
-  return t.length > n ? `…${t.slice(-(n - 1))}` : t;
+  if (t.length <= n) return t;
+  const parts = t.split('.');
+  let tail = parts.pop();
+  while (parts.length && tail.length + parts[parts.length - 1].length + 2 <= n) tail = `${parts.pop()}.${tail}`;
+  return `…${t.includes('.') ? tail : t.slice(-(n - 1))}`;
 };
 
 // rows: [{id, label, values: {dim: value}}]; dims: names; colorBy: a dim whose value sets the color.
@@ -63,7 +72,7 @@ export function Scatter({ points, xLabel, yLabel, width = 560, height = 360, lin
   const ys = ok.map((p) => Number(p.y));
   const span = (a) => {
     let [lo, hi] = extent(a);
-    if (lo === hi) { lo -= 1; hi += 1; }
+    if (lo === hi) { const d = Math.abs(lo) * 0.1 || 1; lo -= d; hi += d; } // one value: ±10%
     const m = (hi - lo) * 0.05; // a margin, so points on the edge show whole
     return [lo - m, hi + m];
   };

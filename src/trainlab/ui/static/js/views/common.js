@@ -1,5 +1,6 @@
 // Pieces shared by the views: loading and error states, key/value tables, the URL's query.
 import { html, useEffect, useState } from '../lib.js';
+import { api } from '../api.js';
 import { navigate } from '../router.js';
 
 // Loads `fn()` when `deps` change: {data, error, loading}. On an error the last data stays, so
@@ -16,6 +17,12 @@ export function useLoad(fn, deps) {
     return () => { live = false; };
   }, deps);
   return state;
+}
+
+// The link to an experiment in a page's breadcrumbs, by its name once it is known.
+export function ExperimentCrumb({ id }) {
+  const exp = useLoad(() => api.experiment(id), [id]);
+  return html`<a href=${`/experiments/${id}`}>${exp.data ? exp.data.name : `experiment ${id}`}</a>`;
 }
 
 export function Loading({ what }) {

@@ -5,7 +5,7 @@ import { color, flat, fmtNum } from '../lib.js';
 import { api } from '../api.js';
 import { ChartControls, MetricChart } from '../charts.js';
 import { ParallelCoords, Scatter } from '../plots.js';
-import { ErrorBox, Loading, getQuery, setQuery, useLoad } from './common.js';
+import { ErrorBox, ExperimentCrumb, Loading, getQuery, setQuery, useLoad } from './common.js';
 
 const numeric = (v) => v !== undefined && v !== '' && Number.isFinite(Number(v));
 
@@ -43,7 +43,7 @@ function CompareRuns({ runs }) {
   const shown = rows.filter(([, , vs]) => !onlyDiff || new Set(vs.map(String)).size > 1);
 
   return html`<div class="page wide">
-    <div class="crumbs"><a href="/">Experiments</a> / <a href=${`/experiments/${experiment}`}>experiment ${experiment}</a> /</div>
+    <div class="crumbs"><a href="/">Experiments</a> / <${ExperimentCrumb} id=${experiment} /> /</div>
     <h1>Compare ${runs.length} runs</h1>
     <div class="legend-row">${runs.map((r, i) => html`<span class="swatch" style=${`--c:${color(i)}`}><a href=${`/runs/${r.id}`}>${r.name}</a></span>`)}</div>
 

@@ -99,9 +99,10 @@ function Decision({ run, evidence }) {
   const ci = e.intervals || {};
   return html`<div class="decision" data-run=${run.id}>
     <h3><span class=${`verdict ${verdict.toLowerCase()}`}>${verdict}</span>
-      version ${e.candidate} → @${e.alias} ${e.champion ? html`against champion version ${e.champion}` : html`(no champion yet)`}
+      version ${e.candidate} → @${e.alias} ${e.champion ? html`against version ${e.champion}, its holder` : html`(held by no version yet)`}
       <span class="muted"> · ${fmtTime(run.start)} · <a href=${`/runs/${run.id}`}>gate run</a></span></h3>
-    <table class="grid evidence"><thead><tr><th>Metric</th><th class="num">Candidate</th><th class="num">Champion</th>
+    <table class="grid evidence"><thead><tr><th>Metric</th><th class="num">Candidate v${e.candidate}</th>
+      <th class="num">${e.champion ? `@${e.alias} v${e.champion}` : `@${e.alias}`}</th>
       <th class="num">Improvement</th><th class="num">95% CI</th></tr></thead>
       <tbody>${names.map((m) => html`<tr><th>${m}</th>
         <td class="num">${fmtNum(e.candidate_metrics[m])}</td>

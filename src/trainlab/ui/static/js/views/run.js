@@ -6,7 +6,7 @@ import { api } from '../api.js';
 import { ChartControls, MetricChart } from '../charts.js';
 import { Artifacts } from './artifacts.js';
 import { Lineage } from './lineage.js';
-import { ErrorBox, KeyValues, Loading, NotFound, Tabs, getQuery, isMissing, setQuery, useLoad } from './common.js';
+import { ErrorBox, ExperimentCrumb, KeyValues, Loading, NotFound, Tabs, getQuery, isMissing, setQuery, useLoad } from './common.js';
 
 const TABS = [['overview', 'Overview'], ['metrics', 'Metrics'], ['system', 'System'], ['artifacts', 'Artifacts'], ['lineage', 'Lineage']];
 const isSystem = (k) => k.startsWith('system/');
@@ -22,7 +22,7 @@ export function RunPage({ runId }) {
   if (!run) return html`<div class="page"><${Loading} what="run" /></div>`;
   const parent = run.tags['mlflow.parentRunId'];
   return html`<div class="page wide">
-    <div class="crumbs"><a href="/">Experiments</a> / <a href=${`/experiments/${run.experimentId}`}>experiment ${run.experimentId}</a>
+    <div class="crumbs"><a href="/">Experiments</a> / <${ExperimentCrumb} id=${run.experimentId} />
       ${parent ? html` / <a href=${`/runs/${parent}`}>parent run</a>` : ''} /</div>
     <div class="title-row">
       <h1>${run.name}</h1>

@@ -5,7 +5,7 @@ import { flat, fmtNum, num, quoteKey, quoteValue, statusClass } from '../lib.js'
 import { api, allRuns } from '../api.js';
 import { MetricChart } from '../charts.js';
 import { Bars, ParallelCoords, Scatter } from '../plots.js';
-import { ErrorBox, Loading, NotFound, isMissing, useLoad } from './common.js';
+import { ErrorBox, ExperimentCrumb, Loading, NotFound, isMissing, useLoad } from './common.js';
 
 const STATES = ['COMPLETE', 'PRUNED', 'FAIL', 'RUNNING'];
 
@@ -56,7 +56,7 @@ function StudyView({ parent, trials }) {
   const dims = [...space, metric];
 
   return html`<div class="page wide">
-    <div class="crumbs"><a href="/">Experiments</a> / <a href=${`/experiments/${parent.experimentId}`}>experiment ${parent.experimentId}</a> / <a href=${`/runs/${parent.id}`}>study run</a> /</div>
+    <div class="crumbs"><a href="/">Experiments</a> / <${ExperimentCrumb} id=${parent.experimentId} /> / <a href=${`/runs/${parent.id}`}>study run</a> /</div>
     <div class="title-row"><h1>${parent.tags['trainlab.study'] || parent.name}</h1>
       <span class=${`status ${statusClass(parent.status)}`}>${parent.status}</span></div>
     <p class="meta">
