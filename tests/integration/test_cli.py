@@ -542,6 +542,22 @@ def test_server_with_unsupported_store_exits(tmp_path: Path) -> None:
     assert not (tmp_path / "trainlab-artifacts").exists()
 
 
+@pytest.mark.usefixtures("aws_env")
+def test_server_refuses_an_s3_bucket_that_is_not_there(tmp_path: Path, moto_server: Any) -> None:
+    from tests.support.server import free_port
+
+    proc = cli(
+        "server", "--port", str(free_port()), "--backend-store-uri", f"sqlite:///{tmp_path}/s.db",
+        "--artifacts-destination", "s3://no-such-bucket/runs", "--s3-endpoint-url", moto_server.url,
+        cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert_clean_error(
+        proc,
+        "The bucket 'no-such-bucket' of the S3 destination not found. Check "
+        "--artifacts-destination and --s3-endpoint-url.",
+    )
+
+
 def test_server_on_a_taken_port_says_so(tmp_path: Path) -> None:
     import socket
 

@@ -100,6 +100,10 @@ class BaseArtifactRepository(ABC):
     # Object stores: multipart uploads and presigned (ranged) downloads straight from the store.
     supports_multipart: bool = False
 
+    def check(self) -> None:
+        """Refuse, before a server takes requests, a destination it could not use."""
+        return None  # a folder: made on the first write
+
     @abstractmethod
     async def write_stream(self, path: str, chunks: AsyncIterator[bytes]) -> int:
         """Store ``chunks`` at ``path`` (replacing it); returns the number of bytes written.

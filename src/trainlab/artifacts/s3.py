@@ -114,6 +114,12 @@ class S3ArtifactRepository(BaseArtifactRepository):
         session = boto3.session.Session()
         self._s3: Any = session.client("s3", endpoint_url=self.endpoint_url, config=config)
 
+    def check(self) -> None:
+        """A bucket that does not exist, credentials it refuses or storage out of reach, as the
+        error a first upload would meet (S3's HeadBucket)."""
+        with _s3_errors(f"The bucket {self.bucket!r} of the S3 destination"):
+            self._s3.head_bucket(Bucket=self.bucket)
+
     # keys -------------------------------------------------------------------------------------
 
     def _key(self, path: str, file: bool = False, new: bool = False) -> str:

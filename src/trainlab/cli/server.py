@@ -68,6 +68,7 @@ def serve(
     """Run the tracking server (MLflow REST API compatible)."""
     import uvicorn
 
+    from trainlab.artifacts.factory import artifact_repository
     from trainlab.cli.common import fail
     from trainlab.exceptions import TrainlabError
     from trainlab.store.sql.engine import make_engine, upgrade
@@ -86,6 +87,10 @@ def serve(
     if "://" not in artifacts_destination:
         artifacts_destination = os.path.abspath(artifacts_destination)
     os.environ["TRAINLAB_ARTIFACTS_DESTINATION"] = artifacts_destination
+    try:
+        artifact_repository(artifacts_destination, s3_endpoint_url).check()
+    except TrainlabError as exc:
+        fail(f"{exc.message} Check --artifacts-destination and --s3-endpoint-url.")
     if s3_endpoint_url:
         os.environ["TRAINLAB_S3_ENDPOINT_URL"] = s3_endpoint_url
     if direct_transfers is not None:  # else $TRAINLAB_DIRECT_TRANSFERS, or on
