@@ -481,9 +481,10 @@ BAD = [
     ),
     (  # written by the test: a text column, a column with gaps
         {"data": {"source": "mixed.csv", "target": "y"}},
-        "data.features: column 'city' holds text, not numbers (e.g. 'oslo'); model.flavor "
-        "sklearn trains on numbers. Encode the text in the data (one column per category, or a "
-        "code), or leave it out with data.features.",
+        "data.features: column 'city' holds values that are not numbers (e.g. 'oslo'); "
+        "model.flavor sklearn trains on numbers. Encode them in the data (text: one column per "
+        "category, or a code; dates: a number such as days since a start), or leave them out "
+        "with data.features.",
     ),
     (
         {
@@ -658,6 +659,40 @@ def test_a_training_function_is_told_once_that_its_checkpoints_are_off(
                        experiment="fns", tracking_uri=uri, progress=False,
                        overrides=["train.checkpoint_every=2"])  # fmt: skip
     assert said not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("labels", "refused_by"),
+    [
+        ([False, True], []),
+        ([0.0, 1.0], []),
+        ([1, 2], ["xgboost", "pytorch"]),
+        (list(range(1, 13)), ["xgboost", "pytorch"]),
+        (["no", "yes"], ["xgboost", "pytorch", "lightgbm"]),
+    ],
+)
+def test_the_labels_each_flavor_takes(
+    tmp_path: Path, labels: list[Any], refused_by: list[str]
+) -> None:
+    """0..K-1 as integers, booleans or whole floats for every flavor; other numbers for
+    LightGBM and scikit-learn; text for scikit-learn only. The refusal shows the labels in
+    their order with the codes to give them."""
+    import pandas as pd
+
+    from trainlab.training.adapters import check_data
+
+    frame = pd.DataFrame({"x": range(48), "y": [labels[i % len(labels)] for i in range(48)]})
+    frame.to_parquet(tmp_path / "d.parquet")
+    config = pipeline(data={"source": str(tmp_path / "d.parquet"), "target": "y"})
+    data = prepare(parse_spec(config).data)
+    for flavor in ("sklearn", "xgboost", "lightgbm", "pytorch"):
+        if flavor not in refused_by:
+            check_data(flavor, data)
+            continue
+        with pytest.raises(InvalidParameterValue) as err:
+            check_data(flavor, data)
+        codes = ", ".join(f"{v!r}: {i}" for i, v in enumerate(labels[:5]))
+        assert f"(e.g. {{{codes}{', ...' if len(labels) > 5 else ''}}})" in err.value.message
 
 
 def test_a_parquet_source_is_read_as_its_csv_is(tmp_path: Path) -> None:

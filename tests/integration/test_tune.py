@@ -108,8 +108,11 @@ def test_a_study_takes_trials_of_its_own_pipeline_only(tmp_path: Path) -> None:
             "made from another pipeline (2 difference(s): model.params.max_depth: 3 -> (none); "
             "model.params.n_estimators: 40 -> 20)" in message
         )
-    proc = cli("tune", "p.yaml", *args[:1], "3", *args[2:], "--resume", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr  # the same pipeline, more trials: fine
+    # the same pipeline, with more trials and other checkpoints: its trials compare
+    kept = {**BOOSTED, "train": {**BOOSTED["train"], "keep_checkpoints": 5}}
+    (tmp_path / "kept.yaml").write_text(yaml.safe_dump(kept))
+    proc = cli("tune", "kept.yaml", *args[:1], "3", *args[2:], "--resume", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_a_pipeline_study_with_two_workers(tmp_path: Path) -> None:
@@ -448,7 +451,7 @@ def test_a_signal_ends_the_study_and_its_trials_killed(
     assert all(r.info.status == "KILLED" and r.info.end_time for r in [parent, *trials])
     for trial in trials:  # failed for the study, which tries them again on resume
         assert trial.data.tags["trainlab.trial.state"] == "FAIL"
-        assert "tried again on --resume" in trial.data.tags["trainlab.stopped"]
+        assert "tried again" in trial.data.tags["trainlab.stopped"]
     assert one_line(err).endswith(
         f"interrupted ({sig.name}): the study's run {parent.info.run_id} and its trials in "
         f"flight ended KILLED; continue it with: trainlab tune p.yaml --storage {storage} "

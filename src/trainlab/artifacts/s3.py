@@ -63,7 +63,13 @@ def _translate(exc: Exception, what: str) -> TrainlabError:
             "KeyTooLongError",
         ):
             return InvalidParameterValue(f"{what}: {code}.")
-        if code in ("NoSuchBucket", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+        if code in (
+            "NoSuchBucket",
+            "AccessDenied",
+            "403",  # a HEAD request's answer has no body: its status is its code
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+        ):
             return ServiceUnavailable(
                 f"{what}: object storage answered {code}; check the server's S3 destination "
                 "and credentials."
@@ -116,9 +122,18 @@ class S3ArtifactRepository(BaseArtifactRepository):
 
     def check(self) -> None:
         """A bucket that does not exist, credentials it refuses or storage out of reach, as the
-        error a first upload would meet (S3's HeadBucket)."""
-        with _s3_errors(f"The bucket {self.bucket!r} of the S3 destination"):
-            self._s3.head_bucket(Bucket=self.bucket)
+        error the first request would meet: one listing of the prefix (what listing artifacts
+        needs anyway), without the retries and long timeouts of requests."""
+        import boto3
+        from botocore.config import Config
+
+        quick = self._s3.meta.config.merge(
+            Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1})
+        )
+        client = boto3.session.Session().client("s3", endpoint_url=self.endpoint_url, config=quick)
+        prefix = self._dir_prefix(self.prefix)
+        with _s3_errors(f"The S3 destination s3://{self.bucket}/{prefix}"):
+            client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
 
     # keys -------------------------------------------------------------------------------------
 

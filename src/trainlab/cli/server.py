@@ -90,7 +90,10 @@ def serve(
     try:
         artifact_repository(artifacts_destination, s3_endpoint_url).check()
     except TrainlabError as exc:
-        fail(f"{exc.message} Check --artifacts-destination and --s3-endpoint-url.")
+        fail(
+            f"{exc.message} (the destination: --artifacts-destination, --s3-endpoint-url; the "
+            "credentials: the standard AWS variables)"
+        )
     if s3_endpoint_url:
         os.environ["TRAINLAB_S3_ENDPOINT_URL"] = s3_endpoint_url
     if direct_transfers is not None:  # else $TRAINLAB_DIRECT_TRANSFERS, or on

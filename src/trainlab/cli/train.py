@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     from trainlab.training.runner import TrainResult
 
 
+NO_PROGRESS = typer.Option(
+    False, "--no-progress", help="no progress bars, nor the line naming the run as it starts"
+)
+
+
 def import_from_here() -> None:
     """model.class may name a module of the current folder, as ``python -m`` would find it."""
     import os
@@ -134,7 +139,7 @@ def train(
         help="continue a killed or failed run from its last checkpoint (its id, or a unique start)",
     ),
     tracking_uri: str | None = TRACKING_URI,
-    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
+    no_progress: bool = NO_PROGRESS,
 ) -> None:
     """Train the model PIPELINE describes, track everything, print the run id and metrics."""
     from trainlab.training.api import train as run_train
@@ -195,7 +200,7 @@ def reproduce(
     ),
     force: bool = typer.Option(False, "--force", help="train even if data or code changed"),
     tracking_uri: str | None = TRACKING_URI,
-    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
+    no_progress: bool = NO_PROGRESS,
 ) -> None:
     """Train a recorded run again from its pipeline and data, and compare the metrics."""
     from trainlab.training.progress import Reporter

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from trainlab.evaluation.policy import Policy, Threshold
 from trainlab.exceptions import InvalidParameterValue
-from trainlab.training.metrics import Metric, lookup
+from trainlab.training.metrics import CLASSIFICATION, Metric, lookup
 
 MAX_SKIPPED = 0.10  # share of resamples allowed to leave the metric undefined
 _CHUNK_CELLS = 1 << 22  # indices drawn at once (resamples x rows, or x classes²): bounds memory
@@ -32,13 +32,16 @@ Ints = npt.NDArray[np.intp]
 @dataclass(frozen=True)
 class Scored:
     """One model's output on the held-out rows: ``pred`` (a label or value per row) and, for
-    classifiers, ``proba`` (rows x classes, or the positive class's column) if it gives them."""
+    classifiers, ``proba`` (rows x classes, or the positive class's column) if it gives them,
+    and ``classes``, the label each column of ``proba`` stands for (a model's ``classes_``)."""
 
     pred: Any
     proba: Any = None
+    classes: Any = None
 
     def take(self, idx: Ints) -> Scored:
-        return Scored(self.pred[idx], None if self.proba is None else self.proba[idx])
+        proba = None if self.proba is None else self.proba[idx]
+        return Scored(self.pred[idx], proba, self.classes)
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def _value(metric: Metric, y: Any, s: Scored, who: str | None = None) -> float:
         warnings.simplefilter("ignore", UserWarning)  # sklearn's UndefinedMetricWarning & co.
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
-            value = float(metric.fn(y, s.pred, s.proba))
+            value = float(metric.fn(y, s.pred, s.proba, s.classes))
         except ValueError as exc:
             if who is not None:
                 raise InvalidParameterValue(f"{metric.name} fails for the {who}: {exc}") from None
@@ -111,14 +114,27 @@ def _column(y_true: Any) -> Any:
     return y
 
 
-def _scored(s: Scored, rows: int, who: str) -> Scored:
-    out = Scored(np.asarray(s.pred), None if s.proba is None else np.asarray(s.proba))
+def _scored(s: Scored, rows: int, who: str, labels: Any = None) -> Scored:
+    """``s`` as arrays, checked to hold ``rows`` rows; a model that names no classes gets
+    ``labels`` (every label of the rows and the predictions), the same in every resample."""
+    classes = s.classes if s.classes is not None else labels
+    out = Scored(np.asarray(s.pred), None if s.proba is None else np.asarray(s.proba), classes)
     for what, arr in (("predictions", out.pred), ("probabilities", out.proba)):
         if arr is not None and (arr.ndim == 0 or len(arr) != rows):
             raise InvalidParameterValue(
                 f"the {who}'s {what} have shape {arr.shape}, not {rows} rows"
             )
     return out
+
+
+def _labels_of(y: Any, *preds: Any) -> Any:
+    """Every label of the held-out rows and the predictions, sorted (None for labels that do
+    not sort)."""
+    arrays = [np.asarray(a).reshape(-1) for a in (y, *preds)]
+    try:
+        return np.unique(np.concatenate(arrays))
+    except TypeError:
+        return None
 
 
 def _indices(n: int, samples: int, seed: int, per_chunk: int) -> Iterator[Ints]:
@@ -220,6 +236,8 @@ def paired_bootstrap(
     seed: int = 0,
     *,
     greater_is_better: bool | None = None,
+    classes_candidate: Any = None,
+    classes_champion: Any = None,
 ) -> Interval:
     """The confidence interval of the candidate's improvement over the champion on
     ``metric_name``: both models are scored on the same resampled rows (paired), and the
@@ -233,8 +251,11 @@ def paired_bootstrap(
             f"need samples >= 1, 0 < confidence < 1: {samples}, {confidence}"
         )
     y = _column(y_true)
-    cand = _scored(Scored(pred_candidate, proba_candidate), len(y), "candidate")
-    champ = _scored(Scored(pred_champion, proba_champion), len(y), "champion")
+    labels = _labels_of(y, pred_candidate, pred_champion) if metric.name in CLASSIFICATION else None
+    cand = Scored(pred_candidate, proba_candidate, classes_candidate)
+    cand = _scored(cand, len(y), "candidate", labels)
+    champ = _scored(Scored(pred_champion, proba_champion, classes_champion), len(y), "champion",
+                    labels)  # fmt: skip
     full = (_value(metric, y, cand, "candidate"), _value(metric, y, champ, "champion"))
     diffs = _fast_diffs(metric.name, y, cand, champ, full, samples, seed)
     if diffs is None:
@@ -302,18 +323,22 @@ def decide(
     y = _column(y_true)
     policy.check_task(task, len(np.unique(y)) if task == "classification" else 0)
     names = policy.metric_names()
-    cand = _scored(candidate, len(y), "candidate")
+    classified = task == "classification"
+    preds = [candidate.pred] + ([champion.pred] if champion is not None else [])
+    labels = _labels_of(y, *preds) if classified else None
+    cand = _scored(candidate, len(y), "candidate", labels)
     cand_metrics = {m: _value(lookup(m), y, cand, "candidate") for m in names}
     champ_metrics: dict[str, float] | None = None
     intervals: dict[str, Interval] = {}
     if champion is not None:
-        champ = _scored(champion, len(y), "champion")
+        champ = _scored(champion, len(y), "champion", labels)
         champ_metrics = {m: _value(lookup(m), y, champ, "champion") for m in names}
         for m in dict.fromkeys([policy.primary.metric, *sorted(policy.guards)]):
             intervals[m] = paired_bootstrap(
                 m, y, cand.pred, champ.pred, cand.proba, champ.proba,
                 policy.bootstrap_samples, policy.confidence, policy.seed,
                 greater_is_better=policy.greater_is_better(m),
+                classes_candidate=cand.classes, classes_champion=champ.classes,
             )  # fmt: skip
     primary = intervals.get(policy.primary.metric)
     checks = [_primary_check(policy, primary)]

@@ -194,7 +194,8 @@ def score(model: LoadedModel, X: pd.DataFrame, task: str) -> Scored:
         return Scored(out.argmax(axis=1), shifted / shifted.sum(axis=1, keepdims=True))
     raw = model.get_raw_model()
     proba = raw.predict_proba(checked) if hasattr(raw, "predict_proba") else None
-    return Scored(out, None if proba is None else np.asarray(proba))
+    classes = getattr(raw, "classes_", None)  # what the probabilities' columns stand for
+    return Scored(out, None if proba is None else np.asarray(proba), classes)
 
 
 def promote(

@@ -19,7 +19,7 @@ import numpy as np
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.training.context import FitContext
 from trainlab.training.data import PreparedData, Split
-from trainlab.training.metrics import classes_of, evaluate
+from trainlab.training.metrics import evaluate
 from trainlab.training.spec import ModelSpec
 
 TORCH_STATE = "torch_state.pt"
@@ -215,7 +215,8 @@ def _curve_metrics(task: str) -> list[str]:
 def _score(ctx: FitContext, pred: Any, proba: Any, split: str) -> dict[str, float]:
     part = ctx.train if split == "train" else ctx.valid
     assert part is not None
-    classes = classes_of(ctx.task, ctx.train.y)
+    # a scikit-learn model's classes_: the train split's labels, sorted
+    classes = np.unique(ctx.train.y) if ctx.task == "classification" else None
     values = evaluate(_curve_metrics(ctx.task), part.y, pred, proba, classes)
     return {f"{split}_{k}": v for k, v in values.items()}
 
@@ -539,24 +540,32 @@ def check_data(flavor: str, data: PreparedData) -> None:
     be NaN), class labels other than 0..K-1 for XGBoost and networks, text labels for LightGBM
     (scikit-learn's models take any labels)."""
     import pandas as pd
-    from pandas.api.types import is_bool_dtype, is_integer_dtype, is_numeric_dtype
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     if flavor == "python":
         return
     X = pd.concat([s.X for s in data.splits.values()])
+    # pandas categoricals: LightGBM takes them, and some scikit-learn models (e.g. histogram
+    # gradient boosting); XGBoost and networks do not
+    categorical = flavor in ("lightgbm", "sklearn")
     text = [
         str(c)
         for c in X.columns
-        if not (is_numeric_dtype(X[c]) or is_bool_dtype(X[c]) or X[c].dtype == "category")
+        if not (
+            is_numeric_dtype(X[c])
+            or is_bool_dtype(X[c])
+            or (categorical and X[c].dtype == "category")
+        )
     ]
     if text:
         values = sorted(X[text[0]].dropna().astype(str).unique())
         seen = f" (e.g. {values[0]!r})" if values else ""
         which = f"column {text[0]!r} holds" if len(text) == 1 else f"columns {_listing(text)} hold"
         raise InvalidParameterValue(
-            f"data.features: {which} text, not numbers{seen}; model.flavor {flavor} trains on "
-            "numbers. Encode the text in the data (one column per category, or a code), or "
-            "leave it out with data.features."
+            f"data.features: {which} values that are not numbers{seen}; model.flavor {flavor} "
+            "trains on numbers. Encode them in the data (text: one column per category, or a "
+            "code; dates: a number such as days since a start), or leave them out with "
+            "data.features."
         )
     if flavor == "pytorch":
         gaps = {str(c): int(n) for c, n in X.isna().sum().items() if n}
@@ -570,8 +579,14 @@ def check_data(flavor: str, data: PreparedData) -> None:
     if data.task != "classification" or flavor == "sklearn":
         return
     y = pd.concat([s.y for s in data.splits.values()])
-    labels = sorted(y.unique().tolist(), key=str)
-    numbered = is_integer_dtype(y) and sorted(labels) == list(range(len(labels)))
+    labels = y.unique().tolist()
+    try:
+        labels.sort()
+        # 0..K-1, as integers, booleans or whole floats (0.0, 1.0)
+        numbered = is_numeric_dtype(y) and labels == list(range(len(labels)))
+    except TypeError:  # labels of several types
+        labels.sort(key=str)
+        numbered = False
     if (flavor in ("xgboost", "pytorch") and not numbered) or not is_numeric_dtype(y):
         codes = ", ".join(f"{v!r}: {i}" for i, v in enumerate(labels[:5]))
         more = ", ..." if len(labels) > 5 else ""

@@ -32,9 +32,10 @@ def _sk(name: str, **kwargs: Any) -> Callable[..., float]:
 
 
 def _labels(y: Any, p: Any, classes: Any) -> Any:
-    """The class each column of ``p`` stands for: ``classes`` (all the target's, sorted), else
-    the labels in ``y`` when every column's is there, else 0..K-1."""
-    if classes is not None:
+    """The class each column of ``p`` stands for: ``classes`` (the model's, sorted) when there
+    is one per column, else the labels in ``y`` when every column's is there, else 0..K-1 (a
+    network's, or XGBoost's)."""
+    if classes is not None and len(classes) == p.shape[1]:
         return np.asarray(classes)
     seen = np.unique(np.asarray(y))
     return seen if len(seen) == p.shape[1] else np.arange(p.shape[1])
@@ -61,7 +62,8 @@ def _logloss(y: Any, pred: Any, proba: Any, classes: Any = None) -> float:
 
 
 def _f1(y: Any, pred: Any, proba: Any, classes: Any = None) -> float:
-    """F1 of the positive class: the greater of the two (1 of 0/1, "yes" of "no"/"yes")."""
+    """F1 of the positive class: the greater of the two (1 of 0/1, "yes" of "no"/"yes"), of
+    ``classes`` when given (a resample may hold one class only)."""
     from sklearn.metrics import f1_score
 
     labels = classes if classes is not None else np.unique(np.concatenate([y, pred]))
@@ -110,12 +112,6 @@ def for_target(task: str, classes: int) -> dict[str, Metric]:
     return {n: m for n, m in CLASSIFICATION.items() if classes <= 2 or not m.binary_only}
 
 
-def classes_of(task: str, y_train: Any) -> Any:
-    """The classes a model trained on ``y_train`` gives probabilities for, sorted (None for a
-    regression)."""
-    return np.unique(np.asarray(y_train)) if task == "classification" else None
-
-
 def lookup(name: str) -> Metric:
     return CLASSIFICATION.get(name) or REGRESSION[name]
 
@@ -124,7 +120,8 @@ def evaluate(
     names: list[str], y: Any, pred: Any, proba: Any, classes: Any = None
 ) -> dict[str, float]:
     """The metrics ``names``; a probability metric is skipped when the model gives none.
-    ``classes``: all the target's classes, sorted (a split may lack some)."""
+    ``classes``: the model's classes, sorted (what its probabilities' columns stand for; the
+    rows scored may lack some)."""
     out = {}
     for name in names:
         metric = lookup(name)

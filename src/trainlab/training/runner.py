@@ -30,7 +30,7 @@ from trainlab.training.checkpoint import Checkpoint, RunCheckpoints
 from trainlab.training.context import FitContext, OnReport
 from trainlab.training.data import PreparedData, Split, prepare
 from trainlab.training.failure import recorded_outcome
-from trainlab.training.metrics import DEFAULTS, classes_of, evaluate, for_target
+from trainlab.training.metrics import DEFAULTS, evaluate, for_target
 from trainlab.training.progress import Reporter
 from trainlab.training.spec import PipelineSpec, parse_spec
 from trainlab.training.trainer import check_not_training, trainer_tag
@@ -345,7 +345,7 @@ def _execute(
     finally:
         sampler.stop()
     metrics["peak_memory_mb"] = sampler.peak_rss_mb
-    classes = classes_of(data.task, data.splits["train"].y)
+    classes = getattr(model, "classes_", None)  # a network's columns are 0..K-1
     for split in data.splits.values():  # test only here, once the model is final
         pred, proba = _predictions(model, split)
         for m, v in evaluate(p.metric_names, split.y, pred, proba, classes).items():
@@ -518,7 +518,7 @@ def _cross_validation(
         )
         model = p.fit(ctx, spec.model.class_)
         pred, proba = _predictions(model, valid)
-        values = evaluate(p.metric_names, valid.y, pred, proba, classes_of(data.task, ctx.train.y))
+        values = evaluate(p.metric_names, valid.y, pred, proba, getattr(model, "classes_", None))
         if fold > max((stored.get(f"cv_{m}", -1) for m in values), default=-1):
             run.log_metrics({f"cv_{m}": v for m, v in values.items()}, fold)
         for m, v in values.items():

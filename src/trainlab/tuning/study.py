@@ -15,7 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trainlab.exceptions import InvalidParameterValue, InvalidState, ServiceUnavailable
+from trainlab.exceptions import (
+    InvalidParameterValue,
+    InvalidState,
+    ServiceUnavailable,
+    TrainlabError,
+)
 from trainlab.tuning.space import TuneSpec
 
 if TYPE_CHECKING:
@@ -201,15 +206,32 @@ def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+# What a session may change without making its trials incomparable with the study's: how many
+# trials, where runs go and are registered, checkpoints and sampling of system metrics, the
+# scores logged besides the tuned one.
+_SESSION_KEYS = (
+    "tune.trials", "experiment", "register", "metrics", "train.keep_checkpoints",
+    "train.checkpoint_every", "train.system_metrics_interval_s",
+)  # fmt: skip
+
+
 def _recorded(attrs: dict[str, Any]) -> dict[str, Any]:
-    """What a study's trials are made from: the pipeline (which holds its tune section), or the
-    objective and the tune spec; as dotted keys, less what a session may change (how many trials
-    to run)."""
-    source = attrs.get(ATTR_CONFIG) or {"objective": attrs.get(ATTR_OBJECTIVE),
-                                        "tune": attrs.get(ATTR_TUNE)}  # fmt: skip
-    flat = _flat(source)
-    flat.pop("tune.trials", None)
-    return flat
+    """What a study's trials are made from, as dotted keys: the pipeline (which holds its tune
+    section) read as this version reads it, so defaults it did not record count as given, or
+    the objective, its script and the tune spec; less ``_SESSION_KEYS``."""
+    from trainlab.training.spec import parse_spec
+
+    config = attrs.get(ATTR_CONFIG)
+    if config is not None:
+        source = parse_spec(config).to_config()
+    else:
+        names = {"objective": ATTR_OBJECTIVE, "script": ATTR_MAIN_FILE, "tune": ATTR_TUNE}
+        source = {name: attrs.get(key) for name, key in names.items()}
+    return {
+        k: v
+        for k, v in _flat(source).items()
+        if not any(k == s or k.startswith(f"{s}.") for s in _SESSION_KEYS)
+    }
 
 
 def _differences(study: optuna.Study, attrs: dict[str, Any]) -> list[str]:
@@ -217,7 +239,12 @@ def _differences(study: optuna.Study, attrs: dict[str, Any]) -> list[str]:
     ``model.class: 'A' -> 'B'``; nothing for a study that recorded none."""
     if not any(k in study.user_attrs for k in (ATTR_CONFIG, ATTR_OBJECTIVE)):
         return []
-    old, new = _recorded(study.user_attrs), _recorded(attrs)
+    try:
+        old = _recorded(study.user_attrs)
+    except TrainlabError as exc:  # recorded by a version whose pipelines this one cannot read
+        log.warning("trainlab: study %s: its pipeline is not checked: %s", study.study_name, exc)
+        return []
+    new = _recorded(attrs)
     keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
 
     def shown(values: dict[str, Any], key: str) -> str:

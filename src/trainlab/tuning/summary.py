@@ -13,7 +13,7 @@ from trainlab.entities.tags import TRIAL_STATE_TAG
 from trainlab.tuning.study import ERROR, SLOT
 
 STOPPED_TAG = "trainlab.stopped"  # why a trial's run ended before its training did
-INTERRUPTED = "its worker stopped before it finished; the trial is tried again on --resume"
+INTERRUPTED = "stopped before it finished (interrupted, or its worker died); tried again"
 
 if TYPE_CHECKING:
     import optuna

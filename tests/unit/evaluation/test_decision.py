@@ -333,3 +333,28 @@ def test_the_evidence_is_json() -> None:
     assert data["checks"][1]["detail"] == d.checks[1].detail
     assert data["candidate_metrics"] == d.candidate_metrics
     assert data["policy"]["thresholds"] == {"f1_macro": ">= 0.8"}
+
+
+def test_text_labels_give_the_intervals_their_codes_give() -> None:
+    """Binary f1 scores the greater label in every resample, also one that holds a single
+    class: "yes" of no/yes as 1 of 0/1."""
+    y = np.array([0] * 37 + [1] * 3)
+    champion = np.array([0] * 31 + [1] * 6 + [0] * 3)
+    words = np.array(["no", "yes"])
+    codes = paired_bootstrap("f1", y, y, champion, samples=500)
+    text = paired_bootstrap("f1", words[y], words[y], words[champion], samples=500)
+    assert (text.low, text.high, text.point) == (codes.low, codes.high, codes.point)
+
+
+def test_probabilities_follow_the_models_classes_when_rows_lack_one() -> None:
+    from sklearn.metrics import log_loss
+
+    rng = np.random.default_rng(0)
+    y = rng.choice([1, 2], 60)  # the models also know class 3
+    a, b = rng.dirichlet([1, 1, 1], 60), rng.dirichlet([1, 1, 1], 60)
+    iv = paired_bootstrap(
+        "logloss", y, a.argmax(1) + 1, b.argmax(1) + 1, a, b, samples=50,
+        classes_candidate=[1, 2, 3], classes_champion=[1, 2, 3],
+    )  # fmt: skip
+    expected = log_loss(y, b, labels=[1, 2, 3]) - log_loss(y, a, labels=[1, 2, 3])
+    assert iv.point == pytest.approx(expected)

@@ -32,7 +32,7 @@ const short = (s, n = 24) => {
   const parts = t.split('.');
   let tail = parts.pop();
   while (parts.length && tail.length + parts[parts.length - 1].length + 2 <= n) tail = `${parts.pop()}.${tail}`;
-  return `…${t.includes('.') ? tail : t.slice(-(n - 1))}`;
+  return `…${tail && tail.length <= n && tail !== t ? tail : t.slice(-(n - 1))}`;
 };
 
 // rows: [{id, label, values: {dim: value}}]; dims: names; colorBy: a dim whose value sets the color.
