@@ -543,7 +543,7 @@ def test_a_scikit_learn_model_takes_any_class_labels(
     """Text labels, or numbers other than 0..K-1: every score, those from probabilities too
     (whose columns stand for the sorted labels), on every split, in folds and in curves."""
     from sklearn.datasets import load_breast_cancer, load_wine
-    from sklearn.metrics import accuracy_score, log_loss
+    from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
 
     frame = (load_breast_cancer if len(labels) == 2 else load_wine)(as_frame=True).frame
     frame["target"] = frame["target"].map(dict(enumerate(labels)))
@@ -567,8 +567,16 @@ def test_a_scikit_learn_model_takes_any_class_labels(
     assert got["test_accuracy"].value == pytest.approx(
         accuracy_score(test.y, forest.predict(test.X))
     )
-    expected = log_loss(test.y, forest.predict_proba(test.X), labels=forest.classes_)
+    proba = forest.predict_proba(test.X)
+    expected = log_loss(test.y, proba, labels=forest.classes_)
     assert got["test_logloss"].value == pytest.approx(expected)
+    if len(labels) == 2:  # the greater label is the positive class: "yes"
+        auc = roc_auc_score(test.y == "yes", proba[:, 1])
+        f1 = f1_score(test.y, forest.predict(test.X), pos_label="yes")
+        assert got["test_f1"].value == pytest.approx(f1)
+    else:
+        auc = roc_auc_score(test.y, proba, multi_class="ovr", labels=forest.classes_)
+    assert got["test_roc_auc"].value == pytest.approx(auc)
     assert metric_history(uri, result.run_id, "valid_logloss")
 
 

@@ -89,7 +89,7 @@ def list_cmd(
     # A full id takes 32 of a terminal's 80 columns: there, ids are shortened (any command
     # that takes a run id takes 6 or more of its first characters), and fewer metrics shown.
     short = console.width < _FULL_ID_WIDTH
-    keys = {k for r in page for k in r.data.metrics}
+    keys = _keys("metrics", page)
     fit = max(1, min(4, (console.width - _FIXED_COLUMNS_WIDTH) // _METRIC_WIDTH))
     if columns:  # as given, after the metrics the runs are sorted by
         sorted_by = [f"metrics.{k}" for k in sorted_metrics(keys, order_by)]

@@ -11,3 +11,4 @@ GIT_BRANCH_TAG = "mlflow.source.git.branch"
 GIT_DIRTY_TAG = "trainlab.git.dirty"  # "True" when the run's code had uncommitted changes
 MODEL_VERSIONS_TAG = "mlflow.modelVersions"  # of a logged model: the versions registered from it
 TRIAL_STATE_TAG = "trainlab.trial.state"  # a tuning trial's end: COMPLETE, PRUNED, FAIL
+STOPPED_TAG = "trainlab.stopped"  # why a run ended before its training did (pruned, ...)

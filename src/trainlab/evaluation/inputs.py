@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from trainlab._text import listing
 from trainlab.exceptions import InvalidParameterValue, InvalidState, ResourceNotFound
 from trainlab.models.signature import ColSpec, Schema, TensorSpec, infer_schema
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from trainlab.models.pyfunc import LoadedModel
     from trainlab.store._base import BaseTrackingStore
 
-LISTED = 6  # columns a message names before "and N more"
 FINGERPRINTS = "data/fingerprints.json"
 FED_COLUMNS = "the held-out frame; the model picks its columns by name"
 FED_TENSOR = "the held-out feature columns as one float32 array, in the held-out data's order"
@@ -40,15 +40,6 @@ FED_TENSOR = "the held-out feature columns as one float32 array, in the held-out
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _listing(items: Sequence[str], limit: int = LISTED, sep: str = ", ") -> str:
-    """``a, b, c``; past ``limit`` items (and one more) ``a, b, ... and 7 more`` (``a; b; ...;
-    and 7 more`` with ``sep="; "``)."""
-    if len(items) <= limit + 1:
-        return sep.join(items)
-    more = f"and {len(items) - limit} more"
-    return f"{sep.join(items[:limit])}{' ' if sep == ', ' else sep}{more}"
 
 
 def columns_of(schema: Schema) -> dict[str, str]:
@@ -78,7 +69,7 @@ def describe(schema: Schema, first: Collection[str] = ()) -> str:
         return tensors[0] if len(tensors) == 1 else f"{len(tensors)} tensors: {', '.join(tensors)}"
     cols = columns_of(schema)
     shown = [n for n in cols if n in first] + [n for n in cols if n not in first]
-    return f"{_plural(len(cols), 'column')}: {_listing([f'{n} ({cols[n]})' for n in shown])}"
+    return f"{_plural(len(cols), 'column')}: {listing([f'{n} ({cols[n]})' for n in shown])}"
 
 
 def column_differences(
@@ -97,13 +88,13 @@ def column_differences(
     retyped = [n for n in mine if n in theirs and mine[n] != theirs[n]]
     clauses = []
     if missing:
-        named = _listing([f"{n} ({theirs[n]})" for n in missing])
+        named = listing([f"{n} ({theirs[n]})" for n in missing])
         clauses.append(f"{me} lacks {_plural(len(missing), 'column')} {them} takes: {named}")
     if extra:
-        named = _listing([f"{n} ({mine[n]})" for n in extra])
+        named = listing([f"{n} ({mine[n]})" for n in extra])
         clauses.append(f"{me} {verb} {_plural(len(extra), 'column')} {them} does not: {named}")
     if retyped:
-        named = _listing([f"{n} ({theirs[n]} for {them}, {mine[n]} for {me})" for n in retyped])
+        named = listing([f"{n} ({theirs[n]} for {them}, {mine[n]} for {me})" for n in retyped])
         have = "has" if len(retyped) == 1 else "have"
         clauses.append(f"{_plural(len(retyped), 'column')} {have} another type: {named}")
     return clauses, missing + extra + retyped
@@ -284,11 +275,11 @@ def _order_difference(held: list[str], trained: list[str], label: str) -> str:
     extra = [c for c in held if c not in trained]
     clauses = []
     if missing:
-        named = _listing(missing)
+        named = listing(missing)
         n = _plural(len(missing), "column")
         clauses.append(f"the held-out data lacks {n} {label} was trained on: {named}")
     if extra:
-        named = _listing(extra)
+        named = listing(extra)
         n = _plural(len(extra), "column")
         clauses.append(f"the held-out data has {n} {label} was not trained on: {named}")
     if not clauses:
@@ -296,7 +287,7 @@ def _order_difference(held: list[str], trained: list[str], label: str) -> str:
         where = [f"column {i + 1} was {a}, the held-out data has {b}" for i, a, b in places]
         clauses.append(
             f"{label} was trained on the held-out data's {len(held)} columns in another order "
-            f"({_listing(where, 3, '; ')})"
+            f"({listing(where, 3, '; ')})"
         )
     return "; ".join(clauses)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from trainlab._text import listing
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.training.context import FitContext
 from trainlab.training.data import PreparedData, Split
@@ -529,11 +530,6 @@ def fit_python(ctx: FitContext, path: str) -> Any:
     return model
 
 
-def _listing(values: list[Any], most: int = 5) -> str:
-    shown = ", ".join(repr(v) for v in values[:most])
-    return shown + (f" and {len(values) - most} more" if len(values) > most else "")
-
-
 def check_data(flavor: str, data: PreparedData) -> None:
     """Refuse, before anything is logged, data that ``flavor`` cannot train on: feature columns
     of text (every flavor takes numbers), missing feature values for a network (its loss would
@@ -544,7 +540,8 @@ def check_data(flavor: str, data: PreparedData) -> None:
 
     if flavor == "python":
         return
-    X = pd.concat([s.X for s in data.splits.values()])
+    splits = list(data.splits.values())
+    X = splits[0].X  # every split has the frame's columns and types: no copy of the data
     # pandas categoricals: LightGBM takes them, and some scikit-learn models (e.g. histogram
     # gradient boosting); XGBoost and networks do not
     categorical = flavor in ("lightgbm", "sklearn")
@@ -558,9 +555,10 @@ def check_data(flavor: str, data: PreparedData) -> None:
         )
     ]
     if text:
-        values = sorted(X[text[0]].dropna().astype(str).unique())
+        values = sorted({str(v) for s in splits for v in s.X[text[0]].dropna().unique()})
         seen = f" (e.g. {values[0]!r})" if values else ""
-        which = f"column {text[0]!r} holds" if len(text) == 1 else f"columns {_listing(text)} hold"
+        named = listing([repr(c) for c in text])
+        which = f"column {named} holds" if len(text) == 1 else f"columns {named} hold"
         raise InvalidParameterValue(
             f"data.features: {which} values that are not numbers{seen}; model.flavor {flavor} "
             "trains on numbers. Encode them in the data (text: one column per category, or a "
@@ -568,7 +566,8 @@ def check_data(flavor: str, data: PreparedData) -> None:
             "data.features."
         )
     if flavor == "pytorch":
-        gaps = {str(c): int(n) for c, n in X.isna().sum().items() if n}
+        counts = sum(s.X.isna().sum() for s in splits)
+        gaps = {str(c): int(n) for c, n in counts.items() if n}
         if gaps:
             named = ", ".join(f"{c!r} ({n} rows)" for c, n in list(gaps.items())[:5])
             raise InvalidParameterValue(
@@ -591,8 +590,9 @@ def check_data(flavor: str, data: PreparedData) -> None:
         codes = ", ".join(f"{v!r}: {i}" for i, v in enumerate(labels[:5]))
         more = ", ..." if len(labels) > 5 else ""
         need = "numeric class labels" if flavor == "lightgbm" else "class labels 0..K-1"
+        named = listing([repr(v) for v in labels])
         raise InvalidParameterValue(
-            f"data.target {data.target!r} has the labels {_listing(labels)}; model.flavor "
+            f"data.target {data.target!r} has the labels {named}; model.flavor "
             f"{flavor} needs {need}. Encode them in the data (e.g. {{{codes}{more}}}), or "
             "train a scikit-learn model (model.flavor sklearn), which takes any labels."
         )

@@ -77,13 +77,14 @@ class Plan:
 
 
 def plan(spec: PipelineSpec, fit: Fit | None = None, data: PreparedData | None = None) -> Plan:
-    """Check the model class and params, load and split the data (or take ``data``, prepared
-    for the same ``spec.data`` before), check the metrics; raises ``InvalidParameterValue``
-    naming the key before anything is logged."""
+    """Check the model class and params, load, split and check the data (or take ``data``,
+    prepared and checked for the same ``spec.data`` and model before: a tuning trial's), check
+    the metrics; raises ``InvalidParameterValue`` naming the key before anything is logged."""
     estimator = adapters.validate(spec.model, spec.train.seed, custom_fit=fit is not None)
-    data = data or prepare(spec.data, estimator)
-    if fit is None:  # a training function of the Python API takes what it can
-        adapters.check_data(spec.model.flavor, data)
+    if data is None:
+        data = prepare(spec.data, estimator)
+        if fit is None:  # a training function of the Python API takes what it can
+            adapters.check_data(spec.model.flavor, data)
     names = spec.metrics or DEFAULTS[data.task]
     classes = data.classes()
     allowed = for_target(data.task, classes)

@@ -9,10 +9,9 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from trainlab.entities.tags import TRIAL_STATE_TAG
+from trainlab.entities.tags import STOPPED_TAG, TRIAL_STATE_TAG
 from trainlab.tuning.study import ERROR, SLOT
 
-STOPPED_TAG = "trainlab.stopped"  # why a trial's run ended before its training did
 INTERRUPTED = "stopped before it finished (interrupted, or its worker died); tried again"
 
 if TYPE_CHECKING:

@@ -10,13 +10,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from trainlab.entities.tags import PARENT_RUN_TAG, TRIAL_STATE_TAG
+from trainlab.entities.tags import PARENT_RUN_TAG, STOPPED_TAG, TRIAL_STATE_TAG
 from trainlab.training.context import LogMetrics, OnReport, StopTraining
 from trainlab.training.failure import record_failure
 from trainlab.training.spec import EarlyStopping, PipelineSpec, parse_spec, set_path
 from trainlab.tuning.space import ParamSpace, TuneSpec
 from trainlab.tuning.study import ATTR_SESSION_START, ERROR, RETRY_OF, SLOT
-from trainlab.tuning.summary import INTERRUPTED, STOPPED_TAG
+from trainlab.tuning.summary import INTERRUPTED
 
 if TYPE_CHECKING:
     import optuna
