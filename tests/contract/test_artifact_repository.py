@@ -177,7 +177,12 @@ def test_a_file_cannot_take_a_folders_name(backend: Backend) -> None:
 def test_write_needs_a_file_name(backend: Backend) -> None:
     with pytest.raises(InvalidParameterValue):
         write(backend.repo, "", b"x")
+    for path in ("newdir/", "1/run/artifacts/", "a/b/."):
+        with pytest.raises(InvalidParameterValue, match="names a folder: give a file name"):
+            write(backend.repo, path, b"x")
     assert backend.stored() == []
+    write(backend.repo, "newdir/f.txt", b"f")  # the refused path left no file in the way
+    assert read(backend.repo, "newdir/f.txt") == b"f"
 
 
 @pytest.mark.parametrize("path", TRAVERSAL_PATHS)

@@ -195,6 +195,17 @@ def test_create_refuses_what_the_fields_cannot_hold(
     assert models.search_logged_models([exp]).items == []
 
 
+def test_create_refuses_a_source_run_that_does_not_exist(
+    store: BaseTrackingStore, models: BaseLoggedModelStore
+) -> None:
+    exp = store.create_experiment(f"lm-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(ResourceNotFound, match="Run with id=nonexist not found"):
+        models.create_logged_model(exp, "lm", source_run_id="nonexist")
+    assert models.search_logged_models([exp]).items == []
+    run_id = store.create_run(exp).info.run_id
+    assert models.create_logged_model(exp, "lm", source_run_id=run_id).source_run_id == run_id
+
+
 def test_model_versions_tag_is_kept_distinct_whatever_it_holds(
     store: BaseTrackingStore, models: BaseLoggedModelStore
 ) -> None:

@@ -24,6 +24,7 @@ CHROMIUM = "/usr/bin/chromium"
 QUICKSTART = Path(__file__).parents[2] / "examples" / "quickstart.py"
 SCREENSHOTS = Path(os.environ.get("TRAINLAB_SCREENSHOTS", "test-screenshots"))
 SPIKE_STEP, SPIKE_VALUE, LONG_POINTS = 12_345, 100.0, 20_000
+BIG_LINES = 250_000  # a 3 MB log: too large to preview whole
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Seeded:
     spiky_id: str = ""
     files_id: str = ""
     wine_id: str = ""  # the quickstart's experiment
+    model_id: str = ""  # the model the files run logged
 
 
 def _seed_sweep(url: str) -> Seeded:
@@ -71,6 +73,11 @@ def _seed_sweep(url: str) -> Seeded:
         _write_png(png)
         run.log_artifact(png, "plots")
         png.unlink()
+        run.log_text("".join(f"line {i:07d}\n" for i in range(BIG_LINES)), "big.log")
+        from sklearn.linear_model import LogisticRegression
+
+        model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+        seeded.model_id = trainlab.log_model(model, "clf").model_id
         seeded.files_id = run.run_id
     return seeded
 

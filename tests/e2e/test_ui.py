@@ -300,6 +300,8 @@ def test_models_view_shows_versions_aliases_and_decisions(page: Any, seeded: See
         assert name in text and f"{value:.5g}" in text
     for check in evidence["checks"]:
         assert check["name"] in text
+    level = f"{evidence['policy']['confidence'] * 100:g}% CI"  # the policy's, not always 95%
+    assert level in decision.locator("table.evidence thead").inner_text()
     log = page.locator("#alias-log").inner_text()
     assert "@champion" in log and "v1" in log and "promotion gate PASS" in log
 
@@ -562,3 +564,96 @@ def test_missing_experiment_run_study_and_model_say_so(page: Any, seeded: Seeded
     page.get_by_role("link", name="Back to registered models").click()
     page.wait_for_url("**/models")
     page.locator("#models tbody tr").first.wait_for()
+
+
+def _count(page: Any) -> str:
+    page.wait_for_function("document.querySelector('.pager .count').textContent.includes('of')")
+    return str(page.locator(".pager .count").inner_text())
+
+
+def test_the_page_lives_in_the_address_and_back_returns_to_it(page: Any, seeded: Seeded) -> None:
+    page.goto(f"/experiments/{seeded.sweep_id}")
+    assert _count(page) == "1–100 of 121 runs"
+    page.get_by_role("button", name="Last page").click()
+    page.wait_for_url(re.compile(r"page=2"))
+    page.wait_for_function("document.querySelector('.pager .count').textContent.startsWith('101')")
+    assert page.get_by_label("Page number").input_value() == "2"
+    page.locator("#runs tbody td.name a").first.click()
+    page.wait_for_url("**/runs/*")
+    page.go_back()
+    page.wait_for_function("document.querySelector('.pager .count').textContent.startsWith('101')")
+    assert page.get_by_role("button", name="Next ›").is_disabled()
+    page.get_by_label("Page number").fill("1")
+    page.get_by_label("Page number").dispatch_event("change")
+    page.wait_for_function("document.querySelector('.pager .count').textContent.startsWith('1–')")
+    # a new filter is a step back can undo, and starts at page one
+    page.get_by_label("Filter runs").fill("params.model = 'ridge'")
+    page.get_by_role("button", name="Filter", exact=True).click()
+    page.wait_for_function("document.querySelector('.pager .count').textContent.includes('of 40')")
+    page.go_back()
+    page.wait_for_function("document.querySelector('.pager .count').textContent.includes('of 121')")
+    assert page.get_by_label("Filter runs").input_value() == ""
+
+
+def test_no_columns_is_a_choice_and_selection_can_be_cleared(page: Any, seeded: Seeded) -> None:
+    page.goto(f"/experiments/{seeded.sweep_id}")
+    page.locator("#runs thead").filter(has_text="acc").wait_for()
+    page.get_by_role("button", name=re.compile(r"^Columns")).click()
+    page.get_by_role("dialog", name="Choose columns").get_by_role("button", name="None").click()
+    page.get_by_role("button", name="Columns (0)").wait_for()
+    assert _columns(page) == []
+    first = page.locator("#runs tbody td.name a").first.inner_text()
+    page.get_by_label(f"Select {first}").check()
+    compare = page.get_by_role("button", name="Compare runs")
+    assert compare.is_disabled()  # one run is not a comparison: no "Compare 1 runs"
+    page.locator(".selection").get_by_text("1 selected").wait_for()
+    page.locator(".selection").get_by_role("button", name="clear").click()
+    assert not page.get_by_label(f"Select {first}").is_checked()
+
+
+@pytest.mark.bad_requests
+def test_compare_keeps_the_runs_it_finds_and_colors_lines_as_runs(
+    page: Any, seeded: Seeded
+) -> None:
+    exp = _post(seeded, "/mlflow/experiments/create", {"name": "ui-compare"})["experiment_id"]
+    points = [{"key": "aardvark", "value": s, "timestamp": 1, "step": s} for s in range(5)]
+    odd = _edge_run(seeded, exp, "odd-one", {"metrics": points})  # a curve no other run has
+    names = ["sweep-001", "sweep-002", "sweep-003"]
+    ids = [seeded.runs[n]["id"] for n in names]
+    gone = "0123456789abcdef0123456789abcdef"
+    page.goto(f"/compare?runs={','.join([*ids, odd, gone])}")
+    page.locator("#diff").wait_for()
+    assert page.locator(".legend-row a").all_inner_texts() == [*names, "odd-one"]
+    assert f"Run {gone} is left out" in page.locator("[role=alert]").inner_text()
+    swatches = page.locator(".legend-row .swatch").evaluate_all(
+        "ss => ss.map(s => getComputedStyle(s).getPropertyValue('--c').trim())"
+    )
+    strokes = page.locator("svg.parallel polyline").evaluate_all(
+        "ls => ls.map(l => l.getAttribute('stroke'))"
+    )
+    assert strokes == swatches
+    # the curves open on a metric most of the runs have, not the first name
+    assert page.get_by_label("Metric", exact=True).input_value() == "acc"
+
+
+def test_a_run_shows_the_files_of_the_model_it_logged(page: Any, seeded: Seeded) -> None:
+    page.goto(f"/runs/{seeded.files_id}?tab=artifacts")
+    model = page.locator(f".model-files[data-model='{seeded.model_id}']")
+    model.get_by_role("button", name=re.compile("^MLmodel")).click()
+    preview = page.locator(".file-preview")
+    preview.get_by_text("sklearn").first.wait_for()
+    href = preview.get_by_role("link", name="Download").get_attribute("href")
+    assert href is not None and b"flavors" in httpx.get(seeded.url + href).content
+    # a text file too large to preview whole shows its start
+    page.get_by_label("Artifact files").get_by_role("button", name=re.compile("^big.log")).click()
+    preview.get_by_text("line 0000000").wait_for()
+    assert "download it for the rest" in preview.inner_text()
+
+
+@pytest.mark.bad_requests
+def test_a_run_that_is_not_a_study_and_an_unknown_address_say_so(page: Any, seeded: Seeded) -> None:
+    page.goto(f"/studies/{seeded.files_id}")
+    page.get_by_role("heading", name="Not a tuning study").wait_for()
+    page.goto("/nowhere")
+    page.get_by_role("heading", name="Not found").wait_for()
+    assert page.locator("header.top nav a").count() == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -373,3 +374,20 @@ def test_log_figure_by_the_stock_client(
     path = Path(client.download_artifacts(run_id, "plots/curve.png", str(tmp_path)))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert matplotlib.image.imread(path).shape[:2] == (150, 200)  # 3 x 4 inches at 50 dpi
+
+
+def test_a_starting_server_removes_what_a_killed_upload_left(tmp_path: Path) -> None:
+    """A server killed mid-upload leaves the upload's temporary file; the next start removes
+    it once no one has written to it for an hour (an upload of a replica in progress stays)."""
+    root = tmp_path / "artifacts"
+    folder = root / "0" / "run" / "artifacts"
+    folder.mkdir(parents=True)
+    stale, fresh = folder / ".trainlab-upload-k95hc0vu", folder / ".trainlab-upload-x1"
+    for path in (stale, fresh):
+        path.write_bytes(b"partial")
+    os.utime(stale, (1, 1))
+    with ServerProcess(f"sqlite:///{tmp_path}/t.db", root):
+        deadline = time.monotonic() + 10
+        while stale.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert not stale.exists() and fresh.exists()

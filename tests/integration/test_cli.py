@@ -405,7 +405,8 @@ def test_runs_list_bad_filter(seeded: Seeded) -> None:
         seeded.uri,
         cwd=seeded.cwd,
     )
-    assert_clean_error(proc, "Invalid filter", "'metrics.acc >> 1'", "position")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr  # usage
+    assert "'metrics.acc >> 1'" in one_line(proc.stderr) and "position" in proc.stderr
 
 
 def test_runs_list_unknown_experiment(seeded: Seeded) -> None:
@@ -513,6 +514,15 @@ def test_artifacts_download_of_a_logged_model_fetches_its_files(tmp_path: Path) 
     missing = cli("artifacts", "download", run.run_id, "nothing", "-d", str(out),
                   "--tracking-uri", uri, cwd=tmp_path)  # fmt: skip
     assert_clean_error(missing, "nothing")
+    (tmp_path / "a-file").write_text("x")
+    for dst, code, needle in (
+        (tmp_path / "a-file", 2, "is a file: give a folder"),
+        (tmp_path / "a-file" / "sub", 1, "Cannot write into --dst"),
+    ):
+        proc = cli("artifacts", "download", run.run_id, "clf", "-d", str(dst),
+                   "--tracking-uri", uri, cwd=tmp_path)  # fmt: skip
+        assert proc.returncode == code and "Traceback" not in proc.stderr, proc.stderr
+        assert needle in one_line(proc.stderr)
 
 
 def test_a_run_id_start_shorter_than_6_is_refused(seeded: Seeded) -> None:
@@ -559,6 +569,21 @@ def test_server_refuses_an_s3_bucket_that_is_not_there(tmp_path: Path, moto_serv
     )
 
 
+def test_server_refuses_an_artifact_folder_it_cannot_write(tmp_path: Path) -> None:
+    from tests.support.server import free_port
+
+    (tmp_path / "a-file").write_text("x")
+    proc = cli(
+        "server", "--port", str(free_port()), "--backend-store-uri", f"sqlite:///{tmp_path}/s.db",
+        "--artifacts-destination", str(tmp_path / "a-file" / "art"), cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert_clean_error(
+        proc,
+        f"The artifact destination '{tmp_path}/a-file/art' cannot hold files: Not a directory. "
+        "(--artifacts-destination)",
+    )
+
+
 def test_server_on_a_taken_port_says_so(tmp_path: Path) -> None:
     import socket
 
@@ -595,6 +620,37 @@ def test_runs_list_without_an_experiment_lists_every_experiment(tmp_path: Path) 
     assert rows == {(ids[n], n, f"run-of-{n}") for n in ("first", "second")}
 
 
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("runs", "list", "--tracking-uri", ""), "Invalid value for '--tracking-uri': it is empty"),
+        (("train", "p.yaml", "-e", ""), "Invalid value for '--experiment' / '-e': it is empty"),
+        (("tune", "p.yaml", "-e", " "), "Invalid value for '--experiment' / '-e': it is empty"),
+        (("runs", "list", "-f", "name = 'x' AND"), "Invalid filter \"name = 'x' AND\""),
+        (("runs", "list", "-o", ""), "Invalid order_by clause ''"),
+        (("runs", "list", "-o", "metrics.x SIDEWAYS"), "expected ASC or DESC"),
+        (("server", "--log-level", "bogus"), "--log-level 'bogus': use critical, error"),
+    ],
+)
+def test_usage_errors_exit_2_before_anything_is_opened(
+    tmp_path: Path, args: tuple[str, ...], needle: str
+) -> None:
+    proc = cli(*args, cwd=tmp_path)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr and needle in one_line(proc.stderr), proc.stderr
+    assert not (tmp_path / "trainlab.db").exists()
+
+
+def test_spool_flush_refuses_a_uri_no_store_answers(tmp_path: Path) -> None:
+    proc = cli("spool", "flush", "--tracking-uri", "foo://x", cwd=tmp_path)
+    assert_clean_error(proc, "Unsupported tracking URI 'foo://x'")
+
+
+def test_a_url_with_a_path_says_to_give_the_servers_root(server: Any, tmp_path: Path) -> None:
+    proc = cli("experiments", "list", "--tracking-uri", f"{server.url}/api", cwd=tmp_path)
+    assert_clean_error(proc, f"The server at {server.url}/api has no ", "root URL")
+
+
 def test_runs_list_columns_need_their_kind(tmp_path: Path) -> None:
     proc = cli("runs", "list", "-c", "valid_f1", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
@@ -609,6 +665,8 @@ def test_runs_list_columns_need_their_kind(tmp_path: Path) -> None:
         ("experiments", "list"),
         ("models", "list"),
         ("artifacts", "list", "abc"),
+        ("promote", "wine", "--version", "1", "--policy", "policy.yaml"),
+        ("rollback", "wine"),
     ],
 )
 def test_reading_commands_never_create_a_store(tmp_path: Path, args: tuple[str, ...]) -> None:
@@ -622,9 +680,13 @@ def test_reading_commands_never_create_a_store(tmp_path: Path, args: tuple[str, 
 @pytest.mark.parametrize(
     ("uri", "needle"),
     [
-        ("sqlite://trainlab.db", "Invalid SQLite URL"),
+        ("sqlite://trainlab.db", "it names no database file; give one, as in sqlite:///"),
         ("postgresql://postgres@127.0.0.1:1/x", "Connection refused"),
         ("mysql://x", "Unsupported tracking URI"),
+        ("sqlite:///", "Invalid store URI 'sqlite:///': it names no database file"),
+        ("sqlite:///.", "Cannot open the store 'sqlite:///.': unable to open database file"),
+        (f"sqlite:///{'a' * 300}.db", "unable to open database file"),
+        ("postgresql://postgres:secret@127.0.0.1:1/x", "'postgresql://postgres:***@127.0.0.1"),
     ],
 )
 def test_a_bad_tracking_uri_is_one_clear_line(tmp_path: Path, uri: str, needle: str) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.test_cli import assert_clean_error, cli, one_line, table_rows
+from tests.integration.test_cli import assert_clean_error, cli, table_rows
 from tests.unit.client.test_fluent import close_store
 
 from trainlab.client.resolve import registry_for, store_for
@@ -116,13 +116,10 @@ def test_alias_set_history_rollback_delete(seeded: Registry) -> None:
         ("champion", "1", "-", "ops"),
     ]
     typo = run(seeded, "alias", "history", m, "champoin")
-    assert (
-        typo.returncode == 0
-        and json.loads(run(seeded, "alias", "history", m, "champoin", "--json").stdout) == []
+    assert_clean_error(
+        typo, f"Alias 'champoin' of {m} was never set (aliases with a history: champion)."
     )
-    assert f"Alias 'champoin' of {m} was never set (aliases with a history: champion)." in (
-        one_line(typo.stdout)
-    )
+    assert json.loads(run(seeded, "alias", "history", m, "champoin", "--json").stdout) == []
 
 
 def test_clean_errors(seeded: Registry) -> None:

@@ -200,6 +200,12 @@ def test_head_is_a_get_without_the_body(http: httpx.Client) -> None:
     assert http.head(f"{API}/runs/search").status_code == 405
 
 
+def test_a_broken_filter_is_refused_with_no_experiments_to_search(http: httpx.Client) -> None:
+    for body in ({"filter": "name = 'x' AND"}, {"experiment_ids": [], "order_by": ["x y z"]}):
+        r = http.post(f"{API}/runs/search", json=body)
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Invalid")
+
+
 def test_too_many_comparisons_in_a_filter(http: httpx.Client) -> None:
     flt = " AND ".join(["params.x = 'a'"] * 101)
     r = http.post(f"{API}/runs/search", json={"experiment_ids": ["0"], "filter": flt})
@@ -234,6 +240,18 @@ def test_artifact_path_traversal_is_rejected(http: httpx.Client, path: str, serv
         f"/api/2.0/mlflow-artifacts/mpu/create/{path}", json={"path": "f", "num_parts": 1}
     )
     assert r.status_code in (400, 404), r.text
+
+
+def test_an_upload_needs_a_file_name(http: httpx.Client, server: Any) -> None:
+    """A path ending in '/' names a folder: a 400, with nothing stored in the folder's place
+    (it would block every later upload under it)."""
+    base = "/api/2.0/mlflow-artifacts/artifacts"
+    for path in ("up/newdir/", "up/"):
+        r = http.put(f"{base}/{path}", content=b"x")
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE", "names a folder: give a file name")
+    assert http.get(base, params={"path": "up"}).json() == {}
+    assert http.put(f"{base}/up/newdir/f.txt", content=b"f").status_code == 200
+    assert http.get(f"{base}/up/newdir/f.txt").content == b"f"
 
 
 def test_artifact_names_longer_than_the_filesystem_takes(http: httpx.Client) -> None:

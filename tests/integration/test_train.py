@@ -321,6 +321,13 @@ def test_against_a_server(server: Any, tmp_path: Path) -> None:
     assert run.data.metrics["test_accuracy"].value == pytest.approx(
         float(np.mean(model.predict(test.X) == test.y))
     )
+    # the server's database opened directly cannot store this experiment's model: refused
+    # before any run exists
+    direct = server.backend_store_uri
+    before = len(trainlab.search_runs("wine-server", output="list", tracking_uri=uri))
+    with pytest.raises(InvalidParameterValue, match="keeps its artifacts on a trainlab server"):
+        trainlab.train(config, experiment="wine-server", tracking_uri=direct, progress=False)
+    assert len(trainlab.search_runs("wine-server", output="list", tracking_uri=uri)) == before
 
 
 def test_overlapping_rows_are_detected(tmp_path: Path) -> None:
@@ -387,6 +394,20 @@ BAD = [
         },
         "model.params ['n_trees']: lightgbm.LGBMClassifier does not use it",
     ),
+    (  # a value the booster refuses when it starts, given by an alias
+        {"model": {"flavor": "xgboost", "class": "xgboost.XGBClassifier", "params": {"gamma": -1}}},
+        "xgboost.XGBClassifier: min_split_loss = -1: it should be greater equal to 0",
+    ),
+    (
+        {
+            "model": {
+                "flavor": "lightgbm",
+                "class": "lightgbm.LGBMClassifier",
+                "params": {"num_leaves": -3},
+            }
+        },
+        "lightgbm.LGBMClassifier: num_leaves = -3: it must be > 1",
+    ),
     (  # a value scikit-learn would refuse only when it fits
         {
             "model": {
@@ -433,6 +454,7 @@ BAD = [
         {"data": {"source": "missing.csv", "target": "y"}},
         "'missing.csv': no such file (relative to the current folder, ",
     ),
+    ({"data": {"source": "/tmp", "target": "y"}}, "data.source '/tmp': a folder, not a file."),
     ({"train": {"cv": 1}}, "train.cv: Input should be greater than or equal to 2"),
     (
         {"train": {"early_stopping": {"metric": "valid_logloss", "patience": 0}}},
@@ -561,8 +583,12 @@ def test_a_scikit_learn_model_takes_any_class_labels(
     assert set(model.predict(test.X)) <= set(labels)
     for name in metrics:
         assert f"cv_{name}_mean" in run.data.metrics and f"test_{name}" in run.data.metrics
-    forest = trainlab.load_model(result.model_uri, tracking_uri=uri).get_raw_model()
+    loaded = trainlab.load_model(result.model_uri, tracking_uri=uri)
+    forest = loaded.get_raw_model()
     assert list(forest.classes_) == sorted(labels, key=str)
+    assert loaded.signature is not None and loaded.signature.outputs is not None
+    out = loaded.signature.outputs.specs[0]  # text labels: an object tensor, as MLflow's
+    assert getattr(out, "dtype", None) == ("object" if isinstance(labels[0], str) else "int64")
     got = run.data.metrics
     assert got["test_accuracy"].value == pytest.approx(
         accuracy_score(test.y, forest.predict(test.X))
@@ -627,6 +653,9 @@ def test_bad_set_override_and_missing_file(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "write key.path=value" in one_line(proc.stderr)
     proc = cli("train", "nope.yaml", cwd=tmp_path)
     assert proc.returncode == 2 and "'nope.yaml' does not exist" in one_line(proc.stderr)
+    proc = cli("train", "pipeline.yaml", "--tracking-uri", "sqlite:///.", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "Cannot open the store 'sqlite:///.': unable to open" in one_line(proc.stderr)
     assert not (tmp_path / "trainlab.db").exists()
 
 

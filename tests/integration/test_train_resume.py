@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -229,6 +230,7 @@ def test_resume_refuses_finished_runs_and_changed_data(tmp_path: Path) -> None:
     proc = cli("train", "--resume", done.run_id, "--tracking-uri", uri, cwd=tmp_path)
     assert proc.returncode == 2
     assert f"Run {done.run_id} is FINISHED" in one_line(proc.stderr)
+    assert f"`trainlab reproduce {done.run_id} --tracking-uri {uri}`" in one_line(proc.stderr)
 
     # A run that died: marked FAILED; then its data file changes.
     with trainlab.start_run(run_id=done.run_id, tracking_uri=uri) as run:
@@ -272,6 +274,54 @@ def test_a_training_function_checkpoints_and_resumes(tmp_path: Path) -> None:
     assert [s for s, _ in history(uri, run.info.run_id, "valid_accuracy")] == list(range(30))
     restarts = history(uri, run.info.run_id, "resumed_from")
     assert restarts == [(0, 15.0)]  # the function saw where it restarted
+
+
+SCRIPT_FIT = """
+import os
+import sys
+import trainlab
+
+def fit(params, ctx):
+    if os.environ.get("CRASH"):
+        raise RuntimeError("crash")
+    from sklearn.linear_model import LogisticRegression
+    return LogisticRegression(max_iter=1000).fit(ctx.train.X, ctx.train.y)
+
+if len(sys.argv) > 2:  # the same script resumes the run, with or without fn=
+    trainlab.train(resume_run=sys.argv[2], tracking_uri=sys.argv[1])
+else:
+    trainlab.train(fn=fit, data={"source": "sklearn:iris", "target": "target"},
+                   experiment="iris", tracking_uri=sys.argv[1])
+"""
+
+
+def test_a_function_of_a_script_is_resumed_from_that_script(tmp_path: Path) -> None:
+    """No other process can import a function of the script that trained: the hint printed as
+    the run starts, and `trainlab train --resume`, point to the call in that script."""
+    uri = f"sqlite:///{tmp_path}/t.db"
+    (tmp_path / "fit.py").write_text(SCRIPT_FIT)
+    env = {**train_env(tmp_path), "COLUMNS": "250"}
+    proc = subprocess.run(
+        [sys.executable, "fit.py", uri], cwd=tmp_path, env={**env, "CRASH": "1"},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 1 and "crash" in proc.stderr
+    (run,) = trainlab.search_runs("iris", output="list", tracking_uri=uri)
+    run_id = run.info.run_id
+    started = one_line(proc.stdout + proc.stderr)
+    assert f'continue it with: trainlab.train(fn=fit, resume_run="{run_id}"' in started
+    resumed = cli("train", "--resume", run_id, "--tracking-uri", uri, cwd=tmp_path)
+    assert resumed.returncode == 2, resumed.stderr
+    message = one_line(resumed.stderr)
+    assert f"Run {run_id} was trained by fit() of the script that started it" in message
+    assert f'trainlab.train(fn=fit, resume_run="{run_id}", tracking_uri=' in message
+    assert trainlab.get_run(run_id, tracking_uri=uri).info.status == "FAILED"
+    again = subprocess.run(
+        [sys.executable, "fit.py", uri, run_id], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert trainlab.get_run(run_id, tracking_uri=uri).info.status == "FINISHED"
 
 
 def test_reproduce_gives_identical_metrics_and_links_the_runs(tmp_path: Path) -> None:

@@ -148,3 +148,21 @@ def test_a_killed_ray_actor_leaves_a_failed_trial_that_is_retried(
     assert driver.returncode == 0, err[-3000:]
     runs = assert_one_killed_attempt_retried(storage, "rk", 6, uri, "ray-killed")
     assert all("default_worker" in r.data.tags["mlflow.source.name"] for r in runs.values())
+
+
+def test_a_cluster_that_does_not_answer_is_refused_before_the_study(tmp_path: Path) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{closed.getsockname()[1]}"
+    storage = f"journal:{tmp_path}/s.journal"
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(PIPELINE))
+    proc = subprocess.run(
+        [TRAINLAB, "tune", "p.yaml", "--backend", "ray", "--address", address, "--trials", "2",
+         "--study", "nowhere", "--storage", storage, "--tracking-uri", f"sqlite:///{tmp_path}/t.db",
+         "--no-progress"],
+        env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    assert f"--address {address}: no Ray cluster answers there" in one_line(proc.stderr)
+    assert not (tmp_path / "s.journal").exists() and not (tmp_path / "t.db").exists()

@@ -90,15 +90,20 @@ def test_run_table_pages_counts_and_folds_children(
         tracking.log_batch(run, [Metric("loss", float(i), 0, 0)])
     parent, kids = _study(tracking, exp, 4)
     every = overview.run_table([exp], max_results=3, order_by=["attributes.start_time DESC"])
-    assert every.total == 10 and len(every.runs) == 3 and every.next_page_token
+    assert every.total == 10 and len(every.runs) == 3
+    last = overview.run_table(
+        [exp], max_results=3, offset=9, order_by=["attributes.start_time DESC"]
+    )
+    assert last.total == 10 and len(last.runs) == 1
+    assert overview.run_table([exp], offset=50).runs == []
     top = overview.run_table([exp], max_results=100, top_level_only=True)
     assert top.total == 6
     assert {r.info.run_id for r in top.runs} >= {parent}
     assert top.children == {parent: 4}
-    page2 = overview.run_table(
-        [exp], "metrics.loss >= 0", ["metrics.loss DESC"], 2, every.next_page_token
-    )
+    page2 = overview.run_table([exp], "metrics.loss >= 0", ["metrics.loss DESC"], 2, 2)
     assert page2.total == 9  # 5 solo runs and 4 trials have a loss
+    losses = [r.data.metrics["loss"].value for r in page2.runs]
+    assert losses == sorted(losses, reverse=True) and len(losses) == 2
     filtered = overview.run_table([exp], f"tags.`mlflow.parentRunId` = '{parent}'")
     assert sorted(r.info.run_id for r in filtered.runs) == sorted(kids)
 
@@ -166,6 +171,13 @@ def test_pages_and_assets_are_served(served: tuple[ServerProcess, str]) -> None:
     assert httpx.get(server.url + "/static/../pyproject.toml").status_code == 404
     missing = httpx.get(server.url + "/api/2.0/mlflow/nope")
     assert missing.status_code == 404 and missing.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+    # a browser opening an address no view has gets the app (which says so), a 404 still
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    page = httpx.get(server.url + "/nowhere", headers=browser)
+    assert page.status_code == 404 and '<div id="app">' in page.text
+    for path in ("/nowhere", "/api/2.0/mlflow/nope"):
+        answer = httpx.get(server.url + path, headers=browser if "api" in path else {})
+        assert answer.json()["error_code"] == "ENDPOINT_NOT_FOUND", path
 
 
 @pytest.mark.parametrize(
@@ -175,6 +187,7 @@ def test_pages_and_assets_are_served(served: tuple[ServerProcess, str]) -> None:
         ({"experiment_ids": ["1"], "max_results": 0}, "max_results"),
         ({"experiment_ids": ["1"], "max_results": 1001}, "max_results"),
         ({"experiment_ids": ["1"], "top_level_only": "yes"}, "top_level_only"),
+        ({"experiment_ids": ["1"], "offset": -1}, "offset"),
         ({"experiment_ids": ["1"], "filter": "metrics.x >>> 1"}, "Invalid filter"),
         ({"experiment_ids": ["1"], "order_by": ["nonsense.x"]}, "'nonsense.x'"),
         ({"experiment_ids": ["x"]}, "experiment"),
@@ -203,6 +216,6 @@ def test_ui_endpoints_over_http(served: tuple[ServerProcess, str]) -> None:
     row = table["runs"][0]  # compact: plain objects, latest values, NaN as MLflow writes it
     assert row["params"] == {"lr": "0.1"} and row["metrics"] == {"loss": "NaN", "acc": 0.5}
     assert row["tags"]["mlflow.runName"] == row["info"]["run_name"]
-    assert table["children"] == {} and "next_page_token" not in table
+    assert table["children"] == {}
     no_ids = httpx.get(f"{server.url}{UI}/experiments/keys")
     assert no_ids.status_code == 400 and "experiment_ids" in no_ids.json()["message"]

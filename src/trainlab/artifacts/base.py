@@ -102,7 +102,7 @@ class BaseArtifactRepository(ABC):
 
     def check(self) -> None:
         """Refuse, before a server takes requests, a destination it could not use."""
-        return None  # a folder: made on the first write
+        return None
 
     @abstractmethod
     async def write_stream(self, path: str, chunks: AsyncIterator[bytes]) -> int:

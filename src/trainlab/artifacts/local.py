@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
@@ -28,6 +30,8 @@ WRITE_BATCH = 4 * CHUNK_SIZE
 # An upload is written to a temporary file with this prefix beside its target, then renamed:
 # listings leave such files out, and no part of an artifact's path may be named so.
 UPLOAD_PREFIX = ".trainlab-upload-"
+# An upload's file untouched this long belongs to a server killed mid-upload.
+STALE_UPLOAD_S = 3600.0
 # What earlier releases named them (``tempfile.mkstemp(prefix=".upload-")``): left out too.
 _OLD_UPLOAD = re.compile(r"\.upload-[a-z0-9_]{8}")
 
@@ -79,6 +83,35 @@ class LocalArtifactRepository(BaseArtifactRepository):
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).expanduser().absolute()
+
+    def check(self) -> None:
+        """The folder exists, or can be made, and takes files."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=UPLOAD_PREFIX)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise InvalidParameterValue(
+                f"The artifact destination {str(self.root)!r} cannot hold files: "
+                f"{exc.strerror or exc}."
+            ) from None
+
+    def remove_stale_uploads(self, idle_s: float = STALE_UPLOAD_S) -> int:
+        """Delete the temporary files of uploads no process has written to for ``idle_s``
+        (their server was killed mid-upload); returns how many. Run as a server starts."""
+        cutoff = time.time() - idle_s
+        removed = 0
+        for folder, _dirs, files in os.walk(self.root):  # links are not followed
+            for name in files:
+                if not name.startswith(UPLOAD_PREFIX):  # a reserved name: never an artifact
+                    continue
+                path = os.path.join(folder, name)
+                with contextlib.suppress(OSError):  # gone meanwhile: another server's sweep
+                    if os.lstat(path).st_mtime < cutoff:
+                        os.unlink(path)
+                        removed += 1
+        return removed
 
     def local_path(self, path: str) -> Path:
         return resolve_under(self.root, validate_artifact_path(path))

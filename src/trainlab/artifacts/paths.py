@@ -70,6 +70,8 @@ def validate_new_artifact_path(path: str) -> str:
     and no path over 1,024 (what filesystems and S3 take), so that the write cannot fail on its
     storage's limits."""
     relative = validate_artifact_path(path)
+    if relative and path.rsplit("/", 1)[-1] in ("", "."):
+        raise _invalid(path, "it ends in '/' or '/.', so it names a folder: give a file name")
     if control := _CONTROL.search(relative):
         raise _invalid(
             path,

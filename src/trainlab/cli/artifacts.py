@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import typer
@@ -78,6 +80,23 @@ def _logged_model_named(store: BaseTrackingStore, run_id: str, path: str) -> str
     return None
 
 
+@contextmanager
+def _writing_to(dst: str) -> Iterator[None]:
+    """A file the download cannot write (below ``--dst``) or read, as one line naming it
+    (exit 1)."""
+    from pathlib import Path
+
+    from trainlab.cli.common import fail
+
+    try:
+        yield
+    except OSError as exc:
+        name = str(exc.filename) if exc.filename else ""
+        below = bool(name) and Path(name).absolute().is_relative_to(Path(dst).absolute())
+        what = f"Cannot write into --dst {dst!r}" if below else "The download failed"
+        fail(f"{what}: {exc.strerror or exc}{f' ({name})' if name else ''}.")
+
+
 @app.command("download")
 def download_cmd(
     run_id: str = typer.Argument(
@@ -93,12 +112,14 @@ def download_cmd(
     names; prints the local path."""
     from pathlib import Path
 
-    from trainlab.cli.common import err_console, full_run_id, opened_store, with_errors
+    from trainlab.cli.common import err_console, fail, full_run_id, opened_store, with_errors
     from trainlab.client.artifacts import download_artifacts
     from trainlab.exceptions import ResourceNotFound
     from trainlab.models.uri import download_model
 
-    with with_errors(), opened_store(tracking_uri) as store:
+    if Path(dst).exists() and not Path(dst).is_dir():
+        fail(f"--dst {dst!r} is a file: give a folder (it is made when missing).", code=2)
+    with with_errors(), opened_store(tracking_uri) as store, _writing_to(dst):
         run_id = full_run_id(store, run_id)
         try:
             local = download_artifacts(run_id, path, dst, tracking_uri=tracking_uri)

@@ -18,8 +18,21 @@ _TRACKING_URI_HELP = (
     "http(s)://server, sqlite:///file.db or postgresql://... "
     "(default: $TRAINLAB_TRACKING_URI, else the embedded store)"
 )
+
+
+def not_empty(value: str | None) -> str | None:
+    """An option's callback: a value given must hold more than spaces (an empty
+    ``--tracking-uri ""`` or ``-e ""`` from an unset shell variable is a mistake, not the
+    default)."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("it is empty; give a value or leave the option out.")
+    return value
+
+
 # The --tracking-uri option of every command that reads or writes the store.
-TRACKING_URI = typer.Option(None, "--tracking-uri", metavar="URI", help=_TRACKING_URI_HELP)
+TRACKING_URI = typer.Option(
+    None, "--tracking-uri", metavar="URI", help=_TRACKING_URI_HELP, callback=not_empty
+)
 
 
 def command_group(help: str) -> typer.Typer:
@@ -52,19 +65,32 @@ def timestamp(ms: int | None) -> str:
     return dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _open_store(tracking_uri: str | None) -> Any:
-    """The store of ``--tracking-uri`` (else the environment's, else the embedded one), which
-    must exist: a command that reads or changes what was logged never creates an empty one."""
-    from trainlab.client.resolve import resolve_tracking_uri, store_for
+def existing_store(tracking_uri: str | None) -> str:
+    """The URI of ``--tracking-uri`` (else the environment's, else the embedded store's),
+    refused when it names an SQLite file that is not there: a command that reads or changes
+    what was logged never creates an empty store."""
+    from trainlab.client.resolve import resolve_tracking_uri
     from trainlab.exceptions import TrainlabError
 
-    uri = resolve_tracking_uri(tracking_uri)
+    try:
+        uri = resolve_tracking_uri(tracking_uri)
+    except TrainlabError as exc:
+        fail(exc.message)
     missing = _missing_sqlite_file(uri)
     if missing is not None:
         fail(
             f"No trainlab store at {missing} ({uri}). Run this in the folder that holds it, "
             "or pass --tracking-uri (or set TRAINLAB_TRACKING_URI) to name it."
         )
+    return uri
+
+
+def _open_store(tracking_uri: str | None) -> Any:
+    """The store of ``--tracking-uri`` (``existing_store``)."""
+    from trainlab.client.resolve import store_for
+    from trainlab.exceptions import TrainlabError
+
+    uri = existing_store(tracking_uri)
     try:
         return store_for(uri)
     except TrainlabError as exc:
@@ -97,8 +123,11 @@ def _missing_sqlite_file(uri: str) -> str | None:
         database = make_url(uri).database
     except ArgumentError:
         return None  # reported by store_for
-    if not database or database == ":memory:" or Path(database).exists():
-        return None
+    try:
+        if not database or database == ":memory:" or Path(database).exists():
+            return None
+    except OSError:
+        return None  # a path no file can have: reported by store_for
     return str(Path(database).absolute())
 
 

@@ -16,7 +16,7 @@ def upgrade_cmd(
     """Migrate the database at URI to the newest schema (a no-op when it is current)."""
     from trainlab.cli.common import console, fail
     from trainlab.exceptions import TrainlabError
-    from trainlab.store.sql.engine import current_revision, make_engine, upgrade
+    from trainlab.store.sql.engine import current_revision, make_engine, unopenable, upgrade
 
     try:
         engine = make_engine(uri)
@@ -25,7 +25,7 @@ def upgrade_cmd(
     except TrainlabError as exc:
         fail(exc.message)
     except Exception as exc:  # noqa: BLE001 - connection errors of any driver
-        fail(f"Cannot open {uri!r}: {exc}")
+        fail(unopenable(uri, exc).message)
     if before == head:
         console.print(f"Schema already at revision [bold]{head}[/].")
     elif before is None and engine.dialect.name == "sqlite":  # where, in case of a typo

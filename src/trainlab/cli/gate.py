@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI, console, fail, uri_flag
+from trainlab.cli.common import TRACKING_URI, console, existing_store, fail, uri_flag
 
 
 def promote(
@@ -28,6 +28,7 @@ def promote(
     from trainlab.evaluation.policy import load_policy
     from trainlab.exceptions import TrainlabError
 
+    existing_store(tracking_uri)
     import_from_here()  # a model class of the user's own module loads as it trained
     try:
         rules = load_policy(policy)

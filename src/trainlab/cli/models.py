@@ -254,7 +254,7 @@ def alias_history(
     """Every move of the model's aliases: when, who, from which version to which, why."""
     from rich.table import Table
 
-    from trainlab.cli.common import console, print_json, timestamp, with_errors
+    from trainlab.cli.common import console, fail, print_json, timestamp, with_errors
 
     never_set = ""
     with with_errors(), _registry(tracking_uri) as registry:
@@ -266,9 +266,8 @@ def alias_history(
     if as_json:
         print_json([vars(e) for e in events])
         return
-    if never_set:
-        console.print(never_set)
-        return
+    if never_set:  # as rollback of that alias would: an error (--json lists nothing: [])
+        fail(never_set)
     table = Table(title=f"{len(events)} alias move(s) of {name}")
     for col in ("when", "alias", "from", "to", "user", "reason"):
         table.add_column(col, overflow="fold")

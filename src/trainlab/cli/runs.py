@@ -17,7 +17,8 @@ _COLUMN_KINDS = ("params", "param", "metrics", "metric", "tags", "tag")
 SHORT_ID = 8  # the characters of a run id a narrow table shows
 _FULL_ID_WIDTH = 120  # the terminal width from which tables show whole run ids
 _FIXED_COLUMNS_WIDTH = 64  # a narrow table's id, name, status and start, with borders
-_METRIC_WIDTH = 12
+_METRIC_WIDTH = 9  # a value as tables show it (5 significant digits)
+_EXPERIMENT_WIDTH = 16
 
 
 def _experiment_ids(store: object, names: list[str]) -> list[str]:
@@ -75,6 +76,7 @@ def list_cmd(
         kind, _, key = column.partition(".")
         if kind not in _COLUMN_KINDS or not key:
             fail(f"Column {column!r}: name it params.KEY, metrics.KEY or tags.KEY.", code=2)
+    _check_search(filter_string, order_by)
     with with_errors(), opened_store(tracking_uri) as store:
         if experiment:
             ids = _experiment_ids(store, experiment)
@@ -90,12 +92,19 @@ def list_cmd(
     # that takes a run id takes 6 or more of its first characters), and fewer metrics shown.
     short = console.width < _FULL_ID_WIDTH
     keys = _keys("metrics", page)
-    fit = max(1, min(4, (console.width - _FIXED_COLUMNS_WIDTH) // _METRIC_WIDTH))
     if columns:  # as given, after the metrics the runs are sorted by
         sorted_by = [f"metrics.{k}" for k in sorted_metrics(keys, order_by)]
         cols = [c for c in sorted_by if c not in columns] + columns
-    else:
-        cols = [f"metrics.{k}" for k in default_metrics(keys, order_by, limit=fit)]
+    else:  # as many as fit whole, headers unbroken: at least one
+        used = _FIXED_COLUMNS_WIDTH + (0 if short else 32 - SHORT_ID)
+        used += _EXPERIMENT_WIDTH if len(ids) > 1 else 0
+        cols = []
+        for key in default_metrics(keys, order_by):
+            need = max(len(key), _METRIC_WIDTH) + 3
+            if cols and used + need > console.width:
+                break
+            cols.append(f"metrics.{key}")
+            used += need
     notes = []
     if short and page:
         notes.append("run ids shortened to fit: --json lists them in full")
@@ -171,6 +180,21 @@ _SCORE_PREFIXES = ("test_", "valid_", "cv_", "train_")
 _NOT_SCORES = ("system/", "data_overlap_")
 
 
+def _check_search(filter_string: str | None, order_by: list[str]) -> None:
+    """A usage error (exit 2) for a filter or order that does not parse, before any store is
+    opened."""
+    from trainlab.cli.common import fail
+    from trainlab.exceptions import InvalidParameterValue
+    from trainlab.store.search import parse_filter, parse_order_by
+
+    try:
+        parse_filter(filter_string)
+        for clause in order_by:
+            parse_order_by(clause)
+    except InvalidParameterValue as exc:
+        fail(exc.message, code=2)
+
+
 def sorted_metrics(keys: set[str], order_by: list[str]) -> list[str]:
     """The metrics of ``keys`` that the ``order_by`` clauses (as the store took them) sort by,
     in their order."""
@@ -178,19 +202,19 @@ def sorted_metrics(keys: set[str], order_by: list[str]) -> list[str]:
         return []
     from trainlab.store.search import parse_order_by
 
-    clauses = [parse_order_by(clause) for clause in order_by if clause.strip()]
+    clauses = [parse_order_by(clause) for clause in order_by]
     ordered = [c.key for c in clauses if c.kind == "metric" and c.key in keys]
     return list(dict.fromkeys(ordered))
 
 
-def default_metrics(keys: set[str], order_by: list[str], limit: int = 4) -> list[str]:
-    """The metric columns shown without ``-c``: those the runs are ordered by, then scores
-    (test, valid, cross-validation, train), then the rest; not system metrics or data-overlap
-    counts."""
+def default_metrics(keys: set[str], order_by: list[str]) -> list[str]:
+    """The metric columns shown without ``-c``, best first (the table takes as many as fit):
+    those the runs are ordered by, then scores (test, valid, cross-validation, train), then the
+    rest; not system metrics or data-overlap counts."""
 
     def rank(key: str) -> tuple[int, str]:
         prefix = next((i for i, p in enumerate(_SCORE_PREFIXES) if key.startswith(p)), 9)
         return prefix, key
 
     rest = sorted((k for k in keys if not k.startswith(_NOT_SCORES)), key=rank)
-    return list(dict.fromkeys([*sorted_metrics(keys, order_by), *rest]))[:limit]
+    return list(dict.fromkeys([*sorted_metrics(keys, order_by), *rest]))

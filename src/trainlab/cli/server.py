@@ -5,6 +5,8 @@ import sys
 
 import typer
 
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
 
 def _limit_malloc_arenas(arenas: int = 2) -> None:
     """glibc gives each request thread its own malloc arena, and freed memory stays in them: a
@@ -63,7 +65,9 @@ def serve(
         show_default=False,
     ),
     workers: int = typer.Option(1, min=1, help="Worker processes."),
-    log_level: str = typer.Option("info", help="uvicorn log level."),
+    log_level: str = typer.Option(
+        "info", help="uvicorn log level: " + " | ".join(_LOG_LEVELS) + "."
+    ),
 ) -> None:
     """Run the tracking server (MLflow REST API compatible)."""
     import uvicorn
@@ -71,8 +75,10 @@ def serve(
     from trainlab.artifacts.factory import artifact_repository
     from trainlab.cli.common import fail
     from trainlab.exceptions import TrainlabError
-    from trainlab.store.sql.engine import make_engine, upgrade
+    from trainlab.store.sql.engine import make_engine, unopenable, upgrade
 
+    if log_level.lower() not in _LOG_LEVELS:
+        fail(f"--log-level {log_level!r}: use {', '.join(_LOG_LEVELS)}.", code=2)
     _check_port_free(host, port)
     try:
         engine = make_engine(backend_store_uri)
@@ -81,7 +87,7 @@ def serve(
     except TrainlabError as exc:
         fail(exc.message)
     except Exception as exc:  # noqa: BLE001 - any connection failure is reported the same way
-        fail(f"Cannot open the backend store {backend_store_uri!r}: {exc}")
+        fail(unopenable(backend_store_uri, exc).message)
     _limit_malloc_arenas()
     os.environ["TRAINLAB_BACKEND_STORE_URI"] = backend_store_uri
     if "://" not in artifacts_destination:
@@ -93,6 +99,8 @@ def serve(
         fail(
             f"{exc.message} (the destination: --artifacts-destination, --s3-endpoint-url; the "
             "credentials: the standard AWS variables)"
+            if artifacts_destination.startswith("s3://")
+            else f"{exc.message} (--artifacts-destination)"
         )
     if s3_endpoint_url:
         os.environ["TRAINLAB_S3_ENDPOINT_URL"] = s3_endpoint_url
@@ -104,6 +112,6 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level=log_level,
+        log_level=log_level.lower(),
         access_log=False,
     )

@@ -17,7 +17,8 @@ def flush_cmd(
     from trainlab.client.spool import deliver_spool, spool_summaries
     from trainlab.exceptions import ServiceUnavailable
 
-    uri = resolve_tracking_uri(tracking_uri)
+    with with_errors():
+        uri = resolve_tracking_uri(tracking_uri)
     waiting = spool_summaries(spool_dir())
     delivered = 0
     if any(s.target == uri for s in waiting):  # else the store is not even opened

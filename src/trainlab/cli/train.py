@@ -19,6 +19,7 @@ from trainlab.cli.common import (
     err_console,
     fail,
     full_run_id,
+    not_empty,
     opened_store,
     uri_flag,
 )
@@ -130,7 +131,7 @@ def train(
         help="override a key: --set model.params.max_depth=8 (repeatable)",
     ),
     experiment: str | None = typer.Option(
-        None, "--experiment", "-e", metavar="NAME", help="experiment name"
+        None, "--experiment", "-e", metavar="NAME", help="experiment name", callback=not_empty
     ),
     resume: str | None = typer.Option(
         None,

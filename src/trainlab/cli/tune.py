@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from trainlab.cli.common import TRACKING_URI, console, err_console, fail
+from trainlab.cli.common import TRACKING_URI, console, err_console, fail, not_empty
 
 if TYPE_CHECKING:
     from trainlab.exceptions import TrainlabError
@@ -43,7 +43,7 @@ def tune(
         [], "--set", metavar="KEY=VALUE", help="override a key (repeatable)"
     ),
     experiment: str | None = typer.Option(
-        None, "--experiment", "-e", metavar="NAME", help="experiment name"
+        None, "--experiment", "-e", metavar="NAME", help="experiment name", callback=not_empty
     ),
     tracking_uri: str | None = TRACKING_URI,
     address: str | None = typer.Option(None, "--address", help="ray: the cluster's address"),

@@ -15,8 +15,27 @@ DEFAULT_TRACKING_URI = "sqlite:///trainlab.db"
 DEFAULT_ARTIFACTS_DIR = "trainlab-artifacts"
 
 
+_SQL_SCHEMES = ("sqlite:", "postgresql:", "postgres:", "postgresql+psycopg:")
+
+
 def resolve_tracking_uri(uri: str | None = None) -> str:
-    return uri or os.environ.get(ENV_TRACKING_URI) or DEFAULT_TRACKING_URI
+    """``uri``, else ``$TRAINLAB_TRACKING_URI``, else the embedded default; refused when it
+    is given empty or names no store trainlab speaks to."""
+    if uri is not None and not uri.strip():
+        raise InvalidParameterValue(
+            f"The tracking URI is empty: give one ({_FORMS}), or leave it out for the default, "
+            f"{DEFAULT_TRACKING_URI}."
+        )
+    resolved = uri or os.environ.get(ENV_TRACKING_URI) or DEFAULT_TRACKING_URI
+    if not is_remote(resolved) and not resolved.startswith(_SQL_SCHEMES):
+        raise InvalidParameterValue(f"Unsupported tracking URI {resolved!r}: use {_FORMS}.")
+    return resolved
+
+
+_FORMS = (
+    "http(s)://host:port for a trainlab server, sqlite:///path.db or postgresql://user@host/db "
+    "for a database"
+)
 
 
 def is_remote(uri: str) -> bool:
@@ -34,14 +53,11 @@ def store_for(uri: str) -> BaseTrackingStore:
         from trainlab.client.rest import RestTrackingStore
 
         return RestTrackingStore(uri)
-    if uri.startswith(("sqlite:", "postgresql:", "postgres:", "postgresql+psycopg:")):
+    if uri.startswith(_SQL_SCHEMES):
         from trainlab.store.sql.tracking import SqlTrackingStore
 
         return SqlTrackingStore(uri, local_artifact_root())
-    raise InvalidParameterValue(
-        f"Unsupported tracking URI {uri!r}: use http(s)://host:port for a trainlab server, "
-        "sqlite:///path.db or postgresql://user@host/db for a database."
-    )
+    raise InvalidParameterValue(f"Unsupported tracking URI {uri!r}: use {_FORMS}.")
 
 
 def registry_for(store: BaseTrackingStore) -> BaseRegistryStore:

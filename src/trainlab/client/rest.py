@@ -25,7 +25,13 @@ from trainlab.entities import (
     RunTag,
     ViewType,
 )
-from trainlab.exceptions import ResourceNotFound, ServiceUnavailable, TrainlabError, from_json
+from trainlab.exceptions import (
+    RemoteError,
+    ResourceNotFound,
+    ServiceUnavailable,
+    TrainlabError,
+    from_json,
+)
 from trainlab.store._base import SEARCH_MAX_RESULTS_DEFAULT, BaseTrackingStore
 from trainlab.validation import MAX_METRICS_PER_BATCH
 
@@ -160,7 +166,16 @@ class RestTrackingStore(BaseTrackingStore):
                 "trainlab's or MLflow's API: is it a trainlab server?"
             ) from None
         if response.is_error:
-            raise from_json(payload if isinstance(payload, dict) else {}, response.status_code)
+            error = payload if isinstance(payload, dict) else {}
+            if error.get("error_code") == "ENDPOINT_NOT_FOUND":
+                raise RemoteError(
+                    "ENDPOINT_NOT_FOUND",
+                    f"The server at {redacted(self.uri)} has no {method} {api}{path}: is that "
+                    "a trainlab server's root URL (http://host:port, with no path), and a "
+                    "release that has this call?",
+                    response.status_code,
+                )
+            raise from_json(error, response.status_code)
         result: dict[str, Any] = payload
         return result
 

@@ -261,20 +261,28 @@ def load_model(
 ) -> LoadedModel:
     """Load the model ``uri`` names (``runs:/``, ``models:/name/version``,
     ``models:/name@alias``, ``models:/m-<id>`` or a local folder); ``predict`` on the result
-    enforces the model's signature."""
+    enforces the model's signature. A model that is not a local folder is downloaded into
+    ``dst_path``, where its files stay, else into a temporary folder removed once it is loaded
+    (every flavor reads its model into memory)."""
     from trainlab.client.fluent import _client
     from trainlab.models.uri import download_model
 
     text = str(uri)
     if isinstance(uri, Path) or "://" not in text and ":/" not in text:
-        directory = Path(text)
-    else:
-        store = _client(tracking_uri).store
-        directory = download_model(text, store, Path(dst_path) if dst_path else None)
+        return _load_folder(Path(text), Path(text))
+    store = _client(tracking_uri).store
+    if dst_path:
+        directory = download_model(text, store, Path(dst_path))
+        return _load_folder(directory, directory)
+    with tempfile.TemporaryDirectory(prefix="trainlab-model-") as tmp:
+        return _load_folder(download_model(text, store, Path(tmp) / "model"), None)
+
+
+def _load_folder(directory: Path, kept: Path | None) -> LoadedModel:
     meta = MLModel.load(directory)
     flavor = flavors.for_folder(directory, meta)
     predict = flavors.predictor(flavor, meta)
-    return LoadedModel(flavor.load(directory, meta), meta, directory, predict)
+    return LoadedModel(flavor.load(directory, meta), meta, kept, predict)
 
 
 def register_model(model_uri: str, name: str, *, tracking_uri: str | None = None) -> int:

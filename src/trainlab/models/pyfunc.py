@@ -18,12 +18,12 @@ class LoadedModel:
         self,
         model: Any,
         metadata: MLModel,
-        path: Path,
+        path: Path | None,
         predict_fn: Callable[[Any, Any], Any] | None = None,
     ) -> None:
         self.model = model
         self.metadata = metadata
-        self.path = path
+        self.path = path  # the model's folder; None when it was downloaded and then removed
         self._predict = predict_fn or (lambda model, data: model.predict(data))
 
     @property
@@ -45,4 +45,5 @@ class LoadedModel:
 
     def __repr__(self) -> str:
         flavors = ", ".join(sorted(self.metadata.flavors))
-        return f"<LoadedModel {type(self.model).__name__} ({flavors}) from {self.path}>"
+        where = f" from {self.path}" if self.path is not None else ""
+        return f"<LoadedModel {type(self.model).__name__} ({flavors}){where}>"

@@ -163,9 +163,12 @@ def infer_schema(data: Any) -> Schema:
 
     data = as_frame_or_array(data)
     if isinstance(data, np.ndarray):
-        if data.dtype == object:
+        # An array of text (a classifier's predictions of text labels) is an 'object' tensor,
+        # as MLflow infers it; any other objects have no type a signature can name.
+        if data.dtype == object and not all(isinstance(v, str) for v in data.flat):
             raise InvalidParameterValue(
-                "Cannot infer a tensor signature from a numpy array of dtype object."
+                "Cannot infer a tensor signature from a numpy array of objects other than "
+                "text: pass signature=."
             )
         return Schema((TensorSpec(str(data.dtype), (-1, *data.shape[1:])),))
     # As MLflow infers it: a column with a missing value in the example is optional.

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -54,8 +55,10 @@ async def _trainlab_error(_request: Request, exc: Exception) -> Response:
     return JSONResponse(exc.to_json(), status_code=exc.http_status)
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and ui.wants_page(request):
+        return ui.not_found_page()
     code = {404: "ENDPOINT_NOT_FOUND", 405: "BAD_REQUEST"}.get(exc.status_code, "BAD_REQUEST")
     return JSONResponse({"error_code": code, "message": str(exc.detail)}, exc.status_code)
 
@@ -64,6 +67,17 @@ async def _unexpected_error(_request: Request, exc: Exception) -> Response:
     log.exception("unexpected error", exc_info=exc)
     body = {"error_code": "INTERNAL_ERROR", "message": f"Internal error: {type(exc).__name__}"}
     return JSONResponse(body, status_code=500)
+
+
+def _sweep_stale_uploads(repo: object) -> None:
+    """Files of uploads a killed server left in a local destination go, in a thread that
+    does not hold up start-up (or shut-down, on a large destination)."""
+    from trainlab.artifacts.local import LocalArtifactRepository
+
+    if isinstance(repo, LocalArtifactRepository):
+        threading.Thread(
+            target=repo.remove_stale_uploads, name="stale-uploads", daemon=True
+        ).start()
 
 
 def _mount(app: FastAPI, routes: list[Route], prefixes: tuple[str, ...]) -> list[tuple[str, Route]]:
@@ -82,6 +96,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.ctx = build_context(settings)
+        _sweep_stale_uploads(app.state.ctx.artifacts)
         # What start-up made (modules, routes, the stores) lives as long as the server: out of
         # the collector's generations, a full collection no longer walks it during requests
         # that allocate a lot (a search page, a big log-batch). Search p95 went 65 -> 40 ms.

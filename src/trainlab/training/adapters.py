@@ -8,9 +8,10 @@ from __future__ import annotations
 import contextlib
 import importlib
 import inspect
+import os
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,38 +59,106 @@ def check_params(cls: Any, params: dict[str, Any], path: str) -> None:
 
 
 _NOT_USED = re.compile(r"Parameters: \{(.*?)\} (?:are|is) not used")
+# How the boosters refuse a value of a param: "value -3 for Parameter max_depth should be
+# greater equal to 0" or "value 1.5 for Parameter subsample exceed bound [0,1]" (XGBoost),
+# "Check failed: (num_leaves) > (1)" (LightGBM).
+_XGB_BAD_VALUE = re.compile(
+    r"value (\S+) for Parameter (\w+) (should [^\n]*|exceed bound \[[^\]]*\])"
+)
+_LGB_BAD_VALUE = re.compile(r"Check failed: \((\w+)\) (\S+) \(([^)]*)\)")
+# What follows the probe's four rows rather than the params (the number of classes).
+_FROM_DATA = {"num_class"}
+
+
+def _lightgbm_aliases() -> dict[str, set[str]]:
+    """LightGBM's params, each with its aliases (the names of its scikit-learn estimators
+    among them); empty for a LightGBM without the table."""
+    try:
+        from lightgbm.basic import _ConfigAliases
+
+        table = _ConfigAliases._get_all_param_aliases()
+    except (ImportError, AttributeError):
+        return {}
+    return {name: {name, *aliases} for name, aliases in table.items()}
+
+
+def _refused_value(error: Exception | None, framework: str, params: dict[str, Any]) -> str | None:
+    """What a booster said of the value of a param it refused, if that is why the probe
+    failed. XGBoost names the param whose range it checks; a LightGBM check may be about the
+    probe's rows (a label, the rows bagged), so only a check of a param given counts, by any
+    of its names."""
+    text = str(error) if error is not None else ""
+    if framework == "xgboost":
+        m = _XGB_BAD_VALUE.search(text)
+        if m and m.group(2) not in _FROM_DATA:
+            return f"{m.group(2)} = {m.group(1)}: it {m.group(3).rstrip('. ')}"
+        return None
+    m = _LGB_BAD_VALUE.search(text)
+    if m is None or m.group(1) in _FROM_DATA:
+        return None
+    names = _lightgbm_aliases().get(m.group(1), {m.group(1)})
+    given = [k for k in params if k in names]
+    if not given:
+        return None
+    return f"{given[0]} = {params[given[0]]!r}: it must be {m.group(2)} {m.group(3)}"
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """The process's stderr (fd 2) to /dev/null: LightGBM writes its fatal errors there from
+    C++, before the Python error that says the same."""
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _probe_fit(estimator: Any) -> tuple[list[str], Exception | None]:
+    """A one-tree fit of a clone of the unfitted ``estimator`` on four rows (no callbacks):
+    the warnings it gave, and the error it raised, if any."""
+    from sklearn.base import clone
+
+    probe = clone(estimator).set_params(n_estimators=1, callbacks=None)
+    X, y = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 0, 1])
+    error = None
+    with warnings.catch_warnings(record=True) as caught, _quiet_stderr():
+        warnings.simplefilter("always")
+        try:
+            probe.fit(X, y)
+        except Exception as exc:  # noqa: BLE001 - what it means is read below
+            error = exc
+    return [str(w.message) for w in caught], error
 
 
 def check_booster_params(estimator: Any, params: dict[str, Any], path: str) -> None:
-    """Refuse a booster param (one of the ``**kwargs`` of an XGBoost or LightGBM estimator)
-    that the booster would ignore: LightGBM lists its params and their aliases; XGBoost warns
-    "Parameters: { ... } are not used" when it trains, so a one-tree fit on four rows of the
-    unfitted ``estimator``'s clone tells (before the real training, with no callbacks)."""
+    """Refuse a booster param of an XGBoost or LightGBM estimator (one of its ``**kwargs``)
+    that the booster would ignore, and a value of a param given that the booster refuses (a
+    negative ``max_depth``), before the real training. LightGBM lists its params and their
+    aliases; XGBoost warns "Parameters: { ... } are not used" when it trains; the values both
+    check when they start: a one-tree fit on four rows tells."""
     framework = type(estimator).__module__.split(".")[0]
-    explicit = set(_parameters(type(estimator)))
-    extra = {k: v for k, v in params.items() if k not in explicit}
-    if not extra or framework not in ("xgboost", "lightgbm"):
+    if framework not in ("xgboost", "lightgbm"):
         return
-    if framework == "lightgbm":
-        try:
-            from lightgbm.basic import _ConfigAliases
-
-            table = _ConfigAliases._get_all_param_aliases()
-        except (ImportError, AttributeError):  # a LightGBM without the table: no check
-            return
-        known = set(table) | {alias for aliases in table.values() for alias in aliases}
-        unknown = sorted(set(extra) - known)
-    else:
-        from sklearn.base import clone
-
-        probe = clone(estimator).set_params(n_estimators=1, callbacks=None)
-        X, y = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 0, 1])
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            with contextlib.suppress(Exception):  # other problems surface when it trains
-                probe.fit(X, y)
-        named = [text for w in caught for text in _NOT_USED.findall(str(w.message))]
-        unknown = sorted({n.strip().strip('"') for t in named for n in t.split(",")} - {""})
+    # the estimator's own params (an XGBRegressor's are its base class's), not its **kwargs
+    explicit = set(type(estimator)().get_params())
+    extra = {k: v for k, v in params.items() if k not in explicit}
+    unknown: list[str] = []
+    if extra and framework == "lightgbm" and (table := _lightgbm_aliases()):
+        unknown = sorted(set(extra) - set().union(*table.values()))
+    warned, error = _probe_fit(estimator) if params else ([], None)
+    if framework == "xgboost":  # of the extra names only: one of the estimator's own params
+        # unused by this booster (max_depth with gblinear) is XGBoost's warning to give
+        named = [text for w in warned for text in _NOT_USED.findall(w)]
+        unused = {n.strip().strip('"') for t in named for n in t.split(",")}
+        unknown = sorted(unused & set(extra))
+    refused = _refused_value(error, framework, params)
+    if refused and not unknown:
+        raise InvalidParameterValue(f"model.params for {path}: {refused}.")
     if unknown:
         raise InvalidParameterValue(
             f"model.params {unknown}: {path} does not use {'it' if len(unknown) == 1 else 'them'} "

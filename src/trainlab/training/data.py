@@ -126,7 +126,8 @@ def load_frame(source: str) -> pd.DataFrame:
     path = Path(_local_path(source))
     if not path.is_file():
         where = "" if path.is_absolute() else f" (relative to the current folder, {Path.cwd()})"
-        raise InvalidParameterValue(f"data.source {source!r}: no such file{where}.")
+        what = "a folder, not a file" if path.is_dir() else "no such file"
+        raise InvalidParameterValue(f"data.source {source!r}: {what}{where}.")
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".tsv", ".txt"):

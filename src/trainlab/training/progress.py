@@ -5,6 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 
+def resume_command(run_id: str, tracking_uri: str | None, script_fn: str = "") -> str:
+    """How to continue run ``run_id``: the CLI, or for a function of the script that trained
+    it (``script_fn``, which no other process can import) the call in that script."""
+    from trainlab.cli.common import uri_flag
+
+    if script_fn:
+        uri = f", tracking_uri={tracking_uri!r}" if tracking_uri else ""
+        return f'trainlab.train(fn={script_fn}, resume_run="{run_id}"{uri}) in that script'
+    return f"trainlab train --resume {run_id}{uri_flag(tracking_uri)}"
+
+
 class Reporter:
     """A rich progress display when ``enabled``; every call is a no-op otherwise."""
 
@@ -37,16 +48,15 @@ class Reporter:
         if self._started:
             self._progress.stop()
 
-    def run_started(self, run_id: str, tracking_uri: str | None) -> None:
+    def run_started(self, run_id: str, tracking_uri: str | None, script_fn: str = "") -> None:
         """Name the run as it starts, with how to continue it should the process be killed (a
-        killed process prints nothing more)."""
+        killed process prints nothing more): the CLI, or for a function of the script that
+        runs (``script_fn``, which no other process can import) a call in that script."""
         if self._progress is None:
             return
-        from trainlab.cli.common import uri_flag
-
+        how = resume_command(run_id, tracking_uri, script_fn)
         self._progress.console.print(
-            f"run {run_id} started; if the process is killed, continue it with: "
-            f"trainlab train --resume {run_id}{uri_flag(tracking_uri)}",
+            f"run {run_id} started; if the process is killed, continue it with: {how}",
             soft_wrap=True,
             highlight=False,
         )

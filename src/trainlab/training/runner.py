@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from trainlab.training.context import FitContext, OnReport
 from trainlab.training.data import PreparedData, Split, prepare
 from trainlab.training.failure import recorded_outcome
 from trainlab.training.metrics import DEFAULTS, evaluate, for_target
-from trainlab.training.progress import Reporter
+from trainlab.training.progress import Reporter, resume_command
 from trainlab.training.spec import PipelineSpec, parse_spec
 from trainlab.training.trainer import check_not_training, trainer_tag
 
@@ -130,7 +131,7 @@ def run_plan(
     tags = {**(tags or {}), **trainer_tag()}
     with start_run_for(p.spec, tracking_uri, tags) as run, recorded_outcome(run):
         if reporter is not None:
-            reporter.run_started(run.run_id, tracking_uri)
+            reporter.run_started(run.run_id, tracking_uri, script_function(p.spec))
         return train_in_run(p, run, reporter=reporter, texts=texts)
 
 
@@ -147,6 +148,7 @@ def start_run_for(
     params and tags (``nested``: a child of the run active in this thread, if any)."""
     import trainlab
 
+    _check_artifact_root(spec.experiment, experiment_id, tracking_uri)
     run_tags = {
         "trainlab.flavor": spec.model.flavor,
         "trainlab.seed": str(spec.train.seed),
@@ -161,6 +163,29 @@ def start_run_for(
         run_name=run_name,
         experiment_id=experiment_id,
     )
+
+
+def _check_artifact_root(experiment: str, experiment_id: str | None, uri: str | None) -> None:
+    """Refuse, before a run exists, to train into an experiment whose artifacts a trainlab
+    server keeps (``mlflow-artifacts:``) through a store that writes files itself (a database
+    URI): the model and checkpoints could not be stored."""
+    from trainlab.client.artifact_repo import PROXY_SCHEME
+    from trainlab.client.fluent import _client
+    from trainlab.client.resolve import is_remote, redacted
+
+    client = _client(uri)
+    if is_remote(client.uri):
+        return
+    store = client.store
+    found = store.get_experiment(experiment_id) if experiment_id else None
+    found = found or store.find_experiment_by_name(experiment)
+    if found is not None and found.artifact_location.startswith(PROXY_SCHEME):
+        raise InvalidParameterValue(
+            f"Experiment {found.name!r} keeps its artifacts on a trainlab server "
+            f"({found.artifact_location}), which {redacted(client.uri)} cannot write to: "
+            "train with --tracking-uri http://<that server>, or into another experiment "
+            "(-e NAME)."
+        )
 
 
 def train_in_run(
@@ -229,6 +254,15 @@ def data_differences(run: Run, data: PreparedData) -> list[str]:
     return out
 
 
+def script_function(spec: PipelineSpec) -> str:
+    """The name of the training function when it is one of the script that ran (``__main__``),
+    else ""."""
+    target = spec.model.class_
+    if spec.model.flavor == "python" and target.startswith("__main__."):
+        return target.removeprefix("__main__.")
+    return ""
+
+
 def resume(
     run_id: str,
     *,
@@ -240,17 +274,24 @@ def resume(
     (from the start when it has none). Its data must be what it recorded; points already stored
     are not logged again, so every curve holds each step exactly once."""
     import trainlab
+    from trainlab.cli.common import uri_flag
 
     original = trainlab.get_run(run_id, tracking_uri=tracking_uri)
     if original.info.status == "FINISHED":
         raise InvalidState(
-            f"Run {run_id} is FINISHED: there is nothing to resume. "
-            f"`trainlab reproduce {run_id}` trains it again as a new run."
+            f"Run {run_id} is FINISHED: there is nothing to resume. `trainlab reproduce "
+            f"{run_id}{uri_flag(tracking_uri)}` trains it again as a new run."
         )
     if original.info.lifecycle_stage != "active":
         raise InvalidState(f"Run {run_id} is deleted; restore it before resuming it.")
     check_not_training(original)
     spec = recorded_spec(original, tracking_uri)
+    fn = script_function(spec)
+    if fit is None and fn and not hasattr(sys.modules.get("__main__"), fn):
+        raise InvalidParameterValue(
+            f"Run {run_id} was trained by {fn}() of the script that started it, which only that "
+            f"script can run: resume it there with {resume_command(run_id, tracking_uri, fn)}."
+        )
     p = plan(spec, fit)
     differences = data_differences(original, p.data)
     if differences:
@@ -266,7 +307,7 @@ def resume(
     ):
         run.set_tags({RESUMED_TAG: str(times), **trainer_tag()})
         if reporter is not None:
-            reporter.run_started(run_id, tracking_uri)
+            reporter.run_started(run_id, tracking_uri, script_function(spec))
         restored = RunCheckpoints(run).latest(Path(tmp))
         if restored is None:
             log.warning(

@@ -28,6 +28,45 @@ class _Worker:
         return self.runner.run(slot).name
 
 
+def _reachable(address: str) -> None:
+    """A cluster address (``host:port`` or ``ray://host:port``) that answers within 5 s;
+    Ray itself retries an address that does not for minutes."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")  # [::1]:6379
+    if not host or not port.isdigit():
+        return  # Ray's own forms ("auto", "local"): Ray says what is wrong with them
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise InvalidParameterValue(
+            f"--address {address}: no Ray cluster answers there ({exc.strerror or exc}). Check "
+            "the head node's address and port (`ray status` on the head prints it)."
+        ) from None
+
+
+def connect(address: str | None) -> None:
+    """Join the Ray cluster at ``address`` (else start one on this machine), before the study
+    exists: a cluster that cannot be reached leaves no empty study behind."""
+    try:
+        import ray
+    except ImportError:
+        raise InvalidParameterValue(
+            'The ray backend needs Ray: pip install "trainlab[ray]"'
+        ) from None
+    if address:
+        _reachable(address)
+    try:
+        ray.init(address=address, ignore_reinit_error=True, log_to_driver=True)
+    except Exception as exc:  # noqa: BLE001 - Ray's start-up errors come in many types
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        where = f"the Ray cluster at {address}" if address else "a local Ray cluster"
+        raise InvalidParameterValue(
+            f"Cannot start or join {where}: {type(exc).__name__}: {first}"
+        ) from None
+
+
 def run_on_ray(
     study: str,
     storage: str,
@@ -38,13 +77,9 @@ def run_on_ray(
     on_done: Callable[[int, str], None],
     max_restarts: int | None = None,
 ) -> None:
-    try:
-        import ray
-    except ImportError:
-        raise InvalidParameterValue(
-            'The ray backend needs Ray: pip install "trainlab[ray]"'
-        ) from None
-    ray.init(address=address, ignore_reinit_error=True, log_to_driver=True)
+    connect(address)  # joined already by run_study: a no-op then
+    import ray
+
     actor = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(_Worker)
     pending = deque(slots)
     restarts, limit = 0, workers * 3 if max_restarts is None else max_restarts

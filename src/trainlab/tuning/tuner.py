@@ -257,6 +257,10 @@ def run_study(
         if kubernetes is None:
             raise InvalidParameterValue("the kubernetes backend needs Job settings (--image)")
         check_reachable(plan.storage, kubernetes)
+    if backend == "ray":
+        from trainlab.tuning.ray_backend import connect
+
+        connect(ray_address)
     with sigterm_interrupts(), contextlib.ExitStack() as stack:
         pool = None
         if backend == "local" and workers > 1:

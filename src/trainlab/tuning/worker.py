@@ -14,7 +14,7 @@ import argparse
 import logging
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from trainlab.client.resolve import ENV_TRACKING_URI
 from trainlab.training.signals import exit_by, sigterm_interrupts
@@ -144,10 +144,24 @@ def main(argv: list[str] | None = None) -> None:
                 # study and its run exist.
                 runner = runner or SlotRunner(args.study, args.storage, args.worker)
                 state = runner.run(slot)
-                protocol.write(f"done {slot} {state.name}\n")
+                _answer(protocol, f"done {slot} {state.name}\n")
         except KeyboardInterrupt as exc:
             exit_by(exc)
     protocol.close()
+
+
+def _answer(protocol: TextIO, line: str) -> None:
+    """Write ``line`` to the study's process; if that process is gone (killed), exit 1
+    quietly: no one takes the answer or gives another slot, the trial is stored, and
+    `trainlab tune --resume` goes on from there."""
+    try:
+        protocol.write(line)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, protocol.fileno())  # what is buffered goes nowhere, without an error
+        os.close(devnull)
+        protocol.close()
+        sys.exit(1)
 
 
 if __name__ == "__main__":

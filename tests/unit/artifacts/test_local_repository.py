@@ -136,6 +136,27 @@ def test_upload_names_are_reserved(tree: tuple[LocalArtifactRepository, Path, Pa
     assert ".upload-notes.txt" in listed
 
 
+def test_uploads_a_killed_server_left_are_removed_once_idle(
+    tree: tuple[LocalArtifactRepository, Path, Path], tmp_path: Path
+) -> None:
+    repo, root, _ = tree
+    hour_ago = os.path.getmtime(root / "run" / "file.txt") - 3601
+    stale = [root / "run" / f"{UPLOAD_PREFIX}a1", root / "run" / "folder" / f"{UPLOAD_PREFIX}c"]
+    fresh = root / "run" / f"{UPLOAD_PREFIX}b2"  # an upload in progress
+    # a name an upload may have (an earlier release's temporary name looked like it), a file
+    # outside the root
+    kept = [root / "run" / ".upload-k3j_x9a2", tmp_path / f"{UPLOAD_PREFIX}outside"]
+    (root / "run" / "link").symlink_to(tmp_path, target_is_directory=True)
+    for path in [*stale, fresh, *kept]:
+        path.write_bytes(b"partial")
+    for path in [*stale, *kept]:
+        os.utime(path, (hour_ago, hour_ago))
+    assert repo.remove_stale_uploads() == 2
+    assert not any(p.exists() for p in stale)
+    assert fresh.exists() and all(p.exists() for p in kept)
+    assert (root / "run" / "file.txt").read_bytes() == b"file"
+
+
 def test_the_embedded_client_lists_and_deletes_by_the_same_rules(
     tree: tuple[LocalArtifactRepository, Path, Path],
 ) -> None:

@@ -11,8 +11,7 @@ KEYS = {
 
 
 def test_scores_come_first_and_counts_are_left_out() -> None:
-    assert default_metrics(KEYS, []) == ["test_accuracy", "test_f1", "valid_f1", "valid_logloss"]
-    assert default_metrics(KEYS, [], limit=9) == [
+    assert default_metrics(KEYS, []) == [
         "test_accuracy", "test_f1", "valid_f1", "valid_logloss", "cv_f1_mean", "train_f1",
         "fit_time_s",
     ]  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -156,7 +157,9 @@ def test_load_model_bad_uris(tracking_uri: str, experiment: str) -> None:
         trainlab.log_model(fitted(), "x")
 
 
-def test_active_run_log_model_with_numpy_example(tracking_uri: str, experiment: str) -> None:
+def test_active_run_log_model_with_numpy_example(
+    tracking_uri: str, experiment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     X, y = data()
     arr = X.to_numpy(dtype="float64")
     model = LogisticRegression().fit(arr, y)
@@ -165,7 +168,16 @@ def test_active_run_log_model_with_numpy_example(tracking_uri: str, experiment: 
         with pytest.raises(InvalidParameterValue, match="model name"):
             run.log_model(model, "a/b")
     assert info.signature is not None and info.signature.inputs.is_tensor
-    loaded = trainlab.load_model(f"runs:/{run.run_id}/np", tracking_uri=tracking_uri)
+    loaded = trainlab.load_model(
+        f"runs:/{run.run_id}/np", tracking_uri=tracking_uri, dst_path=tmp_path / "np"
+    )
+    assert loaded.path == tmp_path / "np"
+    # without dst_path, the download is removed once the model is in memory
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    again = trainlab.load_model(f"runs:/{run.run_id}/np", tracking_uri=tracking_uri)
+    assert again.path is None and list((tmp_path / "tmp").iterdir()) == []
+    np.testing.assert_array_equal(again.predict(arr), model.predict(arr))
     np.testing.assert_array_equal(loaded.predict(arr.astype("float32")), model.predict(arr))
     with pytest.raises(SchemaMismatch, match="shape"):
         loaded.predict(arr[:, :1])

@@ -58,3 +58,41 @@ def _own_xgb() -> type:
 
 
 OwnXGB = _own_xgb()
+
+
+@pytest.mark.parametrize(
+    ("cls", "params"),
+    [
+        ("xgboost.XGBClassifier", {"objective": "multi:softprob"}),  # num_class from the labels
+        ("xgboost.XGBClassifier", {"max_depth": 0, "gamma": 0.5}),
+        ("lightgbm.LGBMClassifier", {"objective": "multiclass", "num_class": 3}),
+        ("xgboost.XGBRegressor", {"objective": "reg:tweedie"}),
+        ("xgboost.XGBRegressor", {"booster": "gblinear", "max_depth": 3}),  # XGBoost warns
+        ("lightgbm.LGBMClassifier", {"bagging_fraction": 0.1, "bagging_freq": 1}),
+        ("lightgbm.LGBMRegressor", {"objective": "gamma"}),  # positive labels, not the probe's
+    ],
+)
+def test_valid_booster_params_pass_the_probe(cls: str, params: dict[str, object]) -> None:
+    """The probe's four rows of two classes are not the data: what follows the labels is not
+    held against the params."""
+    from trainlab.training.adapters import build, check_booster_params
+
+    check_booster_params(build(cls, params, seed=0), params, cls)
+
+
+@pytest.mark.parametrize(
+    ("cls", "params", "message"),
+    [
+        ("xgboost.XGBClassifier", {"max_depth": -3}, "max_depth = -3: it should be greater"),
+        ("xgboost.XGBClassifier", {"subsample": 1.5}, r"subsample = 1.5: it exceed bound \[0,1\]"),
+        ("lightgbm.LGBMRegressor", {"min_child_samples": -1}, "min_child_samples = -1: it must be"),
+        ("lightgbm.LGBMClassifier", {"num_leaves": 1}, "num_leaves = 1: it must be > 1"),
+    ],
+)
+def test_values_a_booster_refuses_are_refused_before_training(
+    cls: str, params: dict[str, object], message: str
+) -> None:
+    from trainlab.training.adapters import build, check_booster_params
+
+    with pytest.raises(InvalidParameterValue, match=message):
+        check_booster_params(build(cls, params, seed=0), params, cls)

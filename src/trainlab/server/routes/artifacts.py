@@ -138,6 +138,18 @@ def _under(repo: BaseArtifactRepository, base_uri: str, path: str) -> str:
     return f"{base}/{rel}" if base else rel
 
 
+def _listing(repo: BaseArtifactRepository, base_uri: str, path: str) -> dict[str, Any]:
+    """A folder below a run's or logged model's served location, as MLflow lists it: its
+    files' paths relative to that location."""
+    rel = validate_artifact_path(path)
+    base = _served_path(repo, base_uri)
+    out: dict[str, Any] = {"root_uri": base_uri}
+    files = _files(repo.list(f"{base}/{rel}" if rel else base), f"{rel}/" if rel else "")
+    if files:
+        out["files"] = files
+    return out
+
+
 def _required(request: Request, *names: str) -> str:
     for name in names:
         value = request.query_params.get(name)
@@ -204,21 +216,33 @@ def register(app: FastAPI) -> None:
         run_id = q.get("run_id") or q.get("run_uuid")
         if not run_id:
             raise InvalidParameterValue("Missing value for required parameter 'run_id'.")
-        path = q.get("path", "")
 
         def work() -> dict[str, Any]:
-            run = ctx.tracking.get_run(run_id)
-            rel = validate_artifact_path(path)
-            base = _served_path(ctx.artifacts, run.info.artifact_uri)
-            infos = ctx.artifacts.list(f"{base}/{rel}" if rel else base)
-            prefix = f"{rel}/" if rel else ""
-            out: dict[str, Any] = {"root_uri": run.info.artifact_uri}
-            files = _files(infos, prefix)
-            if files:
-                out["files"] = files
-            return out
+            uri = ctx.tracking.get_run(run_id).info.artifact_uri
+            return _listing(ctx.artifacts, uri, q.get("path", ""))
 
         return JSONResponse(await run_in_threadpool(work))
+
+    async def logged_model_artifacts(request: Request) -> Response:
+        """A folder of a logged model's files (MLflow 3 keeps them apart from its run's)."""
+        ctx = _ctx(request)
+        model_id = request.path_params["model_id"]
+        path = request.query_params.get("artifact_directory_path", "")
+
+        def work() -> dict[str, Any]:
+            uri = ctx.logged_models.get_logged_model(model_id).artifact_uri
+            return _listing(ctx.artifacts, uri, path)
+
+        return JSONResponse(await run_in_threadpool(work))
+
+    async def logged_model_artifact(request: Request) -> Response:
+        """One file of a logged model (``?artifact_file_path=``)."""
+        ctx = _ctx(request)
+        model_id = request.path_params["model_id"]
+        path = _required(request, "artifact_file_path")
+        model = await run_in_threadpool(ctx.logged_models.get_logged_model, model_id)
+        dl = await ctx.artifacts.open_read(_under(ctx.artifacts, model.artifact_uri, path))
+        return _download_response(dl)
 
     def _direct(request: Request) -> BaseArtifactRepository:
         ctx = _ctx(request)
@@ -264,11 +288,21 @@ def register(app: FastAPI) -> None:
             app.add_api_route(f"{base}/mpu/{op}/{{path:path}}", handler, methods=["POST"])
         app.add_api_route(f"{base}/mpu/abort/{{path:path}}", mpu_abort, methods=["POST"])
         app.add_api_route(f"{api}/mlflow/artifacts/list", run_artifacts, methods=["GET"])
+        app.add_api_route(
+            f"{api}/mlflow/logged-models/{{model_id}}/artifacts/directories",
+            logged_model_artifacts,
+            methods=["GET"],
+        )
     for prefix in ("", "/ajax-api/2.0/mlflow"):
         app.add_api_route(f"{prefix}/get-artifact", run_artifact, methods=["GET"])
         app.add_api_route(
             f"{prefix}/model-versions/get-artifact", model_version_artifact, methods=["GET"]
         )
+    app.add_api_route(
+        "/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/files",
+        logged_model_artifact,
+        methods=["GET"],
+    )
 
 
 __all__ = ["TrainlabError", "register"]

@@ -43,7 +43,7 @@ class RunTable(rq.Message):
     filter: StrictStr | None = None
     order_by: list[StrictStr] = []
     max_results: rq.Int64 = Field(100, ge=1, le=1000)
-    page_token: StrictStr | None = None
+    offset: rq.Int64 = Field(0, ge=0)
     top_level_only: StrictBool = False
     run_view_type: ViewType = ViewType.ACTIVE_ONLY
 
@@ -83,18 +83,15 @@ def run_table(ctx: Ctx, m: RunTable) -> dict[str, Any]:
         m.filter,
         m.order_by,
         m.max_results,
-        m.page_token,
+        m.offset,
         m.top_level_only,
         m.run_view_type,
     )
-    out: dict[str, Any] = {
+    return {
         "runs": [_row(r) for r in table.runs],
         "total": table.total,
         "children": table.children,
     }
-    if table.next_page_token:
-        out["next_page_token"] = table.next_page_token
-    return out
 
 
 ROUTES = [
@@ -102,6 +99,24 @@ ROUTES = [
     Route("/ui/experiments/keys", ("GET",), experiment_keys, ExperimentKeys),
     Route("/ui/runs/table", ("POST",), run_table, RunTable),
 ]
+
+
+# Addresses of the API and of files, where a missing one is answered in JSON or plain 404.
+_NOT_PAGES = ("/api/", "/ajax-api/", "/static/", "/get-artifact", "/model-versions/")
+
+
+def wants_page(request: Request) -> bool:
+    """Whether a request a 404 answers came from a browser opening an address: it gets the
+    app, which says that no page is there (with the way back), not the API's JSON."""
+    return (
+        request.method == "GET"
+        and "text/html" in request.headers.get("accept", "")
+        and not request.url.path.startswith(_NOT_PAGES)
+    )
+
+
+def not_found_page() -> Response:
+    return FileResponse(STATIC / "index.html", status_code=404, headers=PAGE_HEADERS)
 
 
 def register(app: FastAPI) -> None:

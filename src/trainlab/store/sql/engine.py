@@ -66,8 +66,15 @@ def make_engine(uri: str) -> Engine:
     except ArgumentError as exc:
         raise InvalidParameterValue(f"Invalid backend store URI {uri!r}: {exc}") from None
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
+        if not url.database or url.database == ":memory:":
+            raise InvalidParameterValue(
+                f"Invalid store URI {uri!r}: it names no database file; give one, as in "
+                "sqlite:///trainlab.db (a file in this folder) or sqlite:////abs/path.db."
+            )
+        try:
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise unopenable(uri, exc) from None
         engine = create_engine(
             url,
             connect_args={"timeout": 60, "check_same_thread": False},
@@ -78,6 +85,18 @@ def make_engine(uri: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def unopenable(uri: str, exc: Exception) -> InvalidParameterValue:
+    """The error for a store that cannot be opened: the URI, without its password, and the
+    first line of the driver's reason."""
+    cause = getattr(exc, "orig", None) or exc
+    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    try:
+        shown = make_url(uri).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = uri
+    return InvalidParameterValue(f"Cannot open the store {shown!r}: {reason}.")
 
 
 def _alembic_config(engine: Engine) -> Any:

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trainlab.entities import Experiment, LifecycleStage, Run, ViewType
-from trainlab.entities.paging import decode_page_token, encode_page_token
 from trainlab.store.sql import convert
 from trainlab.store.sql.models import (
     LatestMetricModel,
@@ -48,7 +47,6 @@ class RunTable:
     runs: list[Run]
     total: int  # runs matching the filter (top-level ones only, when grouped)
     children: dict[str, int]  # run id -> number of child runs, for the runs on this page
-    next_page_token: str | None
 
 
 class SqlOverviewStore:
@@ -101,12 +99,13 @@ class SqlOverviewStore:
         filter_string: str | None = None,
         order_by: Sequence[str] = (),
         max_results: int = 100,
-        page_token: str | None = None,
+        offset: int = 0,
         top_level_only: bool = False,
         view_type: ViewType = ViewType.ACTIVE_ONLY,
     ) -> RunTable:
+        """The page of ``max_results`` runs from ``offset`` (a page a link names, as the UI's
+        page numbers do), and how many match in all."""
         _check_max_results(max_results, limit=1000)
-        offset = decode_page_token(page_token)
         query, binds = runs_query(
             [_experiment_pk(e) for e in experiment_ids],
             filter_string,
@@ -115,13 +114,11 @@ class SqlOverviewStore:
             self.tracking.engine.dialect.name,
             top_level_only=top_level_only,
         )
-        page = query.offset(offset).limit(max_results + 1)
+        page = query.offset(offset).limit(max_results)
         with unit_of_work(self.tracking.engine, write=False) as s:
             matching = query.order_by(None).subquery()
             total = s.scalar(select(func.count()).select_from(matching), binds) or 0
             rows = list(s.execute(page, binds).scalars())
-            more = len(rows) > max_results
-            rows = rows[:max_results]
             ids = [r.run_id for r in rows]
             counted = s.execute(
                 select(RunModel.parent_run_id, func.count())
@@ -130,5 +127,4 @@ class SqlOverviewStore:
             )
             children: dict[str, int] = {str(p): n for p, n in counted}
             runs = convert.load_runs(s, rows)
-        token = encode_page_token(offset + max_results) if more else None
-        return RunTable(runs, total, children, token)
+        return RunTable(runs, total, children)

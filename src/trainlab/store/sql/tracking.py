@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 
 from sqlalchemy import Engine, and_, bindparam, delete, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from trainlab.artifacts.paths import validate_artifact_location
@@ -37,7 +38,7 @@ from trainlab.exceptions import (
 from trainlab.store import search
 from trainlab.store._base import SEARCH_MAX_RESULTS_DEFAULT, BaseTrackingStore
 from trainlab.store.sql import convert
-from trainlab.store.sql.engine import make_engine, upgrade
+from trainlab.store.sql.engine import make_engine, unopenable, upgrade
 from trainlab.store.sql.fastpath import (
     RunRow,
     experiment_for_run,
@@ -191,7 +192,12 @@ class SqlTrackingStore(BaseTrackingStore):
         self.engine = engine or make_engine(uri)
         self.default_artifact_root = default_artifact_root.rstrip("/")
         self.clock = clock
-        upgrade(self.engine)
+        try:
+            upgrade(self.engine)
+        except (DBAPIError, OSError) as exc:  # unreachable, not a database, no permission
+            if engine is None:
+                self.engine.dispose()
+            raise unopenable(uri, exc) from None
         self._ensure_default_experiment()
 
     def close(self) -> None:
@@ -609,11 +615,11 @@ class SqlTrackingStore(BaseTrackingStore):
     ) -> PagedList[Run]:
         _check_max_results(max_results)
         offset = decode_page_token(page_token)
-        if not experiment_ids:
-            return PagedList([], None)
         ids = [_experiment_pk(e) for e in experiment_ids]
         dialect = self.engine.dialect.name
         query, binds = runs_query(ids, filter_string, run_view_type, order_by, dialect)
+        if not ids:  # nothing to search; the filter and order were still checked
+            return PagedList([], None)
         page = query.with_only_columns(*RUN_ROW_COLUMNS).offset(offset).limit(max_results + 1)
         with self._session(write=False) as s:
             rows = list(map(RunRow._make, s.connection().execute(page, binds)))

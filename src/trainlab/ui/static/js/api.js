@@ -41,6 +41,8 @@ export const post = (path, body) => call(BASE + path, {
 });
 
 export const artifactUrl = (runId, path) => `/get-artifact${query({ run_id: runId, path })}`;
+export const modelFileUrl = (modelId, path) => `${BASE}/mlflow/logged-models/${encodeURIComponent(modelId)}/artifacts/files${query({ artifact_file_path: path })}`;
+const sqlString = (v) => `'${String(v).replace(/'/g, "''")}'`;
 
 export const api = {
   experiments: () => get('/trainlab/ui/experiments').then((r) => r.experiments || []),
@@ -56,22 +58,29 @@ export const api = {
     end_step: range ? range[1] : undefined,
   }).then((r) => r.metrics || []),
   artifacts: (runId, path) => get('/mlflow/artifacts/list', { run_id: runId, path: path || undefined }),
+  // The models a run logged (MLflow 3 keeps their files apart from the run's), and their files.
+  loggedModels: (experimentId, runId) => post('/mlflow/logged-models/search', {
+    experiment_ids: [experimentId], filter: `source_run_id = ${sqlString(runId)}`, max_results: 100,
+  }).then((r) => r.models || []),
+  modelArtifacts: (modelId, path) => get(`/mlflow/logged-models/${encodeURIComponent(modelId)}/artifacts/directories`, { artifact_directory_path: path || undefined }),
   models: () => get('/mlflow/registered-models/search', { max_results: 1000 }).then((r) => r.registered_models || []),
   model: (name) => get('/mlflow/registered-models/get', { name }).then((r) => r.registered_model),
   versions: (filter) => get('/mlflow/model-versions/search', { filter, max_results: 10000 }).then((r) => r.model_versions || []),
   aliasHistory: (name) => get('/trainlab/registered-models/alias-history', { name }),
 };
 
-// All runs matching a filter (for studies and lineage), following page tokens up to `limit`.
+// All runs matching a filter (for studies and lineage), page after page up to `limit`.
 export async function allRuns(experimentIds, filter, limit = 5000) {
   const out = [];
-  let token;
+  let total = 0;
   do {
     const page = await api.table({
-      experiment_ids: experimentIds, filter, max_results: 1000, page_token: token,
+      experiment_ids: experimentIds, filter, max_results: 1000, offset: out.length,
     });
-    out.push(...(page.runs || []));
-    token = page.next_page_token;
-  } while (token && out.length < limit);
+    const runs = page.runs || [];
+    out.push(...runs);
+    total = page.total;
+    if (!runs.length) break;
+  } while (out.length < Math.min(total, limit));
   return out;
 }

@@ -1,11 +1,15 @@
 // Metric curves with uPlot. The server sends a down-sampled series (per bucket of steps the
 // minimum, maximum and last point, so spikes survive); dragging to zoom asks it again for just the
-// visible steps at full resolution, and a double click goes back to the whole run.
+// visible steps, with more points (every point of a range of up to 2,500 steps), and a double
+// click goes back to the whole run.
 import { html, useEffect, useRef, useState } from './lib.js';
 import { color, fmtNum, num } from './lib.js';
 import { api } from './api.js';
 
 const POINTS = 1000; // per series and request: ~333 buckets of min, max and last (2 px each)
+const ZOOMED_POINTS = 2500; // the most the API returns: a zoomed range of up to 2,500 steps whole
+// Steps are whole numbers: their axis ticks only at whole increments.
+const STEP_INCRS = [1, 2, 5].flatMap((m) => Array.from({ length: 10 }, (_, e) => m * 10 ** e)).sort((a, b) => a - b);
 
 // [min, max] of the finite values (a loop: spreading a long array into Math.min can overflow).
 export function extent(values) {
@@ -92,7 +96,7 @@ export function MetricChart({ runIds, runNames, metricKey, xAxis = 'step', logSc
 
   useEffect(() => {
     let live = true;
-    api.history(runIds, metricKey, POINTS, range).then(
+    api.history(runIds, metricKey, range ? ZOOMED_POINTS : POINTS, range).then(
       (ps) => live && (setPoints(ps), setError(null)),
       (e) => live && setError(e),
     );
@@ -120,8 +124,9 @@ export function MetricChart({ runIds, runNames, metricKey, xAxis = 'step', logSc
       height,
       scales: { x: { time: xAxis === 'wall' }, y: logScale ? { distr: 3 } : {} },
       axes: [
-        { label: xAxis === 'step' ? 'step' : xAxis === 'relative' ? 'seconds since start' : '' },
-        { values: (u, vals) => vals.map(fmtNum), size: 64 },
+        { label: xAxis === 'step' ? 'step' : xAxis === 'relative' ? 'seconds since start' : '', ...(xAxis === 'step' ? { incrs: STEP_INCRS } : {}) },
+        // as wide as its longest label (1.0000e-4 on a log scale)
+        { values: (u, vals) => vals.map(fmtNum), size: (u, vals) => 16 + 7 * Math.max(4, ...(vals || []).map((v) => String(v).length)) },
       ],
       series: [
         { label: xAxis === 'step' ? 'step' : 'time' },
@@ -161,6 +166,7 @@ export function MetricChart({ runIds, runNames, metricKey, xAxis = 'step', logSc
 
   const n = points ? points.length : 0;
   const top = points && points.length ? extent(points.map((p) => num(p.value)))[1] : '';
+  const offLog = logScale && points ? points.filter((p) => num(p.value) <= 0).length : 0;
   return html`<figure class="chart" data-metric=${metricKey} data-points=${n} data-max=${top}
     data-zoomed=${range ? range.join('-') : ''}>
     <figcaption>
@@ -171,6 +177,7 @@ export function MetricChart({ runIds, runNames, metricKey, xAxis = 'step', logSc
     ${error ? html`<div class="error">${error.message}</div>` : ''}
     ${!points && !error ? html`<p class="loading">Loading…</p>` : ''}
     ${n && !points.some((p) => Number.isFinite(num(p.value))) ? html`<p class="muted nothing">All ${n} values shown are NaN or infinite: nothing to draw.</p>` : ''}
+    ${offLog ? html`<p class="muted log-note">${offLog.toLocaleString()} of the ${n.toLocaleString()} points shown are zero or negative: a log scale cannot draw them.</p>` : ''}
     <div class="plot" ref=${box}></div>
   </figure>`;
 }

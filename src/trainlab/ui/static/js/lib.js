@@ -2,6 +2,7 @@
 export {
   html, render, useState, useEffect, useMemo, useRef, useCallback,
 } from '../vendor/preact-htm.module.js';
+import { html } from '../vendor/preact-htm.module.js';
 
 // A run, flattened: params/metrics/tags as objects keyed by name. It comes either in MLflow's
 // wire format (runs/get: lists of {key, value}, metrics with their step) or as the runs table
@@ -92,6 +93,16 @@ export const PALETTE = [
 ];
 export const color = (i) => PALETTE[i % PALETTE.length];
 
-export function statusClass(status) {
-  return { FINISHED: 'ok', RUNNING: 'run', FAILED: 'bad', KILLED: 'bad', SCHEDULED: 'run' }[status] || '';
+// Scores by split: held out (validation, then test, cross-validation), then unprefixed ones (rmse,
+// acc), then training's.
+const SPLITS = [[/^(valid|val|validation|eval)[_/.]/, 0], [/^test[_/.]/, 1], [/^cv[_/.]/, 2], [/^train[_/.]/, 4]];
+export const splitRank = (key) => (SPLITS.find(([re]) => re.test(key)) || [null, 3])[1];
+
+const STATUS_CLASS = { FINISHED: 'ok', RUNNING: 'run', FAILED: 'bad', KILLED: 'bad', SCHEDULED: 'run' };
+
+// A run's status badge (a flattened run): a trial the pruner stopped ends KILLED, and says so,
+// in grey, apart from a crash.
+export function Status({ run }) {
+  const pruned = run.tags && run.tags['trainlab.trial.state'] === 'PRUNED';
+  return html`<span class=${`status ${pruned ? 'pruned' : STATUS_CLASS[run.status] || ''}`}>${run.status}${pruned ? ' (pruned)' : ''}</span>`;
 }

@@ -35,7 +35,9 @@ const short = (s, n = 24) => {
   return `…${tail && tail.length <= n && tail !== t ? tail : t.slice(-(n - 1))}`;
 };
 
-// rows: [{id, label, values: {dim: value}}]; dims: names; colorBy: a dim whose value sets the color.
+// rows: [{id, label, values: {dim: value}, color}]; dims: names. A row's line has its color
+// (a run's, as elsewhere on the page); without one, colorBy: a dim whose value shades it from
+// blue (lowest) to red (highest), with a key saying so.
 export function ParallelCoords({ rows, dims, colorBy, height = 320 }) {
   if (!dims.length || !rows.length) return html`<p class="muted">Nothing to plot: choose at least one axis.</p>`;
   const width = Math.max(480, dims.length * 150);
@@ -44,12 +46,15 @@ export function ParallelCoords({ rows, dims, colorBy, height = 320 }) {
   const x = (i) => pad.l + (dims.length === 1 ? 0 : (i * (width - pad.l - pad.r)) / (dims.length - 1));
   const y = (p) => pad.t + (1 - p) * (height - pad.t - pad.b);
   const shade = colorBy ? axis(rows.map((r) => r.values[colorBy])) : null;
+  const hue = (p) => `hsl(${Math.round(240 - p * 240)}, 70%, 45%)`;
   const tint = (r) => {
+    if (r.color) return r.color;
     if (!shade) return color(0);
     const p = shade.pos(r.values[colorBy]);
-    return p === null ? '#bbb' : `hsl(${Math.round(240 - p * 240)}, 70%, 45%)`;
+    return p === null ? '#bbb' : hue(p);
   };
-  return html`<svg class="parallel" width=${width} height=${height} role="img" aria-label="Parallel coordinates">
+  const shaded = shade && rows.some((r) => !r.color);
+  return html`<div class="plot-wrap"><svg class="parallel" width=${width} height=${height} role="img" aria-label="Parallel coordinates">
     ${rows.map((r) => {
       const pts = dims.map((d, i) => [x(i), axes[i].pos(r.values[d])]).filter(([, p]) => p !== null);
       return html`<polyline fill="none" stroke=${tint(r)} stroke-opacity="0.6" stroke-width="1.4"
@@ -60,8 +65,12 @@ export function ParallelCoords({ rows, dims, colorBy, height = 320 }) {
       <text x=${x(i)} y=${pad.t - (i % 2 ? 10 : 26)} text-anchor="middle" class="axis-title">${short(d)}<title>${d}</title></text>
       ${axes[i].ticks.map(([p, label]) => html`<text x=${x(i) + 4} y=${y(p) + 4} class="tick">${short(label, 22)}</text>`)}
     </g>`)}
-  </svg>`;
+  </svg>${shaded ? html`<p class="muted color-key">Lines shaded by ${short(colorBy, 40)}:
+    <span style=${`color:${hue(0)}`}>■</span> lowest … <span style=${`color:${hue(1)}`}>■</span> highest${rows.some((r) => shade.pos(r.values[colorBy]) === null) ? html`, <span style="color:#bbb">■</span> none` : ''}</p>` : ''}</div>`;
 }
+
+// An axis's labels: the lowest and highest value (one, for one value), where those points are.
+const ticks = (values) => [...new Set(extent(values))];
 
 // points: [{x, y, label, highlight}]
 export function Scatter({ points, xLabel, yLabel, width = 560, height = 360, line }) {
@@ -85,11 +94,10 @@ export function Scatter({ points, xLabel, yLabel, width = 560, height = 360, lin
     ${line ? html`<polyline fill="none" stroke="#2ca02c" stroke-width="2" points=${line.map(([a, b]) => `${sx(a)},${sy(b)}`).join(' ')} />` : ''}
     ${ok.map((p) => html`<circle cx=${sx(Number(p.x))} cy=${sy(Number(p.y))} r=${p.highlight ? 6 : 4}
       fill=${p.color || color(0)} fill-opacity="0.75" stroke=${p.highlight ? '#000' : 'none'}><title>${p.label}: ${fmtNum(p.x)}, ${fmtNum(p.y)}</title></circle>`)}
-    <text x=${pad.l} y=${height - 22} class="tick">${fmtNum(x0)}</text>
-    <text x=${width - pad.r} y=${height - 22} class="tick" text-anchor="end">${fmtNum(x1)}</text>
+    ${ticks(xs).map((v, i, all) => html`<text x=${sx(v)} y=${height - 22} class="tick"
+      text-anchor=${all.length === 1 ? 'middle' : i ? 'end' : 'start'}>${fmtNum(v)}</text>`)}
     <text x=${(pad.l + width - pad.r) / 2} y=${height - 6} text-anchor="middle" class="axis-title">${xLabel}</text>
-    <text x=${pad.l - 6} y=${height - pad.b} class="tick" text-anchor="end">${fmtNum(y0)}</text>
-    <text x=${pad.l - 6} y=${pad.t + 10} class="tick" text-anchor="end">${fmtNum(y1)}</text>
+    ${ticks(ys).map((v) => html`<text x=${pad.l - 6} y=${sy(v) + 4} class="tick" text-anchor="end">${fmtNum(v)}</text>`)}
     <text transform=${`translate(14 ${(pad.t + height - pad.b) / 2}) rotate(-90)`} text-anchor="middle" class="axis-title">${yLabel}</text>
   </svg>`;
 }

@@ -1,7 +1,8 @@
-// The artifacts of a run: a folder tree loaded as it opens, and a preview of the chosen file
-// (text, JSON, YAML, CSV as a table, images) with its download link.
+// The artifacts of a run and the files of the models it logged: folder trees loaded as they open,
+// and a preview of the chosen file (text, JSON, YAML, CSV as a table, images) with its download
+// link.
 import { html, useEffect, useState } from '../lib.js';
-import { api, artifactUrl } from '../api.js';
+import { api, artifactUrl, modelFileUrl } from '../api.js';
 import { ErrorBox, Loading, useLoad } from './common.js';
 
 const MAX_PREVIEW = 2 * 1024 * 1024;
@@ -12,17 +13,35 @@ const TEXT = /(\.(txt|log|ya?ml|md|py|diff|patch|cfg|ini|toml|sh|html|xml|rst|r|
 
 const fmtSize = (n) => (n === undefined ? '' : n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`);
 
-export function Artifacts({ runId }) {
-  const [chosen, setChosen] = useState(null);
+// Where files come from: a run's artifacts or a logged model's files.
+const runFiles = (runId) => ({ key: runId, list: (path) => api.artifacts(runId, path), url: (path) => artifactUrl(runId, path) });
+const modelFiles = (modelId) => ({ key: modelId, list: (path) => api.modelArtifacts(modelId, path), url: (path) => modelFileUrl(modelId, path) });
+
+export function Artifacts({ run }) {
+  const [chosen, setChosen] = useState(null); // {source, file}
+  const models = useLoad(() => api.loggedModels(run.experimentId, run.id), [run.id]);
+  const pick = (source) => (file) => setChosen({ source, file });
+  const isChosen = (source) => chosen && chosen.source.key === source.key ? chosen.file : null;
+  const files = runFiles(run.id);
   return html`<div class="artifacts">
-    <div class="tree" aria-label="Artifact files"><${Folder} runId=${runId} path="" chosen=${chosen} onChoose=${setChosen} open /></div>
-    <div class="preview">${chosen ? html`<${Preview} key=${chosen.path} runId=${runId} file=${chosen} />` : html`<p class="muted">Choose a file to preview it.</p>`}</div>
+    <div class="tree" aria-label="Artifact files">
+      <${Folder} source=${files} path="" chosen=${isChosen(files)} onChoose=${pick(files)} open />
+      ${(models.data || []).map(({ info }) => {
+        const source = modelFiles(info.model_id);
+        return html`<div class="model-files" data-model=${info.model_id}>
+          <h4 title=${info.model_id}>Model ${info.name} <span class="muted">${info.model_id.slice(0, 10)}…</span></h4>
+          <${Folder} source=${source} path="" chosen=${isChosen(source)} onChoose=${pick(source)} open />
+        </div>`;
+      })}
+      <${ErrorBox} error=${models.error} />
+    </div>
+    <div class="preview">${chosen ? html`<${Preview} key=${chosen.source.key + chosen.file.path} source=${chosen.source} file=${chosen.file} />` : html`<p class="muted">Choose a file to preview it.</p>`}</div>
   </div>`;
 }
 
-function Folder({ runId, path, chosen, onChoose, open: startOpen }) {
+function Folder({ source, path, chosen, onChoose, open: startOpen }) {
   const [open, setOpen] = useState(!!startOpen);
-  const listing = useLoad(() => (open ? api.artifacts(runId, path) : Promise.resolve(null)), [runId, path, open]);
+  const listing = useLoad(() => (open ? source.list(path) : Promise.resolve(null)), [source.key, path, open]);
   const files = (listing.data && listing.data.files) || [];
   const name = path.split('/').pop();
   return html`<div class="folder">
@@ -30,8 +49,8 @@ function Folder({ runId, path, chosen, onChoose, open: startOpen }) {
     ${open ? html`<div class=${path ? 'children' : ''}>
       <${ErrorBox} error=${listing.error} />
       ${listing.loading && !listing.data ? html`<${Loading} />` : ''}
-      ${listing.data && !files.length && !path ? html`<p class="muted">This run has no artifacts.</p>` : ''}
-      ${files.filter((f) => f.is_dir).map((f) => html`<${Folder} key=${f.path} runId=${runId} path=${f.path} chosen=${chosen} onChoose=${onChoose} />`)}
+      ${listing.data && !files.length && !path ? html`<p class="muted">No files.</p>` : ''}
+      ${files.filter((f) => f.is_dir).map((f) => html`<${Folder} key=${f.path} source=${source} path=${f.path} chosen=${chosen} onChoose=${onChoose} />`)}
       ${files.filter((f) => !f.is_dir).map((f) => html`<button key=${f.path}
         class=${chosen && chosen.path === f.path ? 'node file active' : 'node file'}
         onClick=${() => onChoose(f)}>${f.path.split('/').pop()} <span class="muted">${fmtSize(f.file_size)}</span></button>`)}
@@ -39,16 +58,45 @@ function Folder({ runId, path, chosen, onChoose, open: startOpen }) {
   </div>`;
 }
 
-function Preview({ runId, file }) {
-  const url = artifactUrl(runId, file.path);
+// Of a text file too large to preview whole, its start.
+const HEAD_BYTES = 64 * 1024;
+
+// The first `limit` bytes of what `url` answers, without reading the rest.
+async function head(url, limit) {
+  const r = await fetch(url, { headers: { Range: `bytes=0-${limit - 1}` } });
+  if (!r.ok) throw new Error(safeMessage(await r.text()) || r.statusText);
+  const reader = r.body.getReader();
+  const parts = [];
+  let size = 0;
+  while (size < limit) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    size += value.length;
+  }
+  reader.cancel();
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) { bytes.set(p, at); at += p.length; }
+  const end = bytes.subarray(0, limit).lastIndexOf(10) + 1 || Math.min(size, limit); // whole lines
+  return { text: new TextDecoder().decode(bytes.subarray(0, end)), bytes: end };
+}
+
+function Preview({ source, file }) {
+  const url = source.url(file.path);
   const kind = IMAGE.test(file.path) ? 'image' : TABLE.test(file.path) ? 'table' : JSON_FILE.test(file.path) ? 'json' : TEXT.test(file.path) ? 'text' : 'other';
   const tooBig = (file.file_size || 0) > MAX_PREVIEW;
   const [text, setText] = useState(null);
+  const [shown, setShown] = useState(0); // bytes of a large file's start shown
   const [error, setError] = useState(null);
   useEffect(() => {
     setText(null);
     setError(null);
-    if (kind === 'image' || kind === 'other' || tooBig) return;
+    if (kind === 'image' || kind === 'other') return;
+    if (tooBig) {
+      if (kind === 'text' || kind === 'table') head(url, HEAD_BYTES).then((h) => { setText(h.text); setShown(h.bytes); }).catch(setError);
+      return;
+    }
     fetch(url).then(async (r) => {
       const body = await r.text();
       if (!r.ok) throw new Error(safeMessage(body) || r.statusText);
@@ -56,7 +104,10 @@ function Preview({ runId, file }) {
     }).catch(setError);
   }, [url]);
   let body;
-  if (tooBig) body = html`<p class="muted">Too large to preview (${fmtSize(file.file_size)}).</p>`;
+  if (tooBig && text !== null) {
+    body = html`<p class="muted">The first ${fmtSize(shown)} of ${fmtSize(file.file_size)}: download it for the rest.</p><pre class="code">${text}</pre>`;
+  } else if (tooBig && !error && (kind === 'text' || kind === 'table')) body = html`<${Loading} />`;
+  else if (tooBig && !error) body = html`<p class="muted">Too large to preview (${fmtSize(file.file_size)}).</p>`;
   else if (kind === 'image') body = html`<img class="artifact-image" src=${url} alt=${file.path} />`;
   else if (kind === 'other') body = html`<p class="muted">No preview for this kind of file.</p>`;
   else if (error) body = html`<div class="error">${error.message}</div>`;

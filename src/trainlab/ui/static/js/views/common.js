@@ -49,10 +49,14 @@ export function NotFound({ what, name, error, back, backLabel }) {
   </div>`;
 }
 
+// A key that may wrap after its separators (data_overlap_train_test, trainlab.data.test.digest)
+// rather than inside a word.
+const breakable = (key) => String(key).split(/(?<=[_./-])/).flatMap((part, i) => (i ? [html`<wbr />`, part] : [part]));
+
 export function KeyValues({ items, empty, fmt }) {
   if (!items.length) return html`<p class="muted">${empty || 'None.'}</p>`;
   return html`<table class="kv"><tbody>
-    ${items.map(([k, v]) => html`<tr><th>${k}</th><td>${fmt ? fmt(v, k) : v}</td></tr>`)}
+    ${items.map(([k, v]) => html`<tr><th>${breakable(k)}</th><td>${fmt ? fmt(v, k) : v}</td></tr>`)}
   </tbody></table>`;
 }
 
@@ -60,16 +64,17 @@ export function getQuery() {
   return new URLSearchParams(location.search);
 }
 
-// Changes query parameters in place (replacing the history entry): views keep their state in
-// the address, so a copied link opens the same view.
-export function setQuery(updates) {
+// Changes query parameters: views keep their state in the address, so a copied link opens the
+// same view. In place (replacing the history entry), or with `push` as a step Back undoes (a
+// new filter, order or page).
+export function setQuery(updates, push = false) {
   const q = getQuery();
   for (const [k, v] of Object.entries(updates)) {
     if (v === undefined || v === null || v === '') q.delete(k);
     else q.set(k, v);
   }
   const s = q.toString();
-  navigate(location.pathname + (s ? `?${s}` : ''), true);
+  navigate(location.pathname + (s ? `?${s}` : ''), !push);
 }
 
 export function Tabs({ tabs, current, onSelect }) {

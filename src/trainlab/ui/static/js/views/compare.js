@@ -1,31 +1,47 @@
 // Compare runs: their curves overlaid, a params/metrics table with the differences marked,
 // parallel coordinates, and a scatter of any param or metric against any other.
 import { html, useMemo, useState } from '../lib.js';
-import { color, flat, fmtNum } from '../lib.js';
+import { color, flat, fmtNum, splitRank } from '../lib.js';
 import { api } from '../api.js';
 import { ChartControls, MetricChart } from '../charts.js';
 import { ParallelCoords, Scatter } from '../plots.js';
-import { ErrorBox, ExperimentCrumb, Loading, getQuery, setQuery, useLoad } from './common.js';
+import { ExperimentCrumb, Loading, getQuery, setQuery, useLoad } from './common.js';
 
 const numeric = (v) => v !== undefined && v !== '' && Number.isFinite(Number(v));
 
 export function Compare() {
   const q = getQuery();
   const ids = (q.get('runs') || '').split(',').filter(Boolean);
-  const loaded = useLoad(() => Promise.all(ids.map((id) => api.run(id).then(flat))), [ids.join(',')]);
+  // Each run on its own: one that is gone (a stale link) leaves the others compared.
+  const loaded = useLoad(() => Promise.allSettled(ids.map((id) => api.run(id).then(flat))), [ids.join(',')]);
   if (!ids.length) return html`<div class="page"><h1>Compare runs</h1><p class="muted">Select runs in an experiment's table and press Compare.</p></div>`;
-  if (loaded.error) return html`<div class="page"><${ErrorBox} error=${loaded.error} /></div>`;
   if (!loaded.data) return html`<div class="page"><${Loading} what="runs" /></div>`;
-  return html`<${CompareRuns} runs=${loaded.data} />`;
+  const runs = loaded.data.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+  const failed = loaded.data.map((r, i) => [ids[i], r]).filter(([, r]) => r.status === 'rejected');
+  const problems = failed.length ? html`<div class="error" role="alert">${failed.map(([id, r]) => html`<div>Run <code>${id}</code> is left out: ${r.reason.message || String(r.reason)}</div>`)}</div>` : '';
+  if (!runs.length) return html`<div class="page"><div class="crumbs"><a href="/">Experiments</a> /</div><h1>Compare runs</h1>${problems}</div>`;
+  return html`<${CompareRuns} runs=${runs} problems=${problems} />`;
 }
 
-function CompareRuns({ runs }) {
+// The metric the curves open on: one most of the runs have, a curve (logged at several steps)
+// before a single value, a held-out score before training's.
+function firstMetric(runs, metrics) {
+  const have = (k) => runs.filter((r) => k in r.metrics).length;
+  const stepped = (k) => runs.some((r) => (r.metricSteps[k] ?? 0) !== 0);
+  const rank = (k) => [-have(k), !stepped(k), splitRank(k)].map(Number);
+  return [...metrics].sort((a, b) => {
+    const [ra, rb] = [rank(a), rank(b)];
+    const i = ra.findIndex((v, j) => v !== rb[j]);
+    return i >= 0 ? ra[i] - rb[i] : a < b ? -1 : 1;
+  })[0];
+}
+
+function CompareRuns({ runs, problems }) {
   const q = getQuery();
   const params = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort(), [runs]);
   const metrics = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].filter((k) => !k.startsWith('system/')).sort(), [runs]);
   const [onlyDiff, setOnlyDiff] = useState(false);
-  const stepped = metrics.filter((k) => runs.some((r) => (r.metricSteps[k] ?? 0) !== 0));
-  const metric = q.get('metric') || stepped[0] || metrics[0];
+  const metric = q.get('metric') || firstMetric(runs, metrics);
   const [xAxis, setXAxis] = useState('step');
   const [logScale, setLogScale] = useState(false);
   const [smoothing, setSmoothing] = useState(0);
@@ -45,6 +61,7 @@ function CompareRuns({ runs }) {
   return html`<div class="page wide">
     <div class="crumbs"><a href="/">Experiments</a> / <${ExperimentCrumb} id=${experiment} /> /</div>
     <h1>Compare ${runs.length} runs</h1>
+    ${problems}
     <div class="legend-row">${runs.map((r, i) => html`<span class="swatch" style=${`--c:${color(i)}`}><a href=${`/runs/${r.id}`}>${r.name}</a></span>`)}</div>
 
     <section><h2>Curves</h2>
@@ -76,8 +93,8 @@ function CompareRuns({ runs }) {
         ${dims.map((d) => html`<label class="opt"><input type="checkbox" checked=${axesChosen.includes(d)}
           onChange=${(e) => setQuery({ axes: (e.target.checked ? [...axesChosen, d] : axesChosen.filter((x) => x !== d)).join(',') })} /> ${d}</label>`)}
       </details>
-      <${ParallelCoords} rows=${runs.map((r) => ({ id: r.id, label: r.name, values: Object.fromEntries(axesChosen.map((d) => [d, value(r, d)])) }))}
-        dims=${axesChosen} colorBy=${axesChosen[axesChosen.length - 1]} />
+      <${ParallelCoords} rows=${runs.map((r, i) => ({ id: r.id, label: r.name, color: color(i), values: Object.fromEntries(axesChosen.map((d) => [d, value(r, d)])) }))}
+        dims=${axesChosen} />
     </section>
 
     <section><h2>Scatter</h2>

@@ -88,6 +88,9 @@ export function ModelPage({ name }) {
   </div>`;
 }
 
+// The interval's level, as the policy set it ("80%", "97.5%").
+const level = (policy) => `${Number((((policy && policy.confidence) || 0.95) * 100).toPrecision(6))}%`;
+
 function Decision({ run, evidence }) {
   const e = evidence;
   const verdict = run.tags['trainlab.gate.verdict'] || (e && (e.passed ? 'PASS' : 'FAIL'));
@@ -103,7 +106,7 @@ function Decision({ run, evidence }) {
       <span class="muted"> · ${fmtTime(run.start)} · <a href=${`/runs/${run.id}`}>gate run</a></span></h3>
     <table class="grid evidence"><thead><tr><th>Metric</th><th class="num">Candidate v${e.candidate}</th>
       <th class="num">${e.champion ? `@${e.alias} v${e.champion}` : `@${e.alias}`}</th>
-      <th class="num">Improvement</th><th class="num">95% CI</th></tr></thead>
+      <th class="num">Improvement</th><th class="num">${level(e.policy)} CI</th></tr></thead>
       <tbody>${names.map((m) => html`<tr><th>${m}</th>
         <td class="num">${fmtNum(e.candidate_metrics[m])}</td>
         <td class="num">${e.champion_metrics ? fmtNum(e.champion_metrics[m]) : '—'}</td>

@@ -1,7 +1,7 @@
 // A run: overview (params, tags, latest metrics), curves of every metric, system metrics, the
 // artifacts with previews, and lineage (code, data, environment, parent/children, models).
 import { html, useState } from '../lib.js';
-import { flat, fmtDuration, fmtNum, fmtTime, statusClass } from '../lib.js';
+import { flat, fmtDuration, fmtNum, fmtTime, Status } from '../lib.js';
 import { api } from '../api.js';
 import { ChartControls, MetricChart } from '../charts.js';
 import { Artifacts } from './artifacts.js';
@@ -26,7 +26,7 @@ export function RunPage({ runId }) {
       ${parent ? html` / <a href=${`/runs/${parent}`}>parent run</a>` : ''} /</div>
     <div class="title-row">
       <h1>${run.name}</h1>
-      <span class=${`status ${statusClass(run.status)}`}>${run.status}</span>
+      <${Status} run=${run} />
       ${run.tags['trainlab.study.role'] === 'parent' ? html`<a class="badge" href=${`/studies/${run.id}`}>open study view</a>` : ''}
     </div>
     <p class="meta muted">
@@ -38,8 +38,8 @@ export function RunPage({ runId }) {
     <${Tabs} tabs=${TABS} current=${tab} onSelect=${(t) => setQuery({ tab: t === 'overview' ? '' : t })} />
     ${tab === 'overview' ? html`<${Overview} run=${run} />` : ''}
     ${tab === 'metrics' ? html`<${Curves} run=${run} keys=${Object.keys(run.metrics).filter((k) => !isSystem(k)).sort()} />` : ''}
-    ${tab === 'system' ? html`<${Curves} run=${run} keys=${Object.keys(run.metrics).filter(isSystem).sort()} empty="No system metrics were recorded for this run." />` : ''}
-    ${tab === 'artifacts' ? html`<${Artifacts} runId=${run.id} />` : ''}
+    ${tab === 'system' ? html`<${Curves} run=${run} keys=${Object.keys(run.metrics).filter(isSystem).sort()} x="relative" empty="No system metrics were recorded for this run." />` : ''}
+    ${tab === 'artifacts' ? html`<${Artifacts} run=${run} />` : ''}
     ${tab === 'lineage' ? html`<${Lineage} run=${run} />` : ''}
   </div>`;
 }
@@ -58,8 +58,9 @@ function Overview({ run }) {
 }
 
 // Metrics with a history get a chart; those logged at step 0 only a table, unless asked.
-function Curves({ run, keys, empty }) {
-  const [xAxis, setXAxis] = useState('step');
+// System metrics are sampled in time: they open on seconds since the run started.
+function Curves({ run, keys, empty, x = 'step' }) {
+  const [xAxis, setXAxis] = useState(x);
   const [logScale, setLogScale] = useState(false);
   const [smoothing, setSmoothing] = useState(0);
   const [all, setAll] = useState(false);

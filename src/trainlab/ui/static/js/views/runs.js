@@ -1,7 +1,7 @@
 // The runs table of an experiment: server-side sorting, filtering (the search grammar) and paging,
 // a column chooser, selection for compare, and child runs folded under their parent.
 import { html, useEffect, useMemo, useState } from '../lib.js';
-import { flat, fmtDuration, fmtNum, fmtTime, quoteKey, quoteValue, statusClass } from '../lib.js';
+import { flat, fmtDuration, fmtNum, fmtTime, quoteKey, quoteValue, splitRank, Status } from '../lib.js';
 import { api } from '../api.js';
 import { navigate } from '../router.js';
 import { ErrorBox, Loading, NotFound, getQuery, setQuery, isMissing, useLoad } from './common.js';
@@ -21,10 +21,6 @@ const DEFAULT_COLS = 6;
 const HIDDEN = /^(system|importance)\//; // system metrics have their own tab; importances are a study's
 // Bookkeeping rather than results: data checks, sizes, counts, memory, times.
 const BOOKKEEPING = /^(data_overlap_|trials_|pruner\/)|memory|(^|[_/.])(iterations?|best_iteration|epochs?|steps?|time|duration|runtime|elapsed|seconds)(_s|_ms|_sec)?$/;
-// Scores by split: held out (validation, then test, cross-validation), then unprefixed ones (rmse,
-// acc), then training's.
-const SPLITS = [[/^(valid|val|validation|eval)[_/.]/, 0], [/^test[_/.]/, 1], [/^cv[_/.]/, 2], [/^train[_/.]/, 4]];
-const splitRank = (key) => (SPLITS.find(([re]) => re.test(key)) || [null, 3])[1];
 
 // How many runs have each key, and whether its value differs between them.
 function keyStats(runs, field, skip) {
@@ -100,11 +96,12 @@ export function Runs({ experimentId }) {
   // Every key of the experiment, for the column chooser: loaded when it first opens.
   const keys = useLoad(() => (chooser ? api.keys([experimentId]) : Promise.resolve(null)), [experimentId, chooser]);
   const [defaults, setDefaults] = useState(null); // from the first page shown, then fixed
-  // Paging belongs to one query: a new filter, order or grouping starts again at page one.
   const query = `${filter}\n${order}\n${grouped}`;
-  const [paging, setPaging] = useState({ query, tokens: [undefined], pageNo: 0 });
-  const { tokens, pageNo } = paging.query === query ? paging : { tokens: [undefined], pageNo: 0 };
-  const setPageNo = (n, t = tokens) => setPaging({ query, tokens: t, pageNo: n });
+  // The page is in the address too (`page=3`), so Back from a run returns to it; a new filter,
+  // order or grouping starts again at page one.
+  const pageNo = Math.max(0, (parseInt(q.get('page'), 10) || 1) - 1);
+  const goTo = (n) => setQuery({ page: n > 0 ? n + 1 : '' }, true);
+  const requery = (updates) => setQuery({ ...updates, page: '' }, true);
   const [draft, setDraft] = useState(filter);
   const [selected, setSelected] = useState(new Set());
   const [expanded, setExpanded] = useState({}); // run id -> child runs (or 'loading')
@@ -116,28 +113,35 @@ export function Runs({ experimentId }) {
     filter: filter || undefined,
     order_by: [order],
     max_results: PAGE,
-    page_token: tokens[pageNo],
+    offset: pageNo * PAGE,
     top_level_only: grouped && !filter,
-  }).then((data) => ({ ...data, pageNo })), [experimentId, query, pageNo, tokens[pageNo]]);
+  }).then((data) => ({ ...data, pageNo })), [experimentId, query, pageNo]);
 
   const page = table.data;
   const runs = useMemo(() => (page && page.runs || []).map(flat), [page]);
   useEffect(() => { if (!defaults && page) setDefaults(defaultCols(runs, order)); }, [page]);
   const shown = defaults || (page ? defaultCols(runs, order) : []);
-  const cols = q.get('cols') !== null ? parseCols(q.get('cols')) : shown;
+  const chosen = q.get('cols') !== null;
+  // Unfolded child runs (a study's trials) add, unless columns were chosen, the params that
+  // tell them apart: what was tuned.
+  const childCols = useMemo(() => {
+    const kids = Object.values(expanded).filter(Array.isArray).flat();
+    if (chosen || kids.length < 2) return [];
+    const have = new Set(shown.map(colId));
+    return keyStats(kids, 'params').filter((k) => k.varying && !have.has(`p:${k.key}`))
+      .sort(byRank((k) => [!k.common, -k.count].map(Number))).slice(0, DEFAULT_COLS)
+      .map(({ key }) => ({ kind: 'p', key }));
+  }, [expanded, chosen, shown]);
+  const cols = chosen ? parseCols(q.get('cols')) : [...shown, ...childCols];
   const total = page ? page.total : 0;
+  const pages = Math.max(1, Math.ceil(total / PAGE));
   if (isMissing(exp.error)) {
     return html`<${NotFound} what="experiment" name=${experimentId} error=${exp.error} back="/" backLabel="Experiments" />`;
   }
 
-  function next() {
-    if (!page || !page.next_page_token) return;
-    setPageNo(pageNo + 1, [...tokens.slice(0, pageNo + 1), page.next_page_token]);
-  }
-
   function sortBy(field) {
     const [cur, dir] = order.split(/ (?=ASC$|DESC$)/);
-    setQuery({ order: `${field} ${cur === field && dir === 'DESC' ? 'ASC' : 'DESC'}` });
+    requery({ order: `${field} ${cur === field && dir === 'DESC' ? 'ASC' : 'DESC'}` });
   }
 
   function sortMark(field) {
@@ -168,7 +172,7 @@ export function Runs({ experimentId }) {
   }
 
   function setCols(next) {
-    setQuery({ cols: next.map(colId).join(',') });
+    setQuery({ cols: next.map(colId).join(',') || ',' }); // ',': no columns, not the defaults
   }
 
   const header = html`<tr>
@@ -196,7 +200,7 @@ export function Runs({ experimentId }) {
         <a class="run-name" href=${`/runs/${r.id}`} title=${r.name}>${r.name}</a>
         ${study ? html` <a class="badge" href=${`/studies/${r.id}`}>study</a>` : ''}
       </td>
-      <td><span class=${`status ${statusClass(r.status)}`}>${r.status}</span></td>
+      <td><${Status} run=${r} /></td>
       <td>${fmtTime(r.start)}</td>
       <td>${fmtDuration(r.start, r.end)}</td>
       ${cols.map((c) => {
@@ -219,28 +223,36 @@ export function Runs({ experimentId }) {
     <div class="crumbs"><a href="/">Experiments</a> / </div>
     <div class="title-row">
       <h1>${exp.data ? exp.data.name : `Experiment ${experimentId}`}</h1>
-      <button class="primary" disabled=${selected.size < 2}
-        onClick=${() => navigate(`/compare?runs=${[...selected].join(',')}`)}>${selected.size ? `Compare ${selected.size} runs` : 'Compare runs'}</button>
+      ${selected.size ? html`<span class="selection muted">${selected.size} selected
+        <button type="button" class="link" onClick=${() => setSelected(new Set())}>clear</button></span>` : ''}
+      <button class="primary" disabled=${selected.size < 2} title=${selected.size < 2 ? 'Select two or more runs (on any page)' : ''}
+        onClick=${() => navigate(`/compare?runs=${[...selected].join(',')}`)}>${selected.size >= 2 ? `Compare ${selected.size} runs` : 'Compare runs'}</button>
     </div>
     <${ErrorBox} error=${exp.error} />
-    <form class="filter" onSubmit=${(e) => { e.preventDefault(); setQuery({ filter: draft.trim() }); }}>
+    <form class="filter" onSubmit=${(e) => { e.preventDefault(); requery({ filter: draft.trim() }); }}>
       <input type="search" name="filter" aria-label="Filter runs" spellcheck="false"
         placeholder="metrics.rmse < 0.5 AND params.model = 'xgboost' OR tags.team IN ('a', 'b')"
         value=${draft} onInput=${(e) => setDraft(e.target.value)} />
       <button type="submit">Filter</button>
-      ${filter ? html`<button type="button" onClick=${() => setQuery({ filter: '' })}>Clear</button>` : ''}
+      ${filter ? html`<button type="button" onClick=${() => requery({ filter: '' })}>Clear</button>` : ''}
       <label class="toggle" title="Fold child runs (tuning trials) under their parent">
-        <input type="checkbox" checked=${grouped} onChange=${(e) => setQuery({ group: e.target.checked ? '' : '0' })} /> Group child runs${grouped && filter ? html` <span class="muted">(not while filtering: matching trials are listed too)</span>` : ''}
+        <input type="checkbox" checked=${grouped} onChange=${(e) => requery({ group: e.target.checked ? '' : '0' })} /> Group child runs${grouped && filter ? html` <span class="muted">(not while filtering: matching trials are listed too)</span>` : ''}
       </label>
       <button type="button" class="columns-button" aria-expanded=${chooser} onClick=${() => setChooser(!chooser)}>Columns (${cols.length})</button>
     </form>
     ${table.error ? html`<div class="error filter-error" role="alert">${table.error.message}</div>` : ''}
     ${chooser ? (keys.data ? html`<${ColumnChooser} keys=${keys.data} cols=${cols} onChange=${setCols} onClose=${() => setChooser(false)} />` : html`<${Loading} what="columns" />`) : ''}
     <div class="pager">
-      <span class="count">${page && !exp.loading ? (total ? `${first.toLocaleString()}–${(first + runs.length - 1).toLocaleString()} of ${total.toLocaleString()} runs` : 'No runs match.') : ''}</span>
+      <span class="count">${table.error ? (page ? 'Not shown: the runs below are those of the last table shown.' : '')
+        : page && !exp.loading ? (runs.length ? `${first.toLocaleString()}–${(first + runs.length - 1).toLocaleString()} of ${total.toLocaleString()} runs`
+          : total ? `No runs on page ${pageNo + 1}: there are ${pages.toLocaleString()} pages.` : 'No runs match.') : ''}</span>
       ${table.loading ? html`<span class="muted"> loading…</span>` : ''}
-      <button disabled=${pageNo === 0} onClick=${() => setPageNo(pageNo - 1)}>‹ Previous</button>
-      <button disabled=${!page || !page.next_page_token} onClick=${next}>Next ›</button>
+      <button disabled=${pageNo === 0} title="First page" aria-label="First page" onClick=${() => goTo(0)}>«</button>
+      <button disabled=${pageNo === 0} onClick=${() => goTo(Math.min(pageNo, pages) - 1)}>‹ Previous</button>
+      <label class="page-no">Page <input type="number" min="1" max=${pages} value=${pageNo + 1} aria-label="Page number"
+        onChange=${(e) => { const n = parseInt(e.target.value, 10); if (n >= 1) goTo(Math.min(n, pages) - 1); }} /> of ${pages.toLocaleString()}</label>
+      <button disabled=${!page || pageNo + 1 >= pages} onClick=${() => goTo(pageNo + 1)}>Next ›</button>
+      <button disabled=${!page || pageNo + 1 >= pages} title="Last page" aria-label="Last page" onClick=${() => goTo(pages - 1)}>»</button>
     </div>
     <div class="table-wrap">
       <table class="grid runs" id="runs"><thead>${header}</thead><tbody>${rows}</tbody></table>

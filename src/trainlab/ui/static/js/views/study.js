@@ -1,7 +1,7 @@
 // A tuning study (its parent run and the trials' child runs): trial states, optimization history,
 // parallel coordinates of the parameters, parameter importances, and the pruned trials' curves.
 import { html, useMemo } from '../lib.js';
-import { flat, fmtNum, num, quoteKey, quoteValue, statusClass } from '../lib.js';
+import { flat, fmtNum, num, quoteKey, quoteValue, Status } from '../lib.js';
 import { api, allRuns } from '../api.js';
 import { MetricChart } from '../charts.js';
 import { Bars, ParallelCoords, Scatter } from '../plots.js';
@@ -20,6 +20,14 @@ export function Study({ runId }) {
   }
   if (loaded.error) return html`<div class="page"><${ErrorBox} error=${loaded.error} /></div>`;
   if (!loaded.data) return html`<div class="page"><${Loading} what="study" /></div>`;
+  const { parent } = loaded.data;
+  if (parent.tags['trainlab.study.role'] !== 'parent') {
+    return html`<div class="page not-found">
+      <div class="crumbs"><a href="/">Experiments</a> / <${ExperimentCrumb} id=${parent.experimentId} /> /</div>
+      <h1>Not a tuning study</h1>
+      <p role="alert">Run <a href=${`/runs/${parent.id}`}>${parent.name}</a> is not the run of a tuning study (<code>trainlab tune</code> makes one).</p>
+    </div>`;
+  }
   return html`<${StudyView} ...${loaded.data} />`;
 }
 
@@ -58,7 +66,7 @@ function StudyView({ parent, trials }) {
   return html`<div class="page wide">
     <div class="crumbs"><a href="/">Experiments</a> / <${ExperimentCrumb} id=${parent.experimentId} /> / <a href=${`/runs/${parent.id}`}>study run</a> /</div>
     <div class="title-row"><h1>${parent.tags['trainlab.study'] || parent.name}</h1>
-      <span class=${`status ${statusClass(parent.status)}`}>${parent.status}</span></div>
+      <${Status} run=${parent} /></div>
     <p class="meta">
       <span>objective <b>${direction} ${metric}</b></span>
       <span>sampler ${parent.params['tune.sampler'] || '?'}</span>
