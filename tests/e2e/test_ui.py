@@ -657,3 +657,21 @@ def test_a_run_that_is_not_a_study_and_an_unknown_address_say_so(page: Any, seed
     page.goto("/nowhere")
     page.get_by_role("heading", name="Not found").wait_for()
     assert page.locator("header.top nav a").count() == 2
+
+
+def test_wall_time_reads_as_the_tables_and_folded_runs_are_counted_so(
+    page: Any, seeded: Seeded
+) -> None:
+    page.goto(f"/runs/{seeded.runs['sweep-001']['id']}?tab=metrics")
+    page.get_by_label("X-axis").first.select_option("wall")
+    chart = page.locator("figure.chart[data-metric='loss']")
+    chart.locator(".u-over").hover()  # the legend shows the time under the cursor
+    legend = chart.locator(".u-legend .u-series").first
+    page.wait_for_function(
+        "document.querySelector(\"figure.chart[data-metric='loss'] .u-legend .u-value\")"
+        ".textContent.includes(':')"
+    )
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", legend.inner_text())  # as tables
+    page.goto(f"/experiments/{seeded.wine_id}")  # a tuning study: its trials folded under it
+    page.wait_for_function("document.querySelector('.pager .count').textContent.includes('of')")
+    assert "top-level runs (child runs folded under them)" in _count(page)

@@ -185,9 +185,14 @@ def test_bad_page_token(http: httpx.Client) -> None:
 
 
 def test_routing_errors_are_json(http: httpx.Client) -> None:
-    assert http.get(f"{API}/runs/search").status_code == 405
-    r = http.get(f"{API}/no/such/endpoint")
-    assert r.status_code == 404 and r.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+    """And say which request found nothing, and the likely reason: the stock client prints
+    only the message (a tracking URI with a path, http://host:5000/api, is the usual one)."""
+    assert_error(
+        http.get(f"{API}/runs/search"), 405, "BAD_REQUEST", f"no GET {API}/runs/search here"
+    )
+    r = http.get(f"/api{API}/experiments/search")
+    assert_error(r, 404, "ENDPOINT_NOT_FOUND", f"no GET /api{API}/experiments/search here",
+                 "root URL (http://host:port, with no path)")  # fmt: skip
 
 
 def test_head_is_a_get_without_the_body(http: httpx.Client) -> None:

@@ -76,6 +76,21 @@ def test_trainlab_model_loads_in_mlflow(tracking_uri: str, experiment: str) -> N
         )
 
 
+def test_a_model_of_text_labels_loads_in_mlflow(tracking_uri: str, experiment: str) -> None:
+    """Labels in a numpy array of text (dtype <U3): its predictions have that dtype, which an
+    MLmodel cannot name as a tensor for MLflow to read."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = frame()
+    y = np.where(X.x1 > 0, "yes", "no")
+    model = LogisticRegression().fit(X, y)
+    with trainlab.start_run(experiment=experiment, tracking_uri=tracking_uri):
+        info = trainlab.log_model(model, "m", input_example=X.head(5))
+    loaded = mlflow.pyfunc.load_model(info.model_uri)
+    np.testing.assert_array_equal(np.asarray(loaded.predict(X)), model.predict(X))
+    assert loaded.metadata.get_output_schema().input_types() == [mlflow.types.DataType.string]
+
+
 @pytest.mark.parametrize("serialization_format", ["skops", "cloudpickle", "pickle"])
 def test_mlflow_model_loads_in_trainlab(tracking_uri: str, serialization_format: str) -> None:
     """skops is mlflow.sklearn's default format; cloudpickle and pickle are its others."""

@@ -587,8 +587,10 @@ def test_a_scikit_learn_model_takes_any_class_labels(
     forest = loaded.get_raw_model()
     assert list(forest.classes_) == sorted(labels, key=str)
     assert loaded.signature is not None and loaded.signature.outputs is not None
-    out = loaded.signature.outputs.specs[0]  # text labels: an object tensor, as MLflow's
-    assert getattr(out, "dtype", None) == ("object" if isinstance(labels[0], str) else "int64")
+    out = loaded.signature.outputs.specs[0]  # text labels: a string column, as MLflow's
+    assert getattr(out, "type" if isinstance(labels[0], str) else "dtype", None) == (
+        "string" if isinstance(labels[0], str) else "int64"
+    )
     got = run.data.metrics
     assert got["test_accuracy"].value == pytest.approx(
         accuracy_score(test.y, forest.predict(test.X))

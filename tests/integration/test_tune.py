@@ -534,6 +534,7 @@ def test_bad_search_spaces_fail_before_any_trial(
     [
         ({"metric": "test_f1_macro"}, "the test split is sealed"),
         ({"metric": "valid_rmse"}, "tune.metric ['valid_rmse']: the pipeline reports"),
+        ({"metric": "valid_logloss"}, "or add ['logloss'] to the pipeline's metrics:"),
         ({"sampler": "grid"}, "the grid sampler needs a step for a float parameter"),
         ({"metric": ["valid_f1_macro", "valid_accuracy"], "direction": ["maximize"]},
          "2 metric(s) need as many directions, got 1"),

@@ -46,7 +46,8 @@ class RestLoggedModelStore(BaseLoggedModelStore):
 
     def finalize_logged_model(self, model_id: str, status: LoggedModelStatus) -> LoggedModel:
         path = f"/logged-models/{quote(model_id, safe='')}"
-        return self._model("PATCH", path, {"status": str(status)})
+        # model_id in the body too: MLflow's server reads it there, not from the path
+        return self._model("PATCH", path, {"model_id": model_id, "status": str(status)})
 
     def delete_logged_model(self, model_id: str) -> None:
         self.tracking.call("DELETE", f"/logged-models/{quote(model_id, safe='')}")

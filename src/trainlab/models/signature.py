@@ -163,9 +163,16 @@ def infer_schema(data: Any) -> Schema:
 
     data = as_frame_or_array(data)
     if isinstance(data, np.ndarray):
-        # An array of text (a classifier's predictions of text labels) is an 'object' tensor,
-        # as MLflow infers it; any other objects have no type a signature can name.
-        if data.dtype == object and not all(isinstance(v, str) for v in data.flat):
+        text = data.dtype.kind in "US" or (
+            data.dtype == object and all(isinstance(v, str) for v in data.flat)
+        )
+        if text and data.ndim == 1:
+            # a classifier's predictions of text labels: a string column, as mlflow.sklearn
+            # writes it (MLflow cannot read a tensor of a sized text dtype such as <U3)
+            return Schema((ColSpec("string"),))
+        if text:
+            return Schema((TensorSpec("str", (-1, *data.shape[1:])),))
+        if data.dtype == object:
             raise InvalidParameterValue(
                 "Cannot infer a tensor signature from a numpy array of objects other than "
                 "text: pass signature=."

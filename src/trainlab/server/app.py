@@ -60,7 +60,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404 and ui.wants_page(request):
         return ui.not_found_page()
     code = {404: "ENDPOINT_NOT_FOUND", 405: "BAD_REQUEST"}.get(exc.status_code, "BAD_REQUEST")
-    return JSONResponse({"error_code": code, "message": str(exc.detail)}, exc.status_code)
+    message = str(exc.detail)
+    if exc.status_code in (404, 405):  # what the stock client prints: say which, and why
+        message = (
+            f"{message}: no {request.method} {request.url.path} here. Is the tracking URI "
+            "this server's root URL (http://host:port, with no path)?"
+        )
+    return JSONResponse({"error_code": code, "message": message}, exc.status_code)
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> Response:

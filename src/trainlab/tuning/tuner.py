@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -114,7 +115,8 @@ def plan_pipeline(
     unknown = [m for m in tune.metrics if m not in reported]
     if unknown:
         raise InvalidParameterValue(
-            f"tune.metric {unknown}: the pipeline reports {sorted(reported)}; tune on one of them."
+            f"tune.metric {unknown}: the pipeline reports {sorted(reported)}; tune on one of "
+            f"them{_metrics_to_add(unknown, probe.metric_names, probe.data)}."
         )
     name = study or spec.experiment
     return StudyPlan(
@@ -127,6 +129,20 @@ def plan_pipeline(
         attrs={studies.ATTR_CONFIG: config},
         config=config,
     )
+
+
+def _metrics_to_add(unknown: list[str], names: list[str], data: Any) -> str:
+    """For a ``valid_X`` (or ``train_X``, ``cv_X_mean``) the pipeline does not report, where X
+    is a metric that applies to its target: the ``metrics:`` entry that would report it."""
+    from trainlab.training.metrics import for_target
+
+    applies = for_target(data.task, data.classes())
+    missing = []
+    for key in unknown:
+        base = re.sub(r"^(train|valid|cv)_|_mean$", "", key)
+        if base != key and base not in names and base in applies:
+            missing.append(base)
+    return f", or add {sorted(set(missing))} to the pipeline's metrics:" if missing else ""
 
 
 def _reported_metrics(spec: PipelineSpec, names: list[str], splits: Any) -> set[str]:

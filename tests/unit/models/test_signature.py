@@ -67,6 +67,20 @@ def test_schema_specs() -> None:
     assert not Schema.from_json(schema.to_json()).is_tensor
 
 
+def test_text_predictions_are_a_string_column_mlflow_reads() -> None:
+    """A classifier's predictions of text labels, however numpy holds them: a string column,
+    as mlflow.sklearn writes it (MLflow cannot read a tensor of dtype <U3)."""
+    for labels in (np.array(["no", "yes"]), np.array(["no", "yes"], dtype=object)):
+        schema = infer_schema(labels)
+        assert schema.specs == (ColSpec("string"),)
+        assert mlflow_signature.Schema.from_json(schema.to_json()).input_types() is not None
+    grid = infer_schema(np.array([["a", "b"], ["c", "d"]]))
+    assert grid.specs == (TensorSpec("str", (-1, 2)),)
+    mlflow_signature.Schema.from_json(grid.to_json())  # readable by MLflow too
+    with pytest.raises(InvalidParameterValue, match="objects other than text"):
+        infer_schema(np.array([object(), "x"], dtype=object))
+
+
 def test_infer_rejects_untyped_columns() -> None:
     with pytest.raises(InvalidParameterValue, match="column 'o'"):
         infer_schema(pd.DataFrame({"o": [object(), object()]}))

@@ -21,10 +21,9 @@ from trainlab.store.sql.models import (
     LoggedModelModel,
     LoggedModelParamModel,
     LoggedModelTagModel,
-    RunModel,
 )
 from trainlab.store.sql.registry_lineage import distinct_model_versions
-from trainlab.store.sql.tracking import SqlTrackingStore, _experiment_pk, _run_not_found
+from trainlab.store.sql.tracking import SqlTrackingStore, _experiment_pk
 from trainlab.store.sql.uow import unit_of_work, upsert_insert
 from trainlab.validation import (
     param_dict,
@@ -114,8 +113,6 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
             exp = s.get(ExperimentModel, _experiment_pk(experiment_id))
             if exp is None:
                 raise ResourceNotFound(f"No experiment with ID {experiment_id}.")
-            if source_run_id and s.get(RunModel, source_run_id) is None:
-                raise _run_not_found(source_run_id)
             model_id = f"m-{uuid.uuid4().hex}"
             t = self.clock()
             row = LoggedModelModel(

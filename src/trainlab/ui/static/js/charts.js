@@ -3,7 +3,7 @@
 // visible steps, with more points (every point of a range of up to 2,500 steps), and a double
 // click goes back to the whole run.
 import { html, useEffect, useRef, useState } from './lib.js';
-import { color, fmtNum, num } from './lib.js';
+import { color, fmtNum, fmtTime, num } from './lib.js';
 import { api } from './api.js';
 
 const POINTS = 1000; // per series and request: ~333 buckets of min, max and last (2 px each)
@@ -35,6 +35,9 @@ export function ema(values, alpha) {
   }
   return out;
 }
+
+// uPlot's time-axis labels, as the tables write times: 24-hour ({HH}), no am/pm.
+const fmtDate24 = (tpl) => uPlot.fmtDate(tpl.replace(/\{h\}/g, '{HH}').replace(/\{(aa|AA|a|A)\}/g, ''));
 
 // The x-value of a point on the chosen axis: step, wall time (s) or seconds since its run's first point.
 function xOf(points, xAxis) {
@@ -122,14 +125,19 @@ export function MetricChart({ runIds, runNames, metricKey, xAxis = 'step', logSc
     const opts = {
       width: Math.max(320, box.current.clientWidth),
       height,
-      scales: { x: { time: xAxis === 'wall' }, y: logScale ? { distr: 3 } : {} },
+      // x: points at one step or instant (a batch logged at once) around it, not years wide
+      scales: { x: { time: xAxis === 'wall', range: (u, lo, hi) => (lo === hi ? [lo - 1, hi + 1] : [lo, hi]) }, y: logScale ? { distr: 3 } : {} },
+      fmtDate: fmtDate24,
       axes: [
-        { label: xAxis === 'step' ? 'step' : xAxis === 'relative' ? 'seconds since start' : '', ...(xAxis === 'step' ? { incrs: STEP_INCRS } : {}) },
+        {
+          label: xAxis === 'step' ? 'step' : xAxis === 'relative' ? 'seconds since start' : '',
+          ...(xAxis === 'step' ? { incrs: STEP_INCRS } : {}),
+        },
         // as wide as its longest label (1.0000e-4 on a log scale)
         { values: (u, vals) => vals.map(fmtNum), size: (u, vals) => 16 + 7 * Math.max(4, ...(vals || []).map((v) => String(v).length)) },
       ],
       series: [
-        { label: xAxis === 'step' ? 'step' : 'time' },
+        { label: xAxis === 'step' ? 'step' : 'time', ...(xAxis === 'wall' ? { value: (u, v) => (v == null ? '--' : fmtTime(v * 1000)) } : {}) },
         ...runIds.map((id, i) => ({
           label: (runNames && runNames[i]) || id.slice(0, 8),
           stroke: color(i),

@@ -91,7 +91,8 @@ export const PALETTE = [
   '#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf',
   '#bcbd22', '#7f7f7f',
 ];
-export const color = (i) => PALETTE[i % PALETTE.length];
+// The palette, then hues a golden angle apart: a hundred runs get a hundred colours.
+export const color = (i) => (i < PALETTE.length ? PALETTE[i] : `hsl(${Math.round((i * 137.508) % 360)}, 62%, 42%)`);
 
 // Scores by split: held out (validation, then test, cross-validation), then unprefixed ones (rmse,
 // acc), then training's.

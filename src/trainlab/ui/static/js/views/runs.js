@@ -244,7 +244,7 @@ export function Runs({ experimentId }) {
     ${chooser ? (keys.data ? html`<${ColumnChooser} keys=${keys.data} cols=${cols} onChange=${setCols} onClose=${() => setChooser(false)} />` : html`<${Loading} what="columns" />`) : ''}
     <div class="pager">
       <span class="count">${table.error ? (page ? 'Not shown: the runs below are those of the last table shown.' : '')
-        : page && !exp.loading ? (runs.length ? `${first.toLocaleString()}–${(first + runs.length - 1).toLocaleString()} of ${total.toLocaleString()} runs`
+        : page && !exp.loading ? (runs.length ? `${first.toLocaleString()}–${(first + runs.length - 1).toLocaleString()} of ${total.toLocaleString()} ${grouped && !filter && Object.keys(page.children || {}).length ? 'top-level runs (child runs folded under them)' : 'runs'}`
           : total ? `No runs on page ${pageNo + 1}: there are ${pages.toLocaleString()} pages.` : 'No runs match.') : ''}</span>
       ${table.loading ? html`<span class="muted"> loading…</span>` : ''}
       <button disabled=${pageNo === 0} title="First page" aria-label="First page" onClick=${() => goTo(0)}>«</button>
