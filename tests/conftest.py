@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 
@@ -11,6 +12,13 @@ import pytest
 POSTGRES_ADMIN_URI = os.environ.get(
     "TRAINLAB_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A suite started in the background by a script inherits SIGINT ignored (POSIX), and so
+    # would every process it starts: the tests that press Ctrl-C need it delivered.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _postgres_available() -> bool:

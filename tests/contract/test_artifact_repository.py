@@ -140,6 +140,10 @@ def test_a_stream_that_breaks_leaves_the_old_file_and_nothing_else(backend: Back
         asyncio.run(backend.repo.write_stream("x/f.bin", broken()))
     assert read(backend.repo, "x/f.bin") == b"old"
     assert backend.stored() == before
+    # Into new folders: they go with the file, and no empty folder shows in the listing.
+    with pytest.raises(ConnectionResetError):
+        asyncio.run(backend.repo.write_stream("x/new/deeper/f.bin", broken()))
+    assert backend.repo.list("x") == [FileInfo("f.bin", False, 3)]
 
 
 def test_delete_file_and_prefix(backend: Backend) -> None:
@@ -303,6 +307,19 @@ def test_s3_errors_are_trainlab_errors(moto_server: Any, aws_env: None) -> None:
         asyncio.run(repo.write_stream("a.txt", one_chunk()))
     with pytest.raises(ServiceUnavailable, match="NoSuchBucket"):
         repo.list("")
+
+
+def test_s3_listings_leave_out_names_no_client_can_use(moto_server: Any, aws_env: None) -> None:
+    """Keys written around the server may hold '..' or '.' segments: a listing that named them
+    would hand a client joining names onto a folder a path out of it."""
+    from trainlab.artifacts.s3 import S3ArtifactRepository
+
+    bucket = moto_server.new_bucket()
+    client = moto_server.client()
+    for key in ("p/run/../x.txt", "p/run/./y.txt", "p/run/a\\b.txt", "p/run/ok.txt"):
+        client.put_object(Bucket=bucket, Key=key, Body=b"1")
+    repo = S3ArtifactRepository(f"s3://{bucket}/p", endpoint_url=moto_server.url)
+    assert [f.path for f in repo.list("run")] == ["ok.txt"]
 
 
 def test_the_object_storages_own_failures_are_temporary() -> None:

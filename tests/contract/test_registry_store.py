@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from trainlab.client.rest_logged_models import logged_models_for
 from trainlab.entities import Dataset, DatasetInput, ModelVersionStatus, RunTag
 from trainlab.entities.registry import IS_PROMPT_TAG
 from trainlab.exceptions import (
@@ -316,6 +317,12 @@ def test_model_version_tags(registry: BaseRegistryStore, model: str, run: tuple[
         registry.set_model_version_tag(model, 1, "k", "x" * 100_001)
     with pytest.raises(InvalidParameterValue, match="reserved"):
         registry.set_model_version_tag(model, 1, "trainlab.lineage.run_id", "forged")
+    # The value it holds is no change: a script copying a version's tags back succeeds.
+    before = registry.get_model_version(model, 1)
+    for key, value in before.tags.items():
+        registry.set_model_version_tag(model, 1, key, value)
+    assert registry.get_model_version(model, 1).tags == before.tags
+    assert before.tags["trainlab.lineage.run_id"] == run[0]
 
 
 def test_lineage_recorded_from_run(
@@ -400,11 +407,35 @@ def test_accepted_sources(registry: BaseRegistryStore, model: str, run: tuple[st
         f"runs:/{run_id}/model",
         f"{artifact_uri}/model",
         "s3://bucket/path/model",
-        "mlflow-artifacts:/0/abc/artifacts/model",
         "gs://bucket/a%20b/model",
     ]:
         v = registry.create_model_version(model, source, run_id)
         assert v.source == source
+
+
+def test_a_proxied_source_lies_in_the_folder_of_its_run_or_logged_model(
+    store: BaseTrackingStore, registry: BaseRegistryStore, model: str
+) -> None:
+    exp = store.create_experiment(unique("exp"), artifact_location="mlflow-artifacts:/team")
+    mine, other = (store.create_run(exp, user_id="u", start_time=1).info for _ in "ab")
+    v = registry.create_model_version(model, f"{mine.artifact_uri}/model", mine.run_id)
+    assert v.run_id == mine.run_id
+    # Another run's files, or the whole root, are not this run's model.
+    for source in (f"{other.artifact_uri}/model", "mlflow-artifacts:/", "mlflow-artifacts:/team"):
+        with pytest.raises(InvalidParameterValue, match="inside the artifact folder of its run"):
+            registry.create_model_version(model, source, mine.run_id)
+    # Without ids, the run or logged model whose folder holds the source is the lineage ...
+    v = registry.create_model_version(model, f"{other.artifact_uri}/model")
+    assert (v.run_id, v.model_id) == (other.run_id, None)
+    logged = logged_models_for(store).create_logged_model(exp, "clf", mine.run_id)
+    v = registry.create_model_version(model, f"{logged.artifact_uri}/MLmodel")
+    assert (v.run_id, v.model_id) == (mine.run_id, logged.model_id)
+    # ... and a source in no run's or logged model's folder is refused.
+    for source in ("mlflow-artifacts:/", f"mlflow-artifacts:/team/{mine.run_id}"):
+        with pytest.raises(InvalidParameterValue, match="give its run_id"):
+            registry.create_model_version(model, source)
+    found = registry.search_model_versions(f"name = '{model}'")
+    assert sorted(v.version for v in found) == [1, 2, 3]  # the refused ones left nothing
 
 
 def test_local_source_must_lie_under_the_run(
@@ -456,6 +487,16 @@ def test_unsafe_sources_rejected_and_nothing_created(
         registry.create_model_version(model, source, run_id)
     assert registry.search_model_versions(f"name = '{model}'").items == []
     assert _version(registry, model, run) == 1
+
+
+def test_a_refused_models_source_is_named_in_the_message(
+    registry: BaseRegistryStore, model: str
+) -> None:
+    logged = f"models:/m-{uuid.uuid4().hex}/../.."
+    with pytest.raises(InvalidParameterValue, match=r"source '.*': '\.\.' segments"):
+        registry.create_model_version(model, logged)
+    with pytest.raises(InvalidParameterValue, match="'x' is not a version number, a stage"):
+        registry.create_model_version(model, "models:/m-deadbeef/x")
 
 
 def test_runs_source_of_unknown_run(registry: BaseRegistryStore, model: str) -> None:
@@ -526,6 +567,8 @@ def test_stages_and_latest_versions(
     registry.transition_model_version_stage(model, 3, "Staging")
     latest = registry.get_latest_versions(model, ["Production", "Staging"])
     assert [(v.version, v.current_stage) for v in latest] == [(1, "Production"), (3, "Staging")]
+    with pytest.raises(ResourceNotFound):  # the missing model is the news, not the stage
+        registry.get_latest_versions(unique(), ["MLmodel"])
     every = registry.get_latest_versions(model)
     assert [(v.version, v.current_stage) for v in every] == [  # in version order, as MLflow
         (1, "Production"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -53,6 +54,19 @@ def test_create_and_get_experiment(store: BaseTrackingStore) -> None:
     assert exp.creation_time and exp.last_update_time
     found = store.find_experiment_by_name(name)
     assert found is not None and found.experiment_id == exp_id
+
+
+@pytest.mark.parametrize("location", ["mlflow-artifacts:/", "file:///", "/"])
+def test_runs_of_an_experiment_at_a_bare_root_get_their_own_folders(
+    store: BaseTrackingStore, location: str
+) -> None:
+    # A plain join made "mlflow-artifacts://RUN/artifacts", whose RUN readers take for a host
+    # name and drop: every run of the experiment shared one folder.
+    exp_id = store.create_experiment(unique(), artifact_location=location)
+    for _ in range(2):
+        info = store.create_run(exp_id, user_id="u", start_time=1).info
+        parts = urlsplit(info.artifact_uri)
+        assert (parts.netloc, parts.path) == ("", f"/{info.run_id}/artifacts"), info.artifact_uri
 
 
 def test_default_experiment_exists(store: BaseTrackingStore) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -391,3 +392,38 @@ def test_a_starting_server_removes_what_a_killed_upload_left(tmp_path: Path) -> 
         while stale.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
     assert not stale.exists() and fresh.exists()
+
+
+def test_an_upload_cut_off_leaves_nothing_and_logs_no_traceback(tmp_path: Path) -> None:
+    root = tmp_path / "artifacts"
+    with ServerProcess(f"sqlite:///{tmp_path}/t.db", root) as proc:
+        base = f"{proc.url}/api/2.0/mlflow-artifacts/artifacts"
+        assert httpx.put(f"{base}/0/run/ok.txt", content=b"kept").status_code == 200
+        host, port = proc.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(
+                b"PUT /api/2.0/mlflow-artifacts/artifacts/0/run/new/part.bin HTTP/1.1\r\n"
+                b"Host: x\r\nContent-Length: 10000000\r\n\r\n" + b"x" * 3 * MiB
+            )
+        deadline = time.monotonic() + 10
+        while (root / "0" / "run" / "new").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sorted(p.name for p in (root / "0" / "run").iterdir()) == ["ok.txt"]
+    assert "Traceback" not in proc.log_path.read_text()
+
+
+@pytest.mark.parametrize("method", ["PUT", "GET", "DELETE"])
+def test_a_control_character_in_the_url_path_is_refused(tmp_path: Path, method: str) -> None:
+    # A route's {path:path} drops a final line break: "ok.txt%0A" acted on "ok.txt".
+    root = tmp_path / "artifacts"
+    with ServerProcess(f"sqlite:///{tmp_path}/t.db", root) as proc:
+        base = f"{proc.url}/api/2.0/mlflow-artifacts/artifacts/0/run"
+        assert httpx.put(f"{base}/ok.txt", content=b"kept").status_code == 200
+        for suffix in ("ok.txt%0A", "ok.txt%0D%0A", "a%0Ab.txt"):
+            r = httpx.request(
+                method, f"{base}/{suffix}", content=b"new" if method == "PUT" else None
+            )
+            assert r.status_code == 400, (suffix, r.text)
+            assert "control character" in r.json()["message"]
+        assert (root / "0" / "run" / "ok.txt").read_bytes() == b"kept"
+        assert sorted(p.name for p in (root / "0" / "run").iterdir()) == ["ok.txt"]

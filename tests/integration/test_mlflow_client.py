@@ -189,6 +189,9 @@ def test_search_logged_models_by_metric(tracking: MlflowClient, experiment_id: s
     )
     assert [m.model_id for m in ranked] == [ids["poor"], ids["good"]]
     assert [m.metrics[0].value for m in ranked] == [0.4, 0.9]
+    # MLflow's server takes any max_results here, and its client passes the caller's on.
+    every = mlflow.search_logged_models([experiment_id], max_results=100_000, output_format="list")
+    assert sorted(m.model_id for m in every) == sorted(ids.values())
 
 
 def test_a_models_metrics_logged_before_it_reach_it(

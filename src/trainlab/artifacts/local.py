@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ from trainlab.artifacts.paths import (
     possible,
     resolve_under,
     validate_artifact_path,
-    validate_new_artifact_path,
+    validate_file_path,
 )
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 
@@ -34,6 +35,27 @@ UPLOAD_PREFIX = ".trainlab-upload-"
 STALE_UPLOAD_S = 3600.0
 # What earlier releases named them (``tempfile.mkstemp(prefix=".upload-")``): left out too.
 _OLD_UPLOAD = re.compile(r"\.upload-[a-z0-9_]{8}")
+
+
+@functools.cache
+def _umask() -> int:
+    """This process's umask, read without changing it where Linux shows it."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def temp_file_beside(folder: Path) -> tuple[int, str]:
+    """``tempfile.mkstemp`` in ``folder`` under the reserved upload name, with the mode a plain
+    ``open`` would give the file (mkstemp's 0600 would hide artifacts from the team's other
+    accounts, and downloads from their user's other tools)."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=UPLOAD_PREFIX)
+    os.fchmod(fd, 0o666 & ~_umask())
+    return fd, tmp
 
 
 async def _write_all(f: BinaryIO, chunks: AsyncIterator[bytes]) -> int:
@@ -118,9 +140,7 @@ class LocalArtifactRepository(BaseArtifactRepository):
 
     def upload_target(self, path: str) -> Path:
         """Where a file uploaded as ``path`` goes, with its folders created."""
-        rel = validate_new_artifact_path(path)
-        if not rel:
-            raise InvalidParameterValue("Invalid path '': an artifact needs a file name.")
+        rel = validate_file_path(path, new=True)
         if any(part.startswith(UPLOAD_PREFIX) for part in rel.split("/")):
             raise InvalidParameterValue(
                 f"Invalid path {path!r}: names starting with {UPLOAD_PREFIX!r} are reserved for "
@@ -140,7 +160,7 @@ class LocalArtifactRepository(BaseArtifactRepository):
     async def write_stream(self, path: str, chunks: AsyncIterator[bytes]) -> int:
         """Write ``chunks`` to ``path``; the file appears whole or not at all."""
         target = self.upload_target(path)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=UPLOAD_PREFIX)
+        fd, tmp = temp_file_beside(target.parent)
         try:
             with os.fdopen(fd, "wb") as f:
                 size = await _write_all(f, chunks)
@@ -149,11 +169,23 @@ class LocalArtifactRepository(BaseArtifactRepository):
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
+            self._remove_empty_folders(target.parent)
             raise
         return size
 
+    def _remove_empty_folders(self, folder: Path) -> None:
+        """``folder`` and its parents below the root, while empty: the folders a failed upload
+        created go with it."""
+        root = self.root.resolve()
+        while folder != root and folder.is_relative_to(root):
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (another upload's file, or an older one's): stop
+                return
+            folder = folder.parent
+
     def file_path(self, path: str) -> Path:
-        target = self.local_path(path)
+        target = resolve_under(self.root, validate_file_path(path))
         if not target.is_file():
             raise ResourceNotFound(f"Artifact {path!r} not found.")
         return target

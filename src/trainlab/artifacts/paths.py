@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 
 _DRIVE = re.compile(r"^[a-zA-Z]:")
-_CONTROL = re.compile(r"[\x01-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MAX_UNQUOTE = 4
 MAX_NAME_BYTES = 255  # a file or folder name (Linux, macOS, Windows)
 MAX_PATH_BYTES = 1024  # a whole path (S3's key limit)
@@ -46,6 +46,16 @@ def _check_once(path: str, original: str) -> None:
         raise _invalid(original, "it must be relative to the artifact root")
     if any(part == ".." for part in path.split("/")):
         raise _invalid(original, "'..' segments are not allowed")
+
+
+def check_url_path(url_path: str) -> None:
+    """A request's URL path (decoded) holds no control character: a route's ``{path:path}``
+    drops a final line break, so ``x.txt%0A`` would act on ``x.txt``."""
+    if control := _CONTROL.search(url_path):
+        raise InvalidParameterValue(
+            f"Invalid URL path {_shown(url_path)!r}: it contains the control character "
+            f"{control.group()!r}."
+        )
 
 
 def validate_artifact_path(path: str) -> str:
@@ -86,14 +96,25 @@ def validate_new_artifact_path(path: str) -> str:
     return relative
 
 
+def validate_file_path(path: str, new: bool = False) -> str:
+    """``validate_artifact_path`` (``validate_new_artifact_path`` when ``new``) of a path that
+    must name a file: not the root."""
+    relative = (validate_new_artifact_path if new else validate_artifact_path)(path)
+    if not relative:
+        raise _invalid(path, "it names the root folder; an artifact needs a file name")
+    return relative
+
+
 def resolve_under(root: Path, relative: str) -> Path:
     """``root / relative`` with symlinks resolved; refuses anything that lands outside root,
     or that cannot be resolved (a symlink loop)."""
     root = root.resolve()
     try:
         target = (root / relative).resolve() if relative else root
-    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
-        raise _invalid(relative, f"it cannot be resolved ({exc})") from None
+    except RuntimeError:  # a symlink loop (Python < 3.13)
+        raise _invalid(relative, "it cannot be resolved (a symlink loop)") from None
+    except OSError as exc:  # the reason only: the message names no server path
+        raise _invalid(relative, f"it cannot be resolved ({exc.strerror})") from None
     if target != root and not target.is_relative_to(root):
         raise _invalid(relative, "it resolves outside the artifact root")
     return possible(target, relative)
@@ -110,19 +131,55 @@ def possible(path: Path, relative: str) -> Path:
     return path
 
 
+PROXY_SCHEME = "mlflow-artifacts:"
+
+
+def proxied_path(uri: str) -> str | None:
+    """The path below the serving root of a ``mlflow-artifacts:`` URI (``mlflow-artifacts:/1/abc``
+    and ``mlflow-artifacts://host:port/1/abc`` -> ``1/abc``); None for other URIs."""
+    if not uri.startswith(PROXY_SCHEME):
+        return None
+    rest = uri[len(PROXY_SCHEME) :]
+    if rest.startswith("//"):  # a host names the server; the path after it is what counts
+        rest = rest[2:].partition("/")[2]
+    return rest.lstrip("/")
+
+
+def join_location(location: str, *names: str) -> str:
+    """``names`` below an artifact location, one '/' between: ``mlflow-artifacts:/`` + run ->
+    ``mlflow-artifacts:/RUN``, where a plain join would give ``mlflow-artifacts://RUN``, whose RUN
+    is a host name that readers drop (every run of the experiment would share one folder)."""
+    tail = "/".join(names)
+    stripped = location.rstrip("/")
+    if stripped and not stripped.endswith(":"):
+        return f"{stripped}/{tail}"
+    # only a scheme or a root: keep the slashes it has ("file:///", "mlflow-artifacts:/", "/")
+    return f"{location}{tail}" if location.endswith("/") else f"{location}/{tail}"
+
+
 def validate_artifact_location(location: str) -> str:
-    """Experiment ``artifact_location``: no fragments, parameters, NULs or '..' segments."""
-    if "\x00" in location or "#" in location or ";" in location:
+    """Experiment ``artifact_location``: a folder or bucket URI that passes ``check_uri``."""
+    if location.split(":", 1)[0].lower() in ("runs", "models"):
         raise InvalidParameterValue(
-            f"Invalid artifact_location {location!r}: '#', ';' and NUL are not allowed."
+            f"Invalid artifact_location {location!r}: runs:/ and models:/ URIs name a run's or "
+            "a model's files, not a place to store them; give a folder or bucket URI."
         )
+    return check_uri(location)
+
+
+def check_uri(location: str) -> str:
+    """No fragments, parameters, NULs or '..' segments in ``location``, nor in any decoding of
+    it (the message calls it an artifact_location; model version sources reword it)."""
     decoded = location
     for _ in range(_MAX_UNQUOTE):
-        parts = urlsplit(decoded)
-        if parts.query or parts.fragment:
+        if "\x00" in decoded or "#" in decoded or ";" in decoded:
             raise InvalidParameterValue(
-                f"Invalid artifact_location {location!r}: query strings and fragments are not "
-                "allowed."
+                f"Invalid artifact_location {location!r}: '#', ';' and NUL are not allowed."
+            )
+        parts = urlsplit(decoded)
+        if parts.query:
+            raise InvalidParameterValue(
+                f"Invalid artifact_location {location!r}: query strings are not allowed."
             )
         if any(seg == ".." for seg in re.split(r"[/\\]", parts.path)):
             raise InvalidParameterValue(

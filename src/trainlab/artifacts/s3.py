@@ -28,7 +28,7 @@ from trainlab.artifacts.base import (
     UploadedPart,
     attachment,
 )
-from trainlab.artifacts.paths import validate_artifact_path, validate_new_artifact_path
+from trainlab.artifacts.paths import validate_artifact_path, validate_file_path
 from trainlab.exceptions import (
     InvalidParameterValue,
     ResourceNotFound,
@@ -40,6 +40,16 @@ PART_SIZE = 8 * 1024 * 1024  # S3 needs >= 5 MiB for every part but the last
 MAX_PARTS = 10_000
 PRESIGN_EXPIRES_S = 3600
 _DELETE_BATCH = 1000
+
+
+def _listable(name: str) -> bool:
+    """A key's name that is a valid artifact path: not empty, '.' or '..', and nothing a client
+    joining it onto a folder could take outside it (keys written around the server may hold
+    anything)."""
+    try:
+        return bool(name) and validate_artifact_path(name) == name
+    except InvalidParameterValue:
+        return False
 
 
 def endpoint_url_from_env() -> str | None:
@@ -140,9 +150,7 @@ class S3ArtifactRepository(BaseArtifactRepository):
     def _key(self, path: str, file: bool = False, new: bool = False) -> str:
         """The object key of ``path``; every path goes through the one validator (that of new
         files when ``new``)."""
-        rel = (validate_new_artifact_path if new else validate_artifact_path)(path)
-        if file and not rel:
-            raise InvalidParameterValue("Invalid path '': an artifact needs a file name.")
+        rel = validate_file_path(path, new) if file else validate_artifact_path(path)
         if not self.prefix:
             return rel
         return f"{self.prefix}/{rel}" if rel else self.prefix
@@ -268,11 +276,11 @@ class S3ArtifactRepository(BaseArtifactRepository):
         for page in self._objects(prefix, delimiter="/"):
             for cp in page.get("CommonPrefixes", []):
                 name = str(cp["Prefix"])[len(prefix) :].rstrip("/")
-                if name:
+                if _listable(name):
                     out.append(FileInfo(name, True, None))
             for obj in page.get("Contents", []):
                 name = str(obj["Key"])[len(prefix) :]
-                if name:  # "folder/" marker objects have no name of their own
+                if _listable(name):  # "folder/" marker objects have no name of their own
                     out.append(FileInfo(name, False, int(obj["Size"])))
         return sorted(out, key=lambda f: f.path)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,8 +15,8 @@ from urllib.parse import quote, unquote, urlsplit
 from urllib.request import url2pathname
 
 from trainlab.artifacts.base import CHUNK_SIZE, FileInfo
-from trainlab.artifacts.local import UPLOAD_PREFIX, LocalArtifactRepository
-from trainlab.artifacts.paths import validate_artifact_path
+from trainlab.artifacts.local import LocalArtifactRepository, temp_file_beside
+from trainlab.artifacts.paths import PROXY_SCHEME, proxied_path, validate_artifact_path
 from trainlab.exceptions import (
     InvalidParameterValue,
     ServiceUnavailable,
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
 
     from trainlab.store._base import BaseTrackingStore
 
-PROXY_SCHEME = "mlflow-artifacts:"
 PROXY_API = "/api/2.0/mlflow-artifacts/artifacts"
 
 __all__ = ["ArtifactRepo", "FileInfo", "repo_for"]
@@ -91,7 +89,7 @@ class ArtifactRepo(ABC):
 def _atomic_write_from(dst: Path, write: Any) -> None:
     """Call ``write(file)`` on a temporary file beside ``dst``, then move it into place."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=UPLOAD_PREFIX)
+    fd, tmp = temp_file_beside(dst.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -140,10 +138,7 @@ class ProxiedRepo(ArtifactRepo):
         self.root_uri = root_uri
         self._http = http
         self._server = server
-        rest = root_uri[len(PROXY_SCHEME) :]
-        if rest.startswith("//"):  # mlflow-artifacts://host:port/prefix: the prefix counts
-            rest = rest[2:].split("/", 1)[1] if "/" in rest[2:] else ""
-        self.prefix = validate_artifact_path(unquote(rest.lstrip("/")))
+        self.prefix = validate_artifact_path(unquote(proxied_path(root_uri) or ""))
 
     def _url(self, path: str) -> str:
         return f"{PROXY_API}/{quote(_join(self.prefix, path))}"

@@ -12,9 +12,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from trainlab.artifacts.paths import check_url_path
 from trainlab.exceptions import TrainlabError
 from trainlab.server.context import ServerContext
 from trainlab.server.memory import IdleTrimmer, malloc_trim
@@ -57,6 +58,10 @@ async def _trainlab_error(_request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    try:
+        check_url_path(request.scope["path"])  # a control character: why no route matched
+    except TrainlabError as refused:
+        return await _trainlab_error(request, refused)
     if exc.status_code == 404 and ui.wants_page(request):
         return ui.not_found_page()
     code = {404: "ENDPOINT_NOT_FOUND", 405: "BAD_REQUEST"}.get(exc.status_code, "BAD_REQUEST")
@@ -67,6 +72,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             "this server's root URL (http://host:port, with no path)?"
         )
     return JSONResponse({"error_code": code, "message": message}, exc.status_code)
+
+
+async def _client_gone(request: Request, _exc: Exception) -> Response:
+    """The client disconnected mid-request (an upload cut off): nothing was stored, and no one
+    reads the answer."""
+    log.info(
+        "%s %s: the client disconnected before the request ended",
+        request.method,
+        request.scope["path"],
+    )
+    body = {"error_code": "BAD_REQUEST", "message": "The client disconnected."}
+    return JSONResponse(body, status_code=400)
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> Response:
@@ -125,6 +142,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         exception_handlers={
             TrainlabError: _trainlab_error,
             HTTPException: _http_error,
+            ClientDisconnect: _client_gone,
             Exception: _unexpected_error,
         },
     )

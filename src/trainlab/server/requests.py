@@ -317,7 +317,7 @@ class SearchLoggedModels(Message):
     experiment_ids: list[Id] = []
     filter: StrictStr | None = None
     datasets: list[LoggedModelDataset] = []
-    max_results: Annotated[Int64, Field(ge=1, le=50000)] = 50
+    max_results: Annotated[Int64, Field(ge=1)] = 50
     order_by: list[LoggedModelOrder] = []
     page_token: StrictStr | None = None
 

@@ -169,7 +169,7 @@ def _check_artifact_root(experiment: str, experiment_id: str | None, uri: str | 
     """Refuse, before a run exists, to train into an experiment whose artifacts a trainlab
     server keeps (``mlflow-artifacts:``) through a store that writes files itself (a database
     URI): the model and checkpoints could not be stored."""
-    from trainlab.client.artifact_repo import PROXY_SCHEME
+    from trainlab.artifacts.paths import PROXY_SCHEME
     from trainlab.client.fluent import _client
     from trainlab.client.resolve import is_remote, redacted
 

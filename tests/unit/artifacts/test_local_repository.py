@@ -184,3 +184,16 @@ def test_a_name_no_filesystem_holds_is_not_found(
         with pytest.raises(ResourceNotFound, match="no file path is that long"):
             call(name)
     assert repo.list(name) == [] and not repo.exists(name)
+
+
+def test_files_get_the_mode_the_umask_gives(tmp_path: Path) -> None:
+    """Uploads and downloads are readable as a plain ``open`` would make them (mkstemp's 0600
+    hid a team server's artifacts from its other accounts)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    expected = 0o666 & ~mask
+    repo = LocalArtifactRepository(tmp_path / "root")
+    write(repo, "a/b.txt", b"x")
+    assert (tmp_path / "root" / "a" / "b.txt").stat().st_mode & 0o777 == expected
+    LocalRepo((tmp_path / "root").as_uri()).download_file("a/b.txt", tmp_path / "out.txt")
+    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == expected

@@ -9,6 +9,7 @@ import pytest
 from tests.support.traversal import TRAVERSAL_PATHS
 
 from trainlab.artifacts.paths import (
+    join_location,
     resolve_under,
     validate_artifact_location,
     validate_artifact_path,
@@ -77,8 +78,9 @@ def test_a_name_no_filesystem_takes_is_not_found(tmp_path: Path) -> None:
 
 def test_a_symlink_loop_cannot_be_resolved(tmp_path: Path) -> None:
     os.symlink(tmp_path / "loop", tmp_path / "loop")
-    with pytest.raises(InvalidParameterValue, match="cannot be resolved"):
+    with pytest.raises(InvalidParameterValue, match="cannot be resolved") as refused:
         resolve_under(tmp_path, "loop/x")
+    assert str(tmp_path) not in refused.value.message  # no server path in the message
 
 
 @pytest.mark.parametrize(
@@ -106,12 +108,33 @@ def test_safe_locations(location: str) -> None:
         "s3://bucket/x;param",
         "s3://bucket/x?query=1",
         "file:///srv/a\x00b",
+        "mlflow-artifacts:/x%00y",  # a NUL once decoded: every artifact call would refuse it
+        "mlflow-artifacts:/x%2500y",
         "file:///srv\\..\\etc",
+        "runs:/0123/model",  # names a run's files, not a place for new ones
+        "models:/m-0123",
     ],
 )
 def test_unsafe_locations(location: str) -> None:
     with pytest.raises(InvalidParameterValue, match="artifact_location"):
         validate_artifact_location(location)
+
+
+@pytest.mark.parametrize(
+    ("location", "joined"),
+    [
+        ("mlflow-artifacts:/", "mlflow-artifacts:/RUN/artifacts"),  # not mlflow-artifacts://RUN
+        ("mlflow-artifacts:", "mlflow-artifacts:/RUN/artifacts"),
+        ("mlflow-artifacts:/1", "mlflow-artifacts:/1/RUN/artifacts"),
+        ("file:///", "file:///RUN/artifacts"),
+        ("file:///srv/exp/", "file:///srv/exp/RUN/artifacts"),
+        ("/", "/RUN/artifacts"),
+        ("s3://bucket", "s3://bucket/RUN/artifacts"),
+        ("s3://bucket//", "s3://bucket/RUN/artifacts"),
+    ],
+)
+def test_join_location_puts_one_slash_between(location: str, joined: str) -> None:
+    assert join_location(location, "RUN", "artifacts") == joined
 
 
 @pytest.mark.parametrize("name", ["tab\tname.txt", "line\nbreak.txt", "cr\r.txt", "del\x7f.txt"])

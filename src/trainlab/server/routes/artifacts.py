@@ -26,15 +26,18 @@ from trainlab.artifacts.base import (
     attachment,
 )
 from trainlab.artifacts.local import LocalArtifactRepository
-from trainlab.artifacts.paths import validate_artifact_path
+from trainlab.artifacts.paths import (
+    check_url_path,
+    proxied_path,
+    validate_artifact_path,
+    validate_file_path,
+)
 from trainlab.exceptions import InvalidParameterValue, TrainlabError
 from trainlab.server.context import ServerContext
 from trainlab.server.requests import Message, parse_json
 from trainlab.server.rpc import read_body
 from trainlab.server.wire import JSONResponse
 from trainlab.store.sql.registry_rules import parse_version
-
-PROXY_SCHEME = "mlflow-artifacts:"
 
 
 def _ctx(request: Request) -> ServerContext:
@@ -73,11 +76,19 @@ class _AbortMultipart(Message):
     upload_id: StrictStr
 
 
+def _url_path(request: Request) -> str:
+    """The ``{path:path}`` of the URL, which must hold no control character (the route's
+    pattern drops a final line break: ``x.txt%0A`` would act on ``x.txt``)."""
+    check_url_path(request.scope["path"])
+    path: str = request.path_params["path"]
+    return path
+
+
 def _mpu_target(request: Request, file_path: str) -> str:
     """``<dir from the URL>/<file name>``: MLflow clients send the file's local path in the body
     and only its name is used (the repository validates the joined path)."""
     name = posixpath.basename(file_path.replace("\\", "/"))
-    folder = request.path_params["path"].rstrip("/")  # a leading "/" stays, and is refused
+    folder = _url_path(request).rstrip("/")  # a leading "/" stays, and is refused
     return f"{folder}/{name}" if folder else name
 
 
@@ -85,11 +96,8 @@ def _served_path(repo: BaseArtifactRepository, uri: str) -> str:
     """The repository path of a run's or version's artifact location: ``mlflow-artifacts:/1/abc/
     artifacts`` -> ``1/abc/artifacts``; a ``file:`` location inside a local destination (runs
     logged by the embedded store into the folder this server serves) -> its path below it."""
-    if uri.startswith(PROXY_SCHEME):
-        rest = uri[len(PROXY_SCHEME) :]
-        if rest.startswith("//"):
-            rest = rest[2:].split("/", 1)[1] if "/" in rest[2:] else ""
-        return rest.lstrip("/")
+    if (served := proxied_path(uri)) is not None:
+        return served
     if isinstance(repo, LocalArtifactRepository) and uri.startswith("file:"):
         local = Path(os.path.normpath(url2pathname(urlparse(uri).path)))
         if local.is_absolute() and local.is_relative_to(repo.root):
@@ -131,9 +139,7 @@ def _download_response(dl: ArtifactDownload) -> Response:
 
 def _under(repo: BaseArtifactRepository, base_uri: str, path: str) -> str:
     """The repository path of ``path`` below a served location; ``path`` is checked first."""
-    rel = validate_artifact_path(path)
-    if not rel:
-        raise InvalidParameterValue("Missing value for required parameter 'path'.")
+    rel = validate_file_path(path)
     base = _served_path(repo, base_uri)
     return f"{base}/{rel}" if base else rel
 
@@ -160,12 +166,12 @@ def _required(request: Request, *names: str) -> str:
 
 def register(app: FastAPI) -> None:
     async def upload(request: Request) -> Response:
-        path = request.path_params["path"]
+        path = _url_path(request)
         await _ctx(request).artifacts.write_stream(path, request.stream())
         return JSONResponse({})
 
     async def download(request: Request) -> Response:
-        dl = await _ctx(request).artifacts.open_read(request.path_params["path"])
+        dl = await _ctx(request).artifacts.open_read(_url_path(request))
         return _download_response(dl)
 
     async def run_artifact(request: Request) -> Response:
@@ -193,7 +199,7 @@ def register(app: FastAPI) -> None:
         is an object store (``multipart_downloads_enabled`` in server-info); 501 otherwise, and
         the client downloads through the server."""
         ctx = _ctx(request)
-        path = request.path_params["path"]
+        path = _url_path(request)
         validate_artifact_path(path)  # a bad path is a 400 on every destination
         if not ctx.direct_transfers:
             raise MultipartUnsupported(PRESIGNED_UNSUPPORTED)
@@ -201,7 +207,7 @@ def register(app: FastAPI) -> None:
         return JSONResponse({"url": got.url, "headers": got.headers, "file_size": got.size})
 
     async def delete(request: Request) -> Response:
-        await run_in_threadpool(_ctx(request).artifacts.delete, request.path_params["path"])
+        await run_in_threadpool(_ctx(request).artifacts.delete, _url_path(request))
         return JSONResponse({})
 
     async def list_dir(request: Request) -> Response:
@@ -246,7 +252,7 @@ def register(app: FastAPI) -> None:
 
     def _direct(request: Request) -> BaseArtifactRepository:
         ctx = _ctx(request)
-        validate_artifact_path(request.path_params["path"])  # a 400 on every destination
+        validate_artifact_path(_url_path(request))  # a 400 on every destination
         if not ctx.direct_transfers:
             raise MultipartUnsupported()
         return ctx.artifacts

@@ -77,11 +77,16 @@ def log_params(ctx: Ctx, m: _LogParams) -> dict[str, Any]:
     return {}
 
 
+# MLflow's server sets no limit on a page of logged models, and its client passes a caller's
+# max_results on as it is: a larger one gets pages of this size (and a next_page_token).
+PAGE_LIMIT = 50_000
+
+
 def search(ctx: Ctx, m: rq.SearchLoggedModels) -> dict[str, Any]:
     page = ctx.logged_models.search_logged_models(
         m.experiment_ids,
         m.filter,
-        m.max_results,
+        min(m.max_results, PAGE_LIMIT),
         [o.model_dump() for o in m.order_by],
         m.page_token,
         [d.model_dump() for d in m.datasets],

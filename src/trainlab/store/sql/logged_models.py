@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from trainlab.artifacts.paths import join_location
 from trainlab.entities import LoggedModel, LoggedModelStatus, Metric, PagedList
 from trainlab.entities.paging import decode_page_token, encode_page_token
 from trainlab.entities.tags import MODEL_VERSIONS_TAG
@@ -119,7 +120,7 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
                 model_id=model_id,
                 experiment_id=exp.experiment_id,
                 name=name or f"model-{model_id[2:10]}",
-                artifact_uri=f"{exp.artifact_location}/models/{model_id}/artifacts",
+                artifact_uri=join_location(exp.artifact_location, "models", model_id, "artifacts"),
                 status=LoggedModelStatus.PENDING,
                 creation_timestamp=t,
                 last_updated_timestamp=t,

@@ -18,7 +18,7 @@ from trainlab.entities import (
     RegisteredModel,
 )
 from trainlab.entities.paging import decode_page_token, encode_page_token
-from trainlab.entities.registry import LINEAGE_TAG_PREFIX, is_prompt
+from trainlab.entities.registry import LINEAGE_TAG_PREFIX, STAGES, is_prompt
 from trainlab.exceptions import InvalidParameterValue, ResourceAlreadyExists, ResourceNotFound
 from trainlab.store import search
 from trainlab.store._base import (
@@ -298,8 +298,10 @@ class SqlRegistryStore(BaseRegistryStore):
                 rules.check_prompt_source(source)
                 lineage: dict[str, str] = {}
             elif (copied := self._copied_version(s, source, run_id, model_id)) is None:
-                check_source(s, source, run_id, model_id)
-                run_id, model_id = infer_lineage(s, source, run_id, model_id)
+                owner_run, owner_model = check_source(s, source, run_id, model_id)
+                run_id, model_id = infer_lineage(
+                    s, source, run_id or owner_run, model_id or owner_model
+                )
                 lineage = lineage_tags(s, run_id, model_id)
             else:
                 source, run_id, model_id, lineage, storage_location = copied
@@ -347,7 +349,7 @@ class SqlRegistryStore(BaseRegistryStore):
         if version.startswith("@"):
             version = str(self._alias_version(s, name, version[1:]))
         elif not (version.isascii() and version.isdigit()):  # the newest, or newest in a stage
-            stages = [] if version.lower() == "latest" else [rules.canonical_stage(version)]
+            stages = [] if version.lower() == "latest" else [_source_stage(source, version)]
             version = str(self._newest_version(s, name, stages))
         original = load_versions(s, [self._version_record(s, name, version)])[0]
         if (run_id and run_id != original.run_id) or (model_id and model_id != original.model_id):
@@ -401,9 +403,16 @@ class SqlRegistryStore(BaseRegistryStore):
 
     def set_model_version_tag(self, name: str, version: int, key: str, value: str) -> None:
         rules.validate_registry_tag(key, value)
-        rules.check_tag_key_writable(key)
         with unit_of_work(self.engine) as s:
             row = self._version_row(s, name, version)
+            if key.startswith(LINEAGE_TAG_PREFIX):
+                t = ModelVersionTagModel
+                recorded = s.execute(
+                    select(t.value).where(t.name == name, t.version == row.version, t.key == key)
+                ).scalar()
+                if recorded == value:  # the lineage as recorded (a script copying tags back)
+                    return
+                rules.check_tag_key_writable(key)
             stmt = upsert_insert(s, ModelVersionTagModel)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["name", "version", "key"], set_={"value": stmt.excluded.value}
@@ -430,9 +439,9 @@ class SqlRegistryStore(BaseRegistryStore):
 
     # -- stages ------------------------------------------------------------------------------
     def get_latest_versions(self, name: str, stages: Sequence[str] = ()) -> list[ModelVersion]:
-        wanted = [rules.canonical_stage(st) for st in stages]
         with unit_of_work(self.engine, write=False) as s:
-            self._model_row(s, name)
+            self._model_row(s, name)  # a missing model first: its 404 explains a bad stage
+            wanted = [rules.canonical_stage(st) for st in stages]
             return latest_per_stage(s, [name], wanted)[name]
 
     def transition_model_version_stage(
@@ -533,3 +542,13 @@ class SqlRegistryStore(BaseRegistryStore):
             aliases.move(s, name, alias, target, user=user, reason=why, timestamp=self.clock())
             self._touch(s, name)
             return self._version(s, row)
+
+
+def _source_stage(source: str, stage: str) -> str:
+    try:
+        return rules.canonical_stage(stage)
+    except InvalidParameterValue:
+        raise rules.invalid_source(
+            source,
+            f"{stage!r} is not a version number, a stage ({', '.join(STAGES)}) or 'latest'",
+        ) from None

@@ -12,7 +12,7 @@ import posixpath
 import re
 from urllib.parse import unquote, urlsplit
 
-from trainlab.artifacts.paths import validate_artifact_location, validate_artifact_path
+from trainlab.artifacts.paths import check_uri, validate_artifact_path
 from trainlab.entities.logged_model import LOGGED_MODEL_ID
 from trainlab.entities.registry import LINEAGE_TAG_PREFIX, PROMPT_SOURCES, STAGES
 from trainlab.exceptions import InvalidParameterValue
@@ -93,7 +93,7 @@ def parse_version(version: object) -> int:
     return version
 
 
-def _invalid_source(source: str, why: str) -> InvalidParameterValue:
+def invalid_source(source: str, why: str) -> InvalidParameterValue:
     return InvalidParameterValue(f"Invalid model version source {source!r}: {why}.")
 
 
@@ -104,19 +104,19 @@ def check_source_safe(source: object) -> str:
     current = source
     for _ in range(_MAX_UNQUOTE):
         if "\x00" in current:
-            raise _invalid_source(source, "it contains a NUL byte")
+            raise invalid_source(source, "it contains a NUL byte")
         if "\\" in current:
-            raise _invalid_source(source, "backslashes are not allowed")
+            raise invalid_source(source, "backslashes are not allowed")
         decoded = unquote(current)
         if decoded == current:
             break
         current = decoded
     else:
-        raise _invalid_source(source, "too many levels of URL encoding")
+        raise invalid_source(source, "too many levels of URL encoding")
     try:
-        validate_artifact_location(source)
+        check_uri(source)
     except InvalidParameterValue as exc:
-        raise _invalid_source(source, exc.message.partition(": ")[2].rstrip(".")) from None
+        raise invalid_source(source, exc.message.partition(": ")[2].rstrip(".")) from None
     return source
 
 
@@ -160,11 +160,11 @@ def runs_source(source: str) -> tuple[str, str] | None:
     rest = source[len("runs:") :].lstrip("/")
     run_id, _, path = rest.partition("/")
     if not run_id:
-        raise _invalid_source(source, "expected runs:/<run_id>/<path>")
+        raise invalid_source(source, "expected runs:/<run_id>/<path>")
     try:
         return run_id, validate_artifact_path(path)
     except InvalidParameterValue as exc:
-        raise _invalid_source(source, exc.message.partition(": ")[2].rstrip(".")) from None
+        raise invalid_source(source, exc.message.partition(": ")[2].rstrip(".")) from None
 
 
 def logged_model_source(source: str) -> tuple[str, str] | None:
@@ -176,7 +176,10 @@ def logged_model_source(source: str) -> tuple[str, str] | None:
     model_id, _, path = rest.partition("/")
     if not LOGGED_MODEL_ID.fullmatch(model_id):
         return None
-    return model_id, validate_artifact_path(path)
+    try:
+        return model_id, validate_artifact_path(path)
+    except InvalidParameterValue as exc:
+        raise invalid_source(source, exc.message.partition(": ")[2].rstrip(".")) from None
 
 
 def registered_version_source(source: str) -> tuple[str, str] | None:
@@ -191,7 +194,7 @@ def registered_version_source(source: str) -> tuple[str, str] | None:
         return name, "@" + alias
     name, _, version = rest.partition("/")
     if not name or not version or "/" in version:
-        raise _invalid_source(
+        raise invalid_source(
             source,
             "expected models:/<name>/<version, stage or 'latest'>, models:/<name>@<alias> or "
             "models:/m-<id>",
@@ -204,17 +207,17 @@ def check_local_source(source: str, roots: list[str]) -> None:
     location, when those are local)."""
     path = local_path(source)
     if path is None:
-        raise _invalid_source(source, "unsupported local source")
+        raise invalid_source(source, "unsupported local source")
     for root in roots:
         root_path = local_path(root)
         if root_path is not None and is_under(path, root_path):
             return
     if not roots:
-        raise _invalid_source(
+        raise invalid_source(
             source,
             "a local source needs the run_id (or model_id) whose artifacts it lies in",
         )
-    raise _invalid_source(
+    raise invalid_source(
         source, "a local source must lie inside the artifact folder of its run or logged model"
     )
 

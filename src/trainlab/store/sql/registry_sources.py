@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from trainlab.artifacts.paths import proxied_path
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 from trainlab.store.sql import registry_rules as rules
 from trainlab.store.sql.models import LoggedModelModel, RunModel
@@ -32,9 +33,14 @@ def _logged_model(s: Session, model_id: str) -> LoggedModelModel:
     return model
 
 
-def check_source(s: Session, source: str, run_id: str | None, model_id: str | None) -> None:
+def check_source(
+    s: Session, source: str, run_id: str | None, model_id: str | None
+) -> tuple[str | None, str | None]:
     """Safe (see ``registry_rules``); a ``runs:/`` source names ``run_id``; a local source lies
-    under the artifact folder of ``run_id`` or ``model_id``."""
+    under the artifact folder of ``run_id`` or ``model_id``, and so does a ``mlflow-artifacts:``
+    source. Given neither id, a ``mlflow-artifacts:`` source must lie in the folder of a run or
+    logged model its path names: ``(run_id, model_id)`` of that owner, for the version's lineage
+    (``(None, None)`` otherwise)."""
     rules.check_source_safe(source)
     roots: list[str] = []
     if run_id:
@@ -50,13 +56,56 @@ def check_source(s: Session, source: str, run_id: str | None, model_id: str | No
             )
         if not run_id:
             _run_root(s, from_run[0])
-        return
+        return None, None
     from_model = rules.logged_model_source(source)
     if from_model is not None:
         _logged_model(s, from_model[0])
-        return
+        return None, None
     if rules.is_local_source(source):
         rules.check_local_source(source, roots)
+    elif (path := proxied_path(source)) is not None:
+        return _check_proxied_source(s, source, path, roots)
+    return None, None
+
+
+def _check_proxied_source(
+    s: Session, source: str, path: str, roots: list[str]
+) -> tuple[str | None, str | None]:
+    """A ``mlflow-artifacts:`` source at ``path`` lies under one of ``roots`` (those of the ids
+    given) or, with no ids, under the folder of a run or logged model named in ``path``."""
+    if roots:
+        if any(_proxied_under(path, root) for root in roots):
+            return None, None
+        raise rules.invalid_source(
+            source, "it must lie inside the artifact folder of its run or logged model"
+        )
+    names = set(path.split("/"))
+    runs = s.execute(
+        select(RunModel.run_id, RunModel.artifact_uri).where(RunModel.run_id.in_(names))
+    )
+    for owner, root in runs:
+        if _proxied_under(path, root):
+            return owner, None
+    models = s.execute(
+        select(LoggedModelModel.model_id, LoggedModelModel.artifact_uri).where(
+            LoggedModelModel.model_id.in_(names)
+        )
+    )
+    for owner, root in models:
+        if _proxied_under(path, root):
+            return None, owner
+    raise rules.invalid_source(
+        source,
+        "a mlflow-artifacts: source must lie inside the artifact folder of a run or logged "
+        "model; give its run_id (or model_id)",
+    )
+
+
+def _proxied_under(path: str, root: str) -> bool:
+    root_path = proxied_path(root)
+    if root_path is None:
+        return False
+    return rules.is_under("/" + path, "/" + root_path)
 
 
 def download_uri(s: Session, source: str) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, and_, bindparam, delete, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from trainlab.artifacts.paths import validate_artifact_location
+from trainlab.artifacts.paths import join_location, validate_artifact_location
 from trainlab.entities import (
     DatasetInput,
     Experiment,
@@ -190,7 +190,7 @@ class SqlTrackingStore(BaseTrackingStore):
     ) -> None:
         self.uri = uri
         self.engine = engine or make_engine(uri)
-        self.default_artifact_root = default_artifact_root.rstrip("/")
+        self.default_artifact_root = default_artifact_root
         self.clock = clock
         try:
             upgrade(self.engine)
@@ -215,7 +215,9 @@ class SqlTrackingStore(BaseTrackingStore):
             stmt = upsert_insert(s, ExperimentModel).values(
                 experiment_id=DEFAULT_EXPERIMENT_ID,
                 name=DEFAULT_EXPERIMENT_NAME,
-                artifact_location=f"{self.default_artifact_root}/{DEFAULT_EXPERIMENT_ID}",
+                artifact_location=join_location(
+                    self.default_artifact_root, str(DEFAULT_EXPERIMENT_ID)
+                ),
                 lifecycle_stage=LifecycleStage.ACTIVE,
                 creation_time=t,
                 last_update_time=t,
@@ -288,7 +290,9 @@ class SqlTrackingStore(BaseTrackingStore):
                 s.execute(
                     update(ExperimentModel)
                     .where(ExperimentModel.experiment_id == exp_id)
-                    .values(artifact_location=f"{self.default_artifact_root}/{exp_id}")
+                    .values(
+                        artifact_location=join_location(self.default_artifact_root, str(exp_id))
+                    )
                 )
             s.add_all(
                 ExperimentTagModel(experiment_id=exp_id, key=k, value=v) for k, v in tags.items()
@@ -456,7 +460,7 @@ class SqlTrackingStore(BaseTrackingStore):
                 status=RunStatus.RUNNING,
                 start_time=start_time if start_time is not None else self.clock(),
                 end_time=None,
-                artifact_uri=f"{artifact_location}/{run_id}/artifacts",
+                artifact_uri=join_location(artifact_location, run_id, "artifacts"),
                 lifecycle_stage=LifecycleStage.ACTIVE,
             )
             insert_run_row(
