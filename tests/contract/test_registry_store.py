@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -730,6 +732,44 @@ def test_alias_history_and_rollback(
         registry.get_alias_history(missing)
     with pytest.raises(ResourceNotFound, match=f"Registered Model with name={missing} not found"):
         registry.set_registered_model_alias(missing, "champion", 1)
+
+
+def test_concurrent_alias_moves_each_record_the_version_they_moved_from(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    """Moves of one alias at once (two replicas, two people promoting): each event's 'from' is
+    the 'to' of the one before, so the history is one chain and rollback goes to the holder
+    before the last move."""
+    for _ in range(4):
+        _version(registry, model, run)
+    registry.set_registered_model_alias(model, "prod", 1)
+    start = threading.Barrier(4)
+
+    def mover(version: int) -> None:
+        start.wait()
+        for _ in range(5):
+            registry.set_registered_model_alias(model, "prod", version, user=f"u{version}")
+            registry.set_registered_model_alias(model, "prod", 1)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(mover, [2, 3, 4, 1]))
+    events = registry.get_alias_history(model, "prod")
+    assert [e.from_version for e in events[1:]] == [e.to_version for e in events[:-1]]
+    assert events[-1].to_version == registry.get_model_version_by_alias(model, "prod").version
+
+
+def test_an_alias_moves_only_from_the_version_expected(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    for _ in range(3):
+        _version(registry, model, run)
+    registry.set_registered_model_alias(model, "prod", 1, expected=None)  # not set: as expected
+    for wrong in (None, 2):
+        with pytest.raises(InvalidState, match="held by version 1, not"):
+            registry.set_registered_model_alias(model, "prod", 3, expected=wrong)
+    registry.set_registered_model_alias(model, "prod", 2, expected=1)
+    events = registry.get_alias_history(model, "prod")
+    assert [(e.from_version, e.to_version) for e in events] == [(None, 1), (1, 2)]
 
 
 def test_deleting_a_version_records_its_alias_moves(

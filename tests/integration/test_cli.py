@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -584,6 +585,37 @@ def test_server_refuses_an_artifact_folder_it_cannot_write(tmp_path: Path) -> No
     )
 
 
+@pytest.mark.parametrize(
+    ("given", "hint"),
+    [
+        ("s3:/bucket/art", "S3 destinations are written s3://bucket/prefix"),
+        ("gs://bucket/art", "give a folder, or s3://bucket/prefix"),
+        ("s3a://bucket/art", "give a folder, or s3://bucket/prefix"),
+    ],
+)
+def test_server_refuses_a_destination_of_an_unknown_scheme(
+    tmp_path: Path, given: str, hint: str
+) -> None:
+    # Before, each was a local folder of that name, where no other replica finds the files.
+    from tests.support.server import free_port
+
+    proc = cli(
+        "server", "--port", str(free_port()), "--backend-store-uri", f"sqlite:///{tmp_path}/s.db",
+        "--artifacts-destination", given, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"Unsupported artifact destination {given!r}: {hint}" in one_line(proc.stderr)
+    assert list(tmp_path.iterdir()) == []  # no folder, and no database
+
+
+def test_an_upper_case_s3_scheme_is_s3() -> None:
+    from trainlab.artifacts.factory import normalized_destination
+
+    assert normalized_destination("S3://bucket/art") == "s3://bucket/art"
+    assert normalized_destination("file:///srv/art") == "/srv/art"
+
+
 def test_server_on_a_taken_port_says_so(tmp_path: Path) -> None:
     import socket
 
@@ -706,3 +738,21 @@ def test_the_start_of_a_run_id_finds_runs_of_deleted_experiments(tmp_path: Path)
     proc = cli("runs", "show", run_id[:8], "--json", "--tracking-uri", uri, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["info"]["run_id"] == run_id
+
+
+def test_the_workers_of_a_killed_server_end_with_it(tmp_path: Path) -> None:
+    """SIGKILL of `trainlab server --workers 2` (the supervisor): its workers went on serving the
+    port, and the next start could not take it."""
+    import psutil
+    from tests.support.server import ServerProcess
+
+    with ServerProcess(f"sqlite:///{tmp_path}/t.db", tmp_path / "a", workers=2) as server:
+        assert server.proc is not None
+        workers = psutil.Process(server.proc.pid).children(recursive=True)
+        assert workers
+        os.kill(server.proc.pid, signal.SIGKILL)  # the supervisor alone, not its group
+        server.proc.wait()
+        _, alive = psutil.wait_procs(workers, timeout=20)
+        assert alive == [], alive
+    with ServerProcess(f"sqlite:///{tmp_path}/t.db", tmp_path / "a", port=server.port):
+        pass  # the port is free again

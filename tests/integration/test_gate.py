@@ -446,3 +446,39 @@ def test_networks_are_compared_with_models_that_take_columns(registry: Registry)
     ) in message
     assert "{'type'" not in message
     assert registry.holder("reversed-tensor", "cancer-mixed") == reversed_tensor_net
+
+
+def test_the_gate_moves_the_alias_only_from_the_version_it_judged(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two gates at once, or a move by hand while one runs: the candidate passed against the
+    old holder, not the new one, so nothing moves."""
+    import trainlab
+    from trainlab.evaluation import gate
+
+    v = registry.versions
+    monkeypatch.chdir(registry.cwd)  # the data's recorded path is relative to it
+    store = store_for(registry.uri)
+    models = registry_for(store)
+    models.set_registered_model_alias("cancer", "race", v["weak"])
+    decide = gate.decide
+
+    def meanwhile(*args: Any, **kwargs: Any) -> Any:
+        models.set_registered_model_alias("cancer", "race", v["worse"], "someone")
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(gate, "decide", meanwhile)
+    try:
+        with pytest.raises(trainlab.exceptions.InvalidState, match="run the gate again"):
+            trainlab.promote(
+                "cancer", v["strong"], "race", "policy.yaml",
+                tracking_uri=registry.uri,
+            )  # fmt: skip
+        assert registry.holder("race") == v["worse"]
+        events = models.get_alias_history("cancer", "race")
+        assert [(e.from_version, e.to_version) for e in events] == [
+            (None, v["weak"]),
+            (v["weak"], v["worse"]),
+        ]
+    finally:
+        close_store(store)

@@ -265,6 +265,7 @@ def test_a_training_function_checkpoints_and_resumes(tmp_path: Path) -> None:
         )
     (run,) = trainlab.search_runs("iris", output="list", tracking_uri=uri)
     assert run.info.status == "FAILED"
+    assert run.data.tags["trainlab.error"] == "RuntimeError: crash at step 17"
     assert [s for s, _ in history(uri, run.info.run_id, "valid_accuracy")] == list(range(17))
 
     result = trainlab.train(
@@ -274,6 +275,9 @@ def test_a_training_function_checkpoints_and_resumes(tmp_path: Path) -> None:
     assert [s for s, _ in history(uri, run.info.run_id, "valid_accuracy")] == list(range(30))
     restarts = history(uri, run.info.run_id, "resumed_from")
     assert restarts == [(0, 15.0)]  # the function saw where it restarted
+    finished = trainlab.get_run(run.info.run_id, tracking_uri=uri)
+    assert finished.info.status == "FINISHED"
+    assert "trainlab.error" not in finished.data.tags  # the failure is no longer its outcome
 
 
 SCRIPT_FIT = """
@@ -426,9 +430,15 @@ def test_untracked_files_in_the_diff(tmp_path: Path) -> None:
     (tmp_path / "trainlab.db").write_bytes(b"SQLite format 3\0")
     (tmp_path / "trainlab-artifacts" / "0").mkdir(parents=True)
     (tmp_path / "trainlab-artifacts" / "0" / "m.pkl").write_bytes(b"x")
+    # Names secrets usually have: never copied into a run the whole server can read.
+    for name in (".env", "deploy/id_rsa", "aws.pem", "db_password.txt", "tokenizer.py"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("AWS_SECRET_ACCESS_KEY=supersecret123\n")
     info = git_info(tmp_path)
     assert info is not None and info.commit == "" and info.dirty
     assert "+x = 1" in info.diff
-    assert "big.csv" not in info.diff and info.skipped == ("big.csv",)
+    assert "big.csv" not in info.diff
+    assert info.skipped == (".env", "aws.pem", "big.csv", "db_password.txt", "deploy/id_rsa")
+    assert info.diff.count("supersecret123") == 1  # tokenizer.py's, a file of code
     assert "trainlab" not in info.diff
-    assert git(tmp_path, "status", "--porcelain").count("??") == 4  # the index is untouched
+    assert git(tmp_path, "status", "--porcelain").count("??") == 9  # the index is untouched

@@ -72,7 +72,7 @@ def serve(
     """Run the tracking server (MLflow REST API compatible)."""
     import uvicorn
 
-    from trainlab.artifacts.factory import artifact_repository
+    from trainlab.artifacts.factory import artifact_repository, normalized_destination
     from trainlab.cli.common import fail
     from trainlab.exceptions import TrainlabError
     from trainlab.store.sql.engine import make_engine, unopenable, upgrade
@@ -80,6 +80,10 @@ def serve(
     if log_level.lower() not in _LOG_LEVELS:
         fail(f"--log-level {log_level!r}: use {', '.join(_LOG_LEVELS)}.", code=2)
     _check_port_free(host, port)
+    try:
+        artifacts_destination = normalized_destination(artifacts_destination)
+    except TrainlabError as exc:
+        fail(f"{exc.message} (--artifacts-destination)", code=2)
     try:
         engine = make_engine(backend_store_uri)
         upgrade(engine)  # once here, so workers never race on a migration
@@ -90,8 +94,6 @@ def serve(
         fail(unopenable(backend_store_uri, exc).message)
     _limit_malloc_arenas()
     os.environ["TRAINLAB_BACKEND_STORE_URI"] = backend_store_uri
-    if "://" not in artifacts_destination:
-        artifacts_destination = os.path.abspath(artifacts_destination)
     os.environ["TRAINLAB_ARTIFACTS_DESTINATION"] = artifacts_destination
     try:
         artifact_repository(artifacts_destination, s3_endpoint_url).check()
@@ -106,6 +108,10 @@ def serve(
         os.environ["TRAINLAB_S3_ENDPOINT_URL"] = s3_endpoint_url
     if direct_transfers is not None:  # else $TRAINLAB_DIRECT_TRANSFERS, or on
         os.environ["TRAINLAB_DIRECT_TRANSFERS"] = "true" if direct_transfers else "false"
+    if workers > 1:
+        from trainlab.server import SUPERVISOR_ENV
+
+        os.environ[SUPERVISOR_ENV] = str(os.getpid())
     uvicorn.run(
         "trainlab.server.app:create_app",
         factory=True,

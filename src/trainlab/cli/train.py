@@ -49,13 +49,15 @@ def _fail(exc: TrainlabError, tracking_uri: str | None = None) -> NoReturn:
     refused = exc.error_code in ("INVALID_PARAMETER_VALUE", "INVALID_STATE")
     run_id = failed_run(exc)
     if run_id is not None:  # found in training (an early-stopping curve it does not report):
-        fail(f"{exc.message}\n{_where_failed(run_id, tracking_uri)}")  # a failed run, exit 1
+        fail(f"{exc.message}\n{_where_failed(exc, run_id, tracking_uri)}")  # a failed run
     fail(exc.message, code=2 if refused else 1)
 
 
-def _where_failed(run_id: str, tracking_uri: str | None) -> str:
-    from trainlab.training.failure import TRACEBACK_ARTIFACT
+def _where_failed(exc: BaseException, run_id: str, tracking_uri: str | None) -> str:
+    from trainlab.training.failure import TRACEBACK_ARTIFACT, traceback_stored
 
+    if not traceback_stored(exc):  # the store refused it, and the warning above says why
+        return f"run {run_id} ended FAILED; its traceback could not be stored with it."
     flag = uri_flag(tracking_uri)
     return (
         f"run {run_id} ended FAILED; its traceback: trainlab artifacts download {run_id} "
@@ -71,7 +73,7 @@ def _training_failed(exc: Exception, tracking_uri: str | None) -> NoReturn:
     run_id = failed_run(exc)
     if run_id is None:
         raise exc
-    fail(f"training failed: {describe(exc)}\n{_where_failed(run_id, tracking_uri)}", code=1)
+    fail(f"training failed: {describe(exc)}\n{_where_failed(exc, run_id, tracking_uri)}", code=1)
 
 
 def report_interrupt(

@@ -419,10 +419,12 @@ class BatchingLogger:
 
     def _mark_down(self) -> None:
         if not self._down:
+            why = self._sender.unavailable
             log.warning(
-                "trainlab: %s is unreachable; logging continues into the spool and is "
+                "trainlab: %s is unavailable (%s); logging continues into the spool and is "
                 "delivered when it is back.",
                 self._shown_target,
+                why.message if why is not None else "no answer",
             )
         self._down = True
         self._next_retry = time.monotonic() + self._backoff

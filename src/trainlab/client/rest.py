@@ -55,6 +55,17 @@ def _auth() -> httpx.Auth | None:
     return None
 
 
+def _reason(response: httpx.Response) -> str:
+    """``: <the server's message>`` of an error answer that has one (a 503 of a trainlab
+    server whose database is down says so), else nothing."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return ""
+    message = payload.get("message") if isinstance(payload, dict) else None
+    return f": {str(message).rstrip('.')}" if message else ""
+
+
 class _Bearer(httpx.Auth):
     def __init__(self, token: str) -> None:
         self.token = token
@@ -153,7 +164,8 @@ class RestTrackingStore(BaseTrackingStore):
             ) from None
         if response.status_code in _TRANSIENT_STATUS:
             raise ServiceUnavailable(
-                f"The tracking server at {redacted(self.uri)} answered {response.status_code}."
+                f"The tracking server at {redacted(self.uri)} answered "
+                f"{response.status_code}{_reason(response)}."
             )
         payload: Any
         try:

@@ -4,7 +4,7 @@ the transport of a ``RestTrackingStore``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from trainlab.client.rest import TRAINLAB_API, RestTrackingStore
 from trainlab.client.wire import tags as tag_dict
@@ -224,9 +224,17 @@ class RestRegistryStore(BaseRegistryStore):
 
     # -- aliases -----------------------------------------------------------------------------
     def set_registered_model_alias(
-        self, name: str, alias: str, version: int, user: str = "", reason: str = ""
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        user: str = "",
+        reason: str = "",
+        expected: int | None | Literal["any"] = "any",
     ) -> None:
         body = {"name": name, "alias": alias, "version": str(version), "user": user}
+        if expected != "any":
+            body["expected_version"] = "none" if expected is None else str(expected)
         self.call("POST", "/registered-models/alias", {**body, "reason": reason})
 
     def delete_registered_model_alias(

@@ -408,6 +408,7 @@ class Sender:
         self.store = store
         self.delivered = 0
         self.errors: list[DeliveryError] = []
+        self.unavailable: TrainlabError | None = None  # why the backend was, when last it was
 
     def send(self, run_id: str, batch: Batch) -> Batch | None:
         """Deliver ``batch``. Returns None when done, or, if the backend became unreachable,
@@ -424,6 +425,7 @@ class Sender:
         if error is None:
             self.delivered += 1
         elif isinstance(error, TrainlabError) and is_transient(error):
+            self.unavailable = error
             return Batch(end=end)
         else:
             self.reject(run_id, Batch(end=end), error)
@@ -437,6 +439,7 @@ class Sender:
             if error is None:
                 self.delivered += len(part)
             elif isinstance(error, TrainlabError) and is_transient(error):
+                self.unavailable = error
                 for later in reversed(todo):
                     part.extend(later)
                 return part

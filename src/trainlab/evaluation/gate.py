@@ -258,9 +258,18 @@ def promote(
     if decision.passed:
         user = user or login_name()
         reason = f"promotion gate {verdict} (evaluation run {run_id})"
+        # Only if the alias still holds the version evaluated: two gates at once, or a move
+        # by hand meanwhile, must not let a version in unjudged against the new holder.
+        try:
+            registry.set_registered_model_alias(name, alias, version, user, reason, champion)
+        except InvalidState as moved:
+            raise InvalidState(
+                f"{moved.message} Version {version} passed against "
+                f"{'no champion' if champion is None else f'version {champion}'} (evaluation "
+                f"run {run_id}); run the gate again to judge it against the new holder."
+            ) from None
         if champion is not None:
             registry.set_registered_model_alias(name, PREVIOUS_ALIAS, champion, user, reason)
-        registry.set_registered_model_alias(name, alias, version, user, reason)
     unchecked = None if rows is None or rows.checked else rows.note
     return GateResult(
         decision, name, version, alias, champion, run_id, decision.passed, data.digest,

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import gc
 import logging
+import os
+import signal
+import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +22,7 @@ from starlette.responses import Response
 
 from trainlab.artifacts.paths import check_url_path
 from trainlab.exceptions import TrainlabError
+from trainlab.server import SUPERVISOR_ENV
 from trainlab.server.context import ServerContext
 from trainlab.server.memory import IdleTrimmer, malloc_trim
 from trainlab.server.openapi import openapi
@@ -103,6 +109,19 @@ def _sweep_stale_uploads(repo: object) -> None:
         ).start()
 
 
+def _end_with_supervisor() -> None:
+    """A worker of ``--workers N`` ends when its supervisor does, even by SIGKILL: it would
+    otherwise go on serving the port, and the next start could not take it (Linux)."""
+    supervisor = os.environ.get(SUPERVISOR_ENV)
+    if not supervisor or os.getppid() != int(supervisor) or not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != int(supervisor):  # it died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _mount(app: FastAPI, routes: list[Route], prefixes: tuple[str, ...]) -> list[tuple[str, Route]]:
     """Each route under each prefix, as a plain Starlette route (a GET one answers HEAD too):
     FastAPI's dependency handling has nothing to do for them and took 150 us a request. Returns
@@ -118,6 +137,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _end_with_supervisor()
         app.state.ctx = build_context(settings)
         _sweep_stale_uploads(app.state.ctx.artifacts)
         # What start-up made (modules, routes, the stores) lives as long as the server: out of

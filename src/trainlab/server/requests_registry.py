@@ -62,6 +62,8 @@ class RollbackAlias(AliasMove):
 
 class SetAlias(AliasMove):
     version: Id
+    # trainlab's: move only if the alias holds this version ("none": is not set)
+    expected_version: StrictStr | None = None
 
 
 class AliasHistory(ModelRef):

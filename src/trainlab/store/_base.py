@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from trainlab.entities import (
     AliasEvent,
@@ -327,8 +328,17 @@ class BaseRegistryStore(abc.ABC):
     # -- aliases -----------------------------------------------------------------------------
     @abc.abstractmethod
     def set_registered_model_alias(
-        self, name: str, alias: str, version: int, user: str = "", reason: str = ""
-    ) -> None: ...
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        user: str = "",
+        reason: str = "",
+        expected: int | None | Literal["any"] = "any",
+    ) -> None:
+        """Point ``alias`` at ``version``; with ``expected`` (a version, or None for an alias
+        not set) only if the alias holds it at that moment, else ``InvalidState`` and nothing
+        moves: the promotion gate moves only what it evaluated."""
 
     @abc.abstractmethod
     def delete_registered_model_alias(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 import platform
@@ -24,6 +25,13 @@ EXCLUDED = (
     "mlartifacts",
 )
 MAX_UNTRACKED_BYTES = 1 << 20  # larger untracked files (data, models) are named, not copied
+# Untracked files named as secrets usually are: named, never copied into a run everyone on the
+# server can read (a .gitignore entry leaves a file out altogether).
+SECRET_NAMES = (
+    ".env", ".env.*", "*.env", ".envrc", ".netrc", ".pgpass", ".npmrc", ".pypirc",
+    "*.pem", "*.key", "*.p12", "*.pfx", "*.kdbx", "id_rsa*", "id_dsa*", "id_ecdsa*",
+    "id_ed25519*", "credentials", "credentials.*", "*secret*", "*password*",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,7 @@ class GitInfo:
     dirty: bool
     diff: str
     remote: str | None
-    skipped: tuple[str, ...] = ()  # untracked files left out of the diff for their size
+    skipped: tuple[str, ...] = ()  # untracked files left out of the diff: size, or a secret's name
 
     @property
     def diff_sha256(self) -> str:
@@ -60,7 +68,8 @@ def _pathspec() -> list[str]:
 def git_info(path: str | Path = ".") -> GitInfo | None:
     """The repository ``path`` is in, or None outside one (or without git). ``diff`` holds
     every uncommitted change against HEAD, staged or not, with the contents of untracked files
-    up to 1 MiB (larger ones are listed in ``skipped``); trainlab's own files are left out. The
+    up to 1 MiB (larger ones, and those named as secrets usually are, are listed in
+    ``skipped``); trainlab's own files are left out. The
     user's index is not touched (a temporary copy gets the intent-to-add entries). A repository
     with no commit yet has commit ""."""
     import shutil
@@ -89,7 +98,7 @@ def git_info(path: str | Path = ".") -> GitInfo | None:
             big = (top / name).stat().st_size > MAX_UNTRACKED_BYTES
         except OSError:
             continue
-        (skipped if big else small).append(name)
+        (skipped if big or _secret(name) else small).append(name)
     diff = ""
     with tempfile.TemporaryDirectory(prefix="trainlab-git-") as tmp:
         index = Path(tmp) / "index"
@@ -104,6 +113,11 @@ def git_info(path: str | Path = ".") -> GitInfo | None:
             diff = _git(top, "diff", "--cached", "--binary", *spec, env=env) or ""
             diff += _git(top, "diff", "--binary", *spec, env=env) or ""
     return GitInfo(commit, branch, bool(diff or skipped), diff, remote, tuple(sorted(skipped)))
+
+
+def _secret(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in SECRET_NAMES)
 
 
 def _cpu_model() -> str:

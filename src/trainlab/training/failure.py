@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 ERROR_TAG = "trainlab.error"
 TRACEBACK_ARTIFACT = "error/traceback.txt"
 _RUN_ATTR = "trainlab_failed_run_id"
+_STORED_ATTR = "trainlab_traceback_stored"
 
 
 def describe(exc: BaseException) -> str:
@@ -41,6 +42,7 @@ def record_failure(run: ActiveRun, exc: BaseException) -> None:
         log.warning("trainlab: could not record why run %s failed: %s", run.run_id, failure)
         exc.add_note(f"trainlab: run {run.run_id} ended FAILED")
         return
+    setattr(exc, _STORED_ATTR, True)
     exc.add_note(
         f"trainlab: run {run.run_id} ended FAILED; this traceback is its artifact "
         f"{TRACEBACK_ARTIFACT}"
@@ -51,6 +53,11 @@ def failed_run(exc: BaseException) -> str | None:
     """The id of the run ``exc`` failed (recorded by :func:`record_failure`), if any."""
     run_id = getattr(exc, _RUN_ATTR, None)
     return run_id if isinstance(run_id, str) else None
+
+
+def traceback_stored(exc: BaseException) -> bool:
+    """Whether :func:`record_failure` stored ``exc``'s traceback on its run."""
+    return getattr(exc, _STORED_ATTR, False) is True
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from trainlab.training import adapters
 from trainlab.training.checkpoint import Checkpoint, RunCheckpoints
 from trainlab.training.context import FitContext, OnReport
 from trainlab.training.data import PreparedData, Split, prepare
-from trainlab.training.failure import recorded_outcome
+from trainlab.training.failure import ERROR_TAG, recorded_outcome
 from trainlab.training.metrics import DEFAULTS, evaluate, for_target
 from trainlab.training.progress import Reporter, resume_command
 from trainlab.training.spec import PipelineSpec, parse_spec
@@ -300,6 +300,10 @@ def resume(
         )
     stored = {key: m.step for key, m in original.data.metrics.items()}
     times = int(original.data.tags.get(RESUMED_TAG, "0")) + 1
+    if ERROR_TAG in original.data.tags:  # the failure resumed from is no longer the outcome
+        from trainlab.client.fluent import _client
+
+        _client(tracking_uri).store.delete_tag(run_id, ERROR_TAG)
     with (
         trainlab.start_run(run_id=run_id, tracking_uri=tracking_uri) as run,
         recorded_outcome(run),

@@ -61,3 +61,34 @@ def test_a_page_answered_with_200_is_not_taken_for_data(html_server: str) -> Non
             store.search_experiments()
     finally:
         store.close()
+
+
+class _DatabaseDown(BaseHTTPRequestHandler):
+    """A trainlab server whose database is down: a 503 with its reason."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        body = b'{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "The database is down."}'
+        self.send_response(503)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_503_says_what_the_server_gave_as_its_reason() -> None:
+    from trainlab.exceptions import ServiceUnavailable
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _DatabaseDown)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    store = RestTrackingStore(f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        with pytest.raises(ServiceUnavailable) as caught:
+            store.get_experiment("0")
+    finally:
+        store.close()
+        server.shutdown()
+        server.server_close()
+    assert str(caught.value).endswith("answered 503: The database is down.")

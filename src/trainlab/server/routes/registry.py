@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from trainlab.server import requests_registry as rq
 from trainlab.server import wire_registry as wire
@@ -61,7 +61,11 @@ def delete_registered_model_tag(ctx: Ctx, m: rq.DeleteRegisteredModelTag) -> dic
 # -- aliases --------------------------------------------------------------------------------
 def set_alias(ctx: Ctx, m: rq.SetAlias) -> dict[str, Any]:
     version = parse_version(m.version)
-    ctx.registry.set_registered_model_alias(m.name, m.alias, version, m.user, m.reason)
+    expected: int | None | Literal["any"] = "any"
+    if m.expected_version is not None:
+        none = m.expected_version.lower() == "none"
+        expected = None if none else parse_version(m.expected_version)
+    ctx.registry.set_registered_model_alias(m.name, m.alias, version, m.user, m.reason, expected)
     return {}
 
 

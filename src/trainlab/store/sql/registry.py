@@ -5,7 +5,7 @@ store's engine (the same database)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -19,7 +19,12 @@ from trainlab.entities import (
 )
 from trainlab.entities.paging import decode_page_token, encode_page_token
 from trainlab.entities.registry import LINEAGE_TAG_PREFIX, STAGES, is_prompt
-from trainlab.exceptions import InvalidParameterValue, ResourceAlreadyExists, ResourceNotFound
+from trainlab.exceptions import (
+    InvalidParameterValue,
+    InvalidState,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+)
 from trainlab.store import search
 from trainlab.store._base import (
     REGISTRY_SEARCH_LIMIT,
@@ -40,6 +45,7 @@ from trainlab.store.sql.models import (
 from trainlab.store.sql.registry_lineage import lineage_tags, list_version_on_model
 from trainlab.store.sql.registry_load import (
     MODEL_ROW,
+    MODEL_ROW_LOCKED,
     VERSION_ROW,
     latest_per_stage,
     load_models,
@@ -101,10 +107,14 @@ class SqlRegistryStore(BaseRegistryStore):
 
     # -- helpers -----------------------------------------------------------------------------
     @staticmethod
-    def _model_row(s: Session, name: str) -> Row[Any]:
-        """The model's row (a plain row); the model must exist."""
+    def _model_row(s: Session, name: str, lock: bool = False) -> Row[Any]:
+        """The model's row (a plain row); the model must exist. ``lock`` holds the row until
+        the unit of work ends, so that moves of its aliases happen one after the other and
+        each records the version it really moved from (PostgreSQL; a SQLite writer holds the
+        whole database already)."""
         rules.validate_model_name(name)
-        row = s.connection().execute(MODEL_ROW, {"name": name}).first()
+        query = MODEL_ROW_LOCKED if lock else MODEL_ROW
+        row = s.connection().execute(query, {"name": name}).first()
         if row is None:
             raise ResourceNotFound(f"Registered Model with name={name} not found")
         return row
@@ -226,7 +236,7 @@ class SqlRegistryStore(BaseRegistryStore):
 
     def delete_registered_model(self, name: str) -> None:
         with unit_of_work(self.engine) as s:
-            self._model_row(s, name)
+            self._model_row(s, name, lock=True)
             t = self.clock()
             aliases.remove_for_version(
                 s, name, None, user="", reason=aliases.MODEL_DELETED, timestamp=t
@@ -470,12 +480,24 @@ class SqlRegistryStore(BaseRegistryStore):
 
     # -- aliases -----------------------------------------------------------------------------
     def set_registered_model_alias(
-        self, name: str, alias: str, version: int, user: str = "", reason: str = ""
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        user: str = "",
+        reason: str = "",
+        expected: int | None | Literal["any"] = "any",
     ) -> None:
         rules.validate_alias(alias)
         with unit_of_work(self.engine) as s:
-            self._model_row(s, name)  # "no such model" before "no such version"
+            self._model_row(s, name, lock=True)  # "no such model" before "no such version"
             row = self._version_record(s, name, version)
+            if expected != "any" and (held := aliases.current_version(s, name, alias)) != expected:
+                raise InvalidState(
+                    f"Alias '{alias}' of registered model '{name}' is held by "
+                    f"{_holding(held)}, not {_holding(expected)}: it moved meanwhile, so it "
+                    "was left there."
+                )
             t = self.clock()
             if aliases.move(s, name, alias, row.version, user=user, reason=reason, timestamp=t):
                 self._touch(s, name)
@@ -485,7 +507,7 @@ class SqlRegistryStore(BaseRegistryStore):
     ) -> None:
         rules.validate_alias(alias)
         with unit_of_work(self.engine) as s:
-            self._model_row(s, name)
+            self._model_row(s, name, lock=True)
             t = self.clock()
             if aliases.move(s, name, alias, None, user=user, reason=reason, timestamp=t):
                 self._touch(s, name)
@@ -528,7 +550,7 @@ class SqlRegistryStore(BaseRegistryStore):
     ) -> ModelVersion:
         rules.validate_alias(alias)
         with unit_of_work(self.engine, write=not dry_run) as s:
-            self._model_row(s, name)
+            self._model_row(s, name, lock=not dry_run)
             target = aliases.rollback_target(s, name, alias)
             row = s.get(_MV, (name, target))
             if row is None:
@@ -552,3 +574,7 @@ def _source_stage(source: str, stage: str) -> str:
             source,
             f"{stage!r} is not a version number, a stage ({', '.join(STAGES)}) or 'latest'",
         ) from None
+
+
+def _holding(version: int | None) -> str:
+    return "no version" if version is None else f"version {version}"

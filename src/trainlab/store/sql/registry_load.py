@@ -30,6 +30,7 @@ _RM = RegisteredModelModel
 VERSION_ROWS = select(*_MV.__table__.c)
 MODEL_ROWS = select(*_RM.__table__.c)
 MODEL_ROW = MODEL_ROWS.where(_RM.name == bindparam("name"))
+MODEL_ROW_LOCKED = MODEL_ROW.with_for_update()
 VERSION_ROW = VERSION_ROWS.where(_MV.name == bindparam("name"), _MV.version == bindparam("version"))
 
 _VT = ModelVersionTagModel
