@@ -730,3 +730,66 @@ def test_a_count_below_one_is_refused(tmp_path: Path, flags: tuple[str, str]) ->
     assert f"Invalid value for '{flags[0]}'" in proc.stderr
     assert "greater than or equal to 1" in proc.stderr
     assert not (tmp_path / "trainlab-studies").exists()
+
+
+def test_list_valued_choices_reach_the_function_as_lists(tmp_path: Path) -> None:
+    """`hidden: {type: categorical, choices: [[32], [64, 32]]}`, as a network's layer sizes:
+    Optuna takes no lists; the study crashed in its parameter importances after every trial."""
+    from tests.support.tune_fns import layers
+
+    uri = f"sqlite:///{tmp_path}/t.db"
+    result = trainlab.tune(
+        fn=layers,
+        space={
+            "hidden": {"type": "categorical", "choices": [[32], [64, 32], [128, 64, 32]]},
+            "x": {"type": "float", "low": 0, "high": 1},
+        },
+        metric="loss", direction="minimize", trials=8, experiment="layers",
+        storage=f"journal:{tmp_path}/s.journal", tracking_uri=uri, progress=False,
+    )  # fmt: skip
+    assert result.summary.best[0].values == [1.0]
+    assert "hidden" in result.summary.importances  # the step that crashed
+    runs = trainlab.search_runs("layers", output="list", tracking_uri=uri)
+    trials = [r for r in runs if r.info.run_name.startswith("trial-")]
+    assert len(trials) == 8 and all(r.info.status == "FINISHED" for r in trials)
+    assert {r.data.params["hidden"] for r in trials} <= {"[32]", "[64, 32]", "[128, 64, 32]"}
+
+
+def test_resuming_a_study_its_process_still_runs_is_refused(tmp_path: Path) -> None:
+    """The second `--resume` took the running trials for abandoned and failed them: the first
+    process then crashed with Optuna's 'Trial#0 has already finished'."""
+    from tests.support.tune_fns import slow_curve
+
+    uri = f"sqlite:///{tmp_path}/t.db"
+    storage = f"journal:{tmp_path}/s.journal"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINLAB_")}
+    env["TRAINLAB_SPOOL_DIR"] = str(tmp_path / "spool")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    options = (
+        "space={'x': {'type': 'float', 'low': -4, 'high': 4}}, metric='loss', "
+        f"direction='minimize', pruner='none', experiment='live', study='live', "
+        f"storage={storage!r}, tracking_uri={uri!r}, progress=False"
+    )
+    script = f"import trainlab\nfrom tests.support.tune_fns import slow_curve\n" \
+        f"trainlab.tune(fn=slow_curve, trials=6, {options})\n"  # fmt: skip
+    driver = subprocess.Popen([str(Path(TRAINLAB).with_name("python")), "-c", script], env=env,
+                              cwd=tmp_path, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while finished_trials(storage, "live") < 1:
+            assert driver.poll() is None, driver.communicate()
+            assert time.monotonic() < deadline, "no trial finished within 60 s"
+            time.sleep(0.1)
+        with pytest.raises(trainlab.exceptions.InvalidState, match=f"process {driver.pid} "):
+            trainlab.tune(
+                fn=slow_curve, space={"x": {"type": "float", "low": -4, "high": 4}},
+                metric="loss", direction="minimize", pruner="none", trials=6, resume=True,
+                experiment="live", study="live", storage=storage, tracking_uri=uri,
+                progress=False,
+            )  # fmt: skip
+        _, err = driver.communicate(timeout=120)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert driver.returncode == 0, err
+    assert finished_trials(storage, "live") == 6

@@ -49,3 +49,9 @@ def exits(params: dict[str, Any], ctx: Any) -> float:
     import sys
 
     sys.exit(3)
+
+
+def layers(params: dict[str, Any], ctx: Any) -> float:
+    """A list-valued choice (``hidden: [64, 32]``) arrives as the list: loss = its length."""
+    assert isinstance(params["hidden"], list), params
+    return float(len(params["hidden"]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import inspect
+import io
 import os
 import re
 import warnings
@@ -126,7 +127,13 @@ def _probe_fit(estimator: Any) -> tuple[list[str], Exception | None]:
     probe = clone(estimator).set_params(n_estimators=1, callbacks=None)
     X, y = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 0, 1])
     error = None
-    with warnings.catch_warnings(record=True) as caught, _quiet_stderr():
+    # LightGBM prints its log ("number of data points in the train set: 4") with print():
+    # the user would take it for their data
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        _quiet_stderr(),
+        contextlib.redirect_stdout(io.StringIO()),
+    ):
         warnings.simplefilter("always")
         try:
             probe.fit(X, y)

@@ -40,6 +40,7 @@ class Split:
     X: pd.DataFrame
     y: pd.Series
     fingerprint: Fingerprint
+    groups: pd.Series | None = None  # each row's group, when the data is split by group
 
 
 @dataclass
@@ -50,6 +51,7 @@ class PreparedData:
     task: str  # "classification" | "regression"
     splits: dict[str, Split]
     overlaps: dict[str, int] = field(default_factory=dict)  # "train/test" -> shared rows
+    split_by: str | None = None  # "group" or "time" (rows in time order), as data.split says
 
     def split(self, name: str) -> Split | None:
         return self.splits.get(name)
@@ -301,5 +303,9 @@ def prepare(spec: DataSpec, estimator: Any = None) -> PreparedData:
         part = frame.iloc[rows]
         X = part[features].reset_index(drop=True)
         y = part[spec.target].reset_index(drop=True)
-        splits[name] = Split(name, X, y, fingerprint(part[[*features, spec.target]]))
-    return PreparedData(spec.source, features, spec.target, task, splits, _overlaps(splits))
+        groups = part[spec.split.group].reset_index(drop=True) if spec.split.group else None
+        splits[name] = Split(name, X, y, fingerprint(part[[*features, spec.target]]), groups)
+    split_by = "group" if spec.split.group else "time" if spec.split.time else None
+    return PreparedData(
+        spec.source, features, spec.target, task, splits, _overlaps(splits), split_by
+    )

@@ -529,18 +529,37 @@ def _predictions(model: Any, split: Split) -> tuple[Any, Any]:
     return pred, proba
 
 
+def _folds(split_by: str | None, task: str, train: Split, k: int, seed: int) -> list[Any]:
+    """(train rows, valid rows) of each of ``k`` folds: no group in both parts of a fold, and
+    no fold fitted on rows later than those it is scored on, as the data's own split."""
+    from sklearn import model_selection as ms
+
+    classifier = task == "classification"
+    if split_by == "time":  # train.X is in time order
+        splitter: Any = ms.TimeSeriesSplit(k)
+    elif split_by == "group":
+        kind = ms.StratifiedGroupKFold if classifier else ms.GroupKFold
+        splitter = kind(k, shuffle=True, random_state=seed)
+    else:
+        kind = ms.StratifiedKFold if classifier else ms.KFold
+        splitter = kind(k, shuffle=True, random_state=seed)
+    try:
+        return list(splitter.split(train.X, train.y, train.groups))
+    except ValueError as exc:  # e.g. fewer groups in the train split than folds
+        raise InvalidParameterValue(f"train.cv={k}: {exc}") from None
+
+
 def _cross_validation(
     p: Plan, run: ActiveRun, reporter: Reporter, stored: dict[str, int]
 ) -> dict[str, float]:
-    """k folds of the train split (stratified for classifiers); each fold's scores are logged
-    as ``cv_<metric>`` at step = fold, their mean and std logged at once and returned."""
-    from sklearn.model_selection import KFold, StratifiedKFold
-
+    """k folds of the train split, as the data was split: whole groups to each fold when split
+    by group, each fold later in time than what it is fitted on when split by time (else
+    shuffled; stratified for classifiers). Each fold's scores are logged as ``cv_<metric>`` at
+    step = fold, their mean and std logged at once and returned."""
     spec, data = p.spec, p.data
     train = data.splits["train"]
     k = spec.train.cv or 0
-    kind = StratifiedKFold if data.task == "classification" else KFold
-    splitter = kind(k, shuffle=True, random_state=spec.train.seed)
+    folds = _folds(data.split_by, data.task, train, k, spec.train.seed)
 
     def part(rows: Any, name: str) -> Split:
         X = train.X.iloc[rows].reset_index(drop=True)
@@ -548,7 +567,7 @@ def _cross_validation(
 
     scores: dict[str, list[float]] = {m: [] for m in p.metric_names}
     bar = reporter.task("cross-validation folds", k)
-    for fold, (tr, va) in enumerate(splitter.split(train.X, train.y)):
+    for fold, (tr, va) in enumerate(folds):
         valid = part(va, "valid")
         ctx = FitContext(
             params=dict(spec.model.params),

@@ -32,7 +32,9 @@ def trainer_tag() -> dict[str, str]:
     return {TRAINER_TAG: f"{socket.gethostname()} {os.getpid()} {started or 0:.2f}"}
 
 
-def check_not_training(run: Run) -> None:
+def check_not_training(
+    run: Run, clash: str = "resuming it now would store its steps twice"
+) -> None:
     """Refuse a RUNNING run whose trainer is a live process of this host. A trainer on another
     host cannot be checked from here: resuming after its machine died must stay possible."""
     if run.info.status != "RUNNING":
@@ -48,6 +50,5 @@ def check_not_training(run: Run) -> None:
     if same:
         raise InvalidState(
             f"Run {run.info.run_id} is still being trained by process {pid} on this host: "
-            f"resuming it now would store its steps twice. Stop that process (kill {pid}) or "
-            "let it finish first."
+            f"{clash}. Stop that process (kill {pid}) or let it finish first."
         )

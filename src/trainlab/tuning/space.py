@@ -18,6 +18,7 @@ that setting of the pipeline (``train.lr`` of a PyTorch model, say).
 
 from __future__ import annotations
 
+import json
 import math
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -77,6 +78,19 @@ class ParamSpace(_Strict):
                 raise ValueError(f"an int parameter needs whole numbers for {', '.join(bad)}")
         return self
 
+    def encoded_choices(self) -> list[Any]:
+        """The choices as Optuna takes them: a list or mapping (``hidden: [64, 32]``) as its
+        JSON text, which Optuna can store, compare and rank (as a list it crashed the study's
+        parameter importances); ``decode`` gives the value back."""
+        return [c if _plain(c) else json.dumps(c) for c in self.choices or []]
+
+    def decode(self, suggested: Any) -> Any:
+        """The choice Optuna's ``suggested`` (from ``encoded_choices``) stands for."""
+        for choice, encoded in zip(self.choices or [], self.encoded_choices(), strict=True):
+            if encoded == suggested and type(encoded) is type(suggested):
+                return choice
+        return suggested
+
     def distribution(self) -> optuna.distributions.BaseDistribution:
         from optuna.distributions import (
             CategoricalDistribution,
@@ -85,7 +99,7 @@ class ParamSpace(_Strict):
         )
 
         if self.type == "categorical":
-            return CategoricalDistribution(self.choices or [])
+            return CategoricalDistribution(self.encoded_choices())
         assert self.low is not None and self.high is not None
         if self.type == "int":
             step = int(self.step or 1)
@@ -95,7 +109,7 @@ class ParamSpace(_Strict):
     def grid(self, name: str) -> list[Any]:
         """Every value, for the grid sampler: choices, or the ints (or float steps) in range."""
         if self.type == "categorical":
-            return list(self.choices or [])
+            return self.encoded_choices()
         assert self.low is not None and self.high is not None
         if self.type == "float" and self.step is None:
             raise ValueError(
@@ -105,6 +119,10 @@ class ParamSpace(_Strict):
         count = int(round((self.high - self.low) / step)) + 1
         values = [self.low + i * step for i in range(count)]
         return [int(v) for v in values] if self.type == "int" else values
+
+
+def _plain(value: Any) -> bool:
+    return value is None or isinstance(value, bool | int | float | str)
 
 
 def _fraction(value: float | None) -> bool:

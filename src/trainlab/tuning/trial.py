@@ -38,7 +38,7 @@ def suggest(trial: optuna.Trial, tune: TuneSpec) -> dict[str, Any]:
 
 def _suggest(trial: optuna.Trial, name: str, space: ParamSpace) -> Any:
     if space.type == "categorical":
-        return trial.suggest_categorical(name, space.choices or [])
+        return space.decode(trial.suggest_categorical(name, space.encoded_choices()))
     assert space.low is not None and space.high is not None
     if space.type == "int":
         step = int(space.step or 1)

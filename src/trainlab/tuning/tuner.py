@@ -208,10 +208,15 @@ def _main_file(fn: Any) -> dict[str, str]:
 def _parent_run(plan: StudyPlan, study: optuna.Study, resume: bool) -> ActiveRun:
     import trainlab
     from trainlab.training.runner import CONFIG_ARTIFACT, record_code_and_environment
+    from trainlab.training.trainer import check_not_training, trainer_tag
 
-    if resume:
+    if resume:  # not while the process running the study lives: its trials would be failed
         run_id = str(study.user_attrs[studies.ATTR_PARENT])
-        return trainlab.start_run(run_id=run_id, tracking_uri=plan.tracking_uri)
+        running = trainlab.get_run(run_id, tracking_uri=plan.tracking_uri)
+        check_not_training(running, "resuming its study now would fail the trials it runs")
+        resumed = trainlab.start_run(run_id=run_id, tracking_uri=plan.tracking_uri)
+        resumed.set_tags(trainer_tag())
+        return resumed
     tune = plan.tune
     run = trainlab.start_run(
         experiment=plan.experiment,
@@ -221,6 +226,7 @@ def _parent_run(plan: StudyPlan, study: optuna.Study, resume: bool) -> ActiveRun
             "trainlab.study": plan.name,
             "trainlab.study.storage": plan.storage,
             "trainlab.study.role": "parent",
+            **trainer_tag(),
         },
         params={
             "tune.metric": ",".join(tune.metrics),

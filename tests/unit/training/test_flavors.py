@@ -72,12 +72,17 @@ OwnXGB = _own_xgb()
         ("lightgbm.LGBMRegressor", {"objective": "gamma"}),  # positive labels, not the probe's
     ],
 )
-def test_valid_booster_params_pass_the_probe(cls: str, params: dict[str, object]) -> None:
+def test_valid_booster_params_pass_the_probe(
+    cls: str, params: dict[str, object], capfd: pytest.CaptureFixture[str]
+) -> None:
     """The probe's four rows of two classes are not the data: what follows the labels is not
-    held against the params."""
+    held against the params, and nothing the boosters print about them is shown (LightGBM's
+    "number of data points in the train set: 4" reads as if the user's data were four rows)."""
     from trainlab.training.adapters import build, check_booster_params
 
     check_booster_params(build(cls, params, seed=0), params, cls)
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")
 
 
 @pytest.mark.parametrize(
