@@ -158,3 +158,7 @@ def test_register_a_runs_model(seeded: Registry) -> None:
     assert_clean_error(
         run(seeded, "register", run_id, name), f"Run {run_id} has no logged model named 'model'"
     )
+    # A name with a space: the commands to paste next are quoted.
+    proc = run(seeded, "register", run_id, f"{name} xgb", "--model", "clf")
+    assert proc.returncode == 0, proc.stderr
+    assert f"trainlab promote '{name} xgb' --version 1 --policy POLICY.yaml" in proc.stdout

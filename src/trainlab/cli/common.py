@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -190,4 +191,4 @@ def uri_flag(uri: str | None) -> str:
 
     if not uri or absolute_tracking_uri(None) == absolute_tracking_uri(uri):
         return ""
-    return f" --tracking-uri {uri}"
+    return f" --tracking-uri {shlex.quote(uri)}"

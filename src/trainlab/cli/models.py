@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -196,11 +197,16 @@ def register_cmd(
         with opened_store(tracking_uri) as store:
             run_id = full_run_id(store, run_id)
         version = register_model(f"runs:/{run_id}/{model}", name, tracking_uri=tracking_uri)
-    flag = uri_flag(tracking_uri)
+    from rich.markup import escape
+
+    flag, shown = uri_flag(tracking_uri), shlex.quote(name)  # commands to paste: quoted
     console.print(
-        f"registered runs:/{run_id}/{model} as [bold]models:/{name}/{version}[/]\n"
-        f"next: trainlab promote {name} --version {version} --policy POLICY.yaml{flag}\n"
-        f"      trainlab models alias set {name} ALIAS {version}{flag}"
+        escape(f"registered runs:/{run_id}/{model} as ")
+        + f"[bold]{escape(f'models:/{name}/{version}')}[/]\n"
+        + escape(
+            f"next: trainlab promote {shown} --version {version} --policy POLICY.yaml{flag}\n"
+            f"      trainlab models alias set {shown} ALIAS {version}{flag}"
+        )
     )
 
 

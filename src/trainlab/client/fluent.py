@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from trainlab._user import login_name
-from trainlab.client.logger import BatchingLogger, check_key
+from trainlab.client.logger import BatchingLogger, check_key, metric_value
 from trainlab.client.resolve import redacted, resolve_tracking_uri, store_for
 from trainlab.entities import DatasetInput, Metric, Run, RunStatus, ViewType
 from trainlab.entities.tags import PARENT_RUN_TAG, SOURCE_NAME_TAG, SOURCE_TYPE_TAG, USER_TAG
@@ -168,7 +168,7 @@ class ActiveRun:
                 self._logger.log_metric(self.run_id, key, value, step or 0, ts)
             return
         points = [
-            Metric(key, float(value), ts, step or 0, model_id=model_id)
+            Metric(key, metric_value(key, value), ts, step or 0, model_id=model_id)
             for key, value in metrics.items()
         ]
         self._logger.flush()

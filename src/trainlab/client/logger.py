@@ -111,6 +111,17 @@ _VALID_KEYS: set[str] = set()
 _VALID_KEYS_KEPT = 100_000
 
 
+def metric_value(key: str, value: object) -> float:
+    """``value`` as a float, or an error naming the metric (float's own names neither)."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # a ValueError, as float's and the timestamp's checks
+        raise ValueError(
+            f"Metric {key!r}: value {value!r} is not a number; log numbers (a text goes in a "
+            "tag: set_tag)."
+        ) from None
+
+
 def check_key(key: object) -> str:
     """A metric, param or tag key as the server takes it, refused here at the call: TypeError
     for a non-string, InvalidParameterValue (naming the problem) for a name the server
@@ -176,7 +187,7 @@ class BatchingLogger:
         if key.__class__ is not str or key not in _VALID_KEYS:
             check_key(key)
         if value.__class__ is not float:
-            value = float(value)
+            value = metric_value(key, value)
         if step.__class__ is not int:
             step = operator.index(step)
         if timestamp is None:

@@ -117,7 +117,9 @@ class ParamSpace(_Strict):
             )
         step = self.step or 1
         count = int(round((self.high - self.low) / step)) + 1
-        values = [self.low + i * step for i in range(count)]
+        # 12 significant digits: 0.1 + 2 * 0.1 is 0.30000000000000004, which no filter on
+        # params.learning_rate = '0.3' would find
+        values = [float(f"{self.low + i * step:.12g}") for i in range(count)]
         return [int(v) for v in values] if self.type == "int" else values
 
 

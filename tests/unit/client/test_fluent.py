@@ -256,6 +256,14 @@ def test_second_top_level_run_is_refused(tracking_uri: str, experiment: str) -> 
     assert run_ids(runs) == [run.run_id]
 
 
+def test_a_metric_that_is_not_a_number_is_named(tracking_uri: str, experiment: str) -> None:
+    with trainlab.start_run(experiment=experiment, tracking_uri=tracking_uri):
+        for value in ("abc", None, [1.0]):
+            with pytest.raises(ValueError, match=r"Metric 'z': value .* not a number"):
+                trainlab.log_metric("z", value)  # type: ignore[arg-type]
+        trainlab.log_metric("z", "0.5")  # a number's text is a number, as float() takes it
+
+
 def test_ending_the_run_flushes_everything(tracking_uri: str, experiment: str) -> None:
     n = 10_000
     with trainlab.start_run(experiment=experiment, tracking_uri=tracking_uri) as run:
