@@ -113,12 +113,13 @@ def _end_with_supervisor() -> None:
     """A worker of ``--workers N`` ends when its supervisor does, even by SIGKILL: it would
     otherwise go on serving the port, and the next start could not take it (Linux)."""
     supervisor = os.environ.get(SUPERVISOR_ENV)
-    if not supervisor or os.getppid() != int(supervisor) or not sys.platform.startswith("linux"):
+    if not supervisor or not sys.platform.startswith("linux"):
         return
-    pr_set_pdeathsig = 1
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != int(supervisor):  # it died before the request took effect
+    if os.getppid() == int(supervisor):
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != int(supervisor):  # it died while this worker started: end too
         os.kill(os.getpid(), signal.SIGTERM)
 
 
