@@ -172,12 +172,19 @@ def test_a_pipeline_study_with_two_workers(tmp_path: Path) -> None:
     assert "has ended" not in proc.stderr  # nothing is logged to a pruned trial's ended run
 
 
-def test_a_killed_worker_leaves_a_failed_trial_that_is_retried(tmp_path: Path) -> None:
-    uri = f"sqlite:///{tmp_path}/t.db"
-    storage = f"journal:{tmp_path}/s.journal"
+def script_env(tmp_path: Path) -> dict[str, str]:
+    """For a Python script of the test's own that imports tests.support: no TRAINLAB_ settings
+    of the caller's, a spool of its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINLAB_")}
     env["TRAINLAB_SPOOL_DIR"] = str(tmp_path / "spool")
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    return env
+
+
+def test_a_killed_worker_leaves_a_failed_trial_that_is_retried(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/t.db"
+    storage = f"journal:{tmp_path}/s.journal"
+    env = script_env(tmp_path)
     script = (
         "import trainlab\n"
         "from tests.support.tune_fns import slow_curve\n"
@@ -762,12 +769,10 @@ def test_resuming_a_study_its_process_still_runs_is_refused(tmp_path: Path) -> N
 
     uri = f"sqlite:///{tmp_path}/t.db"
     storage = f"journal:{tmp_path}/s.journal"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINLAB_")}
-    env["TRAINLAB_SPOOL_DIR"] = str(tmp_path / "spool")
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    env = script_env(tmp_path)
     options = (
         "space={'x': {'type': 'float', 'low': -4, 'high': 4}}, metric='loss', "
-        f"direction='minimize', pruner='none', experiment='live', study='live', "
+        "direction='minimize', pruner='none', experiment='live', study='live', "
         f"storage={storage!r}, tracking_uri={uri!r}, progress=False"
     )
     script = f"import trainlab\nfrom tests.support.tune_fns import slow_curve\n" \
