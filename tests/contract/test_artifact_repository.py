@@ -294,19 +294,22 @@ def test_streaming_memory_stays_flat(kind: str, tmp_path: Path, request: Any) ->
 
 
 def test_s3_errors_are_trainlab_errors(moto_server: Any, aws_env: None) -> None:
-    """A destination whose bucket does not exist answers a clear error, not a 500."""
+    """A destination whose bucket does not exist answers a clear error naming it, not one to
+    try again later (clients would wait for a set-up to change)."""
     from trainlab.artifacts.s3 import S3ArtifactRepository
-    from trainlab.exceptions import ServiceUnavailable
 
     repo = S3ArtifactRepository("s3://no-such-bucket/prefix", endpoint_url=moto_server.url)
 
     async def one_chunk() -> AsyncIterator[bytes]:
         yield b"data"
 
-    with pytest.raises(ServiceUnavailable, match="NoSuchBucket"):
-        asyncio.run(repo.write_stream("a.txt", one_chunk()))
-    with pytest.raises(ServiceUnavailable, match="NoSuchBucket"):
-        repo.list("")
+    for call in (
+        lambda: asyncio.run(repo.write_stream("a.txt", one_chunk())),
+        lambda: repo.list(""),
+    ):
+        with pytest.raises(TrainlabError, match="NoSuchBucket; check the server's S3") as err:
+            call()
+        assert err.value.error_code == "INTERNAL_ERROR" and err.value.http_status == 500
 
 
 def test_s3_listings_leave_out_names_no_client_can_use(moto_server: Any, aws_env: None) -> None:

@@ -77,7 +77,8 @@ print(json.dumps({{"run_id": run.run_id, "modules": sorted(sys.modules)}}))
     assert (stored.data.metrics["m"].value, stored.data.metrics["m"].step) == (2.5, 3)
 
 
-def test_unreachable_server_fails_start_run_clearly() -> None:
+def test_unreachable_server_fails_start_run_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAINLAB_HTTP_RETRY_SECONDS", "1")
     uri = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     with pytest.raises(ServiceUnavailable) as info:
         trainlab.start_run(experiment="never", tracking_uri=uri)

@@ -79,8 +79,8 @@ def _translate(exc: Exception, what: str) -> TrainlabError:
             "403",  # a HEAD request's answer has no body: its status is its code
             "InvalidAccessKeyId",
             "SignatureDoesNotMatch",
-        ):
-            return ServiceUnavailable(
+        ):  # the server's set-up, not a moment's trouble: a client waiting would wait in vain
+            return TrainlabError(
                 f"{what}: object storage answered {code}; check the server's S3 destination "
                 "and credentials."
             )

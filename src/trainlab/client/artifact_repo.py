@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
@@ -17,11 +18,8 @@ from urllib.request import url2pathname
 from trainlab.artifacts.base import CHUNK_SIZE, FileInfo
 from trainlab.artifacts.local import LocalArtifactRepository, temp_file_beside
 from trainlab.artifacts.paths import PROXY_SCHEME, proxied_path, validate_artifact_path
-from trainlab.exceptions import (
-    InvalidParameterValue,
-    ServiceUnavailable,
-    from_json,
-)
+from trainlab.client.retry import Retrier, check_available
+from trainlab.exceptions import InvalidParameterValue, from_json
 
 if TYPE_CHECKING:
     import httpx
@@ -132,40 +130,28 @@ class LocalRepo(ArtifactRepo):
 
 
 class ProxiedRepo(ArtifactRepo):
-    """An ``mlflow-artifacts:/<prefix>`` root, served by the tracking server at ``http``."""
+    """An ``mlflow-artifacts:/<prefix>`` root, served by the tracking server at ``http``;
+    calls are retried while the server is briefly away (see ``trainlab.client.retry``)."""
 
-    def __init__(self, root_uri: str, http: httpx.Client, server: str) -> None:
+    def __init__(self, root_uri: str, http: httpx.Client, retrier: Retrier) -> None:
         self.root_uri = root_uri
         self._http = http
-        self._server = server
+        self._retrier = retrier
         self.prefix = validate_artifact_path(unquote(proxied_path(root_uri) or ""))
 
     def _url(self, path: str) -> str:
         return f"{PROXY_API}/{quote(_join(self.prefix, path))}"
 
-    def _raise_for(self, response: httpx.Response, what: str) -> None:
-        if response.is_success:
-            return
-        response.read()
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        if response.status_code in (502, 503, 504):  # with the server's reason, when it gave one
-            reason = payload.get("message") if isinstance(payload, dict) else response.text[:300]
-            raise ServiceUnavailable(
-                f"The tracking server at {self._server} answered {response.status_code} {what}"
-                + (f": {reason}" if isinstance(reason, str) and reason.strip() else ".")
-            )
-        if payload is None:
-            payload = {"message": f"HTTP {response.status_code} {what}: {response.text[:300]}"}
-        raise from_json(payload if isinstance(payload, dict) else {}, response.status_code)
+    def _send(self, request: Callable[[], httpx.Response], what: str, safe: bool) -> httpx.Response:
+        """The successful answer to ``request()``, tried again while the server is away."""
 
-    def _transport_error(self, exc: Exception) -> ServiceUnavailable:
-        return ServiceUnavailable(
-            f"Cannot reach the tracking server at {self._server}: {exc}. Is `trainlab server` "
-            "running there?"
-        )
+        def attempt() -> httpx.Response:
+            response = request()
+            check_available(response)
+            _raise_for(response, what)
+            return response
+
+        return self._retrier.run(attempt, what=what, safe=safe)
 
     def upload_file(self, local: Path, path: str) -> None:
         import httpx
@@ -173,32 +159,28 @@ class ProxiedRepo(ArtifactRepo):
         rel = validate_artifact_path(path)
         if not rel:
             raise InvalidParameterValue("Invalid artifact path '': an artifact needs a name.")
-        size = local.stat().st_size
-        try:
-            with open(local, "rb") as f:
-                response = self._http.put(
+
+        def put() -> httpx.Response:
+            with open(local, "rb") as f:  # from its start on every try
+                return self._http.put(
                     self._url(rel),
                     content=_chunks(f),
                     headers={
-                        "Content-Length": str(size),
+                        "Content-Length": str(os.fstat(f.fileno()).st_size),
                         "Content-Type": "application/octet-stream",
                     },
                     timeout=httpx.Timeout(30.0, write=None, read=None),
                 )
-        except httpx.TransportError as exc:
-            raise self._transport_error(exc) from None
-        self._raise_for(response, f"uploading {rel!r}")
+
+        self._send(put, f"uploading {rel!r}", safe=True)  # a PUT: the same bytes again
 
     def list(self, path: str = "") -> list[FileInfo]:
-        import httpx
-
         rel = validate_artifact_path(path)
-        try:
-            response = self._http.get(PROXY_API, params={"path": _join(self.prefix, rel)})
-        except httpx.TransportError as exc:
-            raise self._transport_error(exc) from None
-        self._raise_for(response, f"listing {rel!r}")
-        files = (response.json() or {}).get("files", [])
+
+        def get() -> httpx.Response:
+            return self._http.get(PROXY_API, params={"path": _join(self.prefix, rel)})
+
+        files = (self._send(get, f"listing {rel!r}", safe=True).json() or {}).get("files", [])
         return [
             FileInfo(_join(rel, f["path"]), bool(f.get("is_dir")), f.get("file_size"))
             for f in files
@@ -212,33 +194,41 @@ class ProxiedRepo(ArtifactRepo):
         return any(f.is_dir and f.path == rel for f in self.list(parent))
 
     def delete(self, path: str) -> None:
-        import httpx
-
         rel = validate_artifact_path(path)
         if not rel:
             raise InvalidParameterValue("Refusing to delete the artifact root.")
-        try:
-            response = self._http.delete(self._url(rel))
-        except httpx.TransportError as exc:
-            raise self._transport_error(exc) from None
-        self._raise_for(response, f"deleting {rel!r}")
+        # Not safe to repeat: done once, a second try would answer that it is not there.
+        self._send(lambda: self._http.delete(self._url(rel)), f"deleting {rel!r}", safe=False)
 
     def download_file(self, path: str, dst: Path) -> None:
         import httpx
 
         rel = validate_artifact_path(path)
+        what = f"downloading {rel!r}"
 
         def write(f: Any) -> None:
+            f.seek(0)
+            f.truncate()  # from the start on every try
             timeout = httpx.Timeout(30.0, read=300.0)
             with self._http.stream("GET", self._url(rel), timeout=timeout) as r:
-                self._raise_for(r, f"downloading {rel!r}")
+                check_available(r)
+                _raise_for(r, what)
                 for chunk in r.iter_bytes(CHUNK_SIZE):
                     f.write(chunk)
 
-        try:
-            _atomic_write_from(dst, write)
-        except httpx.TransportError as exc:
-            raise self._transport_error(exc) from None
+        _atomic_write_from(dst, lambda f: self._retrier.run(lambda: write(f), what=what, safe=True))
+
+
+def _raise_for(response: httpx.Response, what: str) -> None:
+    """The error a failed answer stands for (the server's own, when it sent one)."""
+    if response.is_success:
+        return
+    response.read()
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = {"message": f"HTTP {response.status_code} {what}: {response.text[:300]}"}
+    raise from_json(payload if isinstance(payload, dict) else {}, response.status_code)
 
 
 def _chunks(f: Any) -> Any:
@@ -257,7 +247,7 @@ def repo_for(artifact_uri: str, store: BaseTrackingStore) -> ArtifactRepo:
                 f"Artifacts at {artifact_uri!r} are served by a tracking server; use its "
                 "http(s):// URI as the tracking URI to read or write them."
             )
-        return ProxiedRepo(artifact_uri, store._http, store.uri)
+        return ProxiedRepo(artifact_uri, store._http, store.retrier)
     if artifact_uri.startswith("file:"):
         return LocalRepo(artifact_uri)
     if "://" not in artifact_uri and not artifact_uri.startswith(("s3:", "gs:")):

@@ -47,7 +47,11 @@ class _Client:
     def __init__(self, uri: str) -> None:
         self.uri = uri
         self.store: BaseTrackingStore = store_for(uri)
-        self.logger = BatchingLogger(self.store, target=uri, spool_dir=spool_dir())
+        self.logger = self._new_logger()
+
+    def _new_logger(self) -> BatchingLogger:
+        # Unreachable, the logger spools at once and retries the spool itself.
+        return BatchingLogger(self.store.fail_fast(), target=self.uri, spool_dir=spool_dir())
 
     def after_fork(self) -> None:
         """In a forked child: a logger of its own (the parent's logging thread is not here,
@@ -56,7 +60,7 @@ class _Client:
         engine = getattr(self.store, "engine", None)
         if engine is not None:
             engine.dispose(close=False)
-        self.logger = BatchingLogger(self.store, target=self.uri, spool_dir=spool_dir())
+        self.logger = self._new_logger()
 
 
 _clients: dict[str, _Client] = {}

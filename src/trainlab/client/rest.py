@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ import orjson
 
 from trainlab.client import wire
 from trainlab.client.resolve import redacted
+from trainlab.client.retry import Retrier, check_available
 from trainlab.entities import (
     DatasetInput,
     Experiment,
@@ -28,7 +30,6 @@ from trainlab.entities import (
 from trainlab.exceptions import (
     RemoteError,
     ResourceNotFound,
-    ServiceUnavailable,
     TrainlabError,
     from_json,
 )
@@ -37,7 +38,6 @@ from trainlab.validation import MAX_METRICS_PER_BATCH
 
 API = "/api/2.0/mlflow"
 TRAINLAB_API = "/api/2.0/trainlab"
-_TRANSIENT_STATUS = {502, 503, 504}
 
 
 def _auth() -> httpx.Auth | None:
@@ -53,17 +53,6 @@ def _auth() -> httpx.Auth | None:
     if user and password:
         return httpx.BasicAuth(user, password)
     return None
-
-
-def _reason(response: httpx.Response) -> str:
-    """``: <the server's message>`` of an error answer that has one (a 503 of a trainlab
-    server whose database is down says so), else nothing."""
-    try:
-        payload = response.json()
-    except ValueError:
-        return ""
-    message = payload.get("message") if isinstance(payload, dict) else None
-    return f": {str(message).rstrip('.')}" if message else ""
 
 
 class _Bearer(httpx.Auth):
@@ -95,9 +84,12 @@ NO_BULK = BulkLogBatch(MAX_METRICS_PER_BATCH, metric_columns=False)  # not a tra
 
 
 class RestTrackingStore(BaseTrackingStore):
-    def __init__(self, uri: str, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, uri: str, *, timeout: float = 30.0, retry_seconds: float | None = None
+    ) -> None:
         self.uri = uri.rstrip("/")
         self._timeout = timeout
+        self.retrier = Retrier(redacted(self.uri), retry_seconds)
         self._client, self._pid = self._new_client(), os.getpid()
         self._bulk: BulkLogBatch | None = None  # learnt from server-info on first need
 
@@ -120,6 +112,12 @@ class RestTrackingStore(BaseTrackingStore):
 
     def close(self) -> None:
         self._client.close()
+
+    def fail_fast(self) -> RestTrackingStore:
+        """This store, on the same connections, with no retries (see ``trainlab.client.retry``)."""
+        twin = copy.copy(self)
+        twin.retrier = Retrier(self.retrier.server, 0)
+        return twin
 
     @property
     def max_batch_metrics(self) -> int:
@@ -153,20 +151,15 @@ class RestTrackingStore(BaseTrackingStore):
     ) -> dict[str, Any]:
         content = None if body is None else orjson.dumps(body)
         headers = None if body is None else {"Content-Type": "application/json"}
-        try:
+
+        def attempt() -> httpx.Response:
             response = self._http.request(
                 method, api + path, content=content, headers=headers, params=params
             )
-        except httpx.TransportError as exc:
-            raise ServiceUnavailable(
-                f"Cannot reach the tracking server at {redacted(self.uri)}: {exc}. Is "
-                "`trainlab server` running there?"
-            ) from None
-        if response.status_code in _TRANSIENT_STATUS:
-            raise ServiceUnavailable(
-                f"The tracking server at {redacted(self.uri)} answered "
-                f"{response.status_code}{_reason(response)}."
-            )
+            check_available(response)
+            return response
+
+        response = self.retrier.run(attempt, what="", safe=method == "GET")
         payload: Any
         try:
             payload = response.json() if response.content else {}

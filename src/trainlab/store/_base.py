@@ -42,6 +42,11 @@ class BaseTrackingStore(abc.ABC):
     def close(self) -> None:  # noqa: B027 - a store with nothing to let go of keeps this
         """Let go of the store's connections (they reopen if it is used again)."""
 
+    def fail_fast(self) -> BaseTrackingStore:
+        """This store, answering at once when its backend is away instead of trying again for
+        a while (the background logger spools and retries on its own)."""
+        return self
+
     # -- experiments -------------------------------------------------------------------------
     @abc.abstractmethod
     def create_experiment(

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from trainlab.client.artifact_repo import ProxiedRepo
+from trainlab.client.retry import Retrier
 from trainlab.exceptions import ServiceUnavailable
 
 
@@ -16,7 +17,7 @@ def _answering(status: int, body: bytes, content_type: str) -> ProxiedRepo:
         return httpx.Response(status, content=body, headers={"Content-Type": content_type})
 
     http = httpx.Client(base_url="http://server", transport=httpx.MockTransport(handler))
-    return ProxiedRepo("mlflow-artifacts:/1/run/artifacts", http, "http://server")
+    return ProxiedRepo("mlflow-artifacts:/1/run/artifacts", http, Retrier("http://server", 0))
 
 
 def test_an_unavailable_store_is_reported_with_the_servers_reason(tmp_path: Path) -> None:

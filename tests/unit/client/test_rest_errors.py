@@ -83,7 +83,7 @@ def test_a_503_says_what_the_server_gave_as_its_reason() -> None:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _DatabaseDown)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    store = RestTrackingStore(f"http://127.0.0.1:{server.server_address[1]}")
+    store = RestTrackingStore(f"http://127.0.0.1:{server.server_address[1]}", retry_seconds=0)
     try:
         with pytest.raises(ServiceUnavailable) as caught:
             store.get_experiment("0")
