@@ -277,6 +277,17 @@ def test_db_upgrade_unsupported_uri(tmp_path: Path) -> None:
     assert_clean_error(proc, "'mysql://x'", "sqlite:///", "postgresql://")
 
 
+def test_db_upgrade_of_a_database_not_made_yet_says_how_to_make_it(tmp_path: Path) -> None:
+    uri = "postgresql://postgres:pw@127.0.0.1:5432/trainlab team"  # quoted in the command
+    proc = cli("db", "upgrade", uri, cwd=tmp_path)
+    assert_clean_error(
+        proc,
+        'database "trainlab team" does not exist.',
+        "Create it first: createdb -h 127.0.0.1 -p 5432 -U postgres 'trainlab team'",
+    )
+    assert "pw" not in proc.stderr
+
+
 # -- experiments list ---------------------------------------------------------------------------
 def test_experiments_list_table(seeded: Seeded) -> None:
     # The server is shared by the session: list up to the limit so that ours is in the page.
@@ -635,6 +646,25 @@ def test_server_on_a_taken_port_says_so(tmp_path: Path) -> None:
     assert not (tmp_path / "s.db").exists()  # refused before touching anything
 
 
+def test_the_server_log_says_which_store_and_destination(postgres_uri: str, tmp_path: Path) -> None:
+    from tests.support.server import ServerProcess
+
+    with_password = postgres_uri.replace("postgres@", "postgres:hunter2@", 1)
+    assert "hunter2" in with_password
+    server = ServerProcess(
+        with_password, tmp_path / "art", workers=2, extra_args=["--log-level", "info"]
+    )
+    with server:
+        pass
+    log = server.log_path.read_text()
+    shown = with_password.replace("hunter2", "***")
+    assert (
+        f"trainlab {trainlab.__version__}: runs in {shown}, artifacts in {tmp_path}/art, 2 workers"
+        in log
+    )
+    assert "hunter2" not in log
+
+
 # -- which store --------------------------------------------------------------------------------
 def test_runs_list_without_an_experiment_lists_every_experiment(tmp_path: Path) -> None:
     uri = f"sqlite:///{tmp_path}/two.db"
@@ -719,6 +749,10 @@ def test_reading_commands_never_create_a_store(tmp_path: Path, args: tuple[str, 
         ("sqlite:///.", "Cannot open the store 'sqlite:///.': unable to open database file"),
         (f"sqlite:///{'a' * 300}.db", "unable to open database file"),
         ("postgresql://postgres:secret@127.0.0.1:1/x", "'postgresql://postgres:***@127.0.0.1"),
+        (
+            "postgresql://postgres:secret@127.0.0.1:5432/trainlab_never_made",
+            "Create it first: createdb -h 127.0.0.1 -p 5432 -U postgres trainlab_never_made",
+        ),
     ],
 )
 def test_a_bad_tracking_uri_is_one_clear_line(tmp_path: Path, uri: str, needle: str) -> None:

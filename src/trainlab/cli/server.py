@@ -40,6 +40,19 @@ def _check_port_free(host: str, port: int) -> None:
             )
 
 
+def _announce(backend_store_uri: str, artifacts_destination: str, workers: int) -> None:
+    """Which store and destination this server uses (uvicorn then says where it listens):
+    one look at the log tells two replicas that should share them apart."""
+    from trainlab import __version__
+    from trainlab.client.resolve import redacted
+
+    typer.echo(
+        f"INFO:     trainlab {__version__}: runs in {redacted(backend_store_uri)}, artifacts in "
+        f"{artifacts_destination}, {workers} worker{'s' if workers > 1 else ''}",
+        err=True,
+    )
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(5000, min=1, max=65535, help="Port to listen on."),
@@ -112,6 +125,8 @@ def serve(
         from trainlab.server import SUPERVISOR_ENV
 
         os.environ[SUPERVISOR_ENV] = str(os.getpid())
+    if log_level.lower() in ("info", "debug", "trace"):
+        _announce(backend_store_uri, artifacts_destination, workers)
     uvicorn.run(
         "trainlab.server.app:create_app",
         factory=True,

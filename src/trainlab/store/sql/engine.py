@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from trainlab.exceptions import InvalidParameterValue
@@ -93,10 +94,26 @@ def unopenable(uri: str, exc: Exception) -> InvalidParameterValue:
     cause = getattr(exc, "orig", None) or exc
     reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
     try:
-        shown = make_url(uri).render_as_string(hide_password=True)
+        url = make_url(uri)
     except ArgumentError:
-        shown = uri
-    return InvalidParameterValue(f"Cannot open the store {shown!r}: {reason}.")
+        return InvalidParameterValue(f"Cannot open the store {uri!r}: {reason}.")
+    shown = url.render_as_string(hide_password=True)
+    message = f"Cannot open the store {shown!r}: {reason}."
+    missing_database = re.search(r'database ".*" does not exist', reason)
+    if url.get_backend_name() == "postgresql" and missing_database:
+        message += f" Create it first: {_createdb(url)}"
+    return InvalidParameterValue(message)
+
+
+def _createdb(url: URL) -> str:
+    """The command that creates the PostgreSQL database of ``url`` (no password in it)."""
+    import shlex
+
+    args = ["createdb"]
+    for flag, value in (("-h", url.host), ("-p", url.port), ("-U", url.username)):
+        if value:
+            args += [flag, str(value)]
+    return shlex.join([*args, str(url.database)]) + " (or CREATE DATABASE in psql)."
 
 
 def _alembic_config(engine: Engine) -> Any:
