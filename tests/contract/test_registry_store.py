@@ -366,7 +366,7 @@ def test_a_version_copied_from_another_keeps_its_lineage(
     for source, kwargs, error, needle in [
         (f"models:/{model}/1", {"run_id": other_run}, InvalidParameterValue, "must match"),
         (f"models:/{model}/9", {}, ResourceNotFound, "9"),
-        (f"models:/{model}@nobody", {}, ResourceNotFound, "nobody"),
+        (f"models:/{model}@nobody", {}, InvalidParameterValue, "alias nobody not found"),
         (f"models:/{model}/Staging", {}, ResourceNotFound, "no version in stage"),
         (f"models:/{model}/Bogus", {}, InvalidParameterValue, "Bogus"),
         (f"models:/{model}/1/x", {}, InvalidParameterValue, "models:/<name>/<version"),
@@ -637,7 +637,7 @@ def test_aliases(registry: BaseRegistryStore, model: str, run: tuple[str, str]) 
     registry.set_registered_model_alias(model, "champion", 2)
     assert registry.get_model_version_by_alias(model, "champion").version == 2
     registry.delete_registered_model_alias(model, "challenger")
-    with pytest.raises(ResourceNotFound):
+    with pytest.raises(InvalidParameterValue, match="alias challenger not found"):  # MLflow's
         registry.get_model_version_by_alias(model, "challenger")
     # As in MLflow, deleting an alias that is not set is a no-op (and moves nothing).
     registry.delete_registered_model_alias(model, "challenger")
@@ -780,7 +780,7 @@ def test_deleting_a_version_records_its_alias_moves(
     registry.set_registered_model_alias(model, "champion", 1)
     registry.set_registered_model_alias(model, "champion", 2)
     registry.delete_model_version(model, 2, user="ops")
-    with pytest.raises(ResourceNotFound):
+    with pytest.raises(InvalidParameterValue, match="alias champion not found"):
         registry.get_model_version_by_alias(model, "champion")
     last = registry.get_alias_history(model, "champion")[-1]
     assert (last.from_version, last.to_version, last.user) == (2, None, "ops")

@@ -212,8 +212,9 @@ def test_update_of_a_missing_or_deleted_run_is_refused(
     with pytest.raises(ResourceNotFound):
         store.update_run_info(uuid.uuid4().hex, RunStatus.FINISHED)
     store.delete_run(run_id)
-    with pytest.raises(InvalidState, match="deleted"):
+    with pytest.raises(InvalidParameterValue, match="deleted") as refused:  # MLflow's code
         store.update_run_info(run_id, RunStatus.FINISHED, end_time=7000)
+    assert refused.value.http_status == 400
     info = store.get_run(run_id).info
     assert (info.status, info.end_time) == (RunStatus.RUNNING, None)
 
@@ -225,7 +226,7 @@ def test_delete_and_restore_run(store: BaseTrackingStore, exp_id: str, run_id: s
     assert [r.run_id for r in store.search_runs([exp_id], run_view_type=ViewType.DELETED_ONLY)] == [
         run_id
     ]
-    with pytest.raises(InvalidState, match="deleted"):
+    with pytest.raises(InvalidParameterValue, match="deleted"):
         store.log_batch(run_id, params=[Param("a", "1")])
     store.restore_run(run_id)
     store.log_batch(run_id, params=[Param("a", "1")])

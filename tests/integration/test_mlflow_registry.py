@@ -88,7 +88,8 @@ def test_registry_round_trip(client: MlflowClient, run_id: str) -> None:
     client.delete_registered_model_alias(new_name, "champion")
     with pytest.raises(MlflowException) as missing_alias:
         client.get_model_version_by_alias(new_name, "champion")
-    assert missing_alias.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    assert missing_alias.value.error_code == "INVALID_PARAMETER_VALUE"  # as MLflow answers
+    assert missing_alias.value.get_http_status_code() == 400
 
     client.delete_model_version(new_name, "1")
     with pytest.raises(MlflowException) as gone:

@@ -182,8 +182,8 @@ def _report(result: TuneResult, metrics: list[str], direction: str) -> None:
         table.add_column("trial", justify="right")
         for m in metrics:
             table.add_column(m, justify="right")
-        table.add_column("params")
-        table.add_column("run")
+        table.add_column("params", overflow="fold")
+        table.add_column("run", no_wrap=True, min_width=32)  # whole: it is pasted into commands
         for b in s.best:
             params = ", ".join(f"{k}={_short(v)}" for k, v in b.params.items())
             table.add_row(str(b.number), *(f"{v:.6g}" for v in b.values), params, b.run_id or "")

@@ -37,8 +37,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trainlab.entities import Metric, MetricColumns, Param, RunStatus, RunTag
-from trainlab.exceptions import InvalidState, ResourceNotFound, ServiceUnavailable, TrainlabError
+from trainlab.entities import LifecycleStage, Metric, MetricColumns, Param, RunStatus, RunTag
+from trainlab.exceptions import (
+    InvalidParameterValue,
+    ResourceNotFound,
+    ServiceUnavailable,
+    TrainlabError,
+)
 from trainlab.store._base import BaseTrackingStore
 
 log = logging.getLogger("trainlab")
@@ -393,9 +398,6 @@ def is_transient(exc: TrainlabError) -> bool:
     return isinstance(exc, ServiceUnavailable) or exc.http_status in _TRANSIENT_HTTP_STATUS
 
 
-def _rejects_whole_run(exc: Exception) -> bool:
-    """The run does not exist or is deleted: every item fails alike, splitting is no use."""
-    return isinstance(exc, ResourceNotFound | InvalidState)
 
 
 class Sender:
@@ -443,12 +445,25 @@ class Sender:
                 for later in reversed(todo):
                     part.extend(later)
                 return part
-            elif len(part) == 1 or _rejects_whole_run(error):
+            elif len(part) == 1 or self._rejects_whole_run(run_id, error):
                 self.reject(run_id, part, error)
             else:
                 first, second = part.split()
                 todo += [second, first]
         return None
+
+    def _rejects_whole_run(self, run_id: str, error: Exception) -> bool:
+        """The run does not exist or is deleted: every item fails alike, splitting is no use.
+        (A deleted run's refusal has the code of a bad item, INVALID_PARAMETER_VALUE, as in
+        MLflow: the run's state tells them apart.)"""
+        if isinstance(error, ResourceNotFound):
+            return True
+        if not isinstance(error, InvalidParameterValue):
+            return False
+        try:
+            return self.store.get_run(run_id).info.lifecycle_stage != LifecycleStage.ACTIVE
+        except TrainlabError:
+            return False
 
     def _try(self, run_id: str, part: Batch) -> Exception | None:
         metrics, params, tags = part.entities()

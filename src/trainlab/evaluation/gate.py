@@ -278,10 +278,7 @@ def promote(
 
 
 def _holder(registry: BaseRegistryStore, name: str, alias: str) -> int | None:
-    try:
-        return registry.get_model_version_by_alias(name, alias).version
-    except ResourceNotFound:
-        return None
+    return registry.get_registered_model(name).aliases.get(alias)
 
 
 def _record(

@@ -732,13 +732,14 @@ def test_a_rejected_run_end_is_reported(
     )
     assert "not found" in not_found.message
     assert is_deleted == DeliveryError(
-        deleted, RunEnd("FINISHED", 7), "INVALID_STATE", is_deleted.message
+        deleted, RunEnd("FINISHED", 7), "INVALID_PARAMETER_VALUE", is_deleted.message
     )
     assert "deleted" in is_deleted.message
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 2
     assert missing in errors[0] and "RESOURCE_DOES_NOT_EXIST" in errors[0]
-    assert deleted in errors[1] and "FINISHED" in errors[1] and "INVALID_STATE" in errors[1]
+    assert deleted in errors[1] and "FINISHED" in errors[1]
+    assert "INVALID_PARAMETER_VALUE" in errors[1]
     assert store.ends == [(alive, RunStatus.FAILED, 6, 0)]
 
 
@@ -817,10 +818,14 @@ def test_a_deleted_run_is_rejected_without_touching_other_runs(
     for step in range(5):
         logger.log_metric(deleted, "m", 1.0, step)
         logger.log_metric(alive, "m", 2.0, step)
+    tries: list[str] = []
+    real_log_batch = store.log_batch
+    store.log_batch = lambda run_id, *a: tries.append(run_id) or real_log_batch(run_id, *a)  # type: ignore[method-assign]
     result = logger.flush()
     assert (result.delivered, result.rejected) == (5, 5)
     assert {e.run_id for e in logger.errors} == {deleted}
-    assert {e.error_code for e in logger.errors} == {"INVALID_STATE"}
+    assert {e.error_code for e in logger.errors} == {"INVALID_PARAMETER_VALUE"}  # MLflow's code
+    assert tries.count(deleted) == 1  # the run's state told: the batch was not split to find why
     assert len(history(store, alive, "m")) == 5
 
 

@@ -525,7 +525,8 @@ class SqlRegistryStore(BaseRegistryStore):
         self._model_row(s, name)
         number = aliases.current_version(s, name, alias)
         if number is None:
-            raise ResourceNotFound(f"Registered model alias {alias} not found.")
+            # MLflow's code and message: clients that check them see the same
+            raise InvalidParameterValue(f"Registered model alias {alias} not found.")
         return number
 
     def _newest_version(self, s: Session, name: str, stages: Sequence[str]) -> int:

@@ -161,8 +161,9 @@ def _run_not_found(run_id: str) -> ResourceNotFound:
     return ResourceNotFound(f"Run with id={run_id} not found.")
 
 
-def _run_deleted(run_id: str) -> InvalidState:
-    return InvalidState(
+def _run_deleted(run_id: str) -> InvalidParameterValue:
+    # MLflow's code for it: clients that check error codes see the same one
+    return InvalidParameterValue(
         f"Run {run_id} is deleted; restore it before logging to it "
         "(POST /runs/restore or `trainlab runs restore`)."
     )
