@@ -153,6 +153,21 @@ def test_a_killed_run_resumes_from_its_checkpoint(
         assert run.data.metrics[key].value == pytest.approx(reference.metrics[key]), key
 
 
+def test_a_resume_that_cannot_equal_the_uninterrupted_run_says_so(tmp_path: Path) -> None:
+    """XGBoost's row sampling restarts its random draws when training continues."""
+    model, train_extra, _, _ = KILLABLE["xgboost"]
+    config = pipeline(model={**model, "params": {**model["params"], "subsample": 0.8}})
+    config["train"].update(train_extra)
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(config))
+    uri = f"sqlite:///{tmp_path}/t.db"
+    run_id = kill_after_first_checkpoint(tmp_path, uri)
+    proc = cli("train", "--resume", run_id, "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    warning = one_line(proc.stderr)
+    assert "xgboost samples at random (subsample=0.8)" in warning
+    assert f"run {run_id} will be as good as, not equal to, an uninterrupted run" in warning
+
+
 @contextmanager
 def slow_training(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``trainlab train`` of 40 slow steps (a checkpoint every 5) in a process of its own,

@@ -398,8 +398,6 @@ def is_transient(exc: TrainlabError) -> bool:
     return isinstance(exc, ServiceUnavailable) or exc.http_status in _TRANSIENT_HTTP_STATUS
 
 
-
-
 class Sender:
     """Sends batches to a store. A rejected batch is split in halves until only the rejected
     items are left; those are dropped, recorded in :attr:`errors` and logged as errors. (A run

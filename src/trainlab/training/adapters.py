@@ -385,6 +385,36 @@ def _eval_both(
 # XGBoost --------------------------------------------------------------------------------------
 
 
+# Params that make a booster draw rows or columns at random, per library. Neither library keeps
+# its random state in a saved model: training continued from a checkpoint draws anew.
+_FRACTIONS = {
+    "xgboost": ("subsample", "colsample_bytree", "colsample_bylevel", "colsample_bynode"),
+    "lightgbm": (
+        "colsample_bytree",
+        "feature_fraction",
+        "sub_feature",
+        "feature_fraction_bynode",
+        "sub_feature_bynode",
+    ),
+}
+_LIGHTGBM_BAGGING = ("subsample", "bagging_fraction", "sub_row", "bagging")
+_LIGHTGBM_BAGGING_FREQ = ("subsample_freq", "bagging_freq")
+
+
+def random_draws(flavor: str, params: dict[str, Any]) -> list[str]:
+    """``key=value`` of the params with which a resumed run cannot equal an uninterrupted one
+    (random sampling of rows or columns by XGBoost or LightGBM); empty for other flavors."""
+
+    def below_one(key: str) -> bool:
+        value = params.get(key)
+        return isinstance(value, int | float) and not isinstance(value, bool) and value < 1
+
+    keys = [k for k in _FRACTIONS.get(flavor, ()) if below_one(k)]
+    if flavor == "lightgbm" and any(params.get(f) for f in _LIGHTGBM_BAGGING_FREQ):
+        keys += [k for k in _LIGHTGBM_BAGGING if below_one(k)]
+    return [f"{k}={params[k]}" for k in sorted(keys)]
+
+
 def _remaining(ctx: FitContext, params: dict[str, Any]) -> dict[str, Any]:
     """Boosting rounds left after a restored checkpoint (both libraries default to 100)."""
     total = params.get("n_estimators") or 100

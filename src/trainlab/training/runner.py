@@ -313,6 +313,17 @@ def resume(
         if reporter is not None:
             reporter.run_started(run_id, tracking_uri, script_function(spec))
         restored = RunCheckpoints(run).latest(Path(tmp))
+        drawn = adapters.random_draws(p.spec.model.flavor, p.spec.model.params)
+        if restored is not None and drawn:
+            log.warning(
+                "trainlab: %s samples at random (%s) and does not keep its random state in a "
+                "checkpoint: the trees after step %d draw anew, so run %s will be as good as, "
+                "not equal to, an uninterrupted run",
+                p.spec.model.flavor,
+                ", ".join(drawn),
+                restored.step,
+                run_id,
+            )
         if restored is None:
             log.warning(
                 "trainlab: run %s has no checkpoint; training starts again from step 0 "

@@ -101,3 +101,30 @@ def test_values_a_booster_refuses_are_refused_before_training(
 
     with pytest.raises(InvalidParameterValue, match=message):
         check_booster_params(build(cls, params, seed=0), params, cls)
+
+
+@pytest.mark.parametrize(
+    ("flavor", "params", "drawn"),
+    [
+        (
+            "xgboost",
+            {"subsample": 0.8, "colsample_bynode": 0.5, "max_depth": 3},
+            ["colsample_bynode=0.5", "subsample=0.8"],
+        ),
+        ("xgboost", {"subsample": 1.0, "colsample_bytree": 1}, []),
+        ("lightgbm", {"subsample": 0.7}, []),  # bagging is off without a frequency
+        ("lightgbm", {"subsample": 0.7, "subsample_freq": 1}, ["subsample=0.7"]),
+        (
+            "lightgbm",
+            {"bagging_fraction": 0.5, "bagging_freq": 2, "feature_fraction": 0.9},
+            ["bagging_fraction=0.5", "feature_fraction=0.9"],
+        ),
+        ("sklearn", {"subsample": 0.5}, []),  # a forest's own random state is in its checkpoint
+    ],
+)
+def test_the_params_that_keep_a_resume_from_equalling_the_run(
+    flavor: str, params: dict[str, object], drawn: list[str]
+) -> None:
+    from trainlab.training.adapters import random_draws
+
+    assert random_draws(flavor, params) == drawn
