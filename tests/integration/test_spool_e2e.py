@@ -106,6 +106,40 @@ def test_spool_survives_the_logging_process(own_server: ServerProcess, tmp_path:
     store.close()
 
 
+def test_a_spool_is_delivered_to_its_server_at_a_new_address(
+    own_server: ServerProcess, tmp_path: Path
+) -> None:
+    """Logged for http://127.0.0.1:PORT, the server now reached as http://localhost:PORT."""
+    store = RestTrackingStore(own_server.url)
+    run_id = store.create_run(store.create_experiment("moved")).info.run_id
+    own_server.kill()
+    script = textwrap.dedent(
+        f"""
+        from trainlab.client.fluent import _client
+        logger = _client({own_server.url!r}).logger
+        for step in range(50):
+            logger.log_metric({run_id!r}, "acc", step / 50, step)
+        assert logger.close(timeout=20).spooled == 50
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    own_server.start()
+    moved = own_server.url.replace("127.0.0.1", "localhost")
+    nothing = _cli("spool", "flush", "--tracking-uri", moved)
+    assert "Delivered 0" in nothing and f"--tracking-uri {own_server.url}" in nothing
+    unknown = subprocess.run(
+        [str(Path(sys.executable).with_name("trainlab")), "spool", "flush", "--tracking-uri",
+         moved, "--from", "http://old-name:5000"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert unknown.returncode == 2 and "nothing was spooled for that URI" in unknown.stderr
+    assert own_server.url in unknown.stderr  # what was spooled for
+    out = _cli("spool", "flush", "--tracking-uri", moved, "--from", own_server.url)
+    assert f"Delivered 50 spooled item(s) to {moved} (spooled for {own_server.url})" in out
+    assert _steps(store, run_id, "acc") == list(range(50))
+    store.close()
+
+
 ENDING_PROCESS = """
 import sys, time
 import trainlab

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import typer
+
 from trainlab.cli.common import TRACKING_URI, command_group
 from trainlab.client.resolve import redacted
 
@@ -9,6 +11,12 @@ app = command_group("Data kept locally while a server was unreachable.")
 @app.command("flush")
 def flush_cmd(
     tracking_uri: str = TRACKING_URI,
+    logged_for: str | None = typer.Option(
+        None,
+        "--from",
+        help="Deliver what was spooled for this other URI (the same server, now reached at "
+        "--tracking-uri: a new address or name). Default: the --tracking-uri itself.",
+    ),
 ) -> None:
     """Deliver what earlier processes spooled for this tracking URI."""
     from trainlab.cli.common import console, fail, opened_store, with_errors
@@ -19,20 +27,30 @@ def flush_cmd(
 
     with with_errors():
         uri = resolve_tracking_uri(tracking_uri)
+    source = uri if logged_for is None else logged_for
     waiting = spool_summaries(spool_dir())
+    if logged_for is not None and not any(s.target == source for s in waiting):
+        known = ", ".join(sorted({redacted(s.target) for s in waiting if s.target})) or "none"
+        fail(
+            f"--from {redacted(source)}: nothing was spooled for that URI (spooled for: "
+            f"{known}; `trainlab spool status` lists them).",
+            code=2,
+        )
     delivered = 0
-    if any(s.target == uri for s in waiting):  # else the store is not even opened
+    if any(s.target == source for s in waiting):  # else the store is not even opened
         with with_errors(), opened_store(uri) as store:
             try:
-                delivered = deliver_spool(store, uri, spool_dir())
+                delivered = deliver_spool(store, source, spool_dir())
             except ServiceUnavailable as exc:
                 fail(f"{exc.message}\nStart the server (or check the URI) and run this again.")
-    console.print(f"Delivered {delivered} spooled item(s) to {redacted(uri)}.")
-    for other in sorted({s.target for s in waiting if s.target != uri}):
+    moved = "" if source == uri else f" (spooled for {redacted(source)})"
+    console.print(f"Delivered {delivered} spooled item(s) to {redacted(uri)}{moved}.")
+    for other in sorted({s.target for s in waiting if s.target not in (uri, source)}):
         console.print(
             f"Items spooled for {redacted(other) or 'an unreadable file'} wait too: "
             + (
-                f"trainlab spool flush --tracking-uri {redacted(other)}"
+                f"trainlab spool flush --tracking-uri {redacted(other)} (or, if that is this "
+                f"server under another address, add --from {redacted(other)} to this command)"
                 if other
                 else "see `trainlab spool status`"
             ),

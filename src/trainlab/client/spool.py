@@ -531,8 +531,9 @@ def _items(batch: Batch) -> Iterator[Metric | Param | RunTag | RunEnd]:
 
 
 def deliver_spool(store: BaseTrackingStore, target: str, spool_dir: Path) -> int:
-    """Deliver the spool files of ``target`` left in ``spool_dir`` by processes that are gone
-    (``trainlab spool flush``). Returns the number of items delivered (a run end counts as
+    """Deliver to ``store`` the spool files of ``target`` (the tracking URI they were logged
+    for; the store's own, unless the server moved) left in ``spool_dir`` by processes that are
+    gone (``trainlab spool flush``). Returns the number of items delivered (a run end counts as
     one); rejected items are logged as errors. Raises ServiceUnavailable if the backend cannot
     be reached (what was not delivered stays in the spool)."""
     sender = Sender(store)
@@ -541,9 +542,10 @@ def deliver_spool(store: BaseTrackingStore, target: str, spool_dir: Path) -> int
         for spool in spools:
             if not sender.deliver_spool(spool):
                 left = sum(s.pending_items for s in spools)
+                files = ", ".join(str(s.path) for s in spools if s.pending_items)
+                why = sender.unavailable.message if sender.unavailable else "It is unreachable."
                 raise ServiceUnavailable(
-                    f"{target} is unreachable: delivered {sender.delivered} items, "
-                    f"{left} remain in {', '.join(str(s.path) for s in spools if s.pending_items)}"
+                    f"{why} Delivered {sender.delivered} items; {left} remain in {files}."
                 )
     finally:
         for spool in spools:
