@@ -539,6 +539,18 @@ BAD = [
         "data.features: missing values in 'gap' (10 rows); a network (model.flavor pytorch) "
         "trains on complete rows, or its loss is NaN.",
     ),
+    (  # written by the test: class 2 only in the last row, which a split by time puts in test
+        {
+            "data": {
+                "source": "rare.csv",
+                "target": "y",
+                "split": {"test": 0.2, "valid": 0.2, "time": "t"},
+            }
+        },
+        "data.split: class 2 is in the test split (1 of its 1 rows) but not in train: the "
+        "model never learns it, so it cannot be scored there. A split by time cannot spread "
+        "rows by class: merge or drop classes this rare in the data.",
+    ),
 ]
 
 
@@ -550,6 +562,8 @@ def test_config_errors_are_precise_and_log_nothing(
     (tmp_path / "labels.csv").write_text("x,kind\n" + "".join(f"{i},k{i % 3}\n" for i in range(30)))
     rows = [f"{i},{('rome', 'oslo')[i % 2]},{'' if i % 3 == 0 else i},{i % 2}\n" for i in range(30)]
     (tmp_path / "mixed.csv").write_text("x,city,gap,y\n" + "".join(rows))
+    rare = [f"{i},{i * 0.5},{2 if i == 29 else i % 2}\n" for i in range(30)]
+    (tmp_path / "rare.csv").write_text("t,x,y\n" + "".join(rare))
     (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(pipeline(**change)))
     proc = cli("train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)

@@ -636,6 +636,36 @@ def fit_python(ctx: FitContext, path: str) -> Any:
     return model
 
 
+def _check_classes_trained(data: PreparedData) -> None:
+    """Every class a split is scored on is in the train split: the model never learns one it
+    did not see, and scoring it failed only after training."""
+    train = data.split("train")
+    if data.task != "classification" or train is None:
+        return
+    known = set(train.y.unique().tolist())
+    for name, split in data.splits.items():
+        unseen = split.y[~split.y.isin(known)]
+        if unseen.empty:
+            continue
+        counts = unseen.value_counts()
+        label, rows = counts.index[0], int(counts.iloc[0])
+        total = sum(int((s.y == label).sum()) for s in data.splits.values())
+        label = label.item() if hasattr(label, "item") else label  # 2, not np.int64(2)
+        others = f" (and {len(counts) - 1} more class(es))" if len(counts) > 1 else ""
+        todo = (
+            "Split with stratify: true (each class in every split, given a row per split), "
+            "or merge or drop classes this rare in the data."
+            if data.split_by is None
+            else f"A split by {data.split_by} cannot spread rows by class: merge or drop "
+            "classes this rare in the data."
+        )
+        raise InvalidParameterValue(
+            f"data.split: class {label!r} is in the {name} split ({rows} of its {total} rows) "
+            f"but not in train{others}: the model never learns it, so it cannot be scored "
+            f"there. {todo}"
+        )
+
+
 def check_data(flavor: str, data: PreparedData) -> None:
     """Refuse, before anything is logged, data that ``flavor`` cannot train on: feature columns
     of text (every flavor takes numbers), missing feature values for a network (its loss would
@@ -644,6 +674,7 @@ def check_data(flavor: str, data: PreparedData) -> None:
     import pandas as pd
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+    _check_classes_trained(data)
     if flavor == "python":
         return
     splits = list(data.splits.values())
