@@ -763,3 +763,23 @@ def test_a_parquet_source_is_read_as_its_csv_is(tmp_path: Path) -> None:
     assert parquet.features == csv.features and parquet.task == csv.task == "classification"
     for split in ("train", "valid", "test"):
         assert parquet.splits[split].fingerprint == csv.splits[split].fingerprint
+
+
+def test_a_diverged_network_fails_its_run_saying_why(tmp_path: Path) -> None:
+    config = pipeline(
+        data={"source": "sklearn:diabetes", "target": "target"},
+        model={"flavor": "pytorch", "class": "trainlab.training.nets.TabularMLP",
+               "params": {"hidden": [16]}},
+        train={"epochs": 5, "lr": 1.0e12},
+        metrics=["rmse"],
+    )  # fmt: skip
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(config))
+    uri = f"sqlite:///{tmp_path}/t.db"
+    proc = cli("train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    message = one_line(proc.stderr)
+    assert "The model predicts NaN or infinity for" in message
+    assert "its training diverged" in message and "train.lr" in message
+    (run,) = trainlab.search_runs("wine", output="list", tracking_uri=uri)
+    assert run.info.status == "FAILED"
+    assert "training diverged" in run.data.tags["trainlab.error"]

@@ -294,7 +294,7 @@ def _score(ctx: FitContext, pred: Any, proba: Any, split: str) -> dict[str, floa
     assert part is not None
     # a scikit-learn model's classes_: the train split's labels, sorted
     classes = np.unique(ctx.train.y) if ctx.task == "classification" else None
-    values = evaluate(_curve_metrics(ctx.task), part.y, pred, proba, classes)
+    values = evaluate(_curve_metrics(ctx.task), part.y, pred, proba, classes, split)
     return {f"{split}_{k}": v for k, v in values.items()}
 
 

@@ -112,16 +112,36 @@ def for_target(task: str, classes: int) -> dict[str, Metric]:
     return {n: m for n, m in CLASSIFICATION.items() if classes <= 2 or not m.binary_only}
 
 
+def _check_finite(pred: Any, proba: Any, split: str) -> None:
+    from trainlab.exceptions import InvalidState
+
+    for values in (pred, proba):
+        array = None if values is None else np.asarray(values)
+        if array is None or array.dtype.kind not in "fc":
+            continue  # labels, or no probabilities
+        bad = ~np.isfinite(array)
+        if bad.any():
+            rows = int(bad.reshape(len(array), -1).any(axis=1).sum())
+            raise InvalidState(
+                f"The model predicts NaN or infinity for {rows} of the {len(array)} rows of the "
+                f"{split or 'scored'} split: its training diverged (a network whose loss went "
+                "to NaN, often), or the data holds extreme values. Lower the learning rate "
+                "(train.lr for a network), scale the features, and check the data."
+            )
+
+
 def lookup(name: str) -> Metric:
     return CLASSIFICATION.get(name) or REGRESSION[name]
 
 
 def evaluate(
-    names: list[str], y: Any, pred: Any, proba: Any, classes: Any = None
+    names: list[str], y: Any, pred: Any, proba: Any, classes: Any = None, split: str = ""
 ) -> dict[str, float]:
     """The metrics ``names``; a probability metric is skipped when the model gives none.
     ``classes``: the model's classes, sorted (what its probabilities' columns stand for; the
-    rows scored may lack some)."""
+    rows scored may lack some). Predictions that are not finite numbers (a diverged training)
+    are refused, naming ``split``."""
+    _check_finite(pred, proba, split)
     out = {}
     for name in names:
         metric = lookup(name)

@@ -405,7 +405,7 @@ def _execute(
     classes = getattr(model, "classes_", None)  # a network's columns are 0..K-1
     for split in data.splits.values():  # test only here, once the model is final
         pred, proba = _predictions(model, split)
-        for m, v in evaluate(p.metric_names, split.y, pred, proba, classes).items():
+        for m, v in evaluate(p.metric_names, split.y, pred, proba, classes, split.name).items():
             metrics[f"{split.name}_{m}"] = v
     finals = {
         k: v
@@ -594,7 +594,9 @@ def _cross_validation(
         )
         model = p.fit(ctx, spec.model.class_)
         pred, proba = _predictions(model, valid)
-        values = evaluate(p.metric_names, valid.y, pred, proba, getattr(model, "classes_", None))
+        values = evaluate(
+            p.metric_names, valid.y, pred, proba, getattr(model, "classes_", None), "valid"
+        )
         if fold > max((stored.get(f"cv_{m}", -1) for m in values), default=-1):
             run.log_metrics({f"cv_{m}": v for m, v in values.items()}, fold)
         for m, v in values.items():
