@@ -160,6 +160,25 @@ def test_signature_is_enforced_for_tensors(tracking_uri: str, experiment: str) -
         loaded.predict(np.zeros((2, 4), np.float32))
 
 
+def test_a_float64_example_gives_a_network_a_signature_of_its_own_dtype(
+    tracking_uri: str, experiment: str
+) -> None:
+    """numpy's default float64: recorded as such, mlflow.pyfunc handed a float64 tensor to the
+    float32 module and torch refused it ("mat1 and mat2 must have the same dtype")."""
+    net = tiny_net()
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    with trainlab.start_run(experiment=experiment, tracking_uri=tracking_uri) as run:
+        info = trainlab.log_model(net, "net", input_example=X[:2])
+    assert info.signature is not None
+    assert info.signature.inputs.specs[0].to_dict()["tensor-spec"]["dtype"] == "float32"
+    expected = net(torch.tensor(X, dtype=torch.float32)).detach().numpy()
+    uri = f"runs:/{run.run_id}/net"
+    ours = trainlab.load_model(uri, tracking_uri=tracking_uri)
+    assert np.allclose(ours.predict(X), expected)  # float64 in: converted, as before
+    theirs = mlflow.pyfunc.load_model(uri)
+    assert np.allclose(theirs.predict(X.astype(np.float32)), expected)
+
+
 def test_unknown_model_type_is_refused_with_the_supported_list(experiment: str) -> None:
     with (
         trainlab.start_run(experiment=experiment),

@@ -89,7 +89,8 @@ def _infer(model: Any, flavor: Any, example: Any) -> ModelSignature | None:
                 categorical,
             )
             return None
-    inputs = infer_schema(example)
+    as_taken = getattr(flavor, "signature_input", None)  # the dtype the model computes in
+    inputs = infer_schema(example if as_taken is None else as_taken(model, example))
     try:
         outputs = infer_schema(flavor.predict(model, as_frame_or_array(example)))
     except (ValueError, TypeError, RuntimeError, InvalidParameterValue) as exc:

@@ -4,9 +4,10 @@ Each flavor module has ``NAME``, ``matches(model)`` (decided from the class's mo
 importing the framework), ``save(model, directory, mlmodel, serialization_format)`` returning
 the pinned requirements it wrote, ``load(directory, mlmodel)`` returning the framework object,
 and ``predict(model, data)``; a flavor whose folder may name another method to call has
-``predictor(mlmodel)`` too (see ``predictor`` below). The layouts are MLflow's, so
-``mlflow.<flavor>.load_model`` and ``mlflow.pyfunc.load_model`` read what trainlab writes, and
-the other way round."""
+``predictor(mlmodel)`` too (see ``predictor`` below), and one whose models take one dtype
+``signature_input(model, example)``, the example as the signature records it. The layouts are
+MLflow's, so ``mlflow.<flavor>.load_model`` and ``mlflow.pyfunc.load_model`` read what trainlab
+writes, and the other way round."""
 
 from __future__ import annotations
 

@@ -71,6 +71,22 @@ def load(directory: Path, mlmodel: MLModel) -> Any:
     )
 
 
+def signature_input(model: Any, data: Any) -> Any:
+    """A float array example as the module computes, in its parameters' dtype (float32, mostly):
+    the signature then names the dtype ``mlflow.pyfunc`` must be given. Recorded as float64,
+    MLflow's wrapper hands a float64 tensor to a float32 module, which torch refuses."""
+    import numpy as np
+
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+    if dtype is None or not isinstance(data, np.ndarray) or data.dtype.kind != "f":
+        return data
+    try:
+        wanted = np.dtype(str(dtype).removeprefix("torch."))
+    except TypeError:  # bfloat16 and others numpy has no dtype for
+        return data
+    return data.astype(wanted)
+
+
 def predict(model: Any, data: Any) -> Any:
     """A frame or array in (as float32, like MLflow's pyfunc wrapper), a numpy array out."""
     import numpy as np
