@@ -341,6 +341,12 @@ def test_a_function_of_a_script_is_resumed_from_that_script(tmp_path: Path) -> N
     )  # fmt: skip
     assert again.returncode == 0, again.stderr[-2000:]
     assert trainlab.get_run(run_id, tracking_uri=uri).info.status == "FINISHED"
+    copy = cli("reproduce", run_id, "--tracking-uri", uri, cwd=tmp_path)
+    assert copy.returncode == 2, copy.stderr
+    assert "fit() of the script that started it, which no other process can import" in one_line(
+        copy.stderr
+    )
+    assert "Define fit in a module that the script imports" in one_line(copy.stderr)
 
 
 def test_reproduce_gives_identical_metrics_and_links_the_runs(tmp_path: Path) -> None:

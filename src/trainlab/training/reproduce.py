@@ -9,13 +9,14 @@ reproduction drifts."""
 from __future__ import annotations
 
 import re
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trainlab.entities.tags import GIT_COMMIT_TAG
-from trainlab.exceptions import InvalidState, ResourceNotFound
+from trainlab.exceptions import InvalidParameterValue, InvalidState, ResourceNotFound
 from trainlab.training.environment import GitInfo, git_info, installed_packages
 from trainlab.training.progress import Reporter
 from trainlab.training.runner import (
@@ -26,6 +27,7 @@ from trainlab.training.runner import (
     plan,
     recorded_spec,
     run_plan,
+    script_function,
 )
 
 if TYPE_CHECKING:
@@ -135,6 +137,14 @@ def reproduce(
 
     original = trainlab.get_run(run_id, tracking_uri=tracking_uri)
     spec = recorded_spec(original, tracking_uri)
+    fn = script_function(spec)
+    if fit is None and fn and not hasattr(sys.modules.get("__main__"), fn):
+        raise InvalidParameterValue(
+            f"Run {run_id} was trained by {fn}() of the script that started it, which no other "
+            f"process can import, so it cannot be trained again from here. Define {fn} in a "
+            "module that the script imports: runs trained from then on reproduce with "
+            "`trainlab reproduce` (model.class names module.function)."
+        )
     p = plan(spec, fit)
     code, notes = code_differences(original, git_info("."), tracking_uri)
     differences = data_differences(original, p.data) + code
