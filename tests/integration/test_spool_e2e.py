@@ -77,23 +77,32 @@ def test_server_killed_mid_run(own_server: ServerProcess) -> None:
     store.close()
 
 
+def _spool_in_a_process(
+    url: str, run_id: str, steps: int, params: dict[str, str] | None = None
+) -> None:
+    """A process that logs ``acc`` at ``steps`` steps (and ``params``) to ``url``, which is
+    down: it spools everything and exits."""
+    script = textwrap.dedent(
+        f"""
+        from trainlab.client.fluent import _client
+        logger = _client({url!r}).logger
+        for step in range({steps}):
+            logger.log_metric({run_id!r}, "acc", step / {steps}, step)
+        if {params!r}:
+            logger.log_params({run_id!r}, {params!r})
+        result = logger.close(timeout=20)
+        assert result.spooled == {steps + len(params or {})}, result
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+
+
 def test_spool_survives_the_logging_process(own_server: ServerProcess, tmp_path: Path) -> None:
     store = RestTrackingStore(own_server.url)
     exp = store.create_experiment("spool-restart")
     run_id = store.create_run(exp).info.run_id
     own_server.kill()
-    script = textwrap.dedent(
-        f"""
-        from trainlab.client.fluent import _client
-        logger = _client({own_server.url!r}).logger
-        for step in range(300):
-            logger.log_metric({run_id!r}, "acc", step / 300, step)
-        logger.log_params({run_id!r}, {{"lr": "0.1"}})
-        result = logger.close(timeout=20)
-        assert result.spooled == 301, result
-        """
-    )
-    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    _spool_in_a_process(own_server.url, run_id, steps=300, params={"lr": "0.1"})
     assert list((tmp_path / "spool").glob("*.db")), "the exited process left its spool"
     own_server.start()
     out = _spool_flush(own_server.url)
@@ -113,16 +122,7 @@ def test_a_spool_is_delivered_to_its_server_at_a_new_address(
     store = RestTrackingStore(own_server.url)
     run_id = store.create_run(store.create_experiment("moved")).info.run_id
     own_server.kill()
-    script = textwrap.dedent(
-        f"""
-        from trainlab.client.fluent import _client
-        logger = _client({own_server.url!r}).logger
-        for step in range(50):
-            logger.log_metric({run_id!r}, "acc", step / 50, step)
-        assert logger.close(timeout=20).spooled == 50
-        """
-    )
-    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    _spool_in_a_process(own_server.url, run_id, steps=50)
     own_server.start()
     moved = own_server.url.replace("127.0.0.1", "localhost")
     nothing = _cli("spool", "flush", "--tracking-uri", moved)
