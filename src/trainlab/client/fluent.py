@@ -16,7 +16,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from trainlab._user import login_name
-from trainlab.client.logger import BatchingLogger, check_key, metric_value
+from trainlab.client.logger import (
+    BatchingLogger,
+    check_key,
+    checked_params,
+    checked_tags,
+    metric_value,
+)
 from trainlab.client.resolve import redacted, resolve_tracking_uri, store_for
 from trainlab.entities import DatasetInput, Metric, Run, RunStatus, ViewType
 from trainlab.entities.tags import PARENT_RUN_TAG, SOURCE_NAME_TAG, SOURCE_TYPE_TAG, USER_TAG
@@ -167,13 +173,14 @@ class ActiveRun:
         if self.ended:
             self._warn_ended()
         ts = time.time_ns() // 1_000_000
+        # every key and value checked before any is logged: all of them, or none
+        values = {check_key(key): metric_value(key, value) for key, value in metrics.items()}
         if model_id is None:
-            for key, value in metrics.items():
+            for key, value in values.items():
                 self._logger.log_metric(self.run_id, key, value, step or 0, ts)
             return
         points = [
-            Metric(key, metric_value(key, value), ts, step or 0, model_id=model_id)
-            for key, value in metrics.items()
+            Metric(key, value, ts, step or 0, model_id=model_id) for key, value in values.items()
         ]
         self._logger.flush()
         self._client.store.log_batch(self.run_id, points)
@@ -356,8 +363,8 @@ def start_run(
     client = (
         parent._client if parent is not None and tracking_uri is None else _client(tracking_uri)
     )
-    for key in [*(params or {}), *(tags or {})]:  # refused before a run exists
-        check_key(key)
+    checked_params(params or {})  # refused before a run exists
+    checked_tags(tags or {})
     if run_id is not None:
         return _resume(client, run_id, params, tags)
     if experiment_id is not None:

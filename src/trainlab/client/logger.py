@@ -40,7 +40,7 @@ from trainlab.client.spool import (
 from trainlab.entities import MetricColumns, RunStatus
 from trainlab.exceptions import InvalidState
 from trainlab.store._base import BaseTrackingStore
-from trainlab.validation import validate_key
+from trainlab.validation import validate_key, validate_param_value, validate_tag_value
 
 log = logging.getLogger("trainlab")
 
@@ -136,6 +136,17 @@ def check_key(key: object) -> str:
     return key
 
 
+def checked_params(params: dict[str, Any]) -> dict[str, str]:
+    """``params`` as the server stores them (values as text), every key and value checked
+    here, at the call: one the server would refuse fails the call, and none of them is logged."""
+    return {check_key(k): validate_param_value(str(v), k) for k, v in params.items()}
+
+
+def checked_tags(tags: dict[str, Any]) -> dict[str, str]:
+    """``tags`` checked as :func:`checked_params` checks params."""
+    return {check_key(k): validate_tag_value(str(v), k) for k, v in tags.items()}
+
+
 class BatchingLogger:
     """Logs metrics, params and tags of runs without blocking the caller. Thread safe."""
 
@@ -203,12 +214,12 @@ class BatchingLogger:
     def log_params(self, run_id: str, params: dict[str, str]) -> None:
         if self._closed:
             raise InvalidState(self._closed_reason)
-        self._queue.append((_PARAMS, run_id, {check_key(k): str(v) for k, v in params.items()}))
+        self._queue.append((_PARAMS, run_id, checked_params(params)))
 
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
         if self._closed:
             raise InvalidState(self._closed_reason)
-        self._queue.append((_TAGS, run_id, {check_key(k): str(v) for k, v in tags.items()}))
+        self._queue.append((_TAGS, run_id, checked_tags(tags)))
 
     def end_run(self, run_id: str, status: str, end_time: int) -> None:
         """Mark the run ended (``update_run_info(run_id, status=..., end_time=...)``) after

@@ -506,7 +506,9 @@ class Sender:
                     code,
                 )
             else:
-                log.error("trainlab: dropped %r of run %s: %s (%s)", item, run_id, message, code)
+                shown = repr(item)
+                shown = shown if len(shown) <= 300 else f"{shown[:300]}... ({len(shown)} chars)"
+                log.error("trainlab: dropped %s of run %s: %s (%s)", shown, run_id, message, code)
 
     def deliver_spool(self, spool: SpoolFile) -> bool:
         """Deliver the rows of ``spool``, oldest first. False if the backend is unreachable."""

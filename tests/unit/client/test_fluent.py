@@ -148,9 +148,32 @@ def test_bad_keys_are_refused_before_the_run_exists(tracking_uri: str, experimen
             trainlab.start_run(experiment=experiment, tracking_uri=tracking_uri, params=params)
     with pytest.raises(InvalidParameterValue):
         trainlab.start_run(experiment=experiment, tracking_uri=tracking_uri, tags={"a\nb": "x"})
+    with pytest.raises(InvalidParameterValue, match="param 'x': 7000 characters, the limit is"):
+        trainlab.start_run(
+            experiment=experiment, tracking_uri=tracking_uri, params={"x": "y" * 7000}
+        )
     assert trainlab.active_run() is None
     with pytest.raises(InvalidParameterValue, match="No experiment named"):  # nor its experiment
         trainlab.search_runs(experiment, tracking_uri=tracking_uri)
+
+
+def test_a_value_the_server_would_refuse_fails_the_call_and_logs_none_of_it(
+    tracking_uri: str, experiment: str
+) -> None:
+    """Checked only by the server, an over-long value was dropped after the call had returned
+    (the run ended FINISHED without it), and log_metrics stored the points before a bad one."""
+    with trainlab.start_run(experiment=experiment, tracking_uri=tracking_uri) as run:
+        with pytest.raises(InvalidParameterValue, match="limit is 6000"):
+            trainlab.log_params({"fine": 1, "long": "q" * 7000})
+        with pytest.raises(InvalidParameterValue, match="limit is 8000"):
+            trainlab.set_tags({"fine": "1", "long": "t" * 8001})
+        with pytest.raises(ValueError, match="Metric 'b': value 'x' is not a number"):
+            trainlab.log_metrics({"a": 1, "b": "x", "c": 3})
+        trainlab.log_metrics({"a": 1})
+    stored = trainlab.get_run(run.run_id, tracking_uri=tracking_uri)
+    assert stored.data.params == {}
+    assert "fine" not in stored.data.tags
+    assert {k: m.value for k, m in stored.data.metrics.items()} == {"a": 1.0}
 
 
 @pytest.mark.parametrize(
