@@ -6,6 +6,7 @@ artifact API for ``mlflow-artifacts:`` roots, by copying files for ``file:`` roo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -44,6 +45,8 @@ def upload_file(
     repo: ArtifactRepo, local_path: str | os.PathLike[str], artifact_path: str | None
 ) -> None:
     local = Path(local_path)
+    if not local.exists():
+        raise InvalidParameterValue(f"{str(local)!r}: no such file.")
     if not local.is_file():
         raise InvalidParameterValue(f"{str(local)!r} is not a file (log_artifacts takes folders).")
     repo.upload_file(local, _dest(artifact_path, local.name))
@@ -160,8 +163,13 @@ def download_artifacts(
     repo = run_repo(_runs_client(tracking_uri), run_id)
     rel = validate_artifact_path(path)
     dst = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp(prefix="trainlab-"))
+    # what a failed download removes: the folders it made (the temporary one included)
+    made = [dst] if dst_path is None else [p for p in (dst, *dst.parents) if not p.exists()]
     dst.mkdir(parents=True, exist_ok=True)
     try:
         return str(repo.download(rel, dst.absolute()))
     except ResourceNotFound:
+        for folder in made:  # innermost first; only if still empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise ResourceNotFound(f"Run {run_id} has no artifact {rel!r}.") from None

@@ -133,16 +133,19 @@ def test_clear_errors(tracking_uri: str, experiment: str, tmp_path: Path) -> Non
     with pytest.raises(InvalidParameterValue, match="No active run"):
         trainlab.log_text("x", "a.txt")
     with trainlab.start_run(experiment=experiment, tracking_uri=tracking_uri) as run:
-        with pytest.raises(InvalidParameterValue, match="not a file"):
+        with pytest.raises(InvalidParameterValue, match="missing.txt': no such file"):
             trainlab.log_artifact(tmp_path / "missing.txt")
+        with pytest.raises(InvalidParameterValue, match="is not a file .log_artifacts takes"):
+            trainlab.log_artifact(tmp_path)
         with pytest.raises(InvalidParameterValue, match="not a directory"):
             trainlab.log_artifacts(tmp_path / "missing")
         with pytest.raises(InvalidParameterValue):
             trainlab.log_text("x", "")
-    with pytest.raises(ResourceNotFound, match="nope.txt"):
+    with pytest.raises(ResourceNotFound, match="has no artifact 'nope.txt'"):
         trainlab.download_artifacts(
-            run.run_id, "nope.txt", tmp_path / "o", tracking_uri=tracking_uri
+            run.run_id, "nope.txt", tmp_path / "o" / "deeper", tracking_uri=tracking_uri
         )
+    assert not (tmp_path / "o").exists()  # the folders made for the copy are gone again
     with pytest.raises(ResourceNotFound):
         trainlab.list_artifacts("0" * 32, tracking_uri=tracking_uri)
     assert trainlab.list_artifacts(run.run_id, tracking_uri=tracking_uri) == []
