@@ -4,6 +4,7 @@ default (``sqlite:///trainlab.db`` with artifacts in ``./trainlab-artifacts``, t
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -27,6 +28,8 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
             f"{DEFAULT_TRACKING_URI}."
         )
     resolved = uri or os.environ.get(ENV_TRACKING_URI) or DEFAULT_TRACKING_URI
+    if resolved == DEFAULT_TRACKING_URI and uri is None:
+        _warn_mlflow_uri_unused()
     if not is_remote(resolved) and not resolved.startswith(_SQL_SCHEMES):
         raise InvalidParameterValue(f"Unsupported tracking URI {resolved!r}: use {_FORMS}.")
     return resolved
@@ -36,6 +39,26 @@ _FORMS = (
     "http(s)://host:port for a trainlab server, sqlite:///path.db or postgresql://user@host/db "
     "for a database"
 )
+
+
+_warned_mlflow_uri: set[str] = set()
+
+
+def _warn_mlflow_uri_unused() -> None:
+    """MLflow's variable names a server, trainlab's none: say (once) where runs go instead, as
+    a team whose scripts set MLFLOW_TRACKING_URI would otherwise log to a local file unawares."""
+    theirs = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if is_remote(theirs) and theirs not in _warned_mlflow_uri:
+        _warned_mlflow_uri.add(theirs)
+        logging.getLogger("trainlab").warning(
+            "trainlab: MLFLOW_TRACKING_URI is %s, but trainlab reads %s: runs go to the embedded "
+            "store %s. Set %s=%s (or pass tracking_uri=) to use that server.",
+            redacted(theirs),
+            ENV_TRACKING_URI,
+            DEFAULT_TRACKING_URI,
+            ENV_TRACKING_URI,
+            redacted(theirs),
+        )
 
 
 def is_remote(uri: str) -> bool:
