@@ -83,6 +83,10 @@ def _registered_source(store: BaseTrackingStore, spec: str) -> str:
     registry = registry_for(store)
     if "@" in spec:
         name, _, alias = spec.partition("@")
+        if not alias:
+            raise InvalidParameterValue(
+                f"Invalid model URI 'models:/{spec}': no alias after '@' (models:/<name>@<alias>)."
+            )
         version = registry.get_model_version_by_alias(name, alias).version
     else:
         name, _, ver = spec.rpartition("/")

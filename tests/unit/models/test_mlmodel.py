@@ -153,6 +153,8 @@ def test_load_model_bad_uris(tracking_uri: str, experiment: str) -> None:
         trainlab.load_model("models:/clf/abc", tracking_uri=tracking_uri)
     with pytest.raises(ResourceNotFound):
         trainlab.load_model("models:/nope/1", tracking_uri=tracking_uri)
+    with pytest.raises(InvalidParameterValue, match="no alias after '@'"):
+        trainlab.load_model("models:/clf@", tracking_uri=tracking_uri)
     with pytest.raises(InvalidParameterValue, match="No active run"):
         trainlab.log_model(fitted(), "x")
 

@@ -525,8 +525,12 @@ class SqlRegistryStore(BaseRegistryStore):
         self._model_row(s, name)
         number = aliases.current_version(s, name, alias)
         if number is None:
-            # MLflow's code and message: clients that check them see the same
-            raise InvalidParameterValue(f"Registered model alias {alias} not found.")
+            # MLflow's code and message (clients that check them see the same), then which are
+            held = aliases.names(s, name)
+            which = f"its aliases: {', '.join(held)}" if held else "it has no aliases"
+            raise InvalidParameterValue(
+                f"Registered model alias {alias} not found ({name!r}: {which})."
+            )
         return number
 
     def _newest_version(self, s: Session, name: str, stages: Sequence[str]) -> int:

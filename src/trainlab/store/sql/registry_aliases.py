@@ -38,6 +38,11 @@ def _point(dialect: str) -> Any:
     )
 
 
+def names(s: Session, name: str) -> list[str]:
+    """The aliases the model has now, sorted."""
+    return sorted(s.scalars(select(_A.alias).where(_A.name == name)))
+
+
 def current_version(s: Session, name: str, alias: str) -> int | None:
     version = s.connection().execute(_CURRENT, {"name": name, "alias": alias}).scalar()
     return None if version is None else int(version)
