@@ -54,11 +54,17 @@ def _fail(exc: TrainlabError, tracking_uri: str | None = None) -> NoReturn:
 
 
 def _where_failed(exc: BaseException, run_id: str, tracking_uri: str | None) -> str:
+    from trainlab.exceptions import ServiceUnavailable
     from trainlab.training.failure import TRACEBACK_ARTIFACT, traceback_stored
 
+    flag = uri_flag(tracking_uri)
+    if isinstance(exc, ServiceUnavailable):  # nothing wrong with the training: continue it
+        return (
+            f"run {run_id} ended FAILED; once the server answers again, continue it from its "
+            f"last checkpoint: trainlab train --resume {run_id}{flag}"
+        )
     if not traceback_stored(exc):  # the store refused it, and the warning above says why
         return f"run {run_id} ended FAILED; its traceback could not be stored with it."
-    flag = uri_flag(tracking_uri)
     return (
         f"run {run_id} ended FAILED; its traceback: trainlab artifacts download {run_id} "
         f"{TRACEBACK_ARTIFACT} -d .{flag}"
