@@ -196,6 +196,8 @@ def test_changed_data_and_other_signatures_are_refused(registry: Registry) -> No
     proc = registry.promote(2, model="cancer-refusals")
     assert proc.returncode == 2
     assert "input signatures differ" in one_line(proc.stderr)
+    typo = registry.promote(9, model="cancer-refusals")  # 1 would read as "the gate failed"
+    assert typo.returncode == 2 and "version=9) not found" in one_line(typo.stderr), typo.stderr
     assert (
         "the candidate lacks 28 columns the champion takes: mean perimeter (double), mean area "
         "(double)," in one_line(proc.stderr)

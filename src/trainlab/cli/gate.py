@@ -1,6 +1,7 @@
 """``trainlab promote`` (the promotion gate) and ``trainlab rollback``. Exit codes of promote:
-0 passed (the alias moved), 1 failed (nothing moved), 2 refused (a bad policy, changed data,
-incompatible models: nothing evaluated)."""
+0 passed (the alias moved), 1 failed (nothing moved), 2 refused or not run (a bad policy,
+changed data, incompatible models, a model or version that does not exist, a server that does
+not answer: nothing evaluated). A script tells "the candidate lost" (1) from the rest."""
 
 from __future__ import annotations
 
@@ -33,9 +34,8 @@ def promote(
     try:
         rules = load_policy(policy)
         result = run_gate(model, version, alias, rules, tracking_uri=tracking_uri, user=user)
-    except TrainlabError as exc:
-        refused = exc.error_code in ("INVALID_PARAMETER_VALUE", "INVALID_STATE")
-        fail(exc.message, code=2 if refused else 1)
+    except TrainlabError as exc:  # the gate did not decide: not its verdict (1)
+        fail(exc.message, code=2)
     except ImportError as exc:
         fail(
             f"Cannot load a model the gate scores: {exc}. Its class's module must be "
