@@ -456,6 +456,7 @@ BAD = [
     ),
     ({"data": {"source": "/tmp", "target": "y"}}, "data.source '/tmp': a folder, not a file."),
     ({"train": {"cv": 1}}, "train.cv: Input should be greater than or equal to 2"),
+    ({"register": "wine"}, "register: expected keys and values, got 'wine', e.g. register: {name"),
     (
         {"train": {"early_stopping": {"metric": "valid_logloss", "patience": 0}}},
         "train.early_stopping.patience",

@@ -155,6 +155,17 @@ class PipelineSpec(_Strict):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+# How a section that takes keys is written, for a value given in its place (register: wine).
+_SECTION_EXAMPLES = {
+    "data": "{source: data.csv, target: label}",
+    "model": "{flavor: sklearn, class: sklearn.ensemble.RandomForestClassifier}",
+    "train": "{seed: 7}",
+    "register": "{name: wine}",
+    "split": "{test: 0.2, valid: 0.2}",
+    "early_stopping": "{metric: valid_logloss, patience: 10}",
+}
+
+
 def _describe(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
@@ -162,6 +173,11 @@ def _describe(exc: ValidationError) -> str:
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
+        elif err["type"] in ("model_type", "dict_type"):  # not "instance of RegisterSpec"
+            example = _SECTION_EXAMPLES.get(str(err["loc"][-1]) if err["loc"] else "")
+            msg = f"expected keys and values, got {err['input']!r}" + (
+                f", e.g. {where}: {example}" if example else ""
+            )
         lines.append(f"  {where}: {msg}")
     return "\n".join(lines)
 
