@@ -21,6 +21,18 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+@pytest.fixture(autouse=True)
+def _mlflow_tracking_uri_stays_in_its_test() -> Iterator[None]:
+    """mlflow.set_tracking_uri also sets $MLFLOW_TRACKING_URI (for subprocesses): left set, a
+    later test's embedded runs would warn that it is not read, in what they print."""
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    if before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = before
+
+
 def _postgres_available() -> bool:
     import psycopg
 
