@@ -642,9 +642,8 @@ def _check_classes_trained(data: PreparedData) -> None:
     train = data.split("train")
     if data.task != "classification" or train is None:
         return
-    known = set(train.y.unique().tolist())
     for name, split in data.splits.items():
-        unseen = split.y[~split.y.isin(known)]
+        unseen = split.y[~split.y.isin(train.y.unique())]
         if unseen.empty:
             continue
         counts = unseen.value_counts()

@@ -122,9 +122,10 @@ def _check_finite(pred: Any, proba: Any, split: str) -> None:
         bad = ~np.isfinite(array)
         if bad.any():
             rows = int(bad.reshape(len(array), -1).any(axis=1).sum())
+            where = split if split.startswith("cv fold") else f"{split or 'scored'} split"
             raise InvalidState(
                 f"The model predicts NaN or infinity for {rows} of the {len(array)} rows of the "
-                f"{split or 'scored'} split: its training diverged (a network whose loss went "
+                f"{where}: its training diverged (a network whose loss went "
                 "to NaN, often), or the data holds extreme values. Lower the learning rate "
                 "(train.lr for a network), scale the features, and check the data."
             )
@@ -140,7 +141,7 @@ def evaluate(
     """The metrics ``names``; a probability metric is skipped when the model gives none.
     ``classes``: the model's classes, sorted (what its probabilities' columns stand for; the
     rows scored may lack some). Predictions that are not finite numbers (a diverged training)
-    are refused, naming ``split``."""
+    are refused, naming ``split`` (``valid``, or ``cv fold 3``)."""
     _check_finite(pred, proba, split)
     out = {}
     for name in names:

@@ -9,7 +9,6 @@ reproduction drifts."""
 from __future__ import annotations
 
 import re
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from trainlab.training.runner import (
     plan,
     recorded_spec,
     run_plan,
-    script_function,
+    unreachable_script_function,
 )
 
 if TYPE_CHECKING:
@@ -137,8 +136,7 @@ def reproduce(
 
     original = trainlab.get_run(run_id, tracking_uri=tracking_uri)
     spec = recorded_spec(original, tracking_uri)
-    fn = script_function(spec)
-    if fit is None and fn and not hasattr(sys.modules.get("__main__"), fn):
+    if fn := unreachable_script_function(spec, fit):
         raise InvalidParameterValue(
             f"Run {run_id} was trained by {fn}() of the script that started it, which no other "
             f"process can import, so it cannot be trained again from here. Define {fn} in a "

@@ -263,6 +263,13 @@ def script_function(spec: PipelineSpec) -> str:
     return ""
 
 
+def unreachable_script_function(spec: PipelineSpec, fit: Fit | None) -> str:
+    """The script function that trained ``spec``'s run when this process cannot call it (it
+    is not this process's script, and no ``fit`` was given), else ""."""
+    fn = script_function(spec)
+    return fn if fit is None and fn and not hasattr(sys.modules.get("__main__"), fn) else ""
+
+
 def resume(
     run_id: str,
     *,
@@ -286,8 +293,7 @@ def resume(
         raise InvalidState(f"Run {run_id} is deleted; restore it before resuming it.")
     check_not_training(original)
     spec = recorded_spec(original, tracking_uri)
-    fn = script_function(spec)
-    if fit is None and fn and not hasattr(sys.modules.get("__main__"), fn):
+    if fn := unreachable_script_function(spec, fit):
         raise InvalidParameterValue(
             f"Run {run_id} was trained by {fn}() of the script that started it, which only that "
             f"script can run: resume it there with {resume_command(run_id, tracking_uri, fn)}."
@@ -594,9 +600,8 @@ def _cross_validation(
         )
         model = p.fit(ctx, spec.model.class_)
         pred, proba = _predictions(model, valid)
-        values = evaluate(
-            p.metric_names, valid.y, pred, proba, getattr(model, "classes_", None), "valid"
-        )
+        classes = getattr(model, "classes_", None)
+        values = evaluate(p.metric_names, valid.y, pred, proba, classes, f"cv fold {fold}")
         if fold > max((stored.get(f"cv_{m}", -1) for m in values), default=-1):
             run.log_metrics({f"cv_{m}": v for m, v in values.items()}, fold)
         for m, v in values.items():

@@ -37,5 +37,7 @@ def test_predictions_that_are_not_numbers_are_refused_naming_the_split() -> None
     proba = np.array([[0.5, 0.5], [np.nan, np.nan], [0.2, 0.8]])
     with pytest.raises(InvalidState, match="1 of the 3 rows of the train split.*train.lr"):
         evaluate(["accuracy"], np.array([0, 1, 1]), np.array([0, 1, 1]), proba, split="train")
+    with pytest.raises(InvalidState, match="3 rows of the cv fold 2: its training diverged"):
+        evaluate(["rmse"], y, np.array([np.nan, 1.0, 2.0]), None, split="cv fold 2")
     labels = np.array(["a", "b", "a"], dtype=object)  # text labels are not numbers to check
     assert evaluate(["accuracy"], labels, labels, None)["accuracy"] == 1.0
