@@ -59,6 +59,26 @@ def test_duplicate_registered_model(registry: BaseRegistryStore, model: str) -> 
         registry.create_registered_model(model)
 
 
+def test_a_missing_version_says_what_there_is(
+    registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    """A typo in the name and a version that is not there read differently: MLflow's message
+    for both, then which of the two it is."""
+    with pytest.raises(ResourceNotFound) as err:
+        registry.get_model_version(model + "x", 1)
+    assert err.value.message == (
+        f"Model Version (name={model}x, version=1) not found: there is no registered model "
+        f"'{model}x'."
+    )
+    with pytest.raises(ResourceNotFound, match=f"version=1\\) not found: '{model}' has no vers"):
+        registry.get_model_version(model, 1)
+    for _ in range(3):
+        _version(registry, model, run)
+    registry.delete_model_version(model, 2)
+    with pytest.raises(ResourceNotFound, match=f"not found: '{model}' has versions 1, 3.$"):
+        registry.update_model_version(model, 7, "new description")
+
+
 @pytest.mark.parametrize("bad", ["", "  ", "a/b", "a:b", "x" * 257])
 def test_invalid_model_names(registry: BaseRegistryStore, bad: str) -> None:
     with pytest.raises(InvalidParameterValue):
@@ -951,3 +971,10 @@ def test_logged_model_source_and_lineage(
         registry.create_model_version(model, "models:/m-0123456789abcdef0123456789abcdef")
     with pytest.raises(InvalidParameterValue):
         registry.create_model_version(model, f"models:/{model_id}/../../x", run_id)
+    # A deleted logged model makes no new version (as MLflow); those made before still load.
+    logged_models_for(store).delete_logged_model(model_id)
+    for source, kwargs in ((f"models:/{model_id}", {}), (artifact_uri, {"model_id": model_id})):
+        with pytest.raises(ResourceNotFound, match=f"Logged model with ID '{model_id}' not found"):
+            registry.create_model_version(model, source, **kwargs)  # type: ignore[arg-type]
+    assert [v.version for v in registry.search_model_versions(f"name = '{model}'")] == [2, 1]
+    assert registry.get_model_version_download_uri(model, 1) == artifact_uri

@@ -594,6 +594,7 @@ def test_server_refuses_an_artifact_folder_it_cannot_write(tmp_path: Path) -> No
         f"The artifact destination '{tmp_path}/a-file/art' cannot hold files: Not a directory. "
         "(--artifacts-destination)",
     )
+    assert not (tmp_path / "s.db").exists()  # refused before the database was made
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.test_cli import assert_clean_error, cli, table_rows
+from tests.integration.test_cli import assert_clean_error, cli, one_line, table_rows
 from tests.unit.client.test_fluent import close_store
 
 from trainlab.client.resolve import registry_for, store_for
@@ -96,7 +96,10 @@ def test_alias_set_history_rollback_delete(seeded: Registry) -> None:
     assert f"{m}@champion -> version 3" in moved.stdout
     back = run(seeded, "alias", "rollback", m, "champion", "--reason", "regressed", "--user", "eve")
     assert back.returncode == 0, back.stderr
-    assert "rolled back -> version 1" in back.stdout
+    assert one_line(back.stdout).startswith(
+        f"rolled back: {m}@champion v3 -> v1, undoing its last move (v1 -> v3 by bob at "
+    )
+    assert one_line(back.stdout).endswith(": 'beats v1')")
     gone = run(seeded, "alias", "delete", m, "champion", "--user", "ops", "--reason", "retired")
     assert gone.returncode == 0, gone.stderr
     assert_clean_error(run(seeded, "alias", "delete", m, "champion"), f"{m}@champion is not set")
@@ -155,8 +158,17 @@ def test_register_a_runs_model(seeded: Registry) -> None:
         close_store(store)
     loaded = trainlab.load_model(f"models:/{name}/1", tracking_uri=seeded.uri)
     assert list(loaded.predict(X)) == y
+    # the run shows its model, and the versions made of it
+    model_id = trainlab.get_run(run_id, tracking_uri=seeded.uri).outputs.model_outputs[0][0]
+    shown = cli("runs", "show", run_id, "--json", "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+    assert json.loads(shown.stdout)["models"] == [
+        {"model_id": model_id, "name": "clf", "registered": [f"{name}/1"]}
+    ]
+    shown = cli("runs", "show", run_id, "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+    assert ["clf", f"models:/{model_id}", f"models:/{name}/1"] in table_rows(shown.stdout)
     assert_clean_error(
-        run(seeded, "register", run_id, name), f"Run {run_id} has no logged model named 'model'"
+        run(seeded, "register", run_id, name),
+        f"Run {run_id} has no logged model named 'model'. Its logged models: clf.",
     )
     # A name with a space: the commands to paste next are quoted.
     proc = run(seeded, "register", run_id, f"{name} xgb", "--model", "clf")

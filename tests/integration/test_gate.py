@@ -334,6 +334,10 @@ def test_an_alias_goes_to_a_version_that_failed_the_gate_only_with_force(
                      ("models", "alias", "rollback", "cancer", "canary")):  # fmt: skip
         proc = registry.run(*rollback)
         assert proc.returncode == 2, proc.stdout
+        assert one_line(proc.stderr).startswith(
+            f"error: Rolling back moves cancer@canary v{good} -> v{failed}, undoing its last "
+            f"move (v{failed} -> v{good} by "
+        )
         assert "--force" in one_line(proc.stderr) and registry.holder("canary") == good
     assert registry.run("rollback", "cancer", "--alias", "canary", "--force").returncode == 0
     assert registry.holder("canary") == failed

@@ -521,6 +521,12 @@ BAD = [
         "data.split.group 'gap' has 10 missing values; every row needs a group.",
     ),
     (
+        {"data": {"source": "mixed.csv", "target": "gap", "features": ["x"]}},
+        "data.target 'gap' has 10 missing values (rows 0, 3, 6, 9, 12, ..., counting the first "
+        "data row as 0): a row without a label can be neither trained nor scored on. Drop those "
+        "rows from the data, or fill in their labels.",
+    ),
+    (
         {
             "data": {
                 "source": "mixed.csv",

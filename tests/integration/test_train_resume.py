@@ -213,8 +213,9 @@ def test_a_signal_ends_the_run_killed_and_says_how_to_resume(
         f"trainlab train --resume {run_id} --tracking-uri {uri}"
     )
 
-    proc2 = cli("train", "--resume", run_id, "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
+    proc2 = cli("train", "--resume", run_id, "--tracking-uri", uri, cwd=tmp_path)
     assert proc2.returncode == 0, proc2.stderr
+    assert f"run {run_id} resumed after the checkpoint at step " in one_line(proc2.stdout)
     assert trainlab.get_run(run_id, tracking_uri=uri).info.status == "FINISHED"
     assert [s for s, _ in history(uri, run_id, "valid_loss")] == list(range(40))
 
@@ -261,6 +262,33 @@ def test_resume_refuses_finished_runs_and_changed_data(tmp_path: Path) -> None:
 
     proc = cli("train", "pipeline.yaml", "--resume", done.run_id, cwd=tmp_path)
     assert proc.returncode == 2 and "give no PIPELINE" in one_line(proc.stderr)
+
+
+def test_data_missing_from_another_folder_names_the_training_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipeline reads data.csv relative to where it trains: resuming or reproducing the run
+    from another folder says where that was."""
+    from sklearn.datasets import load_wine
+
+    work = tmp_path / "project"
+    work.mkdir()
+    load_wine(as_frame=True).frame.to_csv(work / "wine.csv", index=False)
+    uri = f"sqlite:///{tmp_path}/t.db"
+    monkeypatch.chdir(work)
+    done = trainlab.train(
+        pipeline(data={"source": "wine.csv", "target": "target"}), tracking_uri=uri,
+        progress=False,
+    )  # fmt: skip
+    with trainlab.start_run(run_id=done.run_id, tracking_uri=uri) as run:
+        run.end("FAILED")
+    for command in (["train", "--resume"], ["reproduce"]):
+        proc = cli(*command, done.run_id, "--tracking-uri", uri, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        assert one_line(proc.stderr).endswith(
+            f"data.source 'wine.csv': no such file (relative to the current folder, {tmp_path})."
+            f" Run {done.run_id} was trained in {work}: run this command there (cd {work})."
+        )
 
 
 def test_a_training_function_checkpoints_and_resumes(tmp_path: Path) -> None:

@@ -800,3 +800,14 @@ def test_resuming_a_study_its_process_still_runs_is_refused(tmp_path: Path) -> N
             driver.kill()
     assert driver.returncode == 0, err
     assert finished_trials(storage, "live") == 6
+
+
+def test_tuning_on_a_training_score_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from trainlab.training.spec import parse_spec
+    from trainlab.tuning.tuner import plan_pipeline
+
+    config = json.loads(json.dumps(BOOSTED))
+    config["tune"]["metric"] = "train_f1_macro"
+    uri = f"sqlite:///{tmp_path}/t.db"
+    plan_pipeline(parse_spec(config), uri, None, f"sqlite:///{tmp_path}/s.db")
+    assert "tune.metric 'train_f1_macro' scores the rows each trial is fitted on" in caplog.text

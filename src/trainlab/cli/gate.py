@@ -102,5 +102,4 @@ def rollback(
     promotion gate only with --force)."""
     from trainlab.cli.models import roll_back
 
-    version = roll_back(model, alias, reason, user, tracking_uri, force)
-    console.print(f"{model}: {alias} -> v{version}")
+    console.print(f"rolled back: {roll_back(model, alias, reason, user, tracking_uri, force)}")

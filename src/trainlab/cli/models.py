@@ -37,9 +37,16 @@ _FORCE = typer.Option(
 
 
 def refuse_gate_failure(
-    registry: Any, name: str, alias: str, version: int, force: bool, tracking_uri: str | None
+    registry: Any,
+    name: str,
+    alias: str,
+    version: int,
+    force: bool,
+    tracking_uri: str | None,
+    move: str = "",
 ) -> None:
-    """A version that failed the promotion gate gets an alias only with --force (exit 2)."""
+    """A version that failed the promotion gate gets an alias only with --force (exit 2);
+    ``move`` says which move that would be."""
     from trainlab.cli.common import fail, uri_flag
     from trainlab.exceptions import ResourceNotFound
 
@@ -51,24 +58,44 @@ def refuse_gate_failure(
         return
     evidence = tags.get("trainlab.gate.run_id", "") + uri_flag(tracking_uri)
     fail(
-        f"Version {version} of {name} failed the promotion gate (evidence: `trainlab runs show "
-        f"{evidence}`). Pass --force to point {name}@{alias} at it anyway; the move is kept in "
-        "the alias history with your --reason.",
+        f"{move}Version {version} of {name} failed the promotion gate (evidence: `trainlab "
+        f"runs show {evidence}`). Pass --force to point {name}@{alias} at it anyway; the move "
+        "is kept in the alias history with your --reason.",
         code=2,
     )
 
 
 def roll_back(
     name: str, alias: str, reason: str, user: str | None, tracking_uri: str | None, force: bool
-) -> int:
-    """Point the alias back at the version it held before its last move; the version."""
+) -> str:
+    """Point the alias back at the version it held before its last move; says the move (after
+    a rollback, that is the version the rollback left: a second rollback undoes the first)."""
     from trainlab.cli.common import with_errors
 
     with with_errors(), _registry(tracking_uri) as registry:
         target = registry.rollback_registered_model_alias(name, alias, dry_run=True)
-        refuse_gate_failure(registry, name, alias, int(target.version), force, tracking_uri)
-        moved = registry.rollback_registered_model_alias(name, alias, login_user(user), reason)
-    return int(moved.version)
+        move = _undoing(registry.get_alias_history(name, alias)[-1], int(target.version))
+        refuse_gate_failure(
+            registry, name, alias, int(target.version), force, tracking_uri,
+            f"Rolling back moves {move}. ",
+        )  # fmt: skip
+        registry.rollback_registered_model_alias(name, alias, login_user(user), reason)
+    return move
+
+
+def _undoing(last: Any, target: int) -> str:
+    """``wine@champion v1 -> v2, undoing its last move (v2 -> v1 by erin at ...: 'why')``."""
+    from trainlab.cli.common import timestamp
+
+    def shown(version: int | None) -> str:
+        return f"v{version}" if version is not None else "unset"
+
+    why = f": {last.reason!r}" if last.reason else ""
+    return (
+        f"{last.name}@{last.alias} {shown(last.to_version)} -> v{target}, undoing its last move "
+        f"({shown(last.from_version)} -> {shown(last.to_version)} by {last.user or 'unknown'} "
+        f"at {timestamp(last.timestamp)}{why})"
+    )
 
 
 def _version_json(v: Any) -> dict[str, Any]:
@@ -302,5 +329,4 @@ def alias_rollback(
     promotion gate only with --force)."""
     from trainlab.cli.common import console
 
-    version = roll_back(name, alias, reason, user, tracking_uri, force)
-    console.print(f"{name}@{alias} rolled back -> version {version}")
+    console.print(f"rolled back: {roll_back(name, alias, reason, user, tracking_uri, force)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rich.table import Table
@@ -63,8 +65,18 @@ def run_json(run: Run) -> dict[str, Any]:
     }
 
 
-def print_run(run: Run, experiment: str | None = None) -> None:
-    """The run's info, params, latest metrics, tags and inputs; ``experiment``: its name."""
+@dataclass
+class RunModel:
+    """A model a run logged, and the registry versions made of it (``name/version``)."""
+
+    model_id: str
+    name: str
+    registered: list[str]
+
+
+def print_run(run: Run, experiment: str | None = None, models: Sequence[RunModel] = ()) -> None:
+    """The run's info, params, latest metrics, tags, inputs and models; ``experiment``: its
+    name."""
     i = run.info
     info = Table.grid(padding=(0, 2))
     for label, value in (
@@ -99,6 +111,15 @@ def print_run(run: Run, experiment: str | None = None) -> None:
             console.print(t)
     for d in run.inputs.dataset_inputs:
         console.print(f"[bold]dataset[/] {d.dataset.name} digest={d.dataset.digest} {d.tags}")
+    if models:
+        t = Table(title="models", title_justify="left")
+        t.add_column("name")
+        t.add_column("load with", overflow="fold")
+        t.add_column("registered as", overflow="fold")
+        for m in models:
+            registered = ", ".join(f"models:/{v}" for v in m.registered) or "-"
+            t.add_row(m.name, f"models:/{m.model_id}", registered)
+        console.print(t)
 
 
 def _code_version(tags: dict[str, str]) -> str | None:
@@ -118,7 +139,8 @@ def _code_version(tags: dict[str, str]) -> str | None:
 
 def metrics_table(metrics: dict[str, float]) -> Table:
     """Scores as one row per split (``train_f1`` -> row train, column f1), cross-validation as a
-    row of mean ± std; the rest (iterations, time, memory) as the caption, not under a score."""
+    row of mean ± std, columns in the order of ``metrics``; the rest (iterations, time, memory)
+    as the caption, not under a score."""
     splits = ("train", "valid", "test")
 
     def split_of(key: str) -> tuple[str, str] | None:
@@ -129,8 +151,11 @@ def metrics_table(metrics: dict[str, float]) -> Table:
             return "cv", name.removesuffix("_mean")
         return None
 
-    scored = {k: v for k, v in metrics.items() if split_of(k) is not None}
-    names = sorted({split_of(k)[1] for k in scored})  # type: ignore[index]
+    scored = {k: pair for k in metrics if (pair := split_of(k)) is not None}
+    # in the order they were scored (the pipeline's metrics: list), train's first
+    order = (*splits, "cv")
+    ranked = sorted(scored.values(), key=lambda pair: order.index(pair[0]))
+    names = list(dict.fromkeys(name for _, name in ranked))
     others = {k: v for k, v in metrics.items() if k not in scored and not k.startswith("cv_")}
     caption = ", ".join(f"{k} {_fmt(others[k])}" for k in sorted(others))
     table = Table(title="metrics", caption=caption or None)

@@ -8,7 +8,9 @@ import typer
 from trainlab.cli.common import TRACKING_URI, command_group
 
 if TYPE_CHECKING:
+    from trainlab.cli.render import RunModel
     from trainlab.entities import Run
+    from trainlab.store._base import BaseTrackingStore
 
 app = command_group("Runs: list, search and inspect.")
 
@@ -170,10 +172,30 @@ def show_cmd(
     with with_errors(), opened_store(tracking_uri) as store:
         run = store.get_run(full_run_id(store, run_id))
         experiment = store.get_experiment(run.info.experiment_id).name
+        models = run_models(store, run)
     if as_json:
-        print_json(run_json(run))
+        print_json({**run_json(run), "models": [vars(m) for m in models]})
     else:
-        print_run(run, experiment)
+        print_run(run, experiment, models)
+
+
+def run_models(store: BaseTrackingStore, run: Run) -> list[RunModel]:
+    """The models the run logged, each with the registry versions made of it."""
+    from trainlab.cli.render import RunModel
+    from trainlab.client.resolve import registry_for
+    from trainlab.client.rest_logged_models import logged_models_for
+
+    logged = logged_models_for(store)
+    models = [logged.get_logged_model(model_id) for model_id, _ in run.outputs.model_outputs]
+    versions = registry_for(store).search_model_versions(f"run_id = '{run.info.run_id}'")
+    return [
+        RunModel(
+            m.model_id,
+            m.name,
+            [f"{v.name}/{v.version}" for v in versions if v.model_id == m.model_id],
+        )
+        for m in dict((m.model_id, m) for m in models).values()
+    ]
 
 
 _SCORE_PREFIXES = ("test_", "valid_", "cv_", "train_")

@@ -97,6 +97,15 @@ def serve(
         artifacts_destination = normalized_destination(artifacts_destination)
     except TrainlabError as exc:
         fail(f"{exc.message} (--artifacts-destination)", code=2)
+    try:  # before the database: a refused start leaves no new database file
+        artifact_repository(artifacts_destination, s3_endpoint_url).check()
+    except TrainlabError as exc:
+        fail(
+            f"{exc.message} (the destination: --artifacts-destination, --s3-endpoint-url; the "
+            "credentials: the standard AWS variables)"
+            if artifacts_destination.startswith("s3://")
+            else f"{exc.message} (--artifacts-destination)"
+        )
     try:
         engine = make_engine(backend_store_uri)
         upgrade(engine)  # once here, so workers never race on a migration
@@ -108,15 +117,6 @@ def serve(
     _limit_malloc_arenas()
     os.environ["TRAINLAB_BACKEND_STORE_URI"] = backend_store_uri
     os.environ["TRAINLAB_ARTIFACTS_DESTINATION"] = artifacts_destination
-    try:
-        artifact_repository(artifacts_destination, s3_endpoint_url).check()
-    except TrainlabError as exc:
-        fail(
-            f"{exc.message} (the destination: --artifacts-destination, --s3-endpoint-url; the "
-            "credentials: the standard AWS variables)"
-            if artifacts_destination.startswith("s3://")
-            else f"{exc.message} (--artifacts-destination)"
-        )
     if s3_endpoint_url:
         os.environ["TRAINLAB_S3_ENDPOINT_URL"] = s3_endpoint_url
     if direct_transfers is not None:  # else $TRAINLAB_DIRECT_TRANSFERS, or on

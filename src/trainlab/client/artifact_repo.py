@@ -17,7 +17,12 @@ from urllib.request import url2pathname
 
 from trainlab.artifacts.base import CHUNK_SIZE, FileInfo
 from trainlab.artifacts.local import LocalArtifactRepository, temp_file_beside
-from trainlab.artifacts.paths import PROXY_SCHEME, proxied_path, validate_artifact_path
+from trainlab.artifacts.paths import (
+    PROXY_SCHEME,
+    proxied_path,
+    validate_artifact_path,
+    validate_file_path,
+)
 from trainlab.client.retry import Retrier, check_available
 from trainlab.exceptions import InvalidParameterValue, from_json
 
@@ -156,9 +161,7 @@ class ProxiedRepo(ArtifactRepo):
     def upload_file(self, local: Path, path: str) -> None:
         import httpx
 
-        rel = validate_artifact_path(path)
-        if not rel:
-            raise InvalidParameterValue("Invalid artifact path '': an artifact needs a name.")
+        rel = validate_file_path(path, new=True)  # the rules the server applies, checked here
 
         def put() -> httpx.Response:
             with open(local, "rb") as f:  # from its start on every try

@@ -290,7 +290,8 @@ def _skipped(name: str) -> Check:
     return Check(name, True, "skipped: no champion to compare with", skipped=True)
 
 
-def _primary_check(policy: Policy, iv: Interval | None) -> Check:
+def _primary_check(policy: Policy, iv: Interval | None, same: bool) -> Check:
+    """``same``: the two models predict the same on every row, so neither can be better."""
     name, minimum = f"primary:{policy.primary.metric}", policy.primary.min_improvement
     if iv is None:
         return _skipped(name)
@@ -298,7 +299,22 @@ def _primary_check(policy: Policy, iv: Interval | None) -> Check:
     detail = _compare(iv, policy.confidence, ">", minimum, ok)
     if not policy.primary.maximize:
         detail += f" (lower {policy.primary.metric} is better: improvement = champion - candidate)"
+    if same:
+        detail += (
+            "; the two models predict the same on every held-out row (the same pipeline "
+            "trained again on the same data gives the same model: new data, code or params "
+            "make a new candidate)"
+        )
     return Check(name, ok, detail)
+
+
+def _same_predictions(a: Scored, b: Scored) -> bool:
+    """Predictions and probabilities of two scored models (arrays) equal row for row."""
+    if not np.array_equal(a.pred, b.pred):
+        return False
+    if a.proba is None or b.proba is None:
+        return a.proba is None and b.proba is None
+    return a.proba.shape == b.proba.shape and bool(np.array_equal(a.proba, b.proba))
 
 
 def _threshold_check(name: str, threshold: Threshold, value: float) -> Check:
@@ -330,8 +346,10 @@ def decide(
     cand_metrics = {m: _value(lookup(m), y, cand, "candidate") for m in names}
     champ_metrics: dict[str, float] | None = None
     intervals: dict[str, Interval] = {}
+    same = False
     if champion is not None:
         champ = _scored(champion, len(y), "champion", labels)
+        same = _same_predictions(cand, champ)
         champ_metrics = {m: _value(lookup(m), y, champ, "champion") for m in names}
         for m in dict.fromkeys([policy.primary.metric, *sorted(policy.guards)]):
             intervals[m] = paired_bootstrap(
@@ -341,7 +359,7 @@ def decide(
                 classes_candidate=cand.classes, classes_champion=champ.classes,
             )  # fmt: skip
     primary = intervals.get(policy.primary.metric)
-    checks = [_primary_check(policy, primary)]
+    checks = [_primary_check(policy, primary, same)]
     checks += [
         _threshold_check(m, t, cand_metrics[m]) for m, t in sorted(policy.thresholds.items())
     ]

@@ -73,13 +73,15 @@ def held_out(store: BaseTrackingStore, run_id: str, tracking_uri: str) -> HeldOu
     """The candidate run's test split, loaded again; refused if its fingerprint changed."""
     from trainlab.training.data import prepare
     from trainlab.training.runner import recorded_spec
+    from trainlab.training.trainer import in_training_folder
 
     run = store.get_run(run_id)
     spec = recorded_spec(run, tracking_uri)
     recorded = run.data.tags.get("trainlab.data.test.digest")
     if recorded is None:
         raise InvalidState(f"Run {run_id} recorded no test split: the gate has no held-out data.")
-    data = prepare(spec.data)
+    with in_training_folder(run, spec.data.source):
+        data = prepare(spec.data)
     test = data.splits.get("test")
     if test is None or test.fingerprint.digest != recorded:
         now = test.fingerprint.digest[:12] if test is not None else "no test split"
@@ -123,6 +125,7 @@ def champion_training_rows(
     and checked against the fingerprints it recorded."""
     from trainlab.training.data import prepare
     from trainlab.training.runner import data_differences, recorded_spec
+    from trainlab.training.trainer import in_training_folder
 
     if not run_id:
         return ChampionRows(None, "the champion has no run: its training rows are unknown", False)
@@ -135,7 +138,9 @@ def champion_training_rows(
     if recorded == test_digest:
         return ChampionRows(None, "the champion was trained on the same split", True)
     try:
-        data = prepare(recorded_spec(run, tracking_uri).data)
+        spec = recorded_spec(run, tracking_uri)
+        with in_training_folder(run, spec.data.source):
+            data = prepare(spec.data)
     except (InvalidState, InvalidParameterValue, ResourceNotFound) as exc:
         return ChampionRows(None, f"the champion's data does not load: {exc}", False)
     if changed := data_differences(run, data):

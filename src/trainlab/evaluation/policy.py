@@ -30,6 +30,7 @@ from pydantic import (
     ValidationError,
 )
 
+from trainlab._config_errors import describe
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.training.metrics import CLASSIFICATION, REGRESSION, Metric, for_target, lookup
 
@@ -176,18 +177,6 @@ class Policy(_Strict):
         return keys
 
 
-def _describe(exc: ValidationError) -> str:
-    """Pydantic's errors as ``  key.path: message`` lines (a bad dict key reads as its path)."""
-    lines = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"] if p != "[key]") or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        lines.append(f"  {where}: {msg}")
-    return "\n".join(lines)
-
-
 def parse_policy(config: dict[str, Any], source: str = "the policy") -> Policy:
     """Validate a policy given as data; ``source`` names it in the error message."""
     if not isinstance(config, dict):
@@ -197,7 +186,9 @@ def parse_policy(config: dict[str, Any], source: str = "the policy") -> Policy:
     try:
         return Policy.model_validate(config)
     except ValidationError as exc:
-        raise InvalidParameterValue(f"Invalid policy in {source}:\n{_describe(exc)}") from None
+        raise InvalidParameterValue(
+            f"Invalid policy in {source}:\n{describe(exc, Policy)}"
+        ) from None
 
 
 def load_policy(path: str | Path) -> Policy:

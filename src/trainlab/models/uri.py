@@ -53,7 +53,8 @@ def _run_model_dir(store: BaseTrackingStore, run_id: str, path: str, dst: Path |
     if model is None:
         raise ResourceNotFound(
             f"Run {run_id} has no model at {rel!r}: neither an MLmodel in its artifacts nor a "
-            f"logged model named {name!r}."
+            f"logged model named {name!r}. "
+            + run_models(store, run.info.run_id, run.info.experiment_id)
         )
     return _download(store, model.artifact_uri, rest, dst)
 
@@ -75,6 +76,19 @@ def run_logged_model(
         token = page.next_page_token
         if not token:
             return None
+
+
+def run_models(store: BaseTrackingStore, run_id: str, experiment_id: str) -> str:
+    """Which logged models run ``run_id`` produced, as a sentence for a message."""
+    from trainlab.client.rest_logged_models import logged_models_for
+
+    page = logged_models_for(store).search_logged_models(
+        [experiment_id], f"source_run_id = '{run_id}'", 50, (), None
+    )
+    names = sorted({m.name for m in page})
+    if not names:
+        return "It has no logged models."
+    return f"Its logged models: {', '.join(names)}{' ...' if page.next_page_token else ''}."
 
 
 def _registered_source(store: BaseTrackingStore, spec: str) -> str:

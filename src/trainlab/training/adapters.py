@@ -223,6 +223,26 @@ def validate(spec: ModelSpec, seed: int, custom_fit: bool = False) -> Any:
     return None
 
 
+def _check_training_function(target: Any, path: str) -> None:
+    """``model.flavor: python`` names a function ``fit(params, ctx)``: a model class there
+    was called as one and failed deep in its own code."""
+    takes = "model.flavor python names a training function fit(params, ctx) that returns a "
+    takes += "fitted model with predict (see 'Train from Python' in the README)"
+    if inspect.isclass(target):
+        raise InvalidParameterValue(
+            f"model.class {path!r} is a class; {takes}. Write one that builds and trains "
+            f"{target.__name__}, and name it instead."
+        )
+    try:
+        inspect.signature(target).bind(None, None)
+    except TypeError as exc:
+        raise InvalidParameterValue(
+            f"model.class {path!r} cannot be called as fit(params, ctx) ({exc}); {takes}."
+        ) from None
+    except ValueError:  # no signature to read (a builtin): its call will tell
+        return
+
+
 # The package a flavor's classes come from, its name in messages, and examples.
 _FLAVOR_PACKAGES = {
     "xgboost": ("xgboost", "an XGBoost", "xgboost.XGBClassifier, xgboost.XGBRegressor"),
@@ -236,6 +256,7 @@ def check_flavor(spec: ModelSpec) -> None:
     naming the flavor that would. A class counts as its bases' (a subclass of XGBClassifier
     in your own module is an XGBoost model)."""
     if spec.flavor == "python":
+        _check_training_function(resolve(spec.class_), spec.class_)
         return
     cls = resolve(spec.class_)
     packages = {base.__module__.split(".")[0] for base in getattr(cls, "__mro__", (cls,))}

@@ -288,8 +288,13 @@ def prepare(spec: DataSpec, estimator: Any = None) -> PreparedData:
         raise InvalidParameterValue(f"data.features must not include the target {spec.target!r}.")
     y_all = frame[spec.target]
     if y_all.isna().any():
+        blank = y_all.isna()
+        rows = ", ".join(str(i) for i in blank.to_numpy().nonzero()[0][:5])
         raise InvalidParameterValue(
-            f"data.target {spec.target!r} has {int(y_all.isna().sum())} missing values."
+            f"data.target {spec.target!r} has {int(blank.sum())} missing values (rows {rows}"
+            f"{', ...' if blank.sum() > 5 else ''}, counting the first data row as 0): a row "
+            "without a label can be neither trained nor scored on. Drop those rows from the "
+            "data, or fill in their labels."
         )
     task = infer_task(y_all, estimator)
     if spec.split.stratify and task != "classification":

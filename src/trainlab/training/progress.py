@@ -48,15 +48,19 @@ class Reporter:
         if self._started:
             self._progress.stop()
 
-    def run_started(self, run_id: str, tracking_uri: str | None, script_fn: str = "") -> None:
-        """Name the run as it starts, with how to continue it should the process be killed (a
-        killed process prints nothing more): the CLI, or for a function of the script that
-        runs (``script_fn``, which no other process can import) a call in that script."""
+    def run_started(
+        self, run_id: str, tracking_uri: str | None, script_fn: str = "", how_started: str = ""
+    ) -> None:
+        """Name the run as it starts (``how_started``: "resumed after ..."), with how to
+        continue it should the process be killed (a killed process prints nothing more): the
+        CLI, or for a function of the script that runs (``script_fn``, which no other process
+        can import) a call in that script."""
         if self._progress is None:
             return
         how = resume_command(run_id, tracking_uri, script_fn)
         self._progress.console.print(
-            f"run {run_id} started; if the process is killed, continue it with: {how}",
+            f"run {run_id} {how_started or 'started'}; if the process is killed, continue it "
+            f"with: {how}",
             soft_wrap=True,
             highlight=False,
         )

@@ -28,6 +28,7 @@ from trainlab.training.runner import (
     run_plan,
     unreachable_script_function,
 )
+from trainlab.training.trainer import in_training_folder
 
 if TYPE_CHECKING:
     from trainlab.entities import Run
@@ -143,7 +144,8 @@ def reproduce(
             "module that the script imports: runs trained from then on reproduce with "
             "`trainlab reproduce` (model.class names module.function)."
         )
-    p = plan(spec, fit)
+    with in_training_folder(original, spec.data.source):
+        p = plan(spec, fit)
     code, notes = code_differences(original, git_info("."), tracking_uri)
     differences = data_differences(original, p.data) + code
     if differences and not force:

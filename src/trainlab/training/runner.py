@@ -34,7 +34,7 @@ from trainlab.training.failure import ERROR_TAG, recorded_outcome
 from trainlab.training.metrics import DEFAULTS, evaluate, for_target
 from trainlab.training.progress import Reporter, resume_command
 from trainlab.training.spec import PipelineSpec, parse_spec
-from trainlab.training.trainer import check_not_training, trainer_tag
+from trainlab.training.trainer import check_not_training, in_training_folder, trainer_tag
 
 if TYPE_CHECKING:
     from trainlab.client.fluent import ActiveRun
@@ -102,6 +102,7 @@ def plan(spec: PipelineSpec, fit: Fit | None = None, data: PreparedData | None =
         )
     if spec.model.flavor == "pytorch" and fit is None:  # its params, checked with the data
         adapters.torch_module(spec.model.class_, spec.model.params, data.splits["train"], data.task)
+    _check_folds(spec, data)
     steps = adapters.total_steps(spec.model.flavor, estimator, spec.train.epochs)
     return Plan(spec, data, names, fit or adapters.FITTERS[spec.model.flavor], steps)
 
@@ -298,7 +299,8 @@ def resume(
             f"Run {run_id} was trained by {fn}() of the script that started it, which only that "
             f"script can run: resume it there with {resume_command(run_id, tracking_uri, fn)}."
         )
-    p = plan(spec, fit)
+    with in_training_folder(original, spec.data.source):
+        p = plan(spec, fit)
     differences = data_differences(original, p.data)
     if differences:
         raise InvalidState(
@@ -316,9 +318,10 @@ def resume(
         tempfile.TemporaryDirectory(prefix="trainlab-resume-") as tmp,
     ):
         run.set_tags({RESUMED_TAG: str(times), **trainer_tag()})
-        if reporter is not None:
-            reporter.run_started(run_id, tracking_uri, script_function(spec))
         restored = RunCheckpoints(run).latest(Path(tmp))
+        if reporter is not None:
+            how = f"after the checkpoint at step {restored.step}" if restored else "from step 0"
+            reporter.run_started(run_id, tracking_uri, script_function(spec), f"resumed {how}")
         drawn = adapters.random_draws(p.spec.model.flavor, p.spec.model.params)
         if restored is not None and drawn:
             log.warning(
@@ -564,6 +567,28 @@ def _folds(split_by: str | None, task: str, train: Split, k: int, seed: int) -> 
         return list(splitter.split(train.X, train.y, train.groups))
     except ValueError as exc:  # e.g. fewer groups in the train split than folds
         raise InvalidParameterValue(f"train.cv={k}: {exc}") from None
+
+
+def _check_folds(spec: PipelineSpec, data: PreparedData) -> None:
+    """``train.cv`` folds can be made of the train split (enough rows, groups, or members of
+    each class), checked before a run exists; a split by group says how many went where."""
+    k = spec.train.cv
+    if not k:
+        return
+    try:
+        _folds(data.split_by, data.task, data.splits["train"], k, spec.train.seed)
+    except InvalidParameterValue as exc:
+        if data.split_by != "group":
+            raise
+        counts = ", ".join(
+            f"{name} {split.groups.nunique()}"
+            for name, split in data.splits.items()
+            if split.groups is not None
+        )
+        raise InvalidParameterValue(
+            f"{exc.message} Groups of {spec.data.split.group!r} per split: {counts}. Use "
+            "fewer folds, smaller data.split.test/valid shares, or a column with more groups."
+        ) from None
 
 
 def _cross_validation(

@@ -18,11 +18,13 @@ any work starts, so a bad config fails with the key and the problem and logs not
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from trainlab._config_errors import describe
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.training.metrics import CLASSIFICATION, REGRESSION
 from trainlab.tuning.space import TuneSpec
@@ -166,22 +168,6 @@ _SECTION_EXAMPLES = {
 }
 
 
-def _describe(exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif err["type"] in ("model_type", "dict_type"):  # not "instance of RegisterSpec"
-            example = _SECTION_EXAMPLES.get(str(err["loc"][-1]) if err["loc"] else "")
-            msg = f"expected keys and values, got {err['input']!r}" + (
-                f", e.g. {where}: {example}" if example else ""
-            )
-        lines.append(f"  {where}: {msg}")
-    return "\n".join(lines)
-
-
 def parse_override(text: str) -> tuple[list[str], Any]:
     """``key.path=value`` (``--set``); the value is read as YAML (``8``, ``0.1``, ``[a, b]``)."""
     import yaml
@@ -231,7 +217,9 @@ def parse_spec(config: dict[str, Any], source: str = "the pipeline") -> Pipeline
     try:
         return PipelineSpec.model_validate(config)
     except ValidationError as exc:
-        raise InvalidParameterValue(f"Invalid pipeline in {source}:\n{_describe(exc)}") from None
+        raise InvalidParameterValue(
+            f"Invalid pipeline in {source}:\n{describe(exc, PipelineSpec, _SECTION_EXAMPLES)}"
+        ) from None
 
 
 def read_mapping(path: Path, what: str, keys: str) -> dict[str, Any]:
@@ -246,10 +234,31 @@ def read_mapping(path: Path, what: str, keys: str) -> dict[str, Any]:
     try:
         config = _yaml.load(path.read_text(encoding="utf-8"), str(path))
     except yaml.YAMLError as exc:
-        raise InvalidParameterValue(f"{str(path)!r} is not valid YAML: {exc}") from None
+        hint = _quote_hint(exc, path.read_text(encoding="utf-8"))
+        raise InvalidParameterValue(f"{str(path)!r} is not valid YAML: {exc}{hint}") from None
     if not isinstance(config, dict):
         raise InvalidParameterValue(f"{str(path)!r} must hold a mapping ({keys}).")
     return config
+
+
+# A value that starts with one of these is read as YAML syntax, not text (>= 0.8, |x|, @me).
+_YAML_INDICATOR_VALUE = re.compile(r":\s+([>|%@`][^,}\n]*)")
+
+
+def _quote_hint(exc: Exception, text: str) -> str:
+    """For a value YAML took for its own syntax (``f1_macro: >= 0.80``), how to write it."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return ""
+    line = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+    found = _YAML_INDICATOR_VALUE.search(line)
+    if found is None:
+        return ""
+    value = found.group(1).strip()
+    return (
+        f"\nYAML reads {value[0]!r} at the start of a value as its own syntax: quote the "
+        f"value, {value!r} (line {mark.line + 1})."
+    )
 
 
 def load_spec(

@@ -5,15 +5,20 @@ training is refused rather than storing its steps twice."""
 from __future__ import annotations
 
 import os
+import shlex
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trainlab.exceptions import InvalidState
+from trainlab.exceptions import InvalidParameterValue, InvalidState
 
 if TYPE_CHECKING:
     from trainlab.entities import Run
 
 TRAINER_TAG = "trainlab.trainer"
+WORKDIR_TAG = "trainlab.workdir"
 
 
 def _started(pid: int) -> float | None:
@@ -27,9 +32,13 @@ def _started(pid: int) -> float | None:
 
 
 def trainer_tag() -> dict[str, str]:
-    """The tag naming this process as the run's trainer."""
+    """The tags naming this process as the run's trainer, and the folder it trains in (where
+    a relative ``data.source`` is found)."""
     started = _started(os.getpid())
-    return {TRAINER_TAG: f"{socket.gethostname()} {os.getpid()} {started or 0:.2f}"}
+    return {
+        TRAINER_TAG: f"{socket.gethostname()} {os.getpid()} {started or 0:.2f}",
+        WORKDIR_TAG: os.getcwd(),
+    }
 
 
 def check_not_training(
@@ -52,3 +61,23 @@ def check_not_training(
             f"Run {run.info.run_id} is still being trained by process {pid} on this host: "
             f"{clash}. Stop that process (kill {pid}) or let it finish first."
         )
+
+
+@contextmanager
+def in_training_folder(run: Run, source: str) -> Iterator[None]:
+    """Loading ``source``, the data of ``run``: a relative path that is missing from this
+    folder is named with the folder the run trained in, where a command that loads it again
+    (resume, reproduce, the gate) is run."""
+    try:
+        yield
+    except InvalidParameterValue as exc:
+        where = run.data.tags.get(WORKDIR_TAG)
+        path = Path(source)
+        if not where or ":" in source or path.is_absolute() or path.exists():
+            raise  # not a relative path that is missing here
+        if Path(where) == Path.cwd():
+            raise
+        raise InvalidParameterValue(
+            f"{exc.message} Run {run.info.run_id} was trained in {where}: run this command "
+            f"there (cd {shlex.quote(where)})."
+        ) from None

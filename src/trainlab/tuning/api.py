@@ -70,9 +70,11 @@ def tune(
         try:
             spec = TuneSpec.model_validate({k: v for k, v in config.items() if v is not None})
         except ValidationError as exc:
-            from trainlab.training.spec import _describe
+            from trainlab._config_errors import describe
 
-            raise InvalidParameterValue(f"Invalid tuning settings:\n{_describe(exc)}") from None
+            raise InvalidParameterValue(
+                f"Invalid tuning settings:\n{describe(exc, TuneSpec)}"
+            ) from None
         name = experiment or str(getattr(fn, "__name__", "tune"))
         importable = workers > 1 or backend != "local"
         plan = plan_function(fn, spec, name, tracking_uri, study, storage, importable)

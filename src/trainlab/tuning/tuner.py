@@ -118,6 +118,14 @@ def plan_pipeline(
             f"tune.metric {unknown}: the pipeline reports {sorted(reported)}; tune on one of "
             f"them{_metrics_to_add(unknown, probe.metric_names, probe.data)}."
         )
+    for metric in tune.metrics:
+        if metric.startswith("train_"):
+            log.warning(
+                "trainlab: tune.metric %r scores the rows each trial is fitted on: the study "
+                "will favour the trials that overfit most. Tune on a valid_* score or a "
+                "cross-validation mean (cv_<metric>_mean).",
+                metric,
+            )
     name = study or spec.experiment
     return StudyPlan(
         name=name,

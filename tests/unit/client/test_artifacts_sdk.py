@@ -141,6 +141,10 @@ def test_clear_errors(tracking_uri: str, experiment: str, tmp_path: Path) -> Non
             trainlab.log_artifacts(tmp_path / "missing")
         with pytest.raises(InvalidParameterValue):
             trainlab.log_text("x", "")
+        with pytest.raises(  # the path, not a server's URL, the same embedded and over HTTP
+            InvalidParameterValue, match=r"^Invalid path 'a\\tb.txt': it contains the control ch"
+        ):
+            trainlab.log_text("x", "a\tb.txt")
     with pytest.raises(ResourceNotFound, match="has no artifact 'nope.txt'"):
         trainlab.download_artifacts(
             run.run_id, "nope.txt", tmp_path / "o" / "deeper", tracking_uri=tracking_uri

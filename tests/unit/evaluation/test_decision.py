@@ -230,6 +230,21 @@ def test_a_worse_candidate_fails_the_primary() -> None:
     assert "not > 0.0" in d.checks[0].detail
 
 
+def test_a_candidate_predicting_as_the_champion_does_says_so() -> None:
+    """The same pipeline trained again on the same data: a zero interval, explained."""
+    y = labels(1000)
+    same = noisy(y, 0.8, 1)
+    d = decide(policy(), y, Scored(same), Scored(same.copy()), "classification")
+    assert not d.passed
+    assert d.checks[0].detail.endswith(
+        "; the two models predict the same on every held-out row (the same pipeline trained "
+        "again on the same data gives the same model: new data, code or params make a new "
+        "candidate)"
+    )
+    other = decide(policy(), y, Scored(noisy(y, 0.7, 1)), Scored(same), "classification")
+    assert "predict the same" not in other.checks[0].detail
+
+
 def test_a_marginal_candidate_fails_the_primary() -> None:
     y, candidate, champion = marginal()
     d = decide(policy(), y, Scored(candidate), Scored(champion), "classification")

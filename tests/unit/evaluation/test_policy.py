@@ -206,6 +206,15 @@ def test_load_policy_reads_a_yaml_file(tmp_path: Path) -> None:
             "primary: {metric: f1_macro, metric: accuracy}\n",
             "found the key 'metric' twice in one mapping (first on line 1)",
         ),
+        (  # a threshold left unquoted, in a flow mapping and in a block one
+            "primary: {metric: f1_macro}\nthresholds: {f1_macro: >= 0.80}\n",
+            "YAML reads '>' at the start of a value as its own syntax: quote the value, "
+            "'>= 0.80' (line 2).",
+        ),
+        (
+            "primary: {metric: f1_macro}\nthresholds:\n  accuracy: > 0.9\n",
+            "quote the value, '> 0.9' (line 3).",
+        ),
     ],
 )
 def test_load_policy_errors_name_the_file(tmp_path: Path, text: str | None, message: str) -> None:

@@ -145,8 +145,10 @@ def test_log_model_embedded_with_registry_lineage_and_digest(
 def test_load_model_bad_uris(tracking_uri: str, experiment: str) -> None:
     with trainlab.start_run(experiment=experiment, tracking_uri=tracking_uri) as run:
         pass
-    with pytest.raises(ResourceNotFound, match="no model"):
+    with pytest.raises(ResourceNotFound, match="no model.* It has no logged models.$"):
         trainlab.load_model(f"runs:/{run.run_id}/nothing", tracking_uri=tracking_uri)
+    with pytest.raises(ResourceNotFound, match="there is no registered model 'nope'"):
+        trainlab.load_model("models:/nope/1", tracking_uri=tracking_uri)
     with pytest.raises(InvalidParameterValue, match="runs:/<run_id>/<path>"):
         trainlab.load_model(f"runs:/{run.run_id}", tracking_uri=tracking_uri)
     with pytest.raises(InvalidParameterValue, match="version"):

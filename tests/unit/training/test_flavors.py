@@ -43,12 +43,21 @@ def test_a_class_of_the_flavor_is_taken(flavor: str, cls: str) -> None:
          "pytorch for it."),
         ("sklearn", "tests.unit.training.test_flavors.OwnBooster", "(it has no fit method). Use "
          "model.flavor: python with a training function"),
+        ("python", "tests.unit.training.test_flavors.OwnBooster", "'tests.unit.training."
+         "test_flavors.OwnBooster' is a class; model.flavor python names a training function "
+         "fit(params, ctx)"),
+        ("python", "tests.unit.training.test_flavors.fit_one_arg", "cannot be called as "
+         "fit(params, ctx) (too many positional arguments)"),
     ],
 )  # fmt: skip
 def test_a_class_of_another_flavor_is_refused(flavor: str, cls: str, message: str) -> None:
     with pytest.raises(InvalidParameterValue) as err:
         check_flavor(spec(flavor, cls))
     assert message in err.value.message
+
+
+def fit_one_arg(params: dict[str, object]) -> None:
+    pass
 
 
 def _own_xgb() -> type:

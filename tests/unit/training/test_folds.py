@@ -4,13 +4,16 @@ scored a model on near-copies of rows it was fitted on: CV accuracy 0.97, test 0
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.training.data import Split
-from trainlab.training.runner import _folds
+from trainlab.training.runner import _folds, plan
+from trainlab.training.spec import parse_spec
 
 
 def _split(rows: int, groups: int | None = None) -> Split:
@@ -48,3 +51,29 @@ def test_shuffled_folds_otherwise() -> None:
 def test_fewer_groups_than_folds_is_a_clear_error() -> None:
     with pytest.raises(InvalidParameterValue, match=r"train.cv=5: .*groups"):
         _folds("group", "regression", _split(40, groups=3), 5, seed=0)
+
+
+def test_too_few_groups_for_the_folds_is_refused_before_a_run(tmp_path: Path) -> None:
+    """Three cities split 0.2/0.2 by city leave one in train: two folds cannot be made of it,
+    which is known before training and says how many groups went where."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"x": rng.normal(size=90), "city": ["a", "b", "c"] * 30, "y": rng.normal(size=90)}
+    )
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    spec = parse_spec(
+        {
+            "data": {
+                "source": str(tmp_path / "d.csv"),
+                "target": "y",
+                "features": ["x"],
+                "split": {"test": 0.2, "valid": 0.2, "group": "city"},
+            },
+            "model": {"flavor": "sklearn", "class": "sklearn.linear_model.Ridge"},
+            "train": {"cv": 2},
+        }
+    )
+    with pytest.raises(InvalidParameterValue) as err:
+        plan(spec)
+    assert "train.cv=2:" in err.value.message
+    assert "Groups of 'city' per split: train 1, valid 1, test 1" in err.value.message

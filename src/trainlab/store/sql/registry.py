@@ -84,10 +84,21 @@ def _version_values(v: ModelVersion) -> dict[str, Any]:
     return values
 
 
-def _found(row: R | None, name: str, number: int) -> R:
-    if row is None:
-        raise ResourceNotFound(f"Model Version (name={name}, version={number}) not found")
-    return row
+def _found(s: Session, row: R | None, name: str, number: int) -> R:
+    """``row``, or MLflow's message followed by what there is: no such model (a typo in the
+    name), or the versions the model has."""
+    if row is not None:
+        return row
+    numbers = sorted(s.scalars(select(_MV.version).where(_MV.name == name)))
+    if numbers:
+        what = f"{name!r} has versions {', '.join(map(str, numbers))}"
+        if len(numbers) > 10:
+            what = f"{name!r} has {len(numbers)} versions, {numbers[0]} to {numbers[-1]}"
+    elif s.connection().execute(MODEL_ROW, {"name": name}).first() is None:
+        what = f"there is no registered model {name!r}"
+    else:
+        what = f"{name!r} has no versions"
+    raise ResourceNotFound(f"Model Version (name={name}, version={number}) not found: {what}.")
 
 
 def _check_lineage_tags(tags: dict[str, str], lineage: dict[str, str]) -> None:
@@ -129,13 +140,13 @@ class SqlRegistryStore(BaseRegistryStore):
         """The version's row, read as a plain row (for reads)."""
         number = cls._version_number(name, version)
         row = s.connection().execute(VERSION_ROW, {"name": name, "version": number}).first()
-        return _found(row, name, number)
+        return _found(s, row, name, number)
 
     @classmethod
     def _version_row(cls, s: Session, name: str, version: int | str) -> ModelVersionModel:
         """The version's row as an ORM object, for changes to it."""
         number = cls._version_number(name, version)
-        return _found(s.get(_MV, (name, number)), name, number)
+        return _found(s, s.get(_MV, (name, number)), name, number)
 
     def _touch(self, s: Session, name: str) -> int:
         t = self.clock()

@@ -26,9 +26,11 @@ def _run_root(s: Session, run_id: str) -> str:
     return str(root)
 
 
-def _logged_model(s: Session, model_id: str) -> LoggedModelModel:
+def _logged_model(s: Session, model_id: str, deleted_too: bool = False) -> LoggedModelModel:
+    """The logged model; a deleted one only with ``deleted_too`` (a version made of it before
+    it was deleted still downloads; no new version is made of it)."""
     model = s.get(LoggedModelModel, model_id)
-    if model is None:
+    if model is None or (model.lifecycle_stage == "deleted" and not deleted_too):
         raise ResourceNotFound(f"Logged model with ID '{model_id}' not found.")
     return model
 
@@ -116,7 +118,7 @@ def download_uri(s: Session, source: str) -> str:
         return "/".join(p for p in (root.rstrip("/"), from_run[1]) if p)
     from_model = rules.logged_model_source(source)
     if from_model is not None:
-        root = _logged_model(s, from_model[0]).artifact_uri
+        root = _logged_model(s, from_model[0], deleted_too=True).artifact_uri
         return "/".join(p for p in (root.rstrip("/"), from_model[1]) if p)
     return source
 
