@@ -130,6 +130,21 @@ def validate_run_id(run_id: object) -> str:
     return run_id
 
 
+# MLflow's rule: a logged model's name is a path segment of runs:/<run>/<name> URIs and more.
+_LOGGED_MODEL_NAME_BAD = ("/", ":", ".", "%", '"', "'")
+
+
+def validate_logged_model_name(name: object) -> str:
+    """A logged model's name: MLflow's characters refused, at most 500 characters."""
+    if not isinstance(name, str) or not name or any(c in name for c in _LOGGED_MODEL_NAME_BAD):
+        raise InvalidParameterValue(
+            f"Invalid model name ({name!r}) provided. Model name must be a non-empty string "
+            f"and cannot contain the following characters: {_LOGGED_MODEL_NAME_BAD} (e.g. "
+            "model, clf_v2 or wine-model)."
+        )
+    return validate_value(name, 500, "logged model name")
+
+
 def validate_experiment_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidParameterValue(

@@ -184,6 +184,10 @@ def test_a_point_of_the_run_is_linked_to_each_model_that_names_it(
         ({"model_type": "t" * 501}, "logged model model_type: 501 characters"),
         ({"source_run_id": "a" * 33}, "source_run_id .a run ID.: 33 characters"),
         ({"name": "a\x00b"}, "NUL character"),
+        *[
+            ({"name": bad}, r"Invalid model name \(.*\) provided. Model name must be a non-empty")
+            for bad in ("", "v1.2", "a/b", "x:y", "50%", "it's")
+        ],  # MLflow's rule
     ],
 )
 def test_create_refuses_what_the_fields_cannot_hold(

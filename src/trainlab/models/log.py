@@ -29,6 +29,7 @@ from trainlab.models.mlmodel import (
 )
 from trainlab.models.pyfunc import LoadedModel
 from trainlab.models.signature import ModelSignature, as_frame_or_array, infer_schema
+from trainlab.validation import validate_logged_model_name
 
 if TYPE_CHECKING:
     from trainlab.client.fluent import ActiveRun, _Client
@@ -202,10 +203,7 @@ def log_model_to(
     from trainlab.client.artifact_repo import repo_for
     from trainlab.client.rest_logged_models import logged_models_for
 
-    if not name or "/" in name:
-        raise InvalidParameterValue(
-            f"Invalid model name {name!r}: use a non-empty name without '/'."
-        )
+    validate_logged_model_name(name)  # before the run's points are flushed for it
     flavor = flavors.for_model(model)
     client = active._client
     client.logger.flush()

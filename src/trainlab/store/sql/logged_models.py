@@ -29,6 +29,7 @@ from trainlab.store.sql.uow import unit_of_work, upsert_insert
 from trainlab.validation import (
     param_dict,
     validate_key,
+    validate_logged_model_name,
     validate_run_id,
     validate_tag_value,
     validate_value,
@@ -105,9 +106,10 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
             validate_key(k, "tag key")
             validate_tag_value(v, k)
         params = param_dict((params or {}).items())
-        for value, limit, what in ((name, 500, "name"), (model_type, 500, "model_type")):
-            if value is not None:
-                validate_value(value, limit, f"logged model {what}")
+        if name is not None:
+            validate_logged_model_name(name)
+        if model_type is not None:
+            validate_value(model_type, 500, "logged model model_type")
         if source_run_id:
             validate_run_id(validate_value(source_run_id, 32, "source_run_id (a run ID)"))
         with unit_of_work(self.engine) as s:
