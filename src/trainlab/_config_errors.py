@@ -37,21 +37,29 @@ def describe(
 def _unknown_key(key: str, keys: list[str]) -> str:
     if not keys:
         return "unknown key"
-    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
-    if close:
-        return f"unknown key (did you mean {close[0]!r}?)"
+    close = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
+    if close:  # two letters swapped (stpe: step, not type) before the closest by ratio
+        meant = next((c for c in close if sorted(c) == sorted(key)), close[0])
+        return f"unknown key (did you mean {meant!r}?)"
     return f"unknown key; the keys here are {listing(keys, limit=12)}"
 
 
 def _keys_at(model: type[BaseModel], path: list[Any]) -> list[str]:
     """The keys the section at ``path`` takes (their names as written), or [] when the path
-    goes through something other than sections."""
+    goes through something other than sections (a ``dict`` of sections, such as
+    ``guards.accuracy``, is passed through by its own keys)."""
     current: Any = model
-    for part in path:
-        field = (_section(current) or {}).get(str(part))
+    parts = list(path)
+    while parts:
+        field = (_section(current) or {}).get(str(parts.pop(0)))
         if field is None:
             return []
-        current = _model_of(field.annotation)
+        current = _unwrapped(field.annotation)
+        if typing.get_origin(current) is dict:  # the next part is a key of the user's
+            if not parts:
+                return []
+            parts.pop(0)
+            current = _unwrapped(typing.get_args(current)[1])
     return sorted(_section(current) or {})
 
 
@@ -61,11 +69,12 @@ def _section(cls: Any) -> dict[str, Any] | None:
     return {f.alias or name: f for name, f in cls.model_fields.items()}
 
 
-def _model_of(annotation: Any) -> Any:
-    """The model class of ``X``, ``X | None``, ``Optional[X]``."""
-    if isinstance(annotation, type):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        models = [a for a in typing.get_args(annotation) if _section(a) is not None]
-        return models[0] if len(models) == 1 else None
-    return None
+def _unwrapped(annotation: Any) -> Any:
+    """``X`` of ``X``, ``X | None``, ``Optional[X]``, ``Annotated[X, ...]``."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrapped(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        kept = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _unwrapped(kept[0]) if len(kept) == 1 else None
+    return annotation

@@ -151,7 +151,7 @@ def test_compare_shows_selected_runs(page: Any, seeded: Seeded) -> None:
     )
     chart.locator(".u-legend").wait_for()  # the plot is built just after the data arrives
     assert chart.locator(".u-legend .u-series").count() == 4  # x plus one per run
-    assert page.locator("svg.parallel polyline").count() == 3
+    assert page.locator("svg.parallel path.run").count() == 3
     assert page.locator("svg.scatter circle").count() == 3
 
 
@@ -270,7 +270,7 @@ def test_study_view(page: Any, seeded: Seeded) -> None:
     for s, n in states.items():
         assert f"{n}\n{s.lower()}" in cards or f"{n} {s.lower()}" in cards
     assert page.locator("svg.scatter circle").count() == states.get("COMPLETE", 0)
-    assert page.locator("svg.parallel polyline").count() == states.get("COMPLETE", 0)
+    assert page.locator("svg.parallel path.run").count() == states.get("COMPLETE", 0)
     assert page.locator("table.bars tr").count() == 3  # learning_rate, max_depth, subsample
     if states.get("PRUNED"):  # the pruned trials' intermediate values, one series each
         chart = page.locator("figure.chart[data-metric^='pruner/']")
@@ -343,7 +343,7 @@ def test_views_keep_to_the_content_security_policy(page: Any, seeded: Seeded) ->
         (f"/experiments/{seeded.sweep_id}", "#runs tbody tr"),
         (f"/runs/{seeded.spiky_id}?tab=metrics", "figure.chart .u-over"),
         (f"/runs/{seeded.files_id}?tab=artifacts", ".tree button"),
-        (f"/compare?runs={','.join(ids)}", "svg.parallel polyline"),
+        (f"/compare?runs={','.join(ids)}", "svg.parallel path.run"),
         (f"/studies/{study}", "#trials tbody tr"),
         ("/models/wine", ".decision"),
     ]
@@ -403,9 +403,30 @@ def test_parallel_axis_of_numbers_and_nan_stays_numeric(page: Any, edges: dict[s
         .evaluate_all("ts => ts.map(t => t.textContent)")
     )
     assert ticks == ["1", "10"]  # from 1 to 10 on a linear scale, not the categories 1, 10, 9, NaN
-    # the NaN run has no point on that axis: its line stops at lr
-    lines = svg.locator("polyline").evaluate_all("ls => ls.map(l => l.points.numberOfItems)")
-    assert sorted(lines) == [1, 2, 2, 2]
+    # the NaN run has no point on that axis: its line stops at lr (a dash there)
+    lines = svg.locator("path.run").evaluate_all("ls => ls.map(l => l.getAttribute('d'))")
+    assert sorted(d.count("M") + d.count("L") for d in lines) == [1, 2, 2, 2]
+
+
+def test_a_run_without_a_value_on_an_axis_is_not_drawn_across_it(page: Any, seeded: Seeded) -> None:
+    """A line from lr straight to depth would cross the acc axis where the run has no value,
+    reading as one: it stops before acc and goes on after it. lr over 1e-4..0.1 is drawn on a
+    log axis."""
+    exp = _post(seeded, "/mlflow/experiments/create", {"name": "ui-gaps"})["experiment_id"]
+    runs = [
+        _edge_run(seeded, exp, name, {
+            "params": [{"key": "lr", "value": lr}, {"key": "depth", "value": "3"}],
+            "metrics": [{"key": "acc", "value": 0.9, "timestamp": 1, "step": 0}] if acc else [],
+        })
+        for name, lr, acc in (("with-acc", "0.0001", True), ("no-acc", "0.1", False))
+    ]  # fmt: skip
+    page.goto(f"/compare?runs={','.join(runs)}&axes=params.lr,metrics.acc,params.depth")
+    svg = page.locator("svg.parallel")
+    svg.wait_for()
+    paths = svg.locator("path.run").evaluate_all("ls => ls.map(l => l.getAttribute('d'))")
+    assert sorted((d.count("M"), d.count("L")) for d in paths) == [(1, 2), (2, 0)]
+    titles = svg.locator("text.axis-title").evaluate_all("ts => ts.map(t => t.textContent)")
+    assert titles[0].startswith("lr (log)")  # its <title> follows: the whole key
 
 
 def test_one_valued_axes_and_the_experiments_name(page: Any, edges: dict[str, str]) -> None:
@@ -628,7 +649,7 @@ def test_compare_keeps_the_runs_it_finds_and_colors_lines_as_runs(
     swatches = page.locator(".legend-row .swatch").evaluate_all(
         "ss => ss.map(s => getComputedStyle(s).getPropertyValue('--c').trim())"
     )
-    strokes = page.locator("svg.parallel polyline").evaluate_all(
+    strokes = page.locator("svg.parallel path.run").evaluate_all(
         "ls => ls.map(l => l.getAttribute('stroke'))"
     )
     assert strokes == swatches
@@ -675,3 +696,67 @@ def test_wall_time_reads_as_the_tables_and_folded_runs_are_counted_so(
     page.goto(f"/experiments/{seeded.wine_id}")  # a tuning study: its trials folded under it
     page.wait_for_function("document.querySelector('.pager .count').textContent.includes('of')")
     assert "top-level runs (child runs folded under them)" in _count(page)
+
+
+def test_a_deleted_run_says_so(page: Any, seeded: Seeded) -> None:
+    exp = _post(seeded, "/mlflow/experiments/create", {"name": "ui-deleted"})["experiment_id"]
+    run_id = _edge_run(seeded, exp, "gone", {})
+    _post(seeded, "/mlflow/runs/delete", {"run_id": run_id})
+    page.goto(f"/runs/{run_id}")
+    page.get_by_text("This run is deleted: searches and the runs table leave it out.").wait_for()
+    assert page.locator(".title-row .status").all_inner_texts()[-1] == "deleted"
+
+
+def test_unfolded_trials_show_their_score_and_tuned_params(page: Any, seeded: Seeded) -> None:
+    """The study's own columns (best_value) are empty on its trials: unfolding them adds the
+    metric the study tuned on and the params it searched, a long float to 5 digits."""
+    exp = _post(seeded, "/mlflow/experiments/create", {"name": "ui-trials"})["experiment_id"]
+    study = _edge_run(seeded, exp, "study", {
+        "params": [{"key": "tune.metric", "value": "valid_auc"}],
+        "metrics": [{"key": "best_value", "value": 0.9, "timestamp": 1, "step": 0}],
+        "tags": [{"key": "trainlab.study.role", "value": "parent"}],
+    })  # fmt: skip
+    for i, lr in enumerate(["0.03312677040518849", "0.1"]):
+        _edge_run(seeded, exp, f"trial-{i}", {
+            "params": [{"key": "lr", "value": lr}],
+            "metrics": [{"key": "valid_auc", "value": 0.8 + i / 10, "timestamp": 1, "step": 0}],
+            "tags": [{"key": "mlflow.parentRunId", "value": study}],
+        })  # fmt: skip
+    page.goto(f"/experiments/{exp}")
+    page.locator("button.fold").click()
+    page.locator("#runs tbody tr.child").nth(1).wait_for()
+    assert _columns(page) == [
+        "metrics.best_value",  # the study's own columns, then its trials'
+        "params.tune.metric",
+        "metrics.valid_auc",
+        "params.lr",
+    ]
+    cell = page.locator("#runs tbody tr.child td[title='0.03312677040518849']")
+    assert cell.inner_text() == "0.033127"
+
+
+def test_an_empty_table_says_why(page: Any, seeded: Seeded, edges: dict[str, str]) -> None:
+    empty = _post(seeded, "/mlflow/experiments/create", {"name": "ui-empty"})["experiment_id"]
+    page.goto(f"/experiments/{empty}")
+    page.get_by_text("This experiment has no runs.").wait_for()
+    page.goto(
+        f"/experiments/{edges['experiment']}?filter=metric.nope%20%3E%201%20and%20metrics.acc%20%3E%200"
+    )
+    page.get_by_text("No runs match. No run here has metric 'nope'.").wait_for()
+
+
+def test_chart_settings_are_in_the_address(page: Any, seeded: Seeded) -> None:
+    """A reload keeps them; on the compare page they do not touch the scatter's axes."""
+    page.goto(f"/runs/{seeded.runs['sweep-001']['id']}?tab=metrics")
+    page.get_by_label("X-axis").first.select_option("wall")
+    page.get_by_label("Log scale").first.check()
+    page.wait_for_url(re.compile(r"xaxis=wall.*log=1|log=1.*xaxis=wall"))
+    page.reload()
+    assert page.get_by_label("X-axis").first.input_value() == "wall"
+    assert page.get_by_label("Log scale").first.is_checked()
+    ids = [seeded.runs[n]["id"] for n in ("sweep-001", "sweep-002")]
+    page.goto(f"/compare?runs={','.join(ids)}&x=params.lr")
+    page.locator("svg.scatter").wait_for()
+    page.get_by_label("X-axis").first.select_option("relative")
+    page.wait_for_url(re.compile(r"xaxis=relative"))
+    assert "x=params.lr" in page.url and page.locator("svg.scatter circle").count() == 2

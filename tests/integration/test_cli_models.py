@@ -16,6 +16,7 @@ from tests.unit.client.test_fluent import close_store
 
 from trainlab.client.resolve import registry_for, store_for
 from trainlab.client.rest import RestTrackingStore
+from trainlab.client.rest_logged_models import logged_models_for
 from trainlab.store.sql.tracking import SqlTrackingStore
 
 
@@ -91,7 +92,9 @@ def test_versions(seeded: Registry) -> None:
 
 def test_alias_set_history_rollback_delete(seeded: Registry) -> None:
     m = seeded.model
-    moved = run(seeded, "alias", "set", m, "champion", "3", "--reason", "beats v1", "--user", "bob")
+    moved = run(
+        seeded, "alias", "set", m, "champion", "3", "--reason", "[wip] beats v1", "--user", "bob"
+    )
     assert moved.returncode == 0, moved.stderr
     assert f"{m}@champion -> version 3" in moved.stdout
     back = run(seeded, "alias", "rollback", m, "champion", "--reason", "regressed", "--user", "eve")
@@ -99,14 +102,14 @@ def test_alias_set_history_rollback_delete(seeded: Registry) -> None:
     assert one_line(back.stdout).startswith(
         f"rolled back: {m}@champion v3 -> v1, undoing its last move (v1 -> v3 by bob at "
     )
-    assert one_line(back.stdout).endswith(": 'beats v1')")
+    assert one_line(back.stdout).endswith(": '[wip] beats v1')")  # brackets are not markup
     gone = run(seeded, "alias", "delete", m, "champion", "--user", "ops", "--reason", "retired")
     assert gone.returncode == 0, gone.stderr
     assert_clean_error(run(seeded, "alias", "delete", m, "champion"), f"{m}@champion is not set")
     history = json.loads(run(seeded, "alias", "history", m, "champion", "--json").stdout)
     assert [(e["from_version"], e["to_version"], e["user"], e["reason"]) for e in history] == [
         (None, 1, "alice", "baseline"),
-        (1, 3, "bob", "beats v1"),
+        (1, 3, "bob", "[wip] beats v1"),
         (3, 1, "eve", "rollback: regressed"),
         (1, None, "ops", "retired"),
     ]
@@ -164,8 +167,19 @@ def test_register_a_runs_model(seeded: Registry) -> None:
     assert json.loads(shown.stdout)["models"] == [
         {"model_id": model_id, "name": "clf", "registered": [f"{name}/1"]}
     ]
+    store = store_for(seeded.uri)
+    try:  # a model the run logged and then deleted is not listed
+        models = logged_models_for(store)
+        experiment_id = store.get_run(run_id).info.experiment_id
+        models.delete_logged_model(
+            models.create_logged_model(experiment_id, "gone", run_id).model_id
+        )
+    finally:
+        close_store(store)
     shown = cli("runs", "show", run_id, "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+    assert shown.returncode == 0, shown.stderr
     assert ["clf", f"models:/{model_id}", f"models:/{name}/1"] in table_rows(shown.stdout)
+    assert "gone" not in shown.stdout
     assert_clean_error(
         run(seeded, "register", run_id, name),
         f"Run {run_id} has no logged model named 'model'. Its logged models: clf.",

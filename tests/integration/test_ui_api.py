@@ -150,6 +150,27 @@ def test_server_serves_embedded_runs_artifacts(served: tuple[ServerProcess, str]
     assert escape.status_code == 400
 
 
+def test_a_server_of_another_folder_says_how_to_serve_embedded_artifacts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trainlab
+
+    db = f"sqlite:///{tmp_path}/trainlab.db"
+    monkeypatch.setenv("TRAINLAB_ARTIFACTS_DIR", str(tmp_path / "trainlab-artifacts"))
+    with trainlab.start_run(experiment="embedded", tracking_uri=db) as run:
+        run.log_text("x", "a.txt")
+    with ServerProcess(db, tmp_path / "elsewhere") as server:
+        refused = httpx.get(
+            f"{server.url}/ajax-api/2.0/mlflow/artifacts/list", params={"run_id": run.run_id}
+        )
+    assert refused.status_code == 400
+    assert refused.json()["message"].endswith(
+        "are not stored by this server; a server serves the files below its "
+        "--artifacts-destination: start it with the folder that holds these (the embedded "
+        "store's ./trainlab-artifacts), or read them from that location."
+    )
+
+
 def test_pages_and_assets_are_served(served: tuple[ServerProcess, str]) -> None:
     server, run_id = served
     for path in ("/", "/experiments/1", f"/runs/{run_id}", "/compare?runs=a,b", "/models/m%2Fx"):

@@ -21,6 +21,9 @@ BASE = {"data": {"source": "d.csv", "target": "y"}, "model": {"class": "m.M"}}
          "  model.zzz: unknown key; the keys here are class, flavor, params"),
         ({"train": {"early_stopping": {"metric": "valid_loss", "patiance": 3}}},
          "  train.early_stopping.patiance: unknown key (did you mean 'patience'?)"),
+        ({"tune": {"metric": "valid_f1", "direction": "maximize",
+                   "space": {"depth": {"type": "int", "low": 1, "high": 3, "stpe": 1}}}},
+         "  tune.space.depth.stpe: unknown key (did you mean 'step'?)"),
         ({"tune": {"metric": "valid_f1", "direction": "maximize", "samplr": "tpe",
                    "space": {"max_depth": {"type": "int", "low": 1, "high": 3}}}},
          "  tune.samplr: unknown key (did you mean 'sampler'?)"),
@@ -34,5 +37,7 @@ def test_an_unknown_pipeline_key(extra: dict[str, object], message: str) -> None
 
 def test_an_unknown_policy_key() -> None:
     with pytest.raises(InvalidParameterValue) as err:
-        parse_policy({"primary": {"metric": "f1_macro"}, "treshold": {}})
+        parse_policy({"primary": {"metric": "f1_macro"}, "treshold": {},
+                      "guards": {"accuracy": {"max_drop": 0.1, "maxdrop": 0.1}}})  # fmt: skip
     assert "  treshold: unknown key (did you mean 'thresholds'?)" in err.value.message
+    assert "  guards.accuracy.maxdrop: unknown key (did you mean 'max_drop'?)" in err.value.message

@@ -50,7 +50,10 @@ def login_user(user: str | None) -> str:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}")
+    """The message as written: brackets in it (a reason "[wip] ...", a key) are not markup."""
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(code)
 
 

@@ -102,4 +102,6 @@ def rollback(
     promotion gate only with --force)."""
     from trainlab.cli.models import roll_back
 
-    console.print(f"rolled back: {roll_back(model, alias, reason, user, tracking_uri, force)}")
+    console.print(
+        f"rolled back: {roll_back(model, alias, reason, user, tracking_uri, force)}", markup=False
+    )

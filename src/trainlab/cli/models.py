@@ -329,4 +329,6 @@ def alias_rollback(
     promotion gate only with --force)."""
     from trainlab.cli.common import console
 
-    console.print(f"rolled back: {roll_back(name, alias, reason, user, tracking_uri, force)}")
+    console.print(
+        f"rolled back: {roll_back(name, alias, reason, user, tracking_uri, force)}", markup=False
+    )

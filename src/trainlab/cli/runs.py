@@ -180,13 +180,12 @@ def show_cmd(
 
 
 def run_models(store: BaseTrackingStore, run: Run) -> list[RunModel]:
-    """The models the run logged, each with the registry versions made of it."""
+    """The models the run logged (not deleted), each with the registry versions made of it."""
     from trainlab.cli.render import RunModel
     from trainlab.client.resolve import registry_for
-    from trainlab.client.rest_logged_models import logged_models_for
+    from trainlab.models.uri import run_logged_models
 
-    logged = logged_models_for(store)
-    models = [logged.get_logged_model(model_id) for model_id, _ in run.outputs.model_outputs]
+    models = run_logged_models(store, run.info.run_id, run.info.experiment_id)
     versions = registry_for(store).search_model_versions(f"run_id = '{run.info.run_id}'")
     return [
         RunModel(
@@ -194,7 +193,7 @@ def run_models(store: BaseTrackingStore, run: Run) -> list[RunModel]:
             m.name,
             [f"{v.name}/{v.version}" for v in versions if v.model_id == m.model_id],
         )
-        for m in dict((m.model_id, m) for m in models).values()
+        for m in models
     ]
 
 

@@ -97,7 +97,13 @@ def serve(
         artifacts_destination = normalized_destination(artifacts_destination)
     except TrainlabError as exc:
         fail(f"{exc.message} (--artifacts-destination)", code=2)
-    try:  # before the database: a refused start leaves no new database file
+    try:
+        engine = make_engine(backend_store_uri)  # the URI's form: nothing is made yet
+    except TrainlabError as exc:
+        fail(exc.message)
+    except Exception as exc:  # noqa: BLE001 - as below
+        fail(unopenable(backend_store_uri, exc).message)
+    try:  # before the database is made: a refused start leaves no new database file
         artifact_repository(artifacts_destination, s3_endpoint_url).check()
     except TrainlabError as exc:
         fail(
@@ -107,7 +113,6 @@ def serve(
             else f"{exc.message} (--artifacts-destination)"
         )
     try:
-        engine = make_engine(backend_store_uri)
         upgrade(engine)  # once here, so workers never race on a migration
         engine.dispose()
     except TrainlabError as exc:

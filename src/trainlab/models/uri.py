@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+from trainlab._text import listing
 from trainlab.artifacts.paths import validate_artifact_path
 from trainlab.client.artifact_repo import repo_for
 from trainlab.entities.logged_model import LOGGED_MODEL_ID
@@ -78,17 +79,33 @@ def run_logged_model(
             return None
 
 
-def run_models(store: BaseTrackingStore, run_id: str, experiment_id: str) -> str:
-    """Which logged models run ``run_id`` produced, as a sentence for a message."""
+def run_logged_models(
+    store: BaseTrackingStore, run_id: str, experiment_id: str
+) -> list[LoggedModel]:
+    """The logged models (not deleted) that run ``run_id`` produced, oldest first: those
+    ``runs:/<run_id>/<name>`` names."""
     from trainlab.client.rest_logged_models import logged_models_for
 
-    page = logged_models_for(store).search_logged_models(
-        [experiment_id], f"source_run_id = '{run_id}'", 50, (), None
-    )
-    names = sorted({m.name for m in page})
+    models = logged_models_for(store)
+    found: list[LoggedModel] = []
+    token: str | None = None
+    while True:
+        page = models.search_logged_models(
+            [experiment_id], f"source_run_id = '{run_id}'", 100,
+            [{"field_name": "creation_timestamp", "ascending": True}], token,
+        )  # fmt: skip
+        found += list(page)
+        token = page.next_page_token
+        if not token:
+            return found
+
+
+def run_models(store: BaseTrackingStore, run_id: str, experiment_id: str) -> str:
+    """Which logged models run ``run_id`` produced, as a sentence for a message."""
+    names = sorted({m.name for m in run_logged_models(store, run_id, experiment_id)})
     if not names:
         return "It has no logged models."
-    return f"Its logged models: {', '.join(names)}{' ...' if page.next_page_token else ''}."
+    return f"Its logged models: {listing(names)}."
 
 
 def _registered_source(store: BaseTrackingStore, spec: str) -> str:

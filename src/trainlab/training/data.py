@@ -92,10 +92,11 @@ class PreparedData:
 def dataset_name(source: str) -> str:
     if source.startswith("sklearn:"):
         return source.removeprefix("sklearn:")
-    return Path(_local_path(source)).stem
+    return Path(local_path(source)).stem
 
 
-def _local_path(source: str) -> str:
+def local_path(source: str) -> str:
+    """The file a local ``data.source`` names (a path, or a ``file:`` URI)."""
     if source.startswith("file:"):
         parts = urlsplit(source)
         if parts.netloc not in ("", "localhost"):
@@ -125,7 +126,7 @@ def load_frame(source: str) -> pd.DataFrame:
         if "target" not in frame.columns:  # linnerud: several targets
             frame = pd.concat([bunch.data, bunch.target], axis=1)
         return frame
-    path = Path(_local_path(source))
+    path = Path(local_path(source))
     if not path.is_file():
         where = "" if path.is_absolute() else f" (relative to the current folder, {Path.cwd()})"
         what = "a folder, not a file" if path.is_dir() else "no such file"

@@ -86,6 +86,7 @@ def plan(spec: PipelineSpec, fit: Fit | None = None, data: PreparedData | None =
         data = prepare(spec.data, estimator)
         if fit is None:  # a training function of the Python API takes what it can
             adapters.check_data(spec.model.flavor, data)
+        _check_folds(spec, data)
     names = spec.metrics or DEFAULTS[data.task]
     classes = data.classes()
     allowed = for_target(data.task, classes)
@@ -102,7 +103,6 @@ def plan(spec: PipelineSpec, fit: Fit | None = None, data: PreparedData | None =
         )
     if spec.model.flavor == "pytorch" and fit is None:  # its params, checked with the data
         adapters.torch_module(spec.model.class_, spec.model.params, data.splits["train"], data.task)
-    _check_folds(spec, data)
     steps = adapters.total_steps(spec.model.flavor, estimator, spec.train.epochs)
     return Plan(spec, data, names, fit or adapters.FITTERS[spec.model.flavor], steps)
 

@@ -241,24 +241,28 @@ def read_mapping(path: Path, what: str, keys: str) -> dict[str, Any]:
     return config
 
 
-# A value that starts with one of these is read as YAML syntax, not text (>= 0.8, |x|, @me).
-_YAML_INDICATOR_VALUE = re.compile(r":\s+([>|%@`][^,}\n]*)")
+_YAML_INDICATORS = ">|%@`"  # a plain value cannot start with these: YAML reads its own syntax
 
 
 def _quote_hint(exc: Exception, text: str) -> str:
-    """For a value YAML took for its own syntax (``f1_macro: >= 0.80``), how to write it."""
-    mark = getattr(exc, "problem_mark", None)
-    if mark is None:
+    """For a value YAML took for its own syntax (``f1_macro: >= 0.80``: a syntax error whose
+    mark points at the indicator), how to write it."""
+    import yaml
+
+    if not isinstance(exc, (yaml.scanner.ScannerError, yaml.parser.ParserError)):
         return ""
-    line = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
-    found = _YAML_INDICATOR_VALUE.search(line)
-    if found is None:
-        return ""
-    value = found.group(1).strip()
-    return (
-        f"\nYAML reads {value[0]!r} at the start of a value as its own syntax: quote the "
-        f"value, {value!r} (line {mark.line + 1})."
-    )
+    lines = text.splitlines()
+    for mark in (getattr(exc, "context_mark", None), getattr(exc, "problem_mark", None)):
+        if mark is None or mark.line >= len(lines):
+            continue
+        line = lines[mark.line]
+        if mark.column < len(line) and line[mark.column] in _YAML_INDICATORS:
+            value = re.split(r"[,}]|\s+#", line[mark.column :])[0].strip()
+            return (
+                f"\nYAML reads {value[0]!r} at the start of a value as its own syntax: quote "
+                f"the value, {value!r} (line {mark.line + 1})."
+            )
+    return ""
 
 
 def load_spec(

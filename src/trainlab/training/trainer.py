@@ -71,9 +71,11 @@ def in_training_folder(run: Run, source: str) -> Iterator[None]:
     try:
         yield
     except InvalidParameterValue as exc:
+        from trainlab.training.data import local_path
+
         where = run.data.tags.get(WORKDIR_TAG)
-        path = Path(source)
-        if not where or ":" in source or path.is_absolute() or path.exists():
+        path = None if source.startswith("sklearn:") else Path(local_path(source))
+        if not where or path is None or path.is_absolute() or path.exists():
             raise  # not a relative path that is missing here
         if Path(where) == Path.cwd():
             raise

@@ -198,6 +198,10 @@ def test_load_policy_reads_a_yaml_file(tmp_path: Path) -> None:
         ("- a\n- b\n", "must hold a mapping (primary:, thresholds:, guards:, ...)"),
         ("", "must hold a mapping"),
         ("primary: {metric: f1_macro}\nseeed: 1\n", ":\n  seeed: unknown key"),
+        (  # a duplicate key on a line with an indicator: no hint about quoting
+            "primary: {metric: f1_macro}\ndescription: |\n  a\ndescription: |\n  b\n",
+            "found the key 'description' twice in one mapping",
+        ),
         (
             "primary: {metric: f1_macro}\nguards: {accuracy: 0.1}\nguards: {f1: 0.2}\n",
             "found the key 'guards' twice in one mapping (first on line 2); keep one",
@@ -212,7 +216,7 @@ def test_load_policy_reads_a_yaml_file(tmp_path: Path) -> None:
             "'>= 0.80' (line 2).",
         ),
         (
-            "primary: {metric: f1_macro}\nthresholds:\n  accuracy: > 0.9\n",
+            "primary: {metric: f1_macro}\nthresholds:\n  accuracy: > 0.9  # at least\n",
             "quote the value, '> 0.9' (line 3).",
         ),
     ],
@@ -225,6 +229,8 @@ def test_load_policy_errors_name_the_file(tmp_path: Path, text: str | None, mess
         load_policy(path)
     assert repr(str(path)) in err.value.message
     assert message in err.value.message
+    if "quote the value" not in message:  # the hint only where a value starts with an indicator
+        assert "YAML reads" not in err.value.message
 
 
 def test_parse_policy_rejects_a_non_mapping() -> None:

@@ -103,9 +103,14 @@ def _served_path(repo: BaseArtifactRepository, uri: str) -> str:
         if local.is_absolute() and local.is_relative_to(repo.root):
             rel = local.relative_to(repo.root).as_posix()
             return "" if rel == "." else rel
-    raise InvalidParameterValue(
-        f"Artifacts at {uri!r} are not stored by this server; read them from that location."
-    )
+    hint = "read them from that location"
+    if uri.startswith("file:"):  # runs of an embedded store whose folder this server does not serve
+        hint = (
+            "a server serves the files below its --artifacts-destination: start it with the "
+            "folder that holds these (the embedded store's ./trainlab-artifacts), or read them "
+            "from that location"
+        )
+    raise InvalidParameterValue(f"Artifacts at {uri!r} are not stored by this server; {hint}.")
 
 
 # An artifact is the user's data, served on the UI's origin: a download, never a page that runs

@@ -191,12 +191,15 @@ export function MetricChart({ runIds, runNames, metricKey, xAxis = 'step', logSc
 }
 
 export function ChartControls({ xAxis, setXAxis, logScale, setLogScale, smoothing, setSmoothing }) {
+  // the slider's value as it is dragged; the charts follow once the drag pauses
+  const [dragged, setDragged] = useState(smoothing);
+  useEffect(() => setDragged(smoothing), [smoothing]);
   return html`<div class="chart-controls">
     <label>X-axis <select aria-label="X-axis" value=${xAxis} onChange=${(e) => setXAxis(e.target.value)}>
       <option value="step">Step</option><option value="wall">Wall time</option><option value="relative">Relative time</option>
     </select></label>
     <label><input type="checkbox" checked=${logScale} onChange=${(e) => setLogScale(e.target.checked)} /> Log scale</label>
-    <label>Smoothing <input type="range" min="0" max="0.99" step="0.01" value=${smoothing}
-      aria-label="Smoothing" onInput=${(e) => setSmoothing(Number(e.target.value))} /> <span class="muted">${smoothing.toFixed(2)}</span></label>
+    <label>Smoothing <input type="range" min="0" max="0.99" step="0.01" value=${dragged}
+      aria-label="Smoothing" onInput=${(e) => { setDragged(Number(e.target.value)); setSmoothing(Number(e.target.value)); }} /> <span class="muted">${dragged.toFixed(2)}</span></label>
   </div>`;
 }

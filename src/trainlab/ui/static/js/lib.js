@@ -16,6 +16,7 @@ export function flat(run) {
     name: run.info.run_name || run.info.run_id.slice(0, 8),
     experimentId: run.info.experiment_id,
     status: run.info.status,
+    deleted: run.info.lifecycle_stage === 'deleted',
     start: run.info.start_time ? Number(run.info.start_time) : null,
     end: run.info.end_time ? Number(run.info.end_time) : null,
     user: run.info.user_id,

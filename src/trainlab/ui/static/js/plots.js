@@ -4,7 +4,8 @@ import { color, fmtNum } from './lib.js';
 import { extent } from './charts.js';
 
 // One axis per dimension: numeric axes are linear over their finite values (NaN and infinite
-// values are left off them), any other values are spread as categories.
+// values are left off them), logarithmic when positive over two orders of magnitude or more;
+// any other values are spread as categories.
 function axis(values) {
   const present = values.filter((v) => v !== undefined && v !== null && v !== '');
   // Python's str() of a float param: 'nan', 'inf', '-inf'; MLflow's metrics: 'NaN', 'Infinity'
@@ -15,6 +16,11 @@ function axis(values) {
     const at = (v) => (v === undefined || v === null || v === '' || !Number.isFinite(Number(v)) ? null : Number(v));
     if (lo === hi) { // one value: in the middle, no made-up range
       return { pos: (v) => (at(v) === null ? null : 0.5), ticks: [[0.5, fmtNum(lo)]] };
+    }
+    if (lo > 0 && hi / lo >= 100) { // learning rates, regularisation: spread by order of magnitude
+      const [a, b] = [Math.log(lo), Math.log(hi)];
+      const pos = (v) => (at(v) === null || at(v) <= 0 ? null : (Math.log(at(v)) - a) / (b - a));
+      return { pos, ticks: [[0, fmtNum(lo)], [1, fmtNum(hi)]], log: true };
     }
     const pos = (v) => (at(v) === null ? null : (at(v) - lo) / (hi - lo));
     return { pos, ticks: [[0, fmtNum(lo)], [1, fmtNum(hi)]] };
@@ -35,6 +41,22 @@ const short = (s, n = 24) => {
   return `…${tail && tail.length <= n && tail !== t ? tail : t.slice(-(n - 1))}`;
 };
 
+// A run's line through its points [x, y], y null where it has no value: the line stops before
+// that axis and starts again after it (a line across it would read as a value there); a point
+// alone between gaps is a short dash.
+function linePath(points) {
+  const parts = [];
+  let drawing = false;
+  for (const [px, py] of points) {
+    if (py === null) { drawing = false; continue; }
+    parts.push(`${drawing ? 'L' : 'M'}${px} ${py}`);
+    drawing = true;
+  }
+  // a point alone: a short dash at its value
+  const alone = (i) => parts[i][0] === 'M' && (i === parts.length - 1 || parts[i + 1][0] === 'M');
+  return parts.map((p, i) => (alone(i) ? `M${Number(p.slice(1).split(' ')[0]) - 4} ${p.split(' ')[1]} l8 0` : p)).join(' ');
+}
+
 // rows: [{id, label, values: {dim: value}, color}]; dims: names. A row's line has its color
 // (a run's, as elsewhere on the page); without one, colorBy: a dim whose value shades it from
 // blue (lowest) to red (highest), with a key saying so.
@@ -45,6 +67,7 @@ export function ParallelCoords({ rows, dims, colorBy, height = 320 }) {
   const axes = dims.map((d) => axis(rows.map((r) => r.values[d])));
   const x = (i) => pad.l + (dims.length === 1 ? 0 : (i * (width - pad.l - pad.r)) / (dims.length - 1));
   const y = (p) => pad.t + (1 - p) * (height - pad.t - pad.b);
+  const y0 = (p) => (p === null ? null : y(p));
   const shade = colorBy ? axis(rows.map((r) => r.values[colorBy])) : null;
   const hue = (p) => `hsl(${Math.round(240 - p * 240)}, 70%, 45%)`;
   const tint = (r) => {
@@ -55,14 +78,11 @@ export function ParallelCoords({ rows, dims, colorBy, height = 320 }) {
   };
   const shaded = shade && rows.some((r) => !r.color);
   return html`<div class="plot-wrap"><svg class="parallel" width=${width} height=${height} role="img" aria-label="Parallel coordinates">
-    ${rows.map((r) => {
-      const pts = dims.map((d, i) => [x(i), axes[i].pos(r.values[d])]).filter(([, p]) => p !== null);
-      return html`<polyline fill="none" stroke=${tint(r)} stroke-opacity="0.6" stroke-width="1.4"
-        points=${pts.map(([px, p]) => `${px},${y(p)}`).join(' ')}><title>${r.label}</title></polyline>`;
-    })}
+    ${rows.map((r) => html`<path class="run" fill="none" stroke=${tint(r)} stroke-opacity="0.6"
+        stroke-width="1.4" stroke-linecap="round" d=${linePath(dims.map((d, i) => [x(i), y0(axes[i].pos(r.values[d]))]))}><title>${r.label}</title></path>`)}
     ${dims.map((d, i) => html`<g>
       <line x1=${x(i)} x2=${x(i)} y1=${pad.t} y2=${height - pad.b} stroke="#444" />
-      <text x=${x(i)} y=${pad.t - (i % 2 ? 10 : 26)} text-anchor="middle" class="axis-title">${short(d)}<title>${d}</title></text>
+      <text x=${x(i)} y=${pad.t - (i % 2 ? 10 : 26)} text-anchor="middle" class="axis-title">${short(d)}${axes[i].log ? ' (log)' : ''}<title>${d}</title></text>
       ${axes[i].ticks.map(([p, label]) => html`<text x=${x(i) + 4} y=${y(p) + 4} class="tick">${short(label, 22)}</text>`)}
     </g>`)}
   </svg>${shaded ? html`<p class="muted color-key">Lines shaded by ${short(colorBy, 40)}:

@@ -77,6 +77,29 @@ export function setQuery(updates, push = false) {
   navigate(location.pathname + (s ? `?${s}` : ''), !push);
 }
 
+// The charts' settings, kept in the address (?xaxis=wall&log=1&smooth=0.6) as the rest of a
+// view: a reload or a shared link opens the charts as they were. ``prefix`` keeps apart the
+// settings of two sets of charts on one page (a run's metrics and its system metrics).
+let smoothWrite = null;
+export function useChartSettings(defaultX = 'step', prefix = '') {
+  const q = getQuery();
+  const key = (k) => `${prefix}${k}`;
+  const smooth = Number(q.get(key('smooth')));
+  return {
+    xAxis: q.get(key('xaxis')) || defaultX,
+    logScale: q.get(key('log')) === '1',
+    smoothing: Number.isFinite(smooth) ? Math.min(0.99, Math.max(0, smooth)) : 0,
+    setXAxis: (v) => setQuery({ [key('xaxis')]: v === defaultX ? '' : v }),
+    setLogScale: (v) => setQuery({ [key('log')]: v ? '1' : '' }),
+    // a dragged slider fires many times a second; browsers throttle address changes: the
+    // last value of a drag is written
+    setSmoothing: (v) => {
+      clearTimeout(smoothWrite);
+      smoothWrite = setTimeout(() => setQuery({ [key('smooth')]: v ? String(v) : '' }), 120);
+    },
+  };
+}
+
 export function Tabs({ tabs, current, onSelect }) {
   return html`<div class="tabs" role="tablist">
     ${tabs.map(([id, label]) => html`<button role="tab" aria-selected=${id === current}

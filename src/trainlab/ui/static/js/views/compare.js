@@ -5,7 +5,7 @@ import { color, flat, fmtNum, splitRank } from '../lib.js';
 import { api } from '../api.js';
 import { ChartControls, MetricChart } from '../charts.js';
 import { ParallelCoords, Scatter } from '../plots.js';
-import { ExperimentCrumb, Loading, getQuery, setQuery, useLoad } from './common.js';
+import { ExperimentCrumb, Loading, getQuery, setQuery, useChartSettings, useLoad } from './common.js';
 
 const numeric = (v) => v !== undefined && v !== '' && Number.isFinite(Number(v));
 
@@ -42,9 +42,8 @@ function CompareRuns({ runs, problems }) {
   const metrics = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].filter((k) => !k.startsWith('system/')).sort(), [runs]);
   const [onlyDiff, setOnlyDiff] = useState(false);
   const metric = q.get('metric') || firstMetric(runs, metrics);
-  const [xAxis, setXAxis] = useState('step');
-  const [logScale, setLogScale] = useState(false);
-  const [smoothing, setSmoothing] = useState(0);
+  const settings = useChartSettings();
+  const { xAxis, logScale, smoothing } = settings;
   const dims = [...params.map((k) => `params.${k}`), ...metrics.map((k) => `metrics.${k}`)];
   const value = (r, d) => (d?.startsWith('params.') ? r.params[d.slice(7)] : d?.startsWith('metrics.') ? r.metrics[d.slice(8)] : undefined);
   const varying = dims.filter((d) => new Set(runs.map((r) => String(value(r, d)))).size > 1);
@@ -60,7 +59,7 @@ function CompareRuns({ runs, problems }) {
 
   return html`<div class="page wide">
     <div class="crumbs"><a href="/">Experiments</a> / <${ExperimentCrumb} id=${experiment} /> /</div>
-    <h1>Compare ${runs.length} runs</h1>
+    <h1>Compare ${runs.length} ${runs.length === 1 ? 'run' : 'runs'}</h1>
     ${problems}
     <div class="legend-row">${runs.map((r, i) => html`<span class="swatch" style=${`--c:${color(i)}`}><a href=${`/runs/${r.id}`}>${r.name}</a></span>`)}</div>
 
@@ -69,7 +68,7 @@ function CompareRuns({ runs, problems }) {
         <label>Metric <select aria-label="Metric" value=${metric} onChange=${(e) => setQuery({ metric: e.target.value })}>
           ${metrics.map((k) => html`<option value=${k}>${k}</option>`)}</select></label>
       </div>
-      <${ChartControls} ...${{ xAxis, setXAxis, logScale, setLogScale, smoothing, setSmoothing }} />
+      <${ChartControls} ...${settings} />
       ${metric ? html`<${MetricChart} key=${metric} runIds=${runs.map((r) => r.id)} runNames=${runs.map((r) => r.name)}
         metricKey=${metric} xAxis=${xAxis} logScale=${logScale} smoothing=${smoothing} height=${300} />` : html`<p class="muted">These runs have no metrics.</p>`}
     </section>

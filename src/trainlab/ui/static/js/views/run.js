@@ -6,7 +6,7 @@ import { api } from '../api.js';
 import { ChartControls, MetricChart } from '../charts.js';
 import { Artifacts } from './artifacts.js';
 import { Lineage } from './lineage.js';
-import { ErrorBox, ExperimentCrumb, KeyValues, Loading, NotFound, Tabs, getQuery, isMissing, setQuery, useLoad } from './common.js';
+import { ErrorBox, ExperimentCrumb, KeyValues, Loading, NotFound, Tabs, getQuery, isMissing, setQuery, useChartSettings, useLoad } from './common.js';
 
 const TABS = [['overview', 'Overview'], ['metrics', 'Metrics'], ['system', 'System'], ['artifacts', 'Artifacts'], ['lineage', 'Lineage']];
 const isSystem = (k) => k.startsWith('system/');
@@ -27,6 +27,7 @@ export function RunPage({ runId }) {
     <div class="title-row">
       <h1>${run.name}</h1>
       <${Status} run=${run} />
+      ${run.deleted ? html`<span class="status bad">deleted</span>` : ''}
       ${run.tags['trainlab.study.role'] === 'parent' ? html`<a class="badge" href=${`/studies/${run.id}`}>open study view</a>` : ''}
     </div>
     <p class="meta muted">
@@ -35,10 +36,12 @@ export function RunPage({ runId }) {
       <span>duration ${fmtDuration(run.start, run.end)}</span>
       ${run.user ? html`<span>by ${run.user}</span>` : ''}
     </p>
+    ${run.deleted ? html`<p class="error" role="status">This run is deleted: searches and the runs table
+      leave it out. Restore it with MlflowClient().restore_run("${run.id}").</p>` : ''}
     <${Tabs} tabs=${TABS} current=${tab} onSelect=${(t) => setQuery({ tab: t === 'overview' ? '' : t })} />
     ${tab === 'overview' ? html`<${Overview} run=${run} />` : ''}
     ${tab === 'metrics' ? html`<${Curves} run=${run} keys=${Object.keys(run.metrics).filter((k) => !isSystem(k)).sort()} />` : ''}
-    ${tab === 'system' ? html`<${Curves} run=${run} keys=${Object.keys(run.metrics).filter(isSystem).sort()} x="relative" empty="No system metrics were recorded for this run." />` : ''}
+    ${tab === 'system' ? html`<${Curves} run=${run} keys=${Object.keys(run.metrics).filter(isSystem).sort()} x="relative" prefix="sys_" empty="No system metrics were recorded for this run." />` : ''}
     ${tab === 'artifacts' ? html`<${Artifacts} run=${run} />` : ''}
     ${tab === 'lineage' ? html`<${Lineage} run=${run} />` : ''}
   </div>`;
@@ -59,16 +62,15 @@ function Overview({ run }) {
 
 // Metrics with a history get a chart; those logged at step 0 only a table, unless asked.
 // System metrics are sampled in time: they open on seconds since the run started.
-function Curves({ run, keys, empty, x = 'step' }) {
-  const [xAxis, setXAxis] = useState(x);
-  const [logScale, setLogScale] = useState(false);
-  const [smoothing, setSmoothing] = useState(0);
+function Curves({ run, keys, empty, x = 'step', prefix = '' }) {
+  const settings = useChartSettings(x, prefix);
+  const { xAxis, logScale, smoothing } = settings;
   const [all, setAll] = useState(false);
   if (!keys.length) return html`<p class="muted">${empty || 'No metrics were logged.'}</p>`;
   const charted = all ? keys : keys.filter((k) => (run.metricSteps[k] ?? 0) !== 0);
   const single = keys.filter((k) => !charted.includes(k));
   return html`<div>
-    ${charted.length ? html`<${ChartControls} ...${{ xAxis, setXAxis, logScale, setLogScale, smoothing, setSmoothing }} />` : ''}
+    ${charted.length ? html`<${ChartControls} ...${settings} />` : ''}
     <div class="charts">
       ${charted.map((k) => html`<${MetricChart} key=${k} runIds=${[run.id]} runNames=${[run.name]} metricKey=${k}
         xAxis=${xAxis} logScale=${logScale} smoothing=${smoothing} />`)}

@@ -118,20 +118,27 @@ export function Runs({ experimentId }) {
   }).then((data) => ({ ...data, pageNo })), [experimentId, query, pageNo]);
 
   const page = table.data;
+  // A filter that matches nothing: the experiment's keys, to say which of the filter's it lacks.
+  const nothing = !!(page && !page.total && filter);
+  const emptyKeys = useLoad(() => (nothing ? api.keys([experimentId]) : Promise.resolve(null)), [experimentId, query, nothing]);
   const runs = useMemo(() => (page && page.runs || []).map(flat), [page]);
   useEffect(() => { if (!defaults && page) setDefaults(defaultCols(runs, order)); }, [page]);
   const shown = defaults || (page ? defaultCols(runs, order) : []);
   const chosen = q.get('cols') !== null;
-  // Unfolded child runs (a study's trials) add, unless columns were chosen, the params that
-  // tell them apart: what was tuned.
+  // Unfolded child runs (a study's trials) add, unless columns were chosen, the metric the
+  // study tuned on (their score) and the params that tell them apart: what was tuned.
   const childCols = useMemo(() => {
     const kids = Object.values(expanded).filter(Array.isArray).flat();
-    if (chosen || kids.length < 2) return [];
+    if (chosen || !kids.length) return [];
     const have = new Set(shown.map(colId));
-    return keyStats(kids, 'params').filter((k) => k.varying && !have.has(`p:${k.key}`))
+    const goals = [...objectives([...runs, ...kids], order)]
+      .filter((m) => !have.has(`m:${m}`) && kids.some((k) => m in k.metrics))
+      .map((key) => ({ kind: 'm', key }));
+    const params = kids.length < 2 ? [] : keyStats(kids, 'params').filter((k) => k.varying && !have.has(`p:${k.key}`))
       .sort(byRank((k) => [!k.common, -k.count].map(Number))).slice(0, DEFAULT_COLS)
       .map(({ key }) => ({ kind: 'p', key }));
-  }, [expanded, chosen, shown]);
+    return [...goals, ...params];
+  }, [expanded, chosen, shown, runs]);
   const cols = chosen ? parseCols(q.get('cols')) : [...shown, ...childCols];
   const total = page ? page.total : 0;
   const pages = Math.max(1, Math.ceil(total / PAGE));
@@ -179,7 +186,7 @@ export function Runs({ experimentId }) {
     <th class="check"><input type="checkbox" aria-label="Select all on this page"
       checked=${runs.length > 0 && runs.every((r) => selected.has(r.id))}
       onChange=${(e) => { const s = new Set(selected); runs.forEach((r) => (e.target.checked ? s.add(r.id) : s.delete(r.id))); setSelected(s); }} /></th>
-    <th class="sortable" onClick=${() => sortBy('attributes.run_name')}>Run${sortMark('attributes.run_name')}</th>
+    <th class="sortable name" onClick=${() => sortBy('attributes.run_name')}>Run${sortMark('attributes.run_name')}</th>
     <th class="sortable" onClick=${() => sortBy('attributes.status')}>Status${sortMark('attributes.status')}</th>
     <th class="sortable" onClick=${() => sortBy('attributes.start_time')}>Started${sortMark('attributes.start_time')}</th>
     <th>Duration</th>
@@ -205,7 +212,10 @@ export function Runs({ experimentId }) {
       <td>${fmtDuration(r.start, r.end)}</td>
       ${cols.map((c) => {
         const v = c.kind === 'm' ? r.metrics[c.key] : c.kind === 'p' ? r.params[c.key] : r.tags[c.key];
-        return html`<td class=${c.kind === 'm' ? 'num' : ''}>${c.kind === 'm' ? fmtNum(v) : v}</td>`;
+        if (c.kind === 'm') return html`<td class="num">${fmtNum(v)}</td>`;
+        // a sampled float param (0.03312677040518849) to 5 significant digits, whole on hover
+        const long = typeof v === 'string' && /^-?\d*\.\d{6,}(e[-+]?\d+)?$/i.test(v);
+        return html`<td class=${long ? 'num' : ''} title=${long ? v : ''}>${long ? fmtNum(Number(v)) : v}</td>`;
       })}
     </tr>`;
   }
@@ -245,7 +255,8 @@ export function Runs({ experimentId }) {
     <div class="pager">
       <span class="count">${table.error ? (page ? 'Not shown: the runs below are those of the last table shown.' : '')
         : page && !exp.loading ? (runs.length ? `${first.toLocaleString()}–${(first + runs.length - 1).toLocaleString()} of ${total.toLocaleString()} ${grouped && !filter && Object.keys(page.children || {}).length ? 'top-level runs (child runs folded under them)' : 'runs'}`
-          : total ? `No runs on page ${pageNo + 1}: there are ${pages.toLocaleString()} pages.` : 'No runs match.') : ''}</span>
+          : total ? `No runs on page ${pageNo + 1}: there are ${pages.toLocaleString()} pages.`
+            : filter ? `No runs match.${unknownKeys(filter, emptyKeys.data)}` : 'This experiment has no runs.') : ''}</span>
       ${table.loading ? html`<span class="muted"> loading…</span>` : ''}
       <button disabled=${pageNo === 0} title="First page" aria-label="First page" onClick=${() => goTo(0)}>«</button>
       <button disabled=${pageNo === 0} onClick=${() => goTo(Math.min(pageNo, pages) - 1)}>‹ Previous</button>
@@ -258,6 +269,22 @@ export function Runs({ experimentId }) {
       <table class="grid runs" id="runs"><thead>${header}</thead><tbody>${rows}</tbody></table>
     </div>
   </div>`;
+}
+
+// " No run here has metric 'acc'." for each key the filter names that no run of the
+// experiment has (a typo, or MLflow's name for a key trainlab logs under another). Keys are
+// read as the search grammar reads them; quoted values are left out first.
+function unknownKeys(filter, keys) {
+  if (!keys) return '';
+  const kinds = { metric: 'metrics', metrics: 'metrics', param: 'params', params: 'params', parameter: 'params', parameters: 'params', tag: 'tags', tags: 'tags' };
+  const unquoted = filter.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''");
+  const missing = [];
+  for (const m of unquoted.matchAll(/(?<![\w.`])(metrics?|params?|parameters?|tags?)\.(`(?:[^`]|``)+`|[^\s`"'=!<>(),]+)/gi)) {
+    const key = m[2].startsWith('`') ? m[2].slice(1, -1).replace(/``/g, '`') : m[2];
+    const kind = kinds[m[1].toLowerCase()];
+    if (!Object.hasOwn(keys[kind] || {}, key)) missing.push(`${kind.slice(0, -1)} '${key}'`);
+  }
+  return missing.length ? ` No run here has ${[...new Set(missing)].join(', ')}.` : '';
 }
 
 function ColumnChooser({ keys, cols, onChange, onClose }) {

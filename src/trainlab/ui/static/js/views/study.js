@@ -90,6 +90,8 @@ function StudyView({ parent, trials }) {
         dims=${dims} colorBy=${metric} />
     </section>
     ${pruned.length ? html`<section><h2>Pruned trials' curves <span class="muted">(${curveKey || 'no intermediate values'})</span></h2>
+      ${curveKey ? html`<p class="muted">The values the pruner compared, in the study's direction (${direction}): a
+        curve that improves the other way (a loss, when the study maximizes) is shown negated.</p>` : ''}
       ${curveKey ? html`<${MetricChart} runIds=${pruned.slice(0, 100).map((t) => t.id)} runNames=${pruned.slice(0, 100).map((t) => `trial ${number(t)}`)} metricKey=${curveKey} height=${280} />` : ''}
     </section>` : ''}
     <section><h2>Trials</h2>
