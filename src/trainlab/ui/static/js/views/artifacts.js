@@ -29,7 +29,7 @@ export function Artifacts({ run }) {
       ${(models.data || []).map(({ info }) => {
         const source = modelFiles(info.model_id);
         return html`<div class="model-files" data-model=${info.model_id}>
-          <h4 title=${info.model_id}>Model ${info.name} <span class="muted">${info.model_id.slice(0, 10)}…</span></h4>
+          <h4 title=${`models:/${info.model_id}`}>Logged model: ${info.name}</h4>
           <${Folder} source=${source} path="" chosen=${isChosen(source)} onChoose=${pick(source)} open />
         </div>`;
       })}
