@@ -760,3 +760,14 @@ def test_chart_settings_are_in_the_address(page: Any, seeded: Seeded) -> None:
     page.get_by_label("X-axis").first.select_option("relative")
     page.wait_for_url(re.compile(r"xaxis=relative"))
     assert "x=params.lr" in page.url and page.locator("svg.scatter circle").count() == 2
+
+
+def test_back_returns_to_the_tab_before(page: Any, seeded: Seeded) -> None:
+    page.goto(f"/runs/{seeded.runs['sweep-001']['id']}")
+    page.get_by_role("tab", name="Metrics").click()
+    page.wait_for_url(re.compile(r"tab=metrics"))
+    page.get_by_role("tab", name="Artifacts").click()
+    page.wait_for_url(re.compile(r"tab=artifacts"))
+    page.go_back()
+    page.wait_for_url(re.compile(r"tab=metrics"))
+    assert page.get_by_role("tab", name="Metrics").get_attribute("aria-selected") == "true"
