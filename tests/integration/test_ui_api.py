@@ -237,6 +237,11 @@ def test_ui_endpoints_over_http(served: tuple[ServerProcess, str]) -> None:
     row = table["runs"][0]  # compact: plain objects, latest values, NaN as MLflow writes it
     assert row["params"] == {"lr": "0.1"} and row["metrics"] == {"loss": "NaN", "acc": 0.5}
     assert row["tags"]["mlflow.runName"] == row["info"]["run_name"]
-    assert table["children"] == {}
+    assert table["children"] == {} and "unknown_keys" not in table
+    # a filter that matches nothing names the keys it uses that no run has, each once
+    wanted = "metric.acc > 1 AND (params.`l r` = 'x' OR metrics.acc > 2 OR tags.t = 'y')"
+    body = {"experiment_ids": [exp], "filter": wanted}
+    empty = httpx.post(f"{server.url}{UI}/runs/table", json=body).json()
+    assert (empty["total"], empty["unknown_keys"]) == (0, ["param 'l r'", "tag 't'"])
     no_ids = httpx.get(f"{server.url}{UI}/experiments/keys")
     assert no_ids.status_code == 400 and "experiment_ids" in no_ids.json()["message"]

@@ -70,14 +70,12 @@ def list_cmd(
 def _logged_model_named(store: BaseTrackingStore, run_id: str, path: str) -> str | None:
     """The id of the run's logged model named ``path`` (MLflow 3 keeps logged models outside
     the run's artifacts), or None."""
-    from trainlab.client.rest_logged_models import logged_models_for
+    from trainlab.models.uri import run_logged_models
 
     run = store.get_run(run_id)
-    models = logged_models_for(store)
-    for model_id, _step in run.outputs.model_outputs:
-        if models.get_logged_model(model_id).name == path.strip("/"):
-            return str(model_id)
-    return None
+    models = run_logged_models(store, run_id, run.info.experiment_id)
+    named = [m.model_id for m in models if m.name == path.strip("/")]
+    return named[-1] if named else None  # the newest of that name, as runs:/ URIs load
 
 
 @contextmanager

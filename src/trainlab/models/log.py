@@ -17,7 +17,6 @@ from trainlab.entities import LoggedModelStatus
 from trainlab.exceptions import (
     InvalidParameterValue,
     ResourceAlreadyExists,
-    ResourceNotFound,
     TrainlabError,
 )
 from trainlab.models import flavors
@@ -289,18 +288,14 @@ def register_model(model_uri: str, name: str, *, tracking_uri: str | None = None
     version number. ``model_uri``: ``models:/m-<id>`` or ``runs:/<run_id>/<model name>``."""
     from trainlab.client.fluent import _client
     from trainlab.client.rest_logged_models import logged_models_for
-    from trainlab.models.uri import logged_model_id, run_logged_model, run_models
+    from trainlab.models.uri import logged_model_id, run_logged_model
 
     client = _client(tracking_uri)
     if model_uri.startswith("runs:/"):
         run_id, _, model_name = model_uri[len("runs:/") :].strip("/").partition("/")
         run = client.store.get_run(run_id)
-        found = run_logged_model(client.store, run_id, model_name, run.info.experiment_id)
-        if found is None:
-            raise ResourceNotFound(
-                f"Run {run_id} has no logged model named {model_name!r}. "
-                + run_models(client.store, run.info.run_id, run.info.experiment_id)
-            )
+        missing = f"Run {run_id} has no logged model named {model_name!r}."
+        found = run_logged_model(run, model_name, client.store, missing)
         return _register(client, name, found.model_id, run_id)
     model_id = logged_model_id(model_uri)
     if model_id is None:

@@ -18,7 +18,7 @@ from trainlab.models.mlmodel import MLMODEL
 from trainlab.store._base import BaseTrackingStore
 
 if TYPE_CHECKING:
-    from trainlab.entities import LoggedModel
+    from trainlab.entities import LoggedModel, Run
 
 _STAGES = {"none", "staging", "production", "archived", "latest"}
 
@@ -50,33 +50,12 @@ def _run_model_dir(store: BaseTrackingStore, run_id: str, path: str, dst: Path |
     if rel and any(f.path == f"{rel}/{MLMODEL}" for f in repo.list(rel)):
         return repo.download(rel, _fresh_dir(dst))
     name, _, rest = rel.partition("/")
-    model = run_logged_model(store, run_id, name, run.info.experiment_id)
-    if model is None:
-        raise ResourceNotFound(
-            f"Run {run_id} has no model at {rel!r}: neither an MLmodel in its artifacts nor a "
-            f"logged model named {name!r}. "
-            + run_models(store, run.info.run_id, run.info.experiment_id)
-        )
+    missing = (
+        f"Run {run_id} has no model at {rel!r}: neither an MLmodel in its artifacts nor a "
+        f"logged model named {name!r}."
+    )
+    model = run_logged_model(run, name, store, missing)
     return _download(store, model.artifact_uri, rest, dst)
-
-
-def run_logged_model(
-    store: BaseTrackingStore, run_id: str, name: str, experiment_id: str
-) -> LoggedModel | None:
-    """The logged model named ``name`` that run ``run_id`` produced, if any."""
-    from trainlab.client.rest_logged_models import logged_models_for
-
-    models = logged_models_for(store)
-    token: str | None = None
-    quoted = name.replace("'", "\\'")
-    while True:
-        page = models.search_logged_models([experiment_id], f"name = '{quoted}'", 100, (), token)
-        for m in page:
-            if m.source_run_id == run_id:
-                return m
-        token = page.next_page_token
-        if not token:
-            return None
 
 
 def run_logged_models(
@@ -100,12 +79,16 @@ def run_logged_models(
             return found
 
 
-def run_models(store: BaseTrackingStore, run_id: str, experiment_id: str) -> str:
-    """Which logged models run ``run_id`` produced, as a sentence for a message."""
-    names = sorted({m.name for m in run_logged_models(store, run_id, experiment_id)})
-    if not names:
-        return "It has no logged models."
-    return f"Its logged models: {listing(names)}."
+def run_logged_model(run: Run, name: str, store: BaseTrackingStore, missing: str) -> LoggedModel:
+    """The newest logged model named ``name`` that ``run`` produced; none is refused with
+    ``missing`` followed by the names of the models the run has."""
+    models = run_logged_models(store, run.info.run_id, run.info.experiment_id)
+    named = [m for m in models if m.name == name]
+    if named:
+        return named[-1]
+    names = sorted({m.name for m in models})
+    has = f"Its logged models: {listing(names)}." if names else "It has no logged models."
+    raise ResourceNotFound(f"{missing} {has}")
 
 
 def _registered_source(store: BaseTrackingStore, spec: str) -> str:

@@ -663,8 +663,9 @@ def _check_classes_trained(data: PreparedData) -> None:
     train = data.split("train")
     if data.task != "classification" or train is None:
         return
+    known = train.y.unique()
     for name, split in data.splits.items():
-        unseen = split.y[~split.y.isin(train.y.unique())]
+        unseen = split.y[~split.y.isin(known)]
         if unseen.empty:
             continue
         counts = unseen.value_counts()

@@ -75,6 +75,7 @@ class Plan:
     metric_names: list[str]
     fit: Fit
     total_steps: int | None
+    folds: list[Any] | None = None  # train.cv's folds, when made as plan() checked the data
 
 
 def plan(spec: PipelineSpec, fit: Fit | None = None, data: PreparedData | None = None) -> Plan:
@@ -82,11 +83,12 @@ def plan(spec: PipelineSpec, fit: Fit | None = None, data: PreparedData | None =
     prepared and checked for the same ``spec.data`` and model before: a tuning trial's), check
     the metrics; raises ``InvalidParameterValue`` naming the key before anything is logged."""
     estimator = adapters.validate(spec.model, spec.train.seed, custom_fit=fit is not None)
+    folds = None
     if data is None:
         data = prepare(spec.data, estimator)
         if fit is None:  # a training function of the Python API takes what it can
             adapters.check_data(spec.model.flavor, data)
-        _check_folds(spec, data)
+        folds = _planned_folds(spec, data)
     names = spec.metrics or DEFAULTS[data.task]
     classes = data.classes()
     allowed = for_target(data.task, classes)
@@ -104,7 +106,7 @@ def plan(spec: PipelineSpec, fit: Fit | None = None, data: PreparedData | None =
     if spec.model.flavor == "pytorch" and fit is None:  # its params, checked with the data
         adapters.torch_module(spec.model.class_, spec.model.params, data.splits["train"], data.task)
     steps = adapters.total_steps(spec.model.flavor, estimator, spec.train.epochs)
-    return Plan(spec, data, names, fit or adapters.FITTERS[spec.model.flavor], steps)
+    return Plan(spec, data, names, fit or adapters.FITTERS[spec.model.flavor], steps, folds)
 
 
 def train(
@@ -569,14 +571,15 @@ def _folds(split_by: str | None, task: str, train: Split, k: int, seed: int) -> 
         raise InvalidParameterValue(f"train.cv={k}: {exc}") from None
 
 
-def _check_folds(spec: PipelineSpec, data: PreparedData) -> None:
-    """``train.cv`` folds can be made of the train split (enough rows, groups, or members of
-    each class), checked before a run exists; a split by group says how many went where."""
+def _planned_folds(spec: PipelineSpec, data: PreparedData) -> list[Any] | None:
+    """``train.cv``'s folds of the train split, made before a run exists: too few rows,
+    groups or members of a class for them is refused then (a split by group says how many
+    groups went where)."""
     k = spec.train.cv
     if not k:
-        return
+        return None
     try:
-        _folds(data.split_by, data.task, data.splits["train"], k, spec.train.seed)
+        return _folds(data.split_by, data.task, data.splits["train"], k, spec.train.seed)
     except InvalidParameterValue as exc:
         if data.split_by != "group":
             raise
@@ -601,7 +604,11 @@ def _cross_validation(
     spec, data = p.spec, p.data
     train = data.splits["train"]
     k = spec.train.cv or 0
-    folds = _folds(data.split_by, data.task, train, k, spec.train.seed)
+    folds = (
+        p.folds
+        if p.folds is not None
+        else _folds(data.split_by, data.task, train, k, spec.train.seed)
+    )
 
     def part(rows: Any, name: str) -> Split:
         X = train.X.iloc[rows].reset_index(drop=True)

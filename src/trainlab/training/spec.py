@@ -231,10 +231,11 @@ def read_mapping(path: Path, what: str, keys: str) -> dict[str, Any]:
 
     if not path.is_file():
         raise InvalidParameterValue(f"{what} file {str(path)!r} does not exist.")
+    text = path.read_text(encoding="utf-8")
     try:
-        config = _yaml.load(path.read_text(encoding="utf-8"), str(path))
+        config = _yaml.load(text, str(path))
     except yaml.YAMLError as exc:
-        hint = _quote_hint(exc, path.read_text(encoding="utf-8"))
+        hint = _quote_hint(exc, text)
         raise InvalidParameterValue(f"{str(path)!r} is not valid YAML: {exc}{hint}") from None
     if not isinstance(config, dict):
         raise InvalidParameterValue(f"{str(path)!r} must hold a mapping ({keys}).")

@@ -87,11 +87,28 @@ def run_table(ctx: Ctx, m: RunTable) -> dict[str, Any]:
         m.top_level_only,
         m.run_view_type,
     )
-    return {
-        "runs": [_row(r) for r in table.runs],
-        "total": table.total,
-        "children": table.children,
-    }
+    out = {"runs": [_row(r) for r in table.runs], "total": table.total, "children": table.children}
+    if not table.total and m.filter:  # why nothing matched: keys of the filter no run has
+        out["unknown_keys"] = _unknown_keys(ctx, m.experiment_ids, m.filter)
+    return out
+
+
+def _unknown_keys(ctx: Ctx, experiment_ids: list[str], filter_string: str) -> list[str]:
+    """``metric 'acc'`` for each metric, param or tag the filter names that no run of the
+    experiments has (a typo, or MLflow's name for a key logged under another)."""
+    from trainlab.store.search import And, Or, parse_filter
+
+    named: dict[tuple[str, str], None] = {}
+    stack = [parse_filter(filter_string)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (And, Or)):
+            stack.extend(reversed(node.items))
+        elif node is not None and node.kind in ("metric", "param", "tag"):
+            named[(node.kind, node.key)] = None
+    keys = ctx.overview.run_keys(experiment_ids)
+    have = {"metric": keys.metrics, "param": keys.params, "tag": keys.tags}
+    return [f"{kind} {key!r}" for kind, key in named if key not in have[kind]]
 
 
 ROUTES = [

@@ -118,9 +118,6 @@ export function Runs({ experimentId }) {
   }).then((data) => ({ ...data, pageNo })), [experimentId, query, pageNo]);
 
   const page = table.data;
-  // A filter that matches nothing: the experiment's keys, to say which of the filter's it lacks.
-  const nothing = !!(page && !page.total && filter);
-  const emptyKeys = useLoad(() => (nothing ? api.keys([experimentId]) : Promise.resolve(null)), [experimentId, query, nothing]);
   const runs = useMemo(() => (page && page.runs || []).map(flat), [page]);
   useEffect(() => { if (!defaults && page) setDefaults(defaultCols(runs, order)); }, [page]);
   const shown = defaults || (page ? defaultCols(runs, order) : []);
@@ -256,7 +253,8 @@ export function Runs({ experimentId }) {
       <span class="count">${table.error ? (page ? 'Not shown: the runs below are those of the last table shown.' : '')
         : page && !exp.loading ? (runs.length ? `${first.toLocaleString()}–${(first + runs.length - 1).toLocaleString()} of ${total.toLocaleString()} ${grouped && !filter && Object.keys(page.children || {}).length ? 'top-level runs (child runs folded under them)' : 'runs'}`
           : total ? `No runs on page ${pageNo + 1}: there are ${pages.toLocaleString()} pages.`
-            : filter ? `No runs match.${unknownKeys(filter, emptyKeys.data)}` : 'This experiment has no runs.') : ''}</span>
+            : filter ? `No runs match.${(page.unknown_keys || []).length ? ` No run here has ${page.unknown_keys.join(', ')}.` : ''}`
+              : 'This experiment has no runs.') : ''}</span>
       ${table.loading ? html`<span class="muted"> loading…</span>` : ''}
       <button disabled=${pageNo === 0} title="First page" aria-label="First page" onClick=${() => goTo(0)}>«</button>
       <button disabled=${pageNo === 0} onClick=${() => goTo(Math.min(pageNo, pages) - 1)}>‹ Previous</button>
@@ -269,22 +267,6 @@ export function Runs({ experimentId }) {
       <table class="grid runs" id="runs"><thead>${header}</thead><tbody>${rows}</tbody></table>
     </div>
   </div>`;
-}
-
-// " No run here has metric 'acc'." for each key the filter names that no run of the
-// experiment has (a typo, or MLflow's name for a key trainlab logs under another). Keys are
-// read as the search grammar reads them; quoted values are left out first.
-function unknownKeys(filter, keys) {
-  if (!keys) return '';
-  const kinds = { metric: 'metrics', metrics: 'metrics', param: 'params', params: 'params', parameter: 'params', parameters: 'params', tag: 'tags', tags: 'tags' };
-  const unquoted = filter.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''");
-  const missing = [];
-  for (const m of unquoted.matchAll(/(?<![\w.`])(metrics?|params?|parameters?|tags?)\.(`(?:[^`]|``)+`|[^\s`"'=!<>(),]+)/gi)) {
-    const key = m[2].startsWith('`') ? m[2].slice(1, -1).replace(/``/g, '`') : m[2];
-    const kind = kinds[m[1].toLowerCase()];
-    if (!Object.hasOwn(keys[kind] || {}, key)) missing.push(`${kind.slice(0, -1)} '${key}'`);
-  }
-  return missing.length ? ` No run here has ${[...new Set(missing)].join(', ')}.` : '';
 }
 
 function ColumnChooser({ keys, cols, onChange, onClose }) {
