@@ -396,7 +396,8 @@ def test_a_starting_server_removes_what_a_killed_upload_left(tmp_path: Path) -> 
 
 def test_an_upload_cut_off_leaves_nothing_and_logs_no_traceback(tmp_path: Path) -> None:
     root = tmp_path / "artifacts"
-    with ServerProcess(f"sqlite:///{tmp_path}/t.db", root) as proc:
+    info = ["--log-level", "info"]  # the server says when it has dealt with the cut-off upload
+    with ServerProcess(f"sqlite:///{tmp_path}/t.db", root, extra_args=info) as proc:
         base = f"{proc.url}/api/2.0/mlflow-artifacts/artifacts"
         assert httpx.put(f"{base}/0/run/ok.txt", content=b"kept").status_code == 200
         host, port = proc.url.removeprefix("http://").split(":")
@@ -406,10 +407,13 @@ def test_an_upload_cut_off_leaves_nothing_and_logs_no_traceback(tmp_path: Path) 
                 b"Host: x\r\nContent-Length: 10000000\r\n\r\n" + b"x" * 3 * MiB
             )
         deadline = time.monotonic() + 10
-        while (root / "0" / "run" / "new").exists() and time.monotonic() < deadline:
+        while "the client disconnected" not in proc.log_path.read_text():
+            assert time.monotonic() < deadline, proc.log_path.read_text()
             time.sleep(0.05)
         assert sorted(p.name for p in (root / "0" / "run").iterdir()) == ["ok.txt"]
-    assert "Traceback" not in proc.log_path.read_text()
+    log = proc.log_path.read_text()
+    assert "PUT /api/2.0/mlflow-artifacts/artifacts/0/run/new/part.bin: the client" in log
+    assert "Traceback" not in log
 
 
 @pytest.mark.parametrize("method", ["PUT", "GET", "DELETE"])

@@ -139,5 +139,22 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level.lower(),
+        log_config=_log_config(log_level.lower()),
         access_log=False,
     )
+
+
+def _log_config(level: str) -> dict[str, object]:
+    """uvicorn's logging, with trainlab's own messages (a cut-off upload, a memory warning)
+    printed the same way at the same level."""
+    import copy
+
+    from uvicorn.config import LOG_LEVELS, LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["trainlab"] = {
+        "handlers": ["default"],
+        "level": LOG_LEVELS[level],
+        "propagate": False,
+    }
+    return config
