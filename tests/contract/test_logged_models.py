@@ -129,6 +129,10 @@ def test_bad_search_arguments_name_the_problem(
         models.search_logged_models([exp], None, 50, (), None, [{"dataset_digest": "x"}])
     with pytest.raises(InvalidParameterValue, match="Expected a numeric value"):
         models.search_logged_models([exp], "metrics.acc > 'high'")
+    with pytest.raises(InvalidParameterValue, match="a pattern is at most 10,000"):
+        models.search_logged_models([exp], f"name LIKE '{'x' * 60_000}'")
+    with pytest.raises(InvalidParameterValue, match="order_by: 5000 clauses"):
+        models.search_logged_models([exp], None, 50, [{"field_name": "name"}] * 5000)
 
 
 def test_params_are_immutable_and_metrics_name_real_models(
@@ -233,3 +237,52 @@ def test_delete_is_idempotent(store: BaseTrackingStore, models: BaseLoggedModelS
         models.get_logged_model(model_id)
     with pytest.raises(ResourceNotFound):
         models.delete_logged_model("m-" + "0" * 32)
+
+
+def test_a_run_names_only_logged_models_that_exist_as_inputs_and_outputs(
+    store: BaseTrackingStore, models: BaseLoggedModelStore
+) -> None:
+    run_id = store.create_run("0").info.run_id
+    model_id = models.create_logged_model("0", "clf", run_id).model_id
+    for ghost, shown in (("m-" + "0" * 32, "m-" + "0" * 32), ("z" * 5000, "z" * 77 + "...")):
+        with pytest.raises(InvalidParameterValue, match=f"Invalid model_id '{shown}' in the run's"):
+            store.log_outputs(run_id, [(model_id, 1), (ghost, 0)])
+        with pytest.raises(InvalidParameterValue, match="no logged model with that ID"):
+            store.log_inputs(run_id, model_ids=[ghost])
+    assert store.get_run(run_id).outputs.model_outputs == []
+    store.log_outputs(run_id, [(model_id, 1)])
+    store.log_inputs(run_id, model_ids=[model_id])
+    run = store.get_run(run_id)
+    assert run.outputs.model_outputs == [(model_id, 1)]
+    assert run.inputs.model_inputs == [model_id]
+
+
+def test_no_logged_model_is_made_in_a_deleted_experiment(
+    store: BaseTrackingStore, models: BaseLoggedModelStore
+) -> None:
+    exp = store.create_experiment(f"lm-{uuid.uuid4().hex[:8]}")
+    store.delete_experiment(exp)
+    with pytest.raises(InvalidParameterValue, match=f"Experiment {exp} is deleted; logged models"):
+        models.create_logged_model(exp, "clf")
+    store.restore_experiment(exp)
+    assert models.create_logged_model(exp, "clf").experiment_id == exp
+
+
+def test_a_page_token_continues_only_the_search_that_returned_it(
+    models: BaseLoggedModelStore, corpus: tuple[str, dict[str, str]]
+) -> None:
+    exp, ids = corpus
+    order = [{"field_name": "name"}]
+    first = models.search_logged_models([exp], None, 2, order)
+    token = first.next_page_token
+    assert token is not None
+    rest = models.search_logged_models([exp], None, 2, order, token)
+    assert _names(first, ids) + _names(rest, ids) == ["a", "b", "c", "d"]
+    for other in (
+        {"experiment_ids": ["0"]},
+        {"filter_string": "name != 'a'"},
+        {"order_by": [{"field_name": "name", "ascending": False}]},
+    ):
+        args = {"experiment_ids": [exp], "filter_string": None, "order_by": order, **other}
+        with pytest.raises(InvalidParameterValue, match="it continues another search"):
+            models.search_logged_models(max_results=2, page_token=token, **args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -79,10 +80,29 @@ def test_a_missing_version_says_what_there_is(
         registry.update_model_version(model, 7, "new description")
 
 
-@pytest.mark.parametrize("bad", ["", "  ", "a/b", "a:b", "x" * 257])
-def test_invalid_model_names(registry: BaseRegistryStore, bad: str) -> None:
-    with pytest.raises(InvalidParameterValue):
+@pytest.mark.parametrize(
+    ("bad", "needle"),
+    [
+        ("", "non-empty"),
+        ("  ", "non-empty"),
+        ("a/b", "'/' or ':'"),
+        ("a:b", "'/' or ':'"),
+        ("x" * 257, "the limit is 256"),
+        (".", "cannot be '.' or start with '..'"),
+        ("..", "cannot be '.' or start with '..'"),
+        ("..x", "cannot be '.' or start with '..'"),
+        ("ok\n", "control characters"),
+        ("a\tb", "control characters"),
+    ],
+)
+def test_invalid_model_names(
+    registry: BaseRegistryStore, model: str, bad: str, needle: str
+) -> None:
+    with pytest.raises(InvalidParameterValue, match=re.escape(needle)):
         registry.create_registered_model(bad)
+    with pytest.raises(InvalidParameterValue, match=re.escape(needle)):
+        registry.rename_registered_model(model, bad)
+    assert registry.get_registered_model(model).name == model
 
 
 def test_longest_model_name(registry: BaseRegistryStore) -> None:
@@ -265,6 +285,15 @@ def test_search_registered_models_order_and_pages(registry: BaseRegistryStore, f
 def test_search_registered_models_bad_filter(registry: BaseRegistryStore, bad: str) -> None:
     with pytest.raises(InvalidParameterValue):
         registry.search_registered_models(bad)
+
+
+def test_search_the_registry_past_its_pattern_and_sort_limits(registry: BaseRegistryStore) -> None:
+    pattern = "x" * 60_000
+    for search in (registry.search_registered_models, registry.search_model_versions):
+        with pytest.raises(InvalidParameterValue, match="a pattern is at most 10,000"):
+            search(f"name LIKE '{pattern}'")
+        with pytest.raises(InvalidParameterValue, match="order_by: 3000 clauses"):
+            search(None, order_by=["name"] * 3000)
 
 
 def test_search_registered_models_limits(registry: BaseRegistryStore) -> None:
@@ -667,6 +696,10 @@ def test_aliases(registry: BaseRegistryStore, model: str, run: tuple[str, str]) 
     assert [e.to_version for e in registry.get_alias_history(model, "challenger")] == [2, None]
     with pytest.raises(ResourceNotFound):
         registry.set_registered_model_alias(model, "champion", 9)
+    for i in range(20):
+        registry.set_registered_model_alias(model, f"z{i:02}", 1)
+    with pytest.raises(InvalidParameterValue, match=r", z17 and 2 more\)\.$"):
+        registry.get_model_version_by_alias(model, "challenger")
 
 
 def test_alias_latest_names_the_newest_version(

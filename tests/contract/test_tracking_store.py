@@ -12,6 +12,7 @@ import pytest
 from trainlab.entities import (
     Dataset,
     DatasetInput,
+    DatasetSummary,
     Metric,
     MetricColumns,
     Param,
@@ -67,6 +68,16 @@ def test_runs_of_an_experiment_at_a_bare_root_get_their_own_folders(
         info = store.create_run(exp_id, user_id="u", start_time=1).info
         parts = urlsplit(info.artifact_uri)
         assert (parts.netloc, parts.path) == ("", f"/{info.run_id}/artifacts"), info.artifact_uri
+
+
+@pytest.mark.parametrize("location", ["  ", "rel/path", "file:relative"])
+def test_an_experiment_is_not_made_with_a_relative_artifact_location(
+    store: BaseTrackingStore, location: str
+) -> None:
+    name = unique()
+    with pytest.raises(InvalidParameterValue, match="Invalid artifact_location"):
+        store.create_experiment(name, artifact_location=location)
+    assert store.find_experiment_by_name(name) is None
 
 
 def test_default_experiment_exists(store: BaseTrackingStore) -> None:
@@ -434,6 +445,9 @@ def test_metric_history_pages(store: BaseTrackingStore, run_id: str) -> None:
     assert steps == list(range(25))
     with pytest.raises(InvalidParameterValue, match="page_token"):
         store.get_metric_history(run_id, "m", max_results=10, page_token="not-a-token")
+    second = store.get_metric_history(run_id, "m", max_results=10).next_page_token
+    rest = store.get_metric_history(run_id, "m", page_token=second)  # no max_results: the rest
+    assert [m.step for m in rest] == list(range(10, 25)) and rest.next_page_token is None
 
 
 def test_bulk_interval_keeps_spikes(store: BaseTrackingStore, exp_id: str, run_id: str) -> None:
@@ -488,6 +502,28 @@ def test_log_inputs(store: BaseTrackingStore, exp_id: str, run_id: str) -> None:
     assert inputs[0].tags == {"mlflow.data.context": "train"}
     found = store.search_runs([exp_id], "datasets.context = 'train'")
     assert [r.run_id for r in found] == [run_id]
+
+
+def test_dataset_summaries_list_each_dataset_and_role_once(
+    store: BaseTrackingStore, exp_id: str, run_id: str
+) -> None:
+    other = store.create_experiment(unique())
+    train, test = Dataset("wine", "d1"), Dataset("wine-test", "d2")
+    store.log_inputs(run_id, [DatasetInput(train, {"mlflow.data.context": "train"})])
+    store.log_inputs(run_id, [DatasetInput(test)])  # no role
+    second = store.create_run(exp_id).info.run_id
+    store.log_inputs(second, [DatasetInput(train, {"mlflow.data.context": "eval"})])
+    store.log_inputs(second, [DatasetInput(train, {"mlflow.data.context": "train"})])  # kept: eval
+    elsewhere = store.create_run(other).info.run_id
+    store.log_inputs(elsewhere, [DatasetInput(train, {"mlflow.data.context": "train"})])
+    got = store.search_dataset_summaries([exp_id])
+    assert sorted(got, key=lambda d: (d.name, d.context or "")) == [
+        DatasetSummary(exp_id, "wine", "d1", "eval"),
+        DatasetSummary(exp_id, "wine", "d1", "train"),
+        DatasetSummary(exp_id, "wine-test", "d2", None),
+    ]
+    both = store.search_dataset_summaries([exp_id, other])
+    assert DatasetSummary(other, "wine", "d1", "train") in both and len(both) == 4
 
 
 @pytest.mark.parametrize(
@@ -595,6 +631,21 @@ def test_search_runs_with_the_most_comparisons_a_filter_takes(
     filter_string = " AND ".join([*clauses, "params.model = 'rf'", "metrics.acc > 0"])
     runs = store.search_runs([exp_id], filter_string, order_by=order_by)
     assert [r.run_id for r in runs] == [populated[n] for n in expected]
+
+
+def test_search_runs_takes_the_longest_pattern_and_most_sort_keys_allowed(
+    store: BaseTrackingStore, exp_id: str, populated: dict[str, str]
+) -> None:
+    """At the limits every backend answers; past them the refusal names the limit (SQLite
+    failed a pattern over 50,000 bytes and 2,000 sort terms as if it were down)."""
+    widest = "\U0001f600" * 10_000  # 4 bytes a character: the most bytes a pattern can have
+    assert list(store.search_runs([exp_id], f"tags.env LIKE '%{widest[1:]}'")) == []
+    with pytest.raises(InvalidParameterValue, match="10,001 characters long; a pattern is at"):
+        store.search_runs([exp_id], f"tags.env ILIKE '{widest}x'")
+    keys = [f"metrics.m{i}" for i in range(99)] + ["params.model"]
+    assert len(store.search_runs([exp_id], order_by=keys)) == len(populated)
+    with pytest.raises(InvalidParameterValue, match="order_by: 101 clauses; at most 100"):
+        store.search_runs([exp_id], order_by=[*keys, "params.model"])
 
 
 def test_search_runs_bad_max_results(store: BaseTrackingStore, exp_id: str) -> None:

@@ -394,6 +394,20 @@ def test_a_starting_server_removes_what_a_killed_upload_left(tmp_path: Path) -> 
     assert not stale.exists() and fresh.exists()
 
 
+def test_the_names_of_uploads_in_progress_are_refused(tmp_path: Path) -> None:
+    """Listings leave such files out, so an artifact named so would be stored but never seen."""
+    root = tmp_path / "artifacts"
+    with ServerProcess(f"sqlite:///{tmp_path}/t.db", root) as proc:
+        base = f"{proc.url}/api/2.0/mlflow-artifacts/artifacts/0/run"
+        for name in (".trainlab-upload-x1", ".upload-abcd_123", "d/.upload-k95hc0vu/f"):
+            r = httpx.put(f"{base}/{name}", content=b"x")
+            assert r.status_code == 400, name
+            assert "reserved for uploads in progress" in r.json()["message"]
+        ok = httpx.put(f"{base}/.upload-abc", content=b"x")
+        assert ok.status_code == 200  # not the reserved form: an artifact like any other
+    assert sorted(p.name for p in (root / "0" / "run").iterdir()) == [".upload-abc"]
+
+
 def test_an_upload_cut_off_leaves_nothing_and_logs_no_traceback(tmp_path: Path) -> None:
     root = tmp_path / "artifacts"
     info = ["--log-level", "info"]  # the server says when it has dealt with the cut-off upload

@@ -3,6 +3,7 @@ half-written."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -403,6 +404,64 @@ def test_bad_columns_name_the_problem_and_change_nothing(
     assert data.get("metrics") is None and data.get("params") is None
 
 
+def test_columns_sent_to_mlflows_log_batch_are_refused_with_where_to_send_them(
+    http: httpx.Client, run_id: str
+) -> None:
+    columns = {"key": ["a"], "value": [1.0], "timestamp": [1], "step": [0]}
+    body = {"run_id": run_id, "metric_columns": columns, "params": [{"key": "p", "value": "1"}]}
+    r = http.post(f"{API}/runs/log-batch", json=body)
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "'metric_columns' is taken by trainlab's bulk")
+    assert "Value error" not in r.json()["message"]
+    data = _run(http, run_id)
+    assert data.get("metrics") is None and data.get("params") is None
+
+
+@pytest.mark.parametrize(
+    ("model_json", "needle"),
+    [
+        ("{", "Invalid value for parameter 'model_json'"),
+        ("[1]", "expected a JSON object (an MLmodel's fields), got [1]"),
+        ('{"artifact_path": "m"}', "it lacks the MLmodel's ['flavors', 'run_id', 'utc_time"),
+    ],
+)
+def test_log_model_takes_an_mlmodels_fields(
+    http: httpx.Client, run_id: str, model_json: str, needle: str
+) -> None:
+    r = http.post(f"{API}/runs/log-model", json={"run_id": run_id, "model_json": model_json})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", needle)
+    assert all(t["key"] != "mlflow.log-model.history" for t in _run(http, run_id)["tags"])
+    model = {"artifact_path": "m", "flavors": {}, "utc_time_created": "t", "run_id": run_id}
+    body = {"run_id": run_id, "model_json": json.dumps(model)}
+    assert http.post(f"{API}/runs/log-model", json=body).status_code == 200
+    tags = {t["key"]: t["value"] for t in _run(http, run_id)["tags"]}
+    assert json.loads(tags["mlflow.log-model.history"]) == [model]
+
+
+def test_a_query_parameter_that_takes_one_value_is_refused_twice(
+    http: httpx.Client, run_id: str
+) -> None:
+    for path, query in [
+        ("/experiments/get", [("experiment_id", "0"), ("experiment_id", "0")]),
+        ("/metrics/get-history", [("run_id", run_id), ("metric_key", "a"), ("metric_key", "b")]),
+        ("/artifacts/list", [("run_id", run_id), ("path", "a"), ("path", "b")]),
+    ]:
+        key = query[-1][0]
+        r = http.get(f"{API}{path}", params=query)
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE", f"parameter '{key}' is given 2 times")
+    # a list takes each value
+    query = [("run_ids", run_id), ("run_ids", run_id), ("metric_key", "m")]
+    assert http.get(f"{API}/metrics/get-history-bulk-interval", params=query).status_code == 200
+
+
+def test_a_run_time_before_the_epoch_is_refused(http: httpx.Client, run_id: str) -> None:
+    r = http.post(f"{API}/runs/create", json={"experiment_id": "0", "start_time": -5})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Invalid start_time -5", "cannot be negative")
+    r = http.post(f"{API}/runs/update", json={"run_id": run_id, "end_time": -1})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Invalid end_time -1")
+    info = http.get(f"{API}/runs/get", params={"run_id": run_id}).json()["run"]["info"]
+    assert "end_time" not in info and info["status"] == "RUNNING"
+
+
 def test_bulk_limit(http: httpx.Client, run_id: str) -> None:
     n = 50_001
     columns = {"key": ["m"] * n, "value": [1.0] * n, "timestamp": [1] * n, "step": list(range(n))}
@@ -443,3 +502,33 @@ def test_enums_are_taken_by_their_protobuf_numbers_too(http: httpx.Client, run_i
     assert_error(bad, 400, "INVALID_PARAMETER_VALUE", "status", "unknown value number 9")
     boolean = http.post(f"{API}/runs/search", json={"experiment_ids": ["0"], "run_view_type": True})
     assert_error(boolean, 400, "INVALID_PARAMETER_VALUE", "run_view_type")
+
+
+def test_the_mlflow_uis_bulk_history_and_dataset_summaries(http: httpx.Client, run_id: str) -> None:
+    ajax = "/ajax-api/2.0/mlflow"
+    other = http.post(f"{API}/runs/create", json={"experiment_id": "0"}).json()["run"]["info"]
+    for rid, points in ((run_id, [(5, 0, 1.0), (3, 1, 2.0)]), (other["run_id"], [(1, 0, 9.0)])):
+        metrics = [{"key": "m", "value": v, "timestamp": t, "step": s} for t, s, v in points]
+        r = http.post(f"{API}/runs/log-batch", json={"run_id": rid, "metrics": metrics})
+        assert r.status_code == 200, r.text
+    query = [("run_id", run_id), ("run_id", other["run_id"]), ("metric_key", "m")]
+    got = http.get(f"{ajax}/metrics/get-history-bulk", params=query).json()["metrics"]
+    by_run = sorted([(run_id, [3, 5]), (other["run_id"], [1])])  # runs by id, points by time
+    assert [(m["run_id"], m["timestamp"]) for m in got] == [
+        (rid, t) for rid, times in by_run for t in times
+    ]
+    assert set(got[0]) == {"key", "value", "timestamp", "step", "run_id"}
+    few = http.get(f"{ajax}/metrics/get-history-bulk", params=[*query, ("max_results", "2")])
+    assert len(few.json()["metrics"]) == 2
+    r = http.get(f"{ajax}/metrics/get-history-bulk", params={"metric_key": "m"})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'run_id'")
+    r = http.get(f"{ajax}/metrics/get-history-bulk", params=[*query, ("max_results", "0")])
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "'max_results'")
+
+    exp = other["experiment_id"]
+    body = {"run_id": other["run_id"], "datasets": [{"dataset": {"name": "d", "digest": "x"}}]}
+    assert http.post(f"{API}/runs/log-inputs", json=body).status_code == 200
+    r = http.post(f"{ajax}/experiments/search-datasets", json={"experiment_ids": [exp]})
+    assert {"experiment_id": exp, "name": "d", "digest": "x"} in r.json()["dataset_summaries"]
+    r = http.post(f"{ajax}/experiments/search-datasets", json={"experiment_ids": ["0"] * 21})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "'experiment_ids'", "at most 20")

@@ -33,8 +33,13 @@ WRITE_BATCH = 4 * CHUNK_SIZE
 UPLOAD_PREFIX = ".trainlab-upload-"
 # An upload's file untouched this long belongs to a server killed mid-upload.
 STALE_UPLOAD_S = 3600.0
-# What earlier releases named them (``tempfile.mkstemp(prefix=".upload-")``): left out too.
+# What earlier releases named them (``tempfile.mkstemp(prefix=".upload-")``): reserved too.
 _OLD_UPLOAD = re.compile(r"\.upload-[a-z0-9_]{8}")
+
+
+def _reserved(name: str) -> bool:
+    """Whether ``name`` is an upload's temporary file: never an artifact, never listed."""
+    return name.startswith(UPLOAD_PREFIX) or _OLD_UPLOAD.fullmatch(name) is not None
 
 
 @functools.cache
@@ -141,10 +146,10 @@ class LocalArtifactRepository(BaseArtifactRepository):
     def upload_target(self, path: str) -> Path:
         """Where a file uploaded as ``path`` goes, with its folders created."""
         rel = validate_file_path(path, new=True)
-        if any(part.startswith(UPLOAD_PREFIX) for part in rel.split("/")):
+        if any(_reserved(part) for part in rel.split("/")):
             raise InvalidParameterValue(
-                f"Invalid path {path!r}: names starting with {UPLOAD_PREFIX!r} are reserved for "
-                "uploads in progress."
+                f"Invalid path {path!r}: names starting with {UPLOAD_PREFIX!r}, or '.upload-' "
+                "and 8 letters or digits, are reserved for uploads in progress."
             )
         target = resolve_under(self.root, rel)
         if target.is_dir():
@@ -212,7 +217,7 @@ class LocalArtifactRepository(BaseArtifactRepository):
         root = self.root.resolve()
         out = []
         for entry in sorted(target.iterdir()):
-            if entry.name.startswith(UPLOAD_PREFIX) or _OLD_UPLOAD.fullmatch(entry.name):
+            if _reserved(entry.name):
                 continue
             if entry.is_symlink() and not _leads_below(entry, root, target):
                 continue

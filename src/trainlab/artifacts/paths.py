@@ -157,12 +157,33 @@ def join_location(location: str, *names: str) -> str:
     return f"{location}{tail}" if location.endswith("/") else f"{location}/{tail}"
 
 
+_PLACES = "an absolute folder (/data/artifacts), a file:/// URI or a bucket URI (s3://b/p)"
+
+
 def validate_artifact_location(location: str) -> str:
-    """Experiment ``artifact_location``: a folder or bucket URI that passes ``check_uri``."""
-    if location.split(":", 1)[0].lower() in ("runs", "models"):
+    """Experiment ``artifact_location``: an absolute folder or a URI that passes ``check_uri``
+    (a relative one would be relative to whichever client or server process reads it)."""
+    if location != location.strip():
+        what = "is blank" if not location.strip() else "has leading or trailing spaces"
+        raise InvalidParameterValue(
+            f"Invalid artifact_location {location!r}: it {what}; give {_PLACES}, or none for "
+            "the server's default."
+        )
+    parts = urlsplit(location)
+    scheme = parts.scheme.lower()
+    if scheme in ("runs", "models"):
         raise InvalidParameterValue(
             f"Invalid artifact_location {location!r}: runs:/ and models:/ URIs name a run's or "
             "a model's files, not a place to store them; give a folder or bucket URI."
+        )
+    if len(scheme) <= 1:  # a path (a one-letter scheme is a Windows drive: C:\data)
+        absolute = location.startswith("/")
+    else:
+        absolute = scheme != "file" or parts.path.startswith("/")
+    if not absolute:
+        raise InvalidParameterValue(
+            f"Invalid artifact_location {location!r}: not an absolute path; a relative one "
+            f"would be relative to whichever process reads it. Give {_PLACES}."
         )
     return check_uri(location)
 

@@ -16,6 +16,7 @@ from trainlab.client.resolve import redacted
 from trainlab.client.retry import Retrier, check_available
 from trainlab.entities import (
     DatasetInput,
+    DatasetSummary,
     Experiment,
     Metric,
     MetricColumns,
@@ -390,6 +391,14 @@ class RestTrackingStore(BaseTrackingStore):
     def log_outputs(self, run_id: str, models: Sequence[tuple[str, int]]) -> None:
         body = {"run_id": run_id, "models": [{"model_id": m, "step": s} for m, s in models]}
         self.call("POST", "/runs/outputs", body)
+
+    def search_dataset_summaries(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        body = {"experiment_ids": list(experiment_ids)}
+        d = self.call("POST", "/experiments/search-datasets", body)
+        return [
+            DatasetSummary(x["experiment_id"], x["name"], x["digest"], x.get("context"))
+            for x in d.get("dataset_summaries", [])
+        ]
 
 
 __all__ = ["RestTrackingStore", "TrainlabError"]

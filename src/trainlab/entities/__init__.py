@@ -11,6 +11,7 @@ from trainlab.entities.registry import (
 from trainlab.entities.run import (
     Dataset,
     DatasetInput,
+    DatasetSummary,
     Experiment,
     LifecycleStage,
     Metric,
@@ -33,6 +34,7 @@ __all__ = [
     "RegisteredModel",
     "Dataset",
     "DatasetInput",
+    "DatasetSummary",
     "Experiment",
     "LifecycleStage",
     "LoggedModel",

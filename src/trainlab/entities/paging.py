@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,13 +31,24 @@ class PagedList(Generic[T]):
         return self.items[index]
 
 
-def encode_page_token(offset: int) -> str:
-    """MLflow's token format: base64 of ``{"offset": N}``."""
-    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+def search_key(*parts: object) -> str:
+    """A short digest of a search's arguments, so that a page token can be tied to them."""
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def decode_page_token(token: str | None) -> int:
-    """Offset encoded in ``token``; 0 for no token. A bad token is a 400 naming the field."""
+def encode_page_token(offset: int, search: str | None = None) -> str:
+    """MLflow's token format: base64 of ``{"offset": N}``, with the ``search_key`` of the
+    search it continues when given."""
+    payload: dict[str, object] = {"offset": offset}
+    if search is not None:
+        payload["search"] = search
+    return base64.b64encode(json.dumps(payload).encode()).decode()
+
+
+def decode_page_token(token: str | None, search: str | None = None) -> int:
+    """Offset encoded in ``token``; 0 for no token. A bad token is a 400 naming the field, and
+    so is, with ``search``, a token of another search (its next page would be another's)."""
     if not token:
         return 0
     try:
@@ -50,5 +62,11 @@ def decode_page_token(token: str | None) -> int:
     if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= INT64_MAX:
         raise InvalidParameterValue(
             f"Invalid page token {token!r} for parameter 'page_token': it holds no valid offset."
+        )
+    if search is not None and payload.get("search") != search:
+        raise InvalidParameterValue(
+            f"Invalid page token {token!r} for parameter 'page_token': it continues another "
+            "search (other experiment_ids, filter, order_by or datasets). Pass the same "
+            "arguments as the search that returned it, or no token for the first page."
         )
     return offset

@@ -193,6 +193,17 @@ class Dataset:
 
 
 @dataclass(frozen=True)
+class DatasetSummary:
+    """A dataset some run of an experiment took, and in which role (its ``mlflow.data.context``
+    tag: train, eval, ...; None without one)."""
+
+    experiment_id: str
+    name: str
+    digest: str
+    context: str | None = None
+
+
+@dataclass(frozen=True)
 class DatasetInput:
     dataset: Dataset
     tags: dict[str, str] = field(default_factory=dict)

@@ -4,6 +4,7 @@ understand them, and trainlab's own."""
 RUN_NAME_TAG = "mlflow.runName"  # the run's name: setting it renames the run
 PARENT_RUN_TAG = "mlflow.parentRunId"
 USER_TAG = "mlflow.user"
+DATASET_CONTEXT_TAG = "mlflow.data.context"  # of a run's input: the dataset's role (train, eval)
 SOURCE_NAME_TAG = "mlflow.source.name"
 SOURCE_TYPE_TAG = "mlflow.source.type"
 GIT_COMMIT_TAG = "mlflow.source.git.commit"

@@ -106,7 +106,8 @@ def _metric_columns(data: object) -> MetricColumns | None:
 
 
 def parse_log_batch(body: bytes) -> BatchRequest | None:
-    """MLflow's log-batch (unknown fields are ignored, as MLflow does)."""
+    """MLflow's log-batch (unknown fields are ignored, as MLflow does, but for trainlab's own
+    ``metric_columns``)."""
     return _parse_batch(body, columns=False)
 
 
@@ -126,6 +127,8 @@ def _parse_batch(body: bytes, columns: bool) -> BatchRequest | None:
     if type(run_id) is not str:
         return None
     metrics: list[Metric] | MetricColumns | None
+    if "metric_columns" in data and not columns:
+        return None  # not taken here: the message says where
     if columns and "metric_columns" in data:
         if data.get("metrics"):
             return None  # both forms: the message says so

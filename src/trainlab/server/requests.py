@@ -179,10 +179,24 @@ class DeleteTag(RunMessage):
     key: StrictStr
 
 
-class LogBatch(RunMessage):
+class _Batch(RunMessage):
     metrics: list[MetricIn] = []
     params: list[KeyValue] = []
     tags: list[KeyValue] = []
+
+
+class LogBatch(_Batch):
+    """MLflow's log-batch. Columnar points sent here would be dropped unseen: refused."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_columns(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "metric_columns" in data:
+            raise ValueError(
+                "'metric_columns' is taken by trainlab's bulk endpoint, POST "
+                "/api/2.0/trainlab/runs/log-batch; here, send the points as 'metrics'"
+            )
+        return data
 
 
 class MetricColumnsIn(Message):
@@ -204,7 +218,7 @@ class MetricColumnsIn(Message):
         return self
 
 
-class LogBatchBulk(LogBatch):
+class LogBatchBulk(_Batch):
     """trainlab's bulk log-batch: MLflow's message, or its points as ``metric_columns``."""
 
     metric_columns: MetricColumnsIn | None = None
@@ -267,6 +281,9 @@ class GetMetricHistory(RunMessage):
     page_token: StrictStr | None = None
 
 
+HISTORY_BULK_MAX = 25_000
+
+
 class GetMetricHistoryBulkInterval(Message):
     run_ids: list[StrictStr] = Field(min_length=1, max_length=100)
     metric_key: StrictStr
@@ -285,6 +302,19 @@ class GetMetricHistoryBulkInterval(Message):
         ):
             raise ValueError("start_step must not be greater than end_step")
         return self
+
+
+class GetMetricHistoryBulk(Message):
+    """The MLflow UI's older bulk read: each run's whole history, up to ``max_results`` points
+    in all (more is read as the most, as MLflow does)."""
+
+    run_id: list[StrictStr] = Field(min_length=1, max_length=100)
+    metric_key: StrictStr
+    max_results: Annotated[Int64, Field(ge=1)] = HISTORY_BULK_MAX
+
+
+class SearchDatasets(Message):
+    experiment_ids: list[Id] = Field(min_length=1, max_length=20)
 
 
 # -- logged models --------------------------------------------------------------------------
@@ -350,11 +380,13 @@ def _describe(err: Any) -> str:
         return f"Malformed JSON in the request body: {err['ctx'].get('error', err['msg'])}"
     if kind == "missing":
         return f"Missing value for required parameter '{field}'"
+    # a validator's own words, without pydantic's "Value error, " in front
+    msg = str(err["ctx"]["error"]) if kind == "value_error" else err["msg"].lower()
     if not field:
-        return f"Invalid request body: {err['msg']}"
+        return f"Invalid request body: {msg}"
     given = repr(err.get("input"))
     shown = given if len(given) <= 80 else given[:77] + "..."
-    return f"Invalid value {shown} for parameter '{field}' supplied: {err['msg'].lower()}"
+    return f"Invalid value {shown} for parameter '{field}' supplied: {msg}"
 
 
 def explain(exc: ValidationError) -> InvalidParameterValue:

@@ -8,7 +8,7 @@ import base64
 import binascii
 import functools
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +111,25 @@ def _check_no_nul(data: Any) -> None:
         )
 
 
+def query_values(request: Request, lists: Collection[str] = ()) -> dict[str, Any]:
+    """The query's parameters: a list for each of ``lists``, one value for any other, which
+    given twice is refused (which of the two was meant cannot be known)."""
+    q = request.query_params
+    data: dict[str, Any] = {}
+    for key in q:
+        values = q.getlist(key)
+        if key in lists:
+            data[key] = values
+        elif len(values) > 1:
+            raise InvalidParameterValue(
+                f"Invalid query: parameter '{key}' is given {len(values)} times; it takes one "
+                "value."
+            )
+        else:
+            data[key] = values[0]
+    return data
+
+
 async def _parse(request: Request, route: Route) -> Any:
     model = route.message
     if model is None:
@@ -118,9 +137,7 @@ async def _parse(request: Request, route: Route) -> Any:
     params = {p: request.path_params[p] for p in route.path_params}
     _check_no_nul(params)
     if request.method in ("GET", "HEAD") and request.query_params:
-        lists = _list_fields(model)
-        q = request.query_params
-        data: dict[str, Any] = {k: (q.getlist(k) if k in lists else q[k]) for k in q}
+        data = query_values(request, _list_fields(model))
         _check_no_nul(data)
         return parse_mapping(model, {**data, **params})
     body = await read_body(request)

@@ -11,6 +11,7 @@ from trainlab.entities import (
     AliasEvent,
     Dataset,
     DatasetInput,
+    DatasetSummary,
     Experiment,
     LoggedModel,
     LoggedModelStatus,
@@ -27,6 +28,7 @@ from trainlab.entities import (
 )
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
+DATASET_SUMMARIES_MAX = 1000
 SEARCH_MAX_RESULTS_LIMIT = 50000
 
 
@@ -169,6 +171,11 @@ class BaseTrackingStore(abc.ABC):
 
     @abc.abstractmethod
     def log_outputs(self, run_id: str, models: Sequence[tuple[str, int]]) -> None: ...
+
+    @abc.abstractmethod
+    def search_dataset_summaries(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        """The distinct (experiment, dataset, context) that the experiments' runs took, at most
+        ``DATASET_SUMMARIES_MAX`` of them (MLflow's ``search-datasets``)."""
 
     # -- conveniences shared by every backend -----------------------------------------------
     def log_metric(self, run_id: str, metric: Metric) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from trainlab.entities.tags import DATASET_CONTEXT_TAG
 from trainlab.exceptions import InvalidParameterValue
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class PreparedData:
                         schema=json.dumps(schema),
                         profile=json.dumps(profile),
                     ),
-                    {"mlflow.data.context": split.name},
+                    {DATASET_CONTEXT_TAG: split.name},
                 )
             )
         return out

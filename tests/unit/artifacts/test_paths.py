@@ -113,6 +113,11 @@ def test_safe_locations(location: str) -> None:
         "file:///srv\\..\\etc",
         "runs:/0123/model",  # names a run's files, not a place for new ones
         "models:/m-0123",
+        "  ",  # runs' files would go to "  /<run>/artifacts", relative to each client
+        " /srv/a",
+        "rel/path",
+        "file:relative",
+        "C:\\data",
     ],
 )
 def test_unsafe_locations(location: str) -> None:

@@ -153,8 +153,8 @@ def test_bad_columns_are_left_to_the_message_that_names_them(
         assert needle in str(info.value)
 
 
-def test_mlflows_log_batch_ignores_columns_as_it_ignores_any_unknown_field() -> None:
+def test_mlflows_log_batch_refuses_columns_it_would_otherwise_drop_unseen() -> None:
     body = orjson.dumps(_columns())
-    fast = parse_log_batch(body)
-    assert fast is not None and list(fast.metrics) == []
-    assert list(parse_json(LogBatch, body).metrics) == []
+    assert parse_log_batch(body) is None
+    with pytest.raises(InvalidParameterValue, match="POST /api/2.0/trainlab/runs/log-batch"):
+        parse_json(LogBatch, body)

@@ -35,7 +35,7 @@ from trainlab.artifacts.paths import (
 from trainlab.exceptions import InvalidParameterValue, TrainlabError
 from trainlab.server.context import ServerContext
 from trainlab.server.requests import Message, parse_json
-from trainlab.server.rpc import read_body
+from trainlab.server.rpc import query_values, read_body
 from trainlab.server.wire import JSONResponse
 from trainlab.store.sql.registry_rules import parse_version
 
@@ -163,7 +163,7 @@ def _listing(repo: BaseArtifactRepository, base_uri: str, path: str) -> dict[str
 
 def _required(request: Request, *names: str) -> str:
     for name in names:
-        value = request.query_params.get(name)
+        value = query_values(request).get(name)
         if value:
             return value
     raise InvalidParameterValue(f"Missing value for required parameter '{names[0]}'.")
@@ -183,7 +183,7 @@ def register(app: FastAPI) -> None:
         """``/get-artifact?run_id=&path=``: one file of a run (the UI's download link)."""
         ctx = _ctx(request)
         run_id = _required(request, "run_id", "run_uuid")
-        path = request.query_params.get("path", "")
+        path = query_values(request).get("path", "")
         run = await run_in_threadpool(ctx.tracking.get_run, run_id)
         dl = await ctx.artifacts.open_read(_under(ctx.artifacts, run.info.artifact_uri, path))
         return _download_response(dl)
@@ -194,7 +194,7 @@ def register(app: FastAPI) -> None:
         ctx = _ctx(request)
         name = _required(request, "name")
         version = parse_version(_required(request, "version"))
-        path = request.query_params.get("path", "")
+        path = query_values(request).get("path", "")
         uri = await run_in_threadpool(ctx.registry.get_model_version_download_uri, name, version)
         dl = await ctx.artifacts.open_read(_under(ctx.artifacts, uri, path))
         return _download_response(dl)
@@ -216,14 +216,14 @@ def register(app: FastAPI) -> None:
         return JSONResponse({})
 
     async def list_dir(request: Request) -> Response:
-        path = request.query_params.get("path", "")
+        path = query_values(request).get("path", "")
         infos = await run_in_threadpool(_ctx(request).artifacts.list, path)
         files = _files(infos)
         return JSONResponse({"files": files} if files else {})
 
     async def run_artifacts(request: Request) -> Response:
         ctx = _ctx(request)
-        q = request.query_params
+        q = query_values(request)
         run_id = q.get("run_id") or q.get("run_uuid")
         if not run_id:
             raise InvalidParameterValue("Missing value for required parameter 'run_id'.")
@@ -238,7 +238,7 @@ def register(app: FastAPI) -> None:
         """A folder of a logged model's files (MLflow 3 keeps them apart from its run's)."""
         ctx = _ctx(request)
         model_id = request.path_params["model_id"]
-        path = request.query_params.get("artifact_directory_path", "")
+        path = query_values(request).get("artifact_directory_path", "")
 
         def work() -> dict[str, Any]:
             uri = ctx.logged_models.get_logged_model(model_id).artifact_uri

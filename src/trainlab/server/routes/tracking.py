@@ -120,7 +120,7 @@ def delete_tag(ctx: Ctx, m: rq.DeleteTag) -> dict[str, Any]:
     return {}
 
 
-def _batch(m: rq.LogBatch | BatchRequest) -> BatchRequest:
+def _batch(m: rq.LogBatch | rq.LogBatchBulk | BatchRequest) -> BatchRequest:
     if isinstance(m, BatchRequest):
         return m
     columns = m.metric_columns if isinstance(m, rq.LogBatchBulk) else None
@@ -151,6 +151,9 @@ def log_batch_bulk(ctx: Ctx, m: rq.LogBatchBulk | BatchRequest) -> dict[str, Any
     return {}
 
 
+_MLMODEL_FIELDS = frozenset({"artifact_path", "flavors", "utc_time_created", "run_id"})
+
+
 def log_model(ctx: Ctx, m: rq.LogModel) -> dict[str, Any]:
     """Legacy MLmodel history: appended to the run's ``mlflow.log-model.history`` tag."""
     import orjson
@@ -159,6 +162,17 @@ def log_model(ctx: Ctx, m: rq.LogModel) -> dict[str, Any]:
         model = orjson.loads(m.model_json)
     except orjson.JSONDecodeError as exc:
         raise InvalidParameterValue(f"Invalid value for parameter 'model_json': {exc}.") from None
+    if not isinstance(model, dict):
+        raise InvalidParameterValue(
+            "Invalid value for parameter 'model_json': expected a JSON object (an MLmodel's "
+            f"fields), got {orjson.dumps(model).decode()[:80]}."
+        )
+    missing = sorted(_MLMODEL_FIELDS - model.keys())
+    if missing:
+        raise InvalidParameterValue(
+            f"Invalid value for parameter 'model_json': it lacks the MLmodel's {missing} "
+            f"(required: {sorted(_MLMODEL_FIELDS)})."
+        )
     run = ctx.tracking.get_run(m.run_id)
     history = orjson.loads(run.data.tags.get(LOG_MODEL_HISTORY_TAG, "[]"))
     history.append(model)
@@ -213,6 +227,26 @@ def get_metric_history_bulk_interval(
     return wire.page(wire.metrics_list(points, with_run_id=True), "metrics", None)
 
 
+def get_metric_history_bulk(ctx: Ctx, m: rq.GetMetricHistoryBulk) -> dict[str, Any]:
+    """Runs in id order, each one's points in (timestamp, step, value) order, as MLflow."""
+    limit = min(m.max_results, rq.HISTORY_BULK_MAX)
+    points: list[Metric] = []
+    for run_id in sorted(m.run_id):
+        page = ctx.tracking.get_metric_history(run_id, m.metric_key, limit)
+        points += sorted(page, key=lambda p: (p.timestamp, p.step, p.value))
+    return {"metrics": wire.metrics_list(points[:limit], with_run_id=True)}
+
+
+def search_datasets(ctx: Ctx, m: rq.SearchDatasets) -> dict[str, Any]:
+    summaries = ctx.tracking.search_dataset_summaries(m.experiment_ids)
+    found = [
+        {"experiment_id": d.experiment_id, "name": d.name, "digest": d.digest}
+        | ({"context": d.context} if d.context is not None else {})
+        for d in summaries
+    ]
+    return {"dataset_summaries": found} if found else {}
+
+
 # trainlab's own endpoints, under /api/2.0/trainlab/...
 TRAINLAB_ROUTES = [
     Route("/runs/log-batch", ("POST",), log_batch_bulk, rq.LogBatchBulk, fast=parse_log_batch_bulk),
@@ -254,4 +288,6 @@ ROUTES = [
         get_metric_history_bulk_interval,
         rq.GetMetricHistoryBulkInterval,
     ),
+    Route("/metrics/get-history-bulk", ("GET",), get_metric_history_bulk, rq.GetMetricHistoryBulk),
+    Route("/experiments/search-datasets", ("POST",), search_datasets, rq.SearchDatasets),
 ]

@@ -28,8 +28,15 @@ OPERATORS: tuple[str, ...] = (
 )
 
 
+_QUOTED_MAX = 200
+
+
 def quote(text: str) -> str:
-    """Quote user text for a message like repr() would, but leave backslashes alone."""
+    """Quote user text for a message like repr() would, but leave backslashes alone; a long
+    text is cut to its start and end."""
+    if len(text) > _QUOTED_MAX:
+        half = _QUOTED_MAX // 2
+        text = f"{text[:half]}...{text[-half:]}"
     return f'"{text}"' if "'" in text and '"' not in text else f"'{text}'"
 
 

@@ -51,7 +51,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import Tuple
 from sqlalchemy.sql.functions import FunctionElement
 
-from trainlab.exceptions import InvalidFilter
+from trainlab.exceptions import InvalidFilter, InvalidParameterValue
 from trainlab.store.search._ast import (
     OPERATORS,
     And,
@@ -74,6 +74,10 @@ STRING_OPS = frozenset({"=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"})
 ID_OPS = frozenset({"=", "!=", "IN", "NOT IN"})
 NULL_OPS = frozenset({"IS NULL", "IS NOT NULL"})
 _PATTERN_OPS = frozenset({"LIKE", "ILIKE"})
+# SQLite refuses a pattern over 50,000 bytes with an error that reads as an outage; 10,000
+# characters (4 bytes each at most) stay under it on every backend alike.
+MAX_PATTERN_LENGTH = 10_000
+MAX_ORDER_BY = 100
 _DIGITS = re.compile(r"\s*\d+\s*")
 _KIND_WORDS: dict[str, str] = {
     "metric": "metrics",
@@ -467,8 +471,18 @@ def compile_node(schema: SearchSchema, node: Node) -> ColumnElement[bool]:
     return field.where(node.op, check_comparison(field, node))
 
 
+def check_order_by_count(count: int) -> None:
+    """Refuse more ``order_by`` clauses than any sort needs (SQLite stops at 2,000 terms, with
+    an error that reads as an outage)."""
+    if count > MAX_ORDER_BY:
+        raise InvalidParameterValue(
+            f"Invalid order_by: {count} clauses; at most {MAX_ORDER_BY} are allowed."
+        )
+
+
 def compile_order_by(schema: SearchSchema, order_by: Sequence[str]) -> list[ColumnElement[Any]]:
     """Sort expressions for ``order_by`` clauses, then the schema's default tiebreakers."""
+    check_order_by_count(len(order_by))
     clauses: list[ColumnElement[Any]] = []
     for text in order_by:
         if not text.strip():
@@ -507,6 +521,11 @@ def _check_value(field: Field, node: Comparison, value: Value) -> Any:
         if not isinstance(value, str):
             raise InvalidFilter(
                 f"Expected a quoted string value {where}; quote it, e.g. '{value}'."
+            )
+        if node.op in _PATTERN_OPS and len(value) > MAX_PATTERN_LENGTH:
+            raise InvalidFilter(
+                f"Invalid {node.op} pattern {where}: it is {len(value):,} characters long; a "
+                f"pattern is at most {MAX_PATTERN_LENGTH:,}."
             )
         if node.op in _PATTERN_OPS and _ends_with_escape(value):
             raise InvalidFilter(

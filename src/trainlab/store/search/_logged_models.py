@@ -25,6 +25,7 @@ from trainlab.store.search._compile import (
     KeyedFields,
     NamedFields,
     SearchSchema,
+    check_order_by_count,
     compare_metric,
     compile_filter,
     key_value_fields,
@@ -209,6 +210,7 @@ def logged_models_filter(
 def logged_models_order_by(order_by: Sequence[Mapping[str, object]]) -> list[ColumnElement[Any]]:
     """ORDER BY for MLflow's ``order_by`` entries ``{field_name, ascending, dataset_name,
     dataset_digest}``, then newest first and by id."""
+    check_order_by_count(len(order_by))
     ordering: list[ColumnElement[Any]] = []
     for i, o in enumerate(order_by):
         name = o.get("field_name")

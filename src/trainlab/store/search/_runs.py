@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, case, func, select
 
+from trainlab.entities.tags import DATASET_CONTEXT_TAG
 from trainlab.store.search._ast import quote
 from trainlab.store.search._compile import (
     NULL_OPS,
@@ -34,7 +35,6 @@ from trainlab.store.sql.models import (
     TagModel,
 )
 
-DATASET_CONTEXT_TAG = "mlflow.data.context"
 # The experiments a search covers, bound by the caller (`runs_filter`'s docstring). Metric,
 # param and tag rows carry their run's experiment, so a filter reads the values of these
 # experiments only, not those of every experiment in the database.

@@ -10,8 +10,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from trainlab.artifacts.paths import join_location
-from trainlab.entities import LoggedModel, LoggedModelStatus, Metric, PagedList
-from trainlab.entities.paging import decode_page_token, encode_page_token
+from trainlab.entities import LifecycleStage, LoggedModel, LoggedModelStatus, Metric, PagedList
+from trainlab.entities.paging import decode_page_token, encode_page_token, search_key
 from trainlab.entities.tags import MODEL_VERSIONS_TAG
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 from trainlab.store._base import BaseLoggedModelStore
@@ -116,6 +116,11 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
             exp = s.get(ExperimentModel, _experiment_pk(experiment_id))
             if exp is None:
                 raise ResourceNotFound(f"No experiment with ID {experiment_id}.")
+            if exp.lifecycle_stage != LifecycleStage.ACTIVE:
+                raise InvalidParameterValue(
+                    f"Experiment {experiment_id} is deleted; logged models can only be created "
+                    "in active experiments (restore it first)."
+                )
             model_id = f"m-{uuid.uuid4().hex}"
             t = self.clock()
             row = LoggedModelModel(
@@ -225,7 +230,8 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
         page_token: str | None = None,
         datasets: Sequence[Mapping[str, object]] = (),
     ) -> PagedList[LoggedModel]:
-        offset = decode_page_token(page_token)
+        search = search_key(list(experiment_ids), filter_string, order_by, datasets)
+        offset = decode_page_token(page_token, search)
         query = select(LoggedModelModel).where(
             LoggedModelModel.experiment_id.in_([_experiment_pk(e) for e in experiment_ids]),
             LoggedModelModel.lifecycle_stage == "active",
@@ -239,4 +245,5 @@ class SqlLoggedModelStore(BaseLoggedModelStore):
             rows = list(s.execute(query).scalars())
             more = len(rows) > max_results
             items = self._load(s, rows[:max_results])
-        return PagedList(items, encode_page_token(offset + max_results) if more else None)
+        token = encode_page_token(offset + max_results, search) if more else None
+        return PagedList(items, token)

@@ -185,7 +185,7 @@ class SqlRegistryStore(BaseRegistryStore):
         description: str | None = None,
         user_id: str = "",
     ) -> RegisteredModel:
-        rules.validate_model_name(name)
+        rules.validate_new_model_name(name)
         for k, v in (tags or {}).items():
             rules.validate_registry_tag(k, v)
         rules.validate_description(description or "")
@@ -213,7 +213,7 @@ class SqlRegistryStore(BaseRegistryStore):
             return load_models(s, [self._model_row(s, name)])[0]
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
-        rules.validate_model_name(new_name, "new registered model name")
+        rules.validate_new_model_name(new_name, "new registered model name")
         with unit_of_work(self.engine) as s:
             self._model_row(s, name)
             if new_name == name:
@@ -538,7 +538,9 @@ class SqlRegistryStore(BaseRegistryStore):
         if number is None:
             # MLflow's code and message (clients that check them see the same), then which are
             held = aliases.names(s, name)
-            which = f"its aliases: {', '.join(held)}" if held else "it has no aliases"
+            which = f"its aliases: {', '.join(held[:20])}" if held else "it has no aliases"
+            if len(held) > 20:
+                which += f" and {len(held) - 20} more"
             raise InvalidParameterValue(
                 f"Registered model alias {alias} not found ({name!r}: {which})."
             )

@@ -42,6 +42,22 @@ def validate_model_name(name: object, what: str = "registered model name") -> st
     return name
 
 
+def validate_new_model_name(name: object, what: str = "registered model name") -> str:
+    """A name a model is given (created or renamed); lookups take what older releases allowed,
+    so that such a model can still be renamed."""
+    name = validate_model_name(name, what)
+    if name == "." or name.startswith(".."):
+        raise InvalidParameterValue(
+            f"Invalid {what} {name!r}: a name cannot be '.' or start with '..' (a name is also "
+            "a folder's)."
+        )
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise InvalidParameterValue(
+            f"Invalid {what} {name!r}: names cannot contain control characters (line breaks, tabs)."
+        )
+    return name
+
+
 def validate_alias(alias: object) -> str:
     if not isinstance(alias, str) or not alias:
         raise InvalidParameterValue(f"Invalid alias {alias!r}: expected a non-empty string.")

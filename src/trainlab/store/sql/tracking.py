@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from trainlab.artifacts.paths import join_location, validate_artifact_location
 from trainlab.entities import (
     DatasetInput,
+    DatasetSummary,
     Experiment,
     LifecycleStage,
     Metric,
@@ -28,7 +29,7 @@ from trainlab.entities import (
     ViewType,
 )
 from trainlab.entities.paging import decode_page_token, encode_page_token
-from trainlab.entities.tags import PARENT_RUN_TAG, RUN_NAME_TAG, USER_TAG
+from trainlab.entities.tags import DATASET_CONTEXT_TAG, PARENT_RUN_TAG, RUN_NAME_TAG, USER_TAG
 from trainlab.exceptions import (
     InvalidParameterValue,
     InvalidState,
@@ -36,7 +37,11 @@ from trainlab.exceptions import (
     ResourceNotFound,
 )
 from trainlab.store import search
-from trainlab.store._base import SEARCH_MAX_RESULTS_DEFAULT, BaseTrackingStore
+from trainlab.store._base import (
+    DATASET_SUMMARIES_MAX,
+    SEARCH_MAX_RESULTS_DEFAULT,
+    BaseTrackingStore,
+)
 from trainlab.store.sql import convert
 from trainlab.store.sql.engine import make_engine, unopenable, upgrade
 from trainlab.store.sql.fastpath import (
@@ -71,15 +76,16 @@ from trainlab.store.sql.writes import (
 from trainlab.validation import (
     BULK_METRICS_PER_BATCH,
     INT32_MAX,
+    INT64_MAX,
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,
     MAX_RUN_NAME_LENGTH,
     MAX_USER_ID_LENGTH,
     param_dict,
     validate_batch_sizes,
     validate_experiment_name,
-    validate_int64,
     validate_key,
     validate_tag_value,
+    validate_timestamp,
     validate_value,
 )
 
@@ -441,7 +447,7 @@ class SqlTrackingStore(BaseTrackingStore):
             )
         tags[RUN_NAME_TAG] = run_name
         if start_time is not None:
-            validate_int64(start_time, "start_time")
+            validate_timestamp(start_time, "start_time")
         with self._session() as s:
             exp = experiment_for_run(s, _experiment_pk(experiment_id))
             if exp is None:
@@ -498,7 +504,7 @@ class SqlTrackingStore(BaseTrackingStore):
         run_name: str | None = None,
     ) -> RunInfo:
         if end_time is not None:
-            validate_int64(end_time, "end_time")
+            validate_timestamp(end_time, "end_time")
         if run_name:
             validate_value(run_name, MAX_RUN_NAME_LENGTH, "run_name")
         status = RunStatus(status) if status is not None else None
@@ -570,7 +576,10 @@ class SqlTrackingStore(BaseTrackingStore):
         if max_results is not None:
             _check_max_results(max_results, limit=2**31)
         offset = decode_page_token(page_token)
-        limit = None if max_results is None else max_results + 1
+        if max_results is not None:
+            limit: int | None = max_results + 1
+        else:  # all of it, or all after the token's offset
+            limit = INT64_MAX if offset else None
         _check_run_id(run_id)
         with self._session(write=False) as s:
             if run_state(s, run_id) is None:
@@ -689,3 +698,29 @@ class SqlTrackingStore(BaseTrackingStore):
         with self._session() as s:
             self._run_row(s, run_id, for_write=True)
             insert_model_io(s, run_id, models, "output")
+
+    def search_dataset_summaries(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        ids = [_experiment_pk(e) for e in experiment_ids]
+        context = and_(
+            RunInputTagModel.run_id == RunInputModel.run_id,
+            RunInputTagModel.dataset_id == RunInputModel.dataset_id,
+            RunInputTagModel.key == DATASET_CONTEXT_TAG,
+        )
+        columns = (
+            DatasetModel.experiment_id,
+            DatasetModel.name,
+            DatasetModel.digest,
+            RunInputTagModel.value,
+        )
+        query = (
+            select(*columns)
+            .distinct()
+            .join(RunInputModel, RunInputModel.dataset_id == DatasetModel.dataset_id)
+            .outerjoin(RunInputTagModel, context)
+            .where(DatasetModel.experiment_id.in_(ids))
+            .order_by(*columns)
+            .limit(DATASET_SUMMARIES_MAX)
+        )
+        with self._session(write=False) as s:
+            rows = s.execute(query).all()
+        return [DatasetSummary(str(e), name, digest, ctx) for e, name, digest, ctx in rows]

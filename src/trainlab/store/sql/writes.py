@@ -130,6 +130,17 @@ def insert_model_io(
 ) -> None:
     if not models:
         return
+    named = {m for m, _ in models}
+    found = set(
+        s.scalars(select(LoggedModelModel.model_id).where(LoggedModelModel.model_id.in_(named)))
+    )
+    missing = sorted(named - found)
+    if missing:
+        shown = repr(missing[0]) if len(missing[0]) <= 80 else repr(missing[0][:77] + "...")
+        raise InvalidParameterValue(
+            f"Invalid model_id {shown} in the run's {direction}s: there is no logged model with "
+            "that ID."
+        )
     stmt = upsert_insert(s, RunModelIOModel)
     stmt = stmt.on_conflict_do_update(
         index_elements=["run_id", "model_id", "direction"], set_={"step": stmt.excluded.step}
