@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select, text
 
-from trainlab.exceptions import InvalidParameterValue
+from trainlab.exceptions import InvalidParameterValue, ServiceUnavailable
 from trainlab.store.sql.engine import make_engine, upgrade
 from trainlab.store.sql.models import ExperimentModel
 from trainlab.store.sql.uow import unit_of_work
@@ -30,5 +32,20 @@ def test_a_value_the_database_refuses_is_a_bad_request(postgres_uri: str) -> Non
             s.execute(insert, {"name": "a\x00b"})
         with unit_of_work(engine, write=False) as s:
             assert s.scalar(select(func.count()).select_from(ExperimentModel)) == 0
+    finally:
+        engine.dispose()
+
+
+def test_a_query_larger_than_sqlite_takes_is_a_bad_request_not_an_outage(tmp_path: Path) -> None:
+    """A 503 would have the stock client retry for minutes what can never succeed."""
+    engine = make_engine(f"sqlite:///{tmp_path}/t.db")
+    upgrade(engine)
+    try:
+        sort = ", ".join(["name"] * 2001)
+        refused = pytest.raises(InvalidParameterValue, match="larger than the database takes")
+        with refused, unit_of_work(engine, write=False) as s:
+            s.execute(text(f"SELECT name FROM experiments ORDER BY {sort}"))
+        with pytest.raises(ServiceUnavailable), unit_of_work(engine, write=False) as s:
+            s.execute(text("SELECT * FROM experiments_gone"))  # any other: the database's
     finally:
         engine.dispose()

@@ -24,6 +24,18 @@ def _writer(engine: Engine) -> Engine:
     return engine.execution_options(**{WRITE_OPTION: True})
 
 
+# Errors of a query's size, not of the database's health (SQLite's limits; PostgreSQL's
+# "stack depth limit exceeded" for a deeply nested expression).
+_QUERY_LIMITS = (
+    "too many terms",
+    "pattern too complex",
+    "expression tree is too large",
+    "too many sql variables",
+    "parser stack overflow",
+    "stack depth limit exceeded",
+)
+
+
 @contextmanager
 def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """A session committed on success and rolled back on any error. ``write=False`` for
@@ -48,6 +60,13 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
         ) from None
     except OperationalError as exc:
         session.rollback()
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        if any(limit in reason.lower() for limit in _QUERY_LIMITS):
+            # The request made a query larger than the database takes: retrying cannot help.
+            raise InvalidParameterValue(
+                f"The request makes a query larger than the database takes ({reason}); "
+                "narrow its filter or order_by."
+            ) from None
         raise ServiceUnavailable(f"The database is not available: {exc.orig}") from None
     except BaseException:
         session.rollback()
