@@ -63,6 +63,20 @@ def test_malformed_json(http: httpx.Client) -> None:
     assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Malformed JSON")
 
 
+def test_a_lone_surrogate_escape_is_named(http: httpx.Client) -> None:
+    name = f"e-{uuid.uuid4().hex}"
+    r = http.post(
+        f"{API}/experiments/create",
+        content=b'{"name": "%s\\ud800"}' % name.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Malformed JSON", "half of a surrogate pair")
+    assert (
+        http.get(f"{API}/experiments/get-by-name", params={"experiment_name": name}).status_code
+        == 404
+    )
+
+
 def test_wrong_content_type(http: httpx.Client) -> None:
     r = http.post(f"{API}/experiments/create", content=b'{"name": "x"}')
     assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Content-Type")

@@ -3,6 +3,7 @@ or malformed JSON becomes a 400 INVALID_PARAMETER_VALUE that names the field."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -373,11 +374,20 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
 def _describe(err: Any) -> str:
     field = _location(tuple(err["loc"]))
     kind = err["type"]
     if kind == "json_invalid":
-        return f"Malformed JSON in the request body: {err['ctx'].get('error', err['msg'])}"
+        reason = err["ctx"].get("error", err["msg"])
+        if "escape" in reason and _SURROGATE_ESCAPE.search(str(err.get("input", ""))):
+            reason += (
+                " (an escape \\ud800 to \\udfff is half of a surrogate pair, which text cannot "
+                "hold alone)"
+            )
+        return f"Malformed JSON in the request body: {reason}"
     if kind == "missing":
         return f"Missing value for required parameter '{field}'"
     # a validator's own words, without pydantic's "Value error, " in front

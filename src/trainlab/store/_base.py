@@ -28,8 +28,8 @@ from trainlab.entities import (
 )
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
-DATASET_SUMMARIES_MAX = 1000
 SEARCH_MAX_RESULTS_LIMIT = 50000
+DATASET_SUMMARIES_MAX = 1000
 
 
 class BaseTrackingStore(abc.ABC):
