@@ -366,14 +366,22 @@ def test_model_version_tags(registry: BaseRegistryStore, model: str, run: tuple[
         registry.delete_model_version_tag(model, 7, "validated")
     with pytest.raises(InvalidParameterValue):
         registry.set_model_version_tag(model, 1, "k", "x" * 100_001)
-    with pytest.raises(InvalidParameterValue, match="reserved"):
-        registry.set_model_version_tag(model, 1, "trainlab.lineage.run_id", "forged")
-    # The value it holds is no change: a script copying a version's tags back succeeds.
+    registry.set_model_version_tag(model, 1, "team", "risk")
     before = registry.get_model_version(model, 1)
-    for key, value in before.tags.items():
-        registry.set_model_version_tag(model, 1, key, value)
-    assert registry.get_model_version(model, 1).tags == before.tags
-    assert before.tags["trainlab.lineage.run_id"] == run[0]
+    assert before.tags == {"team": "risk"}
+    for key in ("trainlab.lineage.run_id", "trainlab.lineage.new"):
+        with pytest.raises(InvalidParameterValue, match="reserved"):
+            registry.set_model_version_tag(model, 1, key, run[0])
+        with pytest.raises(InvalidParameterValue, match="reserved"):
+            registry.delete_model_version_tag(model, 1, key)
+    # The lineage is apart from the tags: code that copies or clears a version's tags, as
+    # with MLflow, meets only the user's.
+    assert before.lineage["run_id"] == run[0]
+    assert not any(k.startswith("trainlab.lineage.") for k in before.tags)
+    for key in before.tags:
+        registry.delete_model_version_tag(model, 1, key)
+    after = registry.get_model_version(model, 1)
+    assert after.tags == {} and after.lineage == before.lineage
 
 
 def test_lineage_recorded_from_run(
@@ -398,7 +406,7 @@ def test_a_version_copied_from_another_keeps_its_lineage(
     store: BaseTrackingStore, registry: BaseRegistryStore, model: str, run: tuple[str, str]
 ) -> None:
     """MLflow's copy_model_version: source models:/<name>/<version> (or @alias), and every tag
-    of the original, trainlab's lineage tags included."""
+    of the original; the copy's lineage is the original's."""
     run_id = run[0]
     store.set_tag(run_id, RunTag("mlflow.source.git.commit", "abc123"))
     original = registry.create_model_version(model, f"runs:/{run_id}/model", run_id)

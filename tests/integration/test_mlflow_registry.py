@@ -34,15 +34,24 @@ def run_id(client: MlflowClient) -> str:
     return str(run.info.run_id)
 
 
-def test_registry_round_trip(client: MlflowClient, run_id: str) -> None:
+def _lineage(server: Any, name: str, version: str) -> dict[str, str]:
+    """trainlab's own field of a version, which the stock client does not read."""
+    query = {"name": name, "version": version}
+    r = httpx.get(f"{server.url}/api/2.0/mlflow/model-versions/get", params=query)
+    return dict(r.json()["model_version"]["trainlab_lineage"])
+
+
+def test_registry_round_trip(server: Any, client: MlflowClient, run_id: str) -> None:
     name = unique()
     created = client.create_registered_model(name, tags={"team": "risk"}, description="d0")
     assert created.name == name and created.description == "d0"
     v1 = client.create_model_version(name, f"runs:/{run_id}/model", run_id, tags={"k": "v"})
     v2 = client.create_model_version(name, f"runs:/{run_id}/model", run_id)
     assert (v1.version, v2.version) == ("1", "2")
-    assert v1.status == "READY" and v1.run_id == run_id and v1.tags["k"] == "v"
-    assert v1.tags["trainlab.lineage.run_id"] == run_id
+    assert v1.status == "READY" and v1.run_id == run_id and v1.tags == {"k": "v"}  # as MLflow
+    assert _lineage(server, name, "1")["run_id"] == run_id
+    bare = client.create_registered_model(unique()).name
+    assert client.create_model_version(bare, "s3://bucket/model").run_id == ""  # as MLflow
     assert v1.source == f"runs:/{run_id}/model"
 
     client.set_registered_model_alias(name, "champion", "2")
@@ -291,8 +300,9 @@ def test_log_register_and_load_by_alias(server: Any, client: MlflowClient) -> No
     assert str(info.registered_model_version) == "1"
     version = client.get_model_version(name, "1")
     assert version.run_id == run.info.run_id
-    assert version.tags["trainlab.lineage.run_id"] == run.info.run_id
-    assert version.tags["trainlab.lineage.model_id"] == info.model_id
+    assert version.tags == {}
+    lineage = _lineage(server, name, "1")
+    assert (lineage["run_id"], lineage["model_id"]) == (run.info.run_id, info.model_id)
     # The logged model lists the version once (the client appends what the server listed).
     listed = client.get_logged_model(info.model_id).tags["mlflow.modelVersions"]
     assert json.loads(listed) == [{"name": name, "version": "1"}]
@@ -312,8 +322,8 @@ def test_copy_model_version_and_register_from_a_version(
     copied = client.copy_model_version(f"models:/{source}@champion", copy_to)
     assert (copied.version, copied.source) == ("1", f"models:/{source}/1")
     got = client.get_model_version(copy_to, "1")
-    assert got.run_id == run_id and got.tags["k"] == "v"
-    assert got.tags["trainlab.lineage.run_id"] == run_id
+    assert got.run_id == run_id and got.tags == {"k": "v"}
+    assert _lineage(server, copy_to, "1") == _lineage(server, source, "1")
     mlflow.set_tracking_uri(server.url)
     mlflow.set_registry_uri(server.url)
     registered = mlflow.register_model(f"models:/{source}/1", copy_to)

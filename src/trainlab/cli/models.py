@@ -99,7 +99,7 @@ def _undoing(last: Any, target: int) -> str:
 
 
 def _version_json(v: Any) -> dict[str, Any]:
-    return {**vars(v), "status": str(v.status), "lineage": v.lineage}
+    return {**vars(v), "status": str(v.status)}
 
 
 def _model_json(m: Any) -> dict[str, Any]:

@@ -43,6 +43,7 @@ def model_version(d: dict[str, Any]) -> ModelVersion:
         run_link=d.get("run_link") or None,
         aliases=list(d.get("aliases", [])),
         model_id=d.get("model_id") or None,
+        lineage=dict(d.get("trainlab_lineage") or {}),
     )
 
 

@@ -49,13 +49,11 @@ class ModelVersion:
     aliases: list[str] = field(default_factory=list)
     model_id: str | None = None
     storage_location: str | None = None  # a copy's artifacts: the original's, when copied
-
-    @property
-    def lineage(self) -> dict[str, str]:
-        """``trainlab.lineage.*`` tags without the prefix: run_id, model_id, git_commit,
-        dataset_digests (comma-separated ``name:digest``)."""
-        n = len(LINEAGE_TAG_PREFIX)
-        return {k[n:]: v for k, v in self.tags.items() if k.startswith(LINEAGE_TAG_PREFIX)}
+    # trainlab's record of what made the version: run_id, model_id, git_commit, datasets
+    # (comma-separated ``name@digest``). Stored as ``trainlab.lineage.*`` tags, so that searches
+    # can filter on them, but kept out of ``tags``: those are the user's, as in MLflow, and
+    # code that copies or clears a version's tags must not meet trainlab's.
+    lineage: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,15 @@ def model_version(v: ModelVersion) -> dict[str, Any]:
             "current_stage": v.current_stage,
             "description": v.description,
             "source": v.source,
-            "run_id": v.run_id,
+            "run_id": v.run_id or "",  # as MLflow: present, empty when none
             "status": str(v.status),
             "status_message": v.status_message,
             "tags": key_values(v.tags),
             "run_link": v.run_link,
             "aliases": list(v.aliases),
             "model_id": v.model_id,
+            # trainlab's own field: MLflow's clients ignore fields they do not know
+            "trainlab_lineage": v.lineage or None,
         }
     )
 

@@ -42,7 +42,7 @@ from trainlab.store.sql.models import (
     RegisteredModelModel,
     RegisteredModelTagModel,
 )
-from trainlab.store.sql.registry_lineage import lineage_tags, list_version_on_model
+from trainlab.store.sql.registry_lineage import list_version_on_model, version_lineage
 from trainlab.store.sql.registry_load import (
     MODEL_ROW,
     MODEL_ROW_LOCKED,
@@ -99,15 +99,6 @@ def _found(s: Session, row: R | None, name: str, number: int) -> R:
     else:
         what = f"{name!r} has no versions"
     raise ResourceNotFound(f"Model Version (name={name}, version={number}) not found: {what}.")
-
-
-def _check_lineage_tags(tags: dict[str, str], lineage: dict[str, str]) -> None:
-    """``trainlab.lineage.*`` tags are trainlab's; a client may send them only with the values
-    trainlab records (MLflow's ``copy_model_version`` sends every tag of the version it
-    copies)."""
-    for key, value in tags.items():
-        if key.startswith(LINEAGE_TAG_PREFIX) and lineage.get(key) != value:
-            rules.check_tag_key_writable(key)
 
 
 class SqlRegistryStore(BaseRegistryStore):
@@ -303,6 +294,7 @@ class SqlRegistryStore(BaseRegistryStore):
         rules.validate_model_name(name)
         for k, v in (tags or {}).items():
             rules.validate_registry_tag(k, v)
+            rules.check_tag_key_writable(k)  # trainlab.lineage.*: trainlab records those
         rules.validate_description(description or "")
         run_id = run_id or None
         model_id = model_id or None
@@ -323,10 +315,9 @@ class SqlRegistryStore(BaseRegistryStore):
                 run_id, model_id = infer_lineage(
                     s, source, run_id or owner_run, model_id or owner_model
                 )
-                lineage = lineage_tags(s, run_id, model_id)
+                lineage = version_lineage(s, run_id, model_id)
             else:
                 source, run_id, model_id, lineage, storage_location = copied
-            _check_lineage_tags(tags or {}, lineage)
             version = ModelVersion(
                 name=name,
                 version=number,
@@ -340,18 +331,20 @@ class SqlRegistryStore(BaseRegistryStore):
                 status=ModelVersionStatus.READY,
                 run_link=run_link or None,
                 model_id=model_id,
-                tags={**(tags or {}), **lineage},
+                tags=dict(tags or {}),
                 storage_location=storage_location,
+                lineage=lineage,
             )
             conn.execute(_INSERT_VERSION, _version_values(version))
             if model_id is not None and not is_prompt(tags or {}):
                 list_version_on_model(s, model_id, name, number)
-            if version.tags:
+            stored = {**version.tags, **{LINEAGE_TAG_PREFIX + k: v for k, v in lineage.items()}}
+            if stored:
                 conn.execute(
                     _INSERT_VERSION_TAG,
                     [
                         {"name": name, "version": number, "key": k, "value": v}
-                        for k, v in version.tags.items()
+                        for k, v in stored.items()
                     ],
                 )
             return version
@@ -378,10 +371,9 @@ class SqlRegistryStore(BaseRegistryStore):
                 f"Invalid model version source {source!r}: run_id and model_id must match the "
                 f"version it names (run {original.run_id!r}, logged model {original.model_id!r})."
             )
-        lineage = {k: v for k, v in original.tags.items() if k.startswith(LINEAGE_TAG_PREFIX)}
         storage = original.storage_location or download_uri(s, original.source)
         fixed = f"models:/{name}/{original.version}"
-        return fixed, original.run_id, original.model_id, lineage, storage
+        return fixed, original.run_id, original.model_id, original.lineage, storage
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         with unit_of_work(self.engine, write=False) as s:
@@ -424,16 +416,9 @@ class SqlRegistryStore(BaseRegistryStore):
 
     def set_model_version_tag(self, name: str, version: int, key: str, value: str) -> None:
         rules.validate_registry_tag(key, value)
+        rules.check_tag_key_writable(key)
         with unit_of_work(self.engine) as s:
             row = self._version_row(s, name, version)
-            if key.startswith(LINEAGE_TAG_PREFIX):
-                t = ModelVersionTagModel
-                recorded = s.execute(
-                    select(t.value).where(t.name == name, t.version == row.version, t.key == key)
-                ).scalar()
-                if recorded == value:  # the lineage as recorded (a script copying tags back)
-                    return
-                rules.check_tag_key_writable(key)
             stmt = upsert_insert(s, ModelVersionTagModel)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["name", "version", "key"], set_={"value": stmt.excluded.value}

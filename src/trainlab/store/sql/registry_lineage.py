@@ -1,6 +1,7 @@
-"""Lineage of a model version, recorded as ``trainlab.lineage.*`` version tags when it is
-created: the run, the logged model, the run's dataset digests and its git commit. The logged
-model, in turn, lists the versions registered from it (``mlflow.modelVersions``)."""
+"""Lineage of a model version, found when it is created: the run, the logged model, the run's
+dataset digests and its git commit (stored as ``trainlab.lineage.*`` version tags, read back as
+the version's ``lineage``, apart from its tags). The logged model, in turn, lists the versions
+registered from it (``mlflow.modelVersions``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import json
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from trainlab.entities.registry import LINEAGE_TAG_PREFIX
 from trainlab.entities.tags import GIT_COMMIT_TAG, MODEL_VERSIONS_TAG
 from trainlab.store.sql.models import (
     DatasetModel,
@@ -31,20 +31,22 @@ _DATASETS = (
 )
 
 
-def lineage_tags(s: Session, run_id: str | None, model_id: str | None) -> dict[str, str]:
+def version_lineage(s: Session, run_id: str | None, model_id: str | None) -> dict[str, str]:
+    """What a new version of ``run_id``'s ``model_id`` comes from: the run, the logged model,
+    the run's git commit and datasets (``name@digest``, comma-separated)."""
     out: dict[str, str] = {}
     if model_id:
-        out[LINEAGE_TAG_PREFIX + "model_id"] = model_id
+        out["model_id"] = model_id
     if not run_id:
         return out
-    out[LINEAGE_TAG_PREFIX + "run_id"] = run_id
+    out["run_id"] = run_id
     conn = s.connection()
     commit = conn.execute(_GIT_COMMIT, {"run_id": run_id}).scalar()
     if commit:
-        out[LINEAGE_TAG_PREFIX + "git_commit"] = commit
+        out["git_commit"] = commit
     datasets = conn.execute(_DATASETS, {"run_id": run_id}).all()
     if datasets:
-        out[LINEAGE_TAG_PREFIX + "datasets"] = ",".join(f"{n}@{d}" for n, d in datasets)
+        out["datasets"] = ",".join(f"{n}@{d}" for n, d in datasets)
     return out
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from trainlab.entities import ModelVersion, ModelVersionStatus, RegisteredModel
-from trainlab.entities.registry import STAGES
+from trainlab.entities.registry import LINEAGE_TAG_PREFIX, STAGES
 from trainlab.store.sql.models import (
     ModelVersionModel,
     ModelVersionTagModel,
@@ -66,9 +66,13 @@ def load_versions(s: Session, found: Sequence[Any]) -> list[ModelVersion]:
     if not keys:
         return []
     tags: dict[tuple[str, int], dict[str, str]] = {k: {} for k in keys}
+    lineage: dict[tuple[str, int], dict[str, str]] = {k: {} for k in keys}
     aliases: dict[tuple[str, int], list[str]] = {k: [] for k in keys}
     for name, version, key, value in _version_tags(s, keys):
-        tags[(name, version)][key] = value
+        if key.startswith(LINEAGE_TAG_PREFIX):
+            lineage[(name, version)][key[len(LINEAGE_TAG_PREFIX) :]] = value
+        else:
+            tags[(name, version)][key] = value
     names = sorted({r.name for r in found})
     for name, version, alias in rows(s, _ALIASES, {"names": names}):
         if (name, version) in aliases:
@@ -91,6 +95,7 @@ def load_versions(s: Session, found: Sequence[Any]) -> list[ModelVersion]:
             aliases=aliases[(r.name, r.version)],
             model_id=r.model_id,
             storage_location=r.storage_location,
+            lineage=lineage[(r.name, r.version)],
         )
         for r in found
     ]
