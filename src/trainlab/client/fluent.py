@@ -118,7 +118,7 @@ def _stack() -> list[ActiveRun]:
 
 class ActiveRun:
     """A run being logged to. Use it as a context manager: FINISHED on success, FAILED on an
-    exception, KILLED on Ctrl-C."""
+    exception, KILLED on Ctrl-C or SIGTERM."""
 
     def __init__(self, run: Run, client: _Client) -> None:
         self.info = run.info
@@ -285,6 +285,10 @@ class ActiveRun:
         stack = _stack()
         if self in stack:
             stack.remove(self)
+        if not stack:
+            from trainlab.training.signals import release_sigterm
+
+            release_sigterm()
         try:
             self._logger.end_run(self.run_id, status, time.time_ns() // 1_000_000)
         except InvalidState as exc:  # the logger is closed (interpreter exit, forked child)
@@ -386,8 +390,17 @@ def start_run(
     active = ActiveRun(run, client)
     if params:
         active.log_params(params)
-    stack.append(active)
+    _push(active)
     return active
+
+
+def _push(active: ActiveRun) -> None:
+    """Make ``active`` the thread's active run. While runs are active, SIGTERM ends them KILLED
+    as Ctrl-C does (``training.signals.hold_sigterm``)."""
+    from trainlab.training.signals import hold_sigterm
+
+    _stack().append(active)
+    hold_sigterm()
 
 
 def _resume(
@@ -400,7 +413,7 @@ def _resume(
         active.log_params(params)
     if tags:
         active.set_tags(tags)
-    _stack().append(active)
+    _push(active)
     return active
 
 

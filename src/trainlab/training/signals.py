@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 
 class Interrupted(KeyboardInterrupt):
@@ -73,6 +73,33 @@ def sigterm_interrupts() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+_held: list[Any] = []  # the SIGTERM handler that hold_sigterm replaced
+
+
+def hold_sigterm() -> None:
+    """From now until :func:`release_sigterm`, SIGTERM raises :class:`Interrupted`: an SDK run
+    active when ``timeout``, SLURM or Kubernetes stops the script ends KILLED with everything
+    it logged, where the process would otherwise die with points not yet delivered. As
+    :func:`sigterm_interrupts`, only in the main thread and where the process has no SIGTERM
+    handler of its own."""
+    if _held or threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous not in (signal.SIG_DFL, None):
+        return
+    signal.signal(signal.SIGTERM, _raise_sigterm)
+    _held.append(previous)
+
+
+def release_sigterm() -> None:
+    """SIGTERM as it was before :func:`hold_sigterm` (unless the process has set its own)."""
+    if not _held or threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is _raise_sigterm:
+        signal.signal(signal.SIGTERM, _held[0])
+    _held.clear()
 
 
 def exit_by(exc: KeyboardInterrupt) -> NoReturn:
