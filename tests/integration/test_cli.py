@@ -3,9 +3,11 @@ server. Data is seeded through the store; every check reads the command's output
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -18,7 +20,9 @@ import pytest
 import trainlab
 from trainlab.client.resolve import store_for
 from trainlab.entities import Metric, Param, RunStatus, RunTag
+from trainlab.exceptions import InvalidParameterValue
 from trainlab.store.sql.engine import HEAD_REVISION, scripted_head
+from trainlab.store.sql.tracking import SqlTrackingStore
 
 TRAINLAB = str(Path(sys.executable).with_name("trainlab"))
 
@@ -738,6 +742,33 @@ def test_reading_commands_never_create_a_store(tmp_path: Path, args: tuple[str, 
     typo = cli(*args, "--tracking-uri", "sqlite:///nosuchdir/x.db", cwd=tmp_path)
     assert_clean_error(typo, "No trainlab store at", "nosuchdir/x.db")
     assert not (tmp_path / "trainlab.db").exists() and not (tmp_path / "nosuchdir").exists()
+
+
+def test_reading_commands_leave_a_database_without_a_store_as_it_is(tmp_path: Path) -> None:
+    """An empty file, another program's tables, another tool's schema (MLflow's revisions are
+    alembic ids like this one): refused, the file unchanged, and the server refuses too."""
+    (tmp_path / "empty.db").write_bytes(b"")
+    for name, sql in (
+        ("other.db", ["CREATE TABLE foo (x)"]),
+        ("mlflow.db", ["CREATE TABLE alembic_version (version_num TEXT)",
+                       "INSERT INTO alembic_version VALUES ('f4a9b2c7d1e6')"]),
+    ):  # fmt: skip
+        with contextlib.closing(sqlite3.connect(tmp_path / name)) as conn, conn:
+            for statement in sql:
+                conn.execute(statement)
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("*.db")}
+    for name, needle in (
+        ("empty.db", "the database holds no trainlab tables"),
+        ("other.db", "trainlab db upgrade 'sqlite:///other.db'"),
+        ("mlflow.db", "its schema revision 'f4a9b2c7d1e6' is not trainlab's"),
+    ):
+        for args in (("runs", "list"), ("models", "list"), ("experiments", "list")):
+            proc = cli(*args, "--tracking-uri", f"sqlite:///{name}", cwd=tmp_path)
+            assert_clean_error(proc, needle)
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*.db")} == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "spool") == sorted(before)
+    with pytest.raises(InvalidParameterValue, match="another tool's database"):
+        SqlTrackingStore(f"sqlite:///{tmp_path}/mlflow.db", str(tmp_path / "art"))
 
 
 @pytest.mark.parametrize(

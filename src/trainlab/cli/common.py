@@ -86,7 +86,35 @@ def existing_store(tracking_uri: str | None) -> str:
             f"No trainlab store at {missing} ({uri}). Run this in the folder that holds it, "
             "or pass --tracking-uri (or set TRAINLAB_TRACKING_URI) to name it."
         )
+    _check_holds_a_store(uri)
     return uri
+
+
+def _check_holds_a_store(uri: str) -> None:
+    """Refuse a database without trainlab's tables (an empty file, another tool's database):
+    reading it would create them. Read without changing anything; a database that cannot be
+    read at all is reported when the store is opened."""
+    from trainlab.client.resolve import is_remote, redacted
+    from trainlab.exceptions import TrainlabError
+    from trainlab.store.sql.engine import check_not_foreign, stored_revision
+
+    if is_remote(uri):
+        return
+    try:
+        revision = stored_revision(uri)
+    except Exception:  # noqa: BLE001 - unreadable: store_for says why
+        return
+    shown = redacted(uri)
+    if revision is None:
+        fail(
+            f"No trainlab store in {shown}: the database holds no trainlab tables, and a "
+            "command that reads or changes what was logged does not create them. Name the "
+            f"store with --tracking-uri, or create one there: trainlab db upgrade '{shown}'."
+        )
+    try:
+        check_not_foreign(shown, revision)
+    except TrainlabError as exc:
+        fail(exc.message)
 
 
 def _open_store(tracking_uri: str | None) -> Any:

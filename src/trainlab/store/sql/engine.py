@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import re
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import NullPool
 
 from trainlab.exceptions import InvalidParameterValue
 
@@ -142,11 +144,53 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+def stored_revision(uri: str) -> str | None:
+    """The schema revision of the database at ``uri`` (None when it has none), read without
+    changing anything: an SQLite file is opened read-only, not switched to WAL."""
+    url = make_url(normalize_uri(uri))
+    if url.get_backend_name() != "sqlite":
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            return current_revision(engine)
+        finally:
+            engine.dispose()
+    import sqlite3
+
+    path = Path(url.database or "").expanduser().absolute()
+    with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()
+        if found is None:
+            return None
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        return None if row is None else str(row[0])
+
+
+def check_not_foreign(shown: str, revision: str | None) -> None:
+    """Refuse a database (``shown``: its URI without password) whose schema revision is not
+    one of trainlab's (an MLflow store, or another tool's): nothing is changed in it."""
+    if revision is None or revision in _trainlab_revisions():
+        return
+    raise InvalidParameterValue(
+        f"{shown} holds another tool's database (its schema revision {revision!r} is not "
+        "trainlab's), an MLflow store perhaps; trainlab leaves it as it is. Serve it with the "
+        "tool that made it, and give trainlab a database of its own."
+    )
+
+
+def _trainlab_revisions() -> frozenset[str]:
+    return frozenset(p.name[:4] for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"))
+
+
 def upgrade(engine: Engine) -> str:
-    """Bring the schema to the newest revision; a no-op when it already is. Returns the head."""
+    """Bring the schema to the newest revision; a no-op when it already is. Returns the head.
+    A database of another tool is refused unchanged."""
     head = HEAD_REVISION
-    if current_revision(engine) == head:
+    current = current_revision(engine)
+    if current == head:
         return head
+    check_not_foreign(engine.url.render_as_string(hide_password=True), current)
     from alembic import command
 
     if engine.dialect.name == "postgresql":

@@ -35,6 +35,7 @@ from trainlab.exceptions import (
     InvalidState,
     ResourceAlreadyExists,
     ResourceNotFound,
+    TrainlabError,
 )
 from trainlab.store import search
 from trainlab.store._base import (
@@ -205,6 +206,10 @@ class SqlTrackingStore(BaseTrackingStore):
             if engine is None:
                 self.engine.dispose()
             raise unopenable(uri, exc) from None
+        except TrainlabError:  # another tool's database
+            if engine is None:
+                self.engine.dispose()
+            raise
         self._ensure_default_experiment()
 
     def close(self) -> None:
