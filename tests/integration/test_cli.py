@@ -744,6 +744,18 @@ def test_reading_commands_never_create_a_store(tmp_path: Path, args: tuple[str, 
     assert not (tmp_path / "trainlab.db").exists() and not (tmp_path / "nosuchdir").exists()
 
 
+def test_a_server_that_is_down_is_said_so_in_seconds(tmp_path: Path) -> None:
+    """At a prompt, seconds; the SDK's calls retry for a minute (a server restarting)."""
+    from tests.support.server import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    proc = cli("runs", "list", "--tracking-uri", closed, cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    message = one_line(proc.stderr)
+    assert "trying again for up to 5 s (TRAINLAB_HTTP_RETRY_SECONDS sets how long)" in message
+    assert f"error: Cannot reach the tracking server at {closed}" in message
+
+
 def test_reading_commands_leave_a_database_without_a_store_as_it_is(tmp_path: Path) -> None:
     """An empty file, another program's tables, another tool's schema (MLflow's revisions are
     alembic ids like this one): refused, the file unchanged, and the server refuses too."""

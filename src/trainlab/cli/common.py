@@ -117,6 +117,16 @@ def _check_holds_a_store(uri: str) -> None:
         fail(exc.message)
 
 
+def _cli_retry_seconds() -> float | None:
+    """At a prompt, a server that is down is said so after a few seconds, not a minute; the
+    environment variable, when set, rules as for the SDK."""
+    import os
+
+    from trainlab.client.retry import ENV_RETRY_SECONDS
+
+    return None if os.environ.get(ENV_RETRY_SECONDS, "").strip() else 5.0
+
+
 def _open_store(tracking_uri: str | None) -> Any:
     """The store of ``--tracking-uri`` (``existing_store``)."""
     from trainlab.client.resolve import store_for
@@ -124,7 +134,7 @@ def _open_store(tracking_uri: str | None) -> Any:
 
     uri = existing_store(tracking_uri)
     try:
-        return store_for(uri)
+        return store_for(uri, retry_seconds=_cli_retry_seconds())
     except TrainlabError as exc:
         fail(exc.message)
     except Exception as exc:  # noqa: BLE001 - a bad URL or an unreachable database alike

@@ -70,12 +70,14 @@ def local_artifact_root() -> str:
     return Path(root).expanduser().absolute().as_uri()
 
 
-def store_for(uri: str) -> BaseTrackingStore:
-    """A store speaking to ``uri``; SQL support is imported only when a database URI is used."""
+def store_for(uri: str, retry_seconds: float | None = None) -> BaseTrackingStore:
+    """A store speaking to ``uri``; SQL support is imported only when a database URI is used.
+    ``retry_seconds``: how long a server's calls are retried while it is away (default:
+    ``$TRAINLAB_HTTP_RETRY_SECONDS``, else 60)."""
     if is_remote(uri):
         from trainlab.client.rest import RestTrackingStore
 
-        return RestTrackingStore(uri)
+        return RestTrackingStore(uri, retry_seconds=retry_seconds)
     if uri.startswith(_SQL_SCHEMES):
         from trainlab.store.sql.tracking import SqlTrackingStore
 
