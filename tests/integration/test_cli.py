@@ -428,6 +428,8 @@ def test_runs_list_bad_filter(seeded: Seeded) -> None:
 def test_runs_list_unknown_experiment(seeded: Seeded) -> None:
     proc = cli("runs", "list", "-e", "no-such-exp", "--tracking-uri", seeded.uri, cwd=seeded.cwd)
     assert_clean_error(proc, "No experiment named 'no-such-exp'", "trainlab experiments list")
+    proc = cli("runs", "list", "-e", "9999", "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+    assert_clean_error(proc, "No experiment named '9999' or with that id")
 
 
 # -- runs show ----------------------------------------------------------------------------------

@@ -23,21 +23,6 @@ _METRIC_WIDTH = 9  # a value as tables show it (5 significant digits)
 _EXPERIMENT_WIDTH = 16
 
 
-def _experiment_ids(store: object, names: list[str]) -> list[str]:
-    from trainlab.cli.common import fail
-
-    ids = []
-    for name in names:
-        if name.isdigit():
-            ids.append(name)
-            continue
-        exp = store.find_experiment_by_name(name)  # type: ignore[attr-defined]
-        if exp is None:
-            fail(f"No experiment named {name!r}. See `trainlab experiments list`.")
-        ids.append(exp.experiment_id)
-    return ids
-
-
 @app.command("list")
 def list_cmd(
     experiment: list[str] = typer.Option(
@@ -73,6 +58,7 @@ def list_cmd(
         with_errors,
     )
     from trainlab.cli.render import run_cell, run_json
+    from trainlab.client.fluent import experiment_ids
 
     for column in columns:
         kind, _, key = column.partition(".")
@@ -81,7 +67,7 @@ def list_cmd(
     _check_search(filter_string, order_by)
     with with_errors(), opened_store(tracking_uri) as store:
         if experiment:
-            ids = _experiment_ids(store, experiment)
+            ids = experiment_ids(store, experiment)
             names = experiment_names(store) if len(ids) > 1 else {}  # for the experiment column
         else:
             names = experiment_names(store)

@@ -5,6 +5,7 @@ ending a run flushes everything it logged."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -26,7 +27,7 @@ from trainlab.client.logger import (
 from trainlab.client.resolve import redacted, resolve_tracking_uri, store_for
 from trainlab.entities import DatasetInput, Metric, Run, RunStatus, ViewType
 from trainlab.entities.tags import PARENT_RUN_TAG, SOURCE_NAME_TAG, SOURCE_TYPE_TAG, USER_TAG
-from trainlab.exceptions import InvalidParameterValue, InvalidState
+from trainlab.exceptions import InvalidParameterValue, InvalidState, ResourceNotFound
 from trainlab.store._base import BaseTrackingStore
 
 if TYPE_CHECKING:
@@ -479,6 +480,23 @@ def get_run(run_id: str, tracking_uri: str | None = None) -> Run:
     return _client(tracking_uri).store.get_run(run_id)
 
 
+def experiment_ids(store: BaseTrackingStore, names: Sequence[str]) -> list[str]:
+    """The ids of the experiments ``names`` gives, each by its name or its id."""
+    ids = []
+    for name in names:
+        exp = store.find_experiment_by_name(name)
+        if exp is None and name.isdigit():
+            with contextlib.suppress(ResourceNotFound):
+                exp = store.get_experiment(name)
+        if exp is None:
+            raise InvalidParameterValue(
+                f"No experiment named {name!r}" + (" or with that id" if name.isdigit() else "")
+                + ". See `trainlab experiments list`."
+            )
+        ids.append(exp.experiment_id)
+    return ids
+
+
 def search_runs(
     experiments: str | Sequence[str] | None = None,
     filter_string: str | None = None,
@@ -493,15 +511,7 @@ def search_runs(
     pages up to ``max_results``, as a DataFrame (default) or a list of ``Run``."""
     client = _client(tracking_uri)
     names = [experiments] if isinstance(experiments, str) else list(experiments or [])
-    ids = []
-    for name in names or [os.environ.get(ENV_EXPERIMENT) or "0"]:
-        exp = client.store.find_experiment_by_name(name)
-        if exp is not None:
-            ids.append(exp.experiment_id)
-        elif name.isdigit():
-            ids.append(name)
-        else:
-            raise InvalidParameterValue(f"No experiment named {name!r}.")
+    ids = experiment_ids(client.store, names or [os.environ.get(ENV_EXPERIMENT) or "0"])
     runs: list[Run] = []
     token = None
     while len(runs) < max_results:

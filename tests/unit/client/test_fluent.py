@@ -618,6 +618,9 @@ def test_experiment_from_environment(sqlite_uri: str, monkeypatch: pytest.Monkey
     assert trainlab.search_runs("Default", output="list", tracking_uri=sqlite_uri) == []
     with pytest.raises(InvalidParameterValue, match="No experiment named 'nope'"):
         trainlab.search_runs("nope", tracking_uri=sqlite_uri)
+    with pytest.raises(InvalidParameterValue, match="No experiment named '77' or with that id"):
+        trainlab.search_runs("77", tracking_uri=sqlite_uri)
+    assert trainlab.search_runs("0", output="list", tracking_uri=sqlite_uri) == []  # by its id
 
 
 # -- import cost --------------------------------------------------------------------------------
