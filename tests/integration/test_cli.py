@@ -423,6 +423,13 @@ def test_runs_list_bad_filter(seeded: Seeded) -> None:
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr  # usage
     assert "'metrics.acc >> 1'" in one_line(proc.stderr) and "position" in proc.stderr
+    for args in (  # found when compiled, not parsed: the same exit code
+        ("runs", "list", "-f", "params.depth = 6"),
+        ("experiments", "list", "--filter", "name LIKE"),
+        ("experiments", "list", "--view", "bogus"),
+    ):
+        proc = cli(*args, "--tracking-uri", seeded.uri, cwd=seeded.cwd)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, (args, proc.stderr)
 
 
 def test_runs_list_unknown_experiment(seeded: Seeded) -> None:

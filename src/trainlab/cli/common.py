@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -171,6 +171,24 @@ def _missing_sqlite_file(uri: str) -> str | None:
     except OSError:
         return None  # a path no file can have: reported by store_for
     return str(Path(database).absolute())
+
+
+def check_search(
+    filter_string: str | None,
+    order_by: Sequence[str],
+    filter_of: Callable[[str | None], object],
+    order_of: Callable[[Sequence[str]], object],
+) -> None:
+    """A usage error (exit 2) for a filter or order the search grammar refuses (``filter_of``
+    and ``order_of`` compile them for the entity searched), before any store is opened: the
+    same code whether the store is a database or a server."""
+    from trainlab.exceptions import InvalidParameterValue
+
+    try:
+        filter_of(filter_string)
+        order_of(order_by)
+    except InvalidParameterValue as exc:
+        fail(exc.message, code=2)
 
 
 class with_errors:  # noqa: N801 - used as a context manager: `with with_errors():`

@@ -18,14 +18,23 @@ def list_cmd(
     """List experiments: id, name, stage, creation time and artifact location."""
     from rich.table import Table
 
-    from trainlab.cli.common import console, opened_store, print_json, timestamp, with_errors
+    from trainlab.cli.common import (
+        check_search,
+        console,
+        opened_store,
+        print_json,
+        timestamp,
+        with_errors,
+    )
     from trainlab.entities import ViewType
+    from trainlab.store import search
 
     views = {"active": ViewType.ACTIVE_ONLY, "deleted": ViewType.DELETED_ONLY, "all": ViewType.ALL}
     if view not in views:
         from trainlab.cli.common import fail
 
-        fail(f"Invalid --view {view!r}: use one of active, deleted, all.")
+        fail(f"Invalid --view {view!r}: use one of active, deleted, all.", code=2)
+    check_search(filter_string, (), search.experiments_filter, search.experiments_order_by)
     with with_errors(), opened_store(tracking_uri) as store:
         page = store.search_experiments(views[view], max_results, filter_string)
     if as_json:

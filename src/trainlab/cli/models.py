@@ -138,8 +138,12 @@ def list_cmd(
     """List registered models, by name."""
     from rich.table import Table
 
-    from trainlab.cli.common import console, print_json, timestamp, with_errors
+    from trainlab.cli.common import check_search, console, print_json, timestamp, with_errors
+    from trainlab.store import search
 
+    check_search(
+        filter_string, (), search.registered_models_filter, search.registered_models_order_by
+    )
     with with_errors(), _registry(tracking_uri) as registry:
         page = registry.search_registered_models(filter_string, max_results)
     if as_json:

@@ -50,6 +50,7 @@ def list_cmd(
     from rich.table import Table
 
     from trainlab.cli.common import (
+        check_search,
         console,
         experiment_names,
         fail,
@@ -59,12 +60,13 @@ def list_cmd(
     )
     from trainlab.cli.render import run_cell, run_json
     from trainlab.client.fluent import experiment_ids
+    from trainlab.store import search
 
     for column in columns:
         kind, _, key = column.partition(".")
         if kind not in _COLUMN_KINDS or not key:
             fail(f"Column {column!r}: name it params.KEY, metrics.KEY or tags.KEY.", code=2)
-    _check_search(filter_string, order_by)
+    check_search(filter_string, order_by, search.runs_filter, search.runs_order_by)
     with with_errors(), opened_store(tracking_uri) as store:
         if experiment:
             ids = experiment_ids(store, experiment)
@@ -185,21 +187,6 @@ def run_models(store: BaseTrackingStore, run: Run) -> list[RunModel]:
 
 _SCORE_PREFIXES = ("test_", "valid_", "cv_", "train_")
 _NOT_SCORES = ("system/", "data_overlap_")
-
-
-def _check_search(filter_string: str | None, order_by: list[str]) -> None:
-    """A usage error (exit 2) for a filter or order that does not parse, before any store is
-    opened."""
-    from trainlab.cli.common import fail
-    from trainlab.exceptions import InvalidParameterValue
-    from trainlab.store.search import parse_filter, parse_order_by
-
-    try:
-        parse_filter(filter_string)
-        for clause in order_by:
-            parse_order_by(clause)
-    except InvalidParameterValue as exc:
-        fail(exc.message, code=2)
 
 
 def sorted_metrics(keys: set[str], order_by: list[str]) -> list[str]:

@@ -490,7 +490,8 @@ def experiment_ids(store: BaseTrackingStore, names: Sequence[str]) -> list[str]:
                 exp = store.get_experiment(name)
         if exp is None:
             raise InvalidParameterValue(
-                f"No experiment named {name!r}" + (" or with that id" if name.isdigit() else "")
+                f"No experiment named {name!r}"
+                + (" or with that id" if name.isdigit() else "")
                 + ". See `trainlab experiments list`."
             )
         ids.append(exp.experiment_id)
