@@ -548,6 +548,12 @@ def test_artifacts_download_of_a_logged_model_fetches_its_files(tmp_path: Path) 
                    "--tracking-uri", uri, cwd=tmp_path)  # fmt: skip
         assert proc.returncode == code and "Traceback" not in proc.stderr, proc.stderr
         assert needle in one_line(proc.stderr)
+    blocked = tmp_path / "blocked"  # a folder where the download's MLmodel goes
+    (blocked / local.relative_to(out) / "MLmodel").mkdir(parents=True)
+    proc = cli("artifacts", "download", run.run_id, "clf", "-d", str(blocked),
+               "--tracking-uri", uri, cwd=tmp_path)  # fmt: skip
+    assert_clean_error(proc, "Cannot write into --dst", "Is a directory", "MLmodel).")
+    assert ".trainlab-upload-" not in proc.stderr  # the temporary file is not the user's
 
 
 def test_a_run_id_start_shorter_than_6_is_refused(seeded: Seeded) -> None:

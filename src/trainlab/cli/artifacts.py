@@ -89,7 +89,10 @@ def _writing_to(dst: str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        name = str(exc.filename) if exc.filename else ""
+        # A rename's target (filename2) is the file the user asked for, not the temporary
+        # file the download was written to.
+        target = exc.filename2 or exc.filename
+        name = str(target) if target else ""
         below = bool(name) and Path(name).absolute().is_relative_to(Path(dst).absolute())
         what = f"Cannot write into --dst {dst!r}" if below else "The download failed"
         fail(f"{what}: {exc.strerror or exc}{f' ({name})' if name else ''}.")
