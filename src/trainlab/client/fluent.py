@@ -23,6 +23,7 @@ from trainlab.client.logger import (
     checked_params,
     checked_tags,
     metric_value,
+    whole_number,
 )
 from trainlab.client.resolve import redacted, resolve_tracking_uri, store_for
 from trainlab.entities import DatasetInput, Metric, Run, RunStatus, ViewType
@@ -176,6 +177,8 @@ class ActiveRun:
         ts = time.time_ns() // 1_000_000
         # every key and value checked before any is logged: all of them, or none
         values = {check_key(key): metric_value(key, value) for key, value in metrics.items()}
+        if step is not None and step.__class__ is not int:
+            step = whole_number(next(iter(metrics), ""), step, "step")
         if model_id is None:
             for key, value in values.items():
                 self._logger.log_metric(self.run_id, key, value, step or 0, ts)

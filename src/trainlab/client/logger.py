@@ -122,6 +122,17 @@ def metric_value(key: str, value: object) -> float:
         ) from None
 
 
+def whole_number(key: str, value: object, what: str) -> int:
+    """``value`` (the ``what``: step, timestamp) as an int: an integer of any kind (numpy's
+    too), or a float with no fraction (a step computed as ``epoch * n / batch``)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise ValueError(f"Metric {key!r}: {what} {value!r} is not a whole number.") from None
+
+
 def check_key(key: object) -> str:
     """A metric, param or tag key as the server takes it, refused here at the call: TypeError
     for a non-string, InvalidParameterValue (naming the problem) for a name the server
@@ -200,11 +211,11 @@ class BatchingLogger:
         if value.__class__ is not float:
             value = metric_value(key, value)
         if step.__class__ is not int:
-            step = operator.index(step)
+            step = whole_number(key, step, "step")
         if timestamp is None:
             timestamp = time.time_ns() // 1_000_000
         else:
-            timestamp = operator.index(timestamp)
+            timestamp = whole_number(key, timestamp, "timestamp")
             if timestamp < 0:
                 raise ValueError(
                     f"timestamp must be milliseconds since the epoch, not negative: {timestamp}"

@@ -169,11 +169,17 @@ def test_a_value_the_server_would_refuse_fails_the_call_and_logs_none_of_it(
             trainlab.set_tags({"fine": "1", "long": "t" * 8001})
         with pytest.raises(ValueError, match="Metric 'b': value 'x' is not a number"):
             trainlab.log_metrics({"a": 1, "b": "x", "c": 3})
+        with pytest.raises(ValueError, match="Metric 'a': step 1.5 is not a whole number"):
+            trainlab.log_metrics({"a": 1, "c": 3}, step=1.5)
+        with pytest.raises(ValueError, match="Metric 'c': timestamp 'now' is not a whole num"):
+            run.log_metric("c", 1.0, 0, "now")  # type: ignore[arg-type]
         trainlab.log_metrics({"a": 1})
+        trainlab.log_metric("s", 0.5, step=2.0)  # a step computed as a float: it is whole
     stored = trainlab.get_run(run.run_id, tracking_uri=tracking_uri)
     assert stored.data.params == {}
     assert "fine" not in stored.data.tags
-    assert {k: m.value for k, m in stored.data.metrics.items()} == {"a": 1.0}
+    assert {k: m.value for k, m in stored.data.metrics.items()} == {"a": 1.0, "s": 0.5}
+    assert stored.data.metrics["s"].step == 2
 
 
 @pytest.mark.parametrize(
