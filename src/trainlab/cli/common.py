@@ -12,8 +12,23 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
-console = Console()
-err_console = Console(stderr=True)
+_PIPED_WIDTH = 1000
+
+
+def _console(stderr: bool = False) -> Console:
+    """Rich's console. Into a file or a pipe (COLUMNS unset) it is as wide as its lines, so
+    that run ids, names and values come whole for grep and scripts: Rich would cut them at
+    80 columns."""
+    import os
+
+    made = Console(stderr=stderr)
+    if made.is_terminal or os.environ.get("COLUMNS"):
+        return made
+    return Console(stderr=stderr, width=_PIPED_WIDTH)
+
+
+console = _console()
+err_console = _console(stderr=True)
 
 _TRACKING_URI_HELP = (
     "http(s)://server, sqlite:///file.db or postgresql://... "
@@ -183,9 +198,12 @@ def check_search(
     and ``order_of`` compile them for the entity searched), before any store is opened: the
     same code whether the store is a database or a server."""
     from trainlab.exceptions import InvalidParameterValue
+    from trainlab.store.search import parse_order_by
 
     try:
         filter_of(filter_string)
+        for clause in order_by:  # a blank one too: the stores skip it, an option is a typo
+            parse_order_by(clause)
         order_of(order_by)
     except InvalidParameterValue as exc:
         fail(exc.message, code=2)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import typer
@@ -82,6 +83,7 @@ def list_cmd(
     # that takes a run id takes 6 or more of its first characters), and fewer metrics shown.
     short = console.width < _FULL_ID_WIDTH
     keys = _keys("metrics", page)
+    held = Counter(k for r in page for k in r.data.metrics)  # how many runs have each
     if columns:  # as given, after the metrics the runs are sorted by
         sorted_by = [f"metrics.{k}" for k in sorted_metrics(keys, order_by)]
         cols = [c for c in sorted_by if c not in columns] + columns
@@ -89,7 +91,7 @@ def list_cmd(
         used = _FIXED_COLUMNS_WIDTH + (0 if short else 32 - SHORT_ID)
         used += _EXPERIMENT_WIDTH if len(ids) > 1 else 0
         cols = []
-        for key in default_metrics(keys, order_by):
+        for key in default_metrics(held, order_by):
             need = max(len(key), _METRIC_WIDTH) + 3
             if cols and used + need > console.width:
                 break
@@ -98,7 +100,7 @@ def list_cmd(
     notes = []
     if short and page:
         notes.append("run ids shortened to fit: --json lists them in full")
-    if not columns and len(default_metrics(keys, order_by)) > len(cols):
+    if not columns and len(default_metrics(held, order_by)) > len(cols):
         notes.append("more metrics: -c metrics.KEY, or a wider terminal")
     notes += [_missing_column(c, page) for c in columns if page and not _on_any(c, page)]
     table = Table(
@@ -114,7 +116,13 @@ def list_cmd(
         table.add_column(c)
     table.add_column("started", no_wrap=True)
     for c in cols:  # named as given with -c; the default metric columns by their key
-        table.add_column(c if columns else c.partition(".")[2], overflow="fold")
+        # a value folded over lines misreads (0.00 / 3333): cut it, with an ellipsis
+        number = c.startswith("metrics.")
+        table.add_column(
+            c if columns else c.partition(".")[2],
+            overflow="ellipsis" if number else "fold",
+            no_wrap=number,
+        )
     for r in page:
         cells = run_cell(r, cols)
         if short:
@@ -201,14 +209,16 @@ def sorted_metrics(keys: set[str], order_by: list[str]) -> list[str]:
     return list(dict.fromkeys(ordered))
 
 
-def default_metrics(keys: set[str], order_by: list[str]) -> list[str]:
+def default_metrics(keys: Mapping[str, int] | set[str], order_by: list[str]) -> list[str]:
     """The metric columns shown without ``-c``, best first (the table takes as many as fit):
     those the runs are ordered by, then scores (test, valid, cross-validation, train), then the
-    rest; not system metrics or data-overlap counts."""
+    rest, each group's metrics that more runs have first (``keys`` may say how many); not
+    system metrics or data-overlap counts."""
+    counts = keys if isinstance(keys, Mapping) else dict.fromkeys(keys, 1)
 
-    def rank(key: str) -> tuple[int, str]:
+    def rank(key: str) -> tuple[int, int, str]:
         prefix = next((i for i, p in enumerate(_SCORE_PREFIXES) if key.startswith(p)), 9)
-        return prefix, key
+        return prefix, -counts[key], key
 
-    rest = sorted((k for k in keys if not k.startswith(_NOT_SCORES)), key=rank)
-    return list(dict.fromkeys([*sorted_metrics(keys, order_by), *rest]))
+    rest = sorted((k for k in counts if not k.startswith(_NOT_SCORES)), key=rank)
+    return list(dict.fromkeys([*sorted_metrics(set(counts), order_by), *rest]))

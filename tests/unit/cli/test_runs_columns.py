@@ -30,3 +30,12 @@ def test_the_sorted_by_metrics_are_shown_with_chosen_columns_too() -> None:
     assert sorted_metrics(KEYS, ["metrics.missing"]) == []
     # read by the search grammar's parser: a backquoted key may hold spaces
     assert sorted_metrics({"val loss", "acc"}, ["metrics.`val loss` DESC", "acc"]) == ["val loss"]
+
+
+def test_within_a_group_the_metric_more_runs_have_comes_first() -> None:
+    held = {"acc": 1, "loss": 3, "a_very_long_metric_name": 1}
+    assert default_metrics(held, []) == ["loss", "a_very_long_metric_name", "acc"]
+    assert default_metrics({"test_f1": 1, "test_acc": 2, "loss": 3}, [])[:2] == [
+        "test_acc",
+        "test_f1",
+    ]  # scores first, however few runs have them
