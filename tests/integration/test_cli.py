@@ -499,26 +499,23 @@ def test_runs_show_and_artifacts_take_the_start_of_a_run_id(seeded: Seeded) -> N
     assert f"artifact(s) of run {run_id}" in listed.stdout.splitlines()[0]  # whole, to copy
 
 
-def test_artifacts_list_of_a_logged_model_says_where_it_is(seeded: Seeded) -> None:
-    from tests.unit.client.test_fluent import close_store
+def test_artifacts_list_of_a_logged_model_lists_its_files(tmp_path: Path) -> None:
+    """MLflow 3 keeps a run's logged models apart from its artifacts: the CLI lists them as
+    if they were among them, and says which they are."""
+    from sklearn.linear_model import LogisticRegression
 
-    from trainlab.client.rest_logged_models import logged_models_for
-
-    run_id = seeded.runs["beta"]
-    store: Any = store_for(seeded.uri)
-    try:
-        model = logged_models_for(store).create_logged_model(seeded.experiment_id, "clf", run_id)
-        store.log_outputs(run_id, [(model.model_id, 0)])
-    finally:
-        close_store(store)
-    proc = cli("artifacts", "list", run_id, "clf", "--tracking-uri", seeded.uri, cwd=seeded.cwd)
-    assert_clean_error(
-        proc,
-        "'clf' of run",
-        "is a logged model",
-        f"`trainlab artifacts download {run_id} clf --dst DIR`",
-        f"models:/{model.model_id}",
-    )
+    uri = f"sqlite:///{tmp_path}/t.db"
+    model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    with trainlab.start_run(experiment="m", tracking_uri=uri) as run:
+        info = trainlab.log_model(model, "clf")
+    for path in ("clf", "clf/"):
+        proc = cli("artifacts", "list", run.run_id, path, "--json", "--tracking-uri", uri,
+                   cwd=tmp_path)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert {"clf/MLmodel", "clf/model.pkl"} <= {f["path"] for f in json.loads(proc.stdout)}
+        assert f"'clf' is the run's logged model {info.model_uri}" in one_line(proc.stderr)
+    proc = cli("artifacts", "list", run.run_id, "nope", "--tracking-uri", uri, cwd=tmp_path)
+    assert_clean_error(proc, "has no artifacts under 'nope'")
 
 
 def test_artifacts_download_of_a_logged_model_fetches_its_files(tmp_path: Path) -> None:

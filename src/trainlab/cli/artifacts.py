@@ -9,6 +9,7 @@ import typer
 from trainlab.cli.common import TRACKING_URI, command_group
 
 if TYPE_CHECKING:
+    from trainlab.client.artifact_repo import FileInfo
     from trainlab.store._base import BaseTrackingStore
 
 app = command_group("Artifacts of runs: list and download.")
@@ -41,13 +42,9 @@ def list_cmd(
     with with_errors(), opened_store(tracking_uri) as store:
         run_id = full_run_id(store, run_id)
         files = list_artifacts(run_id, path, tracking_uri=tracking_uri)
-        model_id = _logged_model_named(store, run_id, path) if path and not files else None
-    if model_id is not None:
-        fail(
-            f"{path!r} of run {run_id} is a logged model, kept apart from the run's artifacts: "
-            f"download it with `trainlab artifacts download {run_id} {path} --dst DIR`, or load "
-            f"it with trainlab.load_model('models:/{model_id}')."
-        )
+        if path.strip("/") and not files:  # MLflow 3 keeps logged models apart: theirs?
+            head, _, rest = path.strip("/").partition("/")
+            files = _logged_model_files(store, run_id, head, rest)
     if path and not files:
         fail(
             f"Run {run_id} has no artifacts under {path!r} (a file, or nothing, is there). "
@@ -76,6 +73,24 @@ def _logged_model_named(store: BaseTrackingStore, run_id: str, path: str) -> str
     models = run_logged_models(store, run_id, run.info.experiment_id)
     named = [m.model_id for m in models if m.name == path.strip("/")]
     return named[-1] if named else None  # the newest of that name, as runs:/ URIs load
+
+
+def _logged_model_files(
+    store: BaseTrackingStore, run_id: str, name: str, path: str
+) -> list[FileInfo]:
+    """The files under ``path`` of the run's logged model ``name``, as paths below ``name``
+    (as the run's artifacts are listed); none when the run has no logged model of that name."""
+    from trainlab.cli.common import err_console
+    from trainlab.client.artifact_repo import FileInfo, repo_for
+    from trainlab.client.rest_logged_models import logged_models_for
+
+    model_id = _logged_model_named(store, run_id, name)
+    if model_id is None:
+        return []
+    model = logged_models_for(store).get_logged_model(model_id)
+    err_console.print(f"{name!r} is the run's logged model models:/{model_id}", soft_wrap=True)
+    found = repo_for(model.artifact_uri, store).list(path)
+    return [FileInfo(f"{name}/{f.path}", f.is_dir, f.file_size) for f in found]
 
 
 @contextmanager
