@@ -4,6 +4,7 @@ ended during the outage ends on the server once the spool is delivered."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -187,6 +188,8 @@ def test_run_ended_while_the_server_is_down_is_finished_by_spool_flush(
     assert str(spool_file) in ended
     status = _cli("spool", "status")
     assert own_server.url in status and " 201 " in status and spool_file.name in status
+    listed = json.loads(_cli("spool", "status", "--json"))
+    assert listed == [{"target": own_server.url, "items": 201, "file": str(spool_file)}]
     # flushing another URI delivers nothing, and says what waits for which URI
     elsewhere = _cli("spool", "flush", "--tracking-uri", f"sqlite:///{tmp_path}/other.db")
     assert "Delivered 0" in elsewhere and not (tmp_path / "other.db").exists()

@@ -59,15 +59,25 @@ def flush_cmd(
 
 
 @app.command("status")
-def status_cmd() -> None:
+def status_cmd(
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
     """List the spool files waiting for delivery: the URI each waits for, and its items."""
     from rich.table import Table
 
-    from trainlab.cli.common import console
+    from trainlab.cli.common import console, print_json
     from trainlab.client.fluent import spool_dir
     from trainlab.client.spool import spool_summaries
 
     summaries = spool_summaries(spool_dir())
+    if as_json:
+        print_json(
+            [
+                {"target": redacted(s.target) or None, "items": s.items, "file": str(s.path)}
+                for s in summaries
+            ]
+        )
+        return
     if not summaries:
         console.print(f"No spooled data in {spool_dir()}.")
         return
