@@ -483,6 +483,22 @@ def get_run(run_id: str, tracking_uri: str | None = None) -> Run:
     return _client(tracking_uri).store.get_run(run_id)
 
 
+def get_metric_history(run_id: str, key: str, tracking_uri: str | None = None) -> list[Metric]:
+    """Every point of the run's metric ``key``, in step order (a curve to plot or check), the
+    points this process logged included; empty for a metric the run never logged."""
+    client = _client(tracking_uri)
+    client.logger.flush()
+    store = client.store
+    points: list[Metric] = []
+    token = None
+    while True:
+        page = store.get_metric_history(run_id, key, max_results=25_000, page_token=token)
+        points.extend(page)
+        token = page.next_page_token
+        if not token:
+            return points
+
+
 def experiment_ids(store: BaseTrackingStore, names: Sequence[str]) -> list[str]:
     """The ids of the experiments ``names`` gives, each by its name or its id."""
     ids = []

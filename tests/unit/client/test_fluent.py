@@ -615,6 +615,15 @@ def test_unsupported_tracking_uri_is_explained() -> None:
     assert trainlab.active_run() is None
 
 
+def test_get_metric_history_reads_the_whole_curve_logged_so_far(sqlite_uri: str) -> None:
+    with trainlab.start_run(tracking_uri=sqlite_uri) as run:
+        for step in range(30_000):  # more than one page
+            trainlab.log_metric("loss", 1 / (step + 1), step=step)
+        curve = trainlab.get_metric_history(run.run_id, "loss", tracking_uri=sqlite_uri)
+        assert [m.step for m in curve] == list(range(30_000)) and curve[9].value == 0.1
+    assert trainlab.get_metric_history(run.run_id, "nope", tracking_uri=sqlite_uri) == []
+
+
 def test_experiment_from_environment(sqlite_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRAINLAB_EXPERIMENT", "from-env")
     with trainlab.start_run(tracking_uri=sqlite_uri) as run:
