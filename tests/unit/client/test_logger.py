@@ -261,9 +261,9 @@ def test_log_call_types_are_checked_at_the_call(
         logger.log_metric(run_id, 3, 1.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="Metric 'x': value 'not a number' is not a number"):
         logger.log_metric(run_id, "x", "not a number")  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="Metric 'x': step 1.5 is not a whole number"):
         logger.log_metric(run_id, "x", 1.0, step=1.5)  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="Metric 'x': timestamp 1.5 is not a whole number"):
         logger.log_metric(run_id, "x", 1.0, timestamp=1.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="not negative: -1"):
         logger.log_metric(run_id, "x", 1.0, timestamp=-1)
