@@ -172,6 +172,11 @@ def check_not_foreign(shown: str, revision: str | None) -> None:
     one of trainlab's (an MLflow store, or another tool's): nothing is changed in it."""
     if revision is None or revision in _trainlab_revisions():
         return
+    if re.fullmatch(r"\d{4}", revision) and revision > HEAD_REVISION:
+        raise InvalidParameterValue(
+            f"{shown} was last upgraded by a newer trainlab (schema revision {revision}; this "
+            f"one knows up to {HEAD_REVISION}): upgrade trainlab to use it."
+        )
     raise InvalidParameterValue(
         f"{shown} holds another tool's database (its schema revision {revision!r} is not "
         "trainlab's), an MLflow store perhaps; trainlab leaves it as it is. Serve it with the "
