@@ -225,16 +225,11 @@ class with_errors:  # noqa: N801 - used as a context manager: `with with_errors(
 def experiment_names(store: Any, every: bool = False) -> dict[str, str]:
     """Every active (``every``: also every deleted) experiment's name by id."""
     from trainlab.entities import ViewType
+    from trainlab.entities.paging import every_page
 
     view = ViewType.ALL if every else ViewType.ACTIVE_ONLY
-    names: dict[str, str] = {}
-    token = None
-    while True:
-        page = store.search_experiments(view, max_results=1000, page_token=token)
-        names.update((e.experiment_id, e.name) for e in page)
-        token = page.next_page_token
-        if not token:
-            return names
+    pages = every_page(lambda token: store.search_experiments(view, 1000, page_token=token))
+    return {e.experiment_id: e.name for e in pages}
 
 
 def full_run_id(store: Any, given: str) -> str:

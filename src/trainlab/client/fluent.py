@@ -27,6 +27,7 @@ from trainlab.client.logger import (
 )
 from trainlab.client.resolve import redacted, resolve_tracking_uri, store_for
 from trainlab.entities import DatasetInput, Metric, Run, RunStatus, ViewType
+from trainlab.entities.paging import every_page
 from trainlab.entities.tags import PARENT_RUN_TAG, SOURCE_NAME_TAG, SOURCE_TYPE_TAG, USER_TAG
 from trainlab.exceptions import InvalidParameterValue, InvalidState, ResourceNotFound
 from trainlab.store._base import BaseTrackingStore
@@ -488,15 +489,8 @@ def get_metric_history(run_id: str, key: str, tracking_uri: str | None = None) -
     points this process logged included; empty for a metric the run never logged."""
     client = _client(tracking_uri)
     client.logger.flush()
-    store = client.store
-    points: list[Metric] = []
-    token = None
-    while True:
-        page = store.get_metric_history(run_id, key, max_results=25_000, page_token=token)
-        points.extend(page)
-        token = page.next_page_token
-        if not token:
-            return points
+    history = client.store.get_metric_history
+    return list(every_page(lambda token: history(run_id, key, 25_000, token)))
 
 
 def experiment_ids(store: BaseTrackingStore, names: Sequence[str]) -> list[str]:

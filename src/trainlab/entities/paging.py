@@ -4,7 +4,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -29,6 +29,18 @@ class PagedList(Generic[T]):
 
     def __getitem__(self, index: int) -> T:
         return self.items[index]
+
+
+def every_page(fetch: Callable[[str | None], PagedList[T]]) -> Iterator[T]:
+    """The items of every page: ``fetch(token)`` reads the page a token (None: the first)
+    names."""
+    token = None
+    while True:
+        page = fetch(token)
+        yield from page
+        token = page.next_page_token
+        if not token:
+            return
 
 
 def search_key(*parts: object) -> str:

@@ -13,6 +13,7 @@ from trainlab._text import listing
 from trainlab.artifacts.paths import validate_artifact_path
 from trainlab.client.artifact_repo import repo_for
 from trainlab.entities.logged_model import LOGGED_MODEL_ID
+from trainlab.entities.paging import every_page
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
 from trainlab.models.mlmodel import MLMODEL
 from trainlab.store._base import BaseTrackingStore
@@ -66,17 +67,14 @@ def run_logged_models(
     from trainlab.client.rest_logged_models import logged_models_for
 
     models = logged_models_for(store)
-    found: list[LoggedModel] = []
-    token: str | None = None
-    while True:
-        page = models.search_logged_models(
-            [experiment_id], f"source_run_id = '{run_id}'", 100,
-            [{"field_name": "creation_timestamp", "ascending": True}], token,
-        )  # fmt: skip
-        found += list(page)
-        token = page.next_page_token
-        if not token:
-            return found
+    oldest_first = [{"field_name": "creation_timestamp", "ascending": True}]
+    return list(
+        every_page(
+            lambda token: models.search_logged_models(
+                [experiment_id], f"source_run_id = '{run_id}'", 100, oldest_first, token
+            )
+        )
+    )
 
 
 def run_logged_model(run: Run, name: str, store: BaseTrackingStore, missing: str) -> LoggedModel:

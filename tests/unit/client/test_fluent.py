@@ -24,6 +24,7 @@ import trainlab
 from trainlab.client import fluent
 from trainlab.client.resolve import store_for
 from trainlab.entities import Metric, Run, RunStatus
+from trainlab.entities.paging import every_page
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound, ServiceUnavailable
 
 # Modules the SDK must never need to import (the server stack, the SQL stack, pandas).
@@ -52,14 +53,7 @@ def history(uri: str, run_id: str, key: str) -> list[Metric]:
     """The full metric history, read through a fresh store (all pages)."""
     store = store_for(uri)
     try:
-        points: list[Metric] = []
-        token = None
-        while True:
-            page = store.get_metric_history(run_id, key, max_results=5000, page_token=token)
-            points.extend(page)
-            token = page.next_page_token
-            if not token:
-                return points
+        return list(every_page(lambda token: store.get_metric_history(run_id, key, 5000, token)))
     finally:
         close_store(store)
 

@@ -108,16 +108,22 @@ def upsert_tags(s: Session, run_id: str, experiment_id: int, values: dict[str, s
         s.execute(update(RunModel).where(RunModel.run_id == run_id).values(**moved))
 
 
+def _missing_models(s: Session, model_ids: Iterable[str]) -> list[str]:
+    """Those of ``model_ids`` no logged model has (a deleted one counts), sorted."""
+    named = set(model_ids)
+    if not named:
+        return []
+    found = s.scalars(select(LoggedModelModel.model_id).where(LoggedModelModel.model_id.in_(named)))
+    return sorted(named - set(found))
+
+
 def check_metric_models(s: Session, rows: Sequence[tuple[Any, ...]]) -> None:
     """The logged models that points name (``model_id``, the last of a full row) exist (a
     deleted one too, as MLflow's foreign key allows)."""
     if not rows or len(rows[0]) < len(METRIC_COLUMNS):
         return
     named = {r[-1]: r[1] for r in rows if r[-1] is not None}
-    if not named:
-        return
-    found = s.scalars(select(LoggedModelModel.model_id).where(LoggedModelModel.model_id.in_(named)))
-    missing = sorted(set(named) - set(found))
+    missing = _missing_models(s, named)
     if missing:
         raise InvalidParameterValue(
             f"Invalid model_id {missing[0]!r} of metric '{named[missing[0]]}': there is no "
@@ -130,11 +136,7 @@ def insert_model_io(
 ) -> None:
     if not models:
         return
-    named = {m for m, _ in models}
-    found = set(
-        s.scalars(select(LoggedModelModel.model_id).where(LoggedModelModel.model_id.in_(named)))
-    )
-    missing = sorted(named - found)
+    missing = _missing_models(s, (m for m, _ in models))
     if missing:
         shown = repr(missing[0]) if len(missing[0]) <= 80 else repr(missing[0][:77] + "...")
         raise InvalidParameterValue(
