@@ -152,10 +152,15 @@ def test_params_are_immutable_and_metrics_name_real_models(
         store.log_batch(run_id, [*points, Metric("f1", 0.1, 1, 0, None, None, None, ghost)])
     assert store.get_run(run_id).data.metrics == {}
     store.log_batch(run_id, points)
-    assert [m.model_id for m in store.get_metric_history(run_id, "acc")] == [model_id, None]
+    # The run's points name no model, as in MLflow (the stock client's log_model links to a new
+    # model the run's points that name none); the model has its point.
+    assert [m.model_id for m in store.get_metric_history(run_id, "acc")] == [None, None]
+    assert [(m.value, m.model_id) for m in models.get_logged_model(model_id).metrics] == [
+        (0.5, model_id)
+    ]
     models.delete_logged_model(model_id)  # still there, as in MLflow: points may name it
     store.log_batch(run_id, [Metric("late", 1.0, 3, 0, None, None, None, model_id)])
-    assert store.get_run(run_id).data.metrics["late"].model_id == model_id
+    assert store.get_run(run_id).data.metrics["late"].model_id is None
 
 
 def test_a_point_of_the_run_is_linked_to_each_model_that_names_it(

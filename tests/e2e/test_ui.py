@@ -771,3 +771,75 @@ def test_back_returns_to_the_tab_before(page: Any, seeded: Seeded) -> None:
     page.go_back()
     page.wait_for_url(re.compile(r"tab=metrics"))
     assert page.get_by_role("tab", name="Metrics").get_attribute("aria-selected") == "true"
+
+
+def _run_with_tags(seeded: Seeded, experiment_id: str, name: str, tags: dict[str, str]) -> str:
+    body = {
+        "experiment_id": experiment_id,
+        "run_name": name,
+        "tags": [{"key": k, "value": v} for k, v in tags.items()],
+    }
+    return str(_post(seeded, "/mlflow/runs/create", body)["run"]["info"]["run_id"])
+
+
+def test_nested_runs_fold_at_every_level_and_orphans_are_rows(page: Any, seeded: Seeded) -> None:
+    exp = _post(seeded, "/mlflow/experiments/create", {"name": "ui-nested"})["experiment_id"]
+    parent = "mlflow.parentRunId"
+    top = _run_with_tags(seeded, exp, "top", {})
+    child = _run_with_tags(seeded, exp, "child", {parent: top})
+    _run_with_tags(seeded, exp, "grandchild", {parent: child})
+    doomed = _run_with_tags(seeded, exp, "doomed", {})
+    _run_with_tags(seeded, exp, "survivor", {parent: doomed})
+    _post(seeded, "/mlflow/runs/delete", {"run_id": doomed})
+    page.goto(f"/experiments/{exp}")
+    names = "#runs tbody a.run-name"
+    page.wait_for_function(f"document.querySelectorAll('{names}').length === 2")
+    assert sorted(page.locator(names).all_inner_texts()) == ["survivor", "top"]
+    page.locator(f"tr[data-run='{top}'] button.fold").click()
+    page.locator(f"tr[data-run='{child}'] button.fold").click()
+    page.locator("#runs tbody a.run-name", has_text="grandchild").wait_for()
+    assert page.locator(names).all_inner_texts() == ["survivor", "top", "child", "grandchild"]
+
+
+def test_a_deleted_experiment_says_so(page: Any, seeded: Seeded) -> None:
+    exp = _post(seeded, "/mlflow/experiments/create", {"name": "ui-gone"})["experiment_id"]
+    _post(seeded, "/mlflow/experiments/delete", {"experiment_id": exp})
+    page.goto(f"/experiments/{exp}")
+    page.get_by_text("This experiment is deleted, and its runs with it").wait_for()
+    assert page.locator(".title-row .status").inner_text() == "deleted"
+
+
+def test_a_run_given_twice_is_compared_once(page: Any, edges: dict[str, str]) -> None:
+    page.goto(f"/compare?runs={edges['acc1']},{edges['acc1']},{edges['acc2']}")
+    page.get_by_role("heading", name="Compare 2 runs").wait_for()
+
+
+def test_non_finite_values_break_the_line_and_say_so(page: Any, seeded: Seeded) -> None:
+    exp = _post(seeded, "/mlflow/experiments/create", {"name": "ui-inf"})["experiment_id"]
+    values = [1, "Infinity", 2, "NaN", 3, "-Infinity"]
+    points = [{"key": "mixed", "value": v, "timestamp": 1, "step": s} for s, v in enumerate(values)]
+    run_id = _edge_run(seeded, exp, "mixed", {"metrics": points})
+    page.goto(f"/runs/{run_id}?tab=metrics")
+    chart = page.locator("figure.chart[data-metric='mixed']")
+    chart.get_by_text(
+        "3 of the 6 points shown are NaN or infinite: the line breaks there."
+    ).wait_for()
+
+
+def test_long_names_are_wrapped_or_cut_not_the_page_widened(page: Any, seeded: Seeded) -> None:
+    name = "e" * 500
+    exp = _post(seeded, "/mlflow/experiments/create", {"name": name})["experiment_id"]
+    long_run = _edge_run(seeded, exp, "r" * 250, {
+        "metrics": [{"key": "loss", "value": v, "timestamp": 1, "step": v} for v in range(3)],
+        "tags": [{"key": "mlflow.note.content", "value": "Baseline.\nSecond line <b>kept</b>."}],
+    })  # fmt: skip
+    one = {"key": "loss", "value": 1, "timestamp": 1, "step": 0}
+    other = _edge_run(seeded, exp, "other", {"metrics": [one]})
+    width = "document.documentElement.scrollWidth"
+    for address in ("/", f"/runs/{long_run}?tab=metrics", f"/compare?runs={long_run},{other}"):
+        page.goto(address)
+        page.locator("#experiments, figure.chart .u-legend").first.wait_for()
+        assert page.evaluate(width) <= 1400, address
+    page.goto(f"/runs/{long_run}")
+    description = page.locator("p.description")
+    assert description.inner_text() == "Baseline.\nSecond line <b>kept</b>."  # text, not markup

@@ -516,6 +516,8 @@ def test_artifacts_list_of_a_logged_model_lists_its_files(tmp_path: Path) -> Non
         assert f"'clf' is the run's logged model {info.model_uri}" in one_line(proc.stderr)
     proc = cli("artifacts", "list", run.run_id, "nope", "--tracking-uri", uri, cwd=tmp_path)
     assert_clean_error(proc, "has no artifacts under 'nope'")
+    root = cli("artifacts", "list", run.run_id, "--tracking-uri", uri, cwd=tmp_path)
+    assert f"logged model 'clf': trainlab artifacts list {run.run_id} clf" in one_line(root.stdout)
 
 
 def test_artifacts_download_of_a_logged_model_fetches_its_files(tmp_path: Path) -> None:
@@ -709,6 +711,7 @@ def test_runs_list_without_an_experiment_lists_every_experiment(tmp_path: Path) 
         (("runs", "list", "-o", ""), "Invalid order_by clause ''"),
         (("runs", "list", "-o", "metrics.x SIDEWAYS"), "expected ASC or DESC"),
         (("server", "--log-level", "bogus"), "--log-level 'bogus': use critical, error"),
+        (("server", "--allowed-hosts", "x.org:80"), "'x.org:80': give host names without"),
     ],
 )
 def test_usage_errors_exit_2_before_anything_is_opened(
@@ -846,3 +849,62 @@ def test_the_workers_of_a_killed_server_end_with_it(tmp_path: Path) -> None:
         assert alive == [], alive
     with ServerProcess(f"sqlite:///{tmp_path}/t.db", tmp_path / "a", port=server.port):
         pass  # the port is free again
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "server"])
+def test_delete_and_restore_runs_and_experiments(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    uri = (
+        str(request.getfixturevalue("server").url)
+        if kind == "server"
+        else f"sqlite:///{tmp_path}/d.db"
+    )
+    store: Any = store_for(uri)
+    name = f"del-{uuid.uuid4().hex[:8]}"
+    exp_id = store.create_experiment(name)
+    a, b = (store.create_run(exp_id, "u", 1, {}, n).info.run_id for n in ("a", "b"))
+    flag = ("--tracking-uri", uri)
+
+    def listed() -> set[str]:
+        proc = cli("runs", "list", "-e", name, "--json", *flag, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        return {r["info"]["run_id"] for r in json.loads(proc.stdout)}
+
+    gone = cli("runs", "delete", a[:8], "0" * 32, *flag, cwd=tmp_path)  # one of them unknown
+    assert_clean_error(gone, f"Run with id={'0' * 32} not found")
+    assert listed() == {a, b}  # nothing was deleted
+    proc = cli("runs", "delete", a[:8], b, *flag, cwd=tmp_path)
+    assert proc.returncode == 0 and f"Deleted 2 run(s): {a}, {b}" in one_line(proc.stdout)
+    assert f"trainlab runs restore {a} {b}" in one_line(proc.stdout)
+    assert listed() == set() and store.get_run(a).info.lifecycle_stage == "deleted"
+    logging = pytest.raises(InvalidParameterValue, match=f"trainlab runs restore {a}")
+    with logging:
+        store.log_batch(a, params=[Param("p", "1")])
+    proc = cli("runs", "restore", a, *flag, cwd=tmp_path)
+    assert proc.returncode == 0 and listed() == {a}
+
+    proc = cli("experiments", "delete", name, *flag, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"Deleted experiment {name!r} (id {exp_id}) and its runs" in one_line(proc.stdout)
+    assert store.get_experiment(exp_id).lifecycle_stage == "deleted"
+    assert store.get_run(a).info.lifecycle_stage == "deleted"
+    proc = cli("experiments", "restore", exp_id, *flag, cwd=tmp_path)
+    assert proc.returncode == 0 and listed() == {a, b}
+    assert_clean_error(
+        cli("experiments", "restore", name, *flag, cwd=tmp_path), "it is already active"
+    )
+    assert_clean_error(cli("experiments", "delete", "0", *flag, cwd=tmp_path), "cannot be deleted")
+    if hasattr(store, "close"):
+        store.close()
+
+
+def test_runs_list_says_which_keys_of_a_filter_no_run_has(seeded: Seeded) -> None:
+    flt = "metrics.accuracy > 0.5 AND params.x = '1' AND tags.team = 'a'"
+    proc = cli("runs", "list", "-e", seeded.experiment, "-f", flt, "--tracking-uri", seeded.uri,
+               cwd=seeded.cwd)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "No run here has metric 'accuracy', tag 'team':" in one_line(proc.stdout)
+    matched = cli("runs", "list", "-e", seeded.experiment, "-f", "params.x = '9'",
+                  "--tracking-uri", seeded.uri, cwd=seeded.cwd)  # fmt: skip
+    assert "No run here has" not in matched.stdout  # the key is there; no value matched

@@ -4,6 +4,7 @@ half-written."""
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -80,6 +81,44 @@ def test_a_lone_surrogate_escape_is_named(http: httpx.Client) -> None:
 def test_wrong_content_type(http: httpx.Client) -> None:
     r = http.post(f"{API}/experiments/create", content=b'{"name": "x"}')
     assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Content-Type")
+
+
+def _run_count(http: httpx.Client) -> int:
+    body = {"experiment_ids": ["0"], "max_results": 50_000, "run_view_type": "ALL"}
+    return len(http.post(f"{API}/runs/search", json=body).json().get("runs", []))
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_post_without_a_body_must_say_it_is_json(
+    http: httpx.Client, content_type: str | None
+) -> None:
+    """What a web page of another site can send without asking the server first (a form post,
+    a no-cors fetch) writes nothing: runs/create takes an empty body."""
+    before = _run_count(http)
+    headers = {"Content-Type": content_type} if content_type else {}
+    r = http.post(f"{API}/runs/create", headers=headers)
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Content-Type must be one of")
+    assert _run_count(http) == before
+    made = http.post(f"{API}/runs/create", headers={"Content-Type": "application/json"})
+    assert made.status_code == 200 and _run_count(http) == before + 1
+
+
+def test_a_host_name_not_this_servers_is_refused(http: httpx.Client) -> None:
+    """DNS rebinding: a page of another site reaches the server under the site's own name."""
+    for path in ("/", "/experiments/0", f"{API}/experiments/search?max_results=1", "/compare/"):
+        r = http.get(path, headers={"Host": "rebind.attacker.example"})
+        assert_error(r, 403, "PERMISSION_DENIED", "'rebind.attacker.example'", "--allowed-hosts")
+    r = http.post(
+        f"{API}/experiments/create",
+        json={"name": "rebound"},
+        headers={"Host": "rebind.attacker.example:5000"},
+    )
+    assert r.status_code == 403
+    assert http.get(f"{API}/experiments/get-by-name?experiment_name=rebound").status_code == 404
+    assert http.get("/health", headers={"Host": "probe.example"}).text == "OK"
+    port = http.base_url.port
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"{socket.gethostname()}:{port}"):
+        assert http.get("/", headers={"Host": host}).status_code == 200, host
 
 
 @pytest.mark.parametrize(
@@ -546,3 +585,29 @@ def test_the_mlflow_uis_bulk_history_and_dataset_summaries(http: httpx.Client, r
     assert {"experiment_id": exp, "name": "d", "digest": "x"} in r.json()["dataset_summaries"]
     r = http.post(f"{ajax}/experiments/search-datasets", json={"experiment_ids": ["0"] * 21})
     assert_error(r, 400, "INVALID_PARAMETER_VALUE", "'experiment_ids'", "at most 20")
+
+
+def test_allowed_hosts_add_names_and_patterns(tmp_path: Any) -> None:
+    from tests.support.server import ServerProcess
+
+    args = ["--allowed-hosts", "team.example.com,*.corp.example"]
+    with ServerProcess(f"sqlite:///{tmp_path}/t.db", tmp_path / "a", extra_args=args) as proc:
+        for host, status in [
+            ("team.example.com", 200),
+            ("trainlab.ml.corp.example:443", 200),
+            ("corp.example", 403),
+            ("other.example", 403),
+        ]:
+            r = httpx.get(f"{proc.url}/version", headers={"Host": host})
+            assert r.status_code == 200  # probes are answered under any name
+            r = httpx.get(
+                f"{proc.url}/api/2.0/mlflow/experiments/get?experiment_id=0", headers={"Host": host}
+            )
+            assert r.status_code == status, (host, r.text)
+    env = {"TRAINLAB_ALLOWED_HOSTS": "*"}
+    with ServerProcess(f"sqlite:///{tmp_path}/t.db", tmp_path / "a", env=env) as proc:
+        r = httpx.get(
+            f"{proc.url}/api/2.0/mlflow/experiments/get?experiment_id=0",
+            headers={"Host": "anything.example"},
+        )
+        assert r.status_code == 200

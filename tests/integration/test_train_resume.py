@@ -457,6 +457,15 @@ def test_reproduce_refuses_changed_code(tmp_path: Path) -> None:
     # The embedded store in the repository is trainlab's, not the code's: no difference.
     proc = cli("reproduce", run_id, "--tracking-uri", uri, "--no-progress", cwd=repo)
     assert proc.returncode == 0, proc.stderr
+    # Files new since the run (a log, a download) are named, and not in the way.
+    (repo / "out.txt").write_text("a log\n")
+    (repo / "dl" / "model").mkdir(parents=True)
+    (repo / "dl" / "model" / "MLmodel").write_text("flavors: {}\n")
+    proc = cli("reproduce", run_id, "--tracking-uri", uri, "--no-progress", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "files new since the run, not compared: dl/model/MLmodel, out.txt" in one_line(
+        proc.stdout + proc.stderr
+    )
 
     (repo / "features.py").write_text("SCALE = 2\n")
     proc = cli("reproduce", run_id, "--tracking-uri", uri, cwd=repo)

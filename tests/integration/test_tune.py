@@ -407,11 +407,21 @@ def function_pipeline(fn: str, params: dict[str, Any], trials: int) -> dict[str,
 
 @pytest.mark.parametrize(
     ("sig", "group", "workers"),
-    [(signal.SIGINT, True, 2), (signal.SIGTERM, False, 2), (signal.SIGTERM, False, 1)],
-    ids=["ctrl-c-to-the-group", "sigterm-with-workers", "sigterm-in-process"],
+    [
+        (signal.SIGINT, True, 2),
+        (signal.SIGINT, "twice", 2),
+        (signal.SIGTERM, False, 2),
+        (signal.SIGTERM, False, 1),
+    ],
+    ids=[
+        "ctrl-c-to-the-group",
+        "again-while-stopping",
+        "sigterm-with-workers",
+        "sigterm-in-process",
+    ],
 )
 def test_a_signal_ends_the_study_and_its_trials_killed(
-    tmp_path: Path, sig: signal.Signals, group: bool, workers: int
+    tmp_path: Path, sig: signal.Signals, group: bool | str, workers: int
 ) -> None:
     uri = f"sqlite:///{tmp_path}/t.db"
     storage = f"journal:{tmp_path}/s.journal"
@@ -443,7 +453,11 @@ def test_a_signal_ends_the_study_and_its_trials_killed(
             time.sleep(0.2)
         time.sleep(0.5)  # mid-training
         workers_ = psutil.Process(proc.pid).children()
-        if group:  # what Ctrl-C in a terminal does
+        if group == "twice":  # as `timeout` does: the process, then its group
+            proc.send_signal(sig)
+            time.sleep(0.1)  # the study is stopping its workers
+            os.killpg(proc.pid, sig)
+        elif group:  # what Ctrl-C in a terminal does
             os.killpg(proc.pid, sig)
         else:
             proc.send_signal(sig)
@@ -811,3 +825,31 @@ def test_tuning_on_a_training_score_warns(tmp_path: Path, caplog: pytest.LogCapt
     uri = f"sqlite:///{tmp_path}/t.db"
     plan_pipeline(parse_spec(config), uri, None, f"sqlite:///{tmp_path}/s.db")
     assert "tune.metric 'train_f1_macro' scores the rows each trial is fitted on" in caplog.text
+
+
+def test_a_pipeline_that_registers_registers_the_best_trial_once(tmp_path: Path) -> None:
+    """Its trials register nothing: the study registers its best trial's model, and a resumed
+    study whose best stayed does not register it again."""
+    uri = f"sqlite:///{tmp_path}/t.db"
+    pipeline = {
+        "experiment": "reg",
+        "data": {"source": "sklearn:iris", "target": "target",
+                 "split": {"test": 0.2, "valid": 0.2, "seed": 1}},
+        "model": {"flavor": "sklearn", "class": "sklearn.linear_model.LogisticRegression",
+                  "params": {"max_iter": 200}},
+        "metrics": ["accuracy"],
+        "register": {"name": "iris-tuned"},
+        "tune": {"metric": "valid_accuracy", "direction": "maximize", "sampler": "random",
+                 "seed": 3, "space": {"C": {"type": "float", "low": 0.01, "high": 9, "log": True}}},
+    }  # fmt: skip
+    options: dict[str, Any] = {"study": "reg", "storage": f"journal:{tmp_path}/s.journal"}
+    options |= {"tracking_uri": uri, "progress": False}
+    first = trainlab.tune(pipeline, trials=3, **options)
+    best = first.summary.best[0]
+    assert first.registered == (best.number, "iris-tuned", 1)
+    registry = trainlab.client.resolve.registry_for(trainlab.client.resolve.store_for(uri))
+    (version,) = registry.search_model_versions("name = 'iris-tuned'")
+    assert version.run_id == best.run_id
+    again = trainlab.tune(pipeline, trials=3, resume=True, **options)  # nothing left to run
+    assert again.registered == first.registered
+    assert len(registry.search_model_versions("name = 'iris-tuned'")) == 1

@@ -15,7 +15,7 @@ import pytest
 from tests.support.server import ServerProcess
 
 import trainlab.ui
-from trainlab.entities import Metric, Param, RunStatus
+from trainlab.entities import Metric, Param, RunStatus, ViewType
 from trainlab.store.sql.overview import SqlOverviewStore
 from trainlab.store.sql.tracking import SqlTrackingStore
 
@@ -106,6 +106,42 @@ def test_run_table_pages_counts_and_folds_children(
     assert losses == sorted(losses, reverse=True) and len(losses) == 2
     filtered = overview.run_table([exp], f"tags.`mlflow.parentRunId` = '{parent}'")
     assert sorted(r.info.run_id for r in filtered.runs) == sorted(kids)
+
+
+def test_grouped_table_lists_every_run_whose_parent_it_does_not_list(
+    stores: tuple[SqlTrackingStore, SqlOverviewStore],
+) -> None:
+    """A child of a deleted run, of a run that is not there and of a run in another
+    experiment would be folded under no row: each is a row of its own. A child's own
+    children are counted, so it folds them (nested runs)."""
+    tracking, overview = stores
+    exp = tracking.create_experiment("orphans")
+    other = tracking.create_experiment("elsewhere")
+
+    def run(name: str, parent: str | None = None, experiment: str = exp) -> str:
+        tags = {"mlflow.parentRunId": parent} if parent else {}
+        return tracking.create_run(experiment, "u", 1_000, tags, name).info.run_id
+
+    doomed = run("doomed")
+    survivor = run("survivor", doomed)
+    tracking.delete_run(doomed)
+    stray = run("stray", "0000deadbeef0000")
+    abroad = run("abroad", run("there", experiment=other))
+    top = run("top")
+    child = run("child", top)
+    grandchild = run("grandchild", child)
+    table = overview.run_table([exp], max_results=100, top_level_only=True)
+    assert {r.info.run_name for r in table.runs} == {"survivor", "stray", "abroad", "top"}
+    assert table.total == 4 and table.children == {top: 1}
+    unfolded = overview.run_table([exp], f"tags.`mlflow.parentRunId` = '{top}'")
+    assert [r.info.run_id for r in unfolded.runs] == [child]
+    assert unfolded.children == {child: 1}
+    every = overview.run_table([exp], max_results=100, view_type=ViewType.ALL, top_level_only=True)
+    assert {r.info.run_name for r in every.runs} == {"doomed", "stray", "abroad", "top"}
+    assert every.children == {doomed: 1, top: 1}  # the deleted run's child folds under it
+    assert {survivor, stray, abroad, grandchild} <= {
+        r.info.run_id for r in overview.run_table([exp], max_results=100).runs
+    }
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,7 @@ def list_cmd(
         if path.strip("/") and not files:  # MLflow 3 keeps logged models apart: theirs?
             head, _, rest = path.strip("/").partition("/")
             files = _logged_model_files(store, run_id, head, rest)
+        models = [] if path.strip("/") else _logged_model_names(store, run_id)
     if path and not files:
         fail(
             f"Run {run_id} has no artifacts under {path!r} (a file, or nothing, is there). "
@@ -62,6 +63,19 @@ def list_cmd(
     for f in files:
         table.add_row(f.path + ("/" if f.is_dir else ""), "-" if f.is_dir else str(f.file_size))
     console.print(table)
+    for name in models:  # not among the files (MLflow 3 keeps them apart), but what is sought
+        console.print(
+            f"logged model {name!r}: trainlab artifacts list {run_id} {name}", soft_wrap=True
+        )
+
+
+def _logged_model_names(store: BaseTrackingStore, run_id: str) -> list[str]:
+    """The names of the run's logged models, each once."""
+    from trainlab.models.uri import run_logged_models
+
+    run = store.get_run(run_id)
+    models = run_logged_models(store, run_id, run.info.experiment_id)
+    return list(dict.fromkeys(m.name for m in models))
 
 
 def _logged_model_named(store: BaseTrackingStore, run_id: str, path: str) -> str | None:

@@ -4,7 +4,7 @@ import typer
 
 from trainlab.cli.common import TRACKING_URI, command_group
 
-app = command_group("Experiments.")
+app = command_group("Experiments: list, delete and restore.")
 
 
 @app.command("list")
@@ -52,3 +52,34 @@ def list_cmd(
             e.artifact_location,
         )
     console.print(table)
+
+
+_EXPERIMENT = typer.Argument(..., metavar="EXPERIMENT", help="The experiment's name or id.")
+
+
+@app.command("delete")
+def delete_cmd(experiment: str = _EXPERIMENT, tracking_uri: str = TRACKING_URI) -> None:
+    """Delete an experiment and its runs: lists, searches and the web UI leave them out;
+    nothing is removed, and `trainlab experiments restore` brings them back."""
+    _set_stage(experiment, tracking_uri, delete=True)
+
+
+@app.command("restore")
+def restore_cmd(experiment: str = _EXPERIMENT, tracking_uri: str = TRACKING_URI) -> None:
+    """Restore a deleted experiment and its runs."""
+    _set_stage(experiment, tracking_uri, delete=False)
+
+
+def _set_stage(experiment: str, tracking_uri: str, delete: bool) -> None:
+    from trainlab.cli.common import console, opened_store, uri_flag, with_errors
+    from trainlab.client.fluent import experiment_ids
+
+    with with_errors(), opened_store(tracking_uri) as store:
+        (experiment_id,) = experiment_ids(store, [experiment])
+        (store.delete_experiment if delete else store.restore_experiment)(experiment_id)
+        name = store.get_experiment(experiment_id).name
+    done, undo = ("Deleted", "restore") if delete else ("Restored", "delete")
+    console.print(f"{done} experiment {name!r} (id {experiment_id}) and its runs")
+    console.print(
+        f"Undo: trainlab experiments {undo} {experiment_id}{uri_flag(tracking_uri)}", style="dim"
+    )

@@ -25,6 +25,25 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,  # plain help, as command_group's
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from trainlab import __version__
+
+        typer.echo(f"trainlab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    pass
+
+
 app.command("server")(server.serve)
 app.command("train")(train.train)
 app.command("reproduce")(train.reproduce)

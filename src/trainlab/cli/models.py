@@ -112,8 +112,10 @@ def _versions_table(title: str, versions: list[Any]) -> Any:
     from trainlab.cli.common import timestamp
 
     table = Table(title=title)
-    for col in ("version", "stage", "aliases", "created", "run id", "source"):
+    for col in ("version", "stage", "aliases", "created"):
         table.add_column(col, overflow="fold")
+    table.add_column("run id", no_wrap=True, min_width=32)  # whole: it is pasted into commands
+    table.add_column("source", overflow="fold")
     for v in versions:
         table.add_row(
             str(v.version),

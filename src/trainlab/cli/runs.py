@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from trainlab.entities import Run
     from trainlab.store._base import BaseTrackingStore
 
-app = command_group("Runs: list, search and inspect.")
+app = command_group("Runs: list, search, inspect, delete and restore.")
 
 
 _COLUMN_KINDS = ("params", "param", "metrics", "metric", "tags", "tag")
@@ -76,6 +76,7 @@ def list_cmd(
             names = experiment_names(store)
             ids = list(names)
         page = store.search_runs(ids, filter_string, max_results=max_results, order_by=order_by)
+        unknown = _keys_no_run_has(store, ids, filter_string) if not page else []
     if as_json:
         print_json([run_json(r) for r in page])
         return
@@ -131,6 +132,27 @@ def list_cmd(
             cells.insert(1, names.get(r.info.experiment_id, r.info.experiment_id))
         table.add_row(*cells)
     console.print(table)
+    if unknown:  # why nothing matched
+        console.print(
+            f"No run here has {', '.join(unknown)}: `trainlab runs show RUN_ID` lists what a "
+            "run has.",
+            soft_wrap=True,
+        )
+
+
+def _keys_no_run_has(
+    store: BaseTrackingStore, ids: list[str], filter_string: str | None
+) -> list[str]:
+    """``metric 'acc'`` for each metric, param or tag the filter names that no run of the
+    experiments has."""
+    from trainlab.store.search import named_keys
+
+    prefix = {"metric": "metrics", "param": "params", "tag": "tags"}
+    return [
+        f"{kind} {key!r}"
+        for kind, key in named_keys(filter_string)
+        if not store.search_runs(ids, f"{prefix[kind]}.`{key}` IS NOT NULL", max_results=1)
+    ]
 
 
 def _keys(kind: str, runs: Iterable[Run]) -> set[str]:
@@ -173,6 +195,39 @@ def show_cmd(
         print_json({**run_json(run), "models": [vars(m) for m in models]})
     else:
         print_run(run, experiment, models)
+
+
+_RUN_IDS = typer.Argument(..., metavar="RUN_ID...", help="Run ids, or unique starts of them.")
+
+
+@app.command("delete")
+def delete_cmd(run_ids: list[str] = _RUN_IDS, tracking_uri: str = TRACKING_URI) -> None:
+    """Delete runs: lists, searches and the web UI leave them out; nothing they logged is
+    removed, and `trainlab runs restore` brings them back."""
+    _set_stage(run_ids, tracking_uri, delete=True)
+
+
+@app.command("restore")
+def restore_cmd(run_ids: list[str] = _RUN_IDS, tracking_uri: str = TRACKING_URI) -> None:
+    """Restore deleted runs."""
+    _set_stage(run_ids, tracking_uri, delete=False)
+
+
+def _set_stage(given: list[str], tracking_uri: str, delete: bool) -> None:
+    from trainlab.cli.common import console, full_run_id, opened_store, uri_flag, with_errors
+
+    with with_errors(), opened_store(tracking_uri) as store:
+        run_ids = [full_run_id(store, r) for r in given]
+        for run_id in run_ids:  # every run found before any changes
+            store.get_run(run_id)
+        for run_id in run_ids:
+            (store.delete_run if delete else store.restore_run)(run_id)
+    done, undo = ("Deleted", "restore") if delete else ("Restored", "delete")
+    console.print(f"{done} {len(run_ids)} run(s): {', '.join(run_ids)}")
+    console.print(
+        f"Undo: trainlab runs {undo} {' '.join(run_ids)}{uri_flag(tracking_uri)}",
+        style="dim",
+    )
 
 
 def run_models(store: BaseTrackingStore, run: Run) -> list[RunModel]:

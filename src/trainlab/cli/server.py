@@ -77,21 +77,41 @@ def serve(
         "then streams through it.",
         show_default=False,
     ),
+    allowed_hosts: str = typer.Option(
+        "",
+        envvar="TRAINLAB_ALLOWED_HOSTS",
+        help="Host names clients reach this server by, besides IP addresses, localhost and this "
+        "machine's name: comma-separated, *.example.com patterns, * for any. A request naming "
+        "another host is refused: a web page of another site cannot reach the server through "
+        "a name of its own (DNS rebinding).",
+        show_default=False,
+    ),
     workers: int = typer.Option(1, min=1, help="Worker processes."),
     log_level: str = typer.Option(
         "info", help="uvicorn log level: " + " | ".join(_LOG_LEVELS) + "."
     ),
 ) -> None:
     """Run the tracking server (MLflow REST API compatible)."""
-    import uvicorn
+    from trainlab.cli.common import fail
+
+    try:
+        import fastapi  # noqa: F401
+        import pydantic_settings  # noqa: F401
+        import uvicorn
+    except ImportError as exc:
+        fail(f"trainlab server needs its extra ({exc}): pip install 'trainlab[server]'")
 
     from trainlab.artifacts.factory import artifact_repository, normalized_destination
-    from trainlab.cli.common import fail
     from trainlab.exceptions import TrainlabError
+    from trainlab.server.hosts import parse_allowed_hosts
     from trainlab.store.sql.engine import make_engine, unopenable, upgrade
 
     if log_level.lower() not in _LOG_LEVELS:
         fail(f"--log-level {log_level!r}: use {', '.join(_LOG_LEVELS)}.", code=2)
+    try:
+        parse_allowed_hosts(allowed_hosts)
+    except TrainlabError as exc:
+        fail(exc.message, code=2)
     _check_port_free(host, port)
     try:
         artifacts_destination = normalized_destination(artifacts_destination)
@@ -122,6 +142,8 @@ def serve(
     _limit_malloc_arenas()
     os.environ["TRAINLAB_BACKEND_STORE_URI"] = backend_store_uri
     os.environ["TRAINLAB_ARTIFACTS_DESTINATION"] = artifacts_destination
+    os.environ["TRAINLAB_ALLOWED_HOSTS"] = allowed_hosts
+    os.environ["TRAINLAB_LISTEN_HOST"] = host
     if s3_endpoint_url:
         os.environ["TRAINLAB_S3_ENDPOINT_URL"] = s3_endpoint_url
     if direct_transfers is not None:  # else $TRAINLAB_DIRECT_TRANSFERS, or on

@@ -196,6 +196,13 @@ def _report(result: TuneResult, metrics: list[str], direction: str) -> None:
     from trainlab.cli.common import uri_flag
 
     flag = uri_flag(result.tracking_uri)
+    if result.registered is not None:
+        trial, name, version = result.registered
+        console.print(
+            f"registered trial {trial}'s model as [bold]{name}[/] version {version}; promote it: "
+            f"trainlab promote {name} --version {version} --alias champion --policy POLICY{flag}",
+            soft_wrap=True,
+        )
     parent = result.parent_run_id
     order = "ASC" if direction == "minimize" else "DESC"  # the best trials first
     console.print(

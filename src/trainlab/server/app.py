@@ -24,6 +24,7 @@ from trainlab.artifacts.paths import check_url_path
 from trainlab.exceptions import TrainlabError
 from trainlab.server import SUPERVISOR_ENV
 from trainlab.server.context import ServerContext
+from trainlab.server.hosts import AllowedHosts, HostCheckMiddleware
 from trainlab.server.memory import IdleTrimmer, malloc_trim
 from trainlab.server.openapi import openapi
 from trainlab.server.routes import artifacts, logged_models, meta, registry, tracking, ui
@@ -175,4 +176,6 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     meta.register(app)
     artifacts.register(app)
     ui.register(app)
+    allowed = AllowedHosts.for_server(settings.allowed_hosts, settings.listen_host)
+    app.add_middleware(HostCheckMiddleware, allowed=allowed)
     return app

@@ -50,6 +50,11 @@ def _list_fields(model: type[BaseModel]) -> frozenset[str]:
 
 
 def _check_content_type(request: Request) -> None:
+    """A request that writes says it sends JSON, even with no body. A browser sends no such
+    request to another site without asking first (a CORS preflight, which this server does not
+    answer), so a web page elsewhere cannot make one (a form post, a no-cors fetch)."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in JSON_TYPES:
         raise InvalidParameterValue(
@@ -67,8 +72,9 @@ def _too_large(size: int, exact: bool) -> InvalidParameterValue:
 
 
 async def read_body(request: Request) -> bytes:
-    """The body, refused as soon as it passes ``MAX_JSON_BODY``, whether its length is
-    declared or not (a chunked body)."""
+    """The JSON body, refused as soon as it passes ``MAX_JSON_BODY``, whether its length is
+    declared or not (a chunked body), and refused without a JSON Content-Type."""
+    _check_content_type(request)
     declared = request.headers.get("content-length", "0")
     if declared.isdigit() and int(declared) > MAX_JSON_BODY:
         raise _too_large(int(declared), exact=True)
@@ -141,8 +147,6 @@ async def _parse(request: Request, route: Route) -> Any:
         _check_no_nul(data)
         return parse_mapping(model, {**data, **params})
     body = await read_body(request)
-    if body and request.method in ("POST", "PUT", "PATCH"):
-        _check_content_type(request)
     if params or b"\\u0000" in body:
         try:
             data = orjson.loads(body) if body else {}

@@ -15,3 +15,7 @@ class ServerSettings(BaseSettings):
     # Clients may move large files straight to and from the object store (presigned multipart
     # uploads and ranged downloads); off when only the server can reach the store.
     direct_transfers: bool = True
+    # Host names the server answers to besides IP addresses, localhost and this machine's name
+    # (comma-separated, ``*.example.com`` patterns, ``*`` for any): see server/hosts.py.
+    allowed_hosts: str = ""
+    listen_host: str = "127.0.0.1"  # the --host it listens on: a name there is its own

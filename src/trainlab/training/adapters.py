@@ -26,6 +26,7 @@ from trainlab.training.metrics import evaluate
 from trainlab.training.spec import ModelSpec
 
 TORCH_STATE = "torch_state.pt"
+_EXTRAS = {"xgboost": "xgboost", "lightgbm": "lightgbm", "torch": "pytorch"}  # trainlab's extras
 _TORCH_AUTO = ("n_features", "n_outputs")  # filled from the data when the module takes them
 
 
@@ -34,7 +35,12 @@ def resolve(path: str, what: str = "model.class") -> Any:
     try:
         obj = getattr(importlib.import_module(module), attr)
     except ImportError as exc:
-        raise InvalidParameterValue(f"{what} {path!r}: cannot import {module!r} ({exc}).") from None
+        missing = getattr(exc, "name", None) or ""
+        extra = _EXTRAS.get(missing.partition(".")[0])
+        hint = f" Install it: pip install 'trainlab[{extra}]'." if extra else ""
+        raise InvalidParameterValue(
+            f"{what} {path!r}: cannot import {module!r} ({exc}).{hint}"
+        ) from None
     except AttributeError:
         raise InvalidParameterValue(f"{what} {path!r}: {module!r} has no {attr!r}.") from None
     return obj

@@ -88,18 +88,25 @@ def code_differences(
             f"code: the run was trained at commit {commit[:12]}; this folder is not in a git "
             "repository"
         ], []
-    out = []
+    out, notes = [], []
     if now.commit != commit:
         out.append(f"code: commit {now.commit[:12]} is checked out, the run used {commit[:12]}")
     if now.diff_sha256 != tags.get(DIFF_SHA_TAG, ""):
         recorded = _download_text(run, DIFF_ARTIFACT, tracking_uri) or ""
         before, after = _per_file(recorded), _per_file(now.diff)
         files = sorted(f for f in set(before) | set(after) if before.get(f) != after.get(f))
-        out.append(
-            "code: uncommitted changes differ from the run's "
-            f"({DIFF_ARTIFACT}) in {', '.join(files) or 'their content'}"
-        )
-    return out, []
+        # A file new since the run (a log, a download) is not code the run had: for it to
+        # change what runs, a file the run had must change too, which is a difference.
+        new = [f for f in files if f not in before and "\nnew file mode" in after[f][:400]]
+        changed = [f for f in files if f not in new]
+        if changed or not files:
+            out.append(
+                "code: uncommitted changes differ from the run's "
+                f"({DIFF_ARTIFACT}) in {', '.join(changed) or 'their content'}"
+            )
+        if new:
+            notes.append(f"code: files new since the run, not compared: {', '.join(new)}")
+    return out, notes
 
 
 def package_changes(run: Run, tracking_uri: str | None = None) -> list[str]:

@@ -9,6 +9,7 @@ their modules while this process sets the study up, and open the study at their 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import subprocess
@@ -23,6 +24,7 @@ from trainlab.client.resolve import ENV_TRACKING_URI
 from trainlab.exceptions import TrainlabError
 
 OnDone = Callable[[int, str], None]
+CLOSE_GRACE_SECONDS = 30.0  # for a worker to end its trial's run KILLED once told to stop
 
 
 @dataclass
@@ -66,16 +68,25 @@ class LocalPool:
     ) -> None:
         self.close()
 
-    def close(self) -> None:
-        """End every worker (those still running are terminated)."""
+    def close(self, grace: float = CLOSE_GRACE_SECONDS) -> None:
+        """End every worker: those still running are terminated, and their stdin closed, so a
+        worker waiting for a slot ends even if the signal went by; one still there after
+        ``grace`` seconds (its trial's run ending KILLED) is killed."""
         for worker in self._all:
             if worker.process.poll() is None:
                 worker.process.terminate()
+            if worker.process.stdin is not None and not worker.process.stdin.closed:
+                with contextlib.suppress(OSError):  # a worker gone: a slot left unread
+                    worker.process.stdin.close()
+        deadline = time.monotonic() + grace
         for worker in self._all:
-            worker.process.wait()
-            for pipe in (worker.process.stdin, worker.process.stdout):
-                if pipe is not None and not pipe.closed:
-                    pipe.close()
+            try:
+                worker.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+            if worker.process.stdout is not None:
+                worker.process.stdout.close()
 
     def _spawn(self) -> _Worker:
         index = self._started

@@ -135,7 +135,9 @@ class PipelineObjective:
         self._plan: Plan | None = None
 
     def spec(self, params: dict[str, Any]) -> PipelineSpec:
-        return parse_spec(apply_params(self.config, params), "the trial's pipeline")
+        # A trial registers nothing: the study registers its best trial's model at the end.
+        config = {k: v for k, v in apply_params(self.config, params).items() if k != "register"}
+        return parse_spec(config, "the trial's pipeline")
 
     def plan(self, params: dict[str, Any]) -> Plan:
         from trainlab.training.runner import plan

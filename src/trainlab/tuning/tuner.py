@@ -46,6 +46,7 @@ class TuneResult:
     tracking_uri: str
     requested: int
     summary: StudySummary
+    registered: tuple[int, str, int] | None = None  # best trial, model name, version
 
 
 @dataclass
@@ -114,8 +115,12 @@ def plan_pipeline(
     reported = _reported_metrics(probe.spec, probe.metric_names, probe.data.splits)
     unknown = [m for m in tune.metrics if m not in reported]
     if unknown:
+        # what to tune on: held-out scores (the train_* ones favour overfitting; the rest is
+        # bookkeeping: memory, time, iterations)
+        held_out = [m for m in reported if m.startswith("valid_") or m.endswith("_mean")]
+        scores = sorted(held_out) or sorted(reported)
         raise InvalidParameterValue(
-            f"tune.metric {unknown}: the pipeline reports {sorted(reported)}; tune on one of "
+            f"tune.metric {unknown}: the pipeline reports {scores} to tune on; tune on one of "
             f"them{_metrics_to_add(unknown, probe.metric_names, probe.data)}."
         )
     for metric in tune.metrics:
@@ -335,12 +340,16 @@ def run_study(
                         plan, slots, workers, backend, deadline, on_done, ray_address, kubernetes
                     )
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: the study's run ends KILLED
-            if pool is not None:
-                pool.close()  # the workers end the runs of their trials KILLED
-            if backend != "kubernetes":  # a Job's pods go on without this process
-                _end_own_trials(plan, parent.info.experiment_id, attrs)
+            # A second signal meanwhile (Ctrl-C pressed twice; `timeout` signals this process,
+            # then its whole group) cuts the clean-up short, not the report of the first.
+            with contextlib.suppress(KeyboardInterrupt):
+                if pool is not None:
+                    pool.close()  # the workers end the runs of their trials KILLED
+                if backend != "kubernetes":  # a Job's pods go on without this process
+                    _end_own_trials(plan, parent.info.experiment_id, attrs)
             raise interrupted(exc, parent.run_id) from None
         summary = summarize(study, parent)
+    registered = _register_best(plan, summary)
     return TuneResult(
         study=plan.name,
         storage=plan.storage,
@@ -350,7 +359,32 @@ def run_study(
         tracking_uri=plan.tracking_uri,
         requested=n,
         summary=summary,
+        registered=registered,
     )
+
+
+def _register_best(plan: StudyPlan, summary: StudySummary) -> tuple[int, str, int] | None:
+    """With the pipeline's ``register:``, the best trial's model becomes a new version (its
+    trials register nothing): (trial number, model name, version). Not when several trials
+    are best (a Pareto front: register one with `trainlab models register`), nor again when
+    the best trial's model is registered already (a resumed study whose best stayed)."""
+    from trainlab.client.fluent import _client
+    from trainlab.client.resolve import registry_for
+    from trainlab.models.log import register_model
+    from trainlab.training.spec import parse_spec
+
+    register = parse_spec(plan.config).register_ if plan.config is not None else None
+    if register is None or len(summary.best) != 1 or not summary.best[0].run_id:
+        return None
+    best = summary.best[0]
+    registry = registry_for(_client(plan.tracking_uri).store)
+    for version in registry.search_model_versions(f"run_id = '{best.run_id}'"):
+        if version.name == register.name:
+            return best.number, register.name, int(version.version)
+    number = register_model(
+        f"runs:/{best.run_id}/model", register.name, tracking_uri=plan.tracking_uri
+    )
+    return best.number, register.name, number
 
 
 def _end_own_trials(plan: StudyPlan, experiment_id: str, attrs: dict[str, Any]) -> None:

@@ -165,7 +165,7 @@ def _required(request: Request, *names: str) -> str:
     for name in names:
         value = query_values(request).get(name)
         if value:
-            return value
+            return str(value)
     raise InvalidParameterValue(f"Missing value for required parameter '{names[0]}'.")
 
 

@@ -96,19 +96,11 @@ def run_table(ctx: Ctx, m: RunTable) -> dict[str, Any]:
 def _unknown_keys(ctx: Ctx, experiment_ids: list[str], filter_string: str) -> list[str]:
     """``metric 'acc'`` for each metric, param or tag the filter names that no run of the
     experiments has (a typo, or MLflow's name for a key logged under another)."""
-    from trainlab.store.search import And, Or, parse_filter
+    from trainlab.store.search import named_keys
 
-    named: dict[tuple[str, str], None] = {}
-    stack = [parse_filter(filter_string)]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (And, Or)):
-            stack.extend(reversed(node.items))
-        elif node is not None and node.kind in ("metric", "param", "tag"):
-            named[(node.kind, node.key)] = None
     keys = ctx.overview.run_keys(experiment_ids)
     have = {"metric": keys.metrics, "param": keys.params, "tag": keys.tags}
-    return [f"{kind} {key!r}" for kind, key in named if key not in have[kind]]
+    return [f"{kind} {key!r}" for kind, key in named_keys(filter_string) if key not in have[kind]]
 
 
 ROUTES = [

@@ -54,7 +54,7 @@ from trainlab.store.search._logged_models import (
     logged_models_filter,
     logged_models_order_by,
 )
-from trainlab.store.search._parser import parse_filter, parse_order_by
+from trainlab.store.search._parser import named_keys, parse_filter, parse_order_by
 from trainlab.store.search._registry import (
     MODEL_VERSIONS,
     REGISTERED_MODELS,
@@ -114,6 +114,7 @@ __all__ = [
     "intersect_lists",
     "key_value_fields",
     "like_to_glob",
+    "named_keys",
     "parse_filter",
     "parse_order_by",
     "runs_filter",

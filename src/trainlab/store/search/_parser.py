@@ -135,6 +135,20 @@ def _lark() -> Lark:
     )
 
 
+def named_keys(text: str | None) -> list[tuple[str, str]]:
+    """The (kind, key) of each metric, param and tag a filter names, in order, each once: what
+    to check when nothing matches (a key no run has: a typo, or a name logged under another)."""
+    named: dict[tuple[str, str], None] = {}
+    stack = [parse_filter(text)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (And, Or)):
+            stack.extend(reversed(node.items))
+        elif node is not None and node.kind in ("metric", "param", "tag"):
+            named[(node.kind, node.key)] = None
+    return list(named)
+
+
 # The trees are immutable; the UI and scripts send the same few filters again and again.
 @functools.lru_cache(maxsize=256)
 def parse_filter(text: str | None) -> Node | None:

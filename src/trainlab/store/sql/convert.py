@@ -78,11 +78,11 @@ def load_runs(session: Session, rows: Sequence[RunModel | RunRow]) -> list[Run]:
     for run_id, key, value in child_rows(session, "tags", ids):
         tags[run_id][key] = value
     metrics: dict[str, dict[str, Metric]] = defaultdict(dict)
-    for run_id, key, value, nan, ts, step, ds_name, ds_digest, model_id in child_rows(
+    for run_id, key, value, nan, ts, step, ds_name, ds_digest in child_rows(
         session, "latest_metrics", ids
     ):
         metrics[run_id][key] = Metric(
-            key, metric_value(value, nan), ts, step, run_id, ds_name, ds_digest, model_id
+            key, metric_value(value, nan), ts, step, run_id, ds_name, ds_digest
         )
     inputs = _load_inputs(session, ids)
     model_io: dict[str, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))

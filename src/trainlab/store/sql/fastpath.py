@@ -29,9 +29,9 @@ _MODEL_ID = METRIC_COLUMNS.index("model_id")
 _NEWEST_ORDER = itemgetter(2, 3, 4)  # step, timestamp, value
 
 
-_HISTORY_COLUMNS = (
-    '"step", "timestamp", "value", "is_nan", "dataset_name", "dataset_digest", "model_id"'
-)
+# A run's points name no model, as MLflow's do not: the stock client's log_model links a run's
+# points to the new model only where they name none. A model's points are read from the model.
+_HISTORY_COLUMNS = '"step", "timestamp", "value", "is_nan", "dataset_name", "dataset_digest"'
 
 
 @functools.cache
@@ -47,7 +47,7 @@ def _history_statement(dialect: str, paged: bool) -> str:
 def metric_history(
     s: Session, run_id: str, key: str, limit: int | None, offset: int
 ) -> list[tuple[Any, ...]]:
-    """(step, timestamp, value, is_nan, dataset_name, dataset_digest, model_id) rows in order."""
+    """(step, timestamp, value, is_nan, dataset_name, dataset_digest) rows in order."""
     conn = s.connection()
     sql = _history_statement(conn.dialect.name, limit is not None)
     params: tuple[Any, ...] = (run_id, key) if limit is None else (run_id, key, limit, offset)
@@ -65,8 +65,7 @@ _CHILDREN = {
     "tags": ("tags", '"run_id", "key", "value"'),
     "latest_metrics": (
         "latest_metrics",
-        '"run_id", "key", "value", "is_nan", "timestamp", "step", "dataset_name", '
-        '"dataset_digest", "model_id"',
+        '"run_id", "key", "value", "is_nan", "timestamp", "step", "dataset_name", "dataset_digest"',
     ),
     "run_inputs": (
         'run_inputs JOIN datasets ON datasets."dataset_id" = run_inputs."dataset_id"',

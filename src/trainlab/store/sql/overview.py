@@ -46,7 +46,7 @@ class RunKeys:
 class RunTable:
     runs: list[Run]
     total: int  # runs matching the filter (top-level ones only, when grouped)
-    children: dict[str, int]  # run id -> number of child runs, for the runs on this page
+    children: dict[str, int]  # run id -> its child runs in the table, for the runs on this page
 
 
 class SqlOverviewStore:
@@ -122,7 +122,11 @@ class SqlOverviewStore:
             ids = [r.run_id for r in rows]
             counted = s.execute(
                 select(RunModel.parent_run_id, func.count())
-                .where(RunModel.parent_run_id.in_(ids), RunModel.lifecycle_stage == "active")
+                .where(
+                    RunModel.parent_run_id.in_(ids),
+                    RunModel.experiment_id.in_([_experiment_pk(e) for e in experiment_ids]),
+                    RunModel.lifecycle_stage.in_(ViewType(view_type).stages()),
+                )
                 .group_by(RunModel.parent_run_id)
             )
             children: dict[str, int] = {str(p): n for p, n in counted}

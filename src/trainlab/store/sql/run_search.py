@@ -21,7 +21,8 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy.orm import aliased
 
 from trainlab.entities import ViewType
 from trainlab.store import search
@@ -37,8 +38,9 @@ def runs_query(
     *,
     top_level_only: bool = False,
 ) -> tuple[Select[tuple[RunModel]], dict[str, Any]]:
-    """The runs of ``experiment_ids`` in ``view_type`` that match ``filter_string`` (those
-    without a parent run only, with ``top_level_only``), sorted by ``order_by`` (then newest
+    """The runs of ``experiment_ids`` in ``view_type`` that match ``filter_string`` (with
+    ``top_level_only``, those whose parent run is not among them: none, deleted, gone or in
+    another experiment), sorted by ``order_by`` (then newest
     first); and the values to execute it with (the experiment ids, ``SEARCHED_EXPERIMENTS``:
     given at execution, as binding them into the statement walks and copies all of it, 0.6 ms a
     search)."""
@@ -82,5 +84,19 @@ def _statement(
         *(term.clause for term in terms),
     )
     if top_level_only:
-        query = query.where(RunModel.parent_run_id.is_(None))
+        # A run whose parent is not listed (deleted, gone, in another experiment) is a row of
+        # its own: folded under no row, it would be in none.
+        # (A probe of the parent by its id: 5 ms for the 9,000 child runs of 10,000; a list of
+        # the listed runs, built once, took more.)
+        parent = aliased(RunModel)
+        listed_parent = (
+            select(parent.run_id)
+            .where(
+                parent.run_id == RunModel.parent_run_id,
+                parent.experiment_id.in_(search.searched_experiments()),
+                parent.lifecycle_stage.in_(view_type.stages()),
+            )
+            .exists()
+        )
+        query = query.where(or_(RunModel.parent_run_id.is_(None), ~listed_parent))
     return query.order_by(*search.runs_order_by(order_by))

@@ -172,7 +172,7 @@ def _run_deleted(run_id: str) -> InvalidParameterValue:
     # MLflow's code for it: clients that check error codes see the same one
     return InvalidParameterValue(
         f"Run {run_id} is deleted; restore it before logging to it "
-        "(POST /runs/restore or `trainlab runs restore`)."
+        f"(`trainlab runs restore {run_id}`, or MLflow's runs/restore)."
     )
 
 
@@ -594,8 +594,8 @@ class SqlTrackingStore(BaseTrackingStore):
         if more:
             rows = rows[:max_results]
         items = [
-            Metric(metric_key, math.nan if nan else v, ts, step, run_id, dn, dd, mid)
-            for step, ts, v, nan, dn, dd, mid in rows
+            Metric(metric_key, math.nan if nan else v, ts, step, run_id, dn, dd)
+            for step, ts, v, nan, dn, dd in rows
         ]
         token = encode_page_token(offset + len(items)) if more else None
         return PagedList(items, token)

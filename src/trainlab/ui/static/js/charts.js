@@ -142,7 +142,9 @@ export function MetricChart({ runIds, runNames, metricKey, xAxis = 'step', logSc
           label: (runNames && runNames[i]) || id.slice(0, 8),
           stroke: color(i),
           width: 1.5,
-          spanGaps: true,
+          // a NaN or infinite value (null here) breaks the line; where a run has no point at
+          // another run's x (undefined, from uPlot.join) the line goes on
+          spanGaps: false,
           points: { show: (u) => u.data[0].length <= 60, size: 5 },
           value: (u, v) => fmtNum(v),
         })),
@@ -175,6 +177,7 @@ export function MetricChart({ runIds, runNames, metricKey, xAxis = 'step', logSc
   const n = points ? points.length : 0;
   const top = points && points.length ? extent(points.map((p) => num(p.value)))[1] : '';
   const offLog = logScale && points ? points.filter((p) => num(p.value) <= 0).length : 0;
+  const nonFinite = points ? points.filter((p) => !Number.isFinite(num(p.value))).length : 0;
   return html`<figure class="chart" data-metric=${metricKey} data-points=${n} data-max=${top}
     data-zoomed=${range ? range.join('-') : ''}>
     <figcaption>
@@ -184,7 +187,8 @@ export function MetricChart({ runIds, runNames, metricKey, xAxis = 'step', logSc
     </figcaption>
     ${error ? html`<div class="error">${error.message}</div>` : ''}
     ${!points && !error ? html`<p class="loading">Loading…</p>` : ''}
-    ${n && !points.some((p) => Number.isFinite(num(p.value))) ? html`<p class="muted nothing">All ${n} values shown are NaN or infinite: nothing to draw.</p>` : ''}
+    ${n && nonFinite === n ? html`<p class="muted nothing">All ${n} values shown are NaN or infinite: nothing to draw.</p>` : ''}
+    ${nonFinite && nonFinite < n ? html`<p class="muted nonfinite-note">${nonFinite.toLocaleString()} of the ${n.toLocaleString()} points shown are NaN or infinite: the line breaks there.</p>` : ''}
     ${offLog ? html`<p class="muted log-note">${offLog.toLocaleString()} of the ${n.toLocaleString()} points shown are zero or negative: a log scale cannot draw them.</p>` : ''}
     <div class="plot" ref=${box}></div>
   </figure>`;

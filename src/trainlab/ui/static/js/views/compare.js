@@ -11,7 +11,7 @@ const numeric = (v) => v !== undefined && v !== '' && Number.isFinite(Number(v))
 
 export function Compare() {
   const q = getQuery();
-  const ids = (q.get('runs') || '').split(',').filter(Boolean);
+  const ids = [...new Set((q.get('runs') || '').split(',').filter(Boolean))]; // each run once
   // Each run on its own: one that is gone (a stale link) leaves the others compared.
   const loaded = useLoad(() => Promise.allSettled(ids.map((id) => api.run(id).then(flat))), [ids.join(',')]);
   if (!ids.length) return html`<div class="page"><h1>Compare runs</h1><p class="muted">Select runs in an experiment's table and press Compare.</p></div>`;

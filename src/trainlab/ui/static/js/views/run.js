@@ -38,6 +38,7 @@ export function RunPage({ runId }) {
     </p>
     ${run.deleted ? html`<p class="error" role="status">This run is deleted: searches and the runs table
       leave it out. Restore it with MlflowClient().restore_run("${run.id}").</p>` : ''}
+    ${run.tags['mlflow.note.content'] ? html`<p class="description">${run.tags['mlflow.note.content']}</p>` : ''}
     <${Tabs} tabs=${TABS} current=${tab} onSelect=${(t) => setQuery({ tab: t === 'overview' ? '' : t }, true)} />
     ${tab === 'overview' ? html`<${Overview} run=${run} />` : ''}
     ${tab === 'metrics' ? html`<${Curves} run=${run} keys=${Object.keys(run.metrics).filter((k) => !isSystem(k)).sort()} />` : ''}

@@ -10,8 +10,9 @@ const PAGE = 100;
 const PREFIX = { p: 'params', m: 'metrics', t: 'tags' };
 
 // Columns live in the address as "m:rmse,p:lr,t:team".
+// `m:loss,p:lr,t:team`; anything else in a hand-made address is left out
 function parseCols(s) {
-  return (s || '').split(',').filter(Boolean).map((c) => ({ kind: c[0], key: c.slice(2) }));
+  return (s || '').split(',').filter((c) => /^[mpt]:./.test(c)).map((c) => ({ kind: c[0], key: c.slice(2) }));
 }
 const colId = (c) => `${c.kind}:${c.key}`;
 
@@ -104,7 +105,7 @@ export function Runs({ experimentId }) {
   const requery = (updates) => setQuery({ ...updates, page: '' }, true);
   const [draft, setDraft] = useState(filter);
   const [selected, setSelected] = useState(new Set());
-  const [expanded, setExpanded] = useState({}); // run id -> child runs (or 'loading')
+  const [expanded, setExpanded] = useState({}); // run id -> { runs, children } (or 'loading')
   useEffect(() => setExpanded({}), [query]);
   useEffect(() => setDraft(filter), [filter]);
 
@@ -125,7 +126,7 @@ export function Runs({ experimentId }) {
   // Unfolded child runs (a study's trials) add, unless columns were chosen, the metric the
   // study tuned on (their score) and the params that tell them apart: what was tuned.
   const childCols = useMemo(() => {
-    const kids = Object.values(expanded).filter(Array.isArray).flat();
+    const kids = Object.values(expanded).flatMap((e) => e.runs || []);
     if (chosen || !kids.length) return [];
     const have = new Set(shown.map(colId));
     const goals = [...objectives([...runs, ...kids], order)]
@@ -166,7 +167,8 @@ export function Runs({ experimentId }) {
       order_by: [order],
       max_results: 1000,
     });
-    setExpanded((e) => ({ ...e, [run.id]: (found.runs || []).map(flat) }));
+    // with how many children each has: a child run folds its own children (nested runs)
+    setExpanded((e) => ({ ...e, [run.id]: { runs: (found.runs || []).map(flat), children: found.children || {} } }));
   }
 
   function select(id, on) {
@@ -191,8 +193,11 @@ export function Runs({ experimentId }) {
       onClick=${() => sortBy(orderField(c))}><span class="kind">${c.kind}</span>${c.key}${sortMark(orderField(c))}</th>`)}
   </tr>`;
 
+  // how many child runs each run shown has: of the page's runs, and of those unfolded
+  const childCounts = Object.assign({}, page && page.children, ...Object.values(expanded).map((e) => e.children));
+
   function row(r, depth) {
-    const kids = page && page.children && page.children[r.id];
+    const kids = childCounts[r.id];
     const open = expanded[r.id];
     const study = r.tags['trainlab.study.role'] === 'parent';
     return html`<tr class=${depth ? 'child' : ''} data-run=${r.id}>
@@ -218,24 +223,29 @@ export function Runs({ experimentId }) {
   }
 
   const rows = [];
-  for (const r of runs) {
-    rows.push(row(r, 0));
+  const addRows = (r, depth) => {
+    rows.push(row(r, depth));
     const open = expanded[r.id];
     if (open === 'loading') rows.push(html`<tr class="child"><td></td><td colspan=${4 + cols.length}><${Loading} what="child runs" /></td></tr>`);
-    else if (open) open.forEach((c) => rows.push(row(c, 1)));
-  }
+    else if (open) open.runs.forEach((c) => addRows(c, depth + 1));
+  };
+  runs.forEach((r) => addRows(r, 0));
 
+  const deleted = exp.data && exp.data.lifecycle_stage === 'deleted';
   const first = (page ? page.pageNo : 0) * PAGE + 1; // of the page on screen, while the next loads
   return html`<div class="page wide">
     <div class="crumbs"><a href="/">Experiments</a> / </div>
     <div class="title-row">
       <h1>${exp.data ? exp.data.name : `Experiment ${experimentId}`}</h1>
+      ${deleted ? html`<span class="status bad">deleted</span>` : ''}
       ${selected.size ? html`<span class="selection muted">${selected.size} selected
         <button type="button" class="link" onClick=${() => setSelected(new Set())}>clear</button></span>` : ''}
       <button class="primary" disabled=${selected.size < 2} title=${selected.size < 2 ? 'Select two or more runs (on any page)' : ''}
         onClick=${() => navigate(`/compare?runs=${[...selected].join(',')}`)}>${selected.size >= 2 ? `Compare ${selected.size} runs` : 'Compare runs'}</button>
     </div>
     <${ErrorBox} error=${exp.error} />
+    ${deleted ? html`<p class="error" role="status">This experiment is deleted, and its runs with it: searches
+      leave them out. Restore it with MlflowClient().restore_experiment("${experimentId}").</p>` : ''}
     <form class="filter" onSubmit=${(e) => { e.preventDefault(); requery({ filter: draft.trim() }); }}>
       <input type="search" name="filter" aria-label="Filter runs" spellcheck="false"
         placeholder="metrics.rmse < 0.5 AND params.model = 'xgboost' OR tags.team IN ('a', 'b')"
