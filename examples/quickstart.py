@@ -106,9 +106,11 @@ def main() -> None:
     )
     against = f"v{gate.champion}" if gate.champion is not None else "no champion yet"
     if not gate.moved and gate.champion is not None:  # e.g. the quickstart run a second time
+        rows = gate.decision.rows
         checks += (
-            f"; v{version} does not beat v{gate.champion} (the same pipelines on the same data "
-            "train the same models: new data, code or params make a new candidate)"
+            f"; v{version} is not shown to beat v{gate.champion} on the {rows} sealed test rows "
+            "(the same pipelines on the same data train the same models; and so few rows tell "
+            "apart only large differences: a challenger needs a larger test split to pass)"
         )
     champion = trainlab.load_model(f"models:/{args.model}@champion")
     from sklearn.datasets import load_wine

@@ -229,6 +229,38 @@ def test_sklearn_autolog(tracking: MlflowClient) -> None:
     assert any(m.source_run_id == run.info.run_id for m in models)
 
 
+def test_each_model_logged_in_a_run_gets_the_runs_metrics(
+    tracking: MlflowClient, experiment_id: str
+) -> None:
+    """The client links a run's points to a model it logs only where they name no model: a
+    run's history names none (as MLflow's), so a second model gets them too."""
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = load_iris(return_X_y=True)
+    mlflow.sklearn.autolog(log_input_examples=False, silent=True)
+    try:
+        with mlflow.start_run() as run:
+            clf = LogisticRegression(max_iter=300).fit(x, y)  # autolog logs "model"
+            mlflow.log_metric("test_acc", 0.95)
+            mlflow.sklearn.log_model(clf, name="final")
+    finally:
+        mlflow.sklearn.autolog(disable=True)
+    assert [m.model_id for m in tracking.get_metric_history(run.info.run_id, "test_acc")] == [None]
+    found = mlflow.search_logged_models(
+        experiment_ids=[experiment_id],
+        filter_string=f"source_run_id = '{run.info.run_id}'",
+        output_format="list",
+    )
+    metrics = {m.name: {p.key for p in m.metrics} for m in found}
+    assert set(metrics) == {"model", "final"}
+    assert {"test_acc", "training_score"} <= metrics["final"] == metrics["model"]
+    scored = mlflow.search_logged_models(
+        experiment_ids=[experiment_id], filter_string="metrics.training_score > 0.5"
+    )
+    assert sorted(scored["name"]) == ["final", "model"]
+
+
 def test_run_name_tag_renames_the_run(tracking: MlflowClient, experiment_id: str) -> None:
     run_id = tracking.create_run(experiment_id, run_name="first").info.run_id
     tracking.set_tag(run_id, "mlflow.runName", "second")
