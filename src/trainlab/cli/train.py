@@ -88,8 +88,9 @@ def report_interrupt(
     """Ctrl-C or SIGTERM: one line on what happened (``what(run_id)`` ended KILLED, or it
     came ``before`` a run existed) and how to continue (``resume(run_id)``); the signal's exit
     code."""
-    from trainlab.training.signals import Interrupted
+    from trainlab.training.signals import Interrupted, ignore_further_signals
 
+    ignore_further_signals()  # a second Ctrl-C (or `timeout`'s) does not cut the report short
     stopped = exc if isinstance(exc, Interrupted) else Interrupted()
     if stopped.run_id is None:
         err_console.print(f"interrupted ({stopped.signal_name}) before {before}.")

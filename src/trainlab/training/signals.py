@@ -75,6 +75,37 @@ def sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+_STOPPING = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Inside it, Ctrl-C and SIGTERM are ignored (in the main thread): what stops work after a
+    first one (workers ended, runs ended KILLED) is not cut short by a second (Ctrl-C pressed
+    twice; `timeout` signals the process, then its whole group). A handler set meanwhile by
+    someone else stays."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.getsignal(number) for number in _STOPPING}
+    for number in _STOPPING:
+        signal.signal(number, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            if signal.getsignal(number) is signal.SIG_IGN and handler is not None:
+                signal.signal(number, handler)
+
+
+def ignore_further_signals() -> None:
+    """Ctrl-C and SIGTERM ignored from now on: a command that is reporting how it was stopped
+    exits with that report, whatever comes after."""
+    if threading.current_thread() is threading.main_thread():
+        for number in _STOPPING:
+            signal.signal(number, signal.SIG_IGN)
+
+
 _held: list[Any] = []  # the SIGTERM handler that hold_sigterm replaced
 
 

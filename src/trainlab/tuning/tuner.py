@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.training.progress import Reporter
-from trainlab.training.signals import interrupted, sigterm_interrupts
+from trainlab.training.signals import interrupted, signals_held, sigterm_interrupts
 from trainlab.tuning import study as studies
 from trainlab.tuning.space import ParamSpace, TuneSpec
 from trainlab.tuning.summary import StudySummary, end_running_trials, summarize
@@ -296,7 +296,9 @@ def run_study(
         from trainlab.tuning.ray_backend import connect
 
         connect(ray_address)
-    with sigterm_interrupts(), contextlib.ExitStack() as stack:
+    # entered on a Ctrl-C or SIGTERM, left once the study's run has ended KILLED
+    stopping = contextlib.ExitStack()
+    with stopping, sigterm_interrupts(), contextlib.ExitStack() as stack:
         pool = None
         if backend == "local" and workers > 1:
             from trainlab.tuning.local import LocalPool
@@ -340,13 +342,11 @@ def run_study(
                         plan, slots, workers, backend, deadline, on_done, ray_address, kubernetes
                     )
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: the study's run ends KILLED
-            # A second signal meanwhile (Ctrl-C pressed twice; `timeout` signals this process,
-            # then its whole group) cuts the clean-up short, not the report of the first.
-            with contextlib.suppress(KeyboardInterrupt):
-                if pool is not None:
-                    pool.close()  # the workers end the runs of their trials KILLED
-                if backend != "kubernetes":  # a Job's pods go on without this process
-                    _end_own_trials(plan, parent.info.experiment_id, attrs)
+            stopping.enter_context(signals_held())  # a second one does not cut this short
+            if pool is not None:
+                pool.close()  # the workers end the runs of their trials KILLED
+            if backend != "kubernetes":  # a Job's pods go on without this process
+                _end_own_trials(plan, parent.info.experiment_id, attrs)
             raise interrupted(exc, parent.run_id) from None
         summary = summarize(study, parent)
     registered = _register_best(plan, summary)
