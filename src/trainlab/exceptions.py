@@ -10,7 +10,8 @@ Every error that crosses a boundary is a ``TrainlabError`` carrying an MLflow-co
     ├── ResourceNotFound               RESOURCE_DOES_NOT_EXIST  404
     ├── InvalidState                   INVALID_STATE            400  (e.g. logging to a deleted run)
     ├── ResourceConflict               RESOURCE_CONFLICT        409
-    └── ServiceUnavailable             TEMPORARILY_UNAVAILABLE  503  (server unreachable)
+    ├── ServiceUnavailable             TEMPORARILY_UNAVAILABLE  503  (server unreachable)
+    └── StorageFailure                 INTERNAL_ERROR           507  (disk full, read-only)
 
 The store translates database errors into these (once, in its unit of work), the server turns
 them into ``{"error_code", "message"}`` (once, in its error handler), and the REST client turns
@@ -94,6 +95,16 @@ class ResourceConflict(TrainlabError):
 
 class ServiceUnavailable(TrainlabError):
     error_code = "TEMPORARILY_UNAVAILABLE"
+
+
+class StorageFailure(TrainlabError):
+    """The server could not write a file to its storage (disk full, read-only, permissions):
+    not the request's fault, and not mended by sending it again soon (507: clients do not
+    retry it, as they retry a 500 for minutes)."""
+
+    @property
+    def http_status(self) -> int:
+        return 507
 
 
 class RemoteError(TrainlabError):

@@ -908,3 +908,28 @@ def test_runs_list_says_which_keys_of_a_filter_no_run_has(seeded: Seeded) -> Non
     matched = cli("runs", "list", "-e", seeded.experiment, "-f", "params.x = '9'",
                   "--tracking-uri", seeded.uri, cwd=seeded.cwd)  # fmt: skip
     assert "No run here has" not in matched.stdout  # the key is there; no value matched
+
+
+def test_runs_end_ends_a_run_its_process_left_running(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/t.db"
+    store: Any = store_for(uri)
+    exp = store.create_experiment("ends")
+    left, done = (store.create_run(exp, "u", 1, {}, n).info.run_id for n in ("left", "done"))
+    store.update_run_info(done, status=RunStatus.FINISHED, end_time=2)
+    flag = ("--tracking-uri", uri)
+    assert_clean_error(cli("runs", "end", left, done, *flag, cwd=tmp_path), "has ended already")
+    assert store.get_run(left).info.status == "RUNNING"  # nothing changed
+    bad = cli("runs", "end", left, "--status", "paused", *flag, cwd=tmp_path)
+    assert bad.returncode == 2 and "use KILLED, FAILED or FINISHED" in bad.stderr
+    proc = cli("runs", "end", left[:8], *flag, cwd=tmp_path)
+    assert proc.returncode == 0 and f"Ended 1 run(s) KILLED: {left}" in one_line(proc.stdout)
+    info = store.get_run(left).info
+    assert info.status == "KILLED" and info.end_time is not None
+    # a run whose process still trains on this host is not ended under it
+    alive = store.create_run(exp, "u", 1, {}, "alive").info.run_id
+    from trainlab.training.trainer import TRAINER_TAG, trainer_tag
+
+    store.set_tag(alive, RunTag(TRAINER_TAG, trainer_tag()[TRAINER_TAG]))  # this process
+    proc = cli("runs", "end", alive, *flag, cwd=tmp_path)
+    assert_clean_error(proc, "is still being trained by process")
+    store.close()

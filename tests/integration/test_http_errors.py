@@ -265,6 +265,22 @@ def test_a_broken_filter_is_refused_with_no_experiments_to_search(http: httpx.Cl
         assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Invalid")
 
 
+def test_an_upload_refused_before_it_is_read_closes_its_connection(http: httpx.Client) -> None:
+    """The unread body would make the server reset the connection: a client sending its next
+    request on it would find the server unreachable."""
+    base = "/api/2.0/mlflow-artifacts/artifacts/0/closing"
+    body = b"x" * (4 * 1024 * 1024)
+    refused = http.put(f"{base}/a;b.bin", content=body)
+    assert_error(refused, 400, "INVALID_PARAMETER_VALUE", "';'")
+    assert refused.headers["connection"] == "close"
+    for _ in range(3):  # the next requests of this client find the server
+        assert http.get("/health").text == "OK"
+    stored = http.put(f"{base}/ok.bin", content=body)
+    assert stored.status_code == 200 and "connection" not in stored.headers
+    made = http.post(f"{API}/experiments/create", json={"name": f"e-{uuid.uuid4().hex}"})
+    assert made.status_code == 200 and "connection" not in made.headers
+
+
 def test_too_many_comparisons_in_a_filter(http: httpx.Client) -> None:
     flt = " AND ".join(["params.x = 'a'"] * 101)
     r = http.post(f"{API}/runs/search", json={"experiment_ids": ["0"], "filter": flt})

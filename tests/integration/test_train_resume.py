@@ -153,6 +153,33 @@ def test_a_killed_run_resumes_from_its_checkpoint(
         assert run.data.metrics[key].value == pytest.approx(reference.metrics[key]), key
 
 
+def test_points_the_killed_process_spooled_are_not_logged_twice_on_resume(
+    tmp_path: Path,
+) -> None:
+    """The killed process had points past its checkpoint in its spool (its server was down):
+    the resume delivers them before it reads where each curve ends."""
+    from trainlab.client.spool import Batch, SpoolFile
+    from trainlab.entities import MetricColumns
+
+    model, train_extra, curve_key, total = KILLABLE["sklearn-forest"]
+    config = pipeline(model=model)
+    config["train"].update(train_extra)
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(config))
+    uri = f"sqlite:///{tmp_path}/t.db"
+    run_id = kill_after_first_checkpoint(tmp_path, uri)
+    stored = {s for s, _ in history(uri, run_id, curve_key)}
+    beyond = [s for s in range(total) if s not in stored][:3]
+    left = SpoolFile.create(tmp_path / "spool", uri)  # what the killed process could not send
+    points = [(curve_key, 0.5, 1_700_000_000_000 + s, s) for s in beyond]
+    left.append([(run_id, Batch(MetricColumns.from_points(points)))])
+    left.close()
+
+    proc = cli("train", "--resume", run_id, "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    curve = history(uri, run_id, curve_key)
+    assert [s for s, _ in curve] == list(range(total)), "every step exactly once"
+
+
 def test_a_resume_that_cannot_equal_the_uninterrupted_run_says_so(tmp_path: Path) -> None:
     """XGBoost's row sampling restarts its random draws when training continues."""
     model, train_extra, _, _ = KILLABLE["xgboost"]

@@ -21,7 +21,7 @@ from trainlab.artifacts.paths import (
     validate_artifact_path,
     validate_file_path,
 )
-from trainlab.exceptions import InvalidParameterValue, ResourceNotFound
+from trainlab.exceptions import InvalidParameterValue, ResourceNotFound, StorageFailure
 
 __all__ = ["FileInfo", "LocalArtifactRepository"]
 
@@ -163,20 +163,34 @@ class LocalArtifactRepository(BaseArtifactRepository):
         return resolve_under(self.root, rel)  # checked again now that the folders exist
 
     async def write_stream(self, path: str, chunks: AsyncIterator[bytes]) -> int:
-        """Write ``chunks`` to ``path``; the file appears whole or not at all."""
-        target = self.upload_target(path)
-        fd, tmp = temp_file_beside(target.parent)
+        """Write ``chunks`` to ``path``; the file appears whole or not at all. A failure of the
+        storage itself (disk full, read-only) is a ``StorageFailure`` that says what it was."""
+        try:
+            target = self.upload_target(path)
+            fd, tmp = temp_file_beside(target.parent)
+        except OSError as exc:
+            raise self._storage_failure(path, exc) from None
         try:
             with os.fdopen(fd, "wb") as f:
                 size = await _write_all(f, chunks)
                 f.flush()
                 await asyncio.to_thread(os.fsync, f.fileno())
             os.replace(tmp, target)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
             self._remove_empty_folders(target.parent)
+            if isinstance(exc, OSError):
+                raise self._storage_failure(path, exc) from None
             raise
         return size
+
+    def _storage_failure(self, path: str, exc: OSError) -> StorageFailure:
+        reason = exc.strerror or type(exc).__name__
+        return StorageFailure(
+            f"The server could not store artifact {path!r}: {reason} (in its artifacts "
+            f"destination, {self.root}). Whoever runs the server must free space there or let "
+            "it write; nothing of the file was kept."
+        )
 
     def _remove_empty_folders(self, folder: Path) -> None:
         """``folder`` and its parents below the root, while empty: the folders a failed upload

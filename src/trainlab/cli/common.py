@@ -259,7 +259,7 @@ def full_run_id(store: Any, given: str) -> str:
 def uri_flag(uri: str | None) -> str:
     """`` --tracking-uri URI`` for a command printed as the next step, unless the same command
     without it would use ``uri`` anyway (none given, or the default store)."""
-    from trainlab.tuning.tuner import absolute_tracking_uri
+    from trainlab.client.resolve import absolute_tracking_uri
 
     if not uri or absolute_tracking_uri(None) == absolute_tracking_uri(uri):
         return ""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from trainlab.entities import Run
     from trainlab.store._base import BaseTrackingStore
 
-app = command_group("Runs: list, search, inspect, delete and restore.")
+app = command_group("Runs: list, search, inspect, end, delete and restore.")
 
 
 _COLUMN_KINDS = ("params", "param", "metrics", "metric", "tags", "tag")
@@ -211,6 +212,33 @@ def delete_cmd(run_ids: list[str] = _RUN_IDS, tracking_uri: str = TRACKING_URI) 
 def restore_cmd(run_ids: list[str] = _RUN_IDS, tracking_uri: str = TRACKING_URI) -> None:
     """Restore deleted runs."""
     _set_stage(run_ids, tracking_uri, delete=False)
+
+
+@app.command("end")
+def end_cmd(
+    run_ids: list[str] = _RUN_IDS,
+    status: str = typer.Option("KILLED", help="KILLED, FAILED or FINISHED."),
+    tracking_uri: str = TRACKING_URI,
+) -> None:
+    """End runs left RUNNING by a process that is gone (killed, its machine lost): their
+    status and end time. A `trainlab train` run is better continued: train --resume."""
+    from trainlab.cli.common import console, fail, full_run_id, opened_store, with_errors
+    from trainlab.entities import RunStatus
+    from trainlab.training.trainer import check_not_training
+
+    if status.upper() not in ("KILLED", "FAILED", "FINISHED"):
+        fail(f"--status {status!r}: use KILLED, FAILED or FINISHED.", code=2)
+    ended = RunStatus(status.upper())
+    with with_errors(), opened_store(tracking_uri) as store:
+        runs = [store.get_run(full_run_id(store, r)) for r in run_ids]
+        for run in runs:  # every run checked before any changes
+            if run.info.status not in ("RUNNING", "SCHEDULED"):
+                fail(f"Run {run.info.run_id} has ended already ({run.info.status}).")
+            check_not_training(run, "its process would go on logging to an ended run")
+        end_time = int(time.time() * 1000)
+        for run in runs:
+            store.update_run_info(run.info.run_id, status=ended, end_time=end_time)
+    console.print(f"Ended {len(runs)} run(s) {ended}: {', '.join(r.info.run_id for r in runs)}")
 
 
 def _set_stage(given: list[str], tracking_uri: str, delete: bool) -> None:

@@ -21,13 +21,13 @@ def flush_cmd(
     """Deliver what earlier processes spooled for this tracking URI."""
     from trainlab.cli.common import console, fail, opened_store, with_errors
     from trainlab.client.fluent import spool_dir
-    from trainlab.client.resolve import resolve_tracking_uri
+    from trainlab.client.resolve import absolute_tracking_uri
     from trainlab.client.spool import deliver_spool, spool_summaries
     from trainlab.exceptions import ServiceUnavailable
 
     with with_errors():
-        uri = resolve_tracking_uri(tracking_uri)
-    source = uri if logged_for is None else logged_for
+        uri = absolute_tracking_uri(tracking_uri)
+        source = uri if logged_for is None else absolute_tracking_uri(logged_for)
     waiting = spool_summaries(spool_dir())
     if logged_for is not None and not any(s.target == source for s in waiting):
         known = ", ".join(sorted({redacted(s.target) for s in waiting if s.target})) or "none"

@@ -25,7 +25,12 @@ from trainlab.client.logger import (
     metric_value,
     whole_number,
 )
-from trainlab.client.resolve import redacted, resolve_tracking_uri, store_for
+from trainlab.client.resolve import (
+    absolute_tracking_uri,
+    redacted,
+    resolve_tracking_uri,
+    store_for,
+)
 from trainlab.entities import DatasetInput, Metric, Run, RunStatus, ViewType
 from trainlab.entities.paging import every_page
 from trainlab.entities.tags import PARENT_RUN_TAG, SOURCE_NAME_TAG, SOURCE_TYPE_TAG, USER_TAG
@@ -59,8 +64,10 @@ class _Client:
         self.logger = self._new_logger()
 
     def _new_logger(self) -> BatchingLogger:
-        # Unreachable, the logger spools at once and retries the spool itself.
-        return BatchingLogger(self.store.fail_fast(), target=self.uri, spool_dir=spool_dir())
+        # Unreachable, the logger spools at once and retries the spool itself. Its files wait
+        # for this store, named so that the same relative path in another folder is not it.
+        target = absolute_tracking_uri(self.uri)
+        return BatchingLogger(self.store.fail_fast(), target=target, spool_dir=spool_dir())
 
     def after_fork(self) -> None:
         """In a forked child: a logger of its own (the parent's logging thread is not here,

@@ -35,6 +35,17 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
     return resolved
 
 
+def absolute_tracking_uri(uri: str | None) -> str:
+    """``resolve_tracking_uri``, with a relative SQLite path made absolute: the same store
+    from any folder (for workers in other processes, and for the spool, whose files wait for
+    one store: ``sqlite:///trainlab.db`` of another folder is another store)."""
+    resolved = resolve_tracking_uri(uri)
+    path = resolved.removeprefix("sqlite:///")
+    if resolved.startswith("sqlite:///") and not path.startswith("/") and path != ":memory:":
+        return f"sqlite:///{Path(path).absolute()}"
+    return resolved
+
+
 _FORMS = (
     "http(s)://host:port for a trainlab server, sqlite:///path.db or postgresql://user@host/db "
     "for a database"

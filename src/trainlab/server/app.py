@@ -30,6 +30,7 @@ from trainlab.server.openapi import openapi
 from trainlab.server.routes import artifacts, logged_models, meta, registry, tracking, ui
 from trainlab.server.rpc import Route, endpoint
 from trainlab.server.settings import ServerSettings
+from trainlab.server.unread import CloseOnUnreadBody
 from trainlab.server.wire import JSONResponse
 
 log = logging.getLogger("trainlab.server")
@@ -178,4 +179,5 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     ui.register(app)
     allowed = AllowedHosts.for_server(settings.allowed_hosts, settings.listen_host)
     app.add_middleware(HostCheckMiddleware, allowed=allowed)
+    app.add_middleware(CloseOnUnreadBody)
     return app

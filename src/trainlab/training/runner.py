@@ -308,7 +308,6 @@ def resume(
         raise InvalidState(
             f"Cannot resume run {run_id}: its data changed.\n  " + "\n  ".join(differences)
         )
-    stored = {key: m.step for key, m in original.data.metrics.items()}
     times = int(original.data.tags.get(RESUMED_TAG, "0")) + 1
     if ERROR_TAG in original.data.tags:  # the failure resumed from is no longer the outcome
         from trainlab.client.fluent import _client
@@ -320,6 +319,10 @@ def resume(
         tempfile.TemporaryDirectory(prefix="trainlab-resume-") as tmp,
     ):
         run.set_tags({RESUMED_TAG: str(times), **trainer_tag()})
+        # The last step of each curve: read once the run is reopened, which delivers what the
+        # killed process spooled (its points past the checkpoint are not logged twice).
+        now = trainlab.get_run(run_id, tracking_uri=tracking_uri)
+        stored = {key: m.step for key, m in now.data.metrics.items()}
         restored = RunCheckpoints(run).latest(Path(tmp))
         if reporter is not None:
             how = f"after the checkpoint at step {restored.step}" if restored else "from step 0"

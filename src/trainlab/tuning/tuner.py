@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from trainlab.client.resolve import absolute_tracking_uri
 from trainlab.exceptions import InvalidParameterValue
 from trainlab.training.progress import Reporter
 from trainlab.training.signals import interrupted, signals_held, sigterm_interrupts
@@ -61,17 +62,6 @@ class StudyPlan:
     objective: Objective
     attrs: dict[str, Any]  # the pipeline or the function's import path
     config: dict[str, Any] | None = None
-
-
-def absolute_tracking_uri(uri: str | None) -> str:
-    """The tracking URI workers in other processes (or machines) reach: a relative SQLite
-    path is made absolute."""
-    from trainlab.client.resolve import resolve_tracking_uri
-
-    resolved = resolve_tracking_uri(uri)
-    if resolved.startswith("sqlite:///") and not resolved.startswith("sqlite:////"):
-        return f"sqlite:///{Path(resolved.removeprefix('sqlite:///')).absolute()}"
-    return resolved
 
 
 def probe_params(tune: TuneSpec) -> dict[str, Any]:

@@ -197,3 +197,23 @@ def test_files_get_the_mode_the_umask_gives(tmp_path: Path) -> None:
     assert (tmp_path / "root" / "a" / "b.txt").stat().st_mode & 0o777 == expected
     LocalRepo((tmp_path / "root").as_uri()).download_file("a/b.txt", tmp_path / "out.txt")
     assert (tmp_path / "out.txt").stat().st_mode & 0o777 == expected
+
+
+def test_a_full_disk_is_a_storage_failure_that_says_so_and_keeps_nothing(
+    tree: tuple[LocalArtifactRepository, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from trainlab.exceptions import StorageFailure
+
+    repo, root, _ = tree
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(StorageFailure, match="No space left on device") as raised:
+        write(repo, "run/new/big.bin", b"x" * 1000)
+    assert raised.value.http_status == 507 and str(root) in raised.value.message
+    assert not (root / "run" / "new").exists()  # nor the folder made for it
+    assert sorted(p.name for p in (root / "run").iterdir()) == ["file.txt", "folder"]

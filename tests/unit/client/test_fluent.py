@@ -706,3 +706,32 @@ def test_other_threads_are_told_to_log_on_the_run_object(sqlite_uri: str, experi
         thread.start()
         thread.join()
     assert len(seen) == 1 and "run.log_metric" in str(seen[0])
+
+
+def test_a_relative_stores_spool_waits_for_that_folders_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sqlite:///trainlab.db` of another folder is another store: a process there never takes
+    over (and drops, its runs unknown there) what was spooled for this one."""
+    from trainlab.client.spool import Batch, SpoolFile, claim_orphans
+
+    spools = tmp_path / "spool"
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    client = fluent._Client("sqlite:///trainlab.db")
+    try:
+        target = f"sqlite:///{tmp_path / 'a' / 'trainlab.db'}"
+        assert client.logger._target == target
+    finally:
+        client.logger.close(timeout=10)
+        client.store.close()
+    left = SpoolFile.create(spools, target)  # what a process of folder a left
+    left.append([("0" * 32, Batch(params={"p": "1"}))])
+    left.close()  # kept: it holds an item
+    monkeypatch.chdir(tmp_path / "b")
+    assert claim_orphans(spools, fluent.absolute_tracking_uri("sqlite:///trainlab.db")) == []
+    monkeypatch.chdir(tmp_path / "a")
+    (claimed,) = claim_orphans(spools, fluent.absolute_tracking_uri("sqlite:///trainlab.db"))
+    assert claimed.pending_items == 1
+    claimed.close()

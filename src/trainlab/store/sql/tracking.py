@@ -220,9 +220,12 @@ class SqlTrackingStore(BaseTrackingStore):
         return unit_of_work(self.engine, write=write)
 
     def _ensure_default_experiment(self) -> None:
-        with self._session() as s:
+        # Looked for without the write lock first: opening a store to read it must not wait
+        # for another process's long write.
+        with self._session(write=False) as s:
             if s.get(ExperimentModel, DEFAULT_EXPERIMENT_ID) is not None:
                 return
+        with self._session() as s:
             t = self.clock()
             stmt = upsert_insert(s, ExperimentModel).values(
                 experiment_id=DEFAULT_EXPERIMENT_ID,
