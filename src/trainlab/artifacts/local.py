@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import os
 import re
@@ -24,6 +25,11 @@ from trainlab.artifacts.paths import (
 from trainlab.exceptions import InvalidParameterValue, ResourceNotFound, StorageFailure
 
 __all__ = ["FileInfo", "LocalArtifactRepository"]
+
+# What the storage itself answers when it cannot keep a file (a broken client stream is not it)
+_STORAGE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EFBIG}
+)
 
 
 # Bytes received before they are handed to a thread to write.
@@ -169,7 +175,9 @@ class LocalArtifactRepository(BaseArtifactRepository):
             target = self.upload_target(path)
             fd, tmp = temp_file_beside(target.parent)
         except OSError as exc:
-            raise self._storage_failure(path, exc) from None
+            if exc.errno in _STORAGE_ERRNOS:
+                raise self._storage_failure(path, exc) from None
+            raise
         try:
             with os.fdopen(fd, "wb") as f:
                 size = await _write_all(f, chunks)
@@ -179,7 +187,7 @@ class LocalArtifactRepository(BaseArtifactRepository):
         except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
             self._remove_empty_folders(target.parent)
-            if isinstance(exc, OSError):
+            if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:  # not the client's
                 raise self._storage_failure(path, exc) from None
             raise
         return size
