@@ -41,3 +41,13 @@ def test_an_unknown_policy_key() -> None:
                       "guards": {"accuracy": {"max_drop": 0.1, "maxdrop": 0.1}}})  # fmt: skip
     assert "  treshold: unknown key (did you mean 'thresholds'?)" in err.value.message
     assert "  guards.accuracy.maxdrop: unknown key (did you mean 'max_drop'?)" in err.value.message
+
+
+@pytest.mark.parametrize("name", ["..x", ".", "a\tb"])
+def test_a_model_name_the_registry_refuses_is_refused_before_training(name: str) -> None:
+    with pytest.raises(InvalidParameterValue) as err:
+        parse_spec({**BASE, "register": {"name": name}})
+    assert f"register.name: Invalid registered model name {name!r}" in err.value.message
+    model = {"flavor": "sklearn", "class": "m.M"}
+    spec = parse_spec({**BASE, "model": model, "register": {"name": "wine-rf"}})
+    assert spec.register_ is not None and spec.register_.name == "wine-rf"

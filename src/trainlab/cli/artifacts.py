@@ -10,6 +10,7 @@ from trainlab.cli.common import TRACKING_URI, command_group
 
 if TYPE_CHECKING:
     from trainlab.client.artifact_repo import FileInfo
+    from trainlab.entities import LoggedModel
     from trainlab.store._base import BaseTrackingStore
 
 app = command_group("Artifacts of runs: list and download.")
@@ -45,7 +46,7 @@ def list_cmd(
         if path.strip("/") and not files:  # MLflow 3 keeps logged models apart: theirs?
             head, _, rest = path.strip("/").partition("/")
             files = _logged_model_files(store, run_id, head, rest)
-        models = [] if path.strip("/") else _logged_model_names(store, run_id)
+        models = [] if path.strip("/") else [m.name for m in _run_models(store, run_id)]
     if path and not files:
         fail(
             f"Run {run_id} has no artifacts under {path!r} (a file, or nothing, is there). "
@@ -63,29 +64,24 @@ def list_cmd(
     for f in files:
         table.add_row(f.path + ("/" if f.is_dir else ""), "-" if f.is_dir else str(f.file_size))
     console.print(table)
-    for name in models:  # not among the files (MLflow 3 keeps them apart), but what is sought
+    for name in dict.fromkeys(models):  # not among the files, but what is sought
         console.print(
             f"logged model {name!r}: trainlab artifacts list {run_id} {name}", soft_wrap=True
         )
 
 
-def _logged_model_names(store: BaseTrackingStore, run_id: str) -> list[str]:
-    """The names of the run's logged models, each once."""
+def _run_models(store: BaseTrackingStore, run_id: str) -> list[LoggedModel]:
+    """The run's logged models, oldest first (MLflow 3 keeps them outside the run's
+    artifacts)."""
     from trainlab.models.uri import run_logged_models
 
     run = store.get_run(run_id)
-    models = run_logged_models(store, run_id, run.info.experiment_id)
-    return list(dict.fromkeys(m.name for m in models))
+    return run_logged_models(store, run_id, run.info.experiment_id)
 
 
 def _logged_model_named(store: BaseTrackingStore, run_id: str, path: str) -> str | None:
-    """The id of the run's logged model named ``path`` (MLflow 3 keeps logged models outside
-    the run's artifacts), or None."""
-    from trainlab.models.uri import run_logged_models
-
-    run = store.get_run(run_id)
-    models = run_logged_models(store, run_id, run.info.experiment_id)
-    named = [m.model_id for m in models if m.name == path.strip("/")]
+    """The id of the run's logged model named ``path``, or None."""
+    named = [m.model_id for m in _run_models(store, run_id) if m.name == path.strip("/")]
     return named[-1] if named else None  # the newest of that name, as runs:/ URIs load
 
 

@@ -232,7 +232,7 @@ def end_cmd(
     with with_errors(), opened_store(tracking_uri) as store:
         runs = [store.get_run(full_run_id(store, r)) for r in run_ids]
         for run in runs:  # every run checked before any changes
-            if run.info.status not in ("RUNNING", "SCHEDULED"):
+            if RunStatus(run.info.status).is_terminated:
                 fail(f"Run {run.info.run_id} has ended already ({run.info.status}).")
             check_not_training(run, "its process would go on logging to an ended run")
         end_time = int(time.time() * 1000)

@@ -89,7 +89,7 @@ class AllowedHosts:
         return any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
 
 
-def refusal(header: str) -> str:
+def _refusal(header: str) -> str:
     name = host_name(header)
     return (
         f"This server does not answer to the host name {name!r} (the request's Host header). "
@@ -114,5 +114,5 @@ class HostCheckMiddleware:
         if header is None or self.allowed(header.decode("latin-1")):  # no Host: not a browser
             await self.app(scope, receive, send)
             return
-        body = {"error_code": "PERMISSION_DENIED", "message": refusal(header.decode("latin-1"))}
+        body = {"error_code": "PERMISSION_DENIED", "message": _refusal(header.decode("latin-1"))}
         await JSONResponse(body, status_code=403)(scope, receive, send)

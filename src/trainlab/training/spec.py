@@ -127,6 +127,17 @@ class TrainSpec(_Strict):
 class RegisterSpec(_Strict):
     name: str = Field(min_length=1, max_length=256)
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        # the registry's rule, checked before anything is trained
+        from trainlab.store.sql.registry_rules import validate_new_model_name
+
+        try:
+            return validate_new_model_name(v)
+        except InvalidParameterValue as exc:
+            raise ValueError(exc.message) from None
+
 
 class PipelineSpec(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from trainlab.client.resolve import absolute_tracking_uri
-from trainlab.exceptions import InvalidParameterValue
+from trainlab.exceptions import InvalidParameterValue, TrainlabError
 from trainlab.training.progress import Reporter
 from trainlab.training.signals import interrupted, signals_held, sigterm_interrupts
 from trainlab.tuning import study as studies
@@ -371,9 +371,17 @@ def _register_best(plan: StudyPlan, summary: StudySummary) -> tuple[int, str, in
     for version in registry.search_model_versions(f"run_id = '{best.run_id}'"):
         if version.name == register.name:
             return best.number, register.name, int(version.version)
-    number = register_model(
-        f"runs:/{best.run_id}/model", register.name, tracking_uri=plan.tracking_uri
-    )
+    try:
+        number = register_model(
+            f"runs:/{best.run_id}/model", register.name, tracking_uri=plan.tracking_uri
+        )
+    except TrainlabError as exc:  # the study is done and stored: say so, not fail it
+        log.warning(
+            "trainlab: the best trial's model was not registered as %r: %s Register it with: "
+            "trainlab models register %s %s",
+            register.name, exc.message, best.run_id, register.name,
+        )  # fmt: skip
+        return None
     return best.number, register.name, number
 
 

@@ -9,8 +9,7 @@ import { ErrorBox, Loading, NotFound, getQuery, setQuery, isMissing, useLoad } f
 const PAGE = 100;
 const PREFIX = { p: 'params', m: 'metrics', t: 'tags' };
 
-// Columns live in the address as "m:rmse,p:lr,t:team".
-// `m:loss,p:lr,t:team`; anything else in a hand-made address is left out
+// Columns live in the address as "m:rmse,p:lr,t:team"; anything else there is left out.
 function parseCols(s) {
   return (s || '').split(',').filter((c) => /^[mpt]:./.test(c)).map((c) => ({ kind: c[0], key: c.slice(2) }));
 }
