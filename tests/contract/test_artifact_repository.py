@@ -178,6 +178,23 @@ def test_a_file_cannot_take_a_folders_name(backend: Backend) -> None:
     assert read(backend.repo, "plots/a.png") == b"png"
 
 
+@pytest.mark.parametrize("path", ["notes/a.txt", "notes/deeper/a.txt", "dir/notes/a.txt"])
+def test_a_folder_cannot_take_a_files_name(backend: Backend, path: str) -> None:
+    """Object storage would keep both, and then no client could download the folder."""
+    write(backend.repo, "notes", b"file")
+    write(backend.repo, "dir/notes", b"file")
+    before = backend.stored()
+    with pytest.raises(InvalidParameterValue, match="a folder in it is an existing file"):
+        write(backend.repo, path, b"x")
+    if backend.repo.supports_multipart:
+        with pytest.raises(InvalidParameterValue, match="a folder in it is an existing file"):
+            backend.repo.create_multipart(path, 1)
+    assert backend.stored() == before
+    assert read(backend.repo, "notes") == b"file"
+    write(backend.repo, "notes2/a.txt", b"a")  # a name that only starts like the file's
+    assert read(backend.repo, "notes2/a.txt") == b"a"
+
+
 def test_write_needs_a_file_name(backend: Backend) -> None:
     with pytest.raises(InvalidParameterValue):
         write(backend.repo, "", b"x")

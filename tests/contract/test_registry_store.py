@@ -60,6 +60,30 @@ def test_duplicate_registered_model(registry: BaseRegistryStore, model: str) -> 
         registry.create_registered_model(model)
 
 
+def test_concurrent_creates_of_one_name_make_one_model(registry: BaseRegistryStore) -> None:
+    """Clients racing to register the first version (mlflow's register_model in parallel
+    jobs): one creates the model, the others are told it exists, which the stock client
+    takes as "add a version" (a conflict error would fail their job)."""
+    name = unique()
+    start = threading.Barrier(6)
+
+    def create(_: int) -> str:
+        start.wait()
+        try:
+            registry.create_registered_model(name)
+        except ResourceAlreadyExists:
+            return "exists"
+        return "created"
+
+    for _ in range(3):  # the window is narrow: a few rounds, each with a new name
+        with ThreadPoolExecutor(6) as pool:
+            outcomes = sorted(pool.map(create, range(6)))
+        assert outcomes == ["created"] + ["exists"] * 5
+        assert registry.get_registered_model(name).name == name
+        name = unique()
+        start.reset()
+
+
 def test_a_missing_version_says_what_there_is(
     registry: BaseRegistryStore, model: str, run: tuple[str, str]
 ) -> None:

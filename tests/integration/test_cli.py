@@ -883,6 +883,11 @@ def test_delete_and_restore_runs_and_experiments(
         store.log_batch(a, params=[Param("p", "1")])
     proc = cli("runs", "restore", a, *flag, cwd=tmp_path)
     assert proc.returncode == 0 and listed() == {a}
+    assert_clean_error(cli("runs", "restore", a, *flag, cwd=tmp_path), f"Run {a} is already active")
+    assert_clean_error(
+        cli("runs", "delete", b, a, *flag, cwd=tmp_path), f"Run {b} is already deleted"
+    )
+    assert listed() == {a}  # a refused command changes nothing
 
     proc = cli("experiments", "delete", name, *flag, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from trainlab.exceptions import TrainlabError
+from trainlab.exceptions import InvalidParameterValue, TrainlabError
 
 CHUNK_SIZE = 1024 * 1024
 MULTIPART_UNSUPPORTED = "Multipart upload is not supported for the current artifact repository"
@@ -32,6 +32,16 @@ def attachment(name: str) -> str:
     if quoted != name:
         return f"attachment; filename*=utf-8''{quoted}"
     return f'attachment; filename="{name}"'
+
+
+def names_a_folder(path: str) -> InvalidParameterValue:
+    """A file may not take the name of a folder (on every backend, as on a filesystem)."""
+    return InvalidParameterValue(f"Invalid path {path!r}: it is a directory.")
+
+
+def crosses_a_file(path: str) -> InvalidParameterValue:
+    """A folder may not take the name of a file (on every backend, as on a filesystem)."""
+    return InvalidParameterValue(f"Invalid path {path!r}: a folder in it is an existing file.")
 
 
 class MultipartUnsupported(TrainlabError):

@@ -15,7 +15,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
-from trainlab.artifacts.base import CHUNK_SIZE, ArtifactDownload, BaseArtifactRepository, FileInfo
+from trainlab.artifacts.base import (
+    CHUNK_SIZE,
+    ArtifactDownload,
+    BaseArtifactRepository,
+    FileInfo,
+    crosses_a_file,
+    names_a_folder,
+)
 from trainlab.artifacts.paths import (
     possible,
     resolve_under,
@@ -159,13 +166,11 @@ class LocalArtifactRepository(BaseArtifactRepository):
             )
         target = resolve_under(self.root, rel)
         if target.is_dir():
-            raise InvalidParameterValue(f"Invalid path {path!r}: it is a directory.")
+            raise names_a_folder(path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
-            raise InvalidParameterValue(
-                f"Invalid path {path!r}: a folder in it is an existing file."
-            ) from None
+            raise crosses_a_file(path) from None
         return resolve_under(self.root, rel)  # checked again now that the folders exist
 
     async def write_stream(self, path: str, chunks: AsyncIterator[bytes]) -> int:

@@ -14,6 +14,7 @@ import contextlib
 import os
 import posixpath
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +28,8 @@ from trainlab.artifacts.base import (
     PresignedDownload,
     UploadedPart,
     attachment,
+    crosses_a_file,
+    names_a_folder,
 )
 from trainlab.artifacts.paths import validate_artifact_path, validate_file_path
 from trainlab.exceptions import (
@@ -172,7 +175,7 @@ class S3ArtifactRepository(BaseArtifactRepository):
 
     async def _write_stream(self, path: str, chunks: AsyncIterator[bytes]) -> int:
         key = self._key(path, file=True, new=True)
-        await asyncio.to_thread(self._refuse_folder, path, key)
+        await asyncio.to_thread(self._refuse_clash, path, key)
         buf = bytearray()
         size = 0
         upload_id: str | None = None
@@ -204,11 +207,32 @@ class S3ArtifactRepository(BaseArtifactRepository):
             raise
         return size
 
-    def _refuse_folder(self, path: str, key: str) -> None:
-        """A file cannot take the name of a folder (keys below ``key/``), as on a filesystem."""
-        resp = self._s3.list_objects_v2(Bucket=self.bucket, Prefix=f"{key}/", MaxKeys=1)
-        if resp.get("KeyCount", 0):
-            raise InvalidParameterValue(f"Invalid path {path!r}: it is a directory.")
+    def _refuse_clash(self, path: str, key: str) -> None:
+        """A file cannot take the name of a folder (keys below ``key/``), nor a folder that of
+        a file (an object at a folder of ``key``), as on a filesystem: S3 stores both, and no
+        client could then download the folder. The lookups run at once: one round trip."""
+        root = len(self.prefix) + 1 if self.prefix else 0
+        folders = [key[:i] for i, ch in enumerate(key) if ch == "/" and i > root]
+        with ThreadPoolExecutor(len(folders) + 1) as pool:
+            below = pool.submit(
+                self._s3.list_objects_v2, Bucket=self.bucket, Prefix=f"{key}/", MaxKeys=1
+            )
+            files = [pool.submit(self._is_object, folder) for folder in folders]
+            if below.result().get("KeyCount", 0):
+                raise names_a_folder(path)
+            if any(f.result() for f in files):
+                raise crosses_a_file(path)
+
+    def _is_object(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
 
     def _create_upload(self, key: str) -> str:
         resp = self._s3.create_multipart_upload(Bucket=self.bucket, Key=key)
@@ -325,7 +349,7 @@ class S3ArtifactRepository(BaseArtifactRepository):
             raise InvalidParameterValue(f"num_parts must be between 1 and {MAX_PARTS}.")
         key = self._key(path, file=True, new=True)
         with _s3_errors(f"Multipart upload of {path!r}"):
-            self._refuse_folder(path, key)
+            self._refuse_clash(path, key)
             upload_id = self._create_upload(key)
         credentials = [
             PartCredential(

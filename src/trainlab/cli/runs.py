@@ -242,12 +242,14 @@ def end_cmd(
 
 
 def _set_stage(given: list[str], tracking_uri: str, delete: bool) -> None:
-    from trainlab.cli.common import console, full_run_id, opened_store, uri_flag, with_errors
+    from trainlab.cli.common import console, fail, full_run_id, opened_store, uri_flag, with_errors
 
+    target = "deleted" if delete else "active"
     with with_errors(), opened_store(tracking_uri) as store:
         run_ids = [full_run_id(store, r) for r in given]
-        for run_id in run_ids:  # every run found before any changes
-            store.get_run(run_id)
+        for run_id in run_ids:  # every run checked before any changes
+            if store.get_run(run_id).info.lifecycle_stage == target:
+                fail(f"Run {run_id} is already {target}; nothing was changed.")
         for run_id in run_ids:
             (store.delete_run if delete else store.restore_run)(run_id)
     done, undo = ("Deleted", "restore") if delete else ("Restored", "delete")

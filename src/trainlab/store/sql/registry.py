@@ -181,23 +181,27 @@ class SqlRegistryStore(BaseRegistryStore):
             rules.validate_registry_tag(k, v)
         rules.validate_description(description or "")
         with unit_of_work(self.engine) as s:
-            if s.get(_RM, name) is not None:
-                raise ResourceAlreadyExists(f"Registered Model (name={name}) already exists.")
             t = self.clock()
-            row = _RM(
-                name=name,
-                creation_timestamp=t,
-                last_updated_timestamp=t,
-                user_id=user_id or "",
-                description=description or "",
-                last_version=0,
-            )
-            s.add(row)
+            created = s.execute(
+                upsert_insert(s, _RM)
+                .values(
+                    name=name,
+                    creation_timestamp=t,
+                    last_updated_timestamp=t,
+                    user_id=user_id or "",
+                    description=description or "",
+                    last_version=0,
+                )
+                .on_conflict_do_nothing(index_elements=["name"])
+                .returning(_RM.name)
+            ).scalar()
+            if created is None:  # the name is taken, possibly by a concurrent request
+                raise ResourceAlreadyExists(f"Registered Model (name={name}) already exists.")
             s.add_all(
                 RegisteredModelTagModel(name=name, key=k, value=v) for k, v in (tags or {}).items()
             )
             s.flush()
-            return load_models(s, [row])[0]
+            return load_models(s, [s.get_one(_RM, name)])[0]
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         with unit_of_work(self.engine, write=False) as s:
