@@ -597,6 +597,35 @@ def test_download_uri(registry: BaseRegistryStore, model: str, run: tuple[str, s
         registry.get_model_version_download_uri(model, 3)
 
 
+def test_a_runs_source_downloads_the_runs_logged_model_of_that_name(
+    store: BaseTrackingStore, registry: BaseRegistryStore, model: str, run: tuple[str, str]
+) -> None:
+    """MLflow 3 keeps a logged model's files in the model's folder, not the run's:
+    ``runs:/<run>/<name>`` names the run's newest live logged model called ``name``, as the
+    mlflow client resolves it, else the run's own files."""
+    run_id, artifact_uri = run
+    exp = store.get_run(run_id).info.experiment_id
+    models = logged_models_for(store)
+    models.create_logged_model(exp, "clf", run_id)
+    newer = models.create_logged_model(exp, "clf", run_id)
+    other_run = store.create_run(exp).info.run_id
+    models.create_logged_model(exp, "other", other_run)  # another run's: not this run's
+    versions = [
+        registry.create_model_version(model, f"runs:/{run_id}/{path}", run_id).version
+        for path in ("clf", "clf/MLmodel", "other", "plain/model")
+    ]
+    uris = [registry.get_model_version_download_uri(model, v) for v in versions]
+    assert uris == [
+        newer.artifact_uri,
+        f"{newer.artifact_uri}/MLmodel",
+        f"{artifact_uri}/other",
+        f"{artifact_uri}/plain/model",
+    ]
+    models.delete_logged_model(newer.model_id)  # a deleted model is no longer the one named
+    older = registry.get_model_version_download_uri(model, versions[0])
+    assert older not in (newer.artifact_uri, f"{artifact_uri}/clf")
+
+
 def test_search_model_versions(
     store: BaseTrackingStore, registry: BaseRegistryStore, run: tuple[str, str]
 ) -> None:
@@ -633,6 +662,13 @@ def test_search_model_versions(
     assert seen == {(a, 1), (a, 2), (b, 1)}
     ordered = registry.search_model_versions(f"name = '{a}'", order_by=["version_number ASC"])
     assert [v.version for v in ordered] == [1, 2]
+    # Ties of an order_by go by name, then newest version first, as in MLflow.
+    ones = [(n, 1) for n in sorted((a, b))]
+    for order, expected in (("DESC", [(a, 2), *ones]), ("ASC", [*ones, (a, 2)])):
+        both = registry.search_model_versions(
+            f"name IN ('{a}', '{b}')", order_by=[f"version_number {order}"]
+        )
+        assert [(v.name, v.version) for v in both] == expected
     with pytest.raises(InvalidParameterValue):
         registry.search_model_versions("color = 'red'")
 
@@ -650,6 +686,8 @@ def test_stages_and_latest_versions(
     registry.transition_model_version_stage(model, 3, "Staging")
     latest = registry.get_latest_versions(model, ["Production", "Staging"])
     assert [(v.version, v.current_stage) for v in latest] == [(1, "Production"), (3, "Staging")]
+    twice = registry.get_latest_versions(model, ["Staging", "staging", "STAGING"])
+    assert [v.version for v in twice] == [3]  # a stage named twice is still one stage
     with pytest.raises(ResourceNotFound):  # the missing model is the news, not the stage
         registry.get_latest_versions(unique(), ["MLmodel"])
     every = registry.get_latest_versions(model)
@@ -916,7 +954,11 @@ def test_rollback_ignores_the_moves_of_a_deleted_model_of_the_same_name(
     assert registry.get_registered_model(model).aliases == {"prod": 2}  # a dry run moves nothing
     assert registry.rollback_registered_model_alias(model, "prod").version == 1
     reasons = [e.reason for e in registry.get_alias_history(model, "prod")]
-    assert reasons[3] == "registered model deleted" and len(reasons) == 7
+    assert reasons[3:5] == ["registered model deleted"] * 2 and len(reasons) == 8
+    # The deletion is in the history of an alias the model no longer held then, too.
+    registry.set_registered_model_alias(model, "staging", 3)
+    staging = [(e.alias, e.to_version) for e in registry.get_alias_history(model, "staging")]
+    assert staging == [("staging", 2), ("staging", None), ("", None), ("staging", 3)]
 
 
 # -- concurrency (SQL backends, two stores on one database like two server replicas) ---------

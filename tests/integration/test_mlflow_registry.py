@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -309,6 +310,29 @@ def test_log_register_and_load_by_alias(server: Any, client: MlflowClient) -> No
     client.set_registered_model_alias(name, "champion", "1")
     assert mlflow.pyfunc.load_model(f"models:/{name}@champion").predict([1, 2]) == [2, 4]
     assert mlflow.pyfunc.load_model(f"models:/{name}/1").predict([5]) == [10]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_version_from_a_runs_source_holds_the_logged_models_files(
+    server: Any, client: MlflowClient, tmp_path: Any
+) -> None:
+    """MLflow 2 style registration (``runs:/<run>/model``) of a model that MLflow 3 logged in
+    its own folder: downloading the version gives the model's files, not an empty folder."""
+    name = unique("runs-source")
+    mlflow.set_tracking_uri(server.url)
+    mlflow.set_experiment(unique("exp"))
+    with mlflow.start_run() as run:
+        mlflow.pyfunc.log_model(name="model", python_model=_Doubler())
+    source = f"runs:/{run.info.run_id}/model"
+    client.create_registered_model(name)
+    client.create_model_version(name, source, run_id=run.info.run_id)
+    got = mlflow.artifacts.download_artifacts(f"models:/{name}/1", dst_path=str(tmp_path))
+    assert "MLmodel" in {p.name for p in Path(got).iterdir()}
+    raw = httpx.get(
+        f"{server.url}/model-versions/get-artifact",
+        params={"name": name, "version": "1", "path": "MLmodel"},
+    )
+    assert raw.status_code == 200 and b"python_function" in raw.content, raw.text
 
 
 def test_copy_model_version_and_register_from_a_version(

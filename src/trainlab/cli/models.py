@@ -298,8 +298,8 @@ def alias_history(
     never_set = ""
     with with_errors(), _registry(tracking_uri) as registry:
         events = registry.get_alias_history(name, alias)
-        if alias and not events:  # a typo, most likely: say which aliases have a history
-            others = sorted({e.alias for e in registry.get_alias_history(name)})
+        if alias and not any(e.alias for e in events):  # a typo, most likely: say which
+            others = sorted({e.alias for e in registry.get_alias_history(name) if e.alias})
             never_set = f"Alias {alias!r} of {name} was never set (aliases with a history: "
             never_set += f"{', '.join(others) or 'none'})."
     if as_json:
@@ -307,13 +307,14 @@ def alias_history(
         return
     if never_set:  # as rollback of that alias would: an error (--json lists nothing: [])
         fail(never_set)
-    table = Table(title=f"{len(events)} alias move(s) of {name}")
+    moves = sum(1 for e in events if e.alias)
+    table = Table(title=f"{moves} alias move(s) of {name}")
     for col in ("when", "alias", "from", "to", "user", "reason"):
         table.add_column(col, overflow="fold")
     for e in events:
         table.add_row(
             timestamp(e.timestamp),
-            e.alias,
+            e.alias or "(every alias)",
             "-" if e.from_version is None else str(e.from_version),
             "-" if e.to_version is None else str(e.to_version),
             e.user,

@@ -362,7 +362,8 @@ class BaseRegistryStore(abc.ABC):
 
     @abc.abstractmethod
     def get_alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
-        """Alias events of a model (of one alias), oldest first."""
+        """Alias events of a model (of one alias), oldest first; an event of alias ``""``
+        marks the deletion of an earlier model of the name (the moves before it were its)."""
 
     @abc.abstractmethod
     def rollback_registered_model_alias(

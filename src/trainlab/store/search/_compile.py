@@ -377,6 +377,8 @@ class SearchSchema:
     entity: str
     kinds: Mapping[Kind, FieldSet]
     default_order: tuple[ColumnElement[Any], ...] = ()
+    # After the clauses of an explicit order_by; None: default_order
+    tiebreak: tuple[ColumnElement[Any], ...] | None = None
 
     def resolve(self, kind: Kind, key: str, clause: str, what: str = "clause") -> Field:
         fields = self.kinds.get(kind)
@@ -488,8 +490,9 @@ def compile_order_by(schema: SearchSchema, order_by: Sequence[str]) -> list[Colu
         if not text.strip():
             continue
         clauses.extend(order_clause(schema, parse_order_by(text)))
-    clauses.extend(schema.default_order)
-    return clauses
+    if clauses and schema.tiebreak is not None:
+        return clauses + list(schema.tiebreak)
+    return clauses + list(schema.default_order)
 
 
 def order_clause(schema: SearchSchema, order: OrderBy) -> list[ColumnElement[Any]]:

@@ -123,6 +123,7 @@ MODEL_VERSIONS = SearchSchema(
         ),
     },
     default_order=(_MV.last_updated_timestamp.desc(), _MV.name.asc(), _MV.version.desc()),
+    tiebreak=(_MV.name.asc(), _MV.version.desc()),  # as MLflow's
 )
 
 

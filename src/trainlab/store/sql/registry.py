@@ -451,7 +451,7 @@ class SqlRegistryStore(BaseRegistryStore):
     def get_latest_versions(self, name: str, stages: Sequence[str] = ()) -> list[ModelVersion]:
         with unit_of_work(self.engine, write=False) as s:
             self._model_row(s, name)  # a missing model first: its 404 explains a bad stage
-            wanted = [rules.canonical_stage(st) for st in stages]
+            wanted = list(dict.fromkeys(rules.canonical_stage(st) for st in stages))
             return latest_per_stage(s, [name], wanted)[name]
 
     def transition_model_version_stage(

@@ -119,9 +119,11 @@ def record_deleted(s: Session, name: str, timestamp: int) -> None:
 
 
 def history(s: Session, name: str, alias: str | None) -> list[AliasEvent]:
-    query = select(_E).where(_E.name == name, _E.alias != DELETED)
+    """The moves of ``alias`` (every alias for None), oldest first, with the deletions of
+    earlier models of the name (alias ``""``): the moves before one are of another model."""
+    query = select(_E).where(_E.name == name)
     if alias is not None:
-        query = query.where(_E.alias == alias)
+        query = query.where(_E.alias.in_((alias, DELETED)))
     return [
         AliasEvent(
             name=e.name,

@@ -26,6 +26,24 @@ def _run_root(s: Session, run_id: str) -> str:
     return str(root)
 
 
+def _run_logged_model_root(s: Session, run_id: str, name: str) -> str | None:
+    """The artifact root of the newest live logged model called ``name`` that the run made."""
+    query = (
+        select(LoggedModelModel.artifact_uri)
+        .join(RunModel, RunModel.experiment_id == LoggedModelModel.experiment_id)
+        .where(
+            RunModel.run_id == run_id,
+            LoggedModelModel.source_run_id == run_id,
+            LoggedModelModel.name == name,
+            LoggedModelModel.lifecycle_stage == "active",
+        )
+        .order_by(LoggedModelModel.creation_timestamp.desc())
+        .limit(1)
+    )
+    root = s.execute(query).scalar()
+    return None if root is None else str(root)
+
+
 def _logged_model(s: Session, model_id: str, deleted_too: bool = False) -> LoggedModelModel:
     """The logged model; a deleted one only with ``deleted_too`` (a version made of it before
     it was deleted still downloads; no new version is made of it)."""
@@ -111,11 +129,17 @@ def _proxied_under(path: str, root: str) -> bool:
 
 
 def download_uri(s: Session, source: str) -> str:
-    """``runs:/`` and ``models:/m-`` sources resolve to the run's / logged model's artifacts."""
+    """``runs:/`` and ``models:/m-`` sources resolve to the run's / logged model's artifacts.
+    ``runs:/<run>/<name>/...`` names, as for the mlflow client, the newest logged model of the
+    run called ``name`` (MLflow 3 keeps a model's files there), else the run's own files."""
     from_run = rules.runs_source(source)
     if from_run is not None:
-        root = _run_root(s, from_run[0])
-        return "/".join(p for p in (root.rstrip("/"), from_run[1]) if p)
+        run_id, path = from_run
+        name, _, rest = path.partition("/")
+        root = _run_logged_model_root(s, run_id, name) if name else None
+        if root is None:
+            root, rest = _run_root(s, run_id), path
+        return "/".join(p for p in (root.rstrip("/"), rest) if p)
     from_model = rules.logged_model_source(source)
     if from_model is not None:
         root = _logged_model(s, from_model[0], deleted_too=True).artifact_uri

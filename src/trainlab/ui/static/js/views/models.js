@@ -80,7 +80,7 @@ export function ModelPage({ name }) {
     </section>
     <section><h2>Alias audit log</h2>
       ${events.length ? html`<table class="grid" id="alias-log"><thead><tr><th>When</th><th>Alias</th><th>From</th><th>To</th><th>By</th><th>Reason</th></tr></thead>
-        <tbody>${events.map((e) => html`<tr><td>${fmtTime(e.timestamp)}</td><td>@${e.alias}</td>
+        <tbody>${events.map((e) => html`<tr><td>${fmtTime(e.timestamp)}</td><td>${e.alias ? `@${e.alias}` : '(every alias)'}</td>
           <td>${e.from_version ? `v${e.from_version}` : html`<span class="muted">—</span>`}</td>
           <td>${e.to_version ? `v${e.to_version}` : html`<span class="muted">removed</span>`}</td>
           <td>${e.user || ''}</td><td class="wrap">${e.reason || ''}</td></tr>`)}</tbody></table>` : html`<p class="muted">No alias has been set.</p>`}
