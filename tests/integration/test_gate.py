@@ -343,6 +343,46 @@ def test_an_alias_goes_to_a_version_that_failed_the_gate_only_with_force(
     assert registry.holder("canary") == failed
 
 
+def test_a_pass_for_one_alias_does_not_clear_a_failure_for_another(registry: Registry) -> None:
+    """Verdicts are kept per alias: a version that failed for ``strict-slot`` and then passed a
+    laxer gate for ``lax-slot`` still gets ``strict-slot`` only with --force."""
+    version = registry.versions["miscalibrated"]  # its roc_auc breaks the 0.90 threshold
+    (registry.cwd / "lax.yaml").write_text(yaml.safe_dump({"primary": {"metric": "f1_macro"}}))
+    assert registry.promote(version, alias="strict-slot").returncode == 1
+    assert registry.promote(version, alias="lax-slot", policy="lax.yaml").returncode == 0
+    tags = registry.version_tags(version)
+    assert tags["trainlab.gate.verdict"] == "PASS"  # the last verdict
+    assert tags["trainlab.gate.verdict.strict-slot"] == "FAIL"
+    assert tags["trainlab.gate.verdict.lax-slot"] == "PASS"
+    proc = registry.run("models", "alias", "set", "cancer", "strict-slot", str(version))
+    assert proc.returncode == 2 and "failed the promotion gate" in one_line(proc.stderr)
+    assert tags["trainlab.gate.run_id.strict-slot"] in one_line(proc.stderr)  # its evidence
+    assert registry.holder("strict-slot") is None
+
+
+@pytest.mark.parametrize("alias", ["latest", "v3", "bad alias", "previous"])
+def test_an_alias_the_gate_cannot_move_is_refused_before_anything_is_evaluated(
+    registry: Registry, alias: str
+) -> None:
+    version = registry.versions["strong"]
+    before = registry.version_tags(version)
+    store = store_for(registry.uri)
+    try:
+        runs_before = len(store.search_runs([e.experiment_id for e in store.search_experiments()]))
+    finally:
+        close_store(store)
+    proc = registry.promote(version, alias=alias)
+    assert proc.returncode == 2, proc.stdout
+    assert f"{alias!r}" in one_line(proc.stderr)
+    assert registry.version_tags(version) == before  # no verdict recorded
+    store = store_for(registry.uri)
+    try:
+        runs_after = len(store.search_runs([e.experiment_id for e in store.search_experiments()]))
+    finally:
+        close_store(store)
+    assert runs_after == runs_before  # no evaluation run
+
+
 def _log_as_tensor_model(registry: Registry, version: int, columns: list[str]) -> int:
     """Log version ``version``'s network again in its run, with a float32 array as its input
     example (a signature of one tensor, as trainlab logged pipeline networks before they named

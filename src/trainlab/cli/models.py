@@ -48,15 +48,17 @@ def refuse_gate_failure(
     """A version that failed the promotion gate gets an alias only with --force (exit 2);
     ``move`` says which move that would be."""
     from trainlab.cli.common import fail, uri_flag
+    from trainlab.evaluation.verdict import alias_verdict
     from trainlab.exceptions import ResourceNotFound
 
     try:
         tags = registry.get_model_version(name, version).tags
     except ResourceNotFound:
         return  # the registry says what is wrong with it
-    if force or tags.get("trainlab.gate.verdict") != "FAIL":
+    verdict, evidence = alias_verdict(tags, alias)
+    if force or verdict != "FAIL":
         return
-    evidence = tags.get("trainlab.gate.run_id", "") + uri_flag(tracking_uri)
+    evidence += uri_flag(tracking_uri)
     fail(
         f"{move}Version {version} of {name} failed the promotion gate (evidence: `trainlab "
         f"runs show {evidence}`). Pass --force to point {name}@{alias} at it anyway; the move "

@@ -31,7 +31,9 @@ from trainlab._user import login_name
 from trainlab.evaluation.decision import Decision, Scored, decide
 from trainlab.evaluation.inputs import Party, match_inputs, trained_columns
 from trainlab.evaluation.policy import Policy
+from trainlab.evaluation.verdict import RUN_TAG, VERDICT_TAG, run_tag, verdict_tag
 from trainlab.exceptions import InvalidParameterValue, InvalidState, ResourceNotFound
+from trainlab.store.sql.registry_rules import validate_alias
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -220,6 +222,11 @@ def promote(
     from trainlab.client.resolve import registry_for
     from trainlab.evaluation.policy import load_policy
 
+    validate_alias(alias)  # before anything is evaluated or recorded
+    if alias == PREVIOUS_ALIAS:
+        raise InvalidParameterValue(
+            f"Alias {alias!r} is the gate's own: it keeps the holder before the last promotion."
+        )
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
     client = _client(tracking_uri)
@@ -258,8 +265,10 @@ def promote(
     run_id = _record(name, version, alias, champion, decision, scores, data, client.uri,
                      candidate_mv, checked, inputs)  # fmt: skip
     verdict = "PASS" if decision.passed else "FAIL"
-    registry.set_model_version_tag(name, version, "trainlab.gate.verdict", verdict)
-    registry.set_model_version_tag(name, version, "trainlab.gate.run_id", run_id)
+    for key in (VERDICT_TAG, verdict_tag(alias)):  # the last verdict, and that for this alias
+        registry.set_model_version_tag(name, version, key, verdict)
+    for key in (RUN_TAG, run_tag(alias)):
+        registry.set_model_version_tag(name, version, key, run_id)
     if decision.passed:
         user = user or login_name()
         reason = f"promotion gate {verdict} (evaluation run {run_id})"
@@ -313,7 +322,7 @@ def _record(
             "trainlab.gate.version": str(version),
             "trainlab.gate.alias": alias,
             "trainlab.gate.champion": "" if champion is None else str(champion),
-            "trainlab.gate.verdict": verdict,
+            VERDICT_TAG: verdict,
             "trainlab.gate.data_digest": data.digest,
             "trainlab.gate.candidate_run": candidate_mv.run_id,
         },
