@@ -558,6 +558,23 @@ BAD = [
         "model never learns it, so it cannot be scored there. A split by time cannot spread "
         "rows by class: merge or drop classes this rare in the data.",
     ),
+    (  # written by the test: every label 0
+        {"data": {"source": "one.csv", "target": "y"}},
+        "data.target 'y': every row in the data has class 0; a classifier learns from two "
+        "classes or more.",
+    ),
+    (  # written by the test: an infinite value in column z
+        {"data": {"source": "inf.csv", "target": "y"}},
+        "data.features: infinite values in 'z'; no model trains on them.",
+    ),
+    ({"data": {"source": "empty.csv", "target": "y"}}, "data.source 'empty.csv' holds no rows."),
+    (
+        {
+            "data": {"source": "rare.csv", "target": "y", "split": {"stratify": True}},
+            "model": {"flavor": "sklearn", "class": "sklearn.linear_model.Ridge"},
+        },
+        "data.split.stratify needs a classification task (model.class Ridge is a regressor)",
+    ),
 ]
 
 
@@ -571,6 +588,10 @@ def test_config_errors_are_precise_and_log_nothing(
     (tmp_path / "mixed.csv").write_text("x,city,gap,y\n" + "".join(rows))
     rare = [f"{i},{i * 0.5},{2 if i == 29 else i % 2}\n" for i in range(30)]
     (tmp_path / "rare.csv").write_text("t,x,y\n" + "".join(rare))
+    (tmp_path / "one.csv").write_text("x,y\n" + "".join(f"{i},0\n" for i in range(30)))
+    inf = [f"{i},{'inf' if i == 7 else i},{i % 2}\n" for i in range(30)]
+    (tmp_path / "inf.csv").write_text("x,z,y\n" + "".join(inf))
+    (tmp_path / "empty.csv").write_text("x,y\n")
     (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(pipeline(**change)))
     proc = cli("train", "pipeline.yaml", "--tracking-uri", uri, "--no-progress", cwd=tmp_path)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)

@@ -640,6 +640,32 @@ def test_tune_worker_runs_one_slot_of_a_study(tmp_path: Path) -> None:
     assert slots == [0, 1, 5]
 
 
+def test_a_study_that_is_not_there_is_refused_and_nothing_is_created(tmp_path: Path) -> None:
+    """A worker or a --resume of a study that does not exist, a slot that is not one, and a
+    study name whose journal would lie outside ./trainlab-studies: exit 2, no file made."""
+
+    def refused(proc: subprocess.CompletedProcess[str], needle: str) -> None:
+        assert proc.returncode == 2, (proc.stdout, proc.stderr)
+        assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+        assert needle in one_line(proc.stderr), proc.stderr
+
+    missing = tmp_path / "trainlab-studies" / "nosuch.journal"
+    worker = ("tune-worker", "--study", "nosuch", "--storage", f"journal:{missing}")
+    refused(cli(*worker, "--slot", "0", cwd=tmp_path), "There is no study 'nosuch' in journal:")
+    refused(cli(*worker, "--slot", "-1", cwd=tmp_path), "slot -1: a slot is a number, 0 or")
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(BOOSTED))
+    uri = ("--tracking-uri", f"sqlite:///{tmp_path}/t.db")
+    resume = cli("tune", "p.yaml", "--study", "nosuch", "--resume", *uri, cwd=tmp_path)
+    refused(resume, "There is no study 'nosuch' in journal:")
+    for name, message in (
+        ("../evil", "would lie outside ./trainlab-studies"),
+        (str(tmp_path / "abs"), "would lie outside ./trainlab-studies"),
+        ("", "the study name is empty"),
+    ):
+        refused(cli("tune", "p.yaml", "--study", name, *uri, cwd=tmp_path), message)
+    assert not list(tmp_path.rglob("*.journal"))
+
+
 def test_a_tune_worker_stopped_by_sigterm_ends_its_trial_killed(tmp_path: Path) -> None:
     from tests.support.tune_fns import quadratic_or_wait
 

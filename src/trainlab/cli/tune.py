@@ -235,8 +235,10 @@ def tune_worker(
     index = slot if slot is not None else os.environ.get("JOB_COMPLETION_INDEX")
     if not where:
         fail("give --storage, or set TRAINLAB_STUDY_STORAGE.", code=2)
-    if index is None or not str(index).isdigit():
+    if index is None:
         fail("give --slot, or run as an Indexed Job (JOB_COMPLETION_INDEX).", code=2)
+    if not str(index).isdigit():
+        fail(f"slot {index}: a slot is a number, 0 or more.", code=2)
     # A pod is stopped with SIGTERM (the Job deleted, a node drained): the trial's run ends
     # KILLED, and the slot's trial is tried again when Kubernetes retries the index.
     try:

@@ -670,6 +670,14 @@ def _check_classes_trained(data: PreparedData) -> None:
     if data.task != "classification" or train is None:
         return
     known = train.y.unique()
+    if len(known) < 2:
+        label = known[0].item() if hasattr(known[0], "item") else known[0]
+        everywhere = "in the data" if data.classes() < 2 else "in the train split"
+        raise InvalidParameterValue(
+            f"data.target {data.target!r}: every row {everywhere} has class {label!r}; a "
+            "classifier learns from two classes or more. Check the target column (and the rows "
+            "the data holds), or split with stratify: true."
+        )
     for name, split in data.splits.items():
         unseen = split.y[~split.y.isin(known)]
         if unseen.empty:
@@ -691,6 +699,18 @@ def _check_classes_trained(data: PreparedData) -> None:
             f"but not in train{others}: the model never learns it, so it cannot be scored "
             f"there. {todo}"
         )
+
+
+def _infinite_columns(splits: list[Any]) -> list[str]:
+    import numpy as np
+
+    found: list[str] = []
+    for c in splits[0].X.columns:
+        if splits[0].X[c].dtype.kind == "f" and any(
+            np.isinf(s.X[c].to_numpy()).any() for s in splits
+        ):
+            found.append(str(c))
+    return found
 
 
 def check_data(flavor: str, data: PreparedData) -> None:
@@ -728,6 +748,14 @@ def check_data(flavor: str, data: PreparedData) -> None:
             "trains on numbers. Encode them in the data (text: one column per category, or a "
             "code; dates: a number such as days since a start), or leave them out with "
             "data.features."
+        )
+    infinite = _infinite_columns(splits)
+    if infinite:
+        named = listing([repr(c) for c in infinite])
+        raise InvalidParameterValue(
+            f"data.features: infinite values in {named}; no model trains on them. Replace them "
+            "in the data (with a large number, or leave them blank), or leave those columns out "
+            "with data.features."
         )
     if flavor == "pytorch":
         counts = sum(s.X.isna().sum() for s in splits)

@@ -298,9 +298,18 @@ def prepare(spec: DataSpec, estimator: Any = None) -> PreparedData:
             "without a label can be neither trained nor scored on. Drop those rows from the "
             "data, or fill in their labels."
         )
+    if frame.empty:
+        raise InvalidParameterValue(f"data.source {spec.source!r} holds no rows.")
     task = infer_task(y_all, estimator)
     if spec.split.stratify and task != "classification":
-        raise InvalidParameterValue("data.split.stratify needs a classification target.")
+        from sklearn.base import is_regressor
+
+        why = "the target holds measurements, a regression"
+        if estimator is not None and is_regressor(estimator):
+            why = f"model.class {type(estimator).__name__} is a regressor"
+        raise InvalidParameterValue(
+            f"data.split.stratify needs a classification task ({why}): leave it out."
+        )
     parts = _indices(frame, y_all, spec.split)
     splits = {}
     for name in SPLITS:

@@ -61,18 +61,12 @@ def run_on_kubernetes(
         return
     job = manifest(study, storage, max(slots) + 1, settings)
     submit(job, settings.namespace)
-    opened = studies.open_study(study, storage, studies.tune_spec(_load(study, storage)))
+    opened = studies.open_study(
+        study, storage, studies.tune_spec(studies.load_stored_study(study, storage))
+    )
     todo = set(slots)
     while todo and (deadline is None or time.monotonic() < deadline):
         time.sleep(POLL_S)
         for slot in sorted(studies.done_slots(opened) & todo):
             todo.discard(slot)
             on_done(slot, "DONE")
-
-
-def _load(study: str, storage: str) -> Any:
-    import optuna
-
-    from trainlab.tuning.study import open_storage
-
-    return optuna.load_study(study_name=study, storage=open_storage(storage))

@@ -44,9 +44,44 @@ ATTR_EXPERIMENT_ID = "trainlab.experiment_id"
 ATTR_SESSION_START = "trainlab.session_start_trials"
 
 
+def check_study_name(name: str) -> str:
+    if not name.strip():
+        raise InvalidParameterValue("--study: the study name is empty; give one, or leave it out.")
+    return name
+
+
 def default_storage(study_name: str) -> str:
     """A journal file under ./trainlab-studies: fast, safe for processes on one machine."""
-    return f"journal:{Path(STUDIES_DIR).absolute() / f'{study_name}.journal'}"
+    folder = Path(STUDIES_DIR).absolute()
+    path = folder / f"{study_name}.journal"
+    if "\0" in study_name or folder.resolve() not in path.resolve().parents:
+        raise InvalidParameterValue(
+            f"Study {study_name!r}: its journal file would lie outside ./{STUDIES_DIR}. Name the "
+            "study with --study NAME (study='NAME' in Python), or give its --storage."
+        )
+    return f"journal:{path}"
+
+
+def storage_missing(url: str) -> bool:
+    """A journal file that does not exist: no study was ever stored there (opening it would
+    create it)."""
+    return url.startswith("journal:") and not journal_path(url).exists()
+
+
+def journal_path(url: str) -> Path:
+    return Path(url.removeprefix("journal:")).expanduser()
+
+
+def load_stored_study(name: str, url: str) -> optuna.Study:
+    """The existing study ``name`` as stored (Optuna's default sampler and pruner)."""
+    import optuna
+
+    if storage_missing(url):
+        raise InvalidState(f"There is no study {name!r} in {url}: the file does not exist.")
+    try:
+        return optuna.load_study(study_name=name, storage=open_storage(url))
+    except KeyError:
+        raise InvalidState(f"There is no study {name!r} in {url}.") from None
 
 
 def open_storage(url: str) -> optuna.storages.BaseStorage:
@@ -61,7 +96,7 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
     if url.startswith("journal:"):
         from optuna.storages.journal import JournalFileBackend
 
-        path = Path(url.removeprefix("journal:")).expanduser()
+        path = journal_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
         return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
     if url.startswith(("sqlite:", "postgresql:", "postgres:", "postgresql+", "mysql")):
@@ -261,6 +296,8 @@ def create_study(
     of another pipeline (or objective) than its own (``attrs``: what this session records)."""
     import optuna
 
+    if resume and storage_missing(url):
+        raise InvalidState(f"There is no study {name!r} in {url} to resume.")
     storage = open_storage(url)
     summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
     names = {s.study_name for s in summaries}

@@ -121,7 +121,7 @@ def plan_pipeline(
                 "cross-validation mean (cv_<metric>_mean).",
                 metric,
             )
-    name = study or spec.experiment
+    name = spec.experiment if study is None else studies.check_study_name(study)
     return StudyPlan(
         name=name,
         storage=storage or studies.default_storage(name),
@@ -184,7 +184,7 @@ def plan_function(
             "cannot be imported: define it at the top level of a module or of the script you "
             "run (not inside another function or in an interactive session), or use workers=1."
         )
-    name = study or experiment
+    name = experiment if study is None else studies.check_study_name(study)
     uri = absolute_tracking_uri(tracking_uri)
     return StudyPlan(
         name=name,

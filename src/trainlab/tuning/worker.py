@@ -72,9 +72,7 @@ class SlotRunner:
         objective: Objective | None = None,
         alone: bool = False,
     ) -> None:
-        import optuna
-
-        stored = optuna.load_study(study_name=study_name, storage=studies.open_storage(storage))
+        stored = studies.load_stored_study(study_name, storage)
         tune = studies.tune_spec(stored)
         held = int(stored.user_attrs.get(studies.ATTR_SESSION_START, 0))
         self.study = studies.open_study(
