@@ -329,22 +329,24 @@ def test_experiments_list_json(seeded: Seeded) -> None:
 
 
 # -- runs list ----------------------------------------------------------------------------------
+_RF_OR_FAILED_XGB = "params.model = 'rf' OR (params.model = 'xgb' AND attributes.status = 'FAILED')"
+
+
 @pytest.mark.parametrize(
-    ("filter_string", "order_by", "expected"),
+    ("filters", "order_by", "expected"),
     [
-        ("metrics.acc > 0.75", ["metrics.acc DESC"], ["gamma", "alpha", "delta"]),
-        (
-            "params.model = 'rf' OR (params.model = 'xgb' AND attributes.status = 'FAILED')",
-            ["params.x DESC"],
-            ["delta", "beta", "alpha"],
-        ),
+        (["metrics.acc > 0.75"], ["metrics.acc DESC"], ["gamma", "alpha", "delta"]),
+        ([_RF_OR_FAILED_XGB], ["params.x DESC"], ["delta", "beta", "alpha"]),
+        ([_RF_OR_FAILED_XGB, "metrics.acc > 0.75"], ["params.x DESC"], ["delta", "alpha"]),
     ],
-    ids=["metric-filter", "or-parens-status"],
+    ids=["metric-filter", "or-parens-status", "two-filters-both-hold"],
 )
 def test_runs_list_json(
-    seeded: Seeded, filter_string: str, order_by: list[str], expected: list[str]
+    seeded: Seeded, filters: list[str], order_by: list[str], expected: list[str]
 ) -> None:
-    args = ["runs", "list", "-e", seeded.experiment, "-f", filter_string, "-c", "params.x"]
+    args = ["runs", "list", "-e", seeded.experiment, "-c", "params.x"]
+    for f in filters:
+        args += ["-f", f]
     for o in order_by:
         args += ["-o", o]
     proc = cli(*args, "--tracking-uri", seeded.uri, "--json", cwd=seeded.cwd)
@@ -874,7 +876,7 @@ def test_delete_and_restore_runs_and_experiments(
     gone = cli("runs", "delete", a[:8], "0" * 32, *flag, cwd=tmp_path)  # one of them unknown
     assert_clean_error(gone, f"Run with id={'0' * 32} not found")
     assert listed() == {a, b}  # nothing was deleted
-    proc = cli("runs", "delete", a[:8], b, *flag, cwd=tmp_path)
+    proc = cli("runs", "delete", a[:8], b, a, *flag, cwd=tmp_path)  # a run named twice: once
     assert proc.returncode == 0 and f"Deleted 2 run(s): {a}, {b}" in one_line(proc.stdout)
     assert f"trainlab runs restore {a} {b}" in one_line(proc.stdout)
     assert listed() == set() and store.get_run(a).info.lifecycle_stage == "deleted"

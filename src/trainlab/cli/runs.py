@@ -34,11 +34,12 @@ def list_cmd(
         metavar="NAME",
         help="Experiment name or id (repeatable; default: all).",
     ),
-    filter_string: str = typer.Option(
-        None,
+    filters: list[str] = typer.Option(
+        [],
         "--filter",
         "-f",
-        help="Search grammar, e.g. \"metrics.acc > 0.9 AND params.lr = '0.1'\"",
+        help="Search grammar, e.g. \"metrics.acc > 0.9 AND params.lr = '0.1'\" (repeatable: "
+        "runs that match all).",
     ),
     order_by: list[str] = typer.Option([], "--order-by", "-o", help="e.g. 'metrics.acc DESC'"),
     max_results: int = typer.Option(50, "--max-results", "-n", min=1, max=50000),
@@ -68,6 +69,8 @@ def list_cmd(
         kind, _, key = column.partition(".")
         if kind not in _COLUMN_KINDS or not key:
             fail(f"Column {column!r}: name it params.KEY, metrics.KEY or tags.KEY.", code=2)
+    given = [f for f in filters if f.strip()]
+    filter_string = given[0] if len(given) == 1 else " AND ".join(f"({f})" for f in given) or None
     check_search(filter_string, order_by, search.runs_filter, search.runs_order_by)
     with with_errors(), opened_store(tracking_uri) as store:
         if experiment:
@@ -230,7 +233,7 @@ def end_cmd(
         fail(f"--status {status!r}: use KILLED, FAILED or FINISHED.", code=2)
     ended = RunStatus(status.upper())
     with with_errors(), opened_store(tracking_uri) as store:
-        runs = [store.get_run(full_run_id(store, r)) for r in run_ids]
+        runs = [store.get_run(r) for r in dict.fromkeys(full_run_id(store, r) for r in run_ids)]
         for run in runs:  # every run checked before any changes
             if RunStatus(run.info.status).is_terminated:
                 fail(f"Run {run.info.run_id} has ended already ({run.info.status}).")
@@ -246,7 +249,7 @@ def _set_stage(given: list[str], tracking_uri: str, delete: bool) -> None:
 
     target = "deleted" if delete else "active"
     with with_errors(), opened_store(tracking_uri) as store:
-        run_ids = [full_run_id(store, r) for r in given]
+        run_ids = list(dict.fromkeys(full_run_id(store, r) for r in given))  # each once
         for run_id in run_ids:  # every run checked before any changes
             if store.get_run(run_id).info.lifecycle_stage == target:
                 fail(f"Run {run_id} is already {target}; nothing was changed.")
