@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 import uuid
 from urllib.parse import urlsplit
 
@@ -132,6 +133,21 @@ def test_experiment_lifecycle_and_tags(store: BaseTrackingStore, exp_id: str) ->
     assert store.get_experiment(exp_id).lifecycle_stage == "active"
     with pytest.raises(ResourceNotFound, match="already active"):
         store.restore_experiment(exp_id)
+
+
+def test_restoring_an_experiment_restores_the_runs_deleted_with_it(
+    store: BaseTrackingStore,
+) -> None:
+    """Not a run deleted on its own before: restoring the experiment undoes its deletion only."""
+    exp_id = store.create_experiment(unique("restore"))
+    kept, dropped = (store.create_run(exp_id).info.run_id for _ in range(2))
+    store.delete_run(dropped)
+    time.sleep(0.005)  # a later millisecond
+    store.delete_experiment(exp_id)
+    assert {store.get_run(r).info.lifecycle_stage for r in (kept, dropped)} == {"deleted"}
+    store.restore_experiment(exp_id)
+    assert store.get_run(kept).info.lifecycle_stage == "active"
+    assert store.get_run(dropped).info.lifecycle_stage == "deleted"
 
 
 def test_search_experiments_pages(store: BaseTrackingStore) -> None:

@@ -66,7 +66,8 @@ def delete_cmd(experiment: str = _EXPERIMENT, tracking_uri: str = TRACKING_URI) 
 
 @app.command("restore")
 def restore_cmd(experiment: str = _EXPERIMENT, tracking_uri: str = TRACKING_URI) -> None:
-    """Restore a deleted experiment and its runs."""
+    """Restore a deleted experiment and the runs deleted with it (a run deleted on its own
+    before stays deleted)."""
     _set_stage(experiment, tracking_uri, delete=False)
 
 
@@ -79,7 +80,8 @@ def _set_stage(experiment: str, tracking_uri: str, delete: bool) -> None:
         (store.delete_experiment if delete else store.restore_experiment)(experiment_id)
         name = store.get_experiment(experiment_id).name
     done, undo = ("Deleted", "restore") if delete else ("Restored", "delete")
-    console.print(f"{done} experiment {name!r} (id {experiment_id}) and its runs")
+    runs = "its runs" if delete else "the runs deleted with it"
+    console.print(f"{done} experiment {name!r} (id {experiment_id}) and {runs}")
     console.print(
         f"Undo: trainlab experiments {undo} {experiment_id}{uri_flag(tracking_uri)}", style="dim"
     )

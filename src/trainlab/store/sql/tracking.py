@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 
-from sqlalchemy import Engine, and_, bindparam, delete, select, update
+from sqlalchemy import Engine, and_, bindparam, delete, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -370,13 +370,20 @@ class SqlTrackingStore(BaseTrackingStore):
                     f"{row.lifecycle_stage}."
                 )
             t = self.clock()
+            deleted_at = row.last_update_time  # a deleted experiment's: when it was deleted
             row.lifecycle_stage = stage
             row.last_update_time = t
-            s.execute(
+            runs = (
                 update(RunModel)
                 .where(RunModel.experiment_id == row.experiment_id)
                 .where(RunModel.lifecycle_stage == other)
-                .values(
+            )
+            if stage == LifecycleStage.ACTIVE:  # only the runs deleted with the experiment
+                runs = runs.where(
+                    or_(RunModel.deleted_time.is_(None), RunModel.deleted_time >= deleted_at)
+                )
+            s.execute(
+                runs.values(
                     lifecycle_stage=stage,
                     deleted_time=t if stage == LifecycleStage.DELETED else None,
                 )
