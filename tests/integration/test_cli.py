@@ -667,6 +667,15 @@ def test_server_on_a_taken_port_says_so(tmp_path: Path) -> None:
     assert not (tmp_path / "s.db").exists()  # refused before touching anything
 
 
+@pytest.mark.parametrize("host", ["999.1.1.1", "192.0.2.77"])  # no such address; not this one's
+def test_server_on_an_address_not_of_this_machine_says_so(tmp_path: Path, host: str) -> None:
+    store = f"sqlite:///{tmp_path}/s.db"
+    proc = cli("server", "--host", host, "--backend-store-uri", store, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"{host}" in proc.stderr and "give an address of this machine" in one_line(proc.stderr)
+    assert not (tmp_path / "s.db").exists()
+
+
 def test_the_server_log_says_which_store_and_destination(postgres_uri: str, tmp_path: Path) -> None:
     from tests.support.server import ServerProcess
 

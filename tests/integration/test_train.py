@@ -697,6 +697,8 @@ def test_bad_set_override_and_missing_file(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "write key.path=value" in one_line(proc.stderr)
     proc = cli("train", "nope.yaml", cwd=tmp_path)
     assert proc.returncode == 2 and "'nope.yaml' does not exist" in one_line(proc.stderr)
+    proc = cli("train", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2 and "is a folder: name the file" in one_line(proc.stderr)
     proc = cli("train", "pipeline.yaml", "--tracking-uri", "sqlite:///.", cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert "Cannot open the store 'sqlite:///.': unable to open" in one_line(proc.stderr)

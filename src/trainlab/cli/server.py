@@ -25,6 +25,7 @@ def _limit_malloc_arenas(arenas: int = 2) -> None:
 
 def _check_port_free(host: str, port: int) -> None:
     """Fail before any work when the address is taken, with what to do about it."""
+    import errno
     import socket
 
     from trainlab.cli.common import fail
@@ -33,7 +34,11 @@ def _check_port_free(host: str, port: int) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         try:
             sock.bind((host, port))
+        except socket.gaierror as exc:
+            fail(f"--host {host!r}: {exc.strerror}; give an address of this machine.", code=2)
         except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                fail(f"--host {host}: {exc.strerror}; give an address of this machine.", code=2)
             fail(
                 f"Cannot listen on {host}:{port}: {exc.strerror}. Is another server running "
                 "there? Stop it or choose another --port."

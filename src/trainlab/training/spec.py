@@ -240,6 +240,8 @@ def read_mapping(path: Path, what: str, keys: str) -> dict[str, Any]:
 
     from trainlab import _yaml
 
+    if path.is_dir():
+        raise InvalidParameterValue(f"{what} file {str(path)!r} is a folder: name the file.")
     if not path.is_file():
         raise InvalidParameterValue(f"{what} file {str(path)!r} does not exist.")
     text = path.read_text(encoding="utf-8")
