@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import platform
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -303,6 +304,29 @@ def test_a_function_returning_its_own_model_class(tmp_path: Path) -> None:
     assert linked["test_accuracy"] == result.metrics["test_accuracy"]
     again = trainlab.train(fn=fit_own_model, data=data, tracking_uri=uri, progress=False)
     assert again.metrics["test_accuracy"] == result.metrics["test_accuracy"]  # same seed
+
+
+def test_a_training_function_is_checked(tmp_path: Path) -> None:
+    """What fn is and returns: a clear error, naming the fix; a pipeline file with fn trains
+    fn on the file's data."""
+    from tests.support.training_fns import fit_forgetting_to_return, fit_own_model
+
+    uri = f"sqlite:///{tmp_path}/t.db"
+    data = {"source": "sklearn:wine", "target": "target", "split": {"test": 0.2, "valid": 0.2}}
+    for fn, message in (
+        (3, "fn must be a training function fn(params, ctx), not int"),
+        (lambda p, c: None, "define the training function with def at the top level"),
+    ):
+        with pytest.raises(InvalidParameterValue, match=re.escape(message)):
+            trainlab.train(fn=fn, data=data, tracking_uri=uri, progress=False)  # type: ignore[arg-type]
+    assert not (tmp_path / "t.db").exists()  # refused before anything was made
+    returned = "fit_forgetting_to_return returned None, which has no predict method: return"
+    with pytest.raises(InvalidParameterValue, match=returned):
+        trainlab.train(fn=fit_forgetting_to_return, data=data, tracking_uri=uri, progress=False)
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(pipeline(data=data)))
+    result = trainlab.train(tmp_path / "p.yaml", fn=fit_own_model, tracking_uri=uri, progress=False)
+    run = trainlab.get_run(result.run_id, tracking_uri=uri)
+    assert run.data.params["model.class"] == "tests.support.training_fns.fit_own_model"
 
 
 def test_against_a_server(server: Any, tmp_path: Path) -> None:

@@ -122,3 +122,10 @@ def fit_slowly(params: dict[str, Any], ctx: Any) -> Any:
         ctx.report(step, {"valid_loss": 1.0 / (step + 1)})
         ctx.checkpoint(step, step)
     return DummyClassifier().fit(ctx.train.X, ctx.train.y)
+
+
+def fit_forgetting_to_return(params: dict[str, Any], ctx: Any) -> None:
+    """A training function that fits but returns nothing."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    DecisionTreeClassifier(max_depth=2).fit(ctx.train.X, ctx.train.y)

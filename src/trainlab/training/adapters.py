@@ -654,11 +654,15 @@ def fit_pytorch(ctx: FitContext, path: str) -> Any:
 def fit_python(ctx: FitContext, path: str) -> Any:
     """``model.class`` names ``fn(params, ctx)`` returning a fitted model with ``predict``;
     ``ctx`` has the splits (``ctx.train.X``/``.y``, ``ctx.valid``) and ``ctx.report``."""
-    fn = resolve(path)
-    model = fn(dict(ctx.params), ctx)
+    return fitted_model(resolve(path)(dict(ctx.params), ctx), path)
+
+
+def fitted_model(model: Any, path: str) -> Any:
+    """What a training function returned, if it can predict."""
     if not hasattr(model, "predict"):
+        what = "None" if model is None else f"a {type(model).__name__}"
         raise InvalidParameterValue(
-            f"{path} returned a {type(model).__name__}, which has no predict method."
+            f"{path} returned {what}, which has no predict method: return the fitted model."
         )
     return model
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from trainlab.exceptions import InvalidParameterValue
+from trainlab.training.adapters import fitted_model
 from trainlab.training.context import FitContext
 from trainlab.training.progress import Reporter
 from trainlab.training.runner import TrainResult, resume
@@ -48,7 +49,13 @@ def train(
     ``run_id``. An error in training is recorded on the run (tag ``trainlab.error``, artifact
     ``error/traceback.txt``) before it is raised.
     """
-    fit = (lambda ctx, _path: fn(dict(ctx.params), ctx)) if fn is not None else None
+    fit: Callable[[FitContext, str], Any] | None = None
+    if fn is not None:
+        _check_function(fn)
+
+        def fit(ctx: FitContext, path: str) -> Any:
+            return fitted_model(fn(dict(ctx.params), ctx), path)
+
     if resume_run is not None:
         if pipeline is not None or data is not None or params is not None or overrides:
             raise InvalidParameterValue(
@@ -62,6 +69,21 @@ def train(
         return run_spec(spec, tracking_uri=tracking_uri, fit=fit, reporter=reporter)
 
 
+def _check_function(fn: Any) -> None:
+    """``fn`` is recorded by its import path (``train --resume`` and ``reproduce`` call it
+    again): a function defined at the top level of a module or script."""
+    if not callable(fn) or not hasattr(fn, "__qualname__"):
+        raise InvalidParameterValue(
+            f"fn must be a training function fn(params, ctx), not {type(fn).__name__}."
+        )
+    if "<" in fn.__qualname__:  # <lambda>, <locals>
+        raise InvalidParameterValue(
+            f"fn {fn.__qualname__!r}: define the training function with def at the top level "
+            "of a module or of the script you run (not a lambda, not inside another "
+            "function): its run records it by name, to resume or reproduce it."
+        )
+
+
 def _spec(
     pipeline: str | Path | dict[str, Any] | PipelineSpec | None,
     fn: Callable[..., Any] | None,
@@ -71,7 +93,10 @@ def _spec(
     overrides: list[str],
 ) -> PipelineSpec:
     if isinstance(pipeline, (str, Path)):
-        return load_spec(pipeline, overrides, experiment)
+        spec = load_spec(pipeline, overrides, experiment)
+        if fn is None and data is None and params is None:
+            return spec
+        pipeline, overrides = spec, []  # the file, with what the arguments change
     config = pipeline.to_config() if isinstance(pipeline, PipelineSpec) else dict(pipeline or {})
     if data is not None:
         config["data"] = data
