@@ -676,11 +676,14 @@ def _check_classes_trained(data: PreparedData) -> None:
     known = train.y.unique()
     if len(known) < 2:
         label = known[0].item() if hasattr(known[0], "item") else known[0]
-        everywhere = "in the data" if data.classes() < 2 else "in the train split"
+        where, todo = (
+            ("in the data", "Check the target column and the rows the data holds.")
+            if data.classes() < 2
+            else ("in the train split", "Split with stratify: true, or by other columns.")
+        )
         raise InvalidParameterValue(
-            f"data.target {data.target!r}: every row {everywhere} has class {label!r}; a "
-            "classifier learns from two classes or more. Check the target column (and the rows "
-            "the data holds), or split with stratify: true."
+            f"data.target {data.target!r}: every row {where} has class {label!r}; a classifier "
+            f"learns from two classes or more. {todo}"
         )
     for name, split in data.splits.items():
         unseen = split.y[~split.y.isin(known)]
