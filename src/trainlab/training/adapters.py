@@ -709,15 +709,8 @@ def _check_classes_trained(data: PreparedData) -> None:
 
 
 def _infinite_columns(splits: list[Any]) -> list[str]:
-    import numpy as np
-
-    found: list[str] = []
-    for c in splits[0].X.columns:
-        if splits[0].X[c].dtype.kind == "f" and any(
-            np.isinf(s.X[c].to_numpy()).any() for s in splits
-        ):
-            found.append(str(c))
-    return found
+    floats = splits[0].X.select_dtypes(include="floating").columns
+    return [str(c) for c in floats if any(np.isinf(s.X[c].to_numpy()).any() for s in splits)]
 
 
 def check_data(flavor: str, data: PreparedData) -> None:
